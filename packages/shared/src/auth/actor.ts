@@ -1,0 +1,81 @@
+import { randomUUID } from 'node:crypto';
+import { SignJWT, jwtVerify } from 'jose';
+import { z } from 'zod';
+import type { Locale } from '../i18n';
+
+export const ROLES = ['PUBLIC', 'OPERATOR', 'DPO', 'CHAIRMAN', 'HR', 'CONTRACTS', 'AUDITOR', 'PARTNER', 'OPS'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Roles of the Chamber's own staff who may look a subject up. */
+export const STAFF_ROLES: readonly Role[] = ['OPERATOR', 'DPO', 'CHAIRMAN', 'HR', 'CONTRACTS', 'AUDITOR'];
+
+export interface Actor {
+  id: string;
+  roles: Role[];
+  creditorId: string | null;
+}
+
+/** Facts about the request that services need (locale for messages; ip and agent as consent evidence). */
+export interface RequestMeta {
+  requestId: string;
+  locale: Locale;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export const ANONYMOUS: Actor = Object.freeze({ id: 'anonymous', roles: ['PUBLIC'], creditorId: null }) as Actor;
+
+export const ACTOR_HEADER = 'x-pdp-actor';
+const ISSUER = 'pdp-gateway';
+const AUDIENCE = 'pdp-subgraph';
+const TTL_SECONDS = 60;
+
+const actorClaims = z.object({
+  sub: z.string().min(1),
+  roles: z.array(z.enum(ROLES)),
+  creditor_id: z.string().nullable(),
+  locale: z.enum(['KK', 'RU']),
+  ip: z.string().nullable(),
+  ua: z.string().nullable(),
+  rid: z.string(),
+});
+
+/**
+ * The gateway's proof to a subgraph that a request came through it: a short-lived HS256 token over
+ * the actor and request facts, with its own secret (not the clients' one).
+ */
+export async function signActorToken(secret: string, actor: Actor, meta: RequestMeta): Promise<string> {
+  return new SignJWT({
+    roles: actor.roles,
+    creditor_id: actor.creditorId,
+    locale: meta.locale,
+    ip: meta.ip,
+    ua: meta.userAgent,
+    rid: meta.requestId,
+  })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(actor.id)
+    .setIssuer(ISSUER)
+    .setAudience(AUDIENCE)
+    .setIssuedAt()
+    .setExpirationTime(`${TTL_SECONDS}s`)
+    .setJti(randomUUID())
+    .sign(new TextEncoder().encode(secret));
+}
+
+export async function verifyActorToken(secret: string, token: string): Promise<{ actor: Actor; meta: RequestMeta }> {
+  const { payload } = await jwtVerify(token, new TextEncoder().encode(secret), {
+    issuer: ISSUER,
+    audience: AUDIENCE,
+    algorithms: ['HS256'],
+  });
+  const claims = actorClaims.parse(payload);
+  return {
+    actor: { id: claims.sub, roles: claims.roles, creditorId: claims.creditor_id },
+    meta: { requestId: claims.rid, locale: claims.locale, ip: claims.ip, userAgent: claims.ua },
+  };
+}
+
+export function hasAnyRole(actor: Actor, roles: readonly Role[]): boolean {
+  return actor.roles.some((r) => roles.includes(r));
+}

@@ -1,0 +1,53 @@
+import { Kysely, Migrator, PostgresDialect, sql, type Migration } from 'kysely';
+import pg from 'pg';
+import { platformMigrations } from './events/migrations';
+
+// Timestamps and bigints come back as strings/Dates we control, not lossy JS numbers.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => v);
+// A DATE is a calendar day (e.g. a deadline), not an instant: keep it as YYYY-MM-DD.
+pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v);
+
+export function createDb<DB>(connectionString: string, max = 10): Kysely<DB> {
+  const pool = new pg.Pool({ connectionString, max, idleTimeoutMillis: 30_000, application_name: 'pdp' });
+  return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/**
+ * Brings a service database to its latest schema: the platform's tables (outbox, inbox, parked
+ * events) first, then the service's own frozen migrations. Fails loudly on any error.
+ */
+export async function migrateToLatest(db: Kysely<any>, migrations: Record<string, Migration>): Promise<void> {
+  const all = { ...platformMigrations, ...migrations };
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => all } });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error || failed) {
+    throw new Error(`migration ${failed?.migrationName ?? ''} failed`, { cause: error });
+  }
+}
+
+/** Creates a database on a server when it does not exist yet (for `npm start` and tests). */
+export async function ensureDatabase(serverUrl: string, name: string, template?: string): Promise<string> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`bad database name ${name}`);
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [name]);
+    if (!rowCount) {
+      await client.query(`create database ${name}${template ? ` template ${template}` : ''}`);
+    }
+  } finally {
+    await client.end();
+  }
+  return databaseUrl(serverUrl, name);
+}
+
+export function databaseUrl(serverUrl: string, name: string): string {
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+export async function pingDb(db: Kysely<any>): Promise<void> {
+  await sql`select 1`.execute(db);
+}

@@ -1,0 +1,55 @@
+import { z } from 'zod';
+
+/** A configuration error lists every problem at once, so an operator fixes them in one pass. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+}
+
+/**
+ * Parses several zod models of the environment (one per concern), collecting every error, and
+ * returns one frozen, typed object.
+ */
+export function parseEnv<M extends Record<string, z.ZodType>>(
+  models: M,
+  source: NodeJS.ProcessEnv = process.env,
+): Readonly<{ [K in keyof M]: z.infer<M[K]> }> {
+  const problems: string[] = [];
+  const out: Record<string, unknown> = {};
+  for (const [concern, model] of Object.entries(models)) {
+    const parsed = model.safeParse(source);
+    if (parsed.success) out[concern] = Object.freeze(parsed.data);
+    else for (const issue of parsed.error.issues) problems.push(`${issue.path.join('.') || concern}: ${issue.message}`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(out) as { [K in keyof M]: z.infer<M[K]> };
+}
+
+const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+
+/** Models shared by every service; a service adds its own next to these. */
+export const commonEnv = {
+  logging: z.object({
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  }),
+  events: z.object({
+    NATS_URL: z.string().default('nats://127.0.0.1:4222'),
+    EVENTS_PREFIX: z.string().regex(/^[a-z][a-z0-9_]*$/).default('pdp'),
+  }),
+  security: z.object({
+    INTERNAL_JWT_SECRET: z.string().min(32, 'must be at least 32 characters'),
+    PD_ENCRYPTION_KEYS: z.string().min(1, 'required: "keyId:base64key[,keyId:base64key...]"'),
+    BLIND_INDEX_KEY: z.string().min(32, 'must be at least 32 characters'),
+  }),
+};
+
+export function serviceEnv(defaultPort: number) {
+  return z.object({
+    PORT: port(defaultPort),
+    HOST: z.string().default('127.0.0.1'),
+    DATABASE_URL: z.string().url(),
+    DB_POOL_MAX: z.coerce.number().int().positive().default(10),
+  });
+}

@@ -1,0 +1,91 @@
+import { z } from 'zod';
+
+/**
+ * The catalog of domain events. Events carry ids and facts, never raw personal data: no IIN, names,
+ * phones, e-mails or appeal text. Personal data one service must hand to another travel sealed to
+ * that one recipient (see `seal.ts`); documented in docs/events.md.
+ */
+export const SERVICES = ['subjects', 'appeals', 'consents', 'audit', 'gateway'] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+/** Operation kinds of clause 2.2; every audit entry has one. */
+export const OPERATION_KINDS = [
+  'COLLECT', 'STORE', 'MODIFY', 'ACCESS', 'TRANSFER', 'DEPERSONALIZE', 'BLOCK', 'UNBLOCK', 'DESTROY', 'DENIED',
+] as const;
+export type OperationKind = (typeof OPERATION_KINDS)[number];
+
+const uuid = z.uuid();
+const sealed = z.string().regex(/^[\w-]+\.[\w-]*\.[\w-]+\.[\w-]+\.[\w-]+$/, 'a compact JWE');
+const appealKind = z.enum(['APPEAL', 'COMPLAINT', 'SCHEDULE_REQUEST']);
+const locale = z.enum(['KK', 'RU']);
+const erasureMethod = z.enum(['DESTROY', 'DEPERSONALIZE']);
+const holder = z.enum(['subjects', 'appeals', 'consents']);
+
+function event<D extends z.ZodType>(source: ServiceName | 'any', operation: OperationKind, data: D) {
+  return { source, operation, data, version: 1 } as const;
+}
+
+export const EVENT_CATALOG = {
+  'appeal.submitted': event('appeals', 'COLLECT', z.object({
+    appealId: uuid,
+    reference: z.string(),
+    kind: appealKind,
+    channel: z.string(),
+    locale,
+    /** `{ iin }` sealed to subjects. */
+    identity: sealed,
+    consent: z.object({
+      templateCode: z.string(),
+      givenAt: z.iso.datetime(),
+      /** `{ ip, userAgent }` sealed to consents. */
+      evidence: sealed,
+    }),
+  })),
+  'subject.registered': event('subjects', 'COLLECT', z.object({
+    subjectId: uuid,
+    category: z.string(),
+    source: z.string(),
+    purposes: z.array(z.string()),
+  })),
+  'subject.appeal_linked': event('subjects', 'STORE', z.object({
+    subjectId: uuid,
+    appealId: uuid,
+    newSubject: z.boolean(),
+  })),
+  'consent.recorded': event('consents', 'COLLECT', z.object({
+    consentId: uuid,
+    templateCode: z.string(),
+    templateVersion: z.number().int(),
+    locale,
+    channel: z.string(),
+    appealId: uuid.nullable(),
+  })),
+  'consent.subject_linked': event('consents', 'STORE', z.object({ consentId: uuid, appealId: uuid })),
+  'pd.accessed': event('any', 'ACCESS', z.object({
+    resource: z.string(),
+    resourceIds: z.array(z.string()).max(1000),
+    fields: z.array(z.string()),
+    operation: z.enum(OPERATION_KINDS),
+  })),
+  'access.denied': event('any', 'DENIED', z.object({
+    operation: z.string(),
+    reason: z.enum(['ROLE', 'BLOCKED', 'SCOPE']),
+  })),
+  'subject.blocked': event('subjects', 'BLOCK', z.object({ subjectId: uuid })),
+  'subject.unblocked': event('subjects', 'UNBLOCK', z.object({ subjectId: uuid })),
+  'subject.block_applied': event('any', 'BLOCK', z.object({ subjectId: uuid, blocked: z.boolean(), service: holder })),
+  'erasure.proposed': event('subjects', 'STORE', z.object({ actId: uuid, method: erasureMethod, automatic: z.boolean() })),
+  'erasure.approved': event('subjects', 'STORE', z.object({ actId: uuid, method: erasureMethod, services: z.array(holder) })),
+  'erasure.rejected': event('subjects', 'STORE', z.object({ actId: uuid })),
+  'erasure.receipt': event('any', 'DESTROY', z.object({ actId: uuid, method: erasureMethod, service: holder })),
+  'erasure.completed': event('subjects', 'DESTROY', z.object({ actId: uuid, method: erasureMethod })),
+  'rectification.applied': event('any', 'MODIFY', z.object({ requestId: uuid, field: z.string(), service: holder })),
+  'appeal.status_changed': event('appeals', 'MODIFY', z.object({ appealId: uuid, from: z.string(), to: z.string() })),
+} as const;
+
+export type EventType = keyof typeof EVENT_CATALOG;
+export type EventData<T extends EventType> = z.infer<(typeof EVENT_CATALOG)[T]['data']>;
+
+export function isEventType(type: string): type is EventType {
+  return Object.hasOwn(EVENT_CATALOG, type);
+}

@@ -1,0 +1,43 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { EventType } from './catalog';
+import { buildEnvelope, natsSubject, type Envelope, type NewEvent } from './envelope';
+import type { PlatformTables } from './migrations';
+
+export const OUTBOX_CHANNEL = 'pdp_outbox';
+
+/**
+ * Writes an event into the service's outbox inside the caller's transaction: the state change and
+ * the event commit together or not at all. The NOTIFY is delivered on commit and wakes the relay.
+ */
+export async function enqueueEvent<T extends EventType>(
+  trx: Transaction<any> | Kysely<any>,
+  prefix: string,
+  input: NewEvent<T>,
+): Promise<Envelope<T>> {
+  const [envelope] = await enqueueEvents(trx, prefix, [input]);
+  return envelope!;
+}
+
+/** Several events in one INSERT (e.g. one access record per subject of a batch read). */
+export async function enqueueEvents<T extends EventType>(
+  trx: Transaction<any> | Kysely<any>,
+  prefix: string,
+  inputs: NewEvent<T>[],
+): Promise<Envelope<T>[]> {
+  if (inputs.length === 0) return [];
+  const envelopes = inputs.map((input) => buildEnvelope(input));
+  const db = trx as Kysely<PlatformTables>;
+  await db
+    .insertInto('outbox')
+    .values(
+      envelopes.map((e) => ({
+        id: e.id,
+        subject: natsSubject(prefix, e.type),
+        payload: JSON.stringify(e),
+        published_at: null,
+      })),
+    )
+    .execute();
+  await sql`select pg_notify(${OUTBOX_CHANNEL}, '')`.execute(db);
+  return envelopes;
+}

@@ -1,0 +1,29 @@
+import { pino, stdSerializers, type Logger } from 'pino';
+
+export type { Logger };
+
+/**
+ * Paths that may hold personal data. pino removes them before a line is written, so a careless
+ * `log.info({ input })` cannot leak an IIN, a phone number or an appeal's text.
+ */
+const PD_FIELDS = ['iin', 'phone', 'email', 'description', 'name', 'fullName', 'ip', 'userAgent', 'value', 'newValue'];
+const REDACT = [
+  ...PD_FIELDS,
+  ...PD_FIELDS.map((f) => `*.${f}`),
+  ...PD_FIELDS.map((f) => `*.*.${f}`),
+  'req.headers.authorization',
+  'req.headers["x-pdp-actor"]',
+  'headers.authorization',
+  'variables',
+  '*.variables',
+];
+
+export function createLogger(service: string, level = 'info'): Logger {
+  return pino({
+    name: service,
+    level,
+    base: { service },
+    redact: { paths: REDACT, censor: '[REDACTED]' },
+    serializers: { err: stdSerializers.err },
+  });
+}

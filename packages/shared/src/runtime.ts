@@ -1,0 +1,199 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { expressMiddleware } from '@as-integrations/express5';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph';
+import express from 'express';
+import type { DocumentNode, GraphQLFormattedError } from 'graphql';
+import type { Kysely, Migration } from 'kysely';
+import type { JetStreamClient, JetStreamManager, NatsConnection } from 'nats';
+import { ACTOR_HEADER, verifyActorToken } from './auth/actor';
+import { Guard, type RequestScope } from './auth/guard';
+import { FieldCipher } from './crypto';
+import { createDb, migrateToLatest, pingDb } from './db';
+import { UnauthenticatedError } from './errors';
+import type { ServiceName } from './events/catalog';
+import { EventConsumer, type ConsumerSpec } from './events/consumer';
+import { connectNats, ensureStream } from './events/nats';
+import { OutboxRelay } from './events/relay';
+import { mountHealth } from './health';
+import { localeFromAcceptLanguage, t } from './i18n';
+import { createLogger, type Logger } from './logger';
+import { graphqlDuration } from './metrics';
+
+/** What every service is started with; services add their own settings in `extra`. */
+export interface ServiceConfig<Extra = unknown> {
+  port: number;
+  host: string;
+  databaseUrl: string;
+  dbPoolMax: number;
+  natsUrl: string;
+  eventsPrefix: string;
+  internalJwtSecret: string;
+  encryptionKeys: string;
+  blindIndexKey: string;
+  logLevel: string;
+  extra: Extra;
+}
+
+export interface ServiceDeps<DB, Extra> {
+  name: ServiceName;
+  db: Kysely<DB>;
+  config: ServiceConfig<Extra>;
+  logger: Logger;
+  guard: Guard;
+  cipher: FieldCipher;
+  prefix: string;
+}
+
+export interface ServiceDefinition<DB, Extra, Ctx extends RequestScope> {
+  name: ServiceName;
+  typeDefs: DocumentNode;
+  migrations: Record<string, Migration>;
+  resolvers: (deps: ServiceDeps<DB, Extra>) => GraphQLResolverMap<Ctx>;
+  consumers: (deps: ServiceDeps<DB, Extra>) => ConsumerSpec[];
+  context: (deps: ServiceDeps<DB, Extra>, scope: RequestScope) => Ctx;
+  /** Periodic jobs (retention sweeps and the like), started after the server. */
+  jobs?: (deps: ServiceDeps<DB, Extra>) => Array<{ name: string; everyMs: number; run: () => Promise<void> }>;
+}
+
+export interface RunningService<DB> {
+  name: ServiceName;
+  url: string;
+  port: number;
+  db: Kysely<DB>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The subgraph bootstrap: db → migrate → NATS stream → outbox relay → consumers → HTTP server with
+ * health, metrics and GraphQL; `stop()` shuts down in reverse order, letting in-flight work finish.
+ */
+export async function startService<DB, Extra, Ctx extends RequestScope>(
+  def: ServiceDefinition<DB, Extra, Ctx>,
+  config: ServiceConfig<Extra>,
+): Promise<RunningService<DB>> {
+  const logger = createLogger(def.name, config.logLevel);
+  const db = createDb<DB>(config.databaseUrl, config.dbPoolMax);
+  await migrateToLatest(db as Kysely<any>, def.migrations);
+
+  const nc: NatsConnection = await connectNats(config.natsUrl, `pdp-${def.name}`);
+  const js: JetStreamClient = nc.jetstream();
+  const jsm: JetStreamManager = await nc.jetstreamManager();
+  const stream = await ensureStream(jsm, config.eventsPrefix);
+
+  const deps: ServiceDeps<DB, Extra> = {
+    name: def.name,
+    db,
+    config,
+    logger,
+    guard: new Guard(db as Kysely<any>, config.eventsPrefix, def.name),
+    cipher: new FieldCipher(config.encryptionKeys),
+    prefix: config.eventsPrefix,
+  };
+
+  const relay = new OutboxRelay({ db: db as Kysely<any>, databaseUrl: config.databaseUrl, js, logger, service: def.name });
+  await relay.start();
+  const consumers = def.consumers(deps).map(
+    (spec) => new EventConsumer(spec, { db: db as Kysely<any>, js, jsm, stream, prefix: config.eventsPrefix, logger }),
+  );
+  for (const consumer of consumers) await consumer.start();
+
+  let shuttingDown = false;
+  const apollo = new ApolloServer<Ctx>({
+    schema: buildSubgraphSchema([{ typeDefs: def.typeDefs, resolvers: def.resolvers(deps) as GraphQLResolverMap<unknown> }]),
+    formatError: (formatted, error) => maskInternal(formatted, error, logger),
+    plugins: [timingPlugin(def.name), ApolloServerPluginInlineTraceDisabled()],
+    introspection: true,
+  });
+  await apollo.start();
+
+  const app = express();
+  app.disable('x-powered-by');
+  mountHealth(
+    app,
+    {
+      database: () => pingDb(db as Kysely<any>),
+      nats: async () => {
+        if (nc.isClosed()) throw new Error('closed');
+        await jsm.streams.info(stream);
+      },
+    },
+    () => shuttingDown,
+  );
+  app.use(
+    '/graphql',
+    express.json({ limit: '256kb' }),
+    expressMiddleware(apollo, {
+      context: async ({ req }) => {
+        const scope = await scopeFromRequest(config.internalJwtSecret, req.headers[ACTOR_HEADER], req.headers['accept-language']);
+        return def.context(deps, scope);
+      },
+    }),
+  );
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(config.port, config.host, () => resolve(s));
+  });
+  const port = (server.address() as AddressInfo).port;
+  const timers = (def.jobs?.(deps) ?? []).map((job) =>
+    setInterval(() => {
+      job.run().catch((err) => logger.error({ err, job: job.name }, 'job failed'));
+    }, job.everyMs),
+  );
+  logger.info({ port }, 'service started');
+
+  return {
+    name: def.name,
+    url: `http://${config.host}:${port}/graphql`,
+    port,
+    db,
+    async stop() {
+      shuttingDown = true;
+      timers.forEach(clearInterval);
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections?.();
+      await apollo.stop();
+      for (const consumer of consumers) await consumer.stop();
+      await relay.stop();
+      await nc.drain().catch(() => undefined);
+      await db.destroy();
+      logger.info('service stopped');
+    },
+  };
+}
+
+async function scopeFromRequest(secret: string, token: unknown, acceptLanguage: string | undefined): Promise<RequestScope> {
+  const locale = localeFromAcceptLanguage(acceptLanguage);
+  if (typeof token !== 'string' || token.length === 0) throw new UnauthenticatedError(locale, 'auth.notViaGateway');
+  try {
+    return await verifyActorToken(secret, token);
+  } catch {
+    throw new UnauthenticatedError(locale, 'auth.notViaGateway');
+  }
+}
+
+/** Unexpected errors reach the client as a generic message: their text might hold personal data. */
+function maskInternal(formatted: GraphQLFormattedError, error: unknown, logger: Logger): GraphQLFormattedError {
+  const code = formatted.extensions?.code;
+  if (code && code !== 'INTERNAL_SERVER_ERROR') return formatted;
+  const original = (error as { originalError?: unknown })?.originalError ?? error;
+  // Name, message and stack only: a driver error's `detail` may quote a stored value.
+  const err = original instanceof Error ? { name: original.name, message: original.message, stack: original.stack } : {};
+  logger.error({ err }, 'internal error');
+  return { message: t('internal'), path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+}
+
+function timingPlugin(service: string): ApolloServerPlugin<RequestScope> {
+  return {
+    async requestDidStart() {
+      const end = graphqlDuration.startTimer({ service });
+      return {
+        async willSendResponse() {
+          end();
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,36 @@
+import { CompactEncrypt, compactDecrypt, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
+
+/**
+ * Sealed values: personal data that one service must hand to another travel inside an event as a
+ * compact JWE (ECDH-ES+A256KW, A256GCM) addressed to the one recipient service. The event stream,
+ * the audit log and every other consumer see only ciphertext; only the holder of the recipient's
+ * private key can open it.
+ */
+const ALG = 'ECDH-ES+A256KW';
+const ENC = 'A256GCM';
+
+export interface SealKeyPair {
+  publicJwk: string;
+  privateJwk: string;
+}
+
+export async function generateSealKeyPair(): Promise<SealKeyPair> {
+  const { publicKey, privateKey } = await generateKeyPair(ALG, { crv: 'P-256', extractable: true });
+  return {
+    publicJwk: JSON.stringify(await exportJWK(publicKey)),
+    privateJwk: JSON.stringify(await exportJWK(privateKey)),
+  };
+}
+
+export async function seal(value: unknown, recipientPublicJwk: string): Promise<string> {
+  const key = await importJWK(JSON.parse(recipientPublicJwk) as JWK, ALG);
+  return new CompactEncrypt(new TextEncoder().encode(JSON.stringify(value)))
+    .setProtectedHeader({ alg: ALG, enc: ENC })
+    .encrypt(key);
+}
+
+export async function unseal<T>(jwe: string, privateJwk: string): Promise<T> {
+  const key = await importJWK(JSON.parse(privateJwk) as JWK, ALG);
+  const { plaintext } = await compactDecrypt(jwe, key);
+  return JSON.parse(new TextDecoder().decode(plaintext)) as T;
+}

@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { checkIin } from './iin';
+import type { MessageKey } from './i18n';
+
+/**
+ * Field validators shared by every boundary. Each zod issue carries the i18n message key as its
+ * message, so the caller's error is translated and never echoes the input.
+ */
+export const iinSchema = z
+  .string()
+  .transform((v) => v.replace(/\s+/g, ''))
+  .superRefine((value, ctx) => {
+    const check = checkIin(value);
+    if (!check.ok) ctx.addIssue({ code: 'custom', message: `iin.${check.problem}` satisfies MessageKey });
+  });
+
+/** Kazakhstan mobile operators' codes after +7 (Beeline, Kcell/Activ, Tele2/Altel, Izi). */
+const MOBILE_CODES = new Set([
+  '700', '701', '702', '705', '706', '707', '708', '747', '750', '751', '760', '761', '762', '763', '764', '771',
+  '775', '776', '777', '778',
+]);
+
+export function normalizeKzMobile(raw: string): string | null {
+  const digits = raw.replace(/[\s()\-.]/g, '');
+  const match = /^(?:\+7|8|7)?(7\d{9})$/.exec(digits);
+  if (!match?.[1] || !MOBILE_CODES.has(match[1].slice(0, 3))) return null;
+  return `+7${match[1]}`;
+}
+
+export const phoneSchema = z.string().transform((value, ctx) => {
+  const normalized = normalizeKzMobile(value);
+  if (!normalized) {
+    ctx.addIssue({ code: 'custom', message: 'phone.invalid' satisfies MessageKey });
+    return z.NEVER;
+  }
+  return normalized;
+});
+
+export const emailSchema = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .pipe(z.email({ message: 'email.invalid' satisfies MessageKey }).max(254, { message: 'email.invalid' }));
+
+export function textSchema(min: number, max: number) {
+  return z
+    .string()
+    .trim()
+    .min(1, { message: 'text.required' satisfies MessageKey })
+    .min(min, { message: 'text.tooShort' satisfies MessageKey })
+    .max(max, { message: 'text.tooLong' satisfies MessageKey });
+}

@@ -1,0 +1,47 @@
+/**
+ * Working-day deadlines on a Kazakhstan calendar: weekends and public holidays are skipped. The
+ * holiday list is configuration (`HOLIDAYS`, ISO dates), because moveable feasts (Kurban ait) and
+ * government transfers of days off change every year.
+ */
+export interface WorkCalendar {
+  holidays: ReadonlySet<string>;
+  /** Extra working days declared on a weekend by a government transfer. */
+  workingWeekends: ReadonlySet<string>;
+}
+
+/** Fixed-date public holidays of the Republic of Kazakhstan (Labour Code, art. 84 and the holidays law). */
+const FIXED = ['01-01', '01-02', '03-08', '03-21', '03-22', '03-23', '05-01', '05-07', '05-09', '07-06', '08-30', '10-25', '12-16'];
+
+export function kazakhstanCalendar(years: number[], extraHolidays: string[] = [], workingWeekends: string[] = []): WorkCalendar {
+  const holidays = new Set<string>(extraHolidays);
+  for (const year of years) for (const day of FIXED) holidays.add(`${year}-${day}`);
+  return { holidays, workingWeekends: new Set(workingWeekends) };
+}
+
+const KZ_OFFSET_MS = 5 * 3600 * 1000;
+
+export function isWorkingDay(date: Date, calendar: WorkCalendar): boolean {
+  const iso = date.toISOString().slice(0, 10);
+  if (calendar.workingWeekends.has(iso)) return true;
+  const weekday = date.getUTCDay();
+  return weekday !== 0 && weekday !== 6 && !calendar.holidays.has(iso);
+}
+
+/** The date `days` working days after `from` (the day of receipt does not count). */
+export function addWorkingDays(from: Date, days: number, calendar: WorkCalendar): Date {
+  // Days are counted in Kazakhstan's time (UTC+5 throughout the country since March 2024).
+  const local = new Date(from.getTime() + KZ_OFFSET_MS);
+  const date = new Date(Date.UTC(local.getUTCFullYear(), local.getUTCMonth(), local.getUTCDate()));
+  let left = days;
+  while (left > 0) {
+    date.setUTCDate(date.getUTCDate() + 1);
+    if (isWorkingDay(date, calendar)) left -= 1;
+  }
+  return date;
+}
+
+export function calendarFromEnv(holidays: string | undefined, workingWeekends: string | undefined): WorkCalendar {
+  const year = new Date().getUTCFullYear();
+  const list = (s: string | undefined) => (s ? s.split(',').map((d) => d.trim()).filter(Boolean) : []);
+  return kazakhstanCalendar([year - 1, year, year + 1, year + 2], list(holidays), list(workingWeekends));
+}

@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import { calendarFromEnv, type ServiceConfig, type ServiceDeps, type WorkCalendar } from '@pdp/shared';
+import type { Database } from './db/tables';
+
+export const appealsEnv = z.object({
+  /** Public JWKs: identities are sealed to subjects, consent evidence to consents. */
+  SUBJECTS_SEAL_PUBLIC_KEY: z.string().min(1),
+  CONSENTS_SEAL_PUBLIC_KEY: z.string().min(1),
+  APPEAL_ANSWER_WORKING_DAYS: z.coerce.number().int().min(1).max(60).default(15),
+  /** Extra public holidays (ISO dates, comma-separated), e.g. Kurban ait and transferred days off. */
+  HOLIDAYS: z.string().optional(),
+  WORKING_WEEKENDS: z.string().optional(),
+});
+
+export interface AppealsExtra {
+  subjectsSealKey: string;
+  consentsSealKey: string;
+  answerWorkingDays: number;
+  calendar: WorkCalendar;
+}
+
+export function appealsExtra(env: z.infer<typeof appealsEnv>): AppealsExtra {
+  return {
+    subjectsSealKey: env.SUBJECTS_SEAL_PUBLIC_KEY,
+    consentsSealKey: env.CONSENTS_SEAL_PUBLIC_KEY,
+    answerWorkingDays: env.APPEAL_ANSWER_WORKING_DAYS,
+    calendar: calendarFromEnv(env.HOLIDAYS, env.WORKING_WEEKENDS),
+  };
+}
+
+export type AppealsConfig = ServiceConfig<AppealsExtra>;
+export type Deps = ServiceDeps<Database, AppealsExtra>;

@@ -1,0 +1,86 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { AppealKind, AppealRecord, AppealStatus, Locale } from '../domain/appeal';
+import type { AppealRow, Database } from './tables';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+export async function nextReferenceNumber(trx: Db): Promise<number> {
+  const { rows } = await sql<{ n: string }>`select nextval('appeal_reference_seq') as n`.execute(trx);
+  return Number(rows[0]!.n);
+}
+
+export interface NewAppeal {
+  id: string;
+  reference: string;
+  kind: AppealKind;
+  channel: string;
+  locale: Locale;
+  phoneEnc: string;
+  emailEnc: string;
+  descriptionEnc: string;
+  deadline: string;
+  submittedAt: Date;
+}
+
+export async function insertAppeal(trx: Db, a: NewAppeal): Promise<AppealRecord> {
+  const row = await trx
+    .insertInto('appeals')
+    .values({
+      id: a.id,
+      reference: a.reference,
+      kind: a.kind,
+      status: 'NEW',
+      channel: a.channel,
+      locale: a.locale,
+      subject_id: null,
+      phone_enc: a.phoneEnc,
+      email_enc: a.emailEnc,
+      description_enc: a.descriptionEnc,
+      deadline: a.deadline,
+      submitted_at: a.submittedAt,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return toRecord(row);
+}
+
+export async function linkAppealToSubject(trx: Db, appealId: string, subjectId: string): Promise<number> {
+  const result = await trx
+    .updateTable('appeals')
+    .set({ subject_id: subjectId, updated_at: new Date() })
+    .where('id', '=', appealId)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+export async function appealsByIds(db: Db, ids: readonly string[]): Promise<AppealRecord[]> {
+  if (ids.length === 0) return [];
+  return (await db.selectFrom('appeals').selectAll().where('id', 'in', [...ids]).execute()).map(toRecord);
+}
+
+export async function appealsBySubjects(db: Db, subjectIds: readonly string[]): Promise<AppealRecord[]> {
+  if (subjectIds.length === 0) return [];
+  const rows = await db
+    .selectFrom('appeals')
+    .selectAll()
+    .where('subject_id', 'in', [...subjectIds])
+    .orderBy('submitted_at')
+    .execute();
+  return rows.map(toRecord);
+}
+
+function toRecord(row: AppealRow): AppealRecord {
+  return {
+    id: row.id,
+    reference: row.reference,
+    kind: row.kind as AppealKind,
+    status: row.status as AppealStatus,
+    locale: row.locale as Locale,
+    subjectId: row.subject_id,
+    deadline: row.deadline,
+    submittedAt: row.submitted_at.toISOString(),
+    phoneEnc: row.phone_enc,
+    emailEnc: row.email_enc,
+    descriptionEnc: row.description_enc,
+  };
+}

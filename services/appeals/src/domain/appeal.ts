@@ -1,0 +1,55 @@
+import { emailSchema, iinSchema, phoneSchema, textSchema, type MessageKey } from '@pdp/shared';
+import { z } from 'zod';
+
+export const APPEAL_KINDS = ['APPEAL', 'COMPLAINT', 'SCHEDULE_REQUEST'] as const;
+export type AppealKind = (typeof APPEAL_KINDS)[number];
+export type AppealStatus = 'NEW' | 'IN_PROGRESS' | 'FORWARDED' | 'ANSWERED' | 'CLOSED';
+export type Locale = 'KK' | 'RU';
+
+/** Each kind comes from its own form (Annexes 3–5) on its own site. */
+export const FORMS: Record<AppealKind, { channel: string; referencePrefix: string }> = {
+  APPEAL: { channel: 'collectors.kz/appeal', referencePrefix: 'APL' },
+  COMPLAINT: { channel: 'stop-collector.kz/complaint', referencePrefix: 'CMP' },
+  SCHEDULE_REQUEST: { channel: 'stop-collector.kz/schedule', referencePrefix: 'SCH' },
+};
+
+/** The consent the form's box gives (Annex 2: the applicant's consent, with the privacy policy). */
+export const INTAKE_CONSENT_TEMPLATE = 'ANNEX2_APPLICANT';
+
+export const DESCRIPTION_MIN = 10;
+export const DESCRIPTION_MAX = 5000;
+
+/** The public form, validated in the order a person reads it. */
+export const submitAppealSchema = z.object({
+  kind: z.enum(APPEAL_KINDS),
+  iin: iinSchema,
+  phone: phoneSchema,
+  email: emailSchema,
+  description: textSchema(DESCRIPTION_MIN, DESCRIPTION_MAX),
+  privacyPolicyAccepted: z.literal(true, { message: 'privacy.notAccepted' satisfies MessageKey }),
+  locale: z.enum(['KK', 'RU']).nullish(),
+});
+export type SubmitAppeal = z.output<typeof submitAppealSchema>;
+
+export function appealReference(kind: AppealKind, year: number, seq: number): string {
+  return `${FORMS[kind].referencePrefix}-${year}-${String(seq).padStart(6, '0')}`;
+}
+
+/** An appeal as resolvers see it; contact fields stay encrypted until a staff field asks. */
+export interface AppealRecord {
+  id: string;
+  reference: string;
+  kind: AppealKind;
+  status: AppealStatus;
+  locale: Locale;
+  subjectId: string | null;
+  deadline: string;
+  submittedAt: string;
+  phoneEnc: string;
+  emailEnc: string;
+  descriptionEnc: string;
+}
+
+export interface SubjectRef {
+  id: string;
+}

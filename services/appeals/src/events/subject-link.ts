@@ -1,0 +1,17 @@
+import { NotReadyError, type ConsumerSpec, type Envelope } from '@pdp/shared';
+import type { Transaction } from 'kysely';
+import { linkAppealToSubject } from '../db/appeals.repository';
+import type { Database } from '../db/tables';
+
+/** Attaches each appeal to the subject that subjects registered or found for it. */
+export function subjectLinkConsumer(): ConsumerSpec {
+  return {
+    name: 'appeals-subject-link',
+    types: ['subject.appeal_linked'],
+    async handle(trx, event) {
+      const { appealId, subjectId } = (event as Envelope<'subject.appeal_linked'>).data;
+      const updated = await linkAppealToSubject(trx as Transaction<Database>, appealId, subjectId);
+      if (updated === 0) throw new NotReadyError('appeal not found');
+    },
+  };
+}

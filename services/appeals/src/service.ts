@@ -1,0 +1,41 @@
+import { readFileSync } from 'node:fs';
+import { startService, type ServiceDefinition } from '@pdp/shared';
+import { gql } from 'graphql-tag';
+import type { AppealsConfig, AppealsExtra } from './config';
+import type { Context } from './context';
+import { migrations } from './db/migrations';
+import type { Database } from './db/tables';
+import { subjectLinkConsumer } from './events/subject-link';
+import { appealResolvers } from './resolvers/Appeal';
+import { appealLoader, appealsOfSubjectLoader } from './resolvers/loaders';
+import { mutationResolvers } from './resolvers/Mutation';
+import { queryResolvers } from './resolvers/Query';
+import { subjectResolvers } from './resolvers/Subject';
+
+export const typeDefs = gql(readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8'));
+
+export const appealsService: ServiceDefinition<Database, AppealsExtra, Context> = {
+  name: 'appeals',
+  typeDefs,
+  migrations,
+  resolvers: (deps) =>
+    ({
+      Query: queryResolvers(),
+      Mutation: mutationResolvers(deps),
+      Appeal: appealResolvers(deps),
+      Subject: subjectResolvers(),
+    }) as never,
+  consumers: () => [subjectLinkConsumer()],
+  context: (deps, scope) => ({
+    ...scope,
+    appeals: appealLoader(deps, scope),
+    appealsOfSubject: appealsOfSubjectLoader(deps, scope),
+  }),
+};
+
+export function startAppeals(config: AppealsConfig) {
+  return startService(appealsService, config);
+}
+
+export type { AppealsConfig } from './config';
+export type { Database as AppealsDatabase } from './db/tables';

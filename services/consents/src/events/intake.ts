@@ -1,0 +1,61 @@
+import { randomUUID } from 'node:crypto';
+import { NotReadyError, enqueueEvent, unseal, type ConsumerSpec, type Envelope } from '@pdp/shared';
+import type { Transaction } from 'kysely';
+import type { Deps } from '../config';
+import { insertConsent, linkConsentToSubject, templateInForce } from '../db/consents.repository';
+import type { Database } from '../db/tables';
+
+/**
+ * Records the electronic consent given on a web form (clause 5.3): template, the version in force
+ * when it was given, language, time, channel, and the evidence (IP, user agent) sealed to this
+ * service; then attaches it to the subject once subjects has resolved who gave it.
+ */
+export function intakeConsumer(deps: Deps): ConsumerSpec {
+  return {
+    name: 'consents-intake',
+    types: ['appeal.submitted', 'subject.appeal_linked'],
+    async handle(trx, event) {
+      const db = trx as Transaction<Database>;
+      if (event.type === 'appeal.submitted') {
+        const { data } = event as Envelope<'appeal.submitted'>;
+        const givenAt = new Date(data.consent.givenAt);
+        const template = await templateInForce(db, data.consent.templateCode, data.locale, givenAt);
+        if (!template) throw new Error(`no ${data.consent.templateCode} template in force`);
+        const evidence = await unseal<{ ip: string | null; userAgent: string | null }>(data.consent.evidence, deps.config.extra.sealPrivateKey);
+        const id = randomUUID();
+        await insertConsent(db, {
+          id,
+          templateCode: template.code,
+          templateVersion: template.version,
+          locale: data.locale,
+          channel: data.channel,
+          givenAt,
+          ipEnc: evidence.ip ? deps.cipher.encrypt(evidence.ip) : null,
+          userAgentEnc: evidence.userAgent ? deps.cipher.encrypt(evidence.userAgent) : null,
+          appealId: data.appealId,
+          subjectId: null,
+        });
+        await enqueueEvent(trx, deps.prefix, {
+          type: 'consent.recorded',
+          source: 'consents',
+          actor: event.actor,
+          correlationId: event.id,
+          data: { consentId: id, templateCode: template.code, templateVersion: template.version, locale: data.locale, channel: data.channel, appealId: data.appealId },
+        });
+        return;
+      }
+      const { data, subjectId } = event as Envelope<'subject.appeal_linked'>;
+      const consentId = await linkConsentToSubject(db, data.appealId, data.subjectId);
+      // The link can overtake the submission after a redelivery: retry until the consent exists.
+      if (!consentId) throw new NotReadyError('consent of the appeal not recorded yet');
+      await enqueueEvent(trx, deps.prefix, {
+        type: 'consent.subject_linked',
+        source: 'consents',
+        actor: event.actor,
+        subjectId,
+        correlationId: event.id,
+        data: { consentId, appealId: data.appealId },
+      });
+    },
+  };
+}

@@ -1,0 +1,44 @@
+/** Subject categories of clause 3.1 and what each one's data are processed for (3.2). */
+export const CATEGORIES = ['EMPLOYEE', 'COUNTERPARTY', 'APPLICANT', 'DEBTOR', 'RELATIVE', 'EMPLOYER'] as const;
+export type Category = (typeof CATEGORIES)[number];
+
+export type SubjectStatus = 'ACTIVE' | 'BLOCKED' | 'DEPERSONALIZED' | 'DESTROYED';
+
+/** Purposes of clause 3.2. */
+export const PURPOSES = {
+  LABOUR_RELATIONS: 'LABOUR_RELATIONS',
+  CONTRACT_PERFORMANCE: 'CONTRACT_PERFORMANCE',
+  APPEAL_HANDLING: 'APPEAL_HANDLING',
+} as const;
+
+/** Web forms of Annexes 3–5, by the channel appeals reports. */
+export const FORM_SOURCES: Record<string, string> = {
+  'collectors.kz/appeal': 'WEB_FORM_ANNEX_3',
+  'stop-collector.kz/complaint': 'WEB_FORM_ANNEX_4',
+  'stop-collector.kz/schedule': 'WEB_FORM_ANNEX_5',
+};
+
+export interface PurposeRecord {
+  code: string;
+  state: 'ACTIVE' | 'ACHIEVED';
+  reference: string | null;
+  declaredAt: string;
+  achievedAt: string | null;
+}
+
+export interface SourceRecord {
+  code: string;
+  reference: string | null;
+  collectedAt: string;
+}
+
+/** A subject as resolvers see it; the IIN stays encrypted until a field asks for it. */
+export interface SubjectRecord {
+  id: string;
+  status: SubjectStatus;
+  iinEncrypted: string | null;
+  categories: Category[];
+  purposes: PurposeRecord[];
+  sources: SourceRecord[];
+  registeredAt: string;
+}

@@ -1,0 +1,38 @@
+import { enqueueEvents, unseal, type ConsumerSpec, type Envelope } from '@pdp/shared';
+import type { Transaction } from 'kysely';
+import type { Deps } from '../config';
+import { findOrRegisterSubject } from '../db/subjects.repository';
+import type { Database } from '../db/tables';
+import { assertValidIin, iinBlindIndex } from '../domain/identity';
+import { FORM_SOURCES, PURPOSES } from '../domain/subject';
+
+/**
+ * Registers (or finds) the applicant of every submitted appeal: opens the identity sealed to this
+ * service, stores the IIN encrypted with its blind index, records category, source and purpose, and
+ * tells the others which subject the appeal belongs to.
+ */
+export function intakeConsumer(deps: Deps): ConsumerSpec {
+  return {
+    name: 'subjects-intake',
+    types: ['appeal.submitted'],
+    async handle(trx, event) {
+      const submitted = event as Envelope<'appeal.submitted'>;
+      const { iin } = await unseal<{ iin: string }>(submitted.data.identity, deps.config.extra.sealPrivateKey);
+      assertValidIin(iin);
+      const { id, created } = await findOrRegisterSubject(trx as Transaction<Database>, {
+        iinBidx: iinBlindIndex(deps.config.blindIndexKey, iin),
+        iinEncrypted: deps.cipher.encrypt(iin),
+        category: 'APPLICANT',
+        source: { code: FORM_SOURCES[submitted.data.channel] ?? 'WEB_FORM', reference: submitted.data.appealId },
+        purpose: { code: PURPOSES.APPEAL_HANDLING, reference: submitted.data.appealId },
+      });
+      const base = { source: 'subjects' as const, actor: event.actor, subjectId: id, correlationId: event.id };
+      await enqueueEvents(trx, deps.prefix, [
+        ...(created
+          ? [{ ...base, type: 'subject.registered' as const, data: { subjectId: id, category: 'APPLICANT', source: 'WEB_FORM', purposes: [PURPOSES.APPEAL_HANDLING] } }]
+          : []),
+        { ...base, type: 'subject.appeal_linked' as const, data: { subjectId: id, appealId: submitted.data.appealId, newSubject: created } },
+      ]);
+    },
+  };
+}

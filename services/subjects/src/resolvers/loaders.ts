@@ -1,0 +1,39 @@
+import { ForbiddenError, STAFF_ROLES, hasAnyRole, type RequestScope, type Role } from '@pdp/shared';
+import DataLoader from 'dataloader';
+import type { Deps } from '../config';
+import { loadSubjects } from '../db/subjects.repository';
+
+import type { SubjectRecord } from '../domain/subject';
+
+/** Fields of a subject record that are personal data, as listed in access records. */
+const SUBJECT_PD_FIELDS = ['iin', 'categories', 'purposes', 'sources'];
+
+/** Who may still read a blocked subject (clause 6.1.3): the DPO and the audit. */
+const BLOCKED_READERS: readonly Role[] = ['DPO', 'AUDITOR'];
+
+/**
+ * One SQL query per batch (a whole `_entities` call or a page of results), and one access record per
+ * subject committed before any of them is returned. A blocked subject is hidden from everyone but the
+ * DPO and the audit, and the attempt is recorded as denied.
+ */
+export function subjectLoader(deps: Deps, scope: RequestScope): DataLoader<string, SubjectRecord | null> {
+  return new DataLoader<string, SubjectRecord | null>(async (ids) => {
+    if (!hasAnyRole(scope.actor, STAFF_ROLES)) {
+      await deps.guard.recordDenied(scope, 'subject.read', 'ROLE');
+      throw new ForbiddenError(scope.meta.locale);
+    }
+    const found = new Map((await loadSubjects(deps.db, ids)).map((s) => [s.id, s]));
+    const readable = (s: SubjectRecord) => s.status !== 'BLOCKED' || hasAnyRole(scope.actor, BLOCKED_READERS);
+    const visible = [...found.values()].filter(readable);
+    for (const s of found.values()) if (!readable(s)) await deps.guard.recordDenied(scope, 'subject.read', 'BLOCKED', s.id);
+    await deps.guard.recordAccess(
+      scope,
+      visible.map((s) => ({ subjectId: s.id, resource: 'subject', resourceIds: [s.id], fields: SUBJECT_PD_FIELDS })),
+    );
+    return ids.map((id) => {
+      const s = found.get(id);
+      if (!s) return null;
+      return readable(s) ? s : new ForbiddenError(scope.meta.locale);
+    });
+  });
+}

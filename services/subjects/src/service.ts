@@ -1,0 +1,29 @@
+import { readFileSync } from 'node:fs';
+import { startService, type RequestScope, type ServiceDefinition } from '@pdp/shared';
+import { gql } from 'graphql-tag';
+import type { Context } from './context';
+import type { SubjectsConfig, SubjectsExtra } from './config';
+import { migrations } from './db/migrations';
+import type { Database } from './db/tables';
+import { intakeConsumer } from './events/intake';
+import { subjectLoader } from './resolvers/loaders';
+import { queryResolvers } from './resolvers/Query';
+import { subjectResolvers } from './resolvers/Subject';
+
+export const typeDefs = gql(readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8'));
+
+export const subjectsService: ServiceDefinition<Database, SubjectsExtra, Context> = {
+  name: 'subjects',
+  typeDefs,
+  migrations,
+  resolvers: (deps) => ({ Query: queryResolvers(deps), Subject: subjectResolvers(deps) }) as never,
+  consumers: (deps) => [intakeConsumer(deps)],
+  context: (deps, scope: RequestScope) => ({ ...scope, subjects: subjectLoader(deps, scope) }),
+};
+
+export function startSubjects(config: SubjectsConfig) {
+  return startService(subjectsService, config);
+}
+
+export type { SubjectsConfig } from './config';
+export type { Database as SubjectsDatabase } from './db/tables';

@@ -1,0 +1,174 @@
+import { randomBytes } from 'node:crypto';
+import { startAppeals, type AppealsDatabase } from '@pdp/appeals';
+import { startAudit, type AuditDatabase } from '@pdp/audit';
+import { startConsents, type ConsentsDatabase } from '@pdp/consents';
+import { startGateway, type RunningGateway } from '@pdp/gateway';
+import {
+  calendarFromEnv,
+  createDb,
+  databaseUrl,
+  ensureDatabase,
+  generateSealKeyPair,
+  randomKeySpec,
+  streamName,
+  type RunningService,
+  type ServiceConfig,
+} from '@pdp/shared';
+import { startSubjects, type SubjectsDatabase } from '@pdp/subjects';
+import type { Kysely } from 'kysely';
+import { connect } from 'nats';
+import pg from 'pg';
+
+export const SERVICE_NAMES = ['subjects', 'appeals', 'consents', 'audit'] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+export interface Databases {
+  subjects: Kysely<SubjectsDatabase>;
+  appeals: Kysely<AppealsDatabase>;
+  consents: Kysely<ConsentsDatabase>;
+  audit: Kysely<AuditDatabase>;
+}
+
+export interface SystemOptions {
+  /** A PostgreSQL server URL (any database); each service gets its own database there. */
+  serverUrl: string;
+  natsUrl: string;
+  /** Names databases and the event stream, so runs never share state. */
+  label: string;
+  authJwtSecret: string;
+  gatewayPort?: number;
+  servicePorts?: Partial<Record<ServiceName, number>>;
+  logLevel?: string;
+  host?: string;
+}
+
+type Starter = (port: number) => Promise<RunningService<unknown>>;
+
+/**
+ * The whole platform in one process: four subgraphs, each with its own database, and the gateway,
+ * on a real PostgreSQL and a real NATS JetStream. Used by `npm start`, the end-to-end tests and the
+ * benchmarks; each service can be stopped and started again to prove nothing is lost.
+ */
+export class System {
+  readonly services = new Map<ServiceName, RunningService<unknown>>();
+  private readonly starters = new Map<ServiceName, Starter>();
+  private readonly ports = new Map<ServiceName, number>();
+  gateway: RunningGateway | null = null;
+  databaseUrls = {} as Record<ServiceName, string>;
+  readonly prefix: string;
+
+  constructor(readonly options: SystemOptions) {
+    this.prefix = options.label.toLowerCase().replace(/[^a-z0-9_]/g, '_');
+  }
+
+  get url(): string {
+    if (!this.gateway) throw new Error('gateway not started');
+    return this.gateway.url;
+  }
+
+  async start(): Promise<this> {
+    const { serverUrl } = this.options;
+    for (const name of SERVICE_NAMES) {
+      this.databaseUrls[name] = await ensureDatabase(serverUrl, `${this.prefix}_${name}`);
+    }
+    const [subjectsSeal, consentsSeal] = await Promise.all([generateSealKeyPair(), generateSealKeyPair()]);
+    const internalJwtSecret = randomBytes(32).toString('base64url');
+    const keys = { encryption: randomKeySpec('k1'), blindIndex: randomBytes(32).toString('base64url') };
+    const base = (name: ServiceName, port: number): Omit<ServiceConfig, 'extra'> => ({
+      port,
+      host: this.options.host ?? '127.0.0.1',
+      databaseUrl: this.databaseUrls[name],
+      dbPoolMax: 10,
+      natsUrl: this.options.natsUrl,
+      eventsPrefix: this.prefix,
+      internalJwtSecret,
+      encryptionKeys: keys.encryption,
+      blindIndexKey: keys.blindIndex,
+      logLevel: this.options.logLevel ?? 'warn',
+    });
+    this.starters.set('subjects', (port) => startSubjects({ ...base('subjects', port), extra: { sealPrivateKey: subjectsSeal.privateJwk } }) as never);
+    this.starters.set('appeals', (port) =>
+      startAppeals({
+        ...base('appeals', port),
+        extra: {
+          subjectsSealKey: subjectsSeal.publicJwk,
+          consentsSealKey: consentsSeal.publicJwk,
+          answerWorkingDays: 15,
+          calendar: calendarFromEnv(undefined, undefined),
+        },
+      }) as never,
+    );
+    this.starters.set('consents', (port) => startConsents({ ...base('consents', port), extra: { sealPrivateKey: consentsSeal.privateJwk } }) as never);
+    this.starters.set('audit', (port) => startAudit({ ...base('audit', port), extra: {} }) as never);
+
+    for (const name of SERVICE_NAMES) await this.startService(name);
+    this.gateway = await startGateway({
+      port: this.options.gatewayPort ?? 0,
+      host: this.options.host ?? '127.0.0.1',
+      authJwtSecret: this.options.authJwtSecret,
+      internalJwtSecret,
+      subgraphs: Object.fromEntries(SERVICE_NAMES.map((n) => [n, this.services.get(n)!.url])) as Record<ServiceName, string>,
+      maxQueryDepth: 12,
+      trustProxy: false,
+      logLevel: this.options.logLevel ?? 'warn',
+    });
+    return this;
+  }
+
+  /** Starts (or restarts, on its previous port) one service. */
+  async startService(name: ServiceName): Promise<void> {
+    const port = this.ports.get(name) ?? this.options.servicePorts?.[name] ?? 0;
+    const running = await this.starters.get(name)!(port);
+    this.ports.set(name, running.port);
+    this.services.set(name, running);
+  }
+
+  async stopService(name: ServiceName): Promise<void> {
+    await this.services.get(name)?.stop();
+    this.services.delete(name);
+  }
+
+  /** A direct connection to a service's own database, for tests that check what is stored. */
+  db<N extends ServiceName>(name: N): Databases[N] {
+    const cached = this.dbs.get(name);
+    if (cached) return cached as Databases[N];
+    const db = createDb(this.databaseUrls[name], 4);
+    this.dbs.set(name, db);
+    return db as Databases[N];
+  }
+  private readonly dbs = new Map<ServiceName, Kysely<any>>();
+
+  async stop(): Promise<void> {
+    await this.gateway?.stop();
+    for (const name of [...this.services.keys()].reverse()) await this.stopService(name);
+    for (const db of this.dbs.values()) await db.destroy();
+    this.dbs.clear();
+  }
+
+  /** Stops everything and removes this system's databases and stream. */
+  async destroy(): Promise<void> {
+    await this.stop();
+    await dropRun(this.options.serverUrl, this.options.natsUrl, this.prefix);
+  }
+}
+
+/** Drops every database and stream whose name starts with `prefix`. */
+export async function dropRun(serverUrl: string, natsUrl: string, prefix: string): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl(serverUrl, 'postgres') });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ datname: string }>('select datname from pg_database where datname like $1', [`${prefix}%`]);
+    for (const { datname } of rows) await client.query(`drop database if exists ${datname} with (force)`);
+  } finally {
+    await client.end();
+  }
+  const nc = await connect({ servers: natsUrl });
+  try {
+    const jsm = await nc.jetstreamManager();
+    for await (const s of jsm.streams.list()) {
+      if (s.config.name.startsWith(streamName(prefix))) await jsm.streams.delete(s.config.name);
+    }
+  } finally {
+    await nc.close();
+  }
+}
