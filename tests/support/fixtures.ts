@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { test as base } from 'vitest';
 import type { Role } from '@pdp/shared';
-import { graphql, tokenFor, type CallOptions } from './client';
+import { graphql, tokenFor, type CallOptions, type GraphQLResponse } from './client';
 import { testEnv } from './env';
 import { System } from './system';
 
@@ -10,7 +10,7 @@ export const AUTH_JWT_SECRET = 'test-secret-that-is-at-least-32-characters-long'
 interface Fixtures {
   system: System;
   /** Calls the gateway, optionally as a role. */
-  gw: (query: string, variables?: Record<string, unknown>, opts?: CallOptions & { as?: Role }) => ReturnType<typeof graphql>;
+  gw: (query: string, variables?: Record<string, unknown>, opts?: CallOptions & { as?: Role }) => Promise<GraphQLResponse<any>>;
 }
 
 let counter = 0;
