@@ -1,6 +1,4 @@
 import { eventually, makeIin } from '@pdp/shared/testing';
-import type { PlatformTables } from '@pdp/shared';
-import type { Kysely } from 'kysely';
 import { describe } from 'vitest';
 import { expect, test } from '../support/fixtures';
 import { form, settled, SUBMIT } from '../support/intake';
@@ -53,7 +51,7 @@ describe('public intake through the gateway', () => {
     // Nothing personal anywhere on the event path: every outbox and the audit log.
     const pd = [input.iin, '7011234567', 'aigerim', 'Коллектор', 'FormBrowser'];
     for (const name of ['subjects', 'appeals', 'consents', 'audit'] as const) {
-      const outbox = await (system.db(name) as Kysely<PlatformTables>).selectFrom('outbox').select('payload').execute();
+      const outbox = await system.platformDb(name).selectFrom('outbox').select('payload').execute();
       for (const needle of pd) expect(JSON.stringify(outbox).toLowerCase()).not.toContain(needle.toLowerCase());
     }
     for (const needle of pd) expect(JSON.stringify(audit).toLowerCase()).not.toContain(needle.toLowerCase());

@@ -11,6 +11,7 @@ import {
   generateSealKeyPair,
   randomKeySpec,
   streamName,
+  type PlatformTables,
   type RunningService,
   type ServiceConfig,
 } from '@pdp/shared';
@@ -137,6 +138,11 @@ export class System {
     return db as Databases[N];
   }
   private readonly dbs = new Map<ServiceName, Kysely<any>>();
+
+  /** The platform tables (outbox, inbox, parked events) of any service. */
+  platformDb(name: ServiceName): Kysely<PlatformTables> {
+    return this.db(name) as unknown as Kysely<PlatformTables>;
+  }
 
   async stop(): Promise<void> {
     await this.gateway?.stop();
