@@ -1,0 +1,65 @@
+import { SignJWT } from 'jose';
+import { describe } from 'vitest';
+import { graphql, tokenFor } from '../support/client';
+import { AUTH_JWT_SECRET, expect, test } from '../support/fixtures';
+import { form, settled, SUBMIT } from '../support/intake';
+
+const SUBJECT = `query($id: ID!) { subject(id: $id) { id status } }`;
+
+describe('authentication and roles', () => {
+  test('bad, expired or foreign tokens are UNAUTHENTICATED (401)', async ({ system }) => {
+    const expired = await tokenFor(AUTH_JWT_SECRET, ['DPO'], { expiresIn: '-1m' });
+    const foreign = await tokenFor('another-secret-that-is-at-least-32-characters', ['DPO']);
+    const noExp = await new SignJWT({ roles: ['DPO'] }).setProtectedHeader({ alg: 'HS256' }).setSubject('x').sign(new TextEncoder().encode(AUTH_JWT_SECRET));
+    const unknownRole = await new SignJWT({ roles: ['ROOT'] }).setProtectedHeader({ alg: 'HS256' }).setSubject('x').setExpirationTime('1h').sign(new TextEncoder().encode(AUTH_JWT_SECRET));
+    for (const token of [expired, foreign, noExp, unknownRole, 'garbage']) {
+      const res = await graphql(system.url, SUBJECT, { id: crypto.randomUUID() }, { token });
+      expect(res.status).toBe(401);
+      expect(res.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    }
+  });
+
+  test('anyone may submit a form; only staff may read subjects, and refusals are recorded', async ({ system, gw }) => {
+    const submitted = await gw(SUBMIT, { input: form() });
+    const appealId = submitted.data.submitAppeal.appeal.id;
+    const subjectId = await settled(system, appealId);
+
+    const anonymous = await gw(SUBJECT, { id: subjectId });
+    expect(anonymous.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    for (const role of ['PARTNER', 'OPS'] as const) {
+      const res = await gw(SUBJECT, { id: subjectId }, { token: await tokenFor(AUTH_JWT_SECRET, [role], { creditorId: 'cr-1' }) });
+      expect(res.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+      expect(res.data?.subject ?? null).toBeNull();
+    }
+    // The public caller of submitAppeal cannot read back the contact data it sent.
+    const contact = await gw(`mutation($input: SubmitAppealInput!) { submitAppeal(input: $input) { appeal { id contact { phone } } } }`, { input: form() });
+    expect(contact.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+
+    const denied = await system.db('subjects').selectFrom('outbox').select('payload').execute();
+    expect(denied.filter((r) => (r.payload as { type: string }).type === 'access.denied').length).toBeGreaterThanOrEqual(3);
+  });
+
+  test('subgraphs refuse requests that did not come through the gateway', async ({ system }) => {
+    for (const name of ['subjects', 'appeals', 'consents', 'audit'] as const) {
+      const url = system.services.get(name)!.url;
+      const entities = await graphql(url, `query { _entities(representations: [{ __typename: "Subject", id: "${crypto.randomUUID()}" }]) { __typename } }`);
+      expect(entities.status).toBe(401);
+      expect(entities.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+      const sdl = await graphql(url, `{ _service { sdl } }`, {}, { headers: { 'x-pdp-actor': 'forged.token.value' } });
+      expect(sdl.status).toBe(401);
+    }
+    // And the gateway does not expose the federation internals to clients.
+    const viaGateway = await graphql(system.url, `{ _service { sdl } }`);
+    expect(viaGateway.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+  });
+
+  test('the query depth is limited at the gateway', async ({ system }) => {
+    const nested = (ofTypes: number) => `{ __schema { types { fields { type { ${'ofType { '.repeat(ofTypes)}name${' }'.repeat(ofTypes)} } } } } }`;
+    const ok = await graphql(system.url, nested(7)); // 12 levels
+    expect(ok.errors).toBeUndefined();
+    const tooDeep = await graphql(system.url, nested(8)); // 13 levels
+    expect(tooDeep.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(tooDeep.errors?.[0]?.message).toMatch(/deeper than 12/);
+    expect(tooDeep.data).toBeUndefined();
+  });
+});
