@@ -11,6 +11,11 @@ export class NotReadyError extends Error {
   override name = 'NotReadyError';
 }
 
+/** Thrown by a handler for an event that can never be applied (bad data): parked at once, no retries. */
+export class PermanentError extends Error {
+  override name = 'PermanentError';
+}
+
 export type EventHandler = (trx: Transaction<any>, event: Envelope) => Promise<void>;
 
 export interface ConsumerSpec {
@@ -110,7 +115,8 @@ export class EventConsumer {
       eventsConsumed.inc({ consumer, outcome: applied ? 'applied' : 'duplicate' });
     } catch (err) {
       const attempts = msg.info.deliveryCount;
-      if (!(err instanceof NotReadyError) && attempts >= (this.opts.maxAttempts ?? 8)) {
+      const exhausted = !(err instanceof NotReadyError) && attempts >= (this.opts.maxAttempts ?? 8);
+      if (err instanceof PermanentError || exhausted) {
         await this.park(msg, event.id, err);
         return;
       }

@@ -1,3 +1,11 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { connect } from 'nats';
+import { ACTOR_HEADER, signActorToken, type Actor } from '../auth/actor';
+import { randomKeySpec } from '../crypto';
+import { ensureDatabase } from '../db';
+import type { EventType } from '../events/catalog';
+import { buildEnvelope, natsSubject, type Envelope, type NewEvent } from '../events/envelope';
+import type { ServiceConfig } from '../runtime';
 import { iinCheckDigit } from '../iin';
 
 /** A valid IIN for a birth date and sex, with a serial of the caller's choice (tests and benches). */
@@ -28,4 +36,53 @@ export async function eventually<T>(probe: () => Promise<T | undefined | null | 
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
+}
+
+/**
+ * A service's configuration for an integration test of that service alone: its own fresh database
+ * and event stream prefix on the test servers, random keys, a random port.
+ */
+export async function isolatedServiceConfig<Extra>(
+  serverUrl: string,
+  natsUrl: string,
+  label: string,
+  extra: Extra,
+): Promise<ServiceConfig<Extra>> {
+  const prefix = label.toLowerCase().replace(/[^a-z0-9_]/g, '_');
+  return {
+    port: 0,
+    host: '127.0.0.1',
+    databaseUrl: await ensureDatabase(serverUrl, `${prefix}_db`),
+    dbPoolMax: 5,
+    natsUrl,
+    eventsPrefix: prefix,
+    internalJwtSecret: randomBytes(32).toString('base64url'),
+    encryptionKeys: randomKeySpec('k1'),
+    blindIndexKey: randomBytes(32).toString('base64url'),
+    logLevel: 'silent',
+    extra,
+  };
+}
+
+/** Publishes an event straight to the stream, as another service's relay would. */
+export async function publishEvent<T extends EventType>(natsUrl: string, prefix: string, input: NewEvent<T>): Promise<Envelope<T>> {
+  const envelope = buildEnvelope(input);
+  const nc = await connect({ servers: natsUrl });
+  try {
+    await nc.jetstream().publish(natsSubject(prefix, envelope.type), JSON.stringify(envelope), { msgID: envelope.id });
+  } finally {
+    await nc.close();
+  }
+  return envelope;
+}
+
+/** Calls a subgraph directly as the gateway would, with a signed actor token. */
+export async function callSubgraph(url: string, secret: string, actor: Actor, query: string, variables: Record<string, unknown> = {}) {
+  const token = await signActorToken(secret, actor, { requestId: randomUUID(), locale: 'RU', ip: '127.0.0.1', userAgent: 'test' });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', [ACTOR_HEADER]: token },
+    body: JSON.stringify({ query, variables }),
+  });
+  return (await res.json()) as { data?: any; errors?: Array<{ message: string; extensions?: Record<string, any> }> };
 }
