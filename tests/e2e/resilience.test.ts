@@ -1,4 +1,4 @@
-import { natsSubject } from '@pdp/shared';
+import { natsSubject, streamName } from '@pdp/shared';
 import { eventually, makeIin } from '@pdp/shared/testing';
 import { connect } from 'nats';
 import { describe } from 'vitest';
@@ -35,13 +35,13 @@ describe('no lost data, no double effects', () => {
     await nc.close();
 
     // Every consumer has seen the duplicates once they have acked past them.
+    const watcher = await connect({ servers: system.options.natsUrl });
+    const jsm = await watcher.jetstreamManager();
     await eventually(async () => {
-      const jsm = await (await connect({ servers: system.options.natsUrl })).jetstreamManager();
-      const stream = `${system.prefix.toUpperCase()}_EVENTS`;
-      const infos = await Promise.all(['subjects-intake', 'consents-intake', 'audit-recorder'].map((c) => jsm.consumers.info(stream, c)));
-      await jsm.nc.close();
+      const infos = await Promise.all(['subjects-intake', 'consents-intake', 'audit-recorder'].map((c) => jsm.consumers.info(streamName(system.prefix), c)));
       return infos.every((i) => i.num_pending === 0 && i.num_ack_pending === 0);
     }, 15_000, 'duplicates consumed');
+    await watcher.close();
     const after = await counts(system, appealId);
     expect(after.sources).toBe(1);
     expect(after.purposes).toBe(1);
