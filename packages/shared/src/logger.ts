@@ -6,7 +6,7 @@ export type { Logger };
  * Paths that may hold personal data. pino removes them before a line is written, so a careless
  * `log.info({ input })` cannot leak an IIN, a phone number or an appeal's text.
  */
-const PD_FIELDS = ['iin', 'phone', 'email', 'description', 'name', 'fullName', 'ip', 'userAgent', 'value', 'newValue'];
+const PD_FIELDS = ['iin', 'phone', 'email', 'description', 'fullName', 'ip', 'userAgent', 'value', 'newValue'];
 const REDACT = [
   ...PD_FIELDS,
   ...PD_FIELDS.map((f) => `*.${f}`),
