@@ -7,9 +7,13 @@ import type { CodegenConfig } from '@graphql-codegen/cli';
 const services = ['subjects', 'appeals', 'consents', 'audit'] as const;
 
 const mappers: Record<(typeof services)[number], Record<string, string>> = {
-  subjects: { Subject: '../domain/subject#SubjectRecord' },
-  appeals: { Appeal: '../domain/appeal#AppealRecord', Subject: '../domain/appeal#SubjectRef' },
-  consents: { Consent: '../domain/consent#ConsentRecord', Subject: '../domain/consent#SubjectRef' },
+  subjects: {
+    Subject: '../domain/subject#SubjectRecord',
+    ErasureAct: '../db/lifecycle.repository#ErasureActRow',
+    RectificationRequest: '../db/lifecycle.repository#RectificationRow',
+  },
+  appeals: { Appeal: '../domain/appeal#AppealRecord', Subject: '../domain/appeal#SubjectRef', AccessReport: '../domain/appeal#AccessReportRef' },
+  consents: { Consent: '../domain/consent#ConsentRecord', Subject: '../domain/consent#SubjectRef', AccessReport: '../domain/consent#AccessReportRef' },
   audit: { AuditEntry: '../domain/entry#AuditEntryRecord', Subject: '../domain/entry#SubjectRef' },
 };
 

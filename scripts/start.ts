@@ -22,7 +22,7 @@ const cleanups: Array<() => Promise<void>> = [];
 async function devSecrets() {
   const file = join(dataDir, 'dev-secrets.json');
   if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8'));
-  const [subjects, consents] = await Promise.all([generateSealKeyPair(), generateSealKeyPair()]);
+  const [subjects, consents, appeals] = await Promise.all([generateSealKeyPair(), generateSealKeyPair(), generateSealKeyPair()]);
   const secrets = {
     AUTH_JWT_SECRET: randomBytes(32).toString('base64url'),
     INTERNAL_JWT_SECRET: randomBytes(32).toString('base64url'),
@@ -32,6 +32,8 @@ async function devSecrets() {
     SUBJECTS_SEAL_PRIVATE_KEY: subjects.privateJwk,
     CONSENTS_SEAL_PUBLIC_KEY: consents.publicJwk,
     CONSENTS_SEAL_PRIVATE_KEY: consents.privateJwk,
+    APPEALS_SEAL_PUBLIC_KEY: appeals.publicJwk,
+    APPEALS_SEAL_PRIVATE_KEY: appeals.privateJwk,
   };
   writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   return secrets;

@@ -41,6 +41,9 @@ export interface SystemOptions {
   servicePorts?: Partial<Record<ServiceName, number>>;
   logLevel?: string;
   host?: string;
+  /** Retention of subjects' data after their purposes are achieved, and how often it is swept. */
+  retentionDays?: number;
+  retentionSweepMs?: number;
 }
 
 type Starter = (port: number) => Promise<RunningService<unknown>>;
@@ -72,7 +75,8 @@ export class System {
     for (const name of SERVICE_NAMES) {
       this.databaseUrls[name] = await ensureDatabase(serverUrl, `${this.prefix}_${name}`);
     }
-    const [subjectsSeal, consentsSeal] = await Promise.all([generateSealKeyPair(), generateSealKeyPair()]);
+    const [subjectsSeal, consentsSeal, appealsSeal] = await Promise.all([generateSealKeyPair(), generateSealKeyPair(), generateSealKeyPair()]);
+    const calendar = calendarFromEnv(undefined, undefined);
     const internalJwtSecret = randomBytes(32).toString('base64url');
     const keys = { encryption: randomKeySpec('k1'), blindIndex: randomBytes(32).toString('base64url') };
     const base = (name: ServiceName, port: number): Omit<ServiceConfig, 'extra'> => ({
@@ -87,15 +91,29 @@ export class System {
       blindIndexKey: keys.blindIndex,
       logLevel: this.options.logLevel ?? 'warn',
     });
-    this.starters.set('subjects', (port) => startSubjects({ ...base('subjects', port), extra: { sealPrivateKey: subjectsSeal.privateJwk } }) as never);
+    this.starters.set('subjects', (port) =>
+      startSubjects({
+        ...base('subjects', port),
+        extra: {
+          sealPrivateKey: subjectsSeal.privateJwk,
+          appealsSealKey: appealsSeal.publicJwk,
+          retentionDays: this.options.retentionDays ?? 365,
+          retentionSweepMs: this.options.retentionSweepMs ?? 3_600_000,
+          retentionMethod: 'DEPERSONALIZE',
+          rightsRequestWorkingDays: 3,
+          calendar,
+        },
+      }) as never,
+    );
     this.starters.set('appeals', (port) =>
       startAppeals({
         ...base('appeals', port),
         extra: {
           subjectsSealKey: subjectsSeal.publicJwk,
           consentsSealKey: consentsSeal.publicJwk,
+          sealPrivateKey: appealsSeal.privateJwk,
           answerWorkingDays: 15,
-          calendar: calendarFromEnv(undefined, undefined),
+          calendar,
         },
       }) as never,
     );

@@ -22,3 +22,4 @@ export * from './events/relay';
 export * from './events/consumer';
 export * from './events/nats';
 export * from './events/migrations';
+export * from './loaders';

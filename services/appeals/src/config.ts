@@ -6,6 +6,8 @@ export const appealsEnv = z.object({
   /** Public JWKs: identities are sealed to subjects, consent evidence to consents. */
   SUBJECTS_SEAL_PUBLIC_KEY: z.string().min(1),
   CONSENTS_SEAL_PUBLIC_KEY: z.string().min(1),
+  /** Private JWK that opens corrected contact values sealed to appeals by subjects. */
+  APPEALS_SEAL_PRIVATE_KEY: z.string().min(1),
   APPEAL_ANSWER_WORKING_DAYS: z.coerce.number().int().min(1).max(60).default(15),
   /** Extra public holidays (ISO dates, comma-separated), e.g. Kurban ait and transferred days off. */
   HOLIDAYS: z.string().optional(),
@@ -15,6 +17,7 @@ export const appealsEnv = z.object({
 export interface AppealsExtra {
   subjectsSealKey: string;
   consentsSealKey: string;
+  sealPrivateKey: string;
   answerWorkingDays: number;
   calendar: WorkCalendar;
 }
@@ -23,6 +26,7 @@ export function appealsExtra(env: z.infer<typeof appealsEnv>): AppealsExtra {
   return {
     subjectsSealKey: env.SUBJECTS_SEAL_PUBLIC_KEY,
     consentsSealKey: env.CONSENTS_SEAL_PUBLIC_KEY,
+    sealPrivateKey: env.APPEALS_SEAL_PRIVATE_KEY,
     answerWorkingDays: env.APPEAL_ANSWER_WORKING_DAYS,
     calendar: calendarFromEnv(env.HOLIDAYS, env.WORKING_WEEKENDS),
   };

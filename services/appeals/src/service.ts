@@ -5,7 +5,9 @@ import type { AppealsConfig, AppealsExtra } from './config';
 import type { Context } from './context';
 import { migrations } from './db/migrations';
 import type { Database } from './db/tables';
+import { lifecycleConsumer } from './events/lifecycle';
 import { subjectLinkConsumer } from './events/subject-link';
+import { accessReportResolvers } from './resolvers/AccessReport';
 import { appealResolvers } from './resolvers/Appeal';
 import { appealLoader, appealsOfSubjectLoader } from './resolvers/loaders';
 import { mutationResolvers } from './resolvers/Mutation';
@@ -20,12 +22,13 @@ export const appealsService: ServiceDefinition<Database, AppealsExtra, Context> 
   migrations,
   resolvers: (deps) =>
     ({
-      Query: queryResolvers(),
+      Query: queryResolvers(deps),
       Mutation: mutationResolvers(deps),
       Appeal: appealResolvers(deps),
       Subject: subjectResolvers(),
+      AccessReport: accessReportResolvers(deps),
     }) as never,
-  consumers: () => [subjectLinkConsumer()],
+  consumers: (deps) => [subjectLinkConsumer(), lifecycleConsumer(deps)],
   context: (deps, scope) => ({
     ...scope,
     appeals: appealLoader(deps, scope),

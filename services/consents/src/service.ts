@@ -6,6 +6,8 @@ import type { Context } from './context';
 import { migrations } from './db/migrations';
 import type { Database } from './db/tables';
 import { intakeConsumer } from './events/intake';
+import { lifecycleConsumer } from './events/lifecycle';
+import { accessReportResolvers } from './resolvers/AccessReport';
 import { consentResolvers } from './resolvers/Consent';
 import { consentLoader, consentsOfSubjectLoader } from './resolvers/loaders';
 import { queryResolvers } from './resolvers/Query';
@@ -18,8 +20,13 @@ export const consentsService: ServiceDefinition<Database, ConsentsExtra, Context
   typeDefs,
   migrations,
   resolvers: (deps) =>
-    ({ Query: queryResolvers(deps), Consent: consentResolvers(deps), Subject: subjectResolvers() }) as never,
-  consumers: (deps) => [intakeConsumer(deps)],
+    ({
+      Query: queryResolvers(deps),
+      Consent: consentResolvers(deps),
+      Subject: subjectResolvers(),
+      AccessReport: accessReportResolvers(deps),
+    }) as never,
+  consumers: (deps) => [intakeConsumer(deps), lifecycleConsumer(deps)],
   context: (deps, scope) => ({
     ...scope,
     consents: consentLoader(deps, scope),

@@ -1,7 +1,14 @@
 import type { RequestScope } from '@pdp/shared';
 import type DataLoader from 'dataloader';
+import type { BlockReceiptsTable, ErasureReceiptsTable } from './db/tables';
+import type { ErasureActRow, RectificationRow } from './db/lifecycle.repository';
 import type { SubjectRecord } from './domain/subject';
+import type { Selectable } from 'kysely';
 
 export interface Context extends RequestScope {
   subjects: DataLoader<string, SubjectRecord | null>;
+  blockReceipts: DataLoader<string, Selectable<BlockReceiptsTable>[]>;
+  erasureActs: DataLoader<string, ErasureActRow[]>;
+  actReceipts: DataLoader<string, Selectable<ErasureReceiptsTable>[]>;
+  rectifications: DataLoader<string, RectificationRow[]>;
 }

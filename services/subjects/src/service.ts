@@ -6,7 +6,12 @@ import type { SubjectsConfig, SubjectsExtra } from './config';
 import { migrations } from './db/migrations';
 import type { Database } from './db/tables';
 import { intakeConsumer } from './events/intake';
-import { subjectLoader } from './resolvers/loaders';
+import { erasureConsumer, purposesConsumer, receiptsConsumer } from './events/lifecycle';
+import { sweepRetention } from './lifecycle';
+import { erasureActResolvers } from './resolvers/ErasureAct';
+import { lifecycleLoaders, subjectLoader } from './resolvers/loaders';
+import { mutationResolvers } from './resolvers/Mutation';
+import { rectificationResolvers } from './resolvers/RectificationRequest';
 import { queryResolvers } from './resolvers/Query';
 import { subjectResolvers } from './resolvers/Subject';
 
@@ -16,9 +21,17 @@ export const subjectsService: ServiceDefinition<Database, SubjectsExtra, Context
   name: 'subjects',
   typeDefs,
   migrations,
-  resolvers: (deps) => ({ Query: queryResolvers(deps), Subject: subjectResolvers(deps) }) as never,
-  consumers: (deps) => [intakeConsumer(deps)],
-  context: (deps, scope: RequestScope) => ({ ...scope, subjects: subjectLoader(deps, scope) }),
+  resolvers: (deps) =>
+    ({
+      Query: queryResolvers(deps),
+      Mutation: mutationResolvers(deps),
+      Subject: subjectResolvers(deps),
+      ErasureAct: erasureActResolvers(),
+      RectificationRequest: rectificationResolvers(),
+    }) as never,
+  consumers: (deps) => [intakeConsumer(deps), receiptsConsumer(deps), erasureConsumer(deps), purposesConsumer()],
+  context: (deps, scope: RequestScope) => ({ ...scope, subjects: subjectLoader(deps, scope), ...lifecycleLoaders(deps) }),
+  jobs: (deps) => [{ name: 'retention-sweep', everyMs: deps.config.extra.retentionSweepMs, run: async () => void (await sweepRetention(deps)) }],
 };
 
 export function startSubjects(config: SubjectsConfig) {

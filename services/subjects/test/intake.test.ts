@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { generateSealKeyPair, seal, type RunningService } from '@pdp/shared';
+import { generateSealKeyPair, kazakhstanCalendar, seal, type RunningService } from '@pdp/shared';
 import { callSubgraph, eventually, isolatedServiceConfig, makeIin, publishEvent } from '@pdp/shared/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { SubjectsConfig } from '../src/config';
@@ -16,7 +16,15 @@ describe('subjects service: registration from the intake', () => {
   beforeAll(async () => {
     const keys = await generateSealKeyPair();
     publicKey = keys.publicJwk;
-    config = await isolatedServiceConfig(inject('serverUrl'), inject('natsUrl'), `${inject('runPrefix')}_subj_${randomBytes(2).toString('hex')}`, { sealPrivateKey: keys.privateJwk });
+    config = await isolatedServiceConfig(inject('serverUrl'), inject('natsUrl'), `${inject('runPrefix')}_subj_${randomBytes(2).toString('hex')}`, {
+      sealPrivateKey: keys.privateJwk,
+      appealsSealKey: (await generateSealKeyPair()).publicJwk,
+      retentionDays: 365,
+      retentionSweepMs: 3_600_000,
+      retentionMethod: 'DEPERSONALIZE' as const,
+      rightsRequestWorkingDays: 3,
+      calendar: kazakhstanCalendar([2026]),
+    });
     subjects = await startSubjects(config);
   });
   afterAll(async () => {

@@ -19,7 +19,10 @@ const sealed = z.string().regex(/^[\w-]+\.[\w-]*\.[\w-]+\.[\w-]+\.[\w-]+$/, 'a c
 const appealKind = z.enum(['APPEAL', 'COMPLAINT', 'SCHEDULE_REQUEST']);
 const locale = z.enum(['KK', 'RU']);
 const erasureMethod = z.enum(['DESTROY', 'DEPERSONALIZE']);
-const holder = z.enum(['subjects', 'appeals', 'consents']);
+/** Services that hold a subject's personal data and confirm blocking and erasure with receipts. */
+export const PD_HOLDERS = ['subjects', 'appeals', 'consents'] as const;
+export type PdHolder = (typeof PD_HOLDERS)[number];
+const holder = z.enum(PD_HOLDERS);
 
 function event<D extends z.ZodType>(source: ServiceName | 'any', operation: OperationKind, data: D) {
   return { source, operation, data, version: 1 } as const;
@@ -79,6 +82,13 @@ export const EVENT_CATALOG = {
   'erasure.rejected': event('subjects', 'STORE', z.object({ actId: uuid })),
   'erasure.receipt': event('any', 'DESTROY', z.object({ actId: uuid, method: erasureMethod, service: holder })),
   'erasure.completed': event('subjects', 'DESTROY', z.object({ actId: uuid, method: erasureMethod })),
+  'rectification.approved': event('subjects', 'MODIFY', z.object({
+    requestId: uuid,
+    field: z.string(),
+    service: holder,
+    /** `{ value }` sealed to the holder of the field. */
+    value: sealed,
+  })),
   'rectification.applied': event('any', 'MODIFY', z.object({ requestId: uuid, field: z.string(), service: holder })),
   'appeal.status_changed': event('appeals', 'MODIFY', z.object({ appealId: uuid, from: z.string(), to: z.string() })),
 } as const;

@@ -38,6 +38,7 @@ export async function insertAppeal(trx: Db, a: NewAppeal): Promise<AppealRecord>
       description_enc: a.descriptionEnc,
       deadline: a.deadline,
       submitted_at: a.submittedAt,
+      depersonalized_at: null,
     })
     .returningAll()
     .executeTakeFirstOrThrow();
@@ -55,7 +56,9 @@ export async function linkAppealToSubject(trx: Db, appealId: string, subjectId: 
 
 export async function appealsByIds(db: Db, ids: readonly string[]): Promise<AppealRecord[]> {
   if (ids.length === 0) return [];
-  return (await db.selectFrom('appeals').selectAll().where('id', 'in', [...ids]).execute()).map(toRecord);
+  // A depersonalized appeal is statistics, no longer anyone's appeal: it is not read back.
+  const rows = await db.selectFrom('appeals').selectAll().where('id', 'in', [...ids]).where('depersonalized_at', 'is', null).execute();
+  return rows.map(toRecord);
 }
 
 export async function appealsBySubjects(db: Db, subjectIds: readonly string[]): Promise<AppealRecord[]> {

@@ -3,7 +3,8 @@ import type { PlatformTables } from '@pdp/shared';
 
 export interface AppealsTable {
   id: string;
-  reference: string;
+  /** Null once depersonalized. */
+  reference: string | null;
   kind: string;
   status: string;
   channel: string;
@@ -11,16 +12,33 @@ export interface AppealsTable {
   /** Set when subjects has registered or found the applicant. */
   subject_id: string | null;
   /** AES-256-GCM ciphertexts. */
-  phone_enc: string;
-  email_enc: string;
-  description_enc: string;
+  phone_enc: string | null;
+  email_enc: string | null;
+  description_enc: string | null;
+  depersonalized_at: Date | null;
   submitted_at: Generated<Date>;
   deadline: string;
   updated_at: Generated<Date>;
 }
 
+export interface BlockedSubjectsTable {
+  subject_id: string;
+  blocked_at: Date;
+}
+
+export interface ContactHistoryTable {
+  id: Generated<string>;
+  appeal_id: string;
+  field: string;
+  previous_enc: string | null;
+  request_id: string;
+  changed_at: Generated<Date>;
+}
+
 export interface Database extends PlatformTables {
   appeals: AppealsTable;
+  blocked_subjects: BlockedSubjectsTable;
+  contact_history: ContactHistoryTable;
 }
 
 export type AppealRow = Selectable<AppealsTable>;

@@ -38,18 +38,39 @@ export function appealReference(kind: AppealKind, year: number, seq: number): st
 /** An appeal as resolvers see it; contact fields stay encrypted until a staff field asks. */
 export interface AppealRecord {
   id: string;
-  reference: string;
+  reference: string | null;
   kind: AppealKind;
   status: AppealStatus;
   locale: Locale;
   subjectId: string | null;
   deadline: string;
   submittedAt: string;
-  phoneEnc: string;
-  emailEnc: string;
-  descriptionEnc: string;
+  phoneEnc: string | null;
+  emailEnc: string | null;
+  descriptionEnc: string | null;
 }
+
+/** The appeal workflow: each status and where it may go next. */
+export const TRANSITIONS: Record<AppealStatus, AppealStatus[]> = {
+  NEW: ['IN_PROGRESS', 'CLOSED'],
+  IN_PROGRESS: ['FORWARDED', 'ANSWERED', 'CLOSED'],
+  FORWARDED: ['IN_PROGRESS', 'ANSWERED'],
+  ANSWERED: ['CLOSED', 'IN_PROGRESS'],
+  CLOSED: [],
+};
+
+export function canMove(from: AppealStatus, to: AppealStatus): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+/** Statuses in which an appeal still waits for the Chamber's answer, so its deadline matters. */
+export const OPEN_STATUSES: AppealStatus[] = ['NEW', 'IN_PROGRESS', 'FORWARDED'];
 
 export interface SubjectRef {
   id: string;
+}
+
+/** The access report as another subgraph hands it over: only its key. */
+export interface AccessReportRef {
+  subjectId: string;
 }

@@ -10,7 +10,7 @@ export function appealResolvers(deps: Deps): AppealResolvers {
       // its contact data are shown to staff only, and that read is recorded like any other.
       await deps.guard.require(ctx, 'appeal.contact', STAFF_ROLES, appeal.subjectId);
       const loaded = await ctx.appeals.load(appeal.id);
-      if (!loaded) return null;
+      if (!loaded?.phoneEnc || !loaded.emailEnc || !loaded.descriptionEnc) return null;
       return {
         phone: deps.cipher.decrypt(loaded.phoneEnc),
         email: deps.cipher.decrypt(loaded.emailEnc),

@@ -45,6 +45,7 @@ export async function insertConsent(db: Db, c: NewConsent): Promise<void> {
       user_agent_enc: c.userAgentEnc,
       appeal_id: c.appealId,
       withdrawn_at: null,
+      depersonalized_at: null,
     })
     .execute();
 }
@@ -85,4 +86,38 @@ function toRecord(r: ConsentRow): ConsentRecord {
     ipEnc: r.ip_enc,
     userAgentEnc: r.user_agent_enc,
   };
+}
+
+export async function setBlocked(trx: Db, subjectId: string, blocked: boolean, at: Date): Promise<void> {
+  if (blocked) {
+    await trx.insertInto('blocked_subjects').values({ subject_id: subjectId, blocked_at: at }).onConflict((oc) => oc.column('subject_id').doNothing()).execute();
+  } else {
+    await trx.deleteFrom('blocked_subjects').where('subject_id', '=', subjectId).execute();
+  }
+}
+
+export async function blockedAmong(db: Db, subjectIds: readonly (string | null)[]): Promise<Set<string>> {
+  const ids = subjectIds.filter((id): id is string => id !== null);
+  if (ids.length === 0) return new Set();
+  const rows = await db.selectFrom('blocked_subjects').select('subject_id').where('subject_id', 'in', ids).execute();
+  return new Set(rows.map((r) => r.subject_id));
+}
+
+/** DESTROY removes the consents; DEPERSONALIZE keeps template, version, language, channel and date only. */
+export async function eraseConsentsOf(trx: Db, subjectId: string, method: 'DESTROY' | 'DEPERSONALIZE'): Promise<void> {
+  if (method === 'DESTROY') {
+    await trx.deleteFrom('consents').where('subject_id', '=', subjectId).execute();
+  } else {
+    await trx
+      .updateTable('consents')
+      .set({ subject_id: null, appeal_id: null, ip_enc: null, user_agent_enc: null, depersonalized_at: new Date() })
+      .where('subject_id', '=', subjectId)
+      .execute();
+  }
+  await trx.deleteFrom('blocked_subjects').where('subject_id', '=', subjectId).execute();
+}
+
+export async function countConsentsOf(db: Db, subjectId: string): Promise<number> {
+  const row = await db.selectFrom('consents').select((eb) => eb.fn.countAll<string>().as('n')).where('subject_id', '=', subjectId).executeTakeFirstOrThrow();
+  return Number(row.n);
 }

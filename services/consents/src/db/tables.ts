@@ -25,11 +25,18 @@ export interface ConsentsTable {
   appeal_id: string | null;
   withdrawn_at: Date | null;
   created_at: Generated<Date>;
+  depersonalized_at: Date | null;
+}
+
+export interface BlockedSubjectsTable {
+  subject_id: string;
+  blocked_at: Date;
 }
 
 export interface Database extends PlatformTables {
   consent_templates: ConsentTemplatesTable;
   consents: ConsentsTable;
+  blocked_subjects: BlockedSubjectsTable;
 }
 
 export type ConsentRow = Selectable<ConsentsTable>;

@@ -19,6 +19,11 @@ export interface SubjectRef {
   id: string;
 }
 
+/** The access report as another subgraph hands it over: only its key. */
+export interface AccessReportRef {
+  subjectId: string;
+}
+
 export function consentStatus(c: ConsentRecord): 'ACTIVE' | 'WITHDRAWN' {
   return c.withdrawnAt ? 'WITHDRAWN' : 'ACTIVE';
 }

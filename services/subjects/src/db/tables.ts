@@ -36,7 +36,70 @@ export interface SubjectPurposesTable {
   achieved_at: Date | null;
 }
 
+export interface BlocksTable {
+  id: Generated<string>;
+  subject_id: string;
+  reason: string;
+  blocked_by: string;
+  blocked_at: Generated<Date>;
+  unblock_reason: string | null;
+  unblocked_by: string | null;
+  unblocked_at: Date | null;
+}
+
+export interface BlockReceiptsTable {
+  subject_id: string;
+  service: string;
+  blocked: boolean;
+  applied_at: Date;
+}
+
+export interface ErasureActsTable {
+  id: string;
+  subject_id: string;
+  method: string;
+  status: string;
+  grounds: string;
+  automatic: boolean;
+  proposed_by: string;
+  proposed_at: Generated<Date>;
+  decided_by: string | null;
+  decided_at: Date | null;
+  decision_note: string | null;
+  /** Services expected to confirm, fixed when the act is approved. */
+  services: Generated<string[]>;
+  completed_at: Date | null;
+}
+
+export interface ErasureReceiptsTable {
+  act_id: string;
+  service: string;
+  completed_at: Date;
+}
+
+export interface RectificationRequestsTable {
+  id: string;
+  subject_id: string;
+  field: string;
+  /** The requested value, encrypted; the field's holder gets it sealed. */
+  new_value_enc: string;
+  documents: string[];
+  status: string;
+  requested_by: string;
+  requested_at: Generated<Date>;
+  deadline: string;
+  reviewed_by: string | null;
+  reviewed_at: Date | null;
+  review_note: string | null;
+  applied_at: Date | null;
+}
+
 export interface Database extends PlatformTables {
+  blocks: BlocksTable;
+  block_receipts: BlockReceiptsTable;
+  erasure_acts: ErasureActsTable;
+  erasure_receipts: ErasureReceiptsTable;
+  rectification_requests: RectificationRequestsTable;
   subjects: SubjectsTable;
   subject_categories: SubjectCategoriesTable;
   subject_sources: SubjectSourcesTable;

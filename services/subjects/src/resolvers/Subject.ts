@@ -5,5 +5,11 @@ export function subjectResolvers(deps: Deps): SubjectResolvers {
   return {
     __resolveReference: (ref, ctx) => ctx.subjects.load(ref.id),
     iin: (subject) => (subject.iinEncrypted ? deps.cipher.decrypt(subject.iinEncrypted) : null),
+    async blockReceipts(subject, _, ctx) {
+      const rows = await ctx.blockReceipts.load(subject.id);
+      return rows.map((r) => ({ service: r.service, blocked: r.blocked, appliedAt: r.applied_at.toISOString() }));
+    },
+    erasureActs: (subject, _, ctx) => ctx.erasureActs.load(subject.id),
+    rectifications: (subject, _, ctx) => ctx.rectifications.load(subject.id),
   };
 }

@@ -1,6 +1,7 @@
-import { ForbiddenError, STAFF_ROLES, hasAnyRole, type RequestScope, type Role } from '@pdp/shared';
+import { ForbiddenError, STAFF_ROLES, groupedLoader, hasAnyRole, type RequestScope, type Role } from '@pdp/shared';
 import DataLoader from 'dataloader';
 import type { Deps } from '../config';
+import { actsOfSubjects, blockReceiptsOf, receiptsOf, rectificationsOf } from '../db/lifecycle.repository';
 import { loadSubjects } from '../db/subjects.repository';
 
 import type { SubjectRecord } from '../domain/subject';
@@ -36,4 +37,14 @@ export function subjectLoader(deps: Deps, scope: RequestScope): DataLoader<strin
       return readable(s) ? s : new ForbiddenError(scope.meta.locale);
     });
   });
+}
+
+/** Lists hanging off a subject or an act, one query per batch; reached only through a readable subject. */
+export function lifecycleLoaders(deps: Deps) {
+  return {
+    blockReceipts: groupedLoader((ids) => blockReceiptsOf(deps.db, ids), (r) => r.subject_id),
+    erasureActs: groupedLoader((ids) => actsOfSubjects(deps.db, ids), (a) => a.subject_id),
+    actReceipts: groupedLoader((ids) => receiptsOf(deps.db, ids), (r) => r.act_id),
+    rectifications: groupedLoader((ids) => rectificationsOf(deps.db, ids), (r) => r.subject_id),
+  };
 }

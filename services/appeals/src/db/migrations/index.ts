@@ -29,4 +29,35 @@ export const migrations: Record<string, Migration> = {
       await sql`drop sequence appeal_reference_seq`.execute(db);
     },
   },
+  '2026_11_24_0002_lifecycle': {
+    async up(db: Kysely<any>) {
+      // Depersonalization clears these; the non-identifying facts of the appeal stay for statistics.
+      for (const column of ['reference', 'phone_enc', 'email_enc', 'description_enc']) {
+        await db.schema.alterTable('appeals').alterColumn(column, (c) => c.dropNotNull()).execute();
+      }
+      await db.schema.alterTable('appeals').addColumn('depersonalized_at', 'timestamptz').execute();
+      // Subjects whose processing is stopped (6.1.3), as subjects announced them.
+      await db.schema
+        .createTable('blocked_subjects')
+        .addColumn('subject_id', 'uuid', (c) => c.primaryKey())
+        .addColumn('blocked_at', 'timestamptz', (c) => c.notNull())
+        .execute();
+      // Earlier values of corrected contact fields (6.1.2), encrypted; erased with the appeal.
+      await db.schema
+        .createTable('contact_history')
+        .addColumn('id', 'bigserial', (c) => c.primaryKey())
+        .addColumn('appeal_id', 'uuid', (c) => c.notNull().references('appeals.id').onDelete('cascade'))
+        .addColumn('field', 'text', (c) => c.notNull())
+        .addColumn('previous_enc', 'text')
+        .addColumn('request_id', 'uuid', (c) => c.notNull())
+        .addColumn('changed_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+      await db.schema.createIndex('contact_history_appeal').on('contact_history').column('appeal_id').execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.dropTable('contact_history').execute();
+      await db.schema.dropTable('blocked_subjects').execute();
+      await db.schema.alterTable('appeals').dropColumn('depersonalized_at').execute();
+    },
+  },
 };

@@ -54,4 +54,18 @@ export const migrations: Record<string, Migration> = {
       await db.schema.dropTable('consent_templates').execute();
     },
   },
+  '2026_11_24_0002_lifecycle': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('blocked_subjects')
+        .addColumn('subject_id', 'uuid', (c) => c.primaryKey())
+        .addColumn('blocked_at', 'timestamptz', (c) => c.notNull())
+        .execute();
+      await db.schema.alterTable('consents').addColumn('depersonalized_at', 'timestamptz').execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.alterTable('consents').dropColumn('depersonalized_at').execute();
+      await db.schema.dropTable('blocked_subjects').execute();
+    },
+  },
 };

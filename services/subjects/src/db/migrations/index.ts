@@ -53,4 +53,84 @@ export const migrations: Record<string, Migration> = {
       }
     },
   },
+  '2026_11_24_0002_lifecycle': {
+    async up(db: Kysely<any>) {
+      // Blocking (6.1.3): who, when, why; the reason is staff text and is never put in an event.
+      await db.schema
+        .createTable('blocks')
+        .addColumn('id', 'bigserial', (c) => c.primaryKey())
+        .addColumn('subject_id', 'uuid', (c) => c.notNull().references('subjects.id').onDelete('cascade'))
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('blocked_by', 'text', (c) => c.notNull())
+        .addColumn('blocked_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn('unblock_reason', 'text')
+        .addColumn('unblocked_by', 'text')
+        .addColumn('unblocked_at', 'timestamptz')
+        .execute();
+      await db.schema.createIndex('blocks_subject').on('blocks').column('subject_id').execute();
+      // The latest block state each holder has confirmed.
+      await db.schema
+        .createTable('block_receipts')
+        .addColumn('subject_id', 'uuid', (c) => c.notNull())
+        .addColumn('service', 'text', (c) => c.notNull())
+        .addColumn('blocked', 'boolean', (c) => c.notNull())
+        .addColumn('applied_at', 'timestamptz', (c) => c.notNull())
+        .addPrimaryKeyConstraint('block_receipts_pk', ['subject_id', 'service'])
+        .execute();
+
+      // Erasure acts (4.6, 6.1.4). No foreign key: the act outlives the subject's data.
+      await db.schema
+        .createTable('erasure_acts')
+        .addColumn('id', 'uuid', (c) => c.primaryKey())
+        .addColumn('subject_id', 'uuid', (c) => c.notNull())
+        .addColumn('method', 'text', (c) => c.notNull().check(sql`method in ('DESTROY','DEPERSONALIZE')`))
+        .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('PROPOSED','APPROVED','COMPLETED','REJECTED')`))
+        .addColumn('grounds', 'text', (c) => c.notNull())
+        .addColumn('automatic', 'boolean', (c) => c.notNull())
+        .addColumn('proposed_by', 'text', (c) => c.notNull())
+        .addColumn('proposed_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn('decided_by', 'text')
+        .addColumn('decided_at', 'timestamptz')
+        .addColumn('decision_note', 'text')
+        .addColumn('services', 'jsonb', (c) => c.notNull().defaultTo(sql`'[]'::jsonb`))
+        .addColumn('completed_at', 'timestamptz')
+        .execute();
+      await db.schema.createIndex('erasure_acts_subject').on('erasure_acts').column('subject_id').execute();
+      await sql`create index erasure_acts_open on erasure_acts (status) where status in ('PROPOSED','APPROVED')`.execute(db);
+      // At most one open act per subject.
+      await sql`create unique index erasure_acts_one_open on erasure_acts (subject_id) where status in ('PROPOSED','APPROVED')`.execute(db);
+      await db.schema
+        .createTable('erasure_receipts')
+        .addColumn('act_id', 'uuid', (c) => c.notNull().references('erasure_acts.id'))
+        .addColumn('service', 'text', (c) => c.notNull())
+        .addColumn('completed_at', 'timestamptz', (c) => c.notNull())
+        .addPrimaryKeyConstraint('erasure_receipts_pk', ['act_id', 'service'])
+        .execute();
+
+      // Rectification requests (6.1.2), with working-day deadlines; kept as the history of changes.
+      await db.schema
+        .createTable('rectification_requests')
+        .addColumn('id', 'uuid', (c) => c.primaryKey())
+        .addColumn('subject_id', 'uuid', (c) => c.notNull().references('subjects.id').onDelete('cascade'))
+        .addColumn('field', 'text', (c) => c.notNull())
+        .addColumn('new_value_enc', 'text', (c) => c.notNull())
+        .addColumn('documents', 'jsonb', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('PENDING','APPROVED','REJECTED','APPLIED')`))
+        .addColumn('requested_by', 'text', (c) => c.notNull())
+        .addColumn('requested_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn('deadline', 'date', (c) => c.notNull())
+        .addColumn('reviewed_by', 'text')
+        .addColumn('reviewed_at', 'timestamptz')
+        .addColumn('review_note', 'text')
+        .addColumn('applied_at', 'timestamptz')
+        .execute();
+      await db.schema.createIndex('rectification_subject').on('rectification_requests').column('subject_id').execute();
+      await sql`create index rectification_open_deadline on rectification_requests (deadline) where status in ('PENDING','APPROVED')`.execute(db);
+    },
+    async down(db: Kysely<any>) {
+      for (const t of ['rectification_requests', 'erasure_receipts', 'erasure_acts', 'block_receipts', 'blocks']) {
+        await db.schema.dropTable(t).execute();
+      }
+    },
+  },
 };

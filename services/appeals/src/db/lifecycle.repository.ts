@@ -1,0 +1,67 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { AppealStatus } from '../domain/appeal';
+import type { Database } from './tables';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+export async function setBlocked(trx: Db, subjectId: string, blocked: boolean, at: Date): Promise<void> {
+  if (blocked) {
+    await trx.insertInto('blocked_subjects').values({ subject_id: subjectId, blocked_at: at }).onConflict((oc) => oc.column('subject_id').doNothing()).execute();
+  } else {
+    await trx.deleteFrom('blocked_subjects').where('subject_id', '=', subjectId).execute();
+  }
+}
+
+export async function blockedAmong(db: Db, subjectIds: readonly (string | null)[]): Promise<Set<string>> {
+  const ids = subjectIds.filter((id): id is string => id !== null);
+  if (ids.length === 0) return new Set();
+  const rows = await db.selectFrom('blocked_subjects').select('subject_id').where('subject_id', 'in', ids).execute();
+  return new Set(rows.map((r) => r.subject_id));
+}
+
+/** DESTROY: every appeal of the subject and its history go. */
+export async function destroyAppealsOf(trx: Db, subjectId: string): Promise<number> {
+  const res = await trx.deleteFrom('appeals').where('subject_id', '=', subjectId).executeTakeFirst();
+  await trx.deleteFrom('blocked_subjects').where('subject_id', '=', subjectId).execute();
+  return Number(res.numDeletedRows);
+}
+
+/** DEPERSONALIZE: contact data, reference number and the link to the subject go; kind, channel, dates and status stay. */
+export async function depersonalizeAppealsOf(trx: Db, subjectId: string): Promise<number> {
+  const ids = (await trx.selectFrom('appeals').select('id').where('subject_id', '=', subjectId).execute()).map((r) => r.id);
+  if (ids.length > 0) {
+    await trx.deleteFrom('contact_history').where('appeal_id', 'in', ids).execute();
+    await trx
+      .updateTable('appeals')
+      .set({ subject_id: null, reference: null, phone_enc: null, email_enc: null, description_enc: null, depersonalized_at: new Date(), updated_at: new Date() })
+      .where('id', 'in', ids)
+      .execute();
+  }
+  await trx.deleteFrom('blocked_subjects').where('subject_id', '=', subjectId).execute();
+  return ids.length;
+}
+
+/** Applies a corrected phone or e-mail to the subject's appeals, keeping the previous values. */
+export async function rectifyContact(trx: Db, subjectId: string, field: 'phone' | 'email', valueEnc: string, requestId: string): Promise<void> {
+  const column = field === 'phone' ? 'phone_enc' : 'email_enc';
+  await sql`insert into contact_history (appeal_id, field, previous_enc, request_id)
+            select id, ${field}, ${sql.ref(column)}, ${requestId} from appeals where subject_id = ${subjectId}`.execute(trx);
+  await trx.updateTable('appeals').set({ [column]: valueEnc, updated_at: new Date() }).where('subject_id', '=', subjectId).execute();
+}
+
+export async function lockAppeal(trx: Transaction<Database>, id: string) {
+  return trx.selectFrom('appeals').select(['id', 'status', 'subject_id']).where('id', '=', id).forUpdate().executeTakeFirst();
+}
+
+export async function setAppealStatus(trx: Db, id: string, status: AppealStatus): Promise<void> {
+  await trx.updateTable('appeals').set({ status, updated_at: new Date() }).where('id', '=', id).execute();
+}
+
+export async function overdueAppeals(db: Db, today: string, statuses: AppealStatus[], limit: number) {
+  return db.selectFrom('appeals').selectAll().where('status', 'in', statuses).where('deadline', '<', today).orderBy('deadline').limit(limit).execute();
+}
+
+export async function countAppealsOf(db: Db, subjectId: string): Promise<number> {
+  const row = await db.selectFrom('appeals').select((eb) => eb.fn.countAll<string>().as('n')).where('subject_id', '=', subjectId).executeTakeFirstOrThrow();
+  return Number(row.n);
+}

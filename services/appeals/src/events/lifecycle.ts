@@ -1,0 +1,48 @@
+import { enqueueEvent, unseal, type ConsumerSpec, type Envelope } from '@pdp/shared';
+import type { Transaction } from 'kysely';
+import type { Deps } from '../config';
+import * as repo from '../db/lifecycle.repository';
+import type { Database } from '../db/tables';
+
+/**
+ * What subjects decides about a person, applied to the appeals they hold, in stream order (a block
+ * and its unblock must not swap), each answered with a receipt.
+ */
+export function lifecycleConsumer(deps: Deps): ConsumerSpec {
+  return {
+    name: 'appeals-lifecycle',
+    types: ['subject.blocked', 'subject.unblocked', 'erasure.approved', 'rectification.approved'],
+    async handle(trx, event) {
+      const db = trx as Transaction<Database>;
+      const subjectId = event.subjectId;
+      if (!subjectId) return;
+      const common = { source: 'appeals' as const, actor: event.actor, subjectId, correlationId: event.id };
+      switch (event.type) {
+        case 'subject.blocked':
+        case 'subject.unblocked': {
+          const blocked = event.type === 'subject.blocked';
+          await repo.setBlocked(db, subjectId, blocked, new Date(event.occurredAt));
+          await enqueueEvent(trx, deps.prefix, { ...common, type: 'subject.block_applied', data: { subjectId, blocked, service: 'appeals' } });
+          return;
+        }
+        case 'erasure.approved': {
+          const { data } = event as Envelope<'erasure.approved'>;
+          if (data.method === 'DESTROY') await repo.destroyAppealsOf(db, subjectId);
+          else await repo.depersonalizeAppealsOf(db, subjectId);
+          await enqueueEvent(trx, deps.prefix, { ...common, type: 'erasure.receipt', data: { actId: data.actId, method: data.method, service: 'appeals' } });
+          return;
+        }
+        case 'rectification.approved': {
+          const { data } = event as Envelope<'rectification.approved'>;
+          if (data.service !== 'appeals' || (data.field !== 'phone' && data.field !== 'email')) return;
+          const { value } = await unseal<{ value: string }>(data.value, deps.config.extra.sealPrivateKey);
+          await repo.rectifyContact(db, subjectId, data.field, deps.cipher.encrypt(value), data.requestId);
+          await enqueueEvent(trx, deps.prefix, { ...common, type: 'rectification.applied', data: { requestId: data.requestId, field: data.field, service: 'appeals' } });
+          return;
+        }
+        default:
+          return;
+      }
+    },
+  };
+}

@@ -1,0 +1,199 @@
+import { randomUUID } from 'node:crypto';
+import {
+  ConflictError,
+  NotFoundError,
+  PD_HOLDERS,
+  SubjectBlockedError,
+  addWorkingDays,
+  emailSchema,
+  enqueueEvent,
+  enqueueEvents,
+  iinSchema,
+  parseInput,
+  phoneSchema,
+  seal,
+  textSchema,
+  type RequestScope,
+} from '@pdp/shared';
+import type { Transaction } from 'kysely';
+import { z } from 'zod';
+import type { Deps } from './config';
+import * as repo from './db/lifecycle.repository';
+import type { Database } from './db/tables';
+import { iinBlindIndex } from './domain/identity';
+import { RECTIFIABLE_FIELDS, canBlock, canErase, canUnblock, type ErasureMethod } from './domain/lifecycle';
+
+/**
+ * The subject's lifecycle (clauses 4.6, 6.1.2–6.1.4): subjects is the source of truth for status and
+ * starts every change; each change and its event commit together, and every holder of the subject's
+ * data applies it from the event and answers with a receipt.
+ */
+
+const reasonInput = z.object({ reason: textSchema(3, 2000) });
+
+function base(scope: RequestScope, subjectId: string) {
+  return { source: 'subjects' as const, actor: scope.actor, subjectId, correlationId: scope.meta.requestId };
+}
+
+async function lockedSubject(trx: Transaction<Database>, scope: RequestScope, subjectId: string) {
+  const subject = await repo.lockSubject(trx, subjectId);
+  if (!subject) throw new NotFoundError(scope.meta.locale, 'Subject');
+  return subject;
+}
+
+export async function blockSubject(deps: Deps, scope: RequestScope, subjectId: string, reasonRaw: string): Promise<void> {
+  const { reason } = parseInput(reasonInput, { reason: reasonRaw }, scope.meta.locale);
+  await deps.db.transaction().execute(async (trx) => {
+    const subject = await lockedSubject(trx, scope, subjectId);
+    if (!canBlock(subject.status)) throw new ConflictError(scope.meta.locale, `subject is ${subject.status}`);
+    await repo.setSubjectStatus(trx, subjectId, 'BLOCKED');
+    await repo.openBlock(trx, subjectId, reason, scope.actor.id);
+    await repo.upsertBlockReceipt(trx, subjectId, 'subjects', true, new Date());
+    await enqueueEvents(trx, deps.prefix, [
+      { ...base(scope, subjectId), type: 'subject.blocked' as const, data: { subjectId } },
+      { ...base(scope, subjectId), type: 'subject.block_applied' as const, data: { subjectId, blocked: true, service: 'subjects' as const } },
+    ]);
+  });
+}
+
+export async function unblockSubject(deps: Deps, scope: RequestScope, subjectId: string, reasonRaw: string): Promise<void> {
+  const { reason } = parseInput(reasonInput, { reason: reasonRaw }, scope.meta.locale);
+  await deps.db.transaction().execute(async (trx) => {
+    const subject = await lockedSubject(trx, scope, subjectId);
+    if (!canUnblock(subject.status)) throw new ConflictError(scope.meta.locale, `subject is ${subject.status}`);
+    await repo.setSubjectStatus(trx, subjectId, 'ACTIVE');
+    await repo.closeBlock(trx, subjectId, reason, scope.actor.id);
+    await repo.upsertBlockReceipt(trx, subjectId, 'subjects', false, new Date());
+    await enqueueEvents(trx, deps.prefix, [
+      { ...base(scope, subjectId), type: 'subject.unblocked' as const, data: { subjectId } },
+      { ...base(scope, subjectId), type: 'subject.block_applied' as const, data: { subjectId, blocked: false, service: 'subjects' as const } },
+    ]);
+  });
+}
+
+export async function proposeErasure(
+  deps: Deps,
+  scope: RequestScope,
+  subjectId: string,
+  method: ErasureMethod,
+  groundsRaw: string,
+  automatic = false,
+): Promise<string> {
+  const { grounds } = parseInput(z.object({ grounds: textSchema(3, 4000) }), { grounds: groundsRaw }, scope.meta.locale);
+  return deps.db.transaction().execute(async (trx) => {
+    const subject = await lockedSubject(trx, scope, subjectId);
+    if (!canErase(subject.status)) throw new ConflictError(scope.meta.locale, `subject is ${subject.status}`);
+    const id = randomUUID();
+    const inserted = await repo.insertAct(trx, { id, subjectId, method, grounds, automatic, proposedBy: scope.actor.id });
+    if (!inserted) throw new ConflictError(scope.meta.locale, 'the subject already has an open erasure act');
+    await enqueueEvent(trx, deps.prefix, { ...base(scope, subjectId), type: 'erasure.proposed', data: { actId: id, method, automatic } });
+    return id;
+  });
+}
+
+/** CHAIRMAN's decision (4.6). Approval fixes which holders must confirm and starts the erasure. */
+export async function decideErasure(deps: Deps, scope: RequestScope, actId: string, approve: boolean, note: string | null): Promise<void> {
+  await deps.db.transaction().execute(async (trx) => {
+    const act = await repo.lockAct(trx, actId);
+    if (!act) throw new NotFoundError(scope.meta.locale, 'ErasureAct');
+    if (act.status !== 'PROPOSED') throw new ConflictError(scope.meta.locale, `act is ${act.status}`);
+    const method = act.method as ErasureMethod;
+    if (approve) {
+      const services = [...PD_HOLDERS];
+      await repo.decideAct(trx, actId, 'APPROVED', scope.actor.id, note, services);
+      await enqueueEvent(trx, deps.prefix, { ...base(scope, act.subject_id), type: 'erasure.approved', data: { actId, method, services } });
+    } else {
+      await repo.decideAct(trx, actId, 'REJECTED', scope.actor.id, note, []);
+      await enqueueEvent(trx, deps.prefix, { ...base(scope, act.subject_id), type: 'erasure.rejected', data: { actId } });
+    }
+  });
+}
+
+const rectificationInput = z.object({
+  field: z.enum(Object.keys(RECTIFIABLE_FIELDS) as [string, ...string[]]),
+  documents: z.array(textSchema(1, 500)).min(1, { message: 'text.required' }).max(20),
+});
+const VALUE_SCHEMAS: Record<string, z.ZodType<string>> = { iin: iinSchema, phone: phoneSchema, email: emailSchema };
+
+export interface RectificationInput {
+  subjectId: string;
+  field: string;
+  newValue: string;
+  documents: string[];
+}
+
+/** A documented request to correct a field (6.1.2); the new value is validated and kept encrypted. */
+export async function requestRectification(deps: Deps, scope: RequestScope, input: RectificationInput): Promise<string> {
+  const { field, documents } = parseInput(rectificationInput, input, scope.meta.locale);
+  const { newValue } = parseInput(z.object({ newValue: VALUE_SCHEMAS[field]! }), input, scope.meta.locale);
+  const deadline = addWorkingDays(new Date(), deps.config.extra.rightsRequestWorkingDays, deps.config.extra.calendar);
+  return deps.db.transaction().execute(async (trx) => {
+    const subject = await lockedSubject(trx, scope, input.subjectId);
+    if (subject.status === 'BLOCKED') throw new SubjectBlockedError(scope.meta.locale);
+    if (!canErase(subject.status)) throw new ConflictError(scope.meta.locale, `subject is ${subject.status}`);
+    const id = randomUUID();
+    await repo.insertRectification(trx, {
+      id,
+      subjectId: input.subjectId,
+      field,
+      newValueEnc: deps.cipher.encrypt(newValue),
+      documents,
+      requestedBy: scope.actor.id,
+      deadline: deadline.toISOString().slice(0, 10),
+    });
+    return id;
+  });
+}
+
+/**
+ * The DPO's review. An approved IIN is applied here at once; a field another service holds goes to
+ * it sealed, and the request is APPLIED when that service confirms.
+ */
+export async function reviewRectification(deps: Deps, scope: RequestScope, requestId: string, approve: boolean, note: string | null): Promise<void> {
+  await deps.db.transaction().execute(async (trx) => {
+    const request = await repo.lockRectification(trx, requestId);
+    if (!request) throw new NotFoundError(scope.meta.locale, 'RectificationRequest');
+    if (request.status !== 'PENDING') throw new ConflictError(scope.meta.locale, `request is ${request.status}`);
+    const subject = await lockedSubject(trx, scope, request.subject_id);
+    if (subject.status === 'BLOCKED') throw new SubjectBlockedError(scope.meta.locale);
+    const review = { by: scope.actor.id, note };
+    if (!approve) {
+      await repo.setRectificationStatus(trx, requestId, 'REJECTED', review);
+      return;
+    }
+    const value = deps.cipher.decrypt(request.new_value_enc);
+    const holder = RECTIFIABLE_FIELDS[request.field]!;
+    if (holder === 'subjects') {
+      const replaced = await repo.replaceIin(trx, subject.id, deps.cipher.encrypt(value), iinBlindIndex(deps.config.blindIndexKey, value));
+      if (!replaced) throw new ConflictError(scope.meta.locale, 'another subject has this IIN');
+      await repo.setRectificationStatus(trx, requestId, 'APPLIED', review);
+      await enqueueEvent(trx, deps.prefix, { ...base(scope, subject.id), type: 'rectification.applied', data: { requestId, field: request.field, service: 'subjects' } });
+      return;
+    }
+    await repo.setRectificationStatus(trx, requestId, 'APPROVED', review);
+    await enqueueEvent(trx, deps.prefix, {
+      ...base(scope, subject.id),
+      type: 'rectification.approved',
+      data: { requestId, field: request.field, service: holder, value: await seal({ value }, deps.config.extra.appealsSealKey) },
+    });
+  });
+}
+
+/** Proposes erasure for every subject whose purposes are achieved and whose retention term passed. */
+export async function sweepRetention(deps: Deps): Promise<number> {
+  const due = await repo.subjectsDueForErasure(deps.db, deps.config.extra.retentionDays, 500);
+  const system: RequestScope = {
+    actor: { id: 'system:retention', roles: ['DPO'], creditorId: null },
+    meta: { requestId: randomUUID(), locale: 'RU', ip: null, userAgent: null },
+  };
+  let proposed = 0;
+  for (const subjectId of due) {
+    try {
+      await proposeErasure(deps, system, subjectId, deps.config.extra.retentionMethod, `Retention term of ${deps.config.extra.retentionDays} days after all purposes were achieved has passed (clause 4.6)`, true);
+      proposed += 1;
+    } catch (err) {
+      if (!(err instanceof ConflictError)) throw err;
+    }
+  }
+  return proposed;
+}

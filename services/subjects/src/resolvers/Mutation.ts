@@ -1,0 +1,43 @@
+import type { Deps } from '../config';
+import type { MutationResolvers } from '../generated/graphql';
+import { blockSubject, decideErasure, proposeErasure, requestRectification, reviewRectification, unblockSubject } from '../lifecycle';
+import { loadAct, loadRectification } from './lookups';
+
+export function mutationResolvers(deps: Deps): MutationResolvers {
+  const { guard } = deps;
+  return {
+    async blockSubject(_, { subjectId, reason }, ctx) {
+      await guard.require(ctx, 'subject.block', ['DPO'], subjectId);
+      await blockSubject(deps, ctx, subjectId, reason);
+      return (await ctx.subjects.load(subjectId))!;
+    },
+    async unblockSubject(_, { subjectId, reason }, ctx) {
+      await guard.require(ctx, 'subject.unblock', ['DPO'], subjectId);
+      await unblockSubject(deps, ctx, subjectId, reason);
+      return (await ctx.subjects.load(subjectId))!;
+    },
+    async proposeErasure(_, { subjectId, method, grounds }, ctx) {
+      await guard.require(ctx, 'erasure.propose', ['DPO'], subjectId);
+      return loadAct(deps, ctx, await proposeErasure(deps, ctx, subjectId, method, grounds));
+    },
+    async approveErasure(_, { actId }, ctx) {
+      await guard.require(ctx, 'erasure.approve', ['CHAIRMAN']);
+      await decideErasure(deps, ctx, actId, true, null);
+      return loadAct(deps, ctx, actId);
+    },
+    async rejectErasure(_, { actId, note }, ctx) {
+      await guard.require(ctx, 'erasure.reject', ['CHAIRMAN']);
+      await decideErasure(deps, ctx, actId, false, note ?? null);
+      return loadAct(deps, ctx, actId);
+    },
+    async requestRectification(_, { input }, ctx) {
+      await guard.require(ctx, 'rectification.request', ['DPO', 'OPERATOR'], input.subjectId);
+      return loadRectification(deps, ctx, await requestRectification(deps, ctx, { ...input, documents: [...input.documents] }));
+    },
+    async reviewRectification(_, { requestId, approve, note }, ctx) {
+      await guard.require(ctx, 'rectification.review', ['DPO']);
+      await reviewRectification(deps, ctx, requestId, approve, note ?? null);
+      return loadRectification(deps, ctx, requestId);
+    },
+  };
+}

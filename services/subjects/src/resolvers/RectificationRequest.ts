@@ -1,0 +1,16 @@
+import type { RectificationStatus } from '../domain/lifecycle';
+import type { RectificationRequestResolvers } from '../generated/graphql';
+
+const iso = (d: Date | null) => d?.toISOString() ?? null;
+
+export function rectificationResolvers(): RectificationRequestResolvers {
+  return {
+    subjectId: (r) => r.subject_id,
+    status: (r) => r.status as RectificationStatus,
+    requestedBy: (r) => r.requested_by,
+    requestedAt: (r) => r.requested_at.toISOString(),
+    reviewedBy: (r) => r.reviewed_by,
+    reviewedAt: (r) => iso(r.reviewed_at),
+    appliedAt: (r) => iso(r.applied_at),
+  };
+}
