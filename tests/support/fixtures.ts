@@ -36,7 +36,7 @@ export const test = base.extend<Fixtures>({
   },
   gw: async ({ system }, use) => {
     await use(async (query, variables = {}, opts = {}) => {
-      const token = opts.as ? await tokenFor(AUTH_JWT_SECRET, [opts.as]) : opts.token;
+      const token = opts.as ? await tokenFor(AUTH_JWT_SECRET, [opts.as], opts.as === 'PARTNER' ? { creditorId: 'creditor-1' } : {}) : opts.token;
       return graphql(system.url, query, variables, { ...opts, token });
     });
   },

@@ -31,3 +31,17 @@ export async function settled(system: System, appealId: string): Promise<string>
   return subjectId;
 }
 
+
+/** Submits a form through the gateway and waits until every service has the subject. */
+export async function intakeSubject(system: System, overrides: Record<string, unknown> = {}) {
+  const input = form({ iin: makeIin('1988-08-08', 'F', Math.floor(Math.random() * 9000)), ...overrides });
+  const res = await fetch(system.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query: SUBMIT, variables: { input } }),
+  });
+  const body = (await res.json()) as { data: { submitAppeal: { appeal: { id: string } } } };
+  const appealId = body.data.submitAppeal.appeal.id;
+  const subjectId = await settled(system, appealId);
+  return { subjectId, appealId, input };
+}

@@ -9,6 +9,9 @@ pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v);
 
 export function createDb<DB>(connectionString: string, max = 10): Kysely<DB> {
   const pool = new pg.Pool({ connectionString, max, idleTimeoutMillis: 30_000, application_name: 'pdp' });
+  // An idle connection closed by the server (restart, failover) must not crash the process: the
+  // pool drops it and the next query opens a new one.
+  pool.on('error', () => undefined);
   return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
 }
 
