@@ -1,6 +1,6 @@
 import { eventually, makeIin } from '@pdp/shared/testing';
 import { describe } from 'vitest';
-import { expect, test } from '../support/fixtures';
+import { expect, test, type Gw } from '../support/fixtures';
 import { intakeSubject } from '../support/intake';
 import type { System } from '../support/system';
 
@@ -120,7 +120,7 @@ describe('6.1.3 blocking', () => {
 });
 
 describe('4.6 and 6.1.4 erasure acts', () => {
-  async function completed(system: System, gw: Parameters<Parameters<typeof test>[1]>[0]['gw'], method: 'DESTROY' | 'DEPERSONALIZE') {
+  async function completed(system: System, gw: Gw, method: 'DESTROY' | 'DEPERSONALIZE') {
     const subject = await intakeSubject(system);
     const proposed = await gw(PROPOSE, { id: subject.subjectId, m: method }, { as: 'DPO' });
     expect(proposed.errors).toBeUndefined();

@@ -7,10 +7,12 @@ import { System } from './system';
 
 export const AUTH_JWT_SECRET = 'test-secret-that-is-at-least-32-characters-long';
 
+/** Calls the gateway, optionally as a role. */
+export type Gw = (query: string, variables?: Record<string, unknown>, opts?: CallOptions & { as?: Role }) => Promise<GraphQLResponse<any>>;
+
 interface Fixtures {
   system: System;
-  /** Calls the gateway, optionally as a role. */
-  gw: (query: string, variables?: Record<string, unknown>, opts?: CallOptions & { as?: Role }) => Promise<GraphQLResponse<any>>;
+  gw: Gw;
 }
 
 let counter = 0;
