@@ -151,6 +151,11 @@ describe('4.6 and 6.1.4 erasure acts', () => {
     expect(types).toEqual(expect.arrayContaining(['erasure.proposed', 'erasure.approved', 'erasure.receipt', 'erasure.completed']));
     const audit = JSON.stringify(await system.db('audit').selectFrom('audit_log').selectAll().execute());
     expect(audit).not.toContain(input.iin);
+    // Not even sealed copies stay in the services' outboxes.
+    const submitted = await system.platformDb('appeals').selectFrom('outbox').select('payload').execute();
+    const own = submitted.map((r) => r.payload as { type: string; data: { appealId?: string; identity?: string; consent?: { evidence: string } } }).find((p) => p.data.appealId === appealId && p.type === 'appeal.submitted');
+    expect(own?.data.identity).toBe('[erased]');
+    expect(own?.data.consent?.evidence).toBe('[erased]');
     expect((await gw(`query($id: ID!) { subject(id: $id) { status iin appeals { id } consents { id } } }`, { id: subjectId }, { as: 'DPO' })).data.subject).toEqual({ status: 'DESTROYED', iin: null, appeals: [], consents: [] });
   });
 

@@ -18,7 +18,8 @@ export async function ensureStream(jsm: JetStreamManager, prefix: string): Promi
         retention: RetentionPolicy.Limits,
         storage: StorageType.File,
         duplicate_window: 2 * 60 * 1_000_000_000, // 2 min, in ns: msgID dedup for relay retries
-        max_age: 30 * 24 * 3600 * 1_000_000_000,
+        // Bounds how long sealed copies of personal data stay in the stream after an erasure.
+        max_age: 7 * 24 * 3600 * 1_000_000_000,
       });
     } catch (err) {
       // Another service created it between our check and add.

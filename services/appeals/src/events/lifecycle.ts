@@ -27,6 +27,7 @@ export function lifecycleConsumer(deps: Deps): ConsumerSpec {
         }
         case 'erasure.approved': {
           const { data } = event as Envelope<'erasure.approved'>;
+          await repo.scrubSealedOutbox(db, await repo.appealIdsOf(db, subjectId));
           if (data.method === 'DESTROY') await repo.destroyAppealsOf(db, subjectId);
           else await repo.depersonalizeAppealsOf(db, subjectId);
           await enqueueEvent(trx, deps.prefix, { ...common, type: 'erasure.receipt', data: { actId: data.actId, method: data.method, service: 'appeals' } });

@@ -130,6 +130,9 @@ export async function completeAct(trx: Db, id: string): Promise<void> {
  * appeals and all staff text, keeping categories and purpose codes for statistics.
  */
 export async function eraseSubjectData(trx: Db, subjectId: string, method: ErasureMethod): Promise<void> {
+  // Corrected values sent sealed to other holders leave no ciphertext behind in the outbox.
+  await sql`update outbox set payload = jsonb_set(payload, '{data,value}', '"[erased]"')
+            where payload->>'type' = 'rectification.approved' and payload->>'subjectId' = ${subjectId}`.execute(trx);
   const status: SubjectStatus = method === 'DESTROY' ? 'DESTROYED' : 'DEPERSONALIZED';
   await trx.updateTable('subjects').set({ status, iin_enc: null, iin_bidx: null, updated_at: new Date() }).where('id', '=', subjectId).execute();
   await trx.deleteFrom('blocks').where('subject_id', '=', subjectId).execute();
