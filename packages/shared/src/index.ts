@@ -23,3 +23,4 @@ export * from './events/consumer';
 export * from './events/nats';
 export * from './events/migrations';
 export * from './loaders';
+export * from './blocked-subjects';

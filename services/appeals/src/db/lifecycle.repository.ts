@@ -1,23 +1,9 @@
+export { blockedAmong, setBlocked } from '@pdp/shared';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { AppealStatus } from '../domain/appeal';
 import type { Database } from './tables';
 
 type Db = Kysely<Database> | Transaction<Database>;
-
-export async function setBlocked(trx: Db, subjectId: string, blocked: boolean, at: Date): Promise<void> {
-  if (blocked) {
-    await trx.insertInto('blocked_subjects').values({ subject_id: subjectId, blocked_at: at }).onConflict((oc) => oc.column('subject_id').doNothing()).execute();
-  } else {
-    await trx.deleteFrom('blocked_subjects').where('subject_id', '=', subjectId).execute();
-  }
-}
-
-export async function blockedAmong(db: Db, subjectIds: readonly (string | null)[]): Promise<Set<string>> {
-  const ids = subjectIds.filter((id): id is string => id !== null);
-  if (ids.length === 0) return new Set();
-  const rows = await db.selectFrom('blocked_subjects').select('subject_id').where('subject_id', 'in', ids).execute();
-  return new Set(rows.map((r) => r.subject_id));
-}
 
 /** DESTROY: every appeal of the subject and its history go. */
 export async function destroyAppealsOf(trx: Db, subjectId: string): Promise<number> {

@@ -1,5 +1,5 @@
 import type { Generated, Selectable } from 'kysely';
-import type { PlatformTables } from '@pdp/shared';
+import type { BlockedSubjectsTable, PlatformTables } from '@pdp/shared';
 
 export interface AppealsTable {
   id: string;
@@ -19,11 +19,6 @@ export interface AppealsTable {
   submitted_at: Generated<Date>;
   deadline: string;
   updated_at: Generated<Date>;
-}
-
-export interface BlockedSubjectsTable {
-  subject_id: string;
-  blocked_at: Date;
 }
 
 export interface ContactHistoryTable {

@@ -1,3 +1,4 @@
+export { blockedAmong, setBlocked } from '@pdp/shared';
 import type { Kysely, Transaction } from 'kysely';
 import type { ConsentRecord, Locale } from '../domain/consent';
 import type { ConsentRow, Database, TemplateRow } from './tables';
@@ -86,21 +87,6 @@ function toRecord(r: ConsentRow): ConsentRecord {
     ipEnc: r.ip_enc,
     userAgentEnc: r.user_agent_enc,
   };
-}
-
-export async function setBlocked(trx: Db, subjectId: string, blocked: boolean, at: Date): Promise<void> {
-  if (blocked) {
-    await trx.insertInto('blocked_subjects').values({ subject_id: subjectId, blocked_at: at }).onConflict((oc) => oc.column('subject_id').doNothing()).execute();
-  } else {
-    await trx.deleteFrom('blocked_subjects').where('subject_id', '=', subjectId).execute();
-  }
-}
-
-export async function blockedAmong(db: Db, subjectIds: readonly (string | null)[]): Promise<Set<string>> {
-  const ids = subjectIds.filter((id): id is string => id !== null);
-  if (ids.length === 0) return new Set();
-  const rows = await db.selectFrom('blocked_subjects').select('subject_id').where('subject_id', 'in', ids).execute();
-  return new Set(rows.map((r) => r.subject_id));
 }
 
 /** DESTROY removes the consents; DEPERSONALIZE keeps template, version, language, channel and date only. */

@@ -1,5 +1,5 @@
 import type { Generated, Selectable } from 'kysely';
-import type { PlatformTables } from '@pdp/shared';
+import type { BlockedSubjectsTable, PlatformTables } from '@pdp/shared';
 
 export interface ConsentTemplatesTable {
   code: string;
@@ -26,11 +26,6 @@ export interface ConsentsTable {
   withdrawn_at: Date | null;
   created_at: Generated<Date>;
   depersonalized_at: Date | null;
-}
-
-export interface BlockedSubjectsTable {
-  subject_id: string;
-  blocked_at: Date;
 }
 
 export interface Database extends PlatformTables {
