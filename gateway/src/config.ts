@@ -8,6 +8,8 @@ export interface GatewayConfig {
   internalJwtSecret: string;
   subgraphs: Record<'subjects' | 'appeals' | 'consents' | 'audit', string>;
   maxQueryDepth: number;
+  /** Requests per minute per client IP without a token (the public forms); 0 turns the limit off. */
+  publicRatePerMinute: number;
   trustProxy: boolean;
   logLevel: string;
 }
@@ -22,6 +24,7 @@ const gatewayEnv = z.object({
   CONSENTS_URL: z.url().default('http://127.0.0.1:4003/graphql'),
   AUDIT_URL: z.url().default('http://127.0.0.1:4004/graphql'),
   MAX_QUERY_DEPTH: z.coerce.number().int().min(2).max(50).default(12),
+  PUBLIC_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(60),
   /** Behind a reverse proxy, take the client IP (consent evidence) from X-Forwarded-For. */
   TRUST_PROXY: z.stringbool().default(false),
 });
@@ -36,6 +39,7 @@ export function gatewayConfigFromEnv(source: NodeJS.ProcessEnv = process.env): G
     internalJwtSecret: g.INTERNAL_JWT_SECRET,
     subgraphs: { subjects: g.SUBJECTS_URL, appeals: g.APPEALS_URL, consents: g.CONSENTS_URL, audit: g.AUDIT_URL },
     maxQueryDepth: g.MAX_QUERY_DEPTH,
+    publicRatePerMinute: g.PUBLIC_RATE_LIMIT_PER_MINUTE,
     trustProxy: g.TRUST_PROXY,
     logLevel: env.logging.LOG_LEVEL,
   };

@@ -9,15 +9,23 @@ import {
   createLogger,
   localeFromAcceptLanguage,
   mountHealth,
+  registry,
   signActorToken,
   type Actor,
   type RequestMeta,
 } from '@pdp/shared';
 import express from 'express';
+import { Counter } from 'prom-client';
 import { authenticate } from './auth';
 import { composeSupergraph, SUBGRAPHS } from './composition';
 import type { GatewayConfig } from './config';
-import { depthLimit } from './limits';
+import { depthLimit, publicRateLimit } from './limits';
+
+const authFailures = new Counter({
+  name: 'pdp_gateway_auth_failures_total',
+  help: 'Requests refused for a bad, expired or foreign token',
+  registers: [registry],
+});
 
 export interface GatewayContext {
   actor: Actor;
@@ -71,6 +79,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   );
   app.use(
     '/graphql',
+    publicRateLimit(config.publicRatePerMinute),
     express.json({ limit: '256kb' }),
     expressMiddleware(apollo, {
       context: async ({ req }) => {
@@ -80,7 +89,12 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
           ip: req.ip ?? null,
           userAgent: req.headers['user-agent']?.slice(0, 512) ?? null,
         };
-        const actor = await authenticate(req.headers.authorization, config.authJwtSecret, meta.locale);
+        const actor = await authenticate(req.headers.authorization, config.authJwtSecret, meta.locale).catch((err: unknown) => {
+          // No PD and no token in the log: the request id and the client address only.
+          authFailures.inc();
+          logger.warn({ requestId: meta.requestId, client: req.ip }, 'authentication failed');
+          throw err;
+        });
         return { actor, meta, actorToken: await signActorToken(config.internalJwtSecret, actor, meta) };
       },
     }),

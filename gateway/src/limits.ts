@@ -1,3 +1,5 @@
+import { rateLimit } from 'express-rate-limit';
+import type { RequestHandler } from 'express';
 import { GraphQLError, Kind, type ASTVisitor, type FragmentDefinitionNode, type SelectionSetNode, type ValidationContext } from 'graphql';
 
 /** Refuses queries nested deeper than `max` (fragments followed), before any subgraph is called. */
@@ -27,4 +29,22 @@ export function depthLimit(max: number) {
       },
     };
   };
+}
+
+/**
+ * Limits anonymous callers (the public web forms) per client IP; authenticated staff and partners
+ * are not counted. Over the limit: HTTP 429 with a GraphQL error `RATE_LIMITED`.
+ */
+export function publicRateLimit(perMinute: number): RequestHandler {
+  if (perMinute === 0) return (_req, _res, next) => next();
+  return rateLimit({
+    windowMs: 60_000,
+    limit: perMinute,
+    standardHeaders: 'draft-7',
+    legacyHeaders: false,
+    skip: (req) => Boolean(req.headers.authorization),
+    handler: (_req, res) => {
+      res.status(429).json({ errors: [{ message: 'Too many requests; try again in a minute', extensions: { code: 'RATE_LIMITED' } }] });
+    },
+  });
 }

@@ -1,7 +1,7 @@
 import { SignJWT } from 'jose';
 import { describe } from 'vitest';
 import { graphql, tokenFor } from '../support/client';
-import { AUTH_JWT_SECRET, expect, test } from '../support/fixtures';
+import { AUTH_JWT_SECRET, expect, startSystem, test } from '../support/fixtures';
 import { form, settled, SUBMIT } from '../support/intake';
 
 const SUBJECT = `query($id: ID!) { subject(id: $id) { id status } }`;
@@ -61,5 +61,20 @@ describe('authentication and roles', () => {
     expect(tooDeep.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
     expect(tooDeep.errors?.[0]?.message).toMatch(/deeper than 12/);
     expect(tooDeep.data).toBeUndefined();
+  });
+
+  test('anonymous callers are rate-limited per IP; staff are not', async () => {
+    const system = await startSystem({ publicRatePerMinute: 3 });
+    try {
+      const query = `query { consentTemplate(code: "ANNEX2_APPLICANT", locale: RU) { version } }`;
+      for (let i = 0; i < 3; i += 1) expect((await graphql(system.url, query)).status).toBe(200);
+      const limited = await graphql(system.url, query);
+      expect(limited.status).toBe(429);
+      expect(limited.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+      const staff = await graphql(system.url, query, {}, { token: await tokenFor(AUTH_JWT_SECRET, ['OPERATOR']) });
+      expect(staff.status).toBe(200);
+    } finally {
+      await system.destroy();
+    }
   });
 });

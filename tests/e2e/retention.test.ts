@@ -1,18 +1,15 @@
 import { eventually } from '@pdp/shared/testing';
-import { randomBytes } from 'node:crypto';
 import { describe, expect, test as base } from 'vitest';
 import { graphql, tokenFor } from '../support/client';
-import { testEnv } from '../support/env';
-import { AUTH_JWT_SECRET } from '../support/fixtures';
+import { AUTH_JWT_SECRET, startSystem } from '../support/fixtures';
 import { intakeSubject } from '../support/intake';
-import { System } from '../support/system';
+import type { System } from '../support/system';
 
 /** A platform whose retention term is zero and whose sweep runs every 200 ms. */
 const test = base.extend<{ system: System }>({
   // eslint-disable-next-line no-empty-pattern
   system: async ({}, use) => {
-    const { serverUrl, natsUrl, runPrefix } = testEnv();
-    const system = await new System({ serverUrl, natsUrl, label: `${runPrefix}_ret_${randomBytes(3).toString('hex')}`, authJwtSecret: AUTH_JWT_SECRET, logLevel: 'silent', retentionDays: 0, retentionSweepMs: 200 }).start();
+    const system = await startSystem({ retentionDays: 0, retentionSweepMs: 200 });
     await use(system);
     await system.destroy();
   },

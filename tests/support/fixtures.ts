@@ -3,7 +3,7 @@ import { test as base } from 'vitest';
 import type { Role } from '@pdp/shared';
 import { graphql, tokenFor, type CallOptions, type GraphQLResponse } from './client';
 import { testEnv } from './env';
-import { System } from './system';
+import { System, type SystemOptions } from './system';
 
 export const AUTH_JWT_SECRET = 'test-secret-that-is-at-least-32-characters-long';
 
@@ -17,6 +17,20 @@ interface Fixtures {
 
 let counter = 0;
 
+/** A fresh platform with its own databases and stream; `overrides` change its options. */
+export async function startSystem(overrides: Partial<SystemOptions> = {}): Promise<System> {
+  const { serverUrl, natsUrl, runPrefix } = testEnv();
+  counter += 1;
+  return new System({
+    serverUrl,
+    natsUrl,
+    label: `${runPrefix}_${process.pid}_${counter}_${randomBytes(2).toString('hex')}`,
+    authJwtSecret: AUTH_JWT_SECRET,
+    logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
+    ...overrides,
+  }).start();
+}
+
 /**
  * `system` is the whole platform, fresh for each test (own databases and stream), torn down after
  * it; `gw` calls its gateway. A test declares only what it needs.
@@ -24,15 +38,7 @@ let counter = 0;
 export const test = base.extend<Fixtures>({
   // eslint-disable-next-line no-empty-pattern
   system: async ({}, use) => {
-    const { serverUrl, natsUrl, runPrefix } = testEnv();
-    counter += 1;
-    const system = await new System({
-      serverUrl,
-      natsUrl,
-      label: `${runPrefix}_${process.pid}_${counter}_${randomBytes(2).toString('hex')}`,
-      authJwtSecret: AUTH_JWT_SECRET,
-      logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
-    }).start();
+    const system = await startSystem();
     await use(system);
     await system.destroy();
   },

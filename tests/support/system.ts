@@ -44,6 +44,8 @@ export interface SystemOptions {
   /** Retention of subjects' data after their purposes are achieved, and how often it is swept. */
   retentionDays?: number;
   retentionSweepMs?: number;
+  /** Anonymous requests per minute per IP at the gateway; 0 (tests, benches) turns it off. */
+  publicRatePerMinute?: number;
 }
 
 type Starter = (port: number) => Promise<RunningService<unknown>>;
@@ -128,6 +130,7 @@ export class System {
       internalJwtSecret,
       subgraphs: Object.fromEntries(SERVICE_NAMES.map((n) => [n, this.services.get(n)!.url])) as Record<ServiceName, string>,
       maxQueryDepth: 12,
+      publicRatePerMinute: this.options.publicRatePerMinute ?? 0,
       trustProxy: false,
       logLevel: this.options.logLevel ?? 'warn',
     });
