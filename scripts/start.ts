@@ -19,23 +19,25 @@ mkdirSync(dataDir, { recursive: true });
 const children: ChildProcess[] = [];
 const cleanups: Array<() => Promise<void>> = [];
 
-async function devSecrets() {
+/** Development secrets, made once and kept; a secret added by a later version is added to the file. */
+async function devSecrets(): Promise<Record<string, string>> {
   const file = join(dataDir, 'dev-secrets.json');
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8'));
-  const [subjects, consents, appeals] = await Promise.all([generateSealKeyPair(), generateSealKeyPair(), generateSealKeyPair()]);
-  const secrets = {
-    AUTH_JWT_SECRET: randomBytes(32).toString('base64url'),
-    INTERNAL_JWT_SECRET: randomBytes(32).toString('base64url'),
-    PD_ENCRYPTION_KEYS: randomKeySpec('dev1'),
-    BLIND_INDEX_KEY: randomBytes(32).toString('base64url'),
-    SUBJECTS_SEAL_PUBLIC_KEY: subjects.publicJwk,
-    SUBJECTS_SEAL_PRIVATE_KEY: subjects.privateJwk,
-    CONSENTS_SEAL_PUBLIC_KEY: consents.publicJwk,
-    CONSENTS_SEAL_PRIVATE_KEY: consents.privateJwk,
-    APPEALS_SEAL_PUBLIC_KEY: appeals.publicJwk,
-    APPEALS_SEAL_PRIVATE_KEY: appeals.privateJwk,
-  };
-  writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  const kept: Record<string, string> = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  const random = () => randomBytes(32).toString('base64url');
+  const secrets = { ...kept };
+  const fill = (name: string, make: () => string) => (secrets[name] ??= make());
+  fill('AUTH_JWT_SECRET', random);
+  fill('INTERNAL_JWT_SECRET', random);
+  fill('PD_ENCRYPTION_KEYS', () => randomKeySpec('dev1'));
+  fill('BLIND_INDEX_KEY', random);
+  for (const service of ['SUBJECTS', 'CONSENTS', 'APPEALS']) {
+    if (!secrets[`${service}_SEAL_PRIVATE_KEY`]) {
+      const pair = await generateSealKeyPair();
+      secrets[`${service}_SEAL_PUBLIC_KEY`] = pair.publicJwk;
+      secrets[`${service}_SEAL_PRIVATE_KEY`] = pair.privateJwk;
+    }
+  }
+  if (Object.keys(secrets).length !== Object.keys(kept).length) writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   return secrets;
 }
 
@@ -132,7 +134,7 @@ process.once('SIGTERM', () => void shutdown());
 
 async function main(): Promise<void> {
   const secrets = await devSecrets();
-  const authSecret = process.env.AUTH_JWT_SECRET ?? secrets.AUTH_JWT_SECRET;
+  const authSecret = process.env.AUTH_JWT_SECRET ?? secrets.AUTH_JWT_SECRET!;
   const [serverUrl, nats] = await Promise.all([postgresServerUrl(), natsUrl()]);
   const common = { ...secrets, AUTH_JWT_SECRET: authSecret, NATS_URL: nats, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' };
   const ports = { subjects: 4101, appeals: 4102, consents: 4103, audit: 4104 } as const;

@@ -57,6 +57,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     gateway,
     validationRules: [depthLimit(config.maxQueryDepth)],
     introspection: true,
+    includeStacktraceInErrorResponses: false,
   });
   await apollo.start();
 

@@ -39,6 +39,7 @@ describe('bad input to submitAppeal stores nothing anywhere', () => {
       expect(inKazakh.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
       expect(inKazakh.errors?.[0]?.message).toMatch(kk);
       expect(inKazakh.data).toBeNull();
+      expect(inKazakh.errors?.[0]?.extensions?.stacktrace).toBeUndefined();
       // No locale in the input: Accept-Language decides.
       const inRussian = await gw(SUBMIT, { input: form(overrides) }, { headers: { 'accept-language': 'ru-RU,ru;q=0.9' } });
       expect(inRussian.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });

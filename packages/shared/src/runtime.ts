@@ -107,6 +107,8 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
     formatError: (formatted, error) => maskInternal(formatted, error, logger),
     plugins: [timingPlugin(def.name), ApolloServerPluginInlineTraceDisabled()],
     introspection: true,
+    // Stack traces would show internals to clients; the logs have them.
+    includeStacktraceInErrorResponses: false,
   });
   await apollo.start();
 
