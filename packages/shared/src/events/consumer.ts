@@ -62,10 +62,16 @@ export class EventConsumer {
     const filter_subject = types !== 'all' && types.length === 1 ? `${prefix}.events.${types[0]}` : `${prefix}.events.>`;
     this.accepts = types === 'all' ? () => true : (type) => (types as string[]).includes(type);
     const ack_wait = (this.opts.ackWaitMs ?? 30_000) * 1_000_000;
-    try {
-      await jsm.consumers.info(stream, this.spec.name);
-      await jsm.consumers.update(stream, this.spec.name, { filter_subject, ack_wait });
-    } catch {
+    const exists = await jsm.consumers.info(stream, this.spec.name).then(
+      () => true,
+      () => false,
+    );
+    if (exists) {
+      // Another instance may run the older configuration; a failed update must not stop this one.
+      await jsm.consumers.update(stream, this.spec.name, { filter_subject, ack_wait }).catch((err: unknown) => {
+        this.opts.logger.warn({ err: describe(err), consumer: this.spec.name }, 'consumer configuration not updated');
+      });
+    } else {
       await jsm.consumers.add(stream, {
         durable_name: this.spec.name,
         ack_policy: AckPolicy.Explicit,
