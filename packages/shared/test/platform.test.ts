@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { ConfigError, commonEnv, createLogger, parseEnv, serviceEnv } from '../src';
+
+describe('logs', () => {
+  it('redact personal data wherever it sits in a log object', () => {
+    const lines: string[] = [];
+    const log = createLogger('test', 'info', { write: (line: string) => void lines.push(line) });
+    log.info({ iin: '900517300019', input: { phone: '+77011234567', email: 'a@b.kz', description: 'secret story' }, ip: '10.0.0.1', variables: { iin: '1' }, appealId: 'kept' }, 'submitted');
+    const out = lines.join('');
+    for (const pd of ['900517300019', '+77011234567', 'a@b.kz', 'secret story', '10.0.0.1']) expect(out).not.toContain(pd);
+    expect(out).toContain('kept');
+    expect(out).toContain('[REDACTED]');
+  });
+});
+
+describe('configuration', () => {
+  it('reports every problem at once and freezes the result', () => {
+    const models = { ...commonEnv, service: serviceEnv(4001), extra: z.object({ SEAL: z.string().min(1) }) };
+    try {
+      parseEnv(models, { INTERNAL_JWT_SECRET: 'short', PORT: 'x' });
+      expect.fail('should throw');
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      const text = (err as ConfigError).problems.join('\n');
+      for (const name of ['INTERNAL_JWT_SECRET', 'PD_ENCRYPTION_KEYS', 'BLIND_INDEX_KEY', 'DATABASE_URL', 'PORT', 'SEAL']) expect(text).toContain(name);
+    }
+    const env = parseEnv(models, {
+      INTERNAL_JWT_SECRET: 'x'.repeat(32),
+      PD_ENCRYPTION_KEYS: 'k1:abc',
+      BLIND_INDEX_KEY: 'y'.repeat(32),
+      DATABASE_URL: 'postgres://localhost/x',
+      SEAL: 'jwk',
+    });
+    expect(env.service.PORT).toBe(4001);
+    expect(env.events.EVENTS_PREFIX).toBe('pdp');
+    expect(Object.isFrozen(env)).toBe(true);
+  });
+});

@@ -1,0 +1,29 @@
+import { describe } from 'vitest';
+import { expect, test } from '../support/fixtures';
+
+const base = (url: string) => url.replace(/\/graphql$/, '');
+
+describe('health', () => {
+  test('readyz is 200 only while every subgraph and dependency is ready; livez stays 200', async ({ system }) => {
+    const gateway = base(system.url);
+    expect((await fetch(`${gateway}/livez`)).status).toBe(200);
+    const ready = await fetch(`${gateway}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ready', checks: { subjects: 'ok', appeals: 'ok', consents: 'ok', audit: 'ok' } });
+    const service = await fetch(`${base(system.services.get('appeals')!.url)}/readyz`);
+    expect(await service.json()).toEqual({ status: 'ready', checks: { database: 'ok', nats: 'ok' } });
+
+    await system.stopService('consents');
+    const degraded = await fetch(`${gateway}/readyz`);
+    expect(degraded.status).toBe(503);
+    const body = (await degraded.json()) as { checks: Record<string, string> };
+    expect(body.checks.consents).not.toBe('ok');
+    expect(body.checks.subjects).toBe('ok');
+    expect((await fetch(`${gateway}/livez`)).status).toBe(200);
+
+    await system.startService('consents');
+    expect((await fetch(`${gateway}/readyz`)).status).toBe(200);
+    const metrics = await (await fetch(`${gateway}/metrics`)).text();
+    expect(metrics).toContain('pdp_gateway_auth_failures_total');
+  });
+});
