@@ -91,9 +91,9 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
           userAgent: req.headers['user-agent']?.slice(0, 512) ?? null,
         };
         const actor = await authenticate(req.headers.authorization, config.authJwtSecret, meta.locale).catch((err: unknown) => {
-          // No PD and no token in the log: the request id and the client address only.
+          // No PD, no token, no client address in the log: the request id only.
           authFailures.inc();
-          logger.warn({ requestId: meta.requestId, client: req.ip }, 'authentication failed');
+          logger.warn({ requestId: meta.requestId }, 'authentication failed');
           throw err;
         });
         return { actor, meta, actorToken: await signActorToken(config.internalJwtSecret, actor, meta) };
