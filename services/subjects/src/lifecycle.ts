@@ -41,32 +41,22 @@ async function lockedSubject(trx: Transaction<Database>, scope: RequestScope, su
   return subject;
 }
 
-export async function blockSubject(deps: Deps, scope: RequestScope, subjectId: string, reasonRaw: string): Promise<void> {
+/**
+ * Blocking (6.1.3) and unblocking: the status, the block record and subjects' own receipt change
+ * with the event in one transaction; the other holders confirm from the stream.
+ */
+export async function setSubjectBlocked(deps: Deps, scope: RequestScope, subjectId: string, reasonRaw: string, blocked: boolean): Promise<void> {
   const { reason } = parseInput(reasonInput, { reason: reasonRaw }, scope.meta.locale);
   await deps.db.transaction().execute(async (trx) => {
     const subject = await lockedSubject(trx, scope, subjectId);
-    if (!canBlock(subject.status)) throw new ConflictError(scope.meta.locale, `subject is ${subject.status}`);
-    await repo.setSubjectStatus(trx, subjectId, 'BLOCKED');
-    await repo.openBlock(trx, subjectId, reason, scope.actor.id);
-    await repo.upsertBlockReceipt(trx, subjectId, 'subjects', true, new Date());
+    if (!(blocked ? canBlock : canUnblock)(subject.status)) throw new ConflictError(scope.meta.locale, `subject is ${subject.status}`);
+    await repo.setSubjectStatus(trx, subjectId, blocked ? 'BLOCKED' : 'ACTIVE');
+    if (blocked) await repo.openBlock(trx, subjectId, reason, scope.actor.id);
+    else await repo.closeBlock(trx, subjectId, reason, scope.actor.id);
+    await repo.upsertBlockReceipt(trx, subjectId, 'subjects', blocked, new Date());
     await enqueueEvents(trx, deps.prefix, [
-      { ...base(scope, subjectId), type: 'subject.blocked' as const, data: { subjectId } },
-      { ...base(scope, subjectId), type: 'subject.block_applied' as const, data: { subjectId, blocked: true, service: 'subjects' as const } },
-    ]);
-  });
-}
-
-export async function unblockSubject(deps: Deps, scope: RequestScope, subjectId: string, reasonRaw: string): Promise<void> {
-  const { reason } = parseInput(reasonInput, { reason: reasonRaw }, scope.meta.locale);
-  await deps.db.transaction().execute(async (trx) => {
-    const subject = await lockedSubject(trx, scope, subjectId);
-    if (!canUnblock(subject.status)) throw new ConflictError(scope.meta.locale, `subject is ${subject.status}`);
-    await repo.setSubjectStatus(trx, subjectId, 'ACTIVE');
-    await repo.closeBlock(trx, subjectId, reason, scope.actor.id);
-    await repo.upsertBlockReceipt(trx, subjectId, 'subjects', false, new Date());
-    await enqueueEvents(trx, deps.prefix, [
-      { ...base(scope, subjectId), type: 'subject.unblocked' as const, data: { subjectId } },
-      { ...base(scope, subjectId), type: 'subject.block_applied' as const, data: { subjectId, blocked: false, service: 'subjects' as const } },
+      { ...base(scope, subjectId), type: blocked ? ('subject.blocked' as const) : ('subject.unblocked' as const), data: { subjectId } },
+      { ...base(scope, subjectId), type: 'subject.block_applied' as const, data: { subjectId, blocked, service: 'subjects' as const } },
     ]);
   });
 }

@@ -1,6 +1,6 @@
 import type { Deps } from '../config';
 import type { MutationResolvers } from '../generated/graphql';
-import { blockSubject, decideErasure, proposeErasure, requestRectification, reviewRectification, unblockSubject } from '../lifecycle';
+import { decideErasure, proposeErasure, requestRectification, reviewRectification, setSubjectBlocked } from '../lifecycle';
 import { loadAct, loadRectification } from './lookups';
 
 export function mutationResolvers(deps: Deps): MutationResolvers {
@@ -8,12 +8,12 @@ export function mutationResolvers(deps: Deps): MutationResolvers {
   return {
     async blockSubject(_, { subjectId, reason }, ctx) {
       await guard.require(ctx, 'subject.block', ['DPO'], subjectId);
-      await blockSubject(deps, ctx, subjectId, reason);
+      await setSubjectBlocked(deps, ctx, subjectId, reason, true);
       return (await ctx.subjects.load(subjectId))!;
     },
     async unblockSubject(_, { subjectId, reason }, ctx) {
       await guard.require(ctx, 'subject.unblock', ['DPO'], subjectId);
-      await unblockSubject(deps, ctx, subjectId, reason);
+      await setSubjectBlocked(deps, ctx, subjectId, reason, false);
       return (await ctx.subjects.load(subjectId))!;
     },
     async proposeErasure(_, { subjectId, method, grounds }, ctx) {
