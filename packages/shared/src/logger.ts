@@ -28,3 +28,13 @@ export function createLogger(service: string, level = 'info', destination?: Dest
   };
   return destination ? pino(options, destination) : pino(options);
 }
+
+/**
+ * What of an error may be logged: its name, message, driver code and stack. Never the whole object:
+ * a PostgreSQL error's `detail` quotes the stored values it tripped over.
+ */
+export function safeError(err: unknown): { name: string; message: string; code?: string; stack?: string } {
+  if (!(err instanceof Error)) return { name: 'UnknownError', message: 'non-error thrown' };
+  const code = (err as { code?: unknown }).code;
+  return { name: err.name, message: err.message.slice(0, 500), ...(typeof code === 'string' ? { code } : {}), ...(err.stack ? { stack: err.stack } : {}) };
+}

@@ -20,7 +20,7 @@ import { connectNats, ensureStream } from './events/nats';
 import { OutboxRelay } from './events/relay';
 import { mountHealth } from './health';
 import { localeFromAcceptLanguage, t } from './i18n';
-import { createLogger, type Logger } from './logger';
+import { createLogger, safeError, type Logger } from './logger';
 import { graphqlDuration } from './metrics';
 
 /** What every service is started with; services add their own settings in `extra`. */
@@ -141,7 +141,7 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
   const port = (server.address() as AddressInfo).port;
   const timers = (def.jobs?.(deps) ?? []).map((job) =>
     setInterval(() => {
-      job.run().catch((err) => logger.error({ err, job: job.name }, 'job failed'));
+      job.run().catch((err: unknown) => logger.error({ err: safeError(err), job: job.name }, 'job failed'));
     }, job.everyMs),
   );
   logger.info({ port }, 'service started');
@@ -181,9 +181,7 @@ function maskInternal(formatted: GraphQLFormattedError, error: unknown, logger: 
   const code = formatted.extensions?.code;
   if (code && code !== 'INTERNAL_SERVER_ERROR') return formatted;
   const original = (error as { originalError?: unknown })?.originalError ?? error;
-  // Name, message and stack only: a driver error's `detail` may quote a stored value.
-  const err = original instanceof Error ? { name: original.name, message: original.message, stack: original.stack } : {};
-  logger.error({ err }, 'internal error');
+  logger.error({ err: safeError(original) }, 'internal error');
   return { message: t('internal'), path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
 }
 

@@ -20,6 +20,11 @@ export function kazakhstanCalendar(years: number[], extraHolidays: string[] = []
 
 const KZ_OFFSET_MS = 5 * 3600 * 1000;
 
+/** Today's date (YYYY-MM-DD) in Kazakhstan, for comparing with deadlines. */
+export function kazakhstanToday(now: Date = new Date()): string {
+  return new Date(now.getTime() + KZ_OFFSET_MS).toISOString().slice(0, 10);
+}
+
 export function isWorkingDay(date: Date, calendar: WorkCalendar): boolean {
   const iso = date.toISOString().slice(0, 10);
   if (calendar.workingWeekends.has(iso)) return true;

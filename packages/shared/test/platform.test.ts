@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ConfigError, commonEnv, createLogger, parseEnv, serviceEnv } from '../src';
+import { ConfigError, commonEnv, createLogger, parseEnv, safeError, serviceEnv } from '../src';
 
 describe('logs', () => {
   it('redact personal data wherever it sits in a log object', () => {
@@ -35,5 +35,18 @@ describe('configuration', () => {
     expect(env.service.PORT).toBe(4001);
     expect(env.events.EVENTS_PREFIX).toBe('pdp');
     expect(Object.isFrozen(env)).toBe(true);
+  });
+});
+
+describe('error logging', () => {
+  it('keeps name, message and code, never the driver detail that quotes a stored value', () => {
+    const err = Object.assign(new Error('duplicate key value violates unique constraint "subjects_iin_bidx"'), {
+      code: '23505',
+      detail: 'Key (iin_bidx)=(abc123) already exists.',
+    });
+    const logged = JSON.stringify(safeError(err));
+    expect(logged).toContain('23505');
+    expect(logged).toContain('subjects_iin_bidx');
+    expect(logged).not.toContain('abc123');
   });
 });

@@ -1,6 +1,6 @@
-import { ConflictError, NotFoundError, SubjectBlockedError, enqueueEvent, type RequestScope } from '@pdp/shared';
+import { ConflictError, NotFoundError, SubjectBlockedError, blockedAmong, enqueueEvent, type RequestScope } from '@pdp/shared';
 import type { Deps } from './config';
-import { blockedAmong, lockAppeal, setAppealStatus } from './db/lifecycle.repository';
+import { lockAppeal, setAppealStatus } from './db/lifecycle.repository';
 import { canMove, type AppealStatus } from './domain/appeal';
 
 /** Moves an appeal along its workflow; a blocked subject's appeals do not move (6.1.3). */

@@ -1,13 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { FieldCipher, Guard, generateSealKeyPair, kazakhstanCalendar, type RunningService } from '@pdp/shared';
-import { isolatedServiceConfig } from '@pdp/shared/testing';
+import { FieldCipher, Guard, type RunningService } from '@pdp/shared';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Deps, SubjectsConfig } from '../src/config';
 import type { Database } from '../src/db/tables';
 import { subjectLoader } from '../src/resolvers/loaders';
 import { startSubjects } from '../src/service';
+import { subjectsTestConfig } from './config';
 
 describe('entity resolution is batched', () => {
   let config: SubjectsConfig;
@@ -16,15 +16,7 @@ describe('entity resolution is batched', () => {
   const statements: string[] = [];
 
   beforeAll(async () => {
-    config = await isolatedServiceConfig(inject('serverUrl'), inject('natsUrl'), `${inject('runPrefix')}_batch_${randomBytes(2).toString('hex')}`, {
-      sealPrivateKey: (await generateSealKeyPair()).privateJwk,
-      appealsSealKey: (await generateSealKeyPair()).publicJwk,
-      retentionDays: 365,
-      retentionSweepMs: 3_600_000,
-      retentionMethod: 'DEPERSONALIZE' as const,
-      rightsRequestWorkingDays: 3,
-      calendar: kazakhstanCalendar([2026]),
-    });
+    config = await subjectsTestConfig(`batch_${randomBytes(2).toString('hex')}`);
     service = await startSubjects(config); // migrates the database
     db = new Kysely<Database>({
       dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: config.databaseUrl, max: 2 }) }),

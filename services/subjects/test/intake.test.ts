@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { generateSealKeyPair, kazakhstanCalendar, seal, type RunningService } from '@pdp/shared';
-import { callSubgraph, eventually, isolatedServiceConfig, makeIin, publishEvent } from '@pdp/shared/testing';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { generateSealKeyPair, seal, type RunningService } from '@pdp/shared';
+import { callSubgraph, eventually, makeIin, publishEvent } from '@pdp/shared/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SubjectsConfig } from '../src/config';
 import type { Database } from '../src/db/tables';
 import { startSubjects } from '../src/service';
+import { subjectsTestConfig } from './config';
 
 const dpo = { id: 'dpo-1', roles: ['DPO' as const], creditorId: null };
 
@@ -16,15 +17,7 @@ describe('subjects service: registration from the intake', () => {
   beforeAll(async () => {
     const keys = await generateSealKeyPair();
     publicKey = keys.publicJwk;
-    config = await isolatedServiceConfig(inject('serverUrl'), inject('natsUrl'), `${inject('runPrefix')}_subj_${randomBytes(2).toString('hex')}`, {
-      sealPrivateKey: keys.privateJwk,
-      appealsSealKey: (await generateSealKeyPair()).publicJwk,
-      retentionDays: 365,
-      retentionSweepMs: 3_600_000,
-      retentionMethod: 'DEPERSONALIZE' as const,
-      rightsRequestWorkingDays: 3,
-      calendar: kazakhstanCalendar([2026]),
-    });
+    config = await subjectsTestConfig(`subj_${randomBytes(2).toString('hex')}`, keys.privateJwk);
     subjects = await startSubjects(config);
   });
   afterAll(async () => {

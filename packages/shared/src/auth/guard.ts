@@ -1,12 +1,29 @@
 import type { Kysely, Transaction } from 'kysely';
+import { blockedAmong } from '../blocked-subjects';
 import type { OperationKind, ServiceName } from '../events/catalog';
 import { enqueueEvent, enqueueEvents } from '../events/outbox';
 import { ForbiddenError } from '../errors';
-import { hasAnyRole, type Actor, type RequestMeta, type Role } from './actor';
+import { STAFF_ROLES, hasAnyRole, type Actor, type RequestMeta, type Role } from './actor';
 
 export interface RequestScope {
   actor: Actor;
   meta: RequestMeta;
+}
+
+/** Who may still read a blocked subject's data (6.1.3): the DPO and the audit. */
+export const BLOCKED_READERS: readonly Role[] = ['DPO', 'AUDITOR'];
+
+/** A record some service holds about a subject (an appeal, a consent…). */
+export interface HeldRecord {
+  id: string;
+  subjectId: string | null;
+}
+
+export interface HeldRead<T extends HeldRecord> {
+  operation: string;
+  resource: string;
+  fields: string[];
+  load: () => Promise<T[]>;
 }
 
 export interface AccessRecord {
@@ -44,6 +61,26 @@ export class Guard {
       correlationId: scope.meta.requestId,
       data: { operation, reason },
     });
+  }
+
+  /**
+   * A staff read of records held in a service with a `blocked_subjects` table: role check, blocked
+   * subjects hidden from all but the DPO and the audit (each attempt recorded as denied), and one
+   * access record per subject committed before the records are returned.
+   */
+  async readHeld<T extends HeldRecord>(scope: RequestScope, read: HeldRead<T>): Promise<T[]> {
+    await this.require(scope, read.operation, STAFF_ROLES);
+    const all = await read.load();
+    const blocked = hasAnyRole(scope.actor, BLOCKED_READERS) ? new Set<string>() : await blockedAmong(this.db, all.map((r) => r.subjectId));
+    for (const subjectId of blocked) await this.recordDenied(scope, read.operation, 'BLOCKED', subjectId);
+    const visible = all.filter((r) => !r.subjectId || !blocked.has(r.subjectId));
+    const bySubject = new Map<string | null, string[]>();
+    for (const r of visible) bySubject.set(r.subjectId, [...(bySubject.get(r.subjectId) ?? []), r.id]);
+    await this.recordAccess(
+      scope,
+      [...bySubject].map(([subjectId, ids]) => ({ subjectId, resource: read.resource, resourceIds: ids, fields: read.fields })),
+    );
+    return visible;
   }
 
   /** Records reads (or other operations) of personal data; call before returning the data. */

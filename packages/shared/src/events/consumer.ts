@@ -1,6 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from 'nats';
-import type { Logger } from '../logger';
+import { safeError, type Logger } from '../logger';
 import { eventsConsumed } from '../metrics';
 import type { EventType } from './catalog';
 import { parseEnvelope, type Envelope } from './envelope';
@@ -168,7 +168,8 @@ export class EventConsumer {
   }
 }
 
-/** An error's name and message only: handlers' errors must not carry personal data, but be safe. */
+/** For logs and the parked row: name and message only. */
 function describe(err: unknown): string {
-  return err instanceof Error ? `${err.name}: ${err.message}`.slice(0, 500) : 'unknown error';
+  const { name, message } = safeError(err);
+  return `${name}: ${message}`;
 }

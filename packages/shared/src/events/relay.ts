@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import pg from 'pg';
 import type { JetStreamClient } from 'nats';
-import type { Logger } from '../logger';
+import { safeError, type Logger } from '../logger';
 import { eventsRelayed } from '../metrics';
 import type { PlatformTables } from './migrations';
 import { OUTBOX_CHANNEL } from './outbox';
@@ -34,7 +34,7 @@ export class OutboxRelay {
     this.running = true;
     this.listener = new pg.Client({ connectionString: this.opts.databaseUrl });
     this.listener.on('notification', () => this.kick());
-    this.listener.on('error', (err) => this.opts.logger.warn({ err }, 'outbox listener error'));
+    this.listener.on('error', (err) => this.opts.logger.warn({ err: safeError(err) }, 'outbox listener error'));
     await this.listener.connect();
     await this.listener.query(`listen ${OUTBOX_CHANNEL}`);
     this.loop = this.run();
@@ -60,7 +60,7 @@ export class OutboxRelay {
       try {
         published = await this.publishBatch();
       } catch (err) {
-        this.opts.logger.error({ err }, 'outbox relay failed; will retry');
+        this.opts.logger.error({ err: safeError(err) }, 'outbox relay failed; will retry');
         await new Promise((r) => setTimeout(r, 500));
       }
       if (published > 0 || this.pending) continue;

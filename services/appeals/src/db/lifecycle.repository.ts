@@ -1,4 +1,3 @@
-export { blockedAmong, setBlocked } from '@pdp/shared';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { AppealStatus } from '../domain/appeal';
 import type { Database } from './tables';

@@ -1,4 +1,4 @@
-import { enqueueEvent, unseal, type ConsumerSpec, type Envelope } from '@pdp/shared';
+import { enqueueEvent, setBlocked, unseal, type ConsumerSpec, type Envelope } from '@pdp/shared';
 import type { Transaction } from 'kysely';
 import type { Deps } from '../config';
 import * as repo from '../db/lifecycle.repository';
@@ -21,7 +21,7 @@ export function lifecycleConsumer(deps: Deps): ConsumerSpec {
         case 'subject.blocked':
         case 'subject.unblocked': {
           const blocked = event.type === 'subject.blocked';
-          await repo.setBlocked(db, subjectId, blocked, new Date(event.occurredAt));
+          await setBlocked(db, subjectId, blocked, new Date(event.occurredAt));
           await enqueueEvent(trx, deps.prefix, { ...common, type: 'subject.block_applied', data: { subjectId, blocked, service: 'appeals' } });
           return;
         }

@@ -1,4 +1,4 @@
-import { STAFF_ROLES } from '@pdp/shared';
+import { STAFF_ROLES, kazakhstanToday } from '@pdp/shared';
 import type { Deps } from '../config';
 import { overdueAppeals } from '../db/lifecycle.repository';
 import { OPEN_STATUSES, type AppealRecord } from '../domain/appeal';
@@ -9,8 +9,7 @@ export function queryResolvers(deps: Deps): QueryResolvers {
     appeal: (_, { id }, ctx) => ctx.appeals.load(id),
     async overdueAppeals(_, { limit }, ctx) {
       await deps.guard.require(ctx, 'appeal.overdue', STAFF_ROLES);
-      const today = new Date(Date.now() + 5 * 3600_000).toISOString().slice(0, 10);
-      const rows = await overdueAppeals(deps.db, today, OPEN_STATUSES, Math.min(Math.max(limit ?? 100, 1), 1000));
+      const rows = await overdueAppeals(deps.db, kazakhstanToday(), OPEN_STATUSES, Math.min(Math.max(limit ?? 100, 1), 1000));
       // Through the loader, so blocked subjects stay hidden and the read is recorded.
       const loaded = await ctx.appeals.loadMany(rows.map((r) => r.id));
       return loaded.filter((a): a is AppealRecord => a !== null && !(a instanceof Error));

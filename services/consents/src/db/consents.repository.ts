@@ -1,4 +1,3 @@
-export { blockedAmong, setBlocked } from '@pdp/shared';
 import type { Kysely, Transaction } from 'kysely';
 import type { ConsentRecord, Locale } from '../domain/consent';
 import type { ConsentRow, Database, TemplateRow } from './tables';

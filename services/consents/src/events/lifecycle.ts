@@ -1,7 +1,7 @@
-import { enqueueEvent, type ConsumerSpec, type Envelope } from '@pdp/shared';
+import { enqueueEvent, setBlocked, type ConsumerSpec, type Envelope } from '@pdp/shared';
 import type { Transaction } from 'kysely';
 import type { Deps } from '../config';
-import { eraseConsentsOf, setBlocked } from '../db/consents.repository';
+import { eraseConsentsOf } from '../db/consents.repository';
 import type { Database } from '../db/tables';
 
 /** Blocking and erasure decided by subjects, applied to the consents held here, each with a receipt. */

@@ -1,12 +1,11 @@
-import { iinSchema, parseInput } from '@pdp/shared';
+import { iinSchema, kazakhstanToday, parseInput } from '@pdp/shared';
 import { z } from 'zod';
 import type { Deps } from '../config';
-import { actsByStatus, holdingCounts, overdueRectifications } from '../db/lifecycle.repository';
+import { actsByIds, actsByStatus, holdingCounts, overdueRectifications } from '../db/lifecycle.repository';
 import { findSubjectIdByBidx, loadSubjects } from '../db/subjects.repository';
 import { SUBJECTS_DATA_ITEMS, collectionMethods, storagePeriod } from '../domain/access-report';
 import { iinBlindIndex } from '../domain/identity';
 import type { QueryResolvers } from '../generated/graphql';
-import { loadAct } from './lookups';
 
 const ACT_READERS = ['DPO', 'CHAIRMAN', 'AUDITOR'] as const;
 const pageSize = (limit: number | null | undefined) => Math.min(Math.max(limit ?? 100, 1), 1000);
@@ -40,7 +39,8 @@ export function queryResolvers(deps: Deps): QueryResolvers {
     },
     async erasureAct(_, { id }, ctx) {
       await guard.require(ctx, 'erasure.read', ACT_READERS);
-      return loadAct(deps, ctx, id).catch(() => null);
+      const [act] = await actsByIds(deps.db, [id]);
+      return act ?? null;
     },
     async erasureActs(_, { status, limit }, ctx) {
       await guard.require(ctx, 'erasure.list', ACT_READERS);
@@ -48,8 +48,7 @@ export function queryResolvers(deps: Deps): QueryResolvers {
     },
     async overdueRectifications(_, { limit }, ctx) {
       await guard.require(ctx, 'rectification.overdue', ['DPO']);
-      const today = new Date(Date.now() + 5 * 3600_000).toISOString().slice(0, 10);
-      return overdueRectifications(deps.db, today, pageSize(limit));
+      return overdueRectifications(deps.db, kazakhstanToday(), pageSize(limit));
     },
   };
 }

@@ -1,4 +1,4 @@
-import { ForbiddenError, STAFF_ROLES, groupedLoader, hasAnyRole, type RequestScope, type Role } from '@pdp/shared';
+import { BLOCKED_READERS, ForbiddenError, STAFF_ROLES, groupedLoader, hasAnyRole, type RequestScope } from '@pdp/shared';
 import DataLoader from 'dataloader';
 import type { Deps } from '../config';
 import { actsOfSubjects, blockReceiptsOf, receiptsOf, rectificationsOf } from '../db/lifecycle.repository';
@@ -8,9 +8,6 @@ import type { SubjectRecord } from '../domain/subject';
 
 /** Fields of a subject record that are personal data, as listed in access records. */
 const SUBJECT_PD_FIELDS = ['iin', 'categories', 'purposes', 'sources'];
-
-/** Who may still read a blocked subject (clause 6.1.3): the DPO and the audit. */
-const BLOCKED_READERS: readonly Role[] = ['DPO', 'AUDITOR'];
 
 /**
  * One SQL query per batch (a whole `_entities` call or a page of results), and one access record per
