@@ -21,6 +21,7 @@ export * from './events/outbox';
 export * from './events/relay';
 export * from './events/consumer';
 export * from './events/nats';
+export * from './events/handoff';
 export * from './events/migrations';
 export * from './loaders';
 export * from './blocked-subjects';

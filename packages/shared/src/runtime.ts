@@ -16,7 +16,8 @@ import { createDb, migrateToLatest, pingDb } from './db';
 import { UnauthenticatedError } from './errors';
 import type { ServiceName } from './events/catalog';
 import { EventConsumer, type ConsumerSpec } from './events/consumer';
-import { connectNats, ensureStream } from './events/nats';
+import { Handoffs } from './events/handoff';
+import { connectNats, ensureHandoffStream, ensureStream } from './events/nats';
 import { OutboxRelay } from './events/relay';
 import { mountHealth } from './health';
 import { localeFromAcceptLanguage, t } from './i18n';
@@ -46,6 +47,8 @@ export interface ServiceDeps<DB, Extra> {
   guard: Guard;
   cipher: FieldCipher;
   prefix: string;
+  /** Personal data handed over outside the event stream (`events/handoff.ts`). */
+  handoffs: Handoffs;
 }
 
 export interface ServiceDefinition<DB, Extra, Ctx extends RequestScope> {
@@ -83,6 +86,7 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
   const js: JetStreamClient = nc.jetstream();
   const jsm: JetStreamManager = await nc.jetstreamManager();
   const stream = await ensureStream(jsm, config.eventsPrefix);
+  const handoffs = new Handoffs({ service: def.name, db: db as Kysely<any>, jsm, prefix: config.eventsPrefix, stream: await ensureHandoffStream(jsm, config.eventsPrefix), logger });
 
   const deps: ServiceDeps<DB, Extra> = {
     name: def.name,
@@ -92,6 +96,7 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
     guard: new Guard(db as Kysely<any>, config.eventsPrefix, def.name),
     cipher: new FieldCipher(config.encryptionKeys),
     prefix: config.eventsPrefix,
+    handoffs,
   };
 
   const relay = new OutboxRelay({ db: db as Kysely<any>, databaseUrl: config.databaseUrl, js, logger, service: def.name });
@@ -159,6 +164,7 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
       await apollo.stop();
       for (const consumer of consumers) await consumer.stop();
       await relay.stop();
+      await handoffs.stop();
       await nc.drain().catch(() => undefined);
       await db.destroy();
       logger.info('service stopped');

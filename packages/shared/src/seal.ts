@@ -1,10 +1,10 @@
 import { CompactEncrypt, compactDecrypt, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 
 /**
- * Sealed values: personal data that one service must hand to another travel inside an event as a
- * compact JWE (ECDH-ES+A256KW, A256GCM) addressed to the one recipient service. The event stream,
- * the audit log and every other consumer see only ciphertext; only the holder of the recipient's
- * private key can open it.
+ * Sealed values: personal data that one service must hand to another are sealed as a compact JWE
+ * (ECDH-ES+A256KW, A256GCM) addressed to the one recipient service, and travel as a hand-off outside
+ * the event stream (`events/handoff.ts`), so they can be erased; only the holder of the recipient's
+ * private key can open one.
  */
 const ALG = 'ECDH-ES+A256KW';
 const ENC = 'A256GCM';

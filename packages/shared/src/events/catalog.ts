@@ -24,8 +24,19 @@ export const PD_HOLDERS = ['subjects', 'appeals', 'consents'] as const;
 export type PdHolder = (typeof PD_HOLDERS)[number];
 const holder = z.enum(PD_HOLDERS);
 
-function event<D extends z.ZodType>(source: ServiceName | 'any', operation: OperationKind, data: D) {
-  return { source, operation, data, version: 1 } as const;
+/**
+ * A reference to personal data handed to one holder outside the event stream (`handoff.ts`): the
+ * sealed hand-off is on `<prefix>.handoff.<to>.<id>`, and `sha256` (hex, over the compact JWE)
+ * binds it to the event. Neither the digest of random ciphertext nor the ids are personal data.
+ */
+function handoff<To extends z.ZodType<PdHolder>>(to: To) {
+  return z.object({ to, id: uuid, sha256: z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 digest (hex)') });
+}
+export const handoffRefSchema = handoff(holder);
+export type HandoffRef = z.infer<typeof handoffRefSchema>;
+
+function event<D extends z.ZodType>(source: ServiceName | 'any', operation: OperationKind, data: D, version = 1) {
+  return { source, operation, data, version } as const;
 }
 
 export const EVENT_CATALOG = {

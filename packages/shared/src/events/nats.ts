@@ -1,32 +1,58 @@
-import { connect, RetentionPolicy, StorageType, type JetStreamManager, type NatsConnection } from 'nats';
+import { connect, RetentionPolicy, StorageType, type JetStreamManager, type NatsConnection, type StreamConfig } from 'nats';
 import { streamName } from './envelope';
+import { handoffStreamName } from './handoff';
 
 export async function connectNats(url: string, name: string): Promise<NatsConnection> {
   return connect({ servers: url, name, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
 }
 
+const SECOND_NS = 1_000_000_000;
+/** A consumer may be down this long and still catch up; nothing older is kept. */
+const MAX_AGE_NS = 7 * 24 * 3600 * SECOND_NS;
+
 /** Creates the event stream when missing. Idempotent, so every service may call it on start. */
 export async function ensureStream(jsm: JetStreamManager, prefix: string): Promise<string> {
-  const name = streamName(prefix);
+  return ensure(jsm, {
+    name: streamName(prefix),
+    subjects: [`${prefix}.events.>`],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    duplicate_window: 2 * 60 * SECOND_NS, // msgID dedup for relay retries
+    // Events carry no personal data, not even sealed (hand-offs do, in their own stream).
+    max_age: MAX_AGE_NS,
+  });
+}
+
+/**
+ * Creates the hand-off stream when missing: `<prefix>.handoff.<recipient>.<id>`, one message per
+ * subject (a relay's late retry replaces, never adds), kept as long as the events that refer to
+ * them. Recipients erase a hand-off once they have stored it, erasure acts erase the rest; read
+ * through the stream leader (`STREAM.MSG.GET`), never a lagging replica.
+ */
+export async function ensureHandoffStream(jsm: JetStreamManager, prefix: string): Promise<string> {
+  return ensure(jsm, {
+    name: handoffStreamName(prefix),
+    subjects: [`${prefix}.handoff.>`],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    duplicate_window: 2 * 60 * SECOND_NS,
+    max_age: MAX_AGE_NS,
+    max_msgs_per_subject: 1,
+  });
+}
+
+async function ensure(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<string> {
   try {
-    await jsm.streams.info(name);
+    await jsm.streams.info(config.name);
   } catch {
     try {
-      await jsm.streams.add({
-        name,
-        subjects: [`${prefix}.events.>`],
-        retention: RetentionPolicy.Limits,
-        storage: StorageType.File,
-        duplicate_window: 2 * 60 * 1_000_000_000, // 2 min, in ns: msgID dedup for relay retries
-        // Bounds how long sealed copies of personal data stay in the stream after an erasure.
-        max_age: 7 * 24 * 3600 * 1_000_000_000,
-      });
+      await jsm.streams.add(config);
     } catch (err) {
       // Another service created it between our check and add.
-      await jsm.streams.info(name).catch(() => {
+      await jsm.streams.info(config.name).catch(() => {
         throw err;
       });
     }
   }
-  return name;
+  return config.name;
 }

@@ -1,10 +1,14 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
 import type { JetStreamClient } from 'nats';
 import { safeError, type Logger } from '../logger';
 import { eventsRelayed } from '../metrics';
+import { isHandoffSubject } from './handoff';
 import type { PlatformTables } from './migrations';
 import { OUTBOX_CHANNEL } from './outbox';
+
+/** One relay per service database at a time (`pg_try_advisory_xact_lock` key). */
+const RELAY_LOCK = 0x7064705f72656c61n; // "pdp_rela"
 
 export interface RelayOptions {
   db: Kysely<any>;
@@ -18,8 +22,13 @@ export interface RelayOptions {
 }
 
 /**
- * Publishes outbox rows to JetStream in order, with `msgID` = event id so a retry after a crash is
- * deduplicated by the stream. Rows are claimed with SKIP LOCKED, so several instances can run.
+ * Publishes outbox rows to JetStream in order, with `msgID` = row id so a retry after a crash is
+ * deduplicated by the stream. Several instances can run: a batch is published under a transaction
+ * advisory lock, so they take turns and the order holds across them.
+ *
+ * Hand-off rows (`handoff.ts`) go first, to the hand-off stream, and their acks are awaited before
+ * the batch's events go out: a consumer that sees an event always finds its hand-off. Once published,
+ * a hand-off row is deleted, so the sender keeps no copy of the sealed value.
  */
 export class OutboxRelay {
   private running = false;
@@ -75,10 +84,14 @@ export class OutboxRelay {
     }
   }
 
-  /** Publishes one batch; returns how many rows it published. */
+  /** Publishes one batch; returns how many rows it published (0 while another instance publishes). */
   async publishBatch(): Promise<number> {
     const db = this.opts.db as Kysely<PlatformTables>;
     return db.transaction().execute(async (trx) => {
+      const { rows: lock } = await sql<{ locked: boolean }>`select pg_try_advisory_xact_lock(${RELAY_LOCK.toString()}::bigint) as locked`.execute(trx);
+      if (!lock[0]?.locked) return 0;
+      // Plain FOR UPDATE: the lock above keeps other relays out; this waits for an erasure that is
+      // deleting hand-off rows of the batch, instead of publishing their event without them.
       const rows = await trx
         .selectFrom('outbox')
         .select(['seq', 'id', 'subject', 'payload'])
@@ -86,18 +99,25 @@ export class OutboxRelay {
         .orderBy('seq')
         .limit(this.opts.batchSize ?? 200)
         .forUpdate()
-        .skipLocked()
         .execute();
       if (rows.length === 0) return 0;
-      // Sent in order on one connection; the stream acks them in a pipeline.
-      await Promise.all(
-        rows.map((row) => this.opts.js.publish(row.subject, JSON.stringify(row.payload), { msgID: row.id })),
-      );
-      await trx
-        .updateTable('outbox')
-        .set({ published_at: new Date() })
-        .where('seq', 'in', rows.map((r) => r.seq))
-        .execute();
+      const handoffs = rows.filter((row) => isHandoffSubject(row.subject));
+      const events = rows.filter((row) => !isHandoffSubject(row.subject));
+      // Each group is sent in order on one connection and acked by the stream in a pipeline.
+      const publish = (group: typeof rows) =>
+        Promise.all(group.map((row) => this.opts.js.publish(row.subject, JSON.stringify(row.payload), { msgID: row.id })));
+      if (handoffs.length > 0) {
+        await publish(handoffs);
+        await trx.deleteFrom('outbox').where('seq', 'in', handoffs.map((r) => r.seq)).execute();
+      }
+      if (events.length > 0) {
+        await publish(events);
+        await trx
+          .updateTable('outbox')
+          .set({ published_at: new Date() })
+          .where('seq', 'in', events.map((r) => r.seq))
+          .execute();
+      }
       eventsRelayed.inc({ service: this.opts.service }, rows.length);
       return rows.length;
     });

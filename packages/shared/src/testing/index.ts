@@ -3,8 +3,9 @@ import { connect } from 'nats';
 import { ACTOR_HEADER, signActorToken, type Actor } from '../auth/actor';
 import { randomKeySpec } from '../crypto';
 import { ensureDatabase } from '../db';
-import type { EventType } from '../events/catalog';
+import type { EventType, PdHolder } from '../events/catalog';
 import { buildEnvelope, natsSubject, type Envelope, type NewEvent } from '../events/envelope';
+import { handoffMessage, handoffSubject, sealHandoff } from '../events/handoff';
 import type { ServiceConfig } from '../runtime';
 import { iinCheckDigit } from '../iin';
 
@@ -85,4 +86,19 @@ export async function callSubgraph(url: string, secret: string, actor: Actor, qu
     body: JSON.stringify({ query, variables }),
   });
   return (await res.json()) as { data?: any; errors?: Array<{ message: string; extensions?: Record<string, any> }> };
+}
+
+/**
+ * Publishes a hand-off straight to the hand-off stream, as the sender's relay would; returns the
+ * reference its event carries.
+ */
+export async function publishHandoff<To extends PdHolder>(natsUrl: string, prefix: string, to: To, id: string, value: unknown, recipientPublicJwk: string) {
+  const handoff = await sealHandoff(to, id, value, recipientPublicJwk);
+  const nc = await connect({ servers: natsUrl });
+  try {
+    await nc.jetstream().publish(handoffSubject(prefix, to, id), JSON.stringify(handoffMessage(handoff)));
+  } finally {
+    await nc.close();
+  }
+  return handoff.ref;
 }
