@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { addWorkingDays, enqueueEvent, parseInput, seal, type RequestScope } from '@pdp/shared';
+import { addWorkingDays, enqueueEvent, handoffOutboxRows, parseInput, sealHandoff, type RequestScope } from '@pdp/shared';
 import type { Deps } from './config';
 import { insertAppeal, nextReferenceNumber } from './db/appeals.repository';
 import { FORMS, INTAKE_CONSENT_TEMPLATE, appealReference, submitAppealSchema, type AppealRecord, type Locale } from './domain/appeal';
@@ -7,8 +7,9 @@ import { FORMS, INTAKE_CONSENT_TEMPLATE, appealReference, submitAppealSchema, ty
 /**
  * Public intake (Annexes 3–5): validates the whole form first (bad input stores nothing), then stores
  * the appeal with its contact data encrypted and, in the same transaction, the `appeal.submitted`
- * event. The IIN travels sealed to subjects and the consent evidence sealed to consents, so the
- * event stream itself carries no personal data.
+ * event. The IIN is handed off sealed to subjects and the consent evidence sealed to consents, in
+ * the same transaction but outside the event stream (`handoff.ts`): the event carries only references
+ * to them, so an erasure can remove every copy.
  */
 export async function submitAppeal(deps: Deps, scope: RequestScope, input: Record<string, unknown>): Promise<AppealRecord> {
   const requested = input.locale === 'KK' || input.locale === 'RU' ? (input.locale as Locale) : null;
@@ -18,8 +19,8 @@ export async function submitAppeal(deps: Deps, scope: RequestScope, input: Recor
   const submittedAt = new Date();
   const id = randomUUID();
   const [identity, evidence] = await Promise.all([
-    seal({ iin: form.iin }, deps.config.extra.subjectsSealKey),
-    seal({ ip: scope.meta.ip, userAgent: scope.meta.userAgent }, deps.config.extra.consentsSealKey),
+    sealHandoff('subjects', id, { iin: form.iin }, deps.config.extra.subjectsSealKey),
+    sealHandoff('consents', id, { ip: scope.meta.ip, userAgent: scope.meta.userAgent }, deps.config.extra.consentsSealKey),
   ]);
   const deadline = addWorkingDays(submittedAt, deps.config.extra.answerWorkingDays, deps.config.extra.calendar);
 
@@ -36,7 +37,7 @@ export async function submitAppeal(deps: Deps, scope: RequestScope, input: Recor
       descriptionEnc: deps.cipher.encrypt(form.description),
       deadline: deadline.toISOString().slice(0, 10),
       submittedAt,
-    });
+    }, handoffOutboxRows(deps.prefix, [identity, evidence]));
     await enqueueEvent(trx, deps.prefix, {
       type: 'appeal.submitted',
       source: 'appeals',
@@ -48,8 +49,8 @@ export async function submitAppeal(deps: Deps, scope: RequestScope, input: Recor
         kind: form.kind,
         channel,
         locale,
-        identity,
-        consent: { templateCode: INTAKE_CONSENT_TEMPLATE, givenAt: submittedAt.toISOString(), evidence },
+        identity: identity.ref,
+        consent: { templateCode: INTAKE_CONSENT_TEMPLATE, givenAt: submittedAt.toISOString(), evidence: evidence.ref },
       },
     });
     return appeal;

@@ -8,10 +8,11 @@ import {
   emailSchema,
   enqueueEvent,
   enqueueEvents,
+  enqueueHandoffs,
   iinSchema,
   parseInput,
   phoneSchema,
-  seal,
+  sealHandoff,
   textSchema,
   type RequestScope,
 } from '@pdp/shared';
@@ -136,8 +137,9 @@ export async function requestRectification(deps: Deps, scope: RequestScope, inpu
 }
 
 /**
- * The DPO's review. An approved IIN is applied here at once; a field another service holds goes to
- * it sealed, and the request is APPLIED when that service confirms.
+ * The DPO's review. An approved IIN is applied here at once; a field another service holds is
+ * handed off to it sealed (outside the event stream, see `handoff.ts`), and the request is APPLIED
+ * when that service confirms.
  */
 export async function reviewRectification(deps: Deps, scope: RequestScope, requestId: string, approve: boolean, note: string | null): Promise<void> {
   await deps.db.transaction().execute(async (trx) => {
@@ -161,10 +163,13 @@ export async function reviewRectification(deps: Deps, scope: RequestScope, reque
       return;
     }
     await repo.setRectificationStatus(trx, requestId, 'APPROVED', review);
+    // Phone and e-mail live in appeals, the only other holder of a rectifiable field.
+    const handoff = await sealHandoff('appeals', requestId, { value }, deps.config.extra.appealsSealKey);
+    await enqueueHandoffs(trx, deps.prefix, [handoff]);
     await enqueueEvent(trx, deps.prefix, {
       ...base(scope, subject.id),
       type: 'rectification.approved',
-      data: { requestId, field: request.field, service: holder, value: await seal({ value }, deps.config.extra.appealsSealKey) },
+      data: { requestId, field: request.field, service: holder, value: handoff.ref },
     });
   });
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { generateSealKeyPair, seal, type RunningService } from '@pdp/shared';
-import { callSubgraph, eventually, makeIin, publishEvent } from '@pdp/shared/testing';
+import { generateSealKeyPair, type RunningService } from '@pdp/shared';
+import { callSubgraph, eventually, makeIin, publishEvent, publishHandoff } from '@pdp/shared/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SubjectsConfig } from '../src/config';
 import type { Database } from '../src/db/tables';
@@ -37,8 +37,12 @@ describe('subjects service: registration from the intake', () => {
         kind: 'APPEAL',
         channel,
         locale: 'RU',
-        identity: await seal({ iin }, publicKey),
-        consent: { templateCode: 'ANNEX2_APPLICANT', givenAt: new Date().toISOString(), evidence: await seal({ ip: null, userAgent: null }, other.publicJwk) },
+        identity: await publishHandoff(config.natsUrl, config.eventsPrefix, 'subjects', appealId, { iin }, publicKey),
+        consent: {
+          templateCode: 'ANNEX2_APPLICANT',
+          givenAt: new Date().toISOString(),
+          evidence: await publishHandoff(config.natsUrl, config.eventsPrefix, 'consents', appealId, { ip: null, userAgent: null }, other.publicJwk),
+        },
       },
     });
     return appealId;

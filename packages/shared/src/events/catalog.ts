@@ -2,8 +2,9 @@ import { z } from 'zod';
 
 /**
  * The catalog of domain events. Events carry ids and facts, never raw personal data: no IIN, names,
- * phones, e-mails or appeal text. Personal data one service must hand to another travel sealed to
- * that one recipient (see `seal.ts`); documented in docs/events.md.
+ * phones, e-mails or appeal text, and no ciphertext of them either. Personal data one service must
+ * hand to another go outside the stream, sealed to that one recipient, as a hand-off (see
+ * `handoff.ts`); the event carries only a reference to it. Documented in docs/events.md.
  */
 export const SERVICES = ['subjects', 'appeals', 'consents', 'audit', 'gateway'] as const;
 export type ServiceName = (typeof SERVICES)[number];
@@ -15,7 +16,6 @@ export const OPERATION_KINDS = [
 export type OperationKind = (typeof OPERATION_KINDS)[number];
 
 const uuid = z.uuid();
-const sealed = z.string().regex(/^[\w-]+\.[\w-]*\.[\w-]+\.[\w-]+\.[\w-]+$/, 'a compact JWE');
 const appealKind = z.enum(['APPEAL', 'COMPLAINT', 'SCHEDULE_REQUEST']);
 const locale = z.enum(['KK', 'RU']);
 const erasureMethod = z.enum(['DESTROY', 'DEPERSONALIZE']);
@@ -46,15 +46,15 @@ export const EVENT_CATALOG = {
     kind: appealKind,
     channel: z.string(),
     locale,
-    /** `{ iin }` sealed to subjects. */
-    identity: sealed,
+    /** `{ iin }` handed off to subjects (id = appealId). */
+    identity: handoff(z.literal('subjects')),
     consent: z.object({
       templateCode: z.string(),
       givenAt: z.iso.datetime(),
-      /** `{ ip, userAgent }` sealed to consents. */
-      evidence: sealed,
+      /** `{ ip, userAgent }` handed off to consents (id = appealId). */
+      evidence: handoff(z.literal('consents')),
     }),
-  })),
+  }), 2),
   'subject.registered': event('subjects', 'COLLECT', z.object({
     subjectId: uuid,
     category: z.string(),
@@ -97,9 +97,9 @@ export const EVENT_CATALOG = {
     requestId: uuid,
     field: z.string(),
     service: holder,
-    /** `{ value }` sealed to the holder of the field. */
-    value: sealed,
-  })),
+    /** `{ value }` handed off to the holder of the field (id = requestId). */
+    value: handoffRefSchema,
+  }), 2),
   'rectification.applied': event('any', 'MODIFY', z.object({ requestId: uuid, field: z.string(), service: holder })),
   'appeal.status_changed': event('appeals', 'MODIFY', z.object({ appealId: uuid, from: z.string(), to: z.string() })),
 } as const;

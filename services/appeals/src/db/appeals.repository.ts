@@ -1,4 +1,5 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Insertable, type Kysely, type Transaction } from 'kysely';
+import type { OutboxTable } from '@pdp/shared';
 import type { AppealKind, AppealRecord, AppealStatus, Locale } from '../domain/appeal';
 import type { AppealRow, Database } from './tables';
 
@@ -22,26 +23,30 @@ export interface NewAppeal {
   submittedAt: Date;
 }
 
-export async function insertAppeal(trx: Db, a: NewAppeal): Promise<AppealRecord> {
-  const row = await trx
-    .insertInto('appeals')
-    .values({
-      id: a.id,
-      reference: a.reference,
-      kind: a.kind,
-      status: 'NEW',
-      channel: a.channel,
-      locale: a.locale,
-      subject_id: null,
-      phone_enc: a.phoneEnc,
-      email_enc: a.emailEnc,
-      description_enc: a.descriptionEnc,
-      deadline: a.deadline,
-      submitted_at: a.submittedAt,
-      depersonalized_at: null,
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+/**
+ * Inserts the appeal and, in the same statement, the outbox rows of the hand-offs it makes (see
+ * `handoffOutboxRows`), so handing the form's personal data on costs the intake no extra round trip.
+ */
+export async function insertAppeal(trx: Db, a: NewAppeal, outboxRows: Insertable<OutboxTable>[] = []): Promise<AppealRecord> {
+  const values = {
+    id: a.id,
+    reference: a.reference,
+    kind: a.kind,
+    status: 'NEW',
+    channel: a.channel,
+    locale: a.locale,
+    subject_id: null,
+    phone_enc: a.phoneEnc,
+    email_enc: a.emailEnc,
+    description_enc: a.descriptionEnc,
+    deadline: a.deadline,
+    submitted_at: a.submittedAt,
+    depersonalized_at: null,
+  };
+  const row =
+    outboxRows.length > 0
+      ? await trx.with('handoffs', (db) => db.insertInto('outbox').values(outboxRows)).insertInto('appeals').values(values).returningAll().executeTakeFirstOrThrow()
+      : await trx.insertInto('appeals').values(values).returningAll().executeTakeFirstOrThrow();
   return toRecord(row);
 }
 

@@ -51,17 +51,7 @@ export async function countAppealsOf(db: Db, subjectId: string): Promise<number>
   return Number(row.n);
 }
 
-/**
- * Erasure reaches the outbox too: the sealed identity and consent evidence of the subject's
- * appeals are removed from the events this service keeps, so not even ciphertext of them remains.
- */
-export async function scrubSealedOutbox(trx: Db, appealIds: string[]): Promise<void> {
-  if (appealIds.length === 0) return;
-  await sql`update outbox
-            set payload = jsonb_set(jsonb_set(payload, '{data,identity}', '"[erased]"'), '{data,consent,evidence}', '"[erased]"')
-            where payload->>'type' = 'appeal.submitted' and payload->'data'->>'appealId' = any(${appealIds})`.execute(trx);
-}
-
+/** The subject's appeals, e.g. to erase the hand-offs made for them. */
 export async function appealIdsOf(db: Db, subjectId: string): Promise<string[]> {
   return (await db.selectFrom('appeals').select('id').where('subject_id', '=', subjectId).execute()).map((r) => r.id);
 }

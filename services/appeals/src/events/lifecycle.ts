@@ -1,5 +1,6 @@
-import { enqueueEvent, setBlocked, unseal, type ConsumerSpec, type Envelope } from '@pdp/shared';
+import { enqueueEvent, setBlocked, type ConsumerSpec, type Envelope } from '@pdp/shared';
 import type { Transaction } from 'kysely';
+import { z } from 'zod';
 import type { Deps } from '../config';
 import * as repo from '../db/lifecycle.repository';
 import type { Database } from '../db/tables';
@@ -8,6 +9,8 @@ import type { Database } from '../db/tables';
  * What subjects decides about a person, applied to the appeals they hold, in stream order (a block
  * and its unblock must not swap), each answered with a receipt.
  */
+const correctedValueSchema = z.object({ value: z.string().min(1) });
+
 export function lifecycleConsumer(deps: Deps): ConsumerSpec {
   return {
     name: 'appeals-lifecycle',
@@ -27,7 +30,9 @@ export function lifecycleConsumer(deps: Deps): ConsumerSpec {
         }
         case 'erasure.approved': {
           const { data } = event as Envelope<'erasure.approved'>;
-          await repo.scrubSealedOutbox(db, await repo.appealIdsOf(db, subjectId));
+          // Every hand-off of these appeals (the identity to subjects, the evidence to consents) goes,
+          // from this outbox and from the stream, before the receipt says the erasure is done.
+          await deps.handoffs.erase(trx, await repo.appealIdsOf(db, subjectId));
           if (data.method === 'DESTROY') await repo.destroyAppealsOf(db, subjectId);
           else await repo.depersonalizeAppealsOf(db, subjectId);
           await enqueueEvent(trx, deps.prefix, { ...common, type: 'erasure.receipt', data: { actId: data.actId, method: data.method, service: 'appeals' } });
@@ -36,7 +41,10 @@ export function lifecycleConsumer(deps: Deps): ConsumerSpec {
         case 'rectification.approved': {
           const { data } = event as Envelope<'rectification.approved'>;
           if (data.service !== 'appeals' || (data.field !== 'phone' && data.field !== 'email')) return;
-          const { value } = await unseal<{ value: string }>(data.value, deps.config.extra.sealPrivateKey);
+          const corrected = await deps.handoffs.open(trx, data.value, deps.config.extra.sealPrivateKey, correctedValueSchema);
+          // Gone: the subject was erased before this was applied; the request went with it.
+          if (!corrected) return;
+          const { value } = corrected;
           await repo.rectifyContact(db, subjectId, data.field, deps.cipher.encrypt(value), data.requestId);
           await enqueueEvent(trx, deps.prefix, { ...common, type: 'rectification.applied', data: { requestId: data.requestId, field: data.field, service: 'appeals' } });
           return;

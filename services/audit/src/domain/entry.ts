@@ -32,7 +32,10 @@ const JWE = /^[\w-]+\.[\w-]*\.[\w-]+\.[\w-]+\.[\w-]+$/;
 
 /**
  * An event's facts without sealed values: the audit holds no personal data, not even encrypted.
- * (Events never carry raw PD; sealed identities and evidence are dropped here.)
+ * Events carry neither raw PD nor ciphertext of it: personal data go between services as hand-offs
+ * outside the stream, and an event holds only `{ to, id, sha256 }` for each, which is kept (the
+ * digest of random ciphertext reveals nothing and proves which hand-off the event meant). Should a
+ * compact JWE ever reach an event, it is still dropped here.
  */
 export function scrubDetails(value: unknown): unknown {
   if (typeof value === 'string') return JWE.test(value) ? '[sealed]' : value;

@@ -1,15 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { NotReadyError, enqueueEvent, unseal, type ConsumerSpec, type Envelope } from '@pdp/shared';
+import { NotReadyError, enqueueEvent, type ConsumerSpec, type Envelope } from '@pdp/shared';
 import type { Transaction } from 'kysely';
+import { z } from 'zod';
 import type { Deps } from '../config';
 import { insertConsent, linkConsentToSubject, templateInForce } from '../db/consents.repository';
 import type { Database } from '../db/tables';
 
 /**
  * Records the electronic consent given on a web form (clause 5.3): template, the version in force
- * when it was given, language, time, channel, and the evidence (IP, user agent) sealed to this
- * service; then attaches it to the subject once subjects has resolved who gave it.
+ * when it was given, language, time, channel, and the evidence (IP, user agent) handed off to this
+ * service; then attaches it to the subject once subjects has resolved who gave it. Evidence that is
+ * gone (erased before it was read) leaves the consent without evidence, so the link still finds it.
  */
+const evidenceSchema = z.object({ ip: z.string().nullable(), userAgent: z.string().nullable() });
+
 export function intakeConsumer(deps: Deps): ConsumerSpec {
   return {
     name: 'consents-intake',
@@ -21,7 +25,7 @@ export function intakeConsumer(deps: Deps): ConsumerSpec {
         const givenAt = new Date(data.consent.givenAt);
         const template = await templateInForce(db, data.consent.templateCode, data.locale, givenAt);
         if (!template) throw new Error(`no ${data.consent.templateCode} template in force`);
-        const evidence = await unseal<{ ip: string | null; userAgent: string | null }>(data.consent.evidence, deps.config.extra.sealPrivateKey);
+        const evidence = (await deps.handoffs.open(trx, data.consent.evidence, deps.config.extra.sealPrivateKey, evidenceSchema)) ?? { ip: null, userAgent: null };
         const id = randomUUID();
         await insertConsent(db, {
           id,

@@ -130,9 +130,6 @@ export async function completeAct(trx: Db, id: string): Promise<void> {
  * appeals and all staff text, keeping categories and purpose codes for statistics.
  */
 export async function eraseSubjectData(trx: Db, subjectId: string, method: ErasureMethod): Promise<void> {
-  // Corrected values sent sealed to other holders leave no ciphertext behind in the outbox.
-  await sql`update outbox set payload = jsonb_set(payload, '{data,value}', '"[erased]"')
-            where payload->>'type' = 'rectification.approved' and payload->>'subjectId' = ${subjectId}`.execute(trx);
   const status: SubjectStatus = method === 'DESTROY' ? 'DESTROYED' : 'DEPERSONALIZED';
   await trx.updateTable('subjects').set({ status, iin_enc: null, iin_bidx: null, updated_at: new Date() }).where('id', '=', subjectId).execute();
   await trx.deleteFrom('blocks').where('subject_id', '=', subjectId).execute();
@@ -147,6 +144,22 @@ export async function eraseSubjectData(trx: Db, subjectId: string, method: Erasu
     await trx.updateTable('subject_purposes').set({ reference: null }).where('subject_id', '=', subjectId).execute();
   }
 }
+
+/**
+ * What hand-offs of the subject's data may exist, by resource id: the rectification requests (a
+ * corrected value handed to appeals) and the appeals this subject came from (the identity handed to
+ * subjects, the evidence to consents), read before erasure removes them.
+ */
+export async function handoffResourcesOf(db: Db, subjectId: string): Promise<string[]> {
+  const { rows } = await sql<{ id: string }>`
+    select id::text from rectification_requests where subject_id = ${subjectId}
+    union select reference from subject_sources where subject_id = ${subjectId} and reference is not null
+    union select reference from subject_purposes where subject_id = ${subjectId} and reference is not null`.execute(db);
+  // References are appeal ids for form sources; anything else cannot name a hand-off.
+  return rows.map((r) => r.id).filter((id) => UUID.test(id));
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export async function achievePurpose(trx: Db, subjectId: string, code: string, reference: string): Promise<void> {
   await trx

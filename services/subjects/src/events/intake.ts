@@ -1,5 +1,6 @@
-import { enqueueEvents, unseal, type ConsumerSpec, type Envelope } from '@pdp/shared';
+import { enqueueEvents, type ConsumerSpec, type Envelope } from '@pdp/shared';
 import type { Transaction } from 'kysely';
+import { z } from 'zod';
 import type { Deps } from '../config';
 import { findOrRegisterSubject } from '../db/subjects.repository';
 import type { Database } from '../db/tables';
@@ -7,17 +8,22 @@ import { assertValidIin, iinBlindIndex } from '../domain/identity';
 import { FORM_SOURCES, PURPOSES } from '../domain/subject';
 
 /**
- * Registers (or finds) the applicant of every submitted appeal: opens the identity sealed to this
- * service, stores the IIN encrypted with its blind index, records category, source and purpose, and
- * tells the others which subject the appeal belongs to.
+ * Registers (or finds) the applicant of every submitted appeal: opens the identity handed off to
+ * this service, stores the IIN encrypted with its blind index, records category, source and purpose,
+ * and tells the others which subject the appeal belongs to. An identity that is gone (erased before
+ * it was read) registers nobody.
  */
+const identitySchema = z.object({ iin: z.string() });
+
 export function intakeConsumer(deps: Deps): ConsumerSpec {
   return {
     name: 'subjects-intake',
     types: ['appeal.submitted'],
     async handle(trx, event) {
       const submitted = event as Envelope<'appeal.submitted'>;
-      const { iin } = await unseal<{ iin: string }>(submitted.data.identity, deps.config.extra.sealPrivateKey);
+      const identity = await deps.handoffs.open(trx, submitted.data.identity, deps.config.extra.sealPrivateKey, identitySchema);
+      if (!identity) return;
+      const { iin } = identity;
       assertValidIin(iin);
       const { id, created } = await findOrRegisterSubject(trx as Transaction<Database>, {
         iinBidx: iinBlindIndex(deps.config.blindIndexKey, iin),

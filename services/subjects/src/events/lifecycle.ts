@@ -49,6 +49,9 @@ export function erasureConsumer(deps: Deps): ConsumerSpec {
     async handle(trx, event) {
       const { data, subjectId } = event as Envelope<'erasure.approved'>;
       if (!subjectId) return;
+      // Hand-offs of the subject's data (corrected values to appeals; identities and evidence of its
+      // appeals, which appeals erases too) go from the outbox and the stream before the receipt.
+      await deps.handoffs.erase(trx, await repo.handoffResourcesOf(trx as Transaction<Database>, subjectId));
       await repo.eraseSubjectData(trx as Transaction<Database>, subjectId, data.method);
       await enqueueEvent(trx, deps.prefix, {
         type: 'erasure.receipt',
