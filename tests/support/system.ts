@@ -8,9 +8,12 @@ import {
   createDb,
   databaseUrl,
   ensureDatabase,
+  generateEventKeyPair,
   generateSealKeyPair,
   randomKeySpec,
+  SERVICES,
   streamName,
+  type EventKeyPair,
   type PlatformTables,
   type RunningService,
   type ServiceConfig,
@@ -62,6 +65,11 @@ export class System {
   gateway: RunningGateway | null = null;
   databaseUrls = {} as Record<ServiceName, string>;
   readonly prefix: string;
+  /**
+   * Each service's own event signing key pair (the gateway's too, for when it produces events);
+   * every service trusts all the public keys. Tests use them to sign what a service would.
+   */
+  readonly eventKeys = Object.fromEntries(SERVICES.map((s) => [s, generateEventKeyPair()])) as Record<(typeof SERVICES)[number], EventKeyPair>;
 
   constructor(readonly options: SystemOptions) {
     this.prefix = options.label.toLowerCase().replace(/[^a-z0-9_]/g, '_');
@@ -81,6 +89,7 @@ export class System {
     const calendar = calendarFromEnv(undefined, undefined);
     const internalJwtSecret = randomBytes(32).toString('base64url');
     const keys = { encryption: randomKeySpec('k1'), blindIndex: randomBytes(32).toString('base64url') };
+    const eventVerifyKeys = JSON.stringify(Object.fromEntries(Object.entries(this.eventKeys).map(([s, pair]) => [s, JSON.parse(pair.publicJwk)])));
     const base = (name: ServiceName, port: number): Omit<ServiceConfig, 'extra'> => ({
       port,
       host: this.options.host ?? '127.0.0.1',
@@ -91,6 +100,8 @@ export class System {
       internalJwtSecret,
       encryptionKeys: keys.encryption,
       blindIndexKey: keys.blindIndex,
+      eventSigningKey: this.eventKeys[name].privateJwk,
+      eventVerifyKeys,
       logLevel: this.options.logLevel ?? 'warn',
     });
     this.starters.set('subjects', (port) =>

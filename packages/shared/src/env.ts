@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { importSigningKey, parseVerifyKeys } from './events/signing';
 
 /** A configuration error lists every problem at once, so an operator fixes them in one pass. */
 export class ConfigError extends Error {
@@ -37,6 +38,23 @@ export const commonEnv = {
   events: z.object({
     NATS_URL: z.string().default('nats://127.0.0.1:4222'),
     EVENTS_PREFIX: z.string().regex(/^[a-z][a-z0-9_]*$/).default('pdp'),
+  }),
+  /** Event signatures (docs/events.md, "Signatures"); messages never quote key material. */
+  signing: z.object({
+    EVENT_SIGNING_KEY: z
+      .string({ error: "required: this service's Ed25519 private key (JWK or PKCS#8 PEM)" })
+      .superRefine((value, ctx) => {
+        try {
+          importSigningKey(value);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        }
+      }),
+    EVENT_VERIFY_KEYS: z
+      .string({ error: 'required: JSON object, service → Ed25519 public key (JWK or SPKI PEM), or a list of them' })
+      .superRefine((value, ctx) => {
+        for (const problem of parseVerifyKeys(value).problems) ctx.addIssue({ code: 'custom', message: problem });
+      }),
   }),
   security: z.object({
     INTERNAL_JWT_SECRET: z.string().min(32, 'must be at least 32 characters'),

@@ -18,6 +18,7 @@ export * from './auth/guard';
 export * from './events/catalog';
 export * from './events/envelope';
 export * from './events/outbox';
+export * from './events/signing';
 export * from './events/relay';
 export * from './events/consumer';
 export * from './events/nats';

@@ -19,6 +19,7 @@ import { EventConsumer, type ConsumerSpec } from './events/consumer';
 import { Handoffs } from './events/handoff';
 import { connectNats, ensureHandoffStream, ensureStream } from './events/nats';
 import { OutboxRelay } from './events/relay';
+import { EventSigner, EventVerifier, registerEventSigner } from './events/signing';
 import { mountHealth } from './health';
 import { localeFromAcceptLanguage, t } from './i18n';
 import { createLogger, safeError, type Logger } from './logger';
@@ -35,6 +36,10 @@ export interface ServiceConfig<Extra = unknown> {
   internalJwtSecret: string;
   encryptionKeys: string;
   blindIndexKey: string;
+  /** This service's Ed25519 private key (JWK or PEM): it signs every event the service produces. */
+  eventSigningKey: string;
+  /** JSON object, service → public key(s): events are verified against their source's key. */
+  eventVerifyKeys: string;
   logLevel: string;
   extra: Extra;
 }
@@ -79,6 +84,10 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
   config: ServiceConfig<Extra>,
 ): Promise<RunningService<DB>> {
   const logger = createLogger(def.name, config.logLevel);
+  // Keys are imported once, before anything connects: a bad key stops the start, not every event.
+  const signer = EventSigner.fromKey(def.name, config.eventSigningKey);
+  const verifier = EventVerifier.fromJson(config.eventVerifyKeys);
+  if (!verifier.trusts(signer)) throw new Error(`EVENT_SIGNING_KEY: its public key is not listed for ${def.name} in EVENT_VERIFY_KEYS`);
   const db = createDb<DB>(config.databaseUrl, config.dbPoolMax);
   await migrateToLatest(db as Kysely<any>, def.migrations);
 
@@ -99,10 +108,12 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
     handoffs,
   };
 
+  const unregisterSigner = registerEventSigner(config.eventsPrefix, signer);
   const relay = new OutboxRelay({ db: db as Kysely<any>, databaseUrl: config.databaseUrl, js, logger, service: def.name });
   await relay.start();
   const consumers = def.consumers(deps).map(
-    (spec) => new EventConsumer(spec, { db: db as Kysely<any>, js, jsm, stream, prefix: config.eventsPrefix, logger }),
+    (spec) =>
+      new EventConsumer(spec, { db: db as Kysely<any>, js, jsm, stream, prefix: config.eventsPrefix, logger, service: def.name, signer, verifier }),
   );
   for (const consumer of consumers) await consumer.start();
 
@@ -164,6 +175,7 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
       await apollo.stop();
       for (const consumer of consumers) await consumer.stop();
       await relay.stop();
+      unregisterSigner();
       await handoffs.stop();
       await nc.drain().catch(() => undefined);
       await db.destroy();

@@ -19,6 +19,8 @@ export function serviceConfigFromEnv<E extends z.ZodType>(
     internalJwtSecret: env.security.INTERNAL_JWT_SECRET,
     encryptionKeys: env.security.PD_ENCRYPTION_KEYS,
     blindIndexKey: env.security.BLIND_INDEX_KEY,
+    eventSigningKey: env.signing.EVENT_SIGNING_KEY,
+    eventVerifyKeys: env.signing.EVENT_VERIFY_KEYS,
     logLevel: env.logging.LOG_LEVEL,
     extra: env.extra,
   };

@@ -4,6 +4,8 @@ import { connect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   EventConsumer,
+  EventSigner,
+  EventVerifier,
   NotReadyError,
   OutboxRelay,
   createDb,
@@ -11,8 +13,10 @@ import {
   ensureDatabase,
   ensureStream,
   enqueueEvent,
+  generateEventKeyPair,
   migrateToLatest,
   natsSubject,
+  registerEventSigner,
   type Envelope,
   type PlatformTables,
 } from '../src';
@@ -20,6 +24,13 @@ import { eventually } from '../src/testing';
 
 const actor = { id: 'tester', roles: ['OPS'] };
 const logger = createLogger('test', 'silent');
+// subjects produces the events; audit consumes them (and signs what it rejects).
+const keys = { subjects: generateEventKeyPair(), audit: generateEventKeyPair() };
+const subjectsSigner = EventSigner.fromKey('subjects', keys.subjects.privateJwk);
+const auditSigner = EventSigner.fromKey('audit', keys.audit.privateJwk);
+const verifier = EventVerifier.fromJson(
+  JSON.stringify({ subjects: JSON.parse(keys.subjects.publicJwk), appeals: JSON.parse(generateEventKeyPair().publicJwk), consents: JSON.parse(generateEventKeyPair().publicJwk), audit: JSON.parse(keys.audit.publicJwk) }),
+);
 
 describe('event platform on real PostgreSQL and JetStream', () => {
   const prefix = `${inject('runPrefix')}_events_${randomBytes(2).toString('hex')}`;
@@ -36,8 +47,11 @@ describe('event platform on real PostgreSQL and JetStream', () => {
     });
     nc = await connect({ servers: inject('natsUrl') });
     stream = await ensureStream(await nc.jetstreamManager(), prefix);
+    unregister = registerEventSigner(prefix, subjectsSigner);
   });
+  let unregister: () => void;
   afterAll(async () => {
+    unregister();
     await db.destroy();
     await nc.close();
   });
@@ -52,7 +66,7 @@ describe('event platform on real PostgreSQL and JetStream', () => {
           await trx.insertInto('effects' as never).values({ event_id: event.id } as never).execute();
         },
       },
-      { db, js: nc.jetstream(), jsm: await nc.jetstreamManager(), stream, prefix, logger, maxAttempts },
+      { db, js: nc.jetstream(), jsm: await nc.jetstreamManager(), stream, prefix, logger, maxAttempts, service: 'audit', signer: auditSigner, verifier },
     );
   }
 
@@ -79,7 +93,7 @@ describe('event platform on real PostgreSQL and JetStream', () => {
   it('applies a duplicated event once, thanks to the inbox', async () => {
     const js = nc.jetstream();
     const id = crypto.randomUUID();
-    const envelope = { id, type: 'subject.blocked', version: 1, occurredAt: new Date().toISOString(), source: 'subjects', actor, subjectId: null, correlationId: null, data: { subjectId: crypto.randomUUID() } };
+    const envelope = subjectsSigner.sign({ id, type: 'subject.blocked', version: 1, occurredAt: new Date().toISOString(), source: 'subjects', actor, subjectId: null, correlationId: null, data: { subjectId: crypto.randomUUID() } } as Envelope);
     const c = await consumer('test-dedup', async () => undefined);
     await c.start();
     // Same event under two message ids: JetStream delivers both, the inbox keeps the effect single.
@@ -123,6 +137,47 @@ describe('event platform on real PostgreSQL and JetStream', () => {
     }, 10_000, 'two parked messages');
     expect(parked.map((p) => p.event_id).sort()).toEqual([bad.id, null].sort());
     expect(await effectsOf(bad.id)).toBe(0);
+    await c.stop();
+  });
+
+  it('refuses forged and altered events before the handler: parked, no inbox row, one signed event.rejected each', async () => {
+    // The consumer reads the stream from its start: only this test's events count.
+    const ids = new Set<string>();
+    let calls = 0;
+    const c = await consumer('test-forgery', async (event) => {
+      if (ids.has(event.id)) calls += 1;
+    });
+    const js = nc.jetstream();
+    const subject = natsSubject(prefix, 'subject.blocked');
+    const genuine = await enqueueEvent(db, prefix, { type: 'subject.blocked', source: 'subjects', actor, data: { subjectId: crypto.randomUUID() } });
+    const { signature: _, ...unsigned } = { ...genuine, id: crypto.randomUUID() };
+    const altered = { ...genuine, data: { subjectId: crypto.randomUUID() } };
+    const otherKey = EventSigner.fromKey('subjects', generateEventKeyPair().privateJwk).sign({ ...unsigned, id: crypto.randomUUID() });
+    for (const e of [genuine, unsigned, otherKey]) ids.add(e.id);
+    await c.start();
+    for (const forged of [unsigned, altered, otherKey]) await js.publish(subject, JSON.stringify(forged));
+    await js.publish(subject, JSON.stringify(genuine));
+    await eventually(async () => (await effectsOf(genuine.id)) === 1, 10_000, 'the genuine event applied');
+    expect(calls).toBe(1);
+    const parked = await db.selectFrom('parked_events').select(['event_id', 'error']).where('consumer', '=', 'test-forgery').where('event_id', 'in', [...ids]).orderBy('id').execute();
+    expect(parked).toEqual([
+      { event_id: unsigned.id, error: 'EventRejected: UNSIGNED' },
+      { event_id: genuine.id, error: 'EventRejected: BAD_SIGNATURE' },
+      { event_id: otherKey.id, error: 'EventRejected: BAD_SIGNATURE' },
+    ]);
+    // The altered copy shares the genuine id, yet left no inbox row that could hide the genuine event.
+    expect(await db.selectFrom('inbox').select('event_id').where('consumer', '=', 'test-forgery').where('event_id', 'in', [...ids]).execute()).toEqual([{ event_id: genuine.id }]);
+    const rejected = await db.selectFrom('outbox').select(['subject', 'payload']).where('subject', '=', natsSubject(prefix, 'event.rejected')).orderBy('seq').execute();
+    const records = rejected.map((r) => r.payload as Envelope<'event.rejected'> & { signature: string }).filter((r) => ids.has(r.data.eventId ?? ''));
+    expect(records.map((r) => r.data)).toEqual([
+      { consumer: 'test-forgery', eventId: unsigned.id, type: 'subject.blocked', claimedSource: 'subjects', reason: 'UNSIGNED' },
+      { consumer: 'test-forgery', eventId: genuine.id, type: 'subject.blocked', claimedSource: 'subjects', reason: 'BAD_SIGNATURE' },
+      { consumer: 'test-forgery', eventId: otherKey.id, type: 'subject.blocked', claimedSource: 'subjects', reason: 'BAD_SIGNATURE' },
+    ]);
+    for (const record of records) {
+      expect(record.source).toBe('audit');
+      expect(verifier.check(record, record, natsSubject(prefix, 'event.rejected'), prefix)).toBeNull();
+    }
     await c.stop();
   });
 });

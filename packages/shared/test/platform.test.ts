@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ConfigError, commonEnv, createLogger, parseEnv, safeError, serviceEnv } from '../src';
+import { ConfigError, SERVICES, commonEnv, createLogger, generateEventKeyPair, parseEnv, safeError, serviceEnv } from '../src';
 
 describe('logs', () => {
   it('redact personal data wherever it sits in a log object', () => {
@@ -23,14 +23,17 @@ describe('configuration', () => {
     } catch (err) {
       expect(err).toBeInstanceOf(ConfigError);
       const text = (err as ConfigError).problems.join('\n');
-      for (const name of ['INTERNAL_JWT_SECRET', 'PD_ENCRYPTION_KEYS', 'BLIND_INDEX_KEY', 'DATABASE_URL', 'PORT', 'SEAL']) expect(text).toContain(name);
+      for (const name of ['INTERNAL_JWT_SECRET', 'PD_ENCRYPTION_KEYS', 'BLIND_INDEX_KEY', 'EVENT_SIGNING_KEY', 'EVENT_VERIFY_KEYS', 'DATABASE_URL', 'PORT', 'SEAL']) expect(text).toContain(name);
     }
+    const eventKey = generateEventKeyPair();
     const env = parseEnv(models, {
       INTERNAL_JWT_SECRET: 'x'.repeat(32),
       PD_ENCRYPTION_KEYS: 'k1:abc',
       BLIND_INDEX_KEY: 'y'.repeat(32),
       DATABASE_URL: 'postgres://localhost/x',
       SEAL: 'jwk',
+      EVENT_SIGNING_KEY: eventKey.privateJwk,
+      EVENT_VERIFY_KEYS: JSON.stringify(Object.fromEntries(SERVICES.map((s) => [s, JSON.parse(eventKey.publicJwk)]))),
     });
     expect(env.service.PORT).toBe(4001);
     expect(env.events.EVENTS_PREFIX).toBe('pdp');

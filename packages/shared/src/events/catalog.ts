@@ -23,6 +23,9 @@ const erasureMethod = z.enum(['DESTROY', 'DEPERSONALIZE']);
 export const PD_HOLDERS = ['subjects', 'appeals', 'consents'] as const;
 export type PdHolder = (typeof PD_HOLDERS)[number];
 const holder = z.enum(PD_HOLDERS);
+/** Why a consumer refused an event (`event.rejected`); see docs/events.md, "Signatures". */
+export const REJECTION_REASONS = ['MALFORMED', 'WRONG_SUBJECT', 'WRONG_SOURCE', 'RECEIPT_MISMATCH', 'UNSIGNED', 'UNKNOWN_SIGNER', 'BAD_SIGNATURE'] as const;
+export type RejectionReason = (typeof REJECTION_REASONS)[number];
 
 /**
  * A reference to personal data handed to one holder outside the event stream (`handoff.ts`): the
@@ -102,7 +105,25 @@ export const EVENT_CATALOG = {
   }), 2),
   'rectification.applied': event('any', 'MODIFY', z.object({ requestId: uuid, field: z.string(), service: holder })),
   'appeal.status_changed': event('appeals', 'MODIFY', z.object({ appealId: uuid, from: z.string(), to: z.string() })),
+  /**
+   * A consumer refused a message that its owner did not produce unaltered (see signing.ts). Only
+   * facts the verifier checked or chose: never the payload, never a claimed string that is not a
+   * known type, service or uuid (a forger could put personal data there).
+   */
+  'event.rejected': event('any', 'DENIED', z.object({
+    consumer: z.string().max(100),
+    eventId: uuid.nullable(),
+    type: z.string().max(100).nullable(),
+    claimedSource: z.enum(SERVICES).nullable(),
+    reason: z.enum(REJECTION_REASONS),
+  })),
 } as const;
+
+/**
+ * Receipts a holder sends about itself: `data.service` names the holder and must be the signed
+ * `source`, or one holder could confirm an erasure for another.
+ */
+export const HOLDER_RECEIPTS = ['subject.block_applied', 'erasure.receipt', 'rectification.applied'] as const satisfies readonly (keyof typeof EVENT_CATALOG)[];
 
 export type EventType = keyof typeof EVENT_CATALOG;
 export type EventData<T extends EventType> = z.infer<(typeof EVENT_CATALOG)[T]['data']>;

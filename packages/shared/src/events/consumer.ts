@@ -2,9 +2,11 @@ import type { Kysely, Transaction } from 'kysely';
 import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from 'nats';
 import { safeError, type Logger } from '../logger';
 import { eventsConsumed } from '../metrics';
-import type { EventType } from './catalog';
+import { SERVICES, isEventType, type EventType, type RejectionReason, type ServiceName } from './catalog';
 import { parseEnvelope, type Envelope } from './envelope';
 import type { PlatformTables } from './migrations';
+import { enqueueEvent } from './outbox';
+import type { EventSigner, EventVerifier } from './signing';
 
 /** Thrown by a handler whose preconditions are not met yet (e.g. an event it depends on is late). */
 export class NotReadyError extends Error {
@@ -32,6 +34,11 @@ export interface ConsumerOptions {
   stream: string;
   prefix: string;
   logger: Logger;
+  /** The consuming service: it records what it rejects as its own `event.rejected`, signed by `signer`. */
+  service: ServiceName;
+  signer: EventSigner;
+  /** Checks owner and signature of every event before the handler sees it. */
+  verifier: EventVerifier;
   /** After this many failed deliveries a message is parked for ops. */
   maxAttempts?: number;
   ackWaitMs?: number;
@@ -41,11 +48,16 @@ export function backoffMs(deliveryCount: number): number {
   return Math.min(30_000, 250 * 2 ** Math.max(0, deliveryCount - 1));
 }
 
+/** The actor of `event.rejected`: the verification itself, not whoever the message claims to be. */
+const VERIFICATION_ACTOR = { id: 'system:event-verification', roles: [] as string[] };
+
 /**
  * A durable pull consumer with an inbox: the handler's effect and the inbox row (consumer, event id)
  * commit in one transaction, and only then is the message acked. A redelivered or duplicated event
  * finds its inbox row and changes nothing. Failures are nak'ed with exponential backoff; after
- * `maxAttempts` (or at once for a malformed message) the message is parked in `parked_events`.
+ * `maxAttempts` the message is parked in `parked_events`. A message that is malformed, or that its
+ * type's owner did not sign unaltered (see signing.ts), is parked at once, before any inbox row or
+ * handler, together with an `event.rejected` for the audit.
  */
 export class EventConsumer {
   private messages: ConsumerMessages | null = null;
@@ -104,15 +116,30 @@ export class EventConsumer {
 
   private async process(msg: JsMsg): Promise<void> {
     const consumer = this.spec.name;
+    const { prefix } = this.opts;
+    let raw: unknown = null;
     let event: Envelope;
     try {
-      event = parseEnvelope(msg.json());
+      raw = msg.json();
+      event = parseEnvelope(raw);
     } catch (err) {
-      await this.park(msg, null, err);
+      // A consumer of several types reads the whole stream: what its subject says is another type
+      // is not its business (that type's consumers judge it).
+      const subjectType = msg.subject.startsWith(`${prefix}.events.`) ? msg.subject.slice(prefix.length + 8) : '';
+      if (isEventType(subjectType) && !this.accepts(subjectType)) {
+        msg.ack();
+        return;
+      }
+      await this.reject(msg, raw, 'MALFORMED', err);
       return;
     }
     if (!this.accepts(event.type)) {
       msg.ack();
+      return;
+    }
+    const refused = this.opts.verifier.check(event, raw as object, msg.subject, prefix);
+    if (refused) {
+      await this.reject(msg, raw, refused, null);
       return;
     }
     try {
@@ -149,7 +176,13 @@ export class EventConsumer {
   }
 
   private async park(msg: JsMsg, eventId: string | null, err: unknown): Promise<void> {
-    const db = this.opts.db as Kysely<PlatformTables>;
+    await this.parkRow(this.opts.db as Kysely<PlatformTables>, msg, eventId, describe(err));
+    msg.term();
+    eventsConsumed.inc({ consumer: this.spec.name, outcome: 'parked' });
+    this.opts.logger.error({ consumer: this.spec.name, eventId, subject: msg.subject }, 'event parked for ops');
+  }
+
+  private async parkRow(db: Kysely<PlatformTables>, msg: JsMsg, eventId: string | null, error: string): Promise<void> {
     await db
       .insertInto('parked_events')
       .values({
@@ -157,15 +190,55 @@ export class EventConsumer {
         event_id: eventId,
         subject: msg.subject,
         payload: msg.string(),
-        error: describe(err),
+        error,
         deliveries: msg.info.deliveryCount,
         resolved_at: null,
       })
       .execute();
-    msg.term();
-    eventsConsumed.inc({ consumer: this.spec.name, outcome: 'parked' });
-    this.opts.logger.error({ consumer: this.spec.name, eventId, subject: msg.subject }, 'event parked for ops');
   }
+
+  /**
+   * A message with no effect allowed: parked and recorded for the audit in one transaction, never
+   * an inbox row (its id is the sender's claim, and must not shadow a genuine event of that id).
+   * The record holds only what was checked: a uuid, a catalog type, a known service, the reason.
+   */
+  private async reject(msg: JsMsg, raw: unknown, reason: RejectionReason, err: unknown): Promise<void> {
+    const claims = claimsOf(raw, msg.subject, this.opts.prefix);
+    const db = this.opts.db as Kysely<PlatformTables>;
+    await db.transaction().execute(async (trx) => {
+      await this.parkRow(trx, msg, claims.eventId, `EventRejected: ${reason}${err ? ` (${describe(err)})` : ''}`);
+      await enqueueEvent(
+        trx,
+        this.opts.prefix,
+        {
+          type: 'event.rejected',
+          source: this.opts.service,
+          actor: VERIFICATION_ACTOR,
+          subjectId: null,
+          correlationId: claims.eventId,
+          data: { consumer: this.spec.name, eventId: claims.eventId, type: claims.type, claimedSource: claims.source, reason },
+        },
+        this.opts.signer,
+      );
+    });
+    msg.term();
+    eventsConsumed.inc({ consumer: this.spec.name, outcome: 'rejected' });
+    this.opts.logger.error({ consumer: this.spec.name, eventId: claims.eventId, type: claims.type, claimedSource: claims.source, reason }, 'event rejected and parked');
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** What a refused message claims, kept only where it is a uuid, a catalog type or a known service. */
+export function claimsOf(raw: unknown, subject: string, prefix: string): { eventId: string | null; type: EventType | null; source: ServiceName | null } {
+  const r = raw && typeof raw === 'object' ? (raw as Record<string, unknown>) : {};
+  const subjectType = subject.startsWith(`${prefix}.events.`) ? subject.slice(prefix.length + 8) : '';
+  const type = typeof r.type === 'string' && isEventType(r.type) ? r.type : isEventType(subjectType) ? subjectType : null;
+  return {
+    eventId: typeof r.id === 'string' && UUID.test(r.id) ? r.id.toLowerCase() : null,
+    type,
+    source: typeof r.source === 'string' && (SERVICES as readonly string[]).includes(r.source) ? (r.source as ServiceName) : null,
+  };
 }
 
 /** For logs and the parked row: name and message only. */

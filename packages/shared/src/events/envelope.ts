@@ -15,6 +15,8 @@ export const envelopeSchema = z.object({
   subjectId: z.uuid().nullable(),
   correlationId: z.string().nullable(),
   data: z.record(z.string(), z.unknown()),
+  /** The producer's Ed25519 signature (base64url) over the rest, set when enqueued (signing.ts). */
+  signature: z.string().max(200).optional(),
 });
 
 export type Envelope<T extends EventType = EventType> = Omit<z.infer<typeof envelopeSchema>, 'type' | 'data'> & {
@@ -31,7 +33,10 @@ export interface NewEvent<T extends EventType> {
   data: EventData<T>;
 }
 
-/** Builds an envelope, validating the data against the catalog; a bad event is a programming error. */
+/**
+ * Builds an (unsigned) envelope, validating the data against the catalog; a bad event is a
+ * programming error. `enqueueEvent` signs it with the producer's key before it is stored.
+ */
 export function buildEnvelope<T extends EventType>(input: NewEvent<T>): Envelope<T> {
   const spec = EVENT_CATALOG[input.type];
   const data = spec.data.parse(input.data) as EventData<T>;

@@ -2,19 +2,23 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { EventType } from './catalog';
 import { buildEnvelope, natsSubject, type Envelope, type NewEvent } from './envelope';
 import type { PlatformTables } from './migrations';
+import { eventSignerFor, type EventSigner, type SignedEnvelope } from './signing';
 
 export const OUTBOX_CHANNEL = 'pdp_outbox';
 
 /**
  * Writes an event into the service's outbox inside the caller's transaction: the state change and
  * the event commit together or not at all. The NOTIFY is delivered on commit and wakes the relay.
+ * The envelope is signed with the producing service's key (`signer`, or the one its running service
+ * registered for `prefix`, see signing.ts); an event nobody can sign is not written.
  */
 export async function enqueueEvent<T extends EventType>(
   trx: Transaction<any> | Kysely<any>,
   prefix: string,
   input: NewEvent<T>,
-): Promise<Envelope<T>> {
-  const [envelope] = await enqueueEvents(trx, prefix, [input]);
+  signer?: EventSigner,
+): Promise<SignedEnvelope<Envelope<T>>> {
+  const [envelope] = await enqueueEvents(trx, prefix, [input], signer);
   return envelope!;
 }
 
@@ -23,9 +27,10 @@ export async function enqueueEvents<T extends EventType>(
   trx: Transaction<any> | Kysely<any>,
   prefix: string,
   inputs: NewEvent<T>[],
-): Promise<Envelope<T>[]> {
+  signer?: EventSigner,
+): Promise<SignedEnvelope<Envelope<T>>[]> {
   if (inputs.length === 0) return [];
-  const envelopes = inputs.map((input) => buildEnvelope(input));
+  const envelopes = inputs.map((input) => (signer ?? eventSignerFor(prefix, input.source)).sign(buildEnvelope(input)));
   const db = trx as Kysely<PlatformTables>;
   await db
     .insertInto('outbox')

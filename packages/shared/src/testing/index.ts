@@ -3,8 +3,9 @@ import { connect } from 'nats';
 import { ACTOR_HEADER, signActorToken, type Actor } from '../auth/actor';
 import { randomKeySpec } from '../crypto';
 import { ensureDatabase } from '../db';
-import type { EventType, PdHolder } from '../events/catalog';
+import { SERVICES, type EventType, type PdHolder } from '../events/catalog';
 import { buildEnvelope, natsSubject, type Envelope, type NewEvent } from '../events/envelope';
+import { EventSigner, generateEventKeyPair } from '../events/signing';
 import { handoffMessage, handoffSubject, sealHandoff } from '../events/handoff';
 import type { ServiceConfig } from '../runtime';
 import { iinCheckDigit } from '../iin';
@@ -40,6 +41,16 @@ export async function eventually<T>(probe: () => Promise<T | undefined | null | 
 }
 
 /**
+ * One event key pair that every service of an isolated test shares: the service under test signs
+ * with it and trusts it for every source, and `publishEvent` signs as any other service would.
+ * (The whole System gives each service its own key, as production does.)
+ */
+let sharedTestEventKey: ReturnType<typeof generateEventKeyPair> | null = null;
+function testEventKey() {
+  return (sharedTestEventKey ??= generateEventKeyPair());
+}
+
+/**
  * A service's configuration for an integration test of that service alone: its own fresh database
  * and event stream prefix on the test servers, random keys, a random port.
  */
@@ -60,14 +71,16 @@ export async function isolatedServiceConfig<Extra>(
     internalJwtSecret: randomBytes(32).toString('base64url'),
     encryptionKeys: randomKeySpec('k1'),
     blindIndexKey: randomBytes(32).toString('base64url'),
+    eventSigningKey: testEventKey().privateJwk,
+    eventVerifyKeys: JSON.stringify(Object.fromEntries(SERVICES.map((s) => [s, JSON.parse(testEventKey().publicJwk)]))),
     logLevel: 'silent',
     extra,
   };
 }
 
-/** Publishes an event straight to the stream, as another service's relay would. */
+/** Publishes an event straight to the stream, as another service's relay would, signed with the test key. */
 export async function publishEvent<T extends EventType>(natsUrl: string, prefix: string, input: NewEvent<T>): Promise<Envelope<T>> {
-  const envelope = buildEnvelope(input);
+  const envelope = EventSigner.fromKey(input.source, testEventKey().privateJwk).sign(buildEnvelope(input));
   const nc = await connect({ servers: natsUrl });
   try {
     await nc.jetstream().publish(natsSubject(prefix, envelope.type), JSON.stringify(envelope), { msgID: envelope.id });
