@@ -22,6 +22,7 @@ export * from './events/signing';
 export * from './events/relay';
 export * from './events/consumer';
 export * from './events/nats';
+export * from './events/nats-credentials';
 export * from './events/handoff';
 export * from './events/migrations';
 export * from './loaders';

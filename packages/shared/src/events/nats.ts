@@ -1,9 +1,11 @@
 import { connect, RetentionPolicy, StorageType, type JetStreamManager, type NatsConnection, type StreamConfig } from 'nats';
 import { streamName } from './envelope';
+import { natsConnectOptions } from './nats-credentials';
 import { handoffStreamName } from './handoff';
 
 export async function connectNats(url: string, name: string): Promise<NatsConnection> {
-  return connect({ servers: url, name, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+  // Credentials in the URL become options: nats.js would ignore them there, and quote the URL in errors.
+  return connect({ ...natsConnectOptions(url), name, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
 }
 
 const SECOND_NS = 1_000_000_000;
