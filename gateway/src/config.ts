@@ -1,5 +1,6 @@
 import { commonEnv, parseEnv } from '@pdp/shared';
 import { z } from 'zod';
+import { DEFAULT_LIMITS, type RequestLimits } from './gate';
 
 export interface GatewayConfig {
   port: number;
@@ -7,30 +8,47 @@ export interface GatewayConfig {
   authJwtSecret: string;
   internalJwtSecret: string;
   subgraphs: Record<'subjects' | 'appeals' | 'consents' | 'audit', string>;
+  /** Deepest query accepted (fields, fragments followed). */
   maxQueryDepth: number;
-  /** Requests per minute per client IP without a token (the public forms); 0 turns the limit off. */
+  /** Root fields per minute per client IP without a token (the public forms); 0 turns the limit off. */
   publicRatePerMinute: number;
   trustProxy: boolean;
   logLevel: string;
+  /** The other limits of one request; GraphQL Armor's defaults or stricter when omitted. */
+  limits?: Partial<RequestLimits>;
+  /** Client tokens whose `exp` lies further ahead are refused (seconds; default 24 h). */
+  maxTokenLifetimeSeconds?: number;
+  /** Production: no introspection, no field suggestions, `/metrics` only on `metricsPort`. */
+  production?: boolean;
+  metricsPort?: number | null;
 }
+
+const limit = (fallback: number, min = 1) => z.coerce.number().int().min(min).default(fallback);
 
 const gatewayEnv = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   HOST: z.string().default('127.0.0.1'),
   AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters'),
+  AUTH_MAX_TOKEN_LIFETIME_SECONDS: limit(24 * 3600, 60),
   INTERNAL_JWT_SECRET: z.string().min(32, 'must be at least 32 characters'),
   SUBJECTS_URL: z.url().default('http://127.0.0.1:4001/graphql'),
   APPEALS_URL: z.url().default('http://127.0.0.1:4002/graphql'),
   CONSENTS_URL: z.url().default('http://127.0.0.1:4003/graphql'),
   AUDIT_URL: z.url().default('http://127.0.0.1:4004/graphql'),
-  MAX_QUERY_DEPTH: z.coerce.number().int().min(2).max(50).default(12),
-  PUBLIC_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(60),
+  MAX_QUERY_DEPTH: z.coerce.number().int().min(2).max(50).default(DEFAULT_LIMITS.maxDepth),
+  MAX_ALIASES: limit(DEFAULT_LIMITS.maxAliases, 0),
+  MAX_TOKENS: limit(DEFAULT_LIMITS.maxTokens, 50),
+  MAX_DIRECTIVES: limit(DEFAULT_LIMITS.maxDirectives, 0),
+  MAX_COST: limit(DEFAULT_LIMITS.maxCost, 10),
+  PUBLIC_RATE_LIMIT_PER_MINUTE: limit(DEFAULT_LIMITS.publicRatePerMinute, 0),
+  ACTOR_RATE_LIMIT_PER_MINUTE: limit(DEFAULT_LIMITS.actorRatePerMinute, 0),
+  STATUS_LOOKUPS_PER_MINUTE: limit(DEFAULT_LIMITS.statusLookupsPerMinute, 0),
   /** Behind a reverse proxy, take the client IP (consent evidence) from X-Forwarded-For. */
   TRUST_PROXY: z.stringbool().default(false),
 });
 
 export function gatewayConfigFromEnv(source: NodeJS.ProcessEnv = process.env): GatewayConfig {
-  const env = parseEnv({ logging: commonEnv.logging, gateway: gatewayEnv }, source);
+  const env = parseEnv({ runtime: commonEnv.runtime, logging: commonEnv.logging, gateway: gatewayEnv }, source);
   const g = env.gateway;
   return {
     port: g.PORT,
@@ -42,5 +60,16 @@ export function gatewayConfigFromEnv(source: NodeJS.ProcessEnv = process.env): G
     publicRatePerMinute: g.PUBLIC_RATE_LIMIT_PER_MINUTE,
     trustProxy: g.TRUST_PROXY,
     logLevel: env.logging.LOG_LEVEL,
+    limits: {
+      maxAliases: g.MAX_ALIASES,
+      maxTokens: g.MAX_TOKENS,
+      maxDirectives: g.MAX_DIRECTIVES,
+      maxCost: g.MAX_COST,
+      actorRatePerMinute: g.ACTOR_RATE_LIMIT_PER_MINUTE,
+      statusLookupsPerMinute: g.STATUS_LOOKUPS_PER_MINUTE,
+    },
+    maxTokenLifetimeSeconds: g.AUTH_MAX_TOKEN_LIFETIME_SECONDS,
+    production: env.runtime.NODE_ENV === 'production',
+    metricsPort: env.runtime.METRICS_PORT ?? null,
   };
 }

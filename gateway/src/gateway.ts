@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
@@ -6,20 +5,26 @@ import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import {
   ACTOR_HEADER,
+  apolloLogger,
   createLogger,
-  localeFromAcceptLanguage,
+  httpErrorHandler,
+  jsonBody,
   mountHealth,
   registry,
   signActorToken,
+  startMetrics,
+  t,
   type Actor,
   type RequestMeta,
 } from '@pdp/shared';
 import express from 'express';
+import type { GraphQLFormattedError } from 'graphql';
 import { Counter } from 'prom-client';
 import { authenticate } from './auth';
 import { composeSupergraph, SUBGRAPHS } from './composition';
 import type { GatewayConfig } from './config';
-import { depthLimit, publicRateLimit } from './limits';
+import { DEFAULT_LIMITS, RequestGate, type GateLocals } from './gate';
+import { outcomePlugin, requestMetrics, type RequestOutcome } from './metrics';
 
 const authFailures = new Counter({
   name: 'pdp_gateway_auth_failures_total',
@@ -32,6 +37,7 @@ export interface GatewayContext {
   meta: RequestMeta;
   /** The signed, short-lived proof for subgraphs that this request came through the gateway. */
   actorToken: string;
+  outcome: RequestOutcome;
 }
 
 /** Passes the signed actor to every subgraph call; nothing else from the client is forwarded. */
@@ -41,23 +47,54 @@ class ActorForwardingDataSource extends RemoteGraphQLDataSource<GatewayContext> 
   }
 }
 
+/**
+ * Codes whose messages the platform words itself (kk/ru, no values). Anything else reaching a
+ * client — a subgraph that cannot be reached (`request to http://10.… failed, reason: …`), a
+ * library's internal message — becomes a generic internal error: no host, address or library text.
+ */
+const CLIENT_CODES = new Set([
+  'BAD_USER_INPUT', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'SUBJECT_BLOCKED', 'RATE_LIMITED',
+  'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'OPERATION_RESOLUTION_FAILURE', 'PERSISTED_QUERY_NOT_SUPPORTED',
+  'PERSISTED_QUERY_NOT_FOUND', 'BAD_REQUEST', 'CONSENT_REQUIRED', 'TRANSFER_FORBIDDEN', 'CONSENT_WITHDRAWAL_FORBIDDEN',
+]);
+
 export interface RunningGateway {
   url: string;
   port: number;
+  metricsPort: number | null;
   stop(): Promise<void>;
 }
 
 export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
   const logger = createLogger('gateway', config.logLevel);
+  const production = config.production ?? false;
+  const gate = new RequestGate({
+    limits: { ...DEFAULT_LIMITS, ...config.limits, maxDepth: config.maxQueryDepth, publicRatePerMinute: config.publicRatePerMinute },
+    production,
+    trustedActor: (req, meta) =>
+      authenticate(req.headers.authorization, { secret: config.authJwtSecret, maxLifetimeSeconds: config.maxTokenLifetimeSeconds ?? 24 * 3600 }, meta.locale).catch(
+        (err: unknown) => {
+          // No PD, no token, no client address in the log: the request id only.
+          authFailures.inc();
+          logger.warn({ requestId: meta.requestId }, 'authentication failed');
+          throw err;
+        },
+      ),
+  });
   const gateway = new ApolloGateway({
     supergraphSdl: composeSupergraph(config.subgraphs),
     buildService: ({ url }) => new ActorForwardingDataSource({ url }),
+    logger: apolloLogger(logger),
   });
+  gateway.onSchemaLoadOrUpdate(({ apiSchema }) => gate.setSchema(apiSchema));
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
-    validationRules: [depthLimit(config.maxQueryDepth)],
-    introspection: true,
+    introspection: !production,
+    hideSchemaDetailsFromClientErrors: production,
     includeStacktraceInErrorResponses: false,
+    logger: apolloLogger(logger),
+    formatError: (formatted) => maskForClient(formatted, logger),
+    plugins: [outcomePlugin()],
   });
   await apollo.start();
 
@@ -65,6 +102,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
+  const metrics = await startMetrics(app, { production, metricsPort: config.metricsPort ?? null, host: config.host });
   mountHealth(
     app,
     Object.fromEntries(
@@ -80,39 +118,45 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   );
   app.use(
     '/graphql',
-    publicRateLimit(config.publicRatePerMinute),
-    express.json({ limit: '256kb' }),
+    requestMetrics(),
+    jsonBody(),
+    gate.middleware(),
     expressMiddleware(apollo, {
-      context: async ({ req }) => {
-        const meta: RequestMeta = {
-          requestId: randomUUID(),
-          locale: localeFromAcceptLanguage(req.headers['accept-language']),
-          ip: req.ip ?? null,
-          userAgent: req.headers['user-agent']?.slice(0, 512) ?? null,
-        };
-        const actor = await authenticate(req.headers.authorization, config.authJwtSecret, meta.locale).catch((err: unknown) => {
-          // No PD, no token, no client address in the log: the request id only.
-          authFailures.inc();
-          logger.warn({ requestId: meta.requestId }, 'authentication failed');
-          throw err;
-        });
-        return { actor, meta, actorToken: await signActorToken(config.internalJwtSecret, actor, meta) };
+      context: async ({ res }) => {
+        const { actor, meta } = res.locals.gate as GateLocals;
+        return { actor, meta, outcome: res.locals.outcome as RequestOutcome, actorToken: await signActorToken(config.internalJwtSecret, actor, meta) };
       },
     }),
   );
+  app.use(httpErrorHandler(logger));
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
   });
   const port = (server.address() as AddressInfo).port;
-  logger.info({ port }, 'gateway started');
+  logger.info({ port, metricsPort: metrics.port, production }, 'gateway started');
   return {
     url: `http://${config.host}:${port}/graphql`,
     port,
+    metricsPort: metrics.port,
     async stop() {
       shuttingDown = true;
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections?.();
+      await metrics.stop();
       await apollo.stop();
     },
   };
 }
+
+function maskForClient(formatted: GraphQLFormattedError, logger: ReturnType<typeof createLogger>): GraphQLFormattedError {
+  const code = formatted.extensions?.code;
+  if (typeof code === 'string' && CLIENT_CODES.has(code)) {
+    const { serviceName: _s, exception: _e, stacktrace: _st, ...extensions } = formatted.extensions ?? {};
+    return { ...formatted, extensions };
+  }
+  logger.error({ code: typeof code === 'string' ? code : null, path: formatted.path }, 'internal error masked for the client');
+  return { message: t('internal'), ...(formatted.path ? { path: formatted.path } : {}), extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+}
+
+export type { GatewayConfig } from './config';
+export { DEFAULT_LIMITS, type RequestLimits } from './gate';

@@ -21,20 +21,22 @@ async function auditTypes(system: System, subjectId: string) {
 }
 
 describe('6.1.1 access report', () => {
-  test('DPO and AUDITOR get one federated answer, itself recorded; others are refused', async ({ system, gw }) => {
+  test('DPO, AUDITOR and the CHAIRMAN get one federated answer, itself recorded; others are refused', async ({ system, gw }) => {
     const { subjectId } = await intakeSubject(system);
     const res = await gw(REPORT, { id: subjectId }, { as: 'AUDITOR' });
     expect(res.errors).toBeUndefined();
     const report = res.data.accessReport;
     expect(report).toMatchObject({ subjectId, held: true, status: 'ACTIVE', categories: ['APPLICANT'], purposes: [{ code: 'APPEAL_HANDLING', state: 'ACTIVE' }], sources: [{ code: 'WEB_FORM_ANNEX_3' }] });
     expect(report.methods[0]).toMatch(/collectors\.kz/);
-    expect(report.storagePeriod).toMatch(/Chairman/);
+    expect(report.storagePeriod).toMatch(/Председателя/);
     expect(report.subjectsHolding).toMatchObject({ service: 'subjects' });
     expect(report.subjectsHolding.records).toBeGreaterThan(0);
     expect(report.appealsHolding).toMatchObject({ service: 'appeals', records: 1 });
     expect(report.consentsHolding).toMatchObject({ service: 'consents', records: 1 });
 
-    for (const role of ['OPERATOR', 'CHAIRMAN', 'PARTNER'] as const) {
+    // The CHAIRMAN decides erasure acts on it: categories, sources, holdings — no PD values in it.
+    expect((await gw(REPORT, { id: subjectId }, { as: 'CHAIRMAN' })).errors).toBeUndefined();
+    for (const role of ['OPERATOR', 'PARTNER'] as const) {
       const denied = await gw(REPORT, { id: subjectId }, { as: role });
       expect(denied.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     }

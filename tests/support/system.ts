@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { startAppeals, type AppealsDatabase } from '@pdp/appeals';
 import { startAudit, type AuditDatabase } from '@pdp/audit';
 import { startConsents, type ConsentsDatabase } from '@pdp/consents';
-import { startGateway, type RunningGateway } from '@pdp/gateway';
+import { DEFAULT_LIMITS, startGateway, type GatewayConfig, type RunningGateway } from '@pdp/gateway';
 import {
   calendarFromEnv,
   createDb,
@@ -49,6 +49,10 @@ export interface SystemOptions {
   retentionSweepMs?: number;
   /** Anonymous requests per minute per IP at the gateway; 0 (tests, benches) turns it off. */
   publicRatePerMinute?: number;
+  /** Production mode everywhere (no introspection, no suggestions, metrics off the public port). */
+  production?: boolean;
+  /** Any other gateway setting (limits, token lifetime, metrics port…). */
+  gateway?: Partial<GatewayConfig>;
 }
 
 type Starter = (port: number) => Promise<RunningService<unknown>>;
@@ -103,6 +107,7 @@ export class System {
       eventSigningKey: this.eventKeys[name].privateJwk,
       eventVerifyKeys,
       logLevel: this.options.logLevel ?? 'warn',
+      production: this.options.production ?? false,
     });
     this.starters.set('subjects', (port) =>
       startSubjects({
@@ -140,10 +145,13 @@ export class System {
       authJwtSecret: this.options.authJwtSecret,
       internalJwtSecret,
       subgraphs: Object.fromEntries(SERVICE_NAMES.map((n) => [n, this.services.get(n)!.url])) as Record<ServiceName, string>,
-      maxQueryDepth: 12,
+      maxQueryDepth: DEFAULT_LIMITS.maxDepth,
       publicRatePerMinute: this.options.publicRatePerMinute ?? 0,
       trustProxy: false,
       logLevel: this.options.logLevel ?? 'warn',
+      production: this.options.production ?? false,
+      limits: { actorRatePerMinute: 0 },
+      ...this.options.gateway,
     });
     return this;
   }

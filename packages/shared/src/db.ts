@@ -12,6 +12,12 @@ export function createDb<DB>(connectionString: string, max = 10): Kysely<DB> {
   // An idle connection closed by the server (restart, failover) must not crash the process: the
   // pool drops it and the next query opens a new one.
   pool.on('error', () => undefined);
+  // A connection that dies while checked out (a transaction waiting on a publish during a database
+  // restart) emits 'error' on its client, where the pool no longer listens: without this listener
+  // that is an unhandled 'error' event and the process dies. The query in flight fails on its own.
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
   return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
 }
 

@@ -32,6 +32,12 @@ const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).def
 
 /** Models shared by every service; a service adds its own next to these. */
 export const commonEnv = {
+  runtime: z.object({
+    /** `production` turns off introspection and field suggestions and takes `/metrics` off the public port. */
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    /** A port of its own for `/metrics`; unset in production means no metrics endpoint. */
+    METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  }),
   logging: z.object({
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   }),

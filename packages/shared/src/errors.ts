@@ -6,8 +6,22 @@ import { t, type Locale, type MessageKey } from './i18n';
  * never contain the caller's input: an error must not echo personal data.
  */
 export class BadUserInputError extends GraphQLError {
-  constructor(field: string, key: MessageKey, locale: Locale) {
-    super(t(key, locale), { extensions: { code: 'BAD_USER_INPUT', field, messageKey: key } });
+  constructor(field: string, key: MessageKey, locale: Locale, params?: Record<string, string | number>) {
+    super(t(key, locale, params), { extensions: { code: 'BAD_USER_INPUT', field, messageKey: key } });
+  }
+
+  /**
+   * Several bad fields at once: a resolver can throw one error only, so the first carries the others
+   * in `extensions.also`, and the subgraph's response plugin (`expandErrors`) turns them into one
+   * error per field before the response leaves the service.
+   */
+  static many(errors: BadUserInputError[]): BadUserInputError {
+    const [first, ...rest] = errors;
+    if (!first) throw new Error('BadUserInputError.many needs at least one error');
+    if (rest.length > 0) {
+      (first.extensions as Record<string, unknown>).also = rest.map((e) => ({ message: e.message, extensions: { ...e.extensions } }));
+    }
+    return first;
   }
 }
 
@@ -35,8 +49,12 @@ export class SubjectBlockedError extends GraphQLError {
   }
 }
 
+/**
+ * An action the current state does not allow. `reason` is a stable code for programs
+ * (`TRANSITION_NOT_ALLOWED`, `SUBJECT_NOT_ACTIVE`…); the message says it in the caller's language.
+ */
 export class ConflictError extends GraphQLError {
-  constructor(locale: Locale, reason: string) {
-    super(t('state.conflict', locale), { extensions: { code: 'CONFLICT', reason } });
+  constructor(locale: Locale, reason: string, key: MessageKey = 'state.conflict', params?: Record<string, string | number>) {
+    super(t(key, locale, params), { extensions: { code: 'CONFLICT', reason } });
   }
 }

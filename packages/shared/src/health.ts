@@ -1,11 +1,13 @@
-import type { Express } from 'express';
+import type { Server } from 'node:http';
+import express, { type Express } from 'express';
 import { registry } from './metrics';
 
 export type ReadinessCheck = () => Promise<void>;
 
 /**
  * `/livez` answers 200 while the process runs; `/readyz` answers 200 only when every dependency
- * check passes, with each check's state (never personal data); `/metrics` is Prometheus text.
+ * check passes, with each check's state (never personal data). `/metrics` is mounted by
+ * `startMetrics`.
  */
 export function mountHealth(app: Express, checks: Record<string, ReadinessCheck>, isShuttingDown: () => boolean): void {
   app.get('/livez', (_req, res) => {
@@ -16,9 +18,39 @@ export function mountHealth(app: Express, checks: Record<string, ReadinessCheck>
     const ready = !isShuttingDown() && Object.values(results).every((r) => r === 'ok');
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks: results });
   });
-  app.get('/metrics', async (_req, res) => {
+}
+
+export interface MetricsOptions {
+  production: boolean;
+  /** A port of its own for `/metrics`, reachable by the monitoring network only. */
+  metricsPort: number | null;
+  host: string;
+}
+
+/**
+ * Where Prometheus reads `/metrics`: on `metricsPort` when one is configured; otherwise on the main
+ * port in development, and nowhere in production — counters and latencies tell an outsider what
+ * the platform is doing, so they never sit on the public port there.
+ */
+export async function startMetrics(app: Express, opts: MetricsOptions): Promise<{ port: number | null; stop(): Promise<void> }> {
+  const handler = async (_req: express.Request, res: express.Response) => {
     res.type(registry.contentType).send(await registry.metrics());
+  };
+  if (opts.metricsPort === null) {
+    if (!opts.production) app.get('/metrics', handler);
+    return { port: null, stop: async () => undefined };
+  }
+  const metricsApp = express();
+  metricsApp.disable('x-powered-by');
+  metricsApp.get('/metrics', handler);
+  const server: Server = await new Promise((resolve) => {
+    const s = metricsApp.listen(opts.metricsPort!, opts.host, () => resolve(s));
   });
+  const address = server.address();
+  return {
+    port: typeof address === 'object' && address ? address.port : null,
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
 export async function runChecks(checks: Record<string, ReadinessCheck>, timeoutMs = 2000): Promise<Record<string, string>> {

@@ -33,13 +33,50 @@ const messages = {
     RU: 'Данные субъекта заблокированы: обработка приостановлена',
   },
   'state.conflict': { KK: 'Әрекет ағымдағы күйде мүмкін емес', RU: 'Действие невозможно в текущем состоянии' },
+  'state.transition': {
+    KK: 'Өтінішті «{from}» күйінен «{to}» күйіне ауыстыруға болмайды',
+    RU: 'Обращение нельзя перевести из статуса «{from}» в статус «{to}»',
+  },
+  'state.subjectStatus': {
+    KK: 'Субъектінің ағымдағы мәртебесінде бұл әрекет мүмкін емес',
+    RU: 'При текущем статусе субъекта это действие невозможно',
+  },
+  'state.actOpen': { KK: 'Субъектіде аяқталмаған жою актісі бар', RU: 'У субъекта уже есть незавершённый акт уничтожения' },
+  'state.actDecided': { KK: 'Акт бойынша шешім қабылданып қойған', RU: 'Решение по акту уже принято' },
+  'state.requestDecided': { KK: 'Сұрау бойынша шешім қабылданып қойған', RU: 'Решение по запросу уже принято' },
+  'state.iinTaken': { KK: 'Бұл ЖСН басқа субъектіге тиесілі', RU: 'Этот ИИН принадлежит другому субъекту' },
   'internal': { KK: 'Ішкі қате', RU: 'Внутренняя ошибка' },
+  'http.malformed': { KK: 'Сұрау денесі дұрыс JSON емес', RU: 'Тело запроса не является корректным JSON' },
+  'http.tooLarge': { KK: 'Сұрау тым үлкен', RU: 'Запрос слишком большой' },
+  'http.unsupported': { KK: 'Сұрау кодировкасына қолдау көрсетілмейді', RU: 'Кодировка запроса не поддерживается' },
+  'graphql.syntax': { KK: 'GraphQL сұрауында синтаксис қатесі бар', RU: 'Синтаксическая ошибка в запросе GraphQL' },
+  'graphql.invalid': { KK: 'Сұрау схемаға сәйкес келмейді', RU: 'Запрос не соответствует схеме' },
+  'graphql.operationName': {
+    KK: 'Сұрауда бірнеше операция бар: operationName көрсетіңіз',
+    RU: 'В запросе несколько операций: укажите operationName',
+  },
+  'graphql.operationUnknown': { KK: 'Мұндай атаумен операция жоқ', RU: 'Операция с таким именем не найдена' },
+  'graphql.introspection': { KK: 'Схеманы сұрауға рұқсат жоқ', RU: 'Запрос схемы запрещён' },
+  'input.wrongType': { KK: 'Мәннің түрі дұрыс емес', RU: 'Неверный тип значения' },
+  'input.unknownField': { KK: 'Белгісіз өріс', RU: 'Неизвестное поле' },
+  'input.missing': { KK: 'Міндетті өріс берілмеген', RU: 'Не передано обязательное поле' },
+  'cursor.invalid': { KK: 'Бет курсоры дұрыс емес', RU: 'Неверный курсор страницы' },
+  'id.invalid': { KK: 'Идентификатор дұрыс емес', RU: 'Неверный идентификатор' },
+  'page.range': { KK: 'Бет өлшемі 1-ден {max}-ға дейін болуы керек', RU: 'Размер страницы должен быть от 1 до {max}' },
+  'list.tooLong': { KK: 'Тізімде элементтер тым көп', RU: 'Слишком много элементов в списке' },
+  'limit.aliases': { KK: 'Сұрауда бүркеншік аттар тым көп', RU: 'Слишком много псевдонимов (aliases) в запросе' },
+  'limit.tokens': { KK: 'Сұрау тым ұзын', RU: 'Запрос слишком длинный' },
+  'limit.directives': { KK: 'Сұрауда директивалар тым көп', RU: 'Слишком много директив в запросе' },
+  'limit.cost': { KK: 'Сұрау тым ауыр', RU: 'Запрос слишком сложный' },
+  'limit.depth': { KK: 'Сұрау тым терең', RU: 'Запрос слишком глубокий' },
+  'rate.limited': { KK: 'Сұраулар тым көп: бір минуттан кейін қайталаңыз', RU: 'Слишком много запросов: повторите через минуту' },
 } as const satisfies Record<string, Record<Locale, string>>;
 
 export type MessageKey = keyof typeof messages;
 
-export function t(key: MessageKey, locale: Locale = DEFAULT_LOCALE): string {
-  return messages[key][locale];
+export function t(key: MessageKey, locale: Locale = DEFAULT_LOCALE, params?: Record<string, string | number>): string {
+  const text: string = messages[key][locale];
+  return params ? text.replace(/\{(\w+)\}/g, (_, name: string) => String(params[name] ?? '')) : text;
 }
 
 /** Picks KK or RU from an Accept-Language header; anything else falls back to Russian. */

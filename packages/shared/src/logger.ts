@@ -30,11 +30,34 @@ export function createLogger(service: string, level = 'info', destination?: Dest
 }
 
 /**
- * What of an error may be logged: its name, message, driver code and stack. Never the whole object:
- * a PostgreSQL error's `detail` quotes the stored values it tripped over.
+ * Strips what might be the caller's input from an error text: quoted values (PostgreSQL's
+ * `invalid input syntax for type uuid: "…"`, JSON.parse's `"{\"iin\"…" is not valid JSON`), e-mail
+ * addresses and runs of digits long enough to be an IIN or a phone number.
+ */
+export function scrubText(text: string): string {
+  return text
+    .replace(/"[\s\S]*"|"[\s\S]*$/g, '"…"')
+    .replace(/'[^']*'/g, "'…'")
+    .replace(/[^\s@"']+@[^\s@"']+/g, '…@…')
+    .replace(/\+?\d[\d\s()-]{5,}\d/g, '…')
+    .replace(/\d{3,}/g, '…');
+}
+
+/**
+ * What of an error may be logged: its name, driver code, a scrubbed message and the stack frames.
+ * Never the whole object: a PostgreSQL error's `detail` quotes the stored values it tripped over, its
+ * message may quote the caller's input, and a stack's first line repeats the message.
  */
 export function safeError(err: unknown): { name: string; message: string; code?: string; stack?: string } {
   if (!(err instanceof Error)) return { name: 'UnknownError', message: 'non-error thrown' };
   const code = (err as { code?: unknown }).code;
-  return { name: err.name, message: err.message.slice(0, 500), ...(typeof code === 'string' ? { code } : {}), ...(err.stack ? { stack: err.stack } : {}) };
+  const isDriverError = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code);
+  // A driver error's schema names (constraint, table, column) say what tripped; its text may quote values.
+  const where = ['constraint', 'table', 'column']
+    .map((k) => [k, (err as unknown as Record<string, unknown>)[k]] as const)
+    .filter(([, v]) => typeof v === 'string' && /^[\w.]{1,63}$/.test(v))
+    .map(([k, v]) => `${k} ${String(v)}`);
+  const message = isDriverError ? `database error ${code}${where.length ? ` (${where.join(', ')})` : ''}` : scrubText(err.message.slice(0, 500));
+  const frames = err.stack?.split('\n').filter((line) => /^\s+at /.test(line)).join('\n');
+  return { name: err.name, message, ...(typeof code === 'string' ? { code } : {}), ...(frames ? { stack: frames } : {}) };
 }

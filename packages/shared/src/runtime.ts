@@ -20,9 +20,11 @@ import { Handoffs } from './events/handoff';
 import { connectNats, ensureHandoffStream, ensureStream } from './events/nats';
 import { OutboxRelay } from './events/relay';
 import { EventSigner, EventVerifier, registerEventSigner } from './events/signing';
-import { mountHealth } from './health';
+import { mountHealth, startMetrics } from './health';
 import { localeFromAcceptLanguage, t } from './i18n';
-import { createLogger, safeError, type Logger } from './logger';
+import { guardArguments, type ArgumentRules } from './arguments';
+import { httpErrorHandler, jsonBody } from './http';
+import { createLogger, safeError, scrubText, type Logger } from './logger';
 import { graphqlDuration } from './metrics';
 
 /** What every service is started with; services add their own settings in `extra`. */
@@ -41,6 +43,10 @@ export interface ServiceConfig<Extra = unknown> {
   /** JSON object, service → public key(s): events are verified against their source's key. */
   eventVerifyKeys: string;
   logLevel: string;
+  /** Production mode: no introspection, no field suggestions, `/metrics` only on `metricsPort`. */
+  production?: boolean;
+  /** A separate port for `/metrics` (not the GraphQL one); in production without it, no metrics endpoint. */
+  metricsPort?: number | null;
   extra: Extra;
 }
 
@@ -63,6 +69,8 @@ export interface ServiceDefinition<DB, Extra, Ctx extends RequestScope> {
   resolvers: (deps: ServiceDeps<DB, Extra>) => GraphQLResolverMap<Ctx>;
   consumers: (deps: ServiceDeps<DB, Extra>) => ConsumerSpec[];
   context: (deps: ServiceDeps<DB, Extra>, scope: RequestScope) => Ctx;
+  /** Exceptions to the shared argument checks (see `guardArguments`), e.g. IDs that are sequence numbers. */
+  argumentRules?: ArgumentRules;
   /** Periodic jobs (retention sweeps and the like), started after the server. */
   jobs?: (deps: ServiceDeps<DB, Extra>) => Array<{ name: string; everyMs: number; run: () => Promise<void> }>;
 }
@@ -118,11 +126,18 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
   for (const consumer of consumers) await consumer.start();
 
   let shuttingDown = false;
+  const production = config.production ?? false;
+  const schema = guardArguments(
+    buildSubgraphSchema([{ typeDefs: def.typeDefs, resolvers: def.resolvers(deps) as GraphQLResolverMap<unknown> }]),
+    def.argumentRules,
+  );
   const apollo = new ApolloServer<Ctx>({
-    schema: buildSubgraphSchema([{ typeDefs: def.typeDefs, resolvers: def.resolvers(deps) as GraphQLResolverMap<unknown> }]),
+    schema,
     formatError: (formatted, error) => maskInternal(formatted, error, logger),
-    plugins: [timingPlugin(def.name), ApolloServerPluginInlineTraceDisabled()],
-    introspection: true,
+    plugins: [timingPlugin(def.name), expandErrorsPlugin(), ApolloServerPluginInlineTraceDisabled()],
+    introspection: !production,
+    hideSchemaDetailsFromClientErrors: production,
+    logger: apolloLogger(logger),
     // Stack traces would show internals to clients; the logs have them.
     includeStacktraceInErrorResponses: false,
   });
@@ -130,6 +145,7 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
 
   const app = express();
   app.disable('x-powered-by');
+  const metrics = await startMetrics(app, { production, metricsPort: config.metricsPort ?? null, host: config.host });
   mountHealth(
     app,
     {
@@ -143,7 +159,7 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
   );
   app.use(
     '/graphql',
-    express.json({ limit: '256kb' }),
+    jsonBody(),
     expressMiddleware(apollo, {
       context: async ({ req }) => {
         const scope = await scopeFromRequest(config.internalJwtSecret, req.headers[ACTOR_HEADER], req.headers['accept-language']);
@@ -151,6 +167,7 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
       },
     }),
   );
+  app.use(httpErrorHandler(logger));
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
   });
@@ -172,6 +189,7 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
       timers.forEach(clearInterval);
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections?.();
+      await metrics.stop();
       await apollo.stop();
       for (const consumer of consumers) await consumer.stop();
       await relay.stop();
@@ -201,6 +219,32 @@ function maskInternal(formatted: GraphQLFormattedError, error: unknown, logger: 
   const original = (error as { originalError?: unknown })?.originalError ?? error;
   logger.error({ err: safeError(original) }, 'internal error');
   return { message: t('internal'), path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+}
+
+/** `BadUserInputError.many`: one error per bad field in the response (see errors.ts). */
+function expandErrorsPlugin(): ApolloServerPlugin<RequestScope> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ response }) {
+          if (response.body.kind !== 'single' || !response.body.singleResult.errors) return;
+          response.body.singleResult.errors = response.body.singleResult.errors.flatMap((error) => {
+            const also = error.extensions?.also;
+            if (!Array.isArray(also)) return [error];
+            const { also: _, ...extensions } = error.extensions ?? {};
+            return [{ ...error, extensions }, ...also.map((e: GraphQLFormattedError) => ({ ...e, path: error.path, locations: error.locations }))];
+          });
+        },
+      };
+    },
+  };
+}
+
+/** Apollo's own log lines go through the service's logger, with texts scrubbed of input. */
+export function apolloLogger(logger: Logger) {
+  const line = (level: 'debug' | 'info' | 'warn' | 'error') => (message?: unknown) =>
+    logger[level]({ source: 'apollo' }, scrubText(message instanceof Error ? safeError(message).message : String(message ?? '')));
+  return { debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') };
 }
 
 function timingPlugin(service: string): ApolloServerPlugin<RequestScope> {

@@ -22,6 +22,8 @@ export function serviceConfigFromEnv<E extends z.ZodType>(
     eventSigningKey: env.signing.EVENT_SIGNING_KEY,
     eventVerifyKeys: env.signing.EVENT_VERIFY_KEYS,
     logLevel: env.logging.LOG_LEVEL,
+    production: env.runtime.NODE_ENV === 'production',
+    metricsPort: env.runtime.METRICS_PORT ?? null,
     extra: env.extra,
   };
 }

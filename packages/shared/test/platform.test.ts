@@ -45,6 +45,7 @@ describe('error logging', () => {
   it('keeps name, message and code, never the driver detail that quotes a stored value', () => {
     const err = Object.assign(new Error('duplicate key value violates unique constraint "subjects_iin_bidx"'), {
       code: '23505',
+      constraint: 'subjects_iin_bidx',
       detail: 'Key (iin_bidx)=(abc123) already exists.',
     });
     const logged = JSON.stringify(safeError(err));

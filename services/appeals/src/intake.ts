@@ -1,43 +1,119 @@
 import { randomUUID } from 'node:crypto';
-import { addWorkingDays, enqueueEvent, handoffOutboxRows, parseInput, sealHandoff, type RequestScope } from '@pdp/shared';
+import {
+  addWorkingDays,
+  blindIndex,
+  enqueueEvent,
+  ForbiddenError,
+  handoffOutboxRows,
+  hasAnyRole,
+  parseInput,
+  sealHandoff,
+  type RequestScope,
+} from '@pdp/shared';
 import type { Deps } from './config';
 import { insertAppeal, nextReferenceNumber } from './db/appeals.repository';
-import { FORMS, INTAKE_CONSENT_TEMPLATE, appealReference, submitAppealSchema, type AppealRecord, type Locale } from './domain/appeal';
+import {
+  FORMS,
+  INTAKE_CONSENT_TEMPLATE,
+  appealReference,
+  registerAppealSchema,
+  submitAppealSchema,
+  type AppealKind,
+  type AppealRecord,
+  type Locale,
+} from './domain/appeal';
+
+/** Purpose string of the appeals' own IIN index: it matches no other service's index of the same IIN. */
+export const STATUS_LOOKUP_INDEX = 'appeal-status-iin';
 
 /**
- * Public intake (Annexes 3–5): validates the whole form first (bad input stores nothing), then stores
- * the appeal with its contact data encrypted and, in the same transaction, the `appeal.submitted`
- * event. The IIN is handed off sealed to subjects and the consent evidence sealed to consents, in
- * the same transaction but outside the event stream (`handoff.ts`): the event carries only references
- * to them, so an erasure can remove every copy.
+ * Public intake (Annexes 3–5), the web forms' door: anonymous callers only. A staff or partner
+ * token is FORBIDDEN here (and recorded) — the consent would otherwise be recorded in the person's
+ * name with the caller's IP as its evidence; staff enter paper appeals with `registerAppeal`.
  */
 export async function submitAppeal(deps: Deps, scope: RequestScope, input: Record<string, unknown>): Promise<AppealRecord> {
+  if (!scope.actor.roles.includes('PUBLIC')) {
+    await deps.guard.recordDenied(scope, 'appeal.submit', 'ROLE');
+    throw new ForbiddenError(scope.meta.locale);
+  }
   const requested = input.locale === 'KK' || input.locale === 'RU' ? (input.locale as Locale) : null;
   const form = parseInput(submitAppealSchema, input, requested ?? scope.meta.locale);
-  const locale: Locale = form.locale ?? scope.meta.locale;
-  const { channel } = FORMS[form.kind];
+  return accept(deps, scope, {
+    ...form,
+    locale: form.locale ?? scope.meta.locale,
+    channel: FORMS[form.kind].channel,
+    enteredBy: null,
+    evidence: { ip: scope.meta.ip, userAgent: scope.meta.userAgent },
+  });
+}
+
+/**
+ * An appeal that came on paper or in person (OPERATOR): the operator types it in with the signed
+ * Annex 2's reference, which becomes the consent's evidence; the record says who entered it.
+ */
+export async function registerAppeal(deps: Deps, scope: RequestScope, input: Record<string, unknown>): Promise<AppealRecord> {
+  if (!hasAnyRole(scope.actor, ['OPERATOR'])) {
+    await deps.guard.recordDenied(scope, 'appeal.register', 'ROLE');
+    throw new ForbiddenError(scope.meta.locale);
+  }
+  const requested = input.locale === 'KK' || input.locale === 'RU' ? (input.locale as Locale) : null;
+  const form = parseInput(registerAppealSchema, input, requested ?? scope.meta.locale);
+  return accept(deps, scope, {
+    ...form,
+    phone: form.phone ?? null,
+    email: form.email ?? null,
+    enteredBy: scope.actor.id,
+    evidence: { ip: null, userAgent: null, document: form.consentDocument },
+  });
+}
+
+interface Accepted {
+  kind: AppealKind;
+  iin: string;
+  phone: string | null;
+  email: string | null;
+  description: string;
+  locale: Locale;
+  channel: string;
+  enteredBy: string | null;
+  evidence: { ip: string | null; userAgent: string | null; document?: string };
+}
+
+/**
+ * Stores a validated appeal with its contact data encrypted, its first history line and, in the same
+ * transaction, the `appeal.submitted` event. The IIN is handed off sealed to subjects and the consent
+ * evidence sealed to consents, outside the event stream (`handoff.ts`): the event carries only
+ * references to them, so an erasure can remove every copy.
+ */
+async function accept(deps: Deps, scope: RequestScope, a: Accepted): Promise<AppealRecord> {
   const submittedAt = new Date();
   const id = randomUUID();
   const [identity, evidence] = await Promise.all([
-    sealHandoff('subjects', id, { iin: form.iin }, deps.config.extra.subjectsSealKey),
-    sealHandoff('consents', id, { ip: scope.meta.ip, userAgent: scope.meta.userAgent }, deps.config.extra.consentsSealKey),
+    sealHandoff('subjects', id, { iin: a.iin }, deps.config.extra.subjectsSealKey),
+    sealHandoff('consents', id, a.evidence, deps.config.extra.consentsSealKey),
   ]);
   const deadline = addWorkingDays(submittedAt, deps.config.extra.answerWorkingDays, deps.config.extra.calendar);
 
   return deps.db.transaction().execute(async (trx) => {
-    const reference = appealReference(form.kind, submittedAt.getUTCFullYear(), await nextReferenceNumber(trx));
-    const appeal = await insertAppeal(trx, {
-      id,
-      reference,
-      kind: form.kind,
-      channel,
-      locale,
-      phoneEnc: deps.cipher.encrypt(form.phone),
-      emailEnc: deps.cipher.encrypt(form.email),
-      descriptionEnc: deps.cipher.encrypt(form.description),
-      deadline: deadline.toISOString().slice(0, 10),
-      submittedAt,
-    }, handoffOutboxRows(deps.prefix, [identity, evidence]));
+    const reference = appealReference(a.kind, submittedAt.getUTCFullYear(), await nextReferenceNumber(trx));
+    const appeal = await insertAppeal(
+      trx,
+      {
+        id,
+        reference,
+        kind: a.kind,
+        channel: a.channel,
+        locale: a.locale,
+        phoneEnc: a.phone ? deps.cipher.encrypt(a.phone) : null,
+        emailEnc: a.email ? deps.cipher.encrypt(a.email) : null,
+        descriptionEnc: deps.cipher.encrypt(a.description),
+        deadline: deadline.toISOString().slice(0, 10),
+        submittedAt,
+        iinBidx: blindIndex(deps.config.blindIndexKey, STATUS_LOOKUP_INDEX, a.iin),
+        enteredBy: a.enteredBy,
+      },
+      handoffOutboxRows(deps.prefix, [identity, evidence]),
+    );
     await enqueueEvent(trx, deps.prefix, {
       type: 'appeal.submitted',
       source: 'appeals',
@@ -46,9 +122,9 @@ export async function submitAppeal(deps: Deps, scope: RequestScope, input: Recor
       data: {
         appealId: id,
         reference,
-        kind: form.kind,
-        channel,
-        locale,
+        kind: a.kind,
+        channel: a.channel,
+        locale: a.locale,
         identity: identity.ref,
         consent: { templateCode: INTAKE_CONSENT_TEMPLATE, givenAt: submittedAt.toISOString(), evidence: evidence.ref },
       },

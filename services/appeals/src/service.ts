@@ -9,7 +9,7 @@ import { lifecycleConsumer } from './events/lifecycle';
 import { subjectLinkConsumer } from './events/subject-link';
 import { accessReportResolvers } from './resolvers/AccessReport';
 import { appealResolvers } from './resolvers/Appeal';
-import { appealLoader, appealsOfSubjectLoader } from './resolvers/loaders';
+import { appealHistoryLoader, appealLoader, appealsOfSubjectLoader } from './resolvers/loaders';
 import { mutationResolvers } from './resolvers/Mutation';
 import { queryResolvers } from './resolvers/Query';
 import { subjectResolvers } from './resolvers/Subject';
@@ -33,6 +33,7 @@ export const appealsService: ServiceDefinition<Database, AppealsExtra, Context> 
     ...scope,
     appeals: appealLoader(deps, scope),
     appealsOfSubject: appealsOfSubjectLoader(deps, scope),
+    appealHistory: appealHistoryLoader(deps, scope),
   }),
 };
 

@@ -18,6 +18,8 @@ export const auditService: ServiceDefinition<Database, AuditExtra, Context> = {
   migrations,
   resolvers: (deps) => ({ Query: queryResolvers(deps), AuditEntry: auditEntryResolvers(), Subject: subjectResolvers() }) as never,
   consumers: () => [recorderConsumer()],
+  // The audit log is paged by its sequence number, not a UUID.
+  argumentRules: { ids: { 'Query.auditLog.afterSeq': 'seq' } },
   context: (deps, scope) => ({ ...scope, auditTrails: auditTrailLoader(deps, scope) }),
 };
 

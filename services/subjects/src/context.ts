@@ -1,6 +1,6 @@
 import type { RequestScope } from '@pdp/shared';
 import type DataLoader from 'dataloader';
-import type { BlockReceiptsTable, ErasureReceiptsTable } from './db/tables';
+import type { BlockReceiptsTable, BlocksTable, ErasureReceiptsTable } from './db/tables';
 import type { ErasureActRow, RectificationRow } from './db/lifecycle.repository';
 import type { SubjectRecord } from './domain/subject';
 import type { Selectable } from 'kysely';
@@ -11,4 +11,5 @@ export interface Context extends RequestScope {
   erasureActs: DataLoader<string, ErasureActRow[]>;
   actReceipts: DataLoader<string, Selectable<ErasureReceiptsTable>[]>;
   rectifications: DataLoader<string, RectificationRow[]>;
+  blocks: DataLoader<string, Selectable<BlocksTable>[]>;
 }

@@ -50,7 +50,7 @@ export async function setSubjectBlocked(deps: Deps, scope: RequestScope, subject
   const { reason } = parseInput(reasonInput, { reason: reasonRaw }, scope.meta.locale);
   await deps.db.transaction().execute(async (trx) => {
     const subject = await lockedSubject(trx, scope, subjectId);
-    if (!(blocked ? canBlock : canUnblock)(subject.status)) throw new ConflictError(scope.meta.locale, `subject is ${subject.status}`);
+    if (!(blocked ? canBlock : canUnblock)(subject.status)) throw new ConflictError(scope.meta.locale, `SUBJECT_${subject.status}`, 'state.subjectStatus');
     await repo.setSubjectStatus(trx, subjectId, blocked ? 'BLOCKED' : 'ACTIVE');
     if (blocked) await repo.openBlock(trx, subjectId, reason, scope.actor.id);
     else await repo.closeBlock(trx, subjectId, reason, scope.actor.id);
@@ -73,21 +73,22 @@ export async function proposeErasure(
   const { grounds } = parseInput(z.object({ grounds: textSchema(3, 4000) }), { grounds: groundsRaw }, scope.meta.locale);
   return deps.db.transaction().execute(async (trx) => {
     const subject = await lockedSubject(trx, scope, subjectId);
-    if (!canErase(subject.status)) throw new ConflictError(scope.meta.locale, `subject is ${subject.status}`);
+    if (!canErase(subject.status)) throw new ConflictError(scope.meta.locale, `SUBJECT_${subject.status}`, 'state.subjectStatus');
     const id = randomUUID();
     const inserted = await repo.insertAct(trx, { id, subjectId, method, grounds, automatic, proposedBy: scope.actor.id });
-    if (!inserted) throw new ConflictError(scope.meta.locale, 'the subject already has an open erasure act');
+    if (!inserted) throw new ConflictError(scope.meta.locale, 'ERASURE_ACT_OPEN', 'state.actOpen');
     await enqueueEvent(trx, deps.prefix, { ...base(scope, subjectId), type: 'erasure.proposed', data: { actId: id, method, automatic } });
     return id;
   });
 }
 
 /** CHAIRMAN's decision (4.6). Approval fixes which holders must confirm and starts the erasure. */
-export async function decideErasure(deps: Deps, scope: RequestScope, actId: string, approve: boolean, note: string | null): Promise<void> {
+export async function decideErasure(deps: Deps, scope: RequestScope, actId: string, approve: boolean, noteRaw: string | null): Promise<void> {
+  const { note } = parseInput(z.object({ note: textSchema(1, 2000).nullable() }), { note: noteRaw }, scope.meta.locale);
   await deps.db.transaction().execute(async (trx) => {
     const act = await repo.lockAct(trx, actId);
     if (!act) throw new NotFoundError(scope.meta.locale, 'ErasureAct');
-    if (act.status !== 'PROPOSED') throw new ConflictError(scope.meta.locale, `act is ${act.status}`);
+    if (act.status !== 'PROPOSED') throw new ConflictError(scope.meta.locale, `ACT_${act.status}`, 'state.actDecided');
     const method = act.method as ErasureMethod;
     if (approve) {
       const services = [...PD_HOLDERS];
@@ -115,19 +116,29 @@ export interface RectificationInput {
 
 /** A documented request to correct a field (6.1.2); the new value is validated and kept encrypted. */
 export async function requestRectification(deps: Deps, scope: RequestScope, input: RectificationInput): Promise<string> {
-  const { field, documents } = parseInput(rectificationInput, input, scope.meta.locale);
-  const { newValue } = parseInput(z.object({ newValue: VALUE_SCHEMAS[field]! }), input, scope.meta.locale);
+  // One pass over every field: the new value is checked by the rule of the field it corrects.
+  const { field, documents, newValue } = parseInput(
+    rectificationInput.extend({ newValue: z.string() }).superRefine((value, ctx) => {
+      const schema = VALUE_SCHEMAS[value.field];
+      const checked = schema?.safeParse(value.newValue);
+      if (checked && !checked.success) for (const issue of checked.error.issues) ctx.addIssue({ code: 'custom', path: ['newValue'], message: issue.message });
+    }),
+    input,
+    scope.meta.locale,
+  );
+  // The value as its rule normalizes it (an IIN without spaces, a phone as +7…).
+  const normalized = VALUE_SCHEMAS[field]!.parse(newValue);
   const deadline = addWorkingDays(new Date(), deps.config.extra.rightsRequestWorkingDays, deps.config.extra.calendar);
   return deps.db.transaction().execute(async (trx) => {
     const subject = await lockedSubject(trx, scope, input.subjectId);
     if (subject.status === 'BLOCKED') throw new SubjectBlockedError(scope.meta.locale);
-    if (!canErase(subject.status)) throw new ConflictError(scope.meta.locale, `subject is ${subject.status}`);
+    if (!canErase(subject.status)) throw new ConflictError(scope.meta.locale, `SUBJECT_${subject.status}`, 'state.subjectStatus');
     const id = randomUUID();
     await repo.insertRectification(trx, {
       id,
       subjectId: input.subjectId,
       field,
-      newValueEnc: deps.cipher.encrypt(newValue),
+      newValueEnc: deps.cipher.encrypt(normalized),
       documents,
       requestedBy: scope.actor.id,
       deadline: deadline.toISOString().slice(0, 10),
@@ -145,7 +156,7 @@ export async function reviewRectification(deps: Deps, scope: RequestScope, reque
   await deps.db.transaction().execute(async (trx) => {
     const request = await repo.lockRectification(trx, requestId);
     if (!request) throw new NotFoundError(scope.meta.locale, 'RectificationRequest');
-    if (request.status !== 'PENDING') throw new ConflictError(scope.meta.locale, `request is ${request.status}`);
+    if (request.status !== 'PENDING') throw new ConflictError(scope.meta.locale, `REQUEST_${request.status}`, 'state.requestDecided');
     const subject = await lockedSubject(trx, scope, request.subject_id);
     if (subject.status === 'BLOCKED') throw new SubjectBlockedError(scope.meta.locale);
     const review = { by: scope.actor.id, note };
@@ -157,7 +168,7 @@ export async function reviewRectification(deps: Deps, scope: RequestScope, reque
     const holder = RECTIFIABLE_FIELDS[request.field]!;
     if (holder === 'subjects') {
       const replaced = await repo.replaceIin(trx, subject.id, deps.cipher.encrypt(value), iinBlindIndex(deps.config.blindIndexKey, value));
-      if (!replaced) throw new ConflictError(scope.meta.locale, 'another subject has this IIN');
+      if (!replaced) throw new ConflictError(scope.meta.locale, 'IIN_TAKEN', 'state.iinTaken');
       await repo.setRectificationStatus(trx, requestId, 'APPLIED', review);
       await enqueueEvent(trx, deps.prefix, { ...base(scope, subject.id), type: 'rectification.applied', data: { requestId, field: request.field, service: 'subjects' } });
       return;

@@ -28,7 +28,9 @@ export const ANONYMOUS: Actor = Object.freeze({ id: 'anonymous', roles: ['PUBLIC
 export const ACTOR_HEADER = 'x-pdp-actor';
 const ISSUER = 'pdp-gateway';
 const AUDIENCE = 'pdp-subgraph';
-const TTL_SECONDS = 60;
+/** Lifetime of the gateway's actor token, and the clock skew between hosts we tolerate. */
+export const ACTOR_TOKEN_TTL_SECONDS = 60;
+export const CLOCK_SKEW_SECONDS = 5;
 
 const actorClaims = z.object({
   sub: z.string().min(1),
@@ -58,17 +60,31 @@ export async function signActorToken(secret: string, actor: Actor, meta: Request
     .setIssuer(ISSUER)
     .setAudience(AUDIENCE)
     .setIssuedAt()
-    .setExpirationTime(`${TTL_SECONDS}s`)
+    .setExpirationTime(`${ACTOR_TOKEN_TTL_SECONDS}s`)
     .setJti(randomUUID())
     .sign(new TextEncoder().encode(secret));
 }
 
+/**
+ * Verifies the gateway's token: signature, issuer, audience, and a lifetime that cannot be stretched
+ * — `exp` and `iat` are required, `exp` at most 60 s after `iat`, `iat` not in the future, and `exp`
+ * at most 60 s from now (each with a few seconds of clock skew). A token without `exp`, or one
+ * minted for ten years, is refused.
+ */
 export async function verifyActorToken(secret: string, token: string): Promise<{ actor: Actor; meta: RequestMeta }> {
   const { payload } = await jwtVerify(token, new TextEncoder().encode(secret), {
     issuer: ISSUER,
     audience: AUDIENCE,
     algorithms: ['HS256'],
+    requiredClaims: ['exp', 'iat', 'sub'],
+    clockTolerance: CLOCK_SKEW_SECONDS,
+    maxTokenAge: ACTOR_TOKEN_TTL_SECONDS + CLOCK_SKEW_SECONDS,
   });
+  const now = Math.floor(Date.now() / 1000);
+  const { exp, iat } = payload as { exp: number; iat: number };
+  if (exp - iat > ACTOR_TOKEN_TTL_SECONDS || exp > now + ACTOR_TOKEN_TTL_SECONDS + CLOCK_SKEW_SECONDS) {
+    throw new Error('actor token lifetime exceeds the limit');
+  }
   const claims = actorClaims.parse(payload);
   return {
     actor: { id: claims.sub, roles: claims.roles, creditorId: claims.creditor_id },

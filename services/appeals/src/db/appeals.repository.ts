@@ -16,11 +16,13 @@ export interface NewAppeal {
   kind: AppealKind;
   channel: string;
   locale: Locale;
-  phoneEnc: string;
-  emailEnc: string;
+  phoneEnc: string | null;
+  emailEnc: string | null;
   descriptionEnc: string;
   deadline: string;
   submittedAt: Date;
+  iinBidx: string;
+  enteredBy: string | null;
 }
 
 /**
@@ -42,11 +44,27 @@ export async function insertAppeal(trx: Db, a: NewAppeal, outboxRows: Insertable
     deadline: a.deadline,
     submitted_at: a.submittedAt,
     depersonalized_at: null,
+    iin_bidx: a.iinBidx,
+    entered_by: a.enteredBy,
   };
+  // The appeal, its hand-offs and the first line of its history in one statement.
+  // (The history row references the appeal; PostgreSQL checks that foreign key at the end of the statement.)
+  const history = { appeal_id: a.id, status: 'NEW', note_enc: null, changed_by: a.enteredBy ?? 'public' };
   const row =
     outboxRows.length > 0
-      ? await trx.with('handoffs', (db) => db.insertInto('outbox').values(outboxRows)).insertInto('appeals').values(values).returningAll().executeTakeFirstOrThrow()
-      : await trx.insertInto('appeals').values(values).returningAll().executeTakeFirstOrThrow();
+      ? await trx
+          .with('handoffs', (db) => db.insertInto('outbox').values(outboxRows))
+          .with('history', (db) => db.insertInto('appeal_changes').values(history))
+          .insertInto('appeals')
+          .values(values)
+          .returningAll()
+          .executeTakeFirstOrThrow()
+      : await trx
+          .with('history', (db) => db.insertInto('appeal_changes').values(history))
+          .insertInto('appeals')
+          .values(values)
+          .returningAll()
+          .executeTakeFirstOrThrow();
   return toRecord(row);
 }
 
@@ -90,5 +108,42 @@ function toRecord(row: AppealRow): AppealRecord {
     phoneEnc: row.phone_enc,
     emailEnc: row.email_enc,
     descriptionEnc: row.description_enc,
+    channel: row.channel,
+    enteredBy: row.entered_by,
   };
+}
+
+/** The appeal a reference names, for the person's own status lookup. */
+export async function appealByReference(db: Db, reference: string) {
+  return db
+    .selectFrom('appeals')
+    .select(['id', 'reference', 'status', 'deadline', 'subject_id', 'iin_bidx'])
+    .where('reference', '=', reference)
+    .where('depersonalized_at', 'is', null)
+    .executeTakeFirst();
+}
+
+export interface AppealChangeRow {
+  appealId: string;
+  status: string;
+  noteEnc: string | null;
+  by: string;
+  at: string;
+}
+
+/** The history of several appeals in one query, oldest first. */
+export async function changesOf(db: Db, appealIds: readonly string[]): Promise<AppealChangeRow[]> {
+  if (appealIds.length === 0) return [];
+  const rows = await db
+    .selectFrom('appeal_changes')
+    .select(['appeal_id', 'status', 'note_enc', 'changed_by', 'changed_at'])
+    .where('appeal_id', 'in', [...appealIds])
+    .orderBy('appeal_id')
+    .orderBy('id')
+    .execute();
+  return rows.map((r) => ({ appealId: r.appeal_id, status: r.status, noteEnc: r.note_enc, by: r.changed_by, at: r.changed_at.toISOString() }));
+}
+
+export async function addChange(db: Db, appealId: string, status: string, by: string, noteEnc: string | null = null): Promise<void> {
+  await db.insertInto('appeal_changes').values({ appeal_id: appealId, status, note_enc: noteEnc, changed_by: by }).execute();
 }

@@ -18,9 +18,11 @@ export async function depersonalizeAppealsOf(trx: Db, subjectId: string): Promis
     await trx.deleteFrom('contact_history').where('appeal_id', 'in', ids).execute();
     await trx
       .updateTable('appeals')
-      .set({ subject_id: null, reference: null, phone_enc: null, email_enc: null, description_enc: null, depersonalized_at: new Date(), updated_at: new Date() })
+      .set({ subject_id: null, reference: null, phone_enc: null, email_enc: null, description_enc: null, iin_bidx: null, entered_by: null, depersonalized_at: new Date(), updated_at: new Date() })
       .where('id', 'in', ids)
       .execute();
+      // Status changes stay (statistics); the notes, free text about the person, go.
+      await trx.updateTable('appeal_changes').set({ note_enc: null }).where('appeal_id', 'in', ids).execute();
   }
   await trx.deleteFrom('blocked_subjects').where('subject_id', '=', subjectId).execute();
   return ids.length;

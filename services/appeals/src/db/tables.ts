@@ -19,6 +19,19 @@ export interface AppealsTable {
   submitted_at: Generated<Date>;
   deadline: string;
   updated_at: Generated<Date>;
+  /** Staff member who entered a paper or in-person appeal. */
+  entered_by: string | null;
+  /** Blind index of the applicant's IIN for `appealStatus`; null once erased. */
+  iin_bidx: string | null;
+}
+
+export interface AppealChangesTable {
+  id: Generated<string>;
+  appeal_id: string;
+  status: string;
+  note_enc: string | null;
+  changed_by: string;
+  changed_at: Generated<Date>;
 }
 
 export interface ContactHistoryTable {
@@ -34,6 +47,7 @@ export interface Database extends PlatformTables {
   appeals: AppealsTable;
   blocked_subjects: BlockedSubjectsTable;
   contact_history: ContactHistoryTable;
+  appeal_changes: AppealChangesTable;
 }
 
 export type AppealRow = Selectable<AppealsTable>;

@@ -31,6 +31,29 @@ export const submitAppealSchema = z.object({
 });
 export type SubmitAppeal = z.output<typeof submitAppealSchema>;
 
+/** Appeals that reach the Chamber on paper or in person; an operator types them in. */
+export const PAPER_CHANNELS = ['PAPER', 'IN_PERSON'] as const;
+export type PaperChannel = (typeof PAPER_CHANNELS)[number];
+
+/**
+ * A paper or in-person appeal as the operator enters it: the signed Annex 2's reference is the
+ * consent's evidence (never an IP); phone and e-mail are optional, a letter may have neither.
+ */
+export const registerAppealSchema = z.object({
+  kind: z.enum(APPEAL_KINDS),
+  iin: iinSchema,
+  phone: phoneSchema.nullish(),
+  email: emailSchema.nullish(),
+  description: textSchema(DESCRIPTION_MIN, DESCRIPTION_MAX),
+  channel: z.enum(PAPER_CHANNELS),
+  consentDocument: textSchema(3, 200),
+  locale: z.enum(['KK', 'RU']),
+});
+export type RegisterAppeal = z.output<typeof registerAppealSchema>;
+
+/** A note in an appeal's history. */
+export const noteSchema = z.object({ note: textSchema(1, 4000) });
+
 export function appealReference(kind: AppealKind, year: number, seq: number): string {
   return `${FORMS[kind].referencePrefix}-${year}-${String(seq).padStart(6, '0')}`;
 }
@@ -48,6 +71,10 @@ export interface AppealRecord {
   phoneEnc: string | null;
   emailEnc: string | null;
   descriptionEnc: string | null;
+  /** Where it came from: a web form's address, PAPER or IN_PERSON. */
+  channel: string;
+  /** The staff member who entered a paper or in-person appeal. */
+  enteredBy: string | null;
 }
 
 /** The appeal workflow: each status and where it may go next. */
@@ -57,6 +84,15 @@ export const TRANSITIONS: Record<AppealStatus, AppealStatus[]> = {
   FORWARDED: ['IN_PROGRESS', 'ANSWERED'],
   ANSWERED: ['CLOSED', 'IN_PROGRESS'],
   CLOSED: [],
+};
+
+/** Status names as a person reads them. */
+export const STATUS_NAMES: Record<AppealStatus, Record<Locale, string>> = {
+  NEW: { KK: 'жаңа', RU: 'новое' },
+  IN_PROGRESS: { KK: 'қаралуда', RU: 'в работе' },
+  FORWARDED: { KK: 'кредиторға жіберілді', RU: 'передано кредитору' },
+  ANSWERED: { KK: 'жауап берілді', RU: 'дан ответ' },
+  CLOSED: { KK: 'жабылды', RU: 'закрыто' },
 };
 
 export function canMove(from: AppealStatus, to: AppealStatus): boolean {

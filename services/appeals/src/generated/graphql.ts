@@ -31,25 +31,43 @@ export type AccessReport = {
 
 export type Appeal = {
   __typename?: 'Appeal';
+  /** Where it came from: the web form's address, PAPER or IN_PERSON. */
+  channel: Scalars['String']['output'];
   /** Staff only. */
   contact: Maybe<AppealContact>;
   /** Answer deadline (YYYY-MM-DD), counted in working days on the Kazakhstan calendar. */
   deadline: Scalars['String']['output'];
+  /** Every status change and note, oldest first (staff). */
+  history: Array<AppealChange>;
   id: Scalars['ID']['output'];
   kind: AppealKind;
   locale: Locale;
   /** Public reference number given to the person, e.g. APL-2026-000042. */
   reference: Scalars['String']['output'];
   status: AppealStatus;
+  /** The applicant (staff whose purpose covers them; resolved and checked by subjects). */
+  subject: Maybe<Subject>;
   submittedAt: Scalars['String']['output'];
+};
+
+/** One line of an appeal's story: a status change or a note, when and by whom. */
+export type AppealChange = {
+  __typename?: 'AppealChange';
+  at: Scalars['String']['output'];
+  /** The staff member's id; "public" for a web form's submission. */
+  by: Scalars['String']['output'];
+  /** A note (commentAppeal); null for a status change. Staff only; every read is recorded. */
+  note: Maybe<Scalars['String']['output']>;
+  status: AppealStatus;
 };
 
 /** Contact details and text of an appeal: personal data, for staff only; every read is recorded. */
 export type AppealContact = {
   __typename?: 'AppealContact';
   description: Scalars['String']['output'];
-  email: Scalars['String']['output'];
-  phone: Scalars['String']['output'];
+  email: Maybe<Scalars['String']['output']>;
+  /** Null when a paper appeal gave none. */
+  phone: Maybe<Scalars['String']['output']>;
 };
 
 /** The three web forms of the regulation: Annex 3 (appeal), Annex 4 (complaint), Annex 5 (schedule request). */
@@ -82,7 +100,11 @@ export type Mutation = {
   __typename?: 'Mutation';
   /** OPERATOR, DPO. Refused with SUBJECT_BLOCKED while the subject is blocked. */
   changeAppealStatus: Appeal;
-  /** Open to anyone (the public web forms). */
+  /** OPERATOR, DPO: a note in the appeal's history. Refused with SUBJECT_BLOCKED while the subject is blocked. */
+  commentAppeal: Appeal;
+  /** OPERATOR: a paper or in-person appeal with its signed Annex 2; records who entered it. */
+  registerAppeal: Appeal;
+  /** The public web forms' door: anonymous callers only (a staff or partner token is FORBIDDEN). */
   submitAppeal: SubmitAppealPayload;
 };
 
@@ -93,14 +115,53 @@ export type MutationChangeAppealStatusArgs = {
 };
 
 
+export type MutationCommentAppealArgs = {
+  appealId: Scalars['ID']['input'];
+  note: Scalars['String']['input'];
+};
+
+
+export type MutationRegisterAppealArgs = {
+  input: PaperAppealInput;
+};
+
+
 export type MutationSubmitAppealArgs = {
   input: SubmitAppealInput;
+};
+
+/** An appeal that came on paper or in person, typed in by an operator with the signed Annex 2. */
+export type PaperAppealInput = {
+  channel: PaperChannel;
+  /** Reference of the signed Annex 2 consent (number, date): the consent's evidence. */
+  consentDocument: Scalars['String']['input'];
+  description: Scalars['String']['input'];
+  email?: InputMaybe<Scalars['String']['input']>;
+  iin: Scalars['String']['input'];
+  kind: AppealKind;
+  locale: Locale;
+  phone?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** How a paper appeal reached the Chamber. */
+export type PaperChannel =
+  | 'IN_PERSON'
+  | 'PAPER';
+
+/** What the person may learn about their appeal with its reference and their IIN. */
+export type PublicAppealStatus = {
+  __typename?: 'PublicAppealStatus';
+  deadline: Scalars['String']['output'];
+  reference: Scalars['String']['output'];
+  status: AppealStatus;
 };
 
 export type Query = {
   __typename?: 'Query';
   /** Staff roles. */
   appeal: Maybe<Appeal>;
+  /** PUBLIC: the person's own appeal, when the reference and the IIN both match; null otherwise. Rate-limited; every lookup is recorded. */
+  appealStatus: Maybe<PublicAppealStatus>;
   /** Staff roles: appeals still waiting for an answer past their working-day deadline. */
   overdueAppeals: Array<Appeal>;
 };
@@ -108,6 +169,12 @@ export type Query = {
 
 export type QueryAppealArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type QueryAppealStatusArgs = {
+  iin: Scalars['String']['input'];
+  reference: Scalars['String']['input'];
 };
 
 
@@ -228,6 +295,7 @@ export type ResolversTypes = {
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Appeal: ResolverTypeWrapper<AppealRecord>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  AppealChange: ResolverTypeWrapper<AppealChange>;
   AppealContact: ResolverTypeWrapper<AppealContact>;
   AppealKind: AppealKind;
   AppealStatus: AppealStatus;
@@ -235,6 +303,9 @@ export type ResolversTypes = {
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   Locale: Locale;
   Mutation: ResolverTypeWrapper<{}>;
+  PaperAppealInput: PaperAppealInput;
+  PaperChannel: PaperChannel;
+  PublicAppealStatus: ResolverTypeWrapper<PublicAppealStatus>;
   Query: ResolverTypeWrapper<{}>;
   Subject: ResolverTypeWrapper<SubjectRef>;
   SubmitAppealInput: SubmitAppealInput;
@@ -248,10 +319,13 @@ export type ResolversParentTypes = {
   ID: Scalars['ID']['output'];
   Appeal: AppealRecord;
   String: Scalars['String']['output'];
+  AppealChange: AppealChange;
   AppealContact: AppealContact;
   DataHolding: DataHolding;
   Int: Scalars['Int']['output'];
   Mutation: {};
+  PaperAppealInput: PaperAppealInput;
+  PublicAppealStatus: PublicAppealStatus;
   Query: {};
   Subject: SubjectRef;
   SubmitAppealInput: SubmitAppealInput;
@@ -268,21 +342,32 @@ export type AccessReportResolvers<ContextType = Context, ParentType extends Reso
 
 export type AppealResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Appeal'] = ResolversParentTypes['Appeal']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Appeal']>, { __typename: 'Appeal' } & GraphQLRecursivePick<ParentType, {"id":true}>, ContextType>;
+  channel?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   contact?: Resolver<Maybe<ResolversTypes['AppealContact']>, ParentType, ContextType>;
   deadline?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  history?: Resolver<Array<ResolversTypes['AppealChange']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   kind?: Resolver<ResolversTypes['AppealKind'], ParentType, ContextType>;
   locale?: Resolver<ResolversTypes['Locale'], ParentType, ContextType>;
   reference?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['AppealStatus'], ParentType, ContextType>;
+  subject?: Resolver<Maybe<ResolversTypes['Subject']>, ParentType, ContextType>;
   submittedAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type AppealChangeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AppealChange'] = ResolversParentTypes['AppealChange']> = {
+  at?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  by?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  note?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['AppealStatus'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
 export type AppealContactResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AppealContact'] = ResolversParentTypes['AppealContact']> = {
   description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  email?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  phone?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  email?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  phone?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
@@ -296,11 +381,21 @@ export type DataHoldingResolvers<ContextType = Context, ParentType extends Resol
 
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   changeAppealStatus?: Resolver<ResolversTypes['Appeal'], ParentType, ContextType, RequireFields<MutationChangeAppealStatusArgs, 'appealId' | 'status'>>;
+  commentAppeal?: Resolver<ResolversTypes['Appeal'], ParentType, ContextType, RequireFields<MutationCommentAppealArgs, 'appealId' | 'note'>>;
+  registerAppeal?: Resolver<ResolversTypes['Appeal'], ParentType, ContextType, RequireFields<MutationRegisterAppealArgs, 'input'>>;
   submitAppeal?: Resolver<ResolversTypes['SubmitAppealPayload'], ParentType, ContextType, RequireFields<MutationSubmitAppealArgs, 'input'>>;
+};
+
+export type PublicAppealStatusResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PublicAppealStatus'] = ResolversParentTypes['PublicAppealStatus']> = {
+  deadline?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  reference?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['AppealStatus'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   appeal?: Resolver<Maybe<ResolversTypes['Appeal']>, ParentType, ContextType, RequireFields<QueryAppealArgs, 'id'>>;
+  appealStatus?: Resolver<Maybe<ResolversTypes['PublicAppealStatus']>, ParentType, ContextType, RequireFields<QueryAppealStatusArgs, 'iin' | 'reference'>>;
   overdueAppeals?: Resolver<Array<ResolversTypes['Appeal']>, ParentType, ContextType, Partial<QueryOverdueAppealsArgs>>;
 };
 
@@ -319,9 +414,11 @@ export type SubmitAppealPayloadResolvers<ContextType = Context, ParentType exten
 export type Resolvers<ContextType = Context> = {
   AccessReport?: AccessReportResolvers<ContextType>;
   Appeal?: AppealResolvers<ContextType>;
+  AppealChange?: AppealChangeResolvers<ContextType>;
   AppealContact?: AppealContactResolvers<ContextType>;
   DataHolding?: DataHoldingResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
+  PublicAppealStatus?: PublicAppealStatusResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Subject?: SubjectResolvers<ContextType>;
   SubmitAppealPayload?: SubmitAppealPayloadResolvers<ContextType>;

@@ -1,21 +1,32 @@
+import type { Locale } from '@pdp/shared';
 import type { Deps } from '../config';
 import { countAppealsOf } from '../db/lifecycle.repository';
 import type { AccessReportResolvers } from '../generated/graphql';
 
-const DATA_ITEMS = ['appeal kind, status and dates', 'phone (encrypted)', 'e-mail (encrypted)', 'description of the situation (encrypted)', 'history of corrected contact data'];
+/** What appeals holds, as the person reads it in the access report (6.1.1). */
+const DATA_ITEMS: Record<Locale, string[]> = {
+  KK: ['өтініштің түрі, мәртебесі және күндері', 'телефон (шифрланған)', 'электрондық пошта (шифрланған)', 'жағдайдың сипаттамасы (шифрланған)', 'түзетілген байланыс деректерінің тарихы', 'өтініш тарихы және қызметкерлердің жазбалары (шифрланған)'],
+  RU: ['вид, статус и даты обращения', 'телефон (в зашифрованном виде)', 'адрес электронной почты (в зашифрованном виде)', 'описание ситуации (в зашифрованном виде)', 'история исправленных контактных данных', 'история обращения и заметки сотрудников (в зашифрованном виде)'],
+};
+
+function processingPeriod(workingDays: number, locale: Locale): string {
+  return locale === 'KK'
+    ? `Өтініш қаралып жатқанда (жауап ${workingDays} жұмыс күні ішінде беріледі), содан кейін субъектінің деректерін сақтау мерзімі аяқталғанға дейін сақталады.`
+    : `Пока обращение рассматривается (ответ в течение ${workingDays} рабочих дней), затем хранится до окончания срока хранения данных субъекта.`;
+}
 
 export function accessReportResolvers(deps: Deps): AccessReportResolvers {
   return {
     __resolveReference: (ref) => ({ subjectId: ref.subjectId }),
     async appealsHolding(report, _, ctx) {
-      await deps.guard.require(ctx, 'subject.accessReport', ['DPO', 'AUDITOR'], report.subjectId);
+      await deps.guard.require(ctx, 'subject.accessReport', ['DPO', 'AUDITOR', 'CHAIRMAN'], report.subjectId);
       const records = await countAppealsOf(deps.db, report.subjectId);
       await deps.guard.recordAccess(ctx, [{ subjectId: report.subjectId, resource: 'access_report', resourceIds: [report.subjectId], fields: ['appeals'] }]);
       return {
         service: 'appeals',
-        dataItems: records > 0 ? DATA_ITEMS : [],
+        dataItems: records > 0 ? DATA_ITEMS[ctx.meta.locale] : [],
         records,
-        processingPeriod: `While the appeal is handled (answer within ${deps.config.extra.answerWorkingDays} working days), then kept until the subject's retention term ends.`,
+        processingPeriod: processingPeriod(deps.config.extra.answerWorkingDays, ctx.meta.locale),
       };
     },
   };

@@ -10,12 +10,22 @@ export function appealResolvers(deps: Deps): AppealResolvers {
       // its contact data are shown to staff only, and that read is recorded like any other.
       await deps.guard.require(ctx, 'appeal.contact', STAFF_ROLES, appeal.subjectId);
       const loaded = await ctx.appeals.load(appeal.id);
-      if (!loaded?.phoneEnc || !loaded.emailEnc || !loaded.descriptionEnc) return null;
+      if (!loaded?.descriptionEnc) return null;
       return {
-        phone: deps.cipher.decrypt(loaded.phoneEnc),
-        email: deps.cipher.decrypt(loaded.emailEnc),
+        phone: loaded.phoneEnc ? deps.cipher.decrypt(loaded.phoneEnc) : null,
+        email: loaded.emailEnc ? deps.cipher.decrypt(loaded.emailEnc) : null,
         description: deps.cipher.decrypt(loaded.descriptionEnc),
       };
+    },
+    channel: (appeal) => appeal.channel,
+    async subject(appeal, _, ctx) {
+      // Only the reference leaves appeals; subjects resolves (and checks, and records) the rest.
+      await deps.guard.require(ctx, 'appeal.subject', STAFF_ROLES, appeal.subjectId);
+      return appeal.subjectId ? { id: appeal.subjectId } : null;
+    },
+    async history(appeal, _, ctx) {
+      const changes = await ctx.appealHistory.load(appeal);
+      return changes.map((c) => ({ status: c.status as never, at: c.at, by: c.by, note: c.noteEnc ? deps.cipher.decrypt(c.noteEnc) : null }));
     },
   };
 }

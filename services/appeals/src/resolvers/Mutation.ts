@@ -1,14 +1,20 @@
 import type { Deps } from '../config';
 import type { MutationResolvers } from '../generated/graphql';
-import { submitAppeal } from '../intake';
-import { changeAppealStatus } from '../workflow';
+import { registerAppeal, submitAppeal } from '../intake';
+import { changeAppealStatus, commentAppeal } from '../workflow';
 
 export function mutationResolvers(deps: Deps): MutationResolvers {
   return {
     submitAppeal: async (_, { input }, ctx) => ({ appeal: await submitAppeal(deps, ctx, { ...input }) }),
+    registerAppeal: async (_, { input }, ctx) => registerAppeal(deps, ctx, { ...input }),
     async changeAppealStatus(_, { appealId, status }, ctx) {
       await deps.guard.require(ctx, 'appeal.changeStatus', ['OPERATOR', 'DPO']);
       await changeAppealStatus(deps, ctx, appealId, status);
+      return (await ctx.appeals.load(appealId))!;
+    },
+    async commentAppeal(_, { appealId, note }, ctx) {
+      await deps.guard.require(ctx, 'appeal.comment', ['OPERATOR', 'DPO']);
+      await commentAppeal(deps, ctx, appealId, note);
       return (await ctx.appeals.load(appealId))!;
     },
   };

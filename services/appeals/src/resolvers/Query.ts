@@ -3,10 +3,12 @@ import type { Deps } from '../config';
 import { overdueAppeals } from '../db/lifecycle.repository';
 import { OPEN_STATUSES, type AppealRecord } from '../domain/appeal';
 import type { QueryResolvers } from '../generated/graphql';
+import { appealStatus } from '../workflow';
 
 export function queryResolvers(deps: Deps): QueryResolvers {
   return {
     appeal: (_, { id }, ctx) => ctx.appeals.load(id),
+    appealStatus: (_, args, ctx) => appealStatus(deps, ctx, args),
     async overdueAppeals(_, { limit }, ctx) {
       await deps.guard.require(ctx, 'appeal.overdue', STAFF_ROLES);
       const rows = await overdueAppeals(deps.db, kazakhstanToday(), OPEN_STATUSES, Math.min(Math.max(limit ?? 100, 1), 1000));

@@ -1,7 +1,8 @@
 import { groupedLoader, type RequestScope } from '@pdp/shared';
 import DataLoader from 'dataloader';
 import type { Deps } from '../config';
-import { appealsByIds, appealsBySubjects } from '../db/appeals.repository';
+import { STAFF_ROLES } from '@pdp/shared';
+import { appealsByIds, appealsBySubjects, changesOf, type AppealChangeRow } from '../db/appeals.repository';
 import type { AppealRecord } from '../domain/appeal';
 
 /** Personal data an appeal holds, as listed in access records. */
@@ -21,5 +22,26 @@ export function appealsOfSubjectLoader(deps: Deps, scope: RequestScope): DataLoa
   return groupedLoader(
     (subjectIds) => deps.guard.readHeld(scope, { operation: 'subject.appeals', resource: 'appeal', fields: APPEAL_PD_FIELDS, load: () => appealsBySubjects(deps.db, subjectIds) }),
     (a) => a.subjectId,
+  );
+}
+
+/**
+ * `Appeal.history` for every appeal of a request in one query; staff only, and the read of the
+ * notes (free text) is recorded per subject before they are returned.
+ */
+export function appealHistoryLoader(deps: Deps, scope: RequestScope): DataLoader<AppealRecord, AppealChangeRow[], string> {
+  return new DataLoader(
+    async (appeals) => {
+      await deps.guard.require(scope, 'appeal.history', STAFF_ROLES);
+      const rows = await changesOf(deps.db, appeals.map((a) => a.id));
+      const bySubject = new Map<string | null, string[]>();
+      for (const a of appeals) bySubject.set(a.subjectId, [...(bySubject.get(a.subjectId) ?? []), a.id]);
+      await deps.guard.recordAccess(
+        scope,
+        [...bySubject].map(([subjectId, ids]) => ({ subjectId, resource: 'appeal', resourceIds: ids, fields: ['history'] })),
+      );
+      return appeals.map((a) => rows.filter((r) => r.appealId === a.id));
+    },
+    { cacheKeyFn: (a) => a.id },
   );
 }

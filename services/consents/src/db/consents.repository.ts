@@ -26,6 +26,8 @@ export interface NewConsent {
   givenAt: Date;
   ipEnc: string | null;
   userAgentEnc: string | null;
+  documentEnc: string | null;
+  enteredBy: string | null;
   appealId: string | null;
   subjectId: string | null;
 }
@@ -43,6 +45,8 @@ export async function insertConsent(db: Db, c: NewConsent): Promise<void> {
       given_at: c.givenAt,
       ip_enc: c.ipEnc,
       user_agent_enc: c.userAgentEnc,
+      document_enc: c.documentEnc,
+      entered_by: c.enteredBy,
       appeal_id: c.appealId,
       withdrawn_at: null,
       depersonalized_at: null,
@@ -85,6 +89,8 @@ function toRecord(r: ConsentRow): ConsentRecord {
     appealId: r.appeal_id,
     ipEnc: r.ip_enc,
     userAgentEnc: r.user_agent_enc,
+    documentEnc: r.document_enc,
+    enteredBy: r.entered_by,
   };
 }
 
@@ -95,7 +101,7 @@ export async function eraseConsentsOf(trx: Db, subjectId: string, method: 'DESTR
   } else {
     await trx
       .updateTable('consents')
-      .set({ subject_id: null, appeal_id: null, ip_enc: null, user_agent_enc: null, depersonalized_at: new Date() })
+      .set({ subject_id: null, appeal_id: null, ip_enc: null, user_agent_enc: null, document_enc: null, depersonalized_at: new Date() })
       .where('subject_id', '=', subjectId)
       .execute();
   }

@@ -22,6 +22,9 @@ export interface ConsentsTable {
   /** AES-256-GCM ciphertexts of the evidence. */
   ip_enc: string | null;
   user_agent_enc: string | null;
+  /** A paper consent's document reference (encrypted) and the operator who entered it. */
+  document_enc: string | null;
+  entered_by: string | null;
   appeal_id: string | null;
   withdrawn_at: Date | null;
   created_at: Generated<Date>;

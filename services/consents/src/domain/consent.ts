@@ -13,6 +13,8 @@ export interface ConsentRecord {
   appealId: string | null;
   ipEnc: string | null;
   userAgentEnc: string | null;
+  documentEnc: string | null;
+  enteredBy: string | null;
 }
 
 export interface SubjectRef {

@@ -12,7 +12,13 @@ import type { Database } from '../db/tables';
  * service; then attaches it to the subject once subjects has resolved who gave it. Evidence that is
  * gone (erased before it was read) leaves the consent without evidence, so the link still finds it.
  */
-const evidenceSchema = z.object({ ip: z.string().nullable(), userAgent: z.string().nullable() });
+const evidenceSchema = z.object({
+  ip: z.string().nullable(),
+  userAgent: z.string().nullable(),
+  /** The signed Annex 2's reference, for an appeal entered from paper or in person. */
+  document: z.string().nullish(),
+});
+const PAPER_CHANNELS = new Set(['PAPER', 'IN_PERSON']);
 
 export function intakeConsumer(deps: Deps): ConsumerSpec {
   return {
@@ -36,6 +42,9 @@ export function intakeConsumer(deps: Deps): ConsumerSpec {
           givenAt,
           ipEnc: evidence.ip ? deps.cipher.encrypt(evidence.ip) : null,
           userAgentEnc: evidence.userAgent ? deps.cipher.encrypt(evidence.userAgent) : null,
+          documentEnc: evidence.document ? deps.cipher.encrypt(evidence.document) : null,
+          // For paper, the operator who typed it in; the web forms have no one in between.
+          enteredBy: PAPER_CHANNELS.has(data.channel) ? event.actor.id : null,
           appealId: data.appealId,
           subjectId: null,
         });

@@ -47,6 +47,11 @@ export type Consent = {
 /** How the consent was given: evidence for staff, decrypted on read and recorded in the audit. */
 export type ConsentEvidence = {
   __typename?: 'ConsentEvidence';
+  /** The signed Annex 2's reference (a consent given on paper or in person). */
+  document: Maybe<Scalars['String']['output']>;
+  /** The operator who entered a paper or in-person consent. */
+  enteredBy: Maybe<Scalars['String']['output']>;
+  /** The web form's client address (electronic consent). */
   ip: Maybe<Scalars['String']['output']>;
   userAgent: Maybe<Scalars['String']['output']>;
 };
@@ -233,6 +238,8 @@ export type ConsentResolvers<ContextType = Context, ParentType extends Resolvers
 };
 
 export type ConsentEvidenceResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ConsentEvidence'] = ResolversParentTypes['ConsentEvidence']> = {
+  document?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  enteredBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   ip?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   userAgent?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;

@@ -1,21 +1,31 @@
+import type { Locale } from '@pdp/shared';
 import type { Deps } from '../config';
 import { countConsentsOf } from '../db/consents.repository';
 import type { AccessReportResolvers } from '../generated/graphql';
 
-const DATA_ITEMS = ['consent template, version and language', 'date and channel of consent', 'IP address and browser of the consent (encrypted)'];
+/** What consents holds, as the person reads it in the access report (6.1.1). */
+const DATA_ITEMS: Record<Locale, string[]> = {
+  KK: ['келісім мәтіні, оның нұсқасы және тілі', 'келісім берілген күн және арна', 'келісімнің дәлелі: IP мекенжайы мен браузер немесе қол қойылған құжаттың деректемелері (шифрланған)'],
+  RU: ['текст согласия, его версия и язык', 'дата и канал дачи согласия', 'подтверждение согласия: IP-адрес и браузер или реквизиты подписанного документа (в зашифрованном виде)'],
+};
+
+const PROCESSING_PERIOD: Record<Locale, string> = {
+  KK: 'Келісім қамтитын өңдеу жалғасқанша, содан кейін субъектінің деректері жойылғанға дейін оның дәлелі ретінде сақталады.',
+  RU: 'Пока длится обработка, на которую дано согласие, затем хранится как её подтверждение до уничтожения данных субъекта.',
+};
 
 export function accessReportResolvers(deps: Deps): AccessReportResolvers {
   return {
     __resolveReference: (ref) => ({ subjectId: ref.subjectId }),
     async consentsHolding(report, _, ctx) {
-      await deps.guard.require(ctx, 'subject.accessReport', ['DPO', 'AUDITOR'], report.subjectId);
+      await deps.guard.require(ctx, 'subject.accessReport', ['DPO', 'AUDITOR', 'CHAIRMAN'], report.subjectId);
       const records = await countConsentsOf(deps.db, report.subjectId);
       await deps.guard.recordAccess(ctx, [{ subjectId: report.subjectId, resource: 'access_report', resourceIds: [report.subjectId], fields: ['consents'] }]);
       return {
         service: 'consents',
-        dataItems: records > 0 ? DATA_ITEMS : [],
+        dataItems: records > 0 ? DATA_ITEMS[ctx.meta.locale] : [],
         records,
-        processingPeriod: 'For as long as the processing the consent covers lasts, and as evidence of it until the subject\'s data are erased.',
+        processingPeriod: PROCESSING_PERIOD[ctx.meta.locale],
       };
     },
   };

@@ -9,6 +9,8 @@ export function consentResolvers(deps: Deps): ConsentResolvers {
     evidence: (consent) => ({
       ip: consent.ipEnc ? deps.cipher.decrypt(consent.ipEnc) : null,
       userAgent: consent.userAgentEnc ? deps.cipher.decrypt(consent.userAgentEnc) : null,
+      document: consent.documentEnc ? deps.cipher.decrypt(consent.documentEnc) : null,
+      enteredBy: consent.enteredBy,
     }),
   };
 }

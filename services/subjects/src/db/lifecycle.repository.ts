@@ -1,3 +1,4 @@
+import type { CursorKey } from '@pdp/shared';
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { ErasureActStatus, ErasureMethod, RectificationStatus } from '../domain/lifecycle';
 import type { SubjectStatus } from '../domain/subject';
@@ -101,10 +102,40 @@ export async function actsOfSubjects(db: Db, subjectIds: readonly string[]): Pro
   return db.selectFrom('erasure_acts').selectAll().where('subject_id', 'in', [...subjectIds]).orderBy('proposed_at').execute();
 }
 
-export async function actsByStatus(db: Db, status: ErasureActStatus | null, limit: number): Promise<ErasureActRow[]> {
-  let q = db.selectFrom('erasure_acts').selectAll().orderBy('proposed_at').limit(limit);
-  if (status) q = q.where('status', '=', status);
+/** A page of erasure acts, oldest proposal first, after the cursor's (proposed_at, id). */
+export async function actsPage(
+  db: Db,
+  filter: { status: ErasureActStatus | null; subjectId: string | null },
+  after: CursorKey | null,
+  limit: number,
+): Promise<ErasureActRow[]> {
+  let q = db.selectFrom('erasure_acts').selectAll().orderBy('proposed_at').orderBy('id').limit(limit);
+  if (filter.status) q = q.where('status', '=', filter.status);
+  if (filter.subjectId) q = q.where('subject_id', '=', filter.subjectId);
+  if (after) q = q.where(afterKey('erasure_acts', 'proposed_at', after));
   return q.execute();
+}
+
+/** A page of rectification requests, oldest first (the DPO's worklist), after the cursor. */
+export async function rectificationsPage(db: Db, status: RectificationStatus | null, after: CursorKey | null, limit: number): Promise<RectificationRow[]> {
+  let q = db.selectFrom('rectification_requests').selectAll().orderBy('requested_at').orderBy('id').limit(limit);
+  if (status) q = q.where('status', '=', status);
+  if (after) q = q.where(afterKey('rectification_requests', 'requested_at', after));
+  return q.execute();
+}
+
+/**
+ * `(time, id) > cursor`, with the cursor row's own timestamp read back (PostgreSQL keeps
+ * microseconds, a cursor's ISO text only milliseconds); the cursor's time serves if that row is gone.
+ */
+function afterKey(table: 'erasure_acts' | 'rectification_requests', column: 'proposed_at' | 'requested_at', after: CursorKey) {
+  return sql<boolean>`(${sql.ref(column)}, id) > (coalesce((select ${sql.ref(column)} from ${sql.table(table)} where id::text = ${after.id}), ${after.at}::timestamptz), ${after.id}::uuid)`;
+}
+
+/** Every block of several subjects, oldest first: reasons, who and when (6.1.3). */
+export async function blocksOf(db: Db, subjectIds: readonly string[]) {
+  if (subjectIds.length === 0) return [];
+  return db.selectFrom('blocks').selectAll().where('subject_id', 'in', [...subjectIds]).orderBy('blocked_at').orderBy('id').execute();
 }
 
 export async function receiptsOf(db: Db, actIds: readonly string[]) {

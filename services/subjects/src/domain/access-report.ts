@@ -1,13 +1,57 @@
-import { COLLECTION_METHODS } from './lifecycle';
+import type { Locale } from '@pdp/shared';
 import type { SubjectRecord } from './subject';
 
-/** Data items the subjects service keeps about a person, as the access report lists them. */
-export const SUBJECTS_DATA_ITEMS = ['IIN (encrypted)', 'subject categories', 'sources of data', 'purposes of processing', 'blocking history', 'rectification requests'];
+type Text = Record<Locale, string>;
 
-export function storagePeriod(retentionDays: number): string {
-  return `Until every purpose of processing is achieved, then ${retentionDays} days; then destroyed or depersonalized by the Chairman's decision (clause 4.6).`;
+/**
+ * The access report is handed to the person (6.1.1): every text in it is in Kazakh or Russian, in
+ * the caller's language. The access record keeps stable field names (`SUBJECTS_DATA_FIELDS`).
+ */
+export const SUBJECTS_DATA_FIELDS = ['iin', 'categories', 'sources', 'purposes', 'blocks', 'rectification_requests'];
+
+const SUBJECTS_DATA_ITEMS: Text[] = [
+  { KK: 'ЖСН (шифрланған)', RU: 'ИИН (в зашифрованном виде)' },
+  { KK: 'субъект санаттары', RU: 'категории субъекта' },
+  { KK: 'деректер көздері', RU: 'источники данных' },
+  { KK: 'өңдеу мақсаттары', RU: 'цели обработки' },
+  { KK: 'бұғаттау тарихы', RU: 'история блокирования' },
+  { KK: 'түзету туралы сұраулар', RU: 'запросы на исправление' },
+];
+
+export function subjectsDataItems(locale: Locale): string[] {
+  return SUBJECTS_DATA_ITEMS.map((t) => t[locale]);
 }
 
-export function collectionMethods(subject: SubjectRecord): string[] {
-  return [...new Set(subject.sources.map((s) => COLLECTION_METHODS[s.code] ?? s.code))];
+export function storagePeriod(retentionDays: number, locale: Locale): string {
+  return locale === 'KK'
+    ? `Өңдеудің барлық мақсаттарына қол жеткізілгенге дейін, содан кейін ${retentionDays} күн; одан кейін Төрағаның шешімімен жойылады немесе иесіздендіріледі (4.6-тармақ).`
+    : `До достижения всех целей обработки, затем ${retentionDays} дней; после этого уничтожаются или обезличиваются по решению Председателя (пункт 4.6).`;
+}
+
+/** How the data were collected, by source code (the form, paper, in person). */
+export const COLLECTION_METHODS: Record<string, Text> = {
+  WEB_FORM_ANNEX_3: {
+    KK: 'collectors.kz сайтындағы электрондық нысан (3-қосымша), субъектінің өзі толтырған',
+    RU: 'Электронная форма на сайте collectors.kz (приложение 3), заполненная субъектом',
+  },
+  WEB_FORM_ANNEX_4: {
+    KK: 'stop-collector.kz сайтындағы электрондық нысан (4-қосымша), субъектінің өзі толтырған',
+    RU: 'Электронная форма на сайте stop-collector.kz (приложение 4), заполненная субъектом',
+  },
+  WEB_FORM_ANNEX_5: {
+    KK: 'stop-collector.kz сайтындағы электрондық нысан (5-қосымша), субъектінің өзі толтырған',
+    RU: 'Электронная форма на сайте stop-collector.kz (приложение 5), заполненная субъектом',
+  },
+  PAPER: {
+    KK: 'Қағаз түрінде келген өтініш, қол қойылған 2-қосымшамен; оператор енгізген',
+    RU: 'Обращение на бумаге с подписанным приложением 2; внесено оператором',
+  },
+  IN_PERSON: {
+    KK: 'Палатаға жеке келіп берілген өтініш, қол қойылған 2-қосымшамен; оператор енгізген',
+    RU: 'Обращение, поданное лично в Палате, с подписанным приложением 2; внесено оператором',
+  },
+};
+
+export function collectionMethods(subject: SubjectRecord, locale: Locale): string[] {
+  return [...new Set(subject.sources.map((s) => COLLECTION_METHODS[s.code]?.[locale] ?? s.code))];
 }

@@ -36,9 +36,3 @@ export function isComplete(expected: readonly string[], confirmed: readonly stri
   return expected.every((s) => confirmed.includes(s));
 }
 
-/** What the access report (6.1.1) says about how data are collected, processed and kept. */
-export const COLLECTION_METHODS: Record<string, string> = {
-  WEB_FORM_ANNEX_3: 'Electronic form on collectors.kz (Annex 3), filled in by the subject',
-  WEB_FORM_ANNEX_4: 'Electronic form on stop-collector.kz (Annex 4), filled in by the subject',
-  WEB_FORM_ANNEX_5: 'Electronic form on stop-collector.kz (Annex 5), filled in by the subject',
-};

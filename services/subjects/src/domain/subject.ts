@@ -16,6 +16,8 @@ export const FORM_SOURCES: Record<string, string> = {
   'collectors.kz/appeal': 'WEB_FORM_ANNEX_3',
   'stop-collector.kz/complaint': 'WEB_FORM_ANNEX_4',
   'stop-collector.kz/schedule': 'WEB_FORM_ANNEX_5',
+  PAPER: 'PAPER',
+  IN_PERSON: 'IN_PERSON',
 };
 
 export interface PurposeRecord {

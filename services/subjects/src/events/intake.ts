@@ -25,17 +25,18 @@ export function intakeConsumer(deps: Deps): ConsumerSpec {
       if (!identity) return;
       const { iin } = identity;
       assertValidIin(iin);
+      const sourceCode = FORM_SOURCES[submitted.data.channel] ?? 'WEB_FORM';
       const { id, created } = await findOrRegisterSubject(trx as Transaction<Database>, {
         iinBidx: iinBlindIndex(deps.config.blindIndexKey, iin),
         iinEncrypted: deps.cipher.encrypt(iin),
         category: 'APPLICANT',
-        source: { code: FORM_SOURCES[submitted.data.channel] ?? 'WEB_FORM', reference: submitted.data.appealId },
+        source: { code: sourceCode, reference: submitted.data.appealId },
         purpose: { code: PURPOSES.APPEAL_HANDLING, reference: submitted.data.appealId },
       });
       const base = { source: 'subjects' as const, actor: event.actor, subjectId: id, correlationId: event.id };
       await enqueueEvents(trx, deps.prefix, [
         ...(created
-          ? [{ ...base, type: 'subject.registered' as const, data: { subjectId: id, category: 'APPLICANT', source: 'WEB_FORM', purposes: [PURPOSES.APPEAL_HANDLING] } }]
+          ? [{ ...base, type: 'subject.registered' as const, data: { subjectId: id, category: 'APPLICANT', source: sourceCode, purposes: [PURPOSES.APPEAL_HANDLING] } }]
           : []),
         { ...base, type: 'subject.appeal_linked' as const, data: { subjectId: id, appealId: submitted.data.appealId, newSubject: created } },
       ]);

@@ -69,8 +69,12 @@ export type ErasureAct = {
   __typename?: 'ErasureAct';
   automatic: Scalars['Boolean']['output'];
   completedAt: Maybe<Scalars['String']['output']>;
+  /** Opaque position of this act in a list: pass it as `after` for the next page. */
+  cursor: Scalars['String']['output'];
   decidedAt: Maybe<Scalars['String']['output']>;
   decidedBy: Maybe<Scalars['String']['output']>;
+  /** The CHAIRMAN's note with the decision (approval or rejection). */
+  decisionNote: Maybe<Scalars['String']['output']>;
   grounds: Scalars['String']['output'];
   id: Scalars['ID']['output'];
   method: ErasureMethod;
@@ -119,6 +123,7 @@ export type Mutation = {
 
 export type MutationApproveErasureArgs = {
   actId: Scalars['ID']['input'];
+  note?: InputMaybe<Scalars['String']['input']>;
 };
 
 
@@ -179,10 +184,12 @@ export type Query = {
   accessReport: AccessReport;
   /** DPO, CHAIRMAN, AUDITOR. */
   erasureAct: Maybe<ErasureAct>;
-  /** DPO, CHAIRMAN, AUDITOR: e.g. status PROPOSED lists what is due for a decision. */
+  /** DPO, CHAIRMAN, AUDITOR: e.g. status PROPOSED lists what is due for a decision, or one subject's acts; oldest first, `first` per page (`limit` is its older name), `after` = the last act's `cursor`. */
   erasureActs: Array<ErasureAct>;
   /** DPO: rectification requests past their working-day deadline. */
   overdueRectifications: Array<RectificationRequest>;
+  /** DPO: rectification requests by status (e.g. PENDING, the worklist), oldest first; page with `after` = the last item's `cursor`. */
+  rectificationRequests: Array<RectificationRequest>;
   /** Staff roles. */
   subject: Maybe<Subject>;
   /** Staff roles. Finds the subject through the keyed blind index, never by scanning. */
@@ -201,13 +208,23 @@ export type QueryErasureActArgs = {
 
 
 export type QueryErasureActsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
   limit?: InputMaybe<Scalars['Int']['input']>;
   status?: InputMaybe<ErasureActStatus>;
+  subjectId?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
 export type QueryOverdueRectificationsArgs = {
   limit?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryRectificationRequestsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  status?: InputMaybe<RectificationStatus>;
 };
 
 
@@ -232,6 +249,8 @@ export type RectificationInput = {
 export type RectificationRequest = {
   __typename?: 'RectificationRequest';
   appliedAt: Maybe<Scalars['String']['output']>;
+  /** Opaque position of this request in a list: pass it as `after` for the next page. */
+  cursor: Scalars['String']['output'];
   /** Working-day deadline to act on the request. */
   deadline: Scalars['String']['output'];
   documents: Array<Scalars['String']['output']>;
@@ -256,6 +275,8 @@ export type RectificationStatus =
 export type Subject = {
   __typename?: 'Subject';
   blockReceipts: Array<BlockReceipt>;
+  /** Every block with its reason, who and when, and its lifting (DPO, AUDITOR, CHAIRMAN). */
+  blocks: Array<SubjectBlock>;
   categories: Array<SubjectCategory>;
   erasureActs: Array<ErasureAct>;
   id: Scalars['ID']['output'];
@@ -266,6 +287,17 @@ export type Subject = {
   registeredAt: Scalars['String']['output'];
   sources: Array<DataSource>;
   status: SubjectStatus;
+};
+
+/** A block of the subject's processing (6.1.3) and, once lifted, who lifted it and why. */
+export type SubjectBlock = {
+  __typename?: 'SubjectBlock';
+  blockedAt: Scalars['String']['output'];
+  blockedBy: Scalars['String']['output'];
+  reason: Scalars['String']['output'];
+  unblockReason: Maybe<Scalars['String']['output']>;
+  unblockedAt: Maybe<Scalars['String']['output']>;
+  unblockedBy: Maybe<Scalars['String']['output']>;
 };
 
 /** Whose data these are (clause 3.1). */
@@ -386,6 +418,7 @@ export type ResolversTypes = {
   RectificationRequest: ResolverTypeWrapper<RectificationRow>;
   RectificationStatus: RectificationStatus;
   Subject: ResolverTypeWrapper<SubjectRecord>;
+  SubjectBlock: ResolverTypeWrapper<SubjectBlock>;
   SubjectCategory: SubjectCategory;
   SubjectStatus: SubjectStatus;
 };
@@ -408,6 +441,7 @@ export type ResolversParentTypes = {
   RectificationInput: RectificationInput;
   RectificationRequest: RectificationRow;
   Subject: SubjectRecord;
+  SubjectBlock: SubjectBlock;
 };
 
 export type AccessReportResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AccessReport'] = ResolversParentTypes['AccessReport']> = {
@@ -449,8 +483,10 @@ export type DataSourceResolvers<ContextType = Context, ParentType extends Resolv
 export type ErasureActResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ErasureAct'] = ResolversParentTypes['ErasureAct']> = {
   automatic?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   completedAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   decidedAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   decidedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  decisionNote?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   grounds?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   method?: Resolver<ResolversTypes['ErasureMethod'], ParentType, ContextType>;
@@ -492,12 +528,14 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   erasureAct?: Resolver<Maybe<ResolversTypes['ErasureAct']>, ParentType, ContextType, RequireFields<QueryErasureActArgs, 'id'>>;
   erasureActs?: Resolver<Array<ResolversTypes['ErasureAct']>, ParentType, ContextType, Partial<QueryErasureActsArgs>>;
   overdueRectifications?: Resolver<Array<ResolversTypes['RectificationRequest']>, ParentType, ContextType, Partial<QueryOverdueRectificationsArgs>>;
+  rectificationRequests?: Resolver<Array<ResolversTypes['RectificationRequest']>, ParentType, ContextType, Partial<QueryRectificationRequestsArgs>>;
   subject?: Resolver<Maybe<ResolversTypes['Subject']>, ParentType, ContextType, RequireFields<QuerySubjectArgs, 'id'>>;
   subjectByIin?: Resolver<Maybe<ResolversTypes['Subject']>, ParentType, ContextType, RequireFields<QuerySubjectByIinArgs, 'iin'>>;
 };
 
 export type RectificationRequestResolvers<ContextType = Context, ParentType extends ResolversParentTypes['RectificationRequest'] = ResolversParentTypes['RectificationRequest']> = {
   appliedAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   deadline?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   documents?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   field?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -514,6 +552,7 @@ export type RectificationRequestResolvers<ContextType = Context, ParentType exte
 export type SubjectResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Subject'] = ResolversParentTypes['Subject']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Subject']>, { __typename: 'Subject' } & GraphQLRecursivePick<ParentType, {"id":true}>, ContextType>;
   blockReceipts?: Resolver<Array<ResolversTypes['BlockReceipt']>, ParentType, ContextType>;
+  blocks?: Resolver<Array<ResolversTypes['SubjectBlock']>, ParentType, ContextType>;
   categories?: Resolver<Array<ResolversTypes['SubjectCategory']>, ParentType, ContextType>;
   erasureActs?: Resolver<Array<ResolversTypes['ErasureAct']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -523,6 +562,16 @@ export type SubjectResolvers<ContextType = Context, ParentType extends Resolvers
   registeredAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   sources?: Resolver<Array<ResolversTypes['DataSource']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['SubjectStatus'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type SubjectBlockResolvers<ContextType = Context, ParentType extends ResolversParentTypes['SubjectBlock'] = ResolversParentTypes['SubjectBlock']> = {
+  blockedAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  blockedBy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  unblockReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  unblockedAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  unblockedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
@@ -538,5 +587,6 @@ export type Resolvers<ContextType = Context> = {
   Query?: QueryResolvers<ContextType>;
   RectificationRequest?: RectificationRequestResolvers<ContextType>;
   Subject?: SubjectResolvers<ContextType>;
+  SubjectBlock?: SubjectBlockResolvers<ContextType>;
 };
 

@@ -1,3 +1,4 @@
+import { encodeCursor } from '@pdp/shared';
 import type { ErasureActResolvers } from '../generated/graphql';
 import type { ErasureMethod, ErasureActStatus } from '../domain/lifecycle';
 
@@ -13,6 +14,8 @@ export function erasureActResolvers(): ErasureActResolvers {
     decidedBy: (a) => a.decided_by,
     decidedAt: (a) => iso(a.decided_at),
     completedAt: (a) => iso(a.completed_at),
+    decisionNote: (a) => a.decision_note,
+    cursor: (a) => encodeCursor({ at: a.proposed_at.toISOString(), id: a.id }),
     async receipts(a, _, ctx) {
       const got = await ctx.actReceipts.load(a.id);
       // Every expected holder appears; completedAt stays null until its receipt arrives.

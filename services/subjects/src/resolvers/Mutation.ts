@@ -20,9 +20,9 @@ export function mutationResolvers(deps: Deps): MutationResolvers {
       await guard.require(ctx, 'erasure.propose', ['DPO'], subjectId);
       return loadAct(deps, ctx, await proposeErasure(deps, ctx, subjectId, method, grounds));
     },
-    async approveErasure(_, { actId }, ctx) {
+    async approveErasure(_, { actId, note }, ctx) {
       await guard.require(ctx, 'erasure.approve', ['CHAIRMAN']);
-      await decideErasure(deps, ctx, actId, true, null);
+      await decideErasure(deps, ctx, actId, true, note ?? null);
       return loadAct(deps, ctx, actId);
     },
     async rejectErasure(_, { actId, note }, ctx) {

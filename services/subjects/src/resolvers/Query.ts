@@ -1,9 +1,9 @@
-import { iinSchema, kazakhstanToday, parseInput } from '@pdp/shared';
+import { decodeCursor, iinSchema, kazakhstanToday, parseInput } from '@pdp/shared';
 import { z } from 'zod';
 import type { Deps } from '../config';
-import { actsByIds, actsByStatus, holdingCounts, overdueRectifications } from '../db/lifecycle.repository';
+import { actsByIds, actsPage, holdingCounts, overdueRectifications, rectificationsPage } from '../db/lifecycle.repository';
 import { findSubjectIdByBidx, loadSubjects } from '../db/subjects.repository';
-import { SUBJECTS_DATA_ITEMS, collectionMethods, storagePeriod } from '../domain/access-report';
+import { SUBJECTS_DATA_FIELDS, collectionMethods, storagePeriod, subjectsDataItems } from '../domain/access-report';
 import { iinBlindIndex } from '../domain/identity';
 import type { QueryResolvers } from '../generated/graphql';
 
@@ -20,11 +20,13 @@ export function queryResolvers(deps: Deps): QueryResolvers {
       return id ? ctx.subjects.load(id) : null;
     },
     async accessReport(_, { subjectId }, ctx) {
-      await guard.require(ctx, 'subject.accessReport', ['DPO', 'AUDITOR'], subjectId);
+      // The CHAIRMAN decides erasure acts on it: categories, sources and holdings, no PD values.
+      await guard.require(ctx, 'subject.accessReport', ['DPO', 'AUDITOR', 'CHAIRMAN'], subjectId);
       const [subject] = await loadSubjects(deps.db, [subjectId]);
       const records = subject ? await holdingCounts(deps.db, subjectId) : 0;
-      await guard.recordAccess(ctx, [{ subjectId, resource: 'access_report', resourceIds: [subjectId], fields: SUBJECTS_DATA_ITEMS }]);
-      const period = storagePeriod(deps.config.extra.retentionDays);
+      await guard.recordAccess(ctx, [{ subjectId, resource: 'access_report', resourceIds: [subjectId], fields: SUBJECTS_DATA_FIELDS }]);
+      const locale = ctx.meta.locale;
+      const period = storagePeriod(deps.config.extra.retentionDays, locale);
       return {
         subjectId,
         held: Boolean(subject && (subject.status === 'ACTIVE' || subject.status === 'BLOCKED')),
@@ -32,9 +34,9 @@ export function queryResolvers(deps: Deps): QueryResolvers {
         categories: subject?.categories ?? [],
         purposes: subject?.purposes ?? [],
         sources: subject?.sources ?? [],
-        methods: subject ? collectionMethods(subject) : [],
+        methods: subject ? collectionMethods(subject, locale) : [],
         storagePeriod: period,
-        subjectsHolding: { service: 'subjects', dataItems: records > 0 ? SUBJECTS_DATA_ITEMS : [], records, processingPeriod: period },
+        subjectsHolding: { service: 'subjects', dataItems: records > 0 ? subjectsDataItems(locale) : [], records, processingPeriod: period },
       };
     },
     async erasureAct(_, { id }, ctx) {
@@ -42,9 +44,19 @@ export function queryResolvers(deps: Deps): QueryResolvers {
       const [act] = await actsByIds(deps.db, [id]);
       return act ?? null;
     },
-    async erasureActs(_, { status, limit }, ctx) {
-      await guard.require(ctx, 'erasure.list', ACT_READERS);
-      return actsByStatus(deps.db, status ?? null, pageSize(limit));
+    async erasureActs(_, { status, subjectId, first, after, limit }, ctx) {
+      await guard.require(ctx, 'erasure.list', ACT_READERS, subjectId ?? null);
+      const cursor = decodeCursor(after, ctx.meta.locale);
+      return actsPage(deps.db, { status: status ?? null, subjectId: subjectId ?? null }, cursor, pageSize(first ?? limit));
+    },
+    async rectificationRequests(_, { status, first, after }, ctx) {
+      await guard.require(ctx, 'rectification.list', ['DPO']);
+      const rows = await rectificationsPage(deps.db, status ?? null, decodeCursor(after, ctx.meta.locale), pageSize(first));
+      // The requests name subjects and fields (not the new values): recorded as a read of each.
+      const bySubject = new Map<string, string[]>();
+      for (const r of rows) bySubject.set(r.subject_id, [...(bySubject.get(r.subject_id) ?? []), r.id]);
+      await guard.recordAccess(ctx, [...bySubject].map(([subjectId, ids]) => ({ subjectId, resource: 'rectification_request', resourceIds: ids, fields: ['field', 'documents'] })));
+      return rows;
     },
     async overdueRectifications(_, { limit }, ctx) {
       await guard.require(ctx, 'rectification.overdue', ['DPO']);

@@ -1,3 +1,4 @@
+import { encodeCursor } from '@pdp/shared';
 import type { RectificationStatus } from '../domain/lifecycle';
 import type { RectificationRequestResolvers } from '../generated/graphql';
 
@@ -12,5 +13,6 @@ export function rectificationResolvers(): RectificationRequestResolvers {
     reviewedBy: (r) => r.reviewed_by,
     reviewedAt: (r) => iso(r.reviewed_at),
     appliedAt: (r) => iso(r.applied_at),
+    cursor: (r) => encodeCursor({ at: r.requested_at.toISOString(), id: r.id }),
   };
 }

@@ -11,5 +11,17 @@ export function subjectResolvers(deps: Deps): SubjectResolvers {
     },
     erasureActs: (subject, _, ctx) => ctx.erasureActs.load(subject.id),
     rectifications: (subject, _, ctx) => ctx.rectifications.load(subject.id),
+    async blocks(subject, _, ctx) {
+      await deps.guard.require(ctx, 'subject.blocks', ['DPO', 'AUDITOR', 'CHAIRMAN'], subject.id);
+      const rows = await ctx.blocks.load(subject.id);
+      return rows.map((b) => ({
+        blockedAt: b.blocked_at.toISOString(),
+        blockedBy: b.blocked_by,
+        reason: b.reason,
+        unblockedAt: b.unblocked_at?.toISOString() ?? null,
+        unblockedBy: b.unblocked_by,
+        unblockReason: b.unblock_reason,
+      }));
+    },
   };
 }

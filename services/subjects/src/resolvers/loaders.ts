@@ -1,7 +1,7 @@
 import { BLOCKED_READERS, ForbiddenError, STAFF_ROLES, groupedLoader, hasAnyRole, type RequestScope } from '@pdp/shared';
 import DataLoader from 'dataloader';
 import type { Deps } from '../config';
-import { actsOfSubjects, blockReceiptsOf, receiptsOf, rectificationsOf } from '../db/lifecycle.repository';
+import { actsOfSubjects, blockReceiptsOf, blocksOf, receiptsOf, rectificationsOf } from '../db/lifecycle.repository';
 import { loadSubjects } from '../db/subjects.repository';
 
 import type { SubjectRecord } from '../domain/subject';
@@ -43,5 +43,6 @@ export function lifecycleLoaders(deps: Deps) {
     erasureActs: groupedLoader((ids) => actsOfSubjects(deps.db, ids), (a) => a.subject_id),
     actReceipts: groupedLoader((ids) => receiptsOf(deps.db, ids), (r) => r.act_id),
     rectifications: groupedLoader((ids) => rectificationsOf(deps.db, ids), (r) => r.subject_id),
+    blocks: groupedLoader((ids) => blocksOf(deps.db, ids), (b) => b.subject_id),
   };
 }

@@ -60,4 +60,29 @@ export const migrations: Record<string, Migration> = {
       await db.schema.alterTable('appeals').dropColumn('depersonalized_at').execute();
     },
   },
+  '2026_11_25_0003_history_channels_status': {
+    async up(db: Kysely<any>) {
+      // The appeal's story (status changes and notes: when, by whom); a note is free text, so encrypted.
+      await db.schema
+        .createTable('appeal_changes')
+        .addColumn('id', 'bigserial', (c) => c.primaryKey())
+        .addColumn('appeal_id', 'uuid', (c) => c.notNull().references('appeals.id').onDelete('cascade'))
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('note_enc', 'text')
+        .addColumn('changed_by', 'text', (c) => c.notNull())
+        .addColumn('changed_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+      await db.schema.createIndex('appeal_changes_appeal').on('appeal_changes').columns(['appeal_id', 'id']).execute();
+      // Who typed in a paper or in-person appeal (null for the web forms).
+      await db.schema.alterTable('appeals').addColumn('entered_by', 'text').execute();
+      // Keyed hash of the applicant's IIN, so the person can ask for the status with reference + IIN;
+      // its own purpose string, so it matches no other service's index. Cleared by erasure.
+      await db.schema.alterTable('appeals').addColumn('iin_bidx', 'text').execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.alterTable('appeals').dropColumn('iin_bidx').execute();
+      await db.schema.alterTable('appeals').dropColumn('entered_by').execute();
+      await db.schema.dropTable('appeal_changes').execute();
+    },
+  },
 };

@@ -68,4 +68,16 @@ export const migrations: Record<string, Migration> = {
       await db.schema.dropTable('blocked_subjects').execute();
     },
   },
+  '2026_11_25_0003_paper_evidence': {
+    async up(db: Kysely<any>) {
+      // A consent signed on paper (Annex 2 brought in or mailed): the signed document's reference is
+      // its evidence, and the operator who entered it is recorded; the document reference is encrypted.
+      await db.schema.alterTable('consents').addColumn('document_enc', 'text').execute();
+      await db.schema.alterTable('consents').addColumn('entered_by', 'text').execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.alterTable('consents').dropColumn('entered_by').execute();
+      await db.schema.alterTable('consents').dropColumn('document_enc').execute();
+    },
+  },
 };

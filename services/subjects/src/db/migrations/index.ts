@@ -133,4 +133,19 @@ export const migrations: Record<string, Migration> = {
       }
     },
   },
+  '2026_11_25_0003_worklists': {
+    async up(db: Kysely<any>) {
+      // The DPO's and the Chairman's lists, paged by (time, id): one index per filter.
+      await sql`create index rectification_status_page on rectification_requests (status, requested_at, id)`.execute(db);
+      await sql`create index rectification_page on rectification_requests (requested_at, id)`.execute(db);
+      await sql`create index erasure_acts_status_page on erasure_acts (status, proposed_at, id)`.execute(db);
+      await sql`create index erasure_acts_page on erasure_acts (proposed_at, id)`.execute(db);
+      await sql`create index erasure_acts_subject_page on erasure_acts (subject_id, proposed_at, id)`.execute(db);
+    },
+    async down(db: Kysely<any>) {
+      for (const name of ['rectification_status_page', 'rectification_page', 'erasure_acts_status_page', 'erasure_acts_page', 'erasure_acts_subject_page']) {
+        await sql`drop index ${sql.raw(name)}`.execute(db);
+      }
+    },
+  },
 };

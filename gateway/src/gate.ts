@@ -1,0 +1,356 @@
+import { randomUUID } from 'node:crypto';
+import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
+import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
+import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
+import { localeFromAcceptLanguage, sendGraphQLErrors, t, type Actor, type Locale, type MessageKey, type RequestMeta } from '@pdp/shared';
+import type { Request, RequestHandler, Response } from 'express';
+import {
+  coerceInputValue,
+  GraphQLError,
+  isInputType,
+  isNonNullType,
+  Kind,
+  NoSchemaIntrospectionCustomRule,
+  parse,
+  specifiedRules,
+  typeFromAST,
+  validate,
+  ValuesOfCorrectTypeRule,
+  visitInParallel,
+  type ASTVisitor,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+  type ValidationContext,
+  type ValidationRule,
+} from 'graphql';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+
+/** The gateway's limits on one request; every one is checked before any subgraph is called. */
+export interface RequestLimits {
+  maxAliases: number;
+  maxTokens: number;
+  maxDirectives: number;
+  maxCost: number;
+  maxDepth: number;
+  /** Root fields (a `submitAppeal` is one) per minute per client IP without a token; 0 = off. */
+  publicRatePerMinute: number;
+  /** Root fields per minute per authenticated actor; 0 = off. */
+  actorRatePerMinute: number;
+  /** `appealStatus` lookups per minute per client IP (guessing an IIN for a reference); 0 = off. */
+  statusLookupsPerMinute: number;
+}
+
+export const DEFAULT_LIMITS: RequestLimits = {
+  maxAliases: 15,
+  maxTokens: 1000,
+  maxDirectives: 50,
+  maxCost: 5000,
+  maxDepth: 8,
+  publicRatePerMinute: 60,
+  actorRatePerMinute: 1200,
+  statusLookupsPerMinute: 10,
+};
+
+/** An error found before execution, kept language-free so a cached verdict serves every locale. */
+interface Refusal {
+  code: string;
+  key: MessageKey;
+  field?: string;
+  /** graphql-js's own text for schema-validation errors: names from the query, never a value. */
+  detail?: string;
+  locations?: ReadonlyArray<{ line: number; column: number }>;
+}
+
+interface Verdict {
+  document?: DocumentNode;
+  refusals: Refusal[];
+}
+
+export interface GateOptions {
+  limits: RequestLimits;
+  production: boolean;
+  trustedActor: (req: Request, meta: RequestMeta) => Promise<Actor>;
+}
+
+export interface GateLocals {
+  actor: Actor;
+  meta: RequestMeta;
+}
+
+const CACHE_SIZE = 1000;
+const IDENTIFIER = /^[_A-Za-z][_0-9A-Za-z]{0,63}$/;
+
+/**
+ * The gateway's front door for `/graphql`, in front of Apollo: authenticates, parses (token limit),
+ * validates against the API schema with GraphQL Armor's limits (aliases, directives, cost, depth),
+ * picks the operation, coerces the variables, and counts the request against the caller's rate
+ * limit — all before any subgraph is called. Every refusal is a GraphQL error with a stable code
+ * and a message in the caller's language that names the field and never repeats a value: graphql-js
+ * quotes the offending value (`String cannot represent a non string value: 871008401427`, a whole
+ * input object with phone and e-mail), so its value-checking rule is replaced and variables are
+ * coerced here with our own messages. Parse and validation verdicts are cached by query text.
+ */
+export class RequestGate {
+  private schema: GraphQLSchema | null = null;
+  private rules: ValidationRule[] = [];
+  private readonly verdicts = new Map<string, Verdict>();
+  private readonly publicLimiter: RateLimiterMemory | null;
+  private readonly actorLimiter: RateLimiterMemory | null;
+  private readonly lookupLimiter: RateLimiterMemory | null;
+
+  constructor(private readonly opts: GateOptions) {
+    const { limits } = opts;
+    this.publicLimiter = limits.publicRatePerMinute > 0 ? new RateLimiterMemory({ points: limits.publicRatePerMinute, duration: 60 }) : null;
+    this.actorLimiter = limits.actorRatePerMinute > 0 ? new RateLimiterMemory({ points: limits.actorRatePerMinute, duration: 60 }) : null;
+    this.lookupLimiter = limits.statusLookupsPerMinute > 0 ? new RateLimiterMemory({ points: limits.statusLookupsPerMinute, duration: 60 }) : null;
+  }
+
+  /** Called with the API schema whenever the gateway loads the supergraph. */
+  setSchema(schema: GraphQLSchema): void {
+    const { limits, production } = this.opts;
+    const reject = (code: string, key: MessageKey) => ({
+      propagateOnRejection: false,
+      onReject: [(ctx: ValidationContext | null) => ctx?.reportError(new GraphQLError(key, { extensions: { code, messageKey: key } }))],
+    });
+    this.schema = schema;
+    this.verdicts.clear();
+    this.rules = [
+      ...specifiedRules.map((rule) => (rule === ValuesOfCorrectTypeRule ? safeValuesRule : rule)),
+      maxAliasesRule({ n: limits.maxAliases, ...reject('ALIAS_LIMIT', 'limit.aliases') }),
+      maxDirectivesRule({ n: limits.maxDirectives, ...reject('DIRECTIVE_LIMIT', 'limit.directives') }),
+      maxDepthRule({ n: limits.maxDepth, ignoreIntrospection: true, ...reject('QUERY_TOO_DEEP', 'limit.depth') }),
+      costLimitRule({ maxCost: limits.maxCost, ignoreIntrospection: true, ...reject('COST_LIMIT', 'limit.cost') }),
+      ...(production ? [NoSchemaIntrospectionCustomRule] : []),
+    ] as ValidationRule[];
+  }
+
+  middleware(): RequestHandler {
+    return (req, res, next) => {
+      this.handle(req, res).then((pass) => (pass ? next() : undefined), next);
+    };
+  }
+
+  private async handle(req: Request, res: Response): Promise<boolean> {
+    const locale = localeFromAcceptLanguage(req.headers['accept-language']);
+    const params = (req.method === 'GET' ? req.query : req.body) as Record<string, unknown> | undefined;
+    const meta = metaOf(req, locale);
+    let actor: Actor;
+    try {
+      actor = await this.opts.trustedActor(req, meta);
+    } catch (err) {
+      if (err instanceof GraphQLError) {
+        (res.locals.outcome as { codes: string[] } | undefined)?.codes.push('UNAUTHENTICATED');
+        sendGraphQLErrors(res, 401, [{ message: err.message, extensions: { code: err.extensions.code } }]);
+        return false;
+      }
+      throw err;
+    }
+    res.locals.gate = { actor, meta } satisfies GateLocals;
+
+    // Requests that are not GraphQL requests at all get Apollo's own standard answers.
+    if (!params || typeof params !== 'object' || typeof params.query !== 'string' || !this.schema) return true;
+
+    const verdict = this.verdict(params.query);
+    if (verdict.refusals.length > 0) return this.refuse(res, 400, verdict.refusals, locale);
+    const operation = pickOperation(verdict.document!, params.operationName);
+    if ('refusal' in operation) return this.refuse(res, 400, [operation.refusal], locale);
+
+    let variables: unknown = params.variables ?? {};
+    if (typeof variables === 'string') {
+      try {
+        variables = variables === '' ? {} : JSON.parse(variables);
+      } catch {
+        return this.refuse(res, 400, [{ code: 'BAD_REQUEST', key: 'http.malformed', field: 'variables' }], locale);
+      }
+    }
+    if (variables === null) variables = {};
+    if (typeof variables !== 'object' || Array.isArray(variables)) {
+      return this.refuse(res, 400, [{ code: 'BAD_REQUEST', key: 'input.invalid', field: 'variables' }], locale);
+    }
+    const problems = coerceVariables(this.schema, operation.node, variables as Record<string, unknown>);
+    if (problems.length > 0) return this.refuse(res, 400, problems, locale);
+
+    const isPublic = actor.roles.includes('PUBLIC');
+    const key = isPublic ? `ip:${meta.ip ?? 'unknown'}` : `actor:${actor.id}`;
+    const charges: Array<[RateLimiterMemory | null, number]> = [
+      [isPublic ? this.publicLimiter : this.actorLimiter, Math.max(1, rootFieldCount(verdict.document!, operation.node.selectionSet))],
+      [this.lookupLimiter, rootFieldCount(verdict.document!, operation.node.selectionSet, 'appealStatus')],
+    ];
+    for (const [limiter, points] of charges) {
+      if (!limiter || points === 0) continue;
+      if (points > limiter.points) return this.rateLimited(res, locale, 60);
+      try {
+        await limiter.consume(key, points);
+      } catch (err) {
+        if (err instanceof RateLimiterRes) return this.rateLimited(res, locale, Math.ceil(err.msBeforeNext / 1000));
+        throw err;
+      }
+    }
+    return true;
+  }
+
+  private verdict(query: string): Verdict {
+    const cached = this.verdicts.get(query);
+    if (cached) {
+      // Least recently used goes first: re-insert on every hit.
+      this.verdicts.delete(query);
+      this.verdicts.set(query, cached);
+      return cached;
+    }
+    const verdict = this.check(query);
+    if (this.verdicts.size >= CACHE_SIZE) this.verdicts.delete(this.verdicts.keys().next().value!);
+    this.verdicts.set(query, verdict);
+    return verdict;
+  }
+
+  private check(query: string): Verdict {
+    let document: DocumentNode;
+    try {
+      document = parse(query, { maxTokens: this.opts.limits.maxTokens, noLocation: false });
+    } catch (err) {
+      const error = err as GraphQLError;
+      // A syntax error's text quotes the token it stopped at, which may be an IIN in a string literal.
+      const tooLong = /contains more tha[nt] \d+ tokens/.test(error.message);
+      return {
+        refusals: [
+          tooLong
+            ? { code: 'TOKEN_LIMIT', key: 'limit.tokens' }
+            : { code: 'GRAPHQL_PARSE_FAILED', key: 'graphql.syntax', locations: error.locations },
+        ],
+      };
+    }
+    const errors = validate(this.schema!, document, this.rules, { maxErrors: 50 });
+    return { document, refusals: errors.map((e) => this.refusalOf(e)) };
+  }
+
+  private refusalOf(error: GraphQLError): Refusal {
+    const ext = error.extensions as { code?: string; messageKey?: MessageKey; field?: string };
+    if (ext.code && ext.messageKey) return { code: ext.code, key: ext.messageKey, field: ext.field, locations: error.locations };
+    if (/introspection/i.test(error.message) && this.opts.production) {
+      return { code: 'INTROSPECTION_DISABLED', key: 'graphql.introspection', locations: error.locations };
+    }
+    // Field suggestions ("Did you mean …") describe the schema: shown in development only.
+    const detail = this.opts.production ? error.message.replace(/\s*Did you mean .*$/, '') : error.message;
+    return { code: 'GRAPHQL_VALIDATION_FAILED', key: 'graphql.invalid', detail, locations: error.locations };
+  }
+
+  private refuse(res: Response, status: number, refusals: Refusal[], locale: Locale): false {
+    const outcome = res.locals.outcome as { codes: string[] } | undefined;
+    outcome?.codes.push(...refusals.map((r) => r.code));
+    sendGraphQLErrors(
+      res,
+      status,
+      refusals.map((r) => ({
+        message: t(r.key, locale),
+        ...(r.locations ? { locations: r.locations } : {}),
+        extensions: { code: r.code, ...(r.field ? { field: r.field } : {}), ...(r.detail ? { detail: r.detail } : {}) },
+      })),
+    );
+    return false;
+  }
+
+  private rateLimited(res: Response, locale: Locale, retryAfterSeconds: number): false {
+    res.setHeader('Retry-After', String(Math.max(1, retryAfterSeconds)));
+    return this.refuse(res, 429, [{ code: 'RATE_LIMITED', key: 'rate.limited' }], locale);
+  }
+}
+
+/** The request's facts; the request id is always ours (a client-sent one is not trusted). */
+function metaOf(req: Request, locale: Locale): RequestMeta {
+  return {
+    requestId: randomUUID(),
+    locale,
+    ip: req.ip ?? null,
+    userAgent: req.headers['user-agent']?.slice(0, 512) ?? null,
+  };
+}
+
+function pickOperation(document: DocumentNode, operationName: unknown): { node: OperationDefinitionNode } | { refusal: Refusal } {
+  const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+  if (operationName !== undefined && operationName !== null && operationName !== '') {
+    const found = typeof operationName === 'string' ? operations.find((o) => o.name?.value === operationName) : undefined;
+    return found ? { node: found } : { refusal: { code: 'OPERATION_RESOLUTION_FAILURE', key: 'graphql.operationUnknown', field: 'operationName' } };
+  }
+  if (operations.length === 1) return { node: operations[0]! };
+  return { refusal: { code: 'OPERATION_RESOLUTION_FAILURE', key: 'graphql.operationName', field: 'operationName' } };
+}
+
+/**
+ * Coerces each variable as graphql-js would, but words every problem itself: the field and what is
+ * wrong with it, never the value (graphql-js prints the whole variable value in its message).
+ */
+function coerceVariables(schema: GraphQLSchema, operation: OperationDefinitionNode, values: Record<string, unknown>): Refusal[] {
+  const refusals = new Map<string, Refusal>();
+  const add = (field: string, key: MessageKey) => {
+    if (!refusals.has(field)) refusals.set(field, { code: 'BAD_USER_INPUT', key, field });
+  };
+  for (const def of operation.variableDefinitions ?? []) {
+    const name = def.variable.name.value;
+    const type = typeFromAST(schema, def.type as never);
+    if (!type || !isInputType(type)) continue; // already refused by validation
+    if (!Object.hasOwn(values, name)) {
+      if (isNonNullType(type) && !def.defaultValue) add(name, 'input.missing');
+      continue;
+    }
+    coerceInputValue(values[name], type, (path, _invalid, error) => {
+      const named = /^Field "([^"]+)" (is not defined by type|of required type)/.exec(error.message);
+      const lastKey = [...path].reverse().find((p): p is string => typeof p === 'string');
+      if (named && IDENTIFIER.test(named[1]!)) {
+        add(named[1]!, named[2] === 'is not defined by type' ? 'input.unknownField' : 'input.missing');
+      } else {
+        add(lastKey ?? name, 'input.wrongType');
+      }
+    });
+  }
+  return [...refusals.values()];
+}
+
+/**
+ * graphql-js's ValuesOfCorrectTypeRule, with each report re-worded: the argument or input field it
+ * concerns and the kind of problem, instead of a message that prints the literal value.
+ */
+const safeValuesRule: ValidationRule = (context) => {
+  const names: string[] = [];
+  const proxy = new Proxy(context, {
+    get(target, prop) {
+      if (prop === 'reportError') {
+        return (error: GraphQLError) => {
+          const named = /^Field "([^"]+)" (is not defined by type|of required type)|Field "[^"]+\.([^".]+)" of required type/.exec(error.message);
+          const unknown = named?.[2] === 'is not defined by type';
+          const missingName = named?.[3] ?? (named && !unknown ? named[1] : undefined);
+          const field = unknown && named?.[1] && IDENTIFIER.test(named[1]) ? named[1] : (missingName ?? names.at(-1) ?? 'input');
+          const key: MessageKey = unknown ? 'input.unknownField' : missingName ? 'input.missing' : 'input.wrongType';
+          target.reportError(new GraphQLError(key, { nodes: error.nodes, extensions: { code: 'BAD_USER_INPUT', messageKey: key, field } }));
+        };
+      }
+      const value = Reflect.get(target, prop, target) as unknown;
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  const tracker: ASTVisitor = {
+    Argument: { enter: (node) => void names.push(node.name.value), leave: () => void names.pop() },
+    ObjectField: { enter: (node) => void names.push(node.name.value), leave: () => void names.pop() },
+  };
+  return visitInParallel([tracker, ValuesOfCorrectTypeRule(proxy)]);
+};
+
+/** Root fields of an operation (or only those named `only`), aliases and fragments included: what a rate limit counts. */
+function rootFieldCount(document: DocumentNode, set: SelectionSetNode, only?: string): number {
+  const seen = new Set<string>();
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+  const count = (s: SelectionSetNode): number =>
+    s.selections.reduce((n, sel) => {
+      if (sel.kind === Kind.FIELD) return n + (sel.name.value.startsWith('__') || (only && sel.name.value !== only) ? 0 : 1);
+      if (sel.kind === Kind.INLINE_FRAGMENT) return n + count(sel.selectionSet);
+      if (seen.has(sel.name.value)) return n;
+      seen.add(sel.name.value);
+      const fragment = fragments.get(sel.name.value);
+      return n + (fragment ? count(fragment.selectionSet) : 0);
+    }, 0);
+  return count(set);
+}

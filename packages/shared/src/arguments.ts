@@ -1,0 +1,112 @@
+import {
+  defaultFieldResolver,
+  getNamedType,
+  isInputObjectType,
+  isListType,
+  isNonNullType,
+  isObjectType,
+  isScalarType,
+  type GraphQLInputType,
+  type GraphQLSchema,
+} from 'graphql';
+import { BadUserInputError } from './errors';
+import type { MessageKey } from './i18n';
+import { DEFAULT_LOCALE, type Locale } from './i18n';
+
+/** How an `ID` argument is checked: a UUID (the default), a `seq` (a positive 64-bit number), or a cursor. */
+export type IdFormat = 'uuid' | 'seq' | 'cursor';
+
+export interface ArgumentRules {
+  /** Exceptions to "every ID is a UUID", by `Type.field.argument`, e.g. `Query.auditLog.afterSeq: 'seq'`. */
+  ids?: Record<string, IdFormat>;
+  /** Page-size arguments (`limit`, `first`) must be within 1..maxPage. */
+  maxPage?: number;
+  /** No list argument (or list field of an input) may hold more items than this. */
+  maxListItems?: number;
+  /** No string argument may be longer than this; fields with their own rules are stricter. */
+  maxStringLength?: number;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const SEQ = /^(0|[1-9]\d{0,17})$/;
+const CURSOR = /^[\w-]{1,200}$/;
+const PAGE_ARGS = new Set(['limit', 'first']);
+
+interface Problem {
+  field: string;
+  key: MessageKey;
+  params?: Record<string, number>;
+}
+
+/**
+ * One shared check of every argument of every field of a subgraph, before its resolver runs: an `ID`
+ * that is not a UUID (or the declared format), a page size out of range, an over-long list or string
+ * are BAD_USER_INPUT naming the argument — so nothing the caller sent reaches PostgreSQL as a value
+ * it cannot cast, and no driver error quoting it reaches a log. Wraps the resolvers in place.
+ */
+export function guardArguments(schema: GraphQLSchema, rules: ArgumentRules = {}): GraphQLSchema {
+  const maxPage = rules.maxPage ?? 1000;
+  const maxList = rules.maxListItems ?? 100;
+  const maxString = rules.maxStringLength ?? 20_000;
+
+  const check = (value: unknown, type: GraphQLInputType, path: string, idFormat: IdFormat, problems: Problem[]): void => {
+    if (value === null || value === undefined) return;
+    if (isNonNullType(type)) return check(value, type.ofType, path, idFormat, problems);
+    if (isListType(type)) {
+      const items = Array.isArray(value) ? value : [value];
+      if (items.length > maxList) {
+        problems.push({ field: path, key: 'list.tooLong' });
+        return;
+      }
+      items.forEach((item) => check(item, type.ofType, path, idFormat, problems));
+      return;
+    }
+    if (isInputObjectType(type)) {
+      const fields = type.getFields();
+      for (const [name, field] of Object.entries(fields)) {
+        check((value as Record<string, unknown>)[name], field.type, name, 'uuid', problems);
+      }
+      return;
+    }
+    if (isScalarType(type) && type.name === 'ID') {
+      const ok = idFormat === 'seq' ? SEQ.test(String(value)) : idFormat === 'cursor' ? CURSOR.test(String(value)) : UUID.test(String(value));
+      if (!ok) problems.push({ field: path, key: 'id.invalid' });
+      return;
+    }
+    if (typeof value === 'string' && value.length > maxString) problems.push({ field: path, key: 'text.tooLong' });
+  };
+
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!isObjectType(type) || type.name.startsWith('__')) continue;
+    for (const field of Object.values(type.getFields())) {
+      // `_entities` and `_service` take representations the gateway built from subgraph data.
+      if (field.args.length === 0 || field.name.startsWith('_')) continue;
+      const resolve = field.resolve ?? defaultFieldResolver;
+      const specs = field.args.map((arg) => ({
+        name: arg.name,
+        type: arg.type,
+        idFormat: rules.ids?.[`${type.name}.${field.name}.${arg.name}`] ?? (arg.name === 'after' ? 'cursor' : 'uuid'),
+        isPage: PAGE_ARGS.has(arg.name) && getNamedType(arg.type).name === 'Int',
+      }));
+      field.resolve = (source, args: Record<string, unknown>, context: { meta?: { locale?: Locale } }, info) => {
+        const problems: Problem[] = [];
+        for (const spec of specs) {
+          const value = args[spec.name];
+          if (spec.isPage && value !== null && value !== undefined && (typeof value !== 'number' || value < 1 || value > maxPage)) {
+            problems.push({ field: spec.name, key: 'page.range', params: { max: maxPage } });
+            continue;
+          }
+          check(value, spec.type, spec.name, spec.idFormat, problems);
+        }
+        if (problems.length > 0) {
+          const locale = context?.meta?.locale ?? DEFAULT_LOCALE;
+          throw BadUserInputError.many(
+            problems.map((p) => new BadUserInputError(p.field, p.key, locale, p.params)),
+          );
+        }
+        return resolve(source, args, context, info);
+      };
+    }
+  }
+  return schema;
+}

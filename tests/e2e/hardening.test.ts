@@ -1,0 +1,288 @@
+import { makeIin } from '@pdp/shared/testing';
+import {
+  buildClientSchema,
+  getIntrospectionQuery,
+  getNamedType,
+  isEnumType,
+  isInputObjectType,
+  isListType,
+  isNonNullType,
+  isObjectType,
+  isScalarType,
+  type GraphQLArgument,
+  type GraphQLInputType,
+  type GraphQLSchema,
+  type IntrospectionQuery,
+} from 'graphql';
+import { describe } from 'vitest';
+import { graphql, tokenFor } from '../support/client';
+import { AUTH_JWT_SECRET, expect, startSystem, test } from '../support/fixtures';
+import { form, SUBMIT } from '../support/intake';
+import type { System } from '../support/system';
+
+const IIN = makeIin('1987-10-08', 'M', 4142);
+const PHONE = '+7 701 555 12 34';
+const EMAIL = 'leak.canary@mail.kz';
+
+async function post(url: string, body: string, headers: Record<string, string> = {}) {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+  return { status: res.status, type: res.headers.get('content-type') ?? '', text: await res.text() };
+}
+
+function expectNoLeak(text: string) {
+  for (const secret of [IIN, PHONE, EMAIL, '/work/', 'node_modules', '    at ']) expect(text).not.toContain(secret);
+}
+
+async function staff() {
+  return tokenFor(AUTH_JWT_SECRET, ['DPO', 'AUDITOR', 'CHAIRMAN', 'OPERATOR'], { sub: 'hardening-tester' });
+}
+
+async function appealCount(system: System) {
+  const row = await system.db('appeals').selectFrom('appeals').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+describe('hardening: nothing of the request in errors, limits that hold', () => {
+  test('malformed and over-size bodies get a JSON GraphQL error at the gateway and at every subgraph', async ({ system }) => {
+    const urls = [system.url, ...[...system.services.values()].map((s) => s.url)];
+    for (const url of urls) {
+      const broken = await post(url, `{"query": "{ __typename }", "variables": {"iin": "${IIN}", "email": "${EMAIL}"`);
+      expect(broken.status).toBe(400);
+      expect(broken.type).toMatch(/json/);
+      expect(JSON.parse(broken.text).errors[0].extensions.code).toBe('BAD_REQUEST');
+      expectNoLeak(broken.text);
+
+      const huge = await post(url, JSON.stringify({ query: '{ __typename }', variables: { iin: IIN, pad: 'x'.repeat(300_000) } }), { 'accept-language': 'kk' });
+      expect(huge.status).toBe(413);
+      const body = JSON.parse(huge.text);
+      expect(body.errors[0].extensions.code).toBe('PAYLOAD_TOO_LARGE');
+      expect(body.errors[0].message).toBe('Сұрау тым үлкен');
+      expectNoLeak(huge.text);
+    }
+  });
+
+  test('wrongly typed variables and literals name the field, never the value, in kk or ru; nothing is stored', async ({ system }) => {
+    const asNumber = await post(system.url, JSON.stringify({ query: SUBMIT, variables: { input: form({ iin: Number(IIN), phone: PHONE, email: EMAIL }) } }), {
+      'accept-language': 'kk',
+    });
+    expect(asNumber.status).toBe(400);
+    const numberErr = JSON.parse(asNumber.text).errors;
+    expect(numberErr).toEqual([expect.objectContaining({ message: 'Мәннің түрі дұрыс емес', extensions: { code: 'BAD_USER_INPUT', field: 'iin' } })]);
+    expectNoLeak(asNumber.text);
+
+    const unknownField = await post(system.url, JSON.stringify({ query: SUBMIT, variables: { input: { ...form({ iin: IIN, phone: PHONE, email: EMAIL }), nickname: 'x' } } }));
+    expect(JSON.parse(unknownField.text).errors).toEqual([
+      expect.objectContaining({ message: 'Неизвестное поле', extensions: { code: 'BAD_USER_INPUT', field: 'nickname' } }),
+    ]);
+    expectNoLeak(unknownField.text);
+
+    const literal = `mutation { submitAppeal(input: { kind: APPEAL, iin: ${IIN}, phone: "${PHONE}", email: "${EMAIL}", description: "Коллектор звонит ночью", privacyPolicyAccepted: true }) { appeal { id } } }`;
+    const inline = await post(system.url, JSON.stringify({ query: literal }));
+    expect(inline.status).toBe(400);
+    expect(JSON.parse(inline.text).errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'iin' });
+    expectNoLeak(inline.text);
+
+    const syntax = await post(system.url, JSON.stringify({ query: `mutation { submitAppeal(input: { iin: "${IIN}" "${EMAIL}" }) }` }));
+    expect(syntax.status).toBe(400);
+    expect(JSON.parse(syntax.text).errors[0].extensions.code).toBe('GRAPHQL_PARSE_FAILED');
+    expectNoLeak(syntax.text);
+
+    expect(await appealCount(system)).toBe(0);
+  });
+
+  test('every ID and page-size argument of every subgraph is checked before it reaches a database', async ({ system }) => {
+    const token = await staff();
+    const intro = await graphql<IntrospectionQuery>(system.url, getIntrospectionQuery(), {}, { token });
+    const schema = buildClientSchema(intro.data!);
+    const cases = argumentCases(schema);
+    expect(cases.length).toBeGreaterThanOrEqual(15);
+    for (const c of cases) {
+      const res = await post(system.url, JSON.stringify({ query: c.query, variables: c.variables }), { authorization: `Bearer ${token}` });
+      const body = JSON.parse(res.text);
+      expect({ case: c.name, code: body.errors?.[0]?.extensions?.code, field: body.errors?.[0]?.extensions?.field }).toEqual({
+        case: c.name,
+        code: 'BAD_USER_INPUT',
+        field: c.field,
+      });
+      expect(res.text).not.toContain(c.bad);
+    }
+  });
+
+  test('a document with two operations and no operationName is a 400, not a 500', async ({ system }) => {
+    const two = await post(system.url, JSON.stringify({ query: 'query A { __typename } query B { __typename }' }));
+    expect(two.status).toBe(400);
+    expect(JSON.parse(two.text).errors[0].extensions.code).toBe('OPERATION_RESOLUTION_FAILURE');
+    const unknown = await post(system.url, JSON.stringify({ query: 'query A { __typename }', operationName: 'C' }));
+    expect(unknown.status).toBe(400);
+    const picked = await post(system.url, JSON.stringify({ query: 'query A { __typename } query B { __typename }', operationName: 'B' }));
+    expect(JSON.parse(picked.text)).toEqual({ data: { __typename: 'Query' } });
+  });
+
+  test('the public limit counts submissions, not requests; authenticated callers have a limit of their own', async () => {
+    const system = await startSystem({ publicRatePerMinute: 10, gateway: { limits: { actorRatePerMinute: 4 } } });
+    try {
+      const aliased = (n: number) =>
+        `mutation($input: SubmitAppealInput!) { ${Array.from({ length: n }, (_, i) => `a${i}: submitAppeal(input: $input) { appeal { id } }`).join(' ')} }`;
+      const twelve = await graphql(system.url, aliased(12), { input: form() });
+      expect(twelve.status).toBe(429);
+      expect(twelve.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+      expect(await appealCount(system)).toBe(0);
+
+      const six = await graphql(system.url, aliased(6), { input: form() });
+      expect(six.errors).toBeUndefined();
+      const five = await graphql(system.url, aliased(5), { input: form() });
+      expect(five.status).toBe(429);
+      expect(await appealCount(system)).toBe(6);
+
+      const dpo = await tokenFor(AUTH_JWT_SECRET, ['DPO'], { sub: 'dpo-a' });
+      const read = `query($id: ID!) { erasureAct(id: $id) { id } }`;
+      for (let i = 0; i < 4; i += 1) expect((await graphql(system.url, read, { id: crypto.randomUUID() }, { token: dpo })).status).toBe(200);
+      const over = await graphql(system.url, read, { id: crypto.randomUUID() }, { token: dpo });
+      expect(over.status).toBe(429);
+      const other = await tokenFor(AUTH_JWT_SECRET, ['DPO'], { sub: 'dpo-b' });
+      expect((await graphql(system.url, read, { id: crypto.randomUUID() }, { token: other })).status).toBe(200);
+    } finally {
+      await system.destroy();
+    }
+  });
+
+  test("aliases, tokens, directives and cost are limited at the gateway with GraphQL Armor's defaults", async ({ system }) => {
+    const token = await staff();
+    const before = await system.platformDb('subjects').selectFrom('outbox').select('id').execute();
+    const id = crypto.randomUUID();
+    const cases: Array<[string, string]> = [
+      ['ALIAS_LIMIT', `{ ${Array.from({ length: 16 }, (_, i) => `s${i}: subject(id: "${id}") { id }`).join(' ')} }`],
+      ['TOKEN_LIMIT', `{ subject(id: "${id}") { ${Array.from({ length: 1100 }, () => "id").join(' ')} } }`],
+      ['DIRECTIVE_LIMIT', `{ subject(id: "${id}") { id ${Array.from({ length: 51 }, () => '@include(if: true)').join(' ')} } }`],
+    ];
+    for (const [code, query] of cases) {
+      const res = await graphql(system.url, query, {}, { token });
+      expect({ code, got: res.errors?.[0]?.extensions?.code, status: res.status }).toEqual({ code, got: code, status: 400 });
+    }
+    // Nothing reached a subgraph: not even a denied-access record.
+    const after = await system.platformDb('subjects').selectFrom('outbox').select('id').execute();
+    expect(after.length).toBe(before.length);
+
+    const cheap = await startSystem({ gateway: { limits: { maxCost: 20 } } });
+    try {
+      const costly = await graphql(cheap.url, `query($id: ID!) { subject(id: $id) { id status appeals { id reference kind status deadline } consents { id } } }`, { id }, { token });
+      expect(costly.errors?.[0]?.extensions?.code).toBe('COST_LIMIT');
+    } finally {
+      await cheap.destroy();
+    }
+  });
+
+  test('client tokens may not live longer than the configured maximum', async ({ system }) => {
+    const query = `query($id: ID!) { erasureAct(id: $id) { id } }`;
+    const long = await tokenFor(AUTH_JWT_SECRET, ['DPO'], { expiresIn: '30d' });
+    expect((await graphql(system.url, query, { id: crypto.randomUUID() }, { token: long })).status).toBe(401);
+    const day = await tokenFor(AUTH_JWT_SECRET, ['DPO'], { expiresIn: '23h' });
+    expect((await graphql(system.url, query, { id: crypto.randomUUID() }, { token: day })).status).toBe(200);
+  });
+
+  test('production mode: no introspection, no field suggestions, /metrics only on its own port', async () => {
+    const system = await startSystem({ production: true, gateway: { metricsPort: 0 } });
+    try {
+      const token = await staff();
+      const intro = await graphql(system.url, getIntrospectionQuery(), {}, { token });
+      expect(intro.status).toBe(400);
+      expect(intro.errors?.[0]?.extensions?.code).toBe('INTROSPECTION_DISABLED');
+      const typo = await graphql(system.url, `{ subjekt(id: "${crypto.randomUUID()}") { id } }`, {}, { token });
+      expect(JSON.stringify(typo.errors)).not.toMatch(/Did you mean/);
+      const base = new URL(system.url);
+      expect((await fetch(new URL('/metrics', base))).status).toBe(404);
+      for (const service of system.services.values()) expect((await fetch(new URL('/metrics', service.url))).status).toBe(404);
+      const metrics = await fetch(`http://127.0.0.1:${system.gateway!.metricsPort}/metrics`);
+      expect(metrics.status).toBe(200);
+      expect(await metrics.text()).toContain('pdp_gateway_auth_failures_total');
+    } finally {
+      await system.destroy();
+    }
+  });
+
+  test('development mode keeps introspection and suggestions', async ({ system }) => {
+    const intro = await graphql(system.url, `{ __schema { queryType { name } } }`);
+    expect(intro.data).toEqual({ __schema: { queryType: { name: 'Query' } } });
+    const typo = await graphql(system.url, `{ consentTemplat(code: "X", locale: RU) { version } }`);
+    expect(typo.errors?.[0]?.extensions?.detail).toMatch(/Did you mean/);
+    // Request counts, latencies and errors by code, for ops.
+    const metrics = await (await fetch(new URL('/metrics', system.url))).text();
+    expect(metrics).toMatch(/pdp_gateway_requests_total\{operation_type="query",status="2xx"\} [1-9]/);
+    expect(metrics).toMatch(/pdp_gateway_errors_total\{code="GRAPHQL_VALIDATION_FAILED"\} [1-9]/);
+    expect(metrics).toContain('pdp_gateway_request_seconds_bucket');
+  });
+});
+
+interface ArgCase {
+  name: string;
+  query: string;
+  variables: Record<string, unknown>;
+  field: string;
+  bad: string;
+}
+
+/**
+ * Walks the composed API schema: for each root field, one request per ID argument (an IIN where a
+ * UUID belongs, or letters where a sequence number belongs) and per page-size argument (too big,
+ * negative), every other required argument filled with a valid dummy.
+ */
+function argumentCases(schema: GraphQLSchema): ArgCase[] {
+  const cases: ArgCase[] = [];
+  for (const [op, root] of [['query', schema.getQueryType()], ['mutation', schema.getMutationType()]] as const) {
+    if (!root) continue;
+    for (const field of Object.values(root.getFields())) {
+      const selection = isObjectType(getNamedType(field.type)) ? '{ __typename }' : '';
+      const build = (target: GraphQLArgument, bad: unknown) => {
+        const variables: Record<string, unknown> = {};
+        for (const arg of field.args) {
+          if (arg === target) variables[arg.name] = bad;
+          else if (isNonNullType(arg.type)) variables[arg.name] = dummy(arg.type);
+        }
+        const defs = field.args.map((a) => `$${a.name}: ${a.type.toString()}`).join(', ');
+        const uses = field.args.map((a) => `${a.name}: $${a.name}`).join(', ');
+        return { query: `${op}${defs ? `(${defs})` : ''} { ${field.name}${uses ? `(${uses})` : ''} ${selection} }`, variables };
+      };
+      for (const arg of field.args) {
+        const named = getNamedType(arg.type);
+        if (named.name === 'ID') {
+          const bad = arg.name === 'afterSeq' ? 'abc' : IIN;
+          cases.push({ name: `${field.name}.${arg.name}`, field: arg.name, bad, ...build(arg, isListType(arg.type) ? [bad] : bad) });
+        } else if (named.name === 'Int' && ['limit', 'first'].includes(arg.name)) {
+          cases.push({ name: `${field.name}.${arg.name}=1e6`, field: arg.name, bad: '1000000', ...build(arg, 1_000_000) });
+          cases.push({ name: `${field.name}.${arg.name}=-1`, field: arg.name, bad: '-1', ...build(arg, -1) });
+        } else if (isInputObjectType(named)) {
+          for (const inner of Object.values(named.getFields())) {
+            if (getNamedType(inner.type).name !== 'ID') continue;
+            const value = { ...(dummy(named) as Record<string, unknown>), [inner.name]: IIN };
+            cases.push({ name: `${field.name}.${arg.name}.${inner.name}`, field: inner.name, bad: IIN, ...build(arg, value) });
+          }
+        }
+      }
+    }
+  }
+  return cases;
+}
+
+function dummy(type: GraphQLInputType): unknown {
+  if (isNonNullType(type)) return dummy(type.ofType);
+  if (isListType(type)) return [dummy(type.ofType)];
+  if (isEnumType(type)) return type.getValues()[0]!.value;
+  if (isInputObjectType(type)) {
+    return Object.fromEntries(Object.values(type.getFields()).map((f) => [f.name, dummy(f.type)]));
+  }
+  if (isScalarType(type)) {
+    switch (type.name) {
+      case 'ID':
+        return crypto.randomUUID();
+      case 'Int':
+        return 1;
+      case 'Float':
+        return 1;
+      case 'Boolean':
+        return true;
+      default:
+        return 'phone';
+    }
+  }
+  return null;
+}
