@@ -15,7 +15,7 @@ import type { Envelope } from './envelope';
  * reorders keys, so the signer and the verifier must agree on one serialization of the same values.
  *
  * Keys are imported once (`EventSigner`, `EventVerifier`); signing and verifying are then one
- * Ed25519 operation each, tens of microseconds.
+ * canonical serialization and one Ed25519 operation each (about 0.1 and 0.2 ms).
  */
 const CONTEXT = 'pdp.event.v1\n';
 const SIGNATURE_BYTES = 64;
