@@ -118,7 +118,7 @@ describe('hardening: nothing of the request in errors, limits that hold', () => 
     expect(JSON.parse(picked.text)).toEqual({ data: { __typename: 'Query' } });
   });
 
-  test('the public limit counts submissions, not requests; authenticated callers have a limit of their own', async () => {
+  test('the public limit counts submissions, not requests; authenticated callers have a limit of their own', { timeout: 120_000 }, async () => {
     const system = await startSystem({ publicRatePerMinute: 10, gateway: { limits: { actorRatePerMinute: 4 } } });
     try {
       const aliased = (n: number) =>
@@ -146,7 +146,7 @@ describe('hardening: nothing of the request in errors, limits that hold', () => 
     }
   });
 
-  test("aliases, tokens, directives and cost are limited at the gateway with GraphQL Armor's defaults", async ({ system }) => {
+  test("aliases, tokens, directives and cost are limited at the gateway with GraphQL Armor's defaults", { timeout: 120_000 }, async ({ system }) => {
     const token = await staff();
     const before = await system.platformDb('subjects').selectFrom('outbox').select('id').execute();
     const id = crypto.randomUUID();
@@ -180,7 +180,7 @@ describe('hardening: nothing of the request in errors, limits that hold', () => 
     expect((await graphql(system.url, query, { id: crypto.randomUUID() }, { token: day })).status).toBe(200);
   });
 
-  test('production mode: no introspection, no field suggestions, /metrics only on its own port', async () => {
+  test('production mode: no introspection, no field suggestions, /metrics only on its own port', { timeout: 120_000 }, async () => {
     const system = await startSystem({ production: true, gateway: { metricsPort: 0 } });
     try {
       const token = await staff();

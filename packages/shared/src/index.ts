@@ -18,6 +18,7 @@ export * from './runtime';
 export * from './service-config';
 export * from './auth/actor';
 export * from './auth/guard';
+export * from './auth/permissions';
 export * from './events/catalog';
 export * from './events/envelope';
 export * from './events/outbox';

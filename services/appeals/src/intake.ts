@@ -3,9 +3,7 @@ import {
   addWorkingDays,
   blindIndex,
   enqueueEvent,
-  ForbiddenError,
   handoffOutboxRows,
-  hasAnyRole,
   parseInput,
   sealHandoff,
   type RequestScope,
@@ -32,10 +30,7 @@ export const STATUS_LOOKUP_INDEX = 'appeal-status-iin';
  * name with the caller's IP as its evidence; staff enter paper appeals with `registerAppeal`.
  */
 export async function submitAppeal(deps: Deps, scope: RequestScope, input: Record<string, unknown>): Promise<AppealRecord> {
-  if (!scope.actor.roles.includes('PUBLIC')) {
-    await deps.guard.recordDenied(scope, 'appeal.submit', 'ROLE');
-    throw new ForbiddenError(scope.meta.locale);
-  }
+  await deps.guard.authorize(scope, 'Mutation.submitAppeal');
   const requested = input.locale === 'KK' || input.locale === 'RU' ? (input.locale as Locale) : null;
   const form = parseInput(submitAppealSchema, input, requested ?? scope.meta.locale);
   return accept(deps, scope, {
@@ -52,10 +47,7 @@ export async function submitAppeal(deps: Deps, scope: RequestScope, input: Recor
  * Annex 2's reference, which becomes the consent's evidence; the record says who entered it.
  */
 export async function registerAppeal(deps: Deps, scope: RequestScope, input: Record<string, unknown>): Promise<AppealRecord> {
-  if (!hasAnyRole(scope.actor, ['OPERATOR'])) {
-    await deps.guard.recordDenied(scope, 'appeal.register', 'ROLE');
-    throw new ForbiddenError(scope.meta.locale);
-  }
+  await deps.guard.authorize(scope, 'Mutation.registerAppeal');
   const requested = input.locale === 'KK' || input.locale === 'RU' ? (input.locale as Locale) : null;
   const form = parseInput(registerAppealSchema, input, requested ?? scope.meta.locale);
   return accept(deps, scope, {

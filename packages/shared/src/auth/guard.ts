@@ -3,7 +3,8 @@ import { blockedAmong } from '../blocked-subjects';
 import type { OperationKind, ServiceName } from '../events/catalog';
 import { enqueueEvent, enqueueEvents } from '../events/outbox';
 import { ForbiddenError } from '../errors';
-import { STAFF_ROLES, hasAnyRole, type Actor, type RequestMeta, type Role } from './actor';
+import { hasAnyRole, type Actor, type RequestMeta, type Role } from './actor';
+import { rolesFor, type Operation } from './permissions';
 
 export interface RequestScope {
   actor: Actor;
@@ -20,7 +21,8 @@ export interface HeldRecord {
 }
 
 export interface HeldRead<T extends HeldRecord> {
-  operation: string;
+  /** The row of the permission table that says who may read these records. */
+  operation: Operation;
   resource: string;
   fields: string[];
   load: () => Promise<T[]>;
@@ -46,13 +48,21 @@ export class Guard {
     private readonly service: ServiceName,
   ) {}
 
+  /**
+   * The permission table's verdict for an operation (`packages/shared/src/auth/permissions.ts`): one
+   * of the actor's roles is listed, or the attempt is recorded (reason ROLE) and FORBIDDEN.
+   */
+  async authorize(scope: RequestScope, operation: Operation, subjectId: string | null = null): Promise<void> {
+    return this.require(scope, operation, rolesFor(operation), subjectId);
+  }
+
   async require(scope: RequestScope, operation: string, roles: readonly Role[], subjectId: string | null = null): Promise<void> {
     if (hasAnyRole(scope.actor, roles)) return;
     await this.recordDenied(scope, operation, 'ROLE', subjectId);
     throw new ForbiddenError(scope.meta.locale);
   }
 
-  async recordDenied(scope: RequestScope, operation: string, reason: 'ROLE' | 'BLOCKED' | 'SCOPE', subjectId: string | null = null): Promise<void> {
+  async recordDenied(scope: RequestScope, operation: string, reason: 'ROLE' | 'BLOCKED' | 'SCOPE' | 'PURPOSE', subjectId: string | null = null): Promise<void> {
     await enqueueEvent(this.db, this.prefix, {
       type: 'access.denied',
       source: this.service,
@@ -69,7 +79,7 @@ export class Guard {
    * access record per subject committed before the records are returned.
    */
   async readHeld<T extends HeldRecord>(scope: RequestScope, read: HeldRead<T>): Promise<T[]> {
-    await this.require(scope, read.operation, STAFF_ROLES);
+    await this.authorize(scope, read.operation);
     const all = await read.load();
     const blocked = hasAnyRole(scope.actor, BLOCKED_READERS) ? new Set<string>() : await blockedAmong(this.db, all.map((r) => r.subjectId));
     for (const subjectId of blocked) await this.recordDenied(scope, read.operation, 'BLOCKED', subjectId);

@@ -76,7 +76,11 @@ export const EVENT_CATALOG = {
     locale,
     channel: z.string(),
     appealId: uuid.nullable(),
+    /** Whether the template allows transfer to third parties (creditors): forwarding checks it. */
+    thirdPartyTransfer: z.boolean().optional(),
   })),
+  /** A consent withdrawn (6.1.5): every service stops the processing it covered (no forwarding, no partner view). */
+  'consent.withdrawn': event('consents', 'MODIFY', z.object({ consentId: uuid, templateCode: z.string() })),
   'consent.subject_linked': event('consents', 'STORE', z.object({ consentId: uuid, appealId: uuid })),
   'pd.accessed': event('any', 'ACCESS', z.object({
     resource: z.string(),
@@ -86,7 +90,7 @@ export const EVENT_CATALOG = {
   })),
   'access.denied': event('any', 'DENIED', z.object({
     operation: z.string(),
-    reason: z.enum(['ROLE', 'BLOCKED', 'SCOPE']),
+    reason: z.enum(['ROLE', 'BLOCKED', 'SCOPE', 'PURPOSE']),
   })),
   'subject.blocked': event('subjects', 'BLOCK', z.object({ subjectId: uuid })),
   'subject.unblocked': event('subjects', 'UNBLOCK', z.object({ subjectId: uuid })),
@@ -105,6 +109,17 @@ export const EVENT_CATALOG = {
   }), 2),
   'rectification.applied': event('any', 'MODIFY', z.object({ requestId: uuid, field: z.string(), service: holder })),
   'appeal.status_changed': event('appeals', 'MODIFY', z.object({ appealId: uuid, from: z.string(), to: z.string() })),
+  'appeal.assigned': event('appeals', 'MODIFY', z.object({ appealId: uuid, assignee: z.string().max(200) })),
+  /** The Chamber's answer was written (the text itself stays encrypted in appeals). */
+  'appeal.answered': event('appeals', 'STORE', z.object({ appealId: uuid })),
+  /** A TRANSFER (2.2, 4.2): which fields of the appeal went to which creditor; never the values. */
+  'appeal.forwarded': event('appeals', 'TRANSFER', z.object({
+    appealId: uuid,
+    creditorId: uuid,
+    fields: z.array(z.enum(['IIN', 'PHONE', 'EMAIL', 'DESCRIPTION'])).min(1).max(4),
+  })),
+  'appeal.partner_responded': event('appeals', 'COLLECT', z.object({ appealId: uuid, creditorId: uuid })),
+  'creditor.registered': event('appeals', 'STORE', z.object({ creditorId: uuid, country: z.string().length(2) })),
   /**
    * A consumer refused a message that its owner did not produce unaltered (see signing.ts). Only
    * facts the verifier checked or chose: never the payload, never a claimed string that is not a

@@ -19,7 +19,7 @@ export function accessReportResolvers(deps: Deps): AccessReportResolvers {
   return {
     __resolveReference: (ref) => ({ subjectId: ref.subjectId }),
     async appealsHolding(report, _, ctx) {
-      await deps.guard.require(ctx, 'subject.accessReport', ['DPO', 'AUDITOR', 'CHAIRMAN'], report.subjectId);
+      await deps.guard.authorize(ctx, 'Query.accessReport', report.subjectId);
       const records = await countAppealsOf(deps.db, report.subjectId);
       await deps.guard.recordAccess(ctx, [{ subjectId: report.subjectId, resource: 'access_report', resourceIds: [report.subjectId], fields: ['appeals'] }]);
       return {

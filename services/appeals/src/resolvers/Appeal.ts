@@ -1,4 +1,3 @@
-import { STAFF_ROLES } from '@pdp/shared';
 import type { Deps } from '../config';
 import type { AppealResolvers } from '../generated/graphql';
 
@@ -8,7 +7,7 @@ export function appealResolvers(deps: Deps): AppealResolvers {
     async contact(appeal, _, ctx) {
       // An appeal just submitted by the public is returned without going through the staff loader:
       // its contact data are shown to staff only, and that read is recorded like any other.
-      await deps.guard.require(ctx, 'appeal.contact', STAFF_ROLES, appeal.subjectId);
+      await deps.guard.authorize(ctx, 'Appeal.pd', appeal.subjectId);
       const loaded = await ctx.appeals.load(appeal.id);
       if (!loaded?.descriptionEnc) return null;
       return {
@@ -20,7 +19,7 @@ export function appealResolvers(deps: Deps): AppealResolvers {
     channel: (appeal) => appeal.channel,
     async subject(appeal, _, ctx) {
       // Only the reference leaves appeals; subjects resolves (and checks, and records) the rest.
-      await deps.guard.require(ctx, 'appeal.subject', STAFF_ROLES, appeal.subjectId);
+      await deps.guard.authorize(ctx, 'Query.appeal', appeal.subjectId);
       return appeal.subjectId ? { id: appeal.subjectId } : null;
     },
     async history(appeal, _, ctx) {

@@ -1,4 +1,4 @@
-import { STAFF_ROLES, kazakhstanToday } from '@pdp/shared';
+import { kazakhstanToday } from '@pdp/shared';
 import type { Deps } from '../config';
 import { overdueAppeals } from '../db/lifecycle.repository';
 import { OPEN_STATUSES, type AppealRecord } from '../domain/appeal';
@@ -10,7 +10,7 @@ export function queryResolvers(deps: Deps): QueryResolvers {
     appeal: (_, { id }, ctx) => ctx.appeals.load(id),
     appealStatus: (_, args, ctx) => appealStatus(deps, ctx, args),
     async overdueAppeals(_, { limit }, ctx) {
-      await deps.guard.require(ctx, 'appeal.overdue', STAFF_ROLES);
+      await deps.guard.authorize(ctx, 'Query.overdueAppeals');
       const rows = await overdueAppeals(deps.db, kazakhstanToday(), OPEN_STATUSES, Math.min(Math.max(limit ?? 100, 1), 1000));
       // Through the loader, so blocked subjects stay hidden and the read is recorded.
       const loaded = await ctx.appeals.loadMany(rows.map((r) => r.id));

@@ -1,7 +1,6 @@
 import { groupedLoader, type RequestScope } from '@pdp/shared';
 import DataLoader from 'dataloader';
 import type { Deps } from '../config';
-import { STAFF_ROLES } from '@pdp/shared';
 import { appealsByIds, appealsBySubjects, changesOf, type AppealChangeRow } from '../db/appeals.repository';
 import type { AppealRecord } from '../domain/appeal';
 
@@ -11,7 +10,7 @@ const APPEAL_PD_FIELDS = ['phone', 'email', 'description'];
 /** Staff reads of appeals by id: one query per batch (e.g. an `_entities` call). */
 export function appealLoader(deps: Deps, scope: RequestScope): DataLoader<string, AppealRecord | null> {
   return new DataLoader(async (ids) => {
-    const found = await deps.guard.readHeld(scope, { operation: 'appeal.read', resource: 'appeal', fields: APPEAL_PD_FIELDS, load: () => appealsByIds(deps.db, ids) });
+    const found = await deps.guard.readHeld(scope, { operation: 'Query.appeal', resource: 'appeal', fields: APPEAL_PD_FIELDS, load: () => appealsByIds(deps.db, ids) });
     const byId = new Map(found.map((a) => [a.id, a]));
     return ids.map((id) => byId.get(id) ?? null);
   });
@@ -20,7 +19,7 @@ export function appealLoader(deps: Deps, scope: RequestScope): DataLoader<string
 /** `Subject.appeals` for every subject of an `_entities` call in one query. */
 export function appealsOfSubjectLoader(deps: Deps, scope: RequestScope): DataLoader<string, AppealRecord[]> {
   return groupedLoader(
-    (subjectIds) => deps.guard.readHeld(scope, { operation: 'subject.appeals', resource: 'appeal', fields: APPEAL_PD_FIELDS, load: () => appealsBySubjects(deps.db, subjectIds) }),
+    (subjectIds) => deps.guard.readHeld(scope, { operation: 'Subject.appeals', resource: 'appeal', fields: APPEAL_PD_FIELDS, load: () => appealsBySubjects(deps.db, subjectIds) }),
     (a) => a.subjectId,
   );
 }
@@ -32,7 +31,7 @@ export function appealsOfSubjectLoader(deps: Deps, scope: RequestScope): DataLoa
 export function appealHistoryLoader(deps: Deps, scope: RequestScope): DataLoader<AppealRecord, AppealChangeRow[], string> {
   return new DataLoader(
     async (appeals) => {
-      await deps.guard.require(scope, 'appeal.history', STAFF_ROLES);
+      await deps.guard.authorize(scope, 'Appeal.pd');
       const rows = await changesOf(deps.db, appeals.map((a) => a.id));
       const bySubject = new Map<string | null, string[]>();
       for (const a of appeals) bySubject.set(a.subjectId, [...(bySubject.get(a.subjectId) ?? []), a.id]);

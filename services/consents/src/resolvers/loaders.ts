@@ -9,7 +9,7 @@ const CONSENT_PD_FIELDS = ['template', 'givenAt', 'evidence'];
 /** Staff reads of consents by id: one query per batch (e.g. an `_entities` call). */
 export function consentLoader(deps: Deps, scope: RequestScope): DataLoader<string, ConsentRecord | null> {
   return new DataLoader(async (ids) => {
-    const found = await deps.guard.readHeld(scope, { operation: 'consent.read', resource: 'consent', fields: CONSENT_PD_FIELDS, load: () => consentsByIds(deps.db, ids) });
+    const found = await deps.guard.readHeld(scope, { operation: 'Consent.pd', resource: 'consent', fields: CONSENT_PD_FIELDS, load: () => consentsByIds(deps.db, ids) });
     const byId = new Map(found.map((c) => [c.id, c]));
     return ids.map((id) => byId.get(id) ?? null);
   });
@@ -18,7 +18,7 @@ export function consentLoader(deps: Deps, scope: RequestScope): DataLoader<strin
 /** `Subject.consents` for every subject of an `_entities` call in one query. */
 export function consentsOfSubjectLoader(deps: Deps, scope: RequestScope): DataLoader<string, ConsentRecord[]> {
   return groupedLoader(
-    (subjectIds) => deps.guard.readHeld(scope, { operation: 'subject.consents', resource: 'consent', fields: CONSENT_PD_FIELDS, load: () => consentsBySubjects(deps.db, subjectIds) }),
+    (subjectIds) => deps.guard.readHeld(scope, { operation: 'Subject.consents', resource: 'consent', fields: CONSENT_PD_FIELDS, load: () => consentsBySubjects(deps.db, subjectIds) }),
     (c) => c.subjectId,
   );
 }

@@ -7,35 +7,35 @@ export function mutationResolvers(deps: Deps): MutationResolvers {
   const { guard } = deps;
   return {
     async blockSubject(_, { subjectId, reason }, ctx) {
-      await guard.require(ctx, 'subject.block', ['DPO'], subjectId);
+      await guard.authorize(ctx, 'Mutation.blockSubject', subjectId);
       await setSubjectBlocked(deps, ctx, subjectId, reason, true);
       return (await ctx.subjects.load(subjectId))!;
     },
     async unblockSubject(_, { subjectId, reason }, ctx) {
-      await guard.require(ctx, 'subject.unblock', ['DPO'], subjectId);
+      await guard.authorize(ctx, 'Mutation.unblockSubject', subjectId);
       await setSubjectBlocked(deps, ctx, subjectId, reason, false);
       return (await ctx.subjects.load(subjectId))!;
     },
     async proposeErasure(_, { subjectId, method, grounds }, ctx) {
-      await guard.require(ctx, 'erasure.propose', ['DPO'], subjectId);
+      await guard.authorize(ctx, 'Mutation.proposeErasure', subjectId);
       return loadAct(deps, ctx, await proposeErasure(deps, ctx, subjectId, method, grounds));
     },
     async approveErasure(_, { actId, note }, ctx) {
-      await guard.require(ctx, 'erasure.approve', ['CHAIRMAN']);
+      await guard.authorize(ctx, 'Mutation.approveErasure');
       await decideErasure(deps, ctx, actId, true, note ?? null);
       return loadAct(deps, ctx, actId);
     },
     async rejectErasure(_, { actId, note }, ctx) {
-      await guard.require(ctx, 'erasure.reject', ['CHAIRMAN']);
+      await guard.authorize(ctx, 'Mutation.rejectErasure');
       await decideErasure(deps, ctx, actId, false, note ?? null);
       return loadAct(deps, ctx, actId);
     },
     async requestRectification(_, { input }, ctx) {
-      await guard.require(ctx, 'rectification.request', ['DPO', 'OPERATOR'], input.subjectId);
+      await guard.authorize(ctx, 'Mutation.requestRectification', input.subjectId);
       return loadRectification(deps, ctx, await requestRectification(deps, ctx, { ...input, documents: [...input.documents] }));
     },
     async reviewRectification(_, { requestId, approve, note }, ctx) {
-      await guard.require(ctx, 'rectification.review', ['DPO']);
+      await guard.authorize(ctx, 'Mutation.reviewRectification');
       await reviewRectification(deps, ctx, requestId, approve, note ?? null);
       return loadRectification(deps, ctx, requestId);
     },

@@ -7,7 +7,6 @@ import { SUBJECTS_DATA_FIELDS, collectionMethods, storagePeriod, subjectsDataIte
 import { iinBlindIndex } from '../domain/identity';
 import type { QueryResolvers } from '../generated/graphql';
 
-const ACT_READERS = ['DPO', 'CHAIRMAN', 'AUDITOR'] as const;
 const pageSize = (limit: number | null | undefined) => Math.min(Math.max(limit ?? 100, 1), 1000);
 
 export function queryResolvers(deps: Deps): QueryResolvers {
@@ -15,13 +14,15 @@ export function queryResolvers(deps: Deps): QueryResolvers {
   return {
     subject: (_, { id }, ctx) => ctx.subjects.load(id),
     async subjectByIin(_, args, ctx) {
+      // Looking a person up by their IIN uses a PD value: not for the CHAIRMAN.
+      await guard.authorize(ctx, 'Query.subjectByIin');
       const { iin } = parseInput(z.object({ iin: iinSchema }), args, ctx.meta.locale);
       const id = await findSubjectIdByBidx(deps.db, iinBlindIndex(deps.config.blindIndexKey, iin));
       return id ? ctx.subjects.load(id) : null;
     },
     async accessReport(_, { subjectId }, ctx) {
       // The CHAIRMAN decides erasure acts on it: categories, sources and holdings, no PD values.
-      await guard.require(ctx, 'subject.accessReport', ['DPO', 'AUDITOR', 'CHAIRMAN'], subjectId);
+      await guard.authorize(ctx, 'Query.accessReport', subjectId);
       const [subject] = await loadSubjects(deps.db, [subjectId]);
       const records = subject ? await holdingCounts(deps.db, subjectId) : 0;
       await guard.recordAccess(ctx, [{ subjectId, resource: 'access_report', resourceIds: [subjectId], fields: SUBJECTS_DATA_FIELDS }]);
@@ -40,17 +41,17 @@ export function queryResolvers(deps: Deps): QueryResolvers {
       };
     },
     async erasureAct(_, { id }, ctx) {
-      await guard.require(ctx, 'erasure.read', ACT_READERS);
+      await guard.authorize(ctx, 'Query.erasureAct');
       const [act] = await actsByIds(deps.db, [id]);
       return act ?? null;
     },
     async erasureActs(_, { status, subjectId, first, after, limit }, ctx) {
-      await guard.require(ctx, 'erasure.list', ACT_READERS, subjectId ?? null);
+      await guard.authorize(ctx, 'Query.erasureActs', subjectId ?? null);
       const cursor = decodeCursor(after, ctx.meta.locale);
       return actsPage(deps.db, { status: status ?? null, subjectId: subjectId ?? null }, cursor, pageSize(first ?? limit));
     },
     async rectificationRequests(_, { status, first, after }, ctx) {
-      await guard.require(ctx, 'rectification.list', ['DPO']);
+      await guard.authorize(ctx, 'Query.rectificationRequests');
       const rows = await rectificationsPage(deps.db, status ?? null, decodeCursor(after, ctx.meta.locale), pageSize(first));
       // The requests name subjects and fields (not the new values): recorded as a read of each.
       const bySubject = new Map<string, string[]>();
@@ -59,7 +60,7 @@ export function queryResolvers(deps: Deps): QueryResolvers {
       return rows;
     },
     async overdueRectifications(_, { limit }, ctx) {
-      await guard.require(ctx, 'rectification.overdue', ['DPO']);
+      await guard.authorize(ctx, 'Query.overdueRectifications');
       return overdueRectifications(deps.db, kazakhstanToday(), pageSize(limit));
     },
   };

@@ -4,7 +4,11 @@ import type { SubjectResolvers } from '../generated/graphql';
 export function subjectResolvers(deps: Deps): SubjectResolvers {
   return {
     __resolveReference: (ref, ctx) => ctx.subjects.load(ref.id),
-    iin: (subject) => (subject.iinEncrypted ? deps.cipher.decrypt(subject.iinEncrypted) : null),
+    async iin(subject, _, ctx) {
+      // The CHAIRMAN sees status, categories and holdings — never a PD value.
+      await deps.guard.authorize(ctx, 'Subject.pd', subject.id);
+      return subject.iinEncrypted ? deps.cipher.decrypt(subject.iinEncrypted) : null;
+    },
     async blockReceipts(subject, _, ctx) {
       const rows = await ctx.blockReceipts.load(subject.id);
       return rows.map((r) => ({ service: r.service, blocked: r.blocked, appliedAt: r.applied_at.toISOString() }));
@@ -12,7 +16,7 @@ export function subjectResolvers(deps: Deps): SubjectResolvers {
     erasureActs: (subject, _, ctx) => ctx.erasureActs.load(subject.id),
     rectifications: (subject, _, ctx) => ctx.rectifications.load(subject.id),
     async blocks(subject, _, ctx) {
-      await deps.guard.require(ctx, 'subject.blocks', ['DPO', 'AUDITOR', 'CHAIRMAN'], subject.id);
+      await deps.guard.authorize(ctx, 'Subject.blocks', subject.id);
       const rows = await ctx.blocks.load(subject.id);
       return rows.map((b) => ({
         blockedAt: b.blocked_at.toISOString(),

@@ -1,4 +1,4 @@
-import { BLOCKED_READERS, ForbiddenError, STAFF_ROLES, groupedLoader, hasAnyRole, type RequestScope } from '@pdp/shared';
+import { BLOCKED_READERS, ForbiddenError, coversCategories, groupedLoader, hasAnyRole, type RequestScope } from '@pdp/shared';
 import DataLoader from 'dataloader';
 import type { Deps } from '../config';
 import { actsOfSubjects, blockReceiptsOf, blocksOf, receiptsOf, rectificationsOf } from '../db/lifecycle.repository';
@@ -16,14 +16,18 @@ const SUBJECT_PD_FIELDS = ['iin', 'categories', 'purposes', 'sources'];
  */
 export function subjectLoader(deps: Deps, scope: RequestScope): DataLoader<string, SubjectRecord | null> {
   return new DataLoader<string, SubjectRecord | null>(async (ids) => {
-    if (!hasAnyRole(scope.actor, STAFF_ROLES)) {
-      await deps.guard.recordDenied(scope, 'subject.read', 'ROLE');
-      throw new ForbiddenError(scope.meta.locale);
-    }
+    await deps.guard.authorize(scope, 'Query.subject');
     const found = new Map((await loadSubjects(deps.db, ids)).map((s) => [s.id, s]));
-    const readable = (s: SubjectRecord) => s.status !== 'BLOCKED' || hasAnyRole(scope.actor, BLOCKED_READERS);
+    // A role reads only the categories its purpose covers (4.3, 4.4): HR employees, CONTRACTS
+    // counterparties, OPERATOR applicants and the people around a debt; the rest is PURPOSE-denied.
+    const inScope = (s: SubjectRecord) => coversCategories(scope.actor.roles, s.categories);
+    const unblocked = (s: SubjectRecord) => s.status !== 'BLOCKED' || hasAnyRole(scope.actor, BLOCKED_READERS);
+    const readable = (s: SubjectRecord) => inScope(s) && unblocked(s);
     const visible = [...found.values()].filter(readable);
-    for (const s of found.values()) if (!readable(s)) await deps.guard.recordDenied(scope, 'subject.read', 'BLOCKED', s.id);
+    for (const s of found.values()) {
+      if (!inScope(s)) await deps.guard.recordDenied(scope, 'Query.subject', 'PURPOSE', s.id);
+      else if (!unblocked(s)) await deps.guard.recordDenied(scope, 'Query.subject', 'BLOCKED', s.id);
+    }
     await deps.guard.recordAccess(
       scope,
       visible.map((s) => ({ subjectId: s.id, resource: 'subject', resourceIds: [s.id], fields: SUBJECT_PD_FIELDS })),

@@ -1,0 +1,131 @@
+import type { Role } from './actor';
+
+/**
+ * Who may see whose data (clauses 1.3, 4.3, 4.4): the one permission table of the platform, as
+ * "Contract, continued" states it. Two halves:
+ *
+ * - `OPERATIONS`: every Query and Mutation field of the supergraph, and every field of a type that
+ *   holds personal data, with the roles that may call it. A root field without a row fails
+ *   `tests/e2e/permissions.test.ts`; every subgraph asks `Guard.authorize` with these names.
+ * - `CATEGORY_SCOPE`: the subject categories whose data a role's purpose covers. A staff read of a
+ *   subject outside its scope is FORBIDDEN with reason PURPOSE; the CHAIRMAN sees categories, status
+ *   and holdings but no PD values (the `*.pd` rows exclude it).
+ */
+
+export const SUBJECT_CATEGORIES = ['EMPLOYEE', 'COUNTERPARTY', 'APPLICANT', 'DEBTOR', 'RELATIVE', 'EMPLOYER'] as const;
+export type SubjectCategory = (typeof SUBJECT_CATEGORIES)[number];
+
+const ALL: readonly SubjectCategory[] = SUBJECT_CATEGORIES;
+
+export const CATEGORY_SCOPE: Record<Role, readonly SubjectCategory[]> = {
+  OPERATOR: ['APPLICANT', 'DEBTOR', 'RELATIVE', 'EMPLOYER'],
+  HR: ['EMPLOYEE'],
+  CONTRACTS: ['COUNTERPARTY'],
+  DPO: ALL,
+  AUDITOR: ALL,
+  CHAIRMAN: ALL,
+  PARTNER: [],
+  OPS: [],
+  PUBLIC: [],
+};
+
+const EVERYONE: readonly Role[] = ['PUBLIC', 'OPERATOR', 'DPO', 'CHAIRMAN', 'HR', 'CONTRACTS', 'AUDITOR', 'PARTNER', 'OPS'];
+/** Staff whose purpose covers reading some subjects' PD (each within its categories). */
+const PD_STAFF: readonly Role[] = ['OPERATOR', 'DPO', 'HR', 'CONTRACTS', 'AUDITOR'];
+/** Staff who may look a subject up at all (the CHAIRMAN: status and categories, no PD values). */
+const SUBJECT_READERS: readonly Role[] = [...PD_STAFF, 'CHAIRMAN'];
+const APPEAL_STAFF: readonly Role[] = ['OPERATOR', 'DPO', 'AUDITOR'];
+const APPEAL_WORKERS: readonly Role[] = ['OPERATOR', 'DPO'];
+const ACT_READERS: readonly Role[] = ['DPO', 'CHAIRMAN', 'AUDITOR'];
+
+export const OPERATIONS = {
+  // subjects
+  'Query.subject': SUBJECT_READERS,
+  'Query.subjectByIin': PD_STAFF,
+  'Query.accessReport': ['DPO', 'AUDITOR', 'CHAIRMAN'],
+  'Query.erasureAct': ACT_READERS,
+  'Query.erasureActs': ACT_READERS,
+  'Query.overdueRectifications': ['DPO'],
+  'Query.rectificationRequests': ['DPO'],
+  'Mutation.blockSubject': ['DPO'],
+  'Mutation.unblockSubject': ['DPO'],
+  'Mutation.proposeErasure': ['DPO'],
+  'Mutation.approveErasure': ['CHAIRMAN'],
+  'Mutation.rejectErasure': ['CHAIRMAN'],
+  'Mutation.requestRectification': ['DPO', 'OPERATOR'],
+  'Mutation.reviewRectification': ['DPO'],
+  'Mutation.registerEmployee': ['HR'],
+  'Mutation.endEmployment': ['HR'],
+  'Mutation.registerCounterparty': ['CONTRACTS'],
+  'Subject.pd': PD_STAFF,
+  'Subject.blocks': ['DPO', 'AUDITOR', 'CHAIRMAN'],
+  'Subject.appeals': APPEAL_STAFF,
+  'Subject.consents': PD_STAFF,
+  'Subject.auditTrail': ['AUDITOR', 'DPO'],
+  'PartnerAppeal.iin': ['PARTNER'],
+
+  // appeals
+  'Query.appeal': APPEAL_STAFF,
+  'Query.appeals': APPEAL_WORKERS,
+  'Query.overdueAppeals': APPEAL_STAFF,
+  'Query.creditors': APPEAL_WORKERS,
+  'Query.partnerAppeals': ['PARTNER'],
+  'Query.appealStatus': ['PUBLIC'],
+  'Mutation.submitAppeal': ['PUBLIC'],
+  'Mutation.registerAppeal': ['OPERATOR'],
+  'Mutation.changeAppealStatus': APPEAL_WORKERS,
+  'Mutation.commentAppeal': APPEAL_WORKERS,
+  'Mutation.assignAppeal': APPEAL_WORKERS,
+  'Mutation.answerAppeal': APPEAL_WORKERS,
+  'Mutation.forwardAppeal': APPEAL_WORKERS,
+  'Mutation.registerCreditor': ['DPO'],
+  'Mutation.respondToAppeal': ['PARTNER'],
+  'Appeal.pd': APPEAL_STAFF,
+
+  // consents
+  'Query.consentTemplate': EVERYONE,
+  'Query.consentTemplates': EVERYONE,
+  'Mutation.publishConsentTemplate': ['DPO'],
+  'Mutation.fulfilObligation': ['CONTRACTS'],
+  'Mutation.withdrawConsent': ['DPO'],
+  'Mutation.setPublicationConsent': ['DPO'],
+  'Consent.pd': PD_STAFF,
+
+  // audit
+  'Query.auditLog': ['AUDITOR', 'DPO'],
+  'Query.verifyAuditChain': ['AUDITOR'],
+  'Query.incidents': ['AUDITOR', 'DPO'],
+  'Query.overdueIncidents': ['AUDITOR', 'DPO'],
+  'Query.auditEntries': ['AUDITOR', 'DPO'],
+  'Query.auditCheckpoints': ['AUDITOR'],
+  'Query.auditKeys': ['AUDITOR'],
+  'Query.controlReport': ['AUDITOR', 'DPO', 'CHAIRMAN'],
+  'Mutation.acknowledgeIncident': ['DPO'],
+  'Mutation.reportIncident': ['DPO'],
+  'Mutation.closeIncident': ['DPO'],
+  'Mutation.checkpointAudit': ['AUDITOR'],
+
+  // operations
+  'Query.platformHealth': ['OPS', 'DPO'],
+  'Query.parkedEvents': ['OPS'],
+  'Mutation.replayParkedEvent': ['OPS'],
+} as const satisfies Record<string, readonly Role[]>;
+
+export type Operation = keyof typeof OPERATIONS;
+
+export function isOperation(name: string): name is Operation {
+  return Object.hasOwn(OPERATIONS, name);
+}
+
+export function rolesFor(operation: Operation): readonly Role[] {
+  return OPERATIONS[operation];
+}
+
+/**
+ * Whether one of the actor's roles covers a subject with these categories. A role whose purpose
+ * covers every category (DPO, AUDITOR, CHAIRMAN) also sees a subject with none left (an erased one's
+ * tombstone).
+ */
+export function coversCategories(roles: readonly Role[], categories: readonly string[]): boolean {
+  return roles.some((role) => CATEGORY_SCOPE[role] === ALL || CATEGORY_SCOPE[role].some((c) => categories.includes(c)));
+}
