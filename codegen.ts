@@ -11,8 +11,17 @@ const mappers: Record<(typeof services)[number], Record<string, string>> = {
     Subject: '../domain/subject#SubjectRecord',
     ErasureAct: '../db/lifecycle.repository#ErasureActRow',
     RectificationRequest: '../db/lifecycle.repository#RectificationRow',
+    PartnerAppeal: '../domain/subject#AppealRef',
   },
-  appeals: { Appeal: '../domain/appeal#AppealRecord', Subject: '../domain/appeal#SubjectRef', AccessReport: '../domain/appeal#AccessReportRef' },
+  appeals: {
+    Appeal: '../domain/appeal#AppealRecord',
+    Subject: '../domain/appeal#SubjectRef',
+    AccessReport: '../domain/appeal#AccessReportRef',
+    PartnerAppeal: '../domain/appeal#AppealRecord',
+    Creditor: '../db/worklist.repository#CreditorRow',
+    AppealConnection: '../domain/appeal#AppealPage',
+    PartnerAppealConnection: '../domain/appeal#AppealPage',
+  },
   consents: { Consent: '../domain/consent#ConsentRecord', Subject: '../domain/consent#SubjectRef', AccessReport: '../domain/consent#AccessReportRef' },
   audit: { AuditEntry: '../domain/entry#AuditEntryRecord', Subject: '../domain/entry#SubjectRef' },
 };

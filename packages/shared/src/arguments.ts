@@ -27,6 +27,9 @@ export interface ArgumentRules {
   maxStringLength?: number;
 }
 
+/** Asks the permission table about a root field (`Query.x`, `Mutation.y`) before anything else. */
+export type RootAuthorizer = (context: unknown, operation: string) => Promise<void>;
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SEQ = /^(0|[1-9]\d{0,17})$/;
 const CURSOR = /^[\w-]{1,200}$/;
@@ -44,7 +47,7 @@ interface Problem {
  * are BAD_USER_INPUT naming the argument — so nothing the caller sent reaches PostgreSQL as a value
  * it cannot cast, and no driver error quoting it reaches a log. Wraps the resolvers in place.
  */
-export function guardArguments(schema: GraphQLSchema, rules: ArgumentRules = {}): GraphQLSchema {
+export function guardArguments(schema: GraphQLSchema, rules: ArgumentRules = {}, authorize?: RootAuthorizer): GraphQLSchema {
   const maxPage = rules.maxPage ?? 1000;
   const maxList = rules.maxListItems ?? 100;
   const maxString = rules.maxStringLength ?? 20_000;
@@ -76,11 +79,16 @@ export function guardArguments(schema: GraphQLSchema, rules: ArgumentRules = {})
     if (typeof value === 'string' && value.length > maxString) problems.push({ field: path, key: 'text.tooLong' });
   };
 
+  const roots = new Set([schema.getQueryType()?.name, schema.getMutationType()?.name]);
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || type.name.startsWith('__')) continue;
     for (const field of Object.values(type.getFields())) {
       // `_entities` and `_service` take representations the gateway built from subgraph data.
-      if (field.args.length === 0 || field.name.startsWith('_')) continue;
+      if (field.name.startsWith('_')) continue;
+      // A root field asks the permission table first: a caller without the role is FORBIDDEN (and
+      // recorded) whatever arguments it sent; then the arguments are checked.
+      const operation = roots.has(type.name) && authorize ? `${type.name}.${field.name}` : null;
+      if (field.args.length === 0 && !operation) continue;
       const resolve = field.resolve ?? defaultFieldResolver;
       const specs = field.args.map((arg) => ({
         name: arg.name,
@@ -88,7 +96,8 @@ export function guardArguments(schema: GraphQLSchema, rules: ArgumentRules = {})
         idFormat: rules.ids?.[`${type.name}.${field.name}.${arg.name}`] ?? (arg.name === 'after' ? 'cursor' : 'uuid'),
         isPage: PAGE_ARGS.has(arg.name) && getNamedType(arg.type).name === 'Int',
       }));
-      field.resolve = (source, args: Record<string, unknown>, context: { meta?: { locale?: Locale } }, info) => {
+      field.resolve = async (source, args: Record<string, unknown>, context: { meta?: { locale?: Locale } }, info) => {
+        if (operation) await authorize!(context, operation);
         const problems: Problem[] = [];
         for (const spec of specs) {
           const value = args[spec.name];

@@ -53,6 +53,16 @@ export class SubjectBlockedError extends GraphQLError {
  * An action the current state does not allow. `reason` is a stable code for programs
  * (`TRANSITION_NOT_ALLOWED`, `SUBJECT_NOT_ACTIVE`…); the message says it in the caller's language.
  */
+/**
+ * A refusal by a rule of the regulation, with its own stable code (`CONSENT_REQUIRED`,
+ * `TRANSFER_FORBIDDEN`…) and any facts a program needs in `extensions` (e.g. `reason`).
+ */
+export class PolicyError extends GraphQLError {
+  constructor(code: string, key: MessageKey, locale: Locale, extensions: Record<string, unknown> = {}) {
+    super(t(key, locale), { extensions: { code, ...extensions } });
+  }
+}
+
 export class ConflictError extends GraphQLError {
   constructor(locale: Locale, reason: string, key: MessageKey = 'state.conflict', params?: Record<string, string | number>) {
     super(t(key, locale, params), { extensions: { code: 'CONFLICT', reason } });

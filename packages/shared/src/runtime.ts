@@ -23,6 +23,7 @@ import { EventSigner, EventVerifier, registerEventSigner } from './events/signin
 import { mountHealth, startMetrics } from './health';
 import { localeFromAcceptLanguage, t } from './i18n';
 import { guardArguments, type ArgumentRules } from './arguments';
+import { isOperation } from './auth/permissions';
 import { httpErrorHandler, jsonBody } from './http';
 import { createLogger, safeError, scrubText, type Logger } from './logger';
 import { graphqlDuration } from './metrics';
@@ -130,6 +131,7 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
   const schema = guardArguments(
     buildSubgraphSchema([{ typeDefs: def.typeDefs, resolvers: def.resolvers(deps) as GraphQLResolverMap<unknown> }]),
     def.argumentRules,
+    (context, operation) => (isOperation(operation) ? deps.guard.authorize(context as RequestScope, operation) : Promise.resolve()),
   );
   const apollo = new ApolloServer<Ctx>({
     schema,

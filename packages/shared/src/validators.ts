@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { checkIin } from './iin';
+import { checkIin, iinCheckDigit } from './iin';
 import type { MessageKey } from './i18n';
 
 /**
@@ -41,6 +41,29 @@ export const emailSchema = z
   .trim()
   .toLowerCase()
   .pipe(z.email({ message: 'email.invalid' satisfies MessageKey }).max(254, { message: 'email.invalid' }));
+
+/**
+ * A business identification number: 12 digits whose last one is the check digit of the first eleven,
+ * by the same rule as the IIN (the first digits encode the registration, not a birth date).
+ */
+export const binSchema = z
+  .string()
+  .transform((v) => v.replace(/\s+/g, ''))
+  .superRefine((value, ctx) => {
+    if (!/^\d{12}$/.test(value)) ctx.addIssue({ code: 'custom', message: 'bin.length' satisfies MessageKey });
+    else if (iinCheckDigit(value.slice(0, 11)) !== Number(value[11])) ctx.addIssue({ code: 'custom', message: 'bin.checksum' satisfies MessageKey });
+  });
+
+const regions = new Intl.DisplayNames(['en'], { type: 'region', fallback: 'none' });
+
+/** An ISO 3166-1 alpha-2 country code (upper-cased), checked against the runtime's ICU region list. */
+export const countrySchema = z
+  .string()
+  .trim()
+  .toUpperCase()
+  .refine((code) => /^[A-Z]{2}$/.test(code) && regions.of(code) !== undefined && !['EU', 'UN', 'EZ', 'QO', 'XA', 'XB', 'ZZ'].includes(code), {
+    message: 'country.invalid' satisfies MessageKey,
+  });
 
 export function textSchema(min: number, max: number) {
   return z

@@ -5,6 +5,7 @@ import type { AppealsConfig, AppealsExtra } from './config';
 import type { Context } from './context';
 import { migrations } from './db/migrations';
 import type { Database } from './db/tables';
+import { consentsProjectionConsumer } from './events/consents';
 import { lifecycleConsumer } from './events/lifecycle';
 import { subjectLinkConsumer } from './events/subject-link';
 import { accessReportResolvers } from './resolvers/AccessReport';
@@ -13,6 +14,9 @@ import { appealHistoryLoader, appealLoader, appealsOfSubjectLoader } from './res
 import { mutationResolvers } from './resolvers/Mutation';
 import { queryResolvers } from './resolvers/Query';
 import { subjectResolvers } from './resolvers/Subject';
+import { appealConnectionResolvers, partnerAppealConnectionResolvers, partnerAppealResolvers } from './resolvers/Worklist';
+import { creditorsByIds } from './db/worklist.repository';
+import DataLoader from 'dataloader';
 
 export const typeDefs = gql(readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8'));
 
@@ -27,13 +31,20 @@ export const appealsService: ServiceDefinition<Database, AppealsExtra, Context> 
       Appeal: appealResolvers(deps),
       Subject: subjectResolvers(),
       AccessReport: accessReportResolvers(deps),
+      AppealConnection: appealConnectionResolvers(),
+      PartnerAppealConnection: partnerAppealConnectionResolvers(),
+      PartnerAppeal: partnerAppealResolvers(deps),
     }) as never,
-  consumers: (deps) => [subjectLinkConsumer(), lifecycleConsumer(deps)],
+  consumers: (deps) => [subjectLinkConsumer(), lifecycleConsumer(deps), consentsProjectionConsumer(deps)],
   context: (deps, scope) => ({
     ...scope,
     appeals: appealLoader(deps, scope),
     appealsOfSubject: appealsOfSubjectLoader(deps, scope),
     appealHistory: appealHistoryLoader(deps, scope),
+    creditors: new DataLoader(async (ids: readonly string[]) => {
+      const rows = await creditorsByIds(deps.db, ids);
+      return ids.map((id) => rows.find((r) => r.id === id) ?? null);
+    }),
   }),
 };
 

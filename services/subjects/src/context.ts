@@ -12,4 +12,5 @@ export interface Context extends RequestScope {
   actReceipts: DataLoader<string, Selectable<ErasureReceiptsTable>[]>;
   rectifications: DataLoader<string, RectificationRow[]>;
   blocks: DataLoader<string, Selectable<BlocksTable>[]>;
+  partnerIins: DataLoader<string, string | null>;
 }

@@ -9,6 +9,8 @@ import { intakeConsumer } from './events/intake';
 import { erasureConsumer, purposesConsumer, receiptsConsumer } from './events/lifecycle';
 import { sweepRetention } from './lifecycle';
 import { erasureActResolvers } from './resolvers/ErasureAct';
+import { partnerAppealResolvers, partnerIinLoader } from './resolvers/PartnerAppeal';
+import { partnersConsumer } from './events/partners';
 import { lifecycleLoaders, subjectLoader } from './resolvers/loaders';
 import { mutationResolvers } from './resolvers/Mutation';
 import { rectificationResolvers } from './resolvers/RectificationRequest';
@@ -27,10 +29,11 @@ export const subjectsService: ServiceDefinition<Database, SubjectsExtra, Context
       Mutation: mutationResolvers(deps),
       Subject: subjectResolvers(deps),
       ErasureAct: erasureActResolvers(),
+      PartnerAppeal: partnerAppealResolvers(),
       RectificationRequest: rectificationResolvers(),
     }) as never,
-  consumers: (deps) => [intakeConsumer(deps), receiptsConsumer(deps), erasureConsumer(deps), purposesConsumer()],
-  context: (deps, scope: RequestScope) => ({ ...scope, subjects: subjectLoader(deps, scope), ...lifecycleLoaders(deps) }),
+  consumers: (deps) => [intakeConsumer(deps), receiptsConsumer(deps), erasureConsumer(deps), purposesConsumer(), partnersConsumer()],
+  context: (deps, scope: RequestScope) => ({ ...scope, subjects: subjectLoader(deps, scope), partnerIins: partnerIinLoader(deps, scope), ...lifecycleLoaders(deps) }),
   jobs: (deps) => [{ name: 'retention-sweep', everyMs: deps.config.extra.retentionSweepMs, run: async () => void (await sweepRetention(deps)) }],
 };
 

@@ -58,7 +58,8 @@ export class Guard {
 
   async require(scope: RequestScope, operation: string, roles: readonly Role[], subjectId: string | null = null): Promise<void> {
     if (hasAnyRole(scope.actor, roles)) return;
-    await this.recordDenied(scope, operation, 'ROLE', subjectId);
+    // A partner reaching outside the appeals forwarded to it is probing its scope (a detection rule counts these).
+    await this.recordDenied(scope, operation, scope.actor.roles.includes('PARTNER') ? 'SCOPE' : 'ROLE', subjectId);
     throw new ForbiddenError(scope.meta.locale);
   }
 

@@ -81,6 +81,8 @@ export const EVENT_CATALOG = {
   })),
   /** A consent withdrawn (6.1.5): every service stops the processing it covered (no forwarding, no partner view). */
   'consent.withdrawn': event('consents', 'MODIFY', z.object({ consentId: uuid, templateCode: z.string() })),
+  /** A holder's receipt: it stopped the processing the withdrawn consent covered. */
+  'consent.withdrawal_applied': event('any', 'MODIFY', z.object({ consentId: uuid, service: holder })),
   'consent.subject_linked': event('consents', 'STORE', z.object({ consentId: uuid, appealId: uuid })),
   'pd.accessed': event('any', 'ACCESS', z.object({
     resource: z.string(),
@@ -138,7 +140,7 @@ export const EVENT_CATALOG = {
  * Receipts a holder sends about itself: `data.service` names the holder and must be the signed
  * `source`, or one holder could confirm an erasure for another.
  */
-export const HOLDER_RECEIPTS = ['subject.block_applied', 'erasure.receipt', 'rectification.applied'] as const satisfies readonly (keyof typeof EVENT_CATALOG)[];
+export const HOLDER_RECEIPTS = ['subject.block_applied', 'erasure.receipt', 'rectification.applied', 'consent.withdrawal_applied'] as const satisfies readonly (keyof typeof EVENT_CATALOG)[];
 
 export type EventType = keyof typeof EVENT_CATALOG;
 export type EventData<T extends EventType> = z.infer<(typeof EVENT_CATALOG)[T]['data']>;

@@ -1,6 +1,6 @@
 import { sql, type Insertable, type Kysely, type Transaction } from 'kysely';
 import type { OutboxTable } from '@pdp/shared';
-import type { AppealKind, AppealRecord, AppealStatus, Locale } from '../domain/appeal';
+import type { AppealKind, AppealRecord, AppealStatus, ForwardedField, Locale } from '../domain/appeal';
 import type { AppealRow, Database } from './tables';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -95,7 +95,7 @@ export async function appealsBySubjects(db: Db, subjectIds: readonly string[]): 
   return rows.map(toRecord);
 }
 
-function toRecord(row: AppealRow): AppealRecord {
+export function toRecord(row: AppealRow): AppealRecord {
   return {
     id: row.id,
     reference: row.reference,
@@ -110,6 +110,13 @@ function toRecord(row: AppealRow): AppealRecord {
     descriptionEnc: row.description_enc,
     channel: row.channel,
     enteredBy: row.entered_by,
+    assignee: row.assignee,
+    answerEnc: row.answer_enc,
+    forwardedTo: row.forwarded_to,
+    forwardedFields: (row.forwarded_fields ?? []) as ForwardedField[],
+    forwardedAt: row.forwarded_at?.toISOString() ?? null,
+    partnerResponseEnc: row.partner_response_enc,
+    submittedAtKey: row.submitted_at.toISOString(),
   };
 }
 

@@ -6,6 +6,8 @@ type Db = Kysely<Database> | Transaction<Database>;
 
 /** DESTROY: every appeal of the subject and its history go. */
 export async function destroyAppealsOf(trx: Db, subjectId: string): Promise<number> {
+  const ids = (await trx.selectFrom('appeals').select('id').where('subject_id', '=', subjectId).execute()).map((r) => r.id);
+  await trx.deleteFrom('transfer_consents').where((eb) => eb.or([eb('subject_id', '=', subjectId), ...(ids.length ? [eb('appeal_id', 'in', ids)] : [])])).execute();
   const res = await trx.deleteFrom('appeals').where('subject_id', '=', subjectId).executeTakeFirst();
   await trx.deleteFrom('blocked_subjects').where('subject_id', '=', subjectId).execute();
   return Number(res.numDeletedRows);
@@ -14,11 +16,12 @@ export async function destroyAppealsOf(trx: Db, subjectId: string): Promise<numb
 /** DEPERSONALIZE: contact data, reference number and the link to the subject go; kind, channel, dates and status stay. */
 export async function depersonalizeAppealsOf(trx: Db, subjectId: string): Promise<number> {
   const ids = (await trx.selectFrom('appeals').select('id').where('subject_id', '=', subjectId).execute()).map((r) => r.id);
+  await trx.deleteFrom('transfer_consents').where((eb) => eb.or([eb('subject_id', '=', subjectId), ...(ids.length ? [eb('appeal_id', 'in', ids)] : [])])).execute();
   if (ids.length > 0) {
     await trx.deleteFrom('contact_history').where('appeal_id', 'in', ids).execute();
     await trx
       .updateTable('appeals')
-      .set({ subject_id: null, reference: null, phone_enc: null, email_enc: null, description_enc: null, iin_bidx: null, entered_by: null, depersonalized_at: new Date(), updated_at: new Date() })
+      .set({ subject_id: null, reference: null, phone_enc: null, email_enc: null, description_enc: null, iin_bidx: null, entered_by: null, answer_enc: null, partner_response_enc: null, depersonalized_at: new Date(), updated_at: new Date() })
       .where('id', 'in', ids)
       .execute();
       // Status changes stay (statistics); the notes, free text about the person, go.

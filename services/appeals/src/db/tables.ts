@@ -23,6 +23,32 @@ export interface AppealsTable {
   entered_by: string | null;
   /** Blind index of the applicant's IIN for `appealStatus`; null once erased. */
   iin_bidx: string | null;
+  assignee: string | null;
+  answer_enc: string | null;
+  answered_at: Date | null;
+  forwarded_to: string | null;
+  forwarded_fields: string[] | null;
+  forwarded_at: Date | null;
+  partner_response_enc: string | null;
+  partner_responded_at: Date | null;
+}
+
+export interface CreditorsTable {
+  id: string;
+  bin: string;
+  name: string;
+  country: string;
+  registered_by: string;
+  registered_at: Generated<Date>;
+}
+
+/** A projection of consents' events: which consents allow transfer to third parties, and whether they still stand. */
+export interface TransferConsentsTable {
+  consent_id: string;
+  appeal_id: string | null;
+  subject_id: string | null;
+  allows_transfer: boolean;
+  withdrawn_at: Date | null;
 }
 
 export interface AppealChangesTable {
@@ -48,6 +74,8 @@ export interface Database extends PlatformTables {
   blocked_subjects: BlockedSubjectsTable;
   contact_history: ContactHistoryTable;
   appeal_changes: AppealChangesTable;
+  creditors: CreditorsTable;
+  transfer_consents: TransferConsentsTable;
 }
 
 export type AppealRow = Selectable<AppealsTable>;

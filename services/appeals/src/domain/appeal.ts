@@ -75,7 +75,28 @@ export interface AppealRecord {
   channel: string;
   /** The staff member who entered a paper or in-person appeal. */
   enteredBy: string | null;
+  assignee: string | null;
+  answerEnc: string | null;
+  forwardedTo: string | null;
+  forwardedFields: ForwardedField[];
+  forwardedAt: string | null;
+  partnerResponseEnc: string | null;
+  /** Sort key of the worklist (with the id): the exact timestamp text, for cursors. */
+  submittedAtKey: string;
 }
+
+/** A page of a list: its records, their cursors, and the total when it was asked for. */
+export interface Page<T> {
+  nodes: T[];
+  cursors: string[];
+  hasNextPage: boolean;
+  totalCount: number | null;
+}
+export type AppealPage = Page<AppealRecord>;
+
+/** What an operator may hand to a creditor, field by field (4.5: no more than the purpose needs). */
+export const FORWARDED_FIELDS = ['IIN', 'PHONE', 'EMAIL', 'DESCRIPTION'] as const;
+export type ForwardedField = (typeof FORWARDED_FIELDS)[number];
 
 /** The appeal workflow: each status and where it may go next. */
 export const TRANSITIONS: Record<AppealStatus, AppealStatus[]> = {

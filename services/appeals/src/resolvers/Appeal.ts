@@ -17,6 +17,25 @@ export function appealResolvers(deps: Deps): AppealResolvers {
       };
     },
     channel: (appeal) => appeal.channel,
+    assignee: (appeal) => appeal.assignee,
+    forwardedFields: (appeal) => appeal.forwardedFields,
+    async forwardedTo(appeal, _, ctx) {
+      return appeal.forwardedTo ? ctx.creditors.load(appeal.forwardedTo) : null;
+    },
+    async answer(appeal, _, ctx) {
+      await deps.guard.authorize(ctx, 'Appeal.pd', appeal.subjectId);
+      const loaded = await ctx.appeals.load(appeal.id);
+      if (!loaded?.answerEnc) return null;
+      await deps.guard.recordAccess(ctx, [{ subjectId: appeal.subjectId, resource: 'appeal', resourceIds: [appeal.id], fields: ['answer'] }]);
+      return deps.cipher.decrypt(loaded.answerEnc);
+    },
+    async partnerResponse(appeal, _, ctx) {
+      await deps.guard.authorize(ctx, 'Appeal.pd', appeal.subjectId);
+      const loaded = await ctx.appeals.load(appeal.id);
+      if (!loaded?.partnerResponseEnc) return null;
+      await deps.guard.recordAccess(ctx, [{ subjectId: appeal.subjectId, resource: 'appeal', resourceIds: [appeal.id], fields: ['partnerResponse'] }]);
+      return deps.cipher.decrypt(loaded.partnerResponseEnc);
+    },
     async subject(appeal, _, ctx) {
       // Only the reference leaves appeals; subjects resolves (and checks, and records) the rest.
       await deps.guard.authorize(ctx, 'Query.appeal', appeal.subjectId);

@@ -4,11 +4,25 @@ import { overdueAppeals } from '../db/lifecycle.repository';
 import { OPEN_STATUSES, type AppealRecord } from '../domain/appeal';
 import type { QueryResolvers } from '../generated/graphql';
 import { appealStatus } from '../workflow';
+import { listCreditors } from '../db/worklist.repository';
+import { partnerAppeals, worklist } from '../worklist';
+import { wantsTotal } from './Worklist';
 
 export function queryResolvers(deps: Deps): QueryResolvers {
   return {
     appeal: (_, { id }, ctx) => ctx.appeals.load(id),
     appealStatus: (_, args, ctx) => appealStatus(deps, ctx, args),
+    async appeals(_, args, ctx, info) {
+      const page = await worklist(deps, ctx, args, wantsTotal(info));
+      // The page's rows serve every field below it: no second query for contact or history.
+      for (const node of page.nodes) ctx.appeals.prime(node.id, node);
+      return page;
+    },
+    async creditors(_, __, ctx) {
+      await deps.guard.authorize(ctx, 'Query.creditors');
+      return listCreditors(deps.db, 1000);
+    },
+    partnerAppeals: (_, args, ctx, info) => partnerAppeals(deps, ctx, args, wantsTotal(info)),
     async overdueAppeals(_, { limit }, ctx) {
       await deps.guard.authorize(ctx, 'Query.overdueAppeals');
       const rows = await overdueAppeals(deps.db, kazakhstanToday(), OPEN_STATUSES, Math.min(Math.max(limit ?? 100, 1), 1000));

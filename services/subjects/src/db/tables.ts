@@ -94,7 +94,17 @@ export interface RectificationRequestsTable {
   applied_at: Date | null;
 }
 
+export interface PartnerGrantsTable {
+  appeal_id: string;
+  creditor_id: string;
+  subject_id: string;
+  iin: boolean;
+  granted_at: Date;
+  revoked_at: Date | null;
+}
+
 export interface Database extends PlatformTables {
+  partner_grants: PartnerGrantsTable;
   blocks: BlocksTable;
   block_receipts: BlockReceiptsTable;
   erasure_acts: ErasureActsTable;

@@ -20,6 +20,11 @@ export const FORM_SOURCES: Record<string, string> = {
   IN_PERSON: 'IN_PERSON',
 };
 
+/** A forwarded appeal as appeals hands it over: only its key. */
+export interface AppealRef {
+  id: string;
+}
+
 export interface PurposeRecord {
   code: string;
   state: 'ACTIVE' | 'ACHIEVED';

@@ -85,4 +85,58 @@ export const migrations: Record<string, Migration> = {
       await db.schema.dropTable('appeal_changes').execute();
     },
   },
+  '2026_11_25_0005_worklist_partners': {
+    async up(db: Kysely<any>) {
+      // The worklist: who works it, the Chamber's answer (PD: encrypted), forwarding to a creditor.
+      await db.schema
+        .alterTable('appeals')
+        .addColumn('assignee', 'text')
+        .addColumn('answer_enc', 'text')
+        .addColumn('answered_at', 'timestamptz')
+        .addColumn('forwarded_to', 'uuid')
+        .addColumn('forwarded_fields', sql`text[]`)
+        .addColumn('forwarded_at', 'timestamptz')
+        .addColumn('partner_response_enc', 'text')
+        .addColumn('partner_responded_at', 'timestamptz')
+        .execute();
+      // Newest first, filtered by status, kind or assignee: one index per filter, each ending in the page order.
+      await sql`create index appeals_page on appeals (submitted_at desc, id desc) where depersonalized_at is null`.execute(db);
+      await sql`create index appeals_status_page on appeals (status, submitted_at desc, id desc) where depersonalized_at is null`.execute(db);
+      await sql`create index appeals_kind_page on appeals (kind, submitted_at desc, id desc) where depersonalized_at is null`.execute(db);
+      await sql`create index appeals_assignee_page on appeals (assignee, submitted_at desc, id desc) where depersonalized_at is null`.execute(db);
+      await sql`create index appeals_partner_page on appeals (forwarded_to, forwarded_at desc, id desc) where forwarded_to is not null`.execute(db);
+      // Creditors (partners): legal entities, their BIN is not personal data.
+      await db.schema
+        .createTable('creditors')
+        .addColumn('id', 'uuid', (c) => c.primaryKey())
+        .addColumn('bin', 'text', (c) => c.notNull().unique())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('country', 'text', (c) => c.notNull())
+        .addColumn('registered_by', 'text', (c) => c.notNull())
+        .addColumn('registered_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+      // What consents told us (events): which consents allow transfer to third parties, and whether
+      // they still stand. Forwarding asks this, never consents itself.
+      await db.schema
+        .createTable('transfer_consents')
+        .addColumn('consent_id', 'uuid', (c) => c.primaryKey())
+        .addColumn('appeal_id', 'uuid')
+        .addColumn('subject_id', 'uuid')
+        .addColumn('allows_transfer', 'boolean', (c) => c.notNull())
+        .addColumn('withdrawn_at', 'timestamptz')
+        .execute();
+      await db.schema.createIndex('transfer_consents_subject').on('transfer_consents').column('subject_id').execute();
+      await db.schema.createIndex('transfer_consents_appeal').on('transfer_consents').column('appeal_id').execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.dropTable('transfer_consents').execute();
+      await db.schema.dropTable('creditors').execute();
+      for (const name of ['appeals_page', 'appeals_status_page', 'appeals_kind_page', 'appeals_assignee_page', 'appeals_partner_page']) {
+        await sql`drop index ${sql.raw(name)}`.execute(db);
+      }
+      for (const column of ['assignee', 'answer_enc', 'answered_at', 'forwarded_to', 'forwarded_fields', 'forwarded_at', 'partner_response_enc', 'partner_responded_at']) {
+        await db.schema.alterTable('appeals').dropColumn(column).execute();
+      }
+    },
+  },
 };

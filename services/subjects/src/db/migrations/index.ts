@@ -148,4 +148,22 @@ export const migrations: Record<string, Migration> = {
       }
     },
   },
-};
+  '2026_11_25_0005_partner_grants': {
+    async up(db: Kysely<any>) {
+      // Which creditor may read which subject's IIN, for which forwarded appeal (from appeal.forwarded).
+      // A withdrawal revokes; a block or an erasure hides it (checked against the subject's status).
+      await db.schema
+        .createTable('partner_grants')
+        .addColumn('appeal_id', 'uuid', (c) => c.primaryKey())
+        .addColumn('creditor_id', 'uuid', (c) => c.notNull())
+        .addColumn('subject_id', 'uuid', (c) => c.notNull())
+        .addColumn('iin', 'boolean', (c) => c.notNull())
+        .addColumn('granted_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('revoked_at', 'timestamptz')
+        .execute();
+      await db.schema.createIndex('partner_grants_subject').on('partner_grants').column('subject_id').execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.dropTable('partner_grants').execute();
+    },
+  },};

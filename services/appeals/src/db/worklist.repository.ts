@@ -1,0 +1,145 @@
+import type { CursorKey } from '@pdp/shared';
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import type { AppealKind, AppealStatus } from '../domain/appeal';
+import type { AppealRow, CreditorsTable, Database } from './tables';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+export type CreditorRow = Selectable<CreditorsTable>;
+
+export interface WorklistFilter {
+  status?: AppealStatus[] | null;
+  kind?: AppealKind[] | null;
+  assignee?: string | null;
+  overdue?: boolean | null;
+  reference?: string | null;
+}
+
+export interface PageRequest {
+  after: CursorKey | null;
+  limit: number;
+  /** Also count every match (`totalCount`), in the same query. */
+  withTotal: boolean;
+  /** Leave out blocked subjects' appeals (everyone but the DPO and the audit). */
+  hideBlocked: boolean;
+  today: string;
+  openStatuses: AppealStatus[];
+}
+
+/**
+ * One page of the worklist, newest first, in one SQL query: the filters, the cursor (strictly after
+ * the last row's (submitted_at, id), read back from that row so microseconds match), the blocked
+ * subjects left out where they must be, and — when asked — the total in a window over the same rows.
+ */
+export async function worklistPage(db: Db, filter: WorklistFilter, page: PageRequest): Promise<{ rows: AppealRow[]; total: number | null }> {
+  let q = db.selectFrom('appeals').selectAll('appeals').where('appeals.depersonalized_at', 'is', null);
+  if (filter.status?.length) q = q.where('appeals.status', 'in', filter.status);
+  if (filter.kind?.length) q = q.where('appeals.kind', 'in', filter.kind);
+  if (filter.assignee) q = q.where('appeals.assignee', '=', filter.assignee);
+  if (filter.reference) q = q.where('appeals.reference', '=', filter.reference);
+  if (filter.overdue === true) q = q.where('appeals.status', 'in', page.openStatuses).where('appeals.deadline', '<', page.today);
+  if (filter.overdue === false) q = q.where((eb) => eb.or([eb('appeals.status', 'not in', page.openStatuses), eb('appeals.deadline', '>=', page.today)]));
+  if (page.hideBlocked) {
+    q = q.where((eb) => eb.not(eb.exists(eb.selectFrom('blocked_subjects').select('subject_id').whereRef('blocked_subjects.subject_id', '=', 'appeals.subject_id'))));
+  }
+  if (page.after) {
+    const after = page.after;
+    q = q.where(
+      sql<boolean>`(appeals.submitted_at, appeals.id) < (coalesce((select a.submitted_at from appeals a where a.id::text = ${after.id}), ${after.at}::timestamptz), ${after.id}::uuid)`,
+    );
+  }
+  const ordered = q.orderBy('appeals.submitted_at', 'desc').orderBy('appeals.id', 'desc').limit(page.limit + 1);
+  if (page.withTotal) {
+    const rows = await ordered.select(sql<string>`count(*) over ()`.as('total_count')).execute();
+    return { rows, total: rows.length > 0 ? Number(rows[0]!.total_count) : await countOnly(db, filter, page) };
+  }
+  return { rows: await ordered.execute(), total: null };
+}
+
+/** The total when the page after the cursor is empty (the window had no row to ride on). */
+async function countOnly(db: Db, filter: WorklistFilter, page: PageRequest): Promise<number> {
+  if (!page.after) return 0;
+  const { total } = await worklistPage(db, filter, { ...page, after: null, limit: 0, withTotal: true });
+  return total ?? 0;
+}
+
+/** The appeals forwarded to one creditor that its view still shows (not blocked, consent standing), newest forward first. */
+export async function partnerPage(db: Db, creditorId: string, after: CursorKey | null, limit: number, withTotal: boolean) {
+  let q = db
+    .selectFrom('appeals')
+    .selectAll('appeals')
+    .where('appeals.forwarded_to', '=', creditorId)
+    .where('appeals.depersonalized_at', 'is', null)
+    .where(visibleToPartner);
+  if (after) {
+    q = q.where(
+      sql<boolean>`(appeals.forwarded_at, appeals.id) < (coalesce((select a.forwarded_at from appeals a where a.id::text = ${after.id}), ${after.at}::timestamptz), ${after.id}::uuid)`,
+    );
+  }
+  const ordered = q.orderBy('appeals.forwarded_at', 'desc').orderBy('appeals.id', 'desc').limit(limit + 1);
+  if (withTotal) {
+    const rows = await ordered.select(sql<string>`count(*) over ()`.as('total_count')).execute();
+    return { rows, total: rows.length > 0 ? Number(rows[0]!.total_count) : null };
+  }
+  return { rows: await ordered.execute(), total: null };
+}
+
+/**
+ * A forwarded appeal stays in the partner's view while its subject is not blocked and a consent that
+ * allows the transfer still stands (an erased appeal is gone or depersonalized already).
+ */
+const visibleToPartner = sql<boolean>`not exists (select 1 from blocked_subjects b where b.subject_id = appeals.subject_id)
+  and exists (select 1 from transfer_consents c where c.allows_transfer and c.withdrawn_at is null
+              and (c.subject_id = appeals.subject_id or c.appeal_id = appeals.id))`;
+
+export async function partnerAppealById(db: Db, appealId: string, creditorId: string): Promise<AppealRow | undefined> {
+  return db
+    .selectFrom('appeals')
+    .selectAll('appeals')
+    .where('appeals.id', '=', appealId)
+    .where('appeals.forwarded_to', '=', creditorId)
+    .where('appeals.depersonalized_at', 'is', null)
+    .where(visibleToPartner)
+    .executeTakeFirst();
+}
+
+/** Whether a consent of the subject (or given with this appeal) allows transfer to third parties and still stands. */
+export async function hasTransferConsent(db: Db, appealId: string, subjectId: string | null): Promise<boolean> {
+  const row = await db
+    .selectFrom('transfer_consents')
+    .select('consent_id')
+    .where('allows_transfer', '=', true)
+    .where('withdrawn_at', 'is', null)
+    .where((eb) => (subjectId ? eb.or([eb('subject_id', '=', subjectId), eb('appeal_id', '=', appealId)]) : eb('appeal_id', '=', appealId)))
+    .limit(1)
+    .executeTakeFirst();
+  return Boolean(row);
+}
+
+export async function lockForWork(trx: Transaction<Database>, id: string) {
+  return trx.selectFrom('appeals').selectAll().where('id', '=', id).where('depersonalized_at', 'is', null).forUpdate().executeTakeFirst();
+}
+
+export async function creditorById(db: Db, id: string): Promise<CreditorRow | undefined> {
+  return db.selectFrom('creditors').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function creditorsByIds(db: Db, ids: readonly string[]): Promise<CreditorRow[]> {
+  if (ids.length === 0) return [];
+  return db.selectFrom('creditors').selectAll().where('id', 'in', [...ids]).execute();
+}
+
+export async function listCreditors(db: Db, limit: number): Promise<CreditorRow[]> {
+  return db.selectFrom('creditors').selectAll().orderBy('name').orderBy('id').limit(limit).execute();
+}
+
+/** Inserts a creditor; false when its BIN is registered already. */
+export async function insertCreditor(db: Db, c: { id: string; bin: string; name: string; country: string; registeredBy: string }): Promise<boolean> {
+  const row = await db
+    .insertInto('creditors')
+    .values({ id: c.id, bin: c.bin, name: c.name, country: c.country, registered_by: c.registeredBy })
+    .onConflict((oc) => oc.column('bin').doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  return Boolean(row);
+}

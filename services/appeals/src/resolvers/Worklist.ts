@@ -1,0 +1,55 @@
+import type { GraphQLResolveInfo } from 'graphql';
+import type { Deps } from '../config';
+import type { AppealPage, AppealRecord } from '../domain/appeal';
+import type { AppealConnectionResolvers, CreditorResolvers, PartnerAppealConnectionResolvers, PartnerAppealResolvers } from '../generated/graphql';
+import { partnerAppeal } from '../worklist';
+
+/** Whether the query asks for `totalCount` (then the page's query counts too, in a window). */
+export function wantsTotal(info: GraphQLResolveInfo): boolean {
+  return info.fieldNodes.some((node) =>
+    node.selectionSet?.selections.some((s) => s.kind === 'Field' && s.name.value === 'totalCount'),
+  );
+}
+
+function connection(page: AppealPage) {
+  return {
+    edges: page.nodes.map((node, i) => ({ cursor: page.cursors[i]!, node })),
+    pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.cursors.at(-1) ?? null },
+    totalCount: page.totalCount ?? 0,
+  };
+}
+
+export function appealConnectionResolvers(): AppealConnectionResolvers {
+  return {
+    edges: (page) => connection(page).edges,
+    pageInfo: (page) => connection(page).pageInfo,
+    totalCount: (page) => page.totalCount ?? 0,
+  };
+}
+
+export function partnerAppealConnectionResolvers(): PartnerAppealConnectionResolvers {
+  return {
+    edges: (page) => connection(page).edges,
+    pageInfo: (page) => connection(page).pageInfo,
+    totalCount: (page) => page.totalCount ?? 0,
+  };
+}
+
+/** Only what was forwarded: every other field is null. The IIN is subjects' to give. */
+export function partnerAppealResolvers(deps: Deps): PartnerAppealResolvers {
+  const ifForwarded = (a: AppealRecord, field: 'PHONE' | 'EMAIL' | 'DESCRIPTION', enc: string | null) =>
+    a.forwardedFields.includes(field) && enc ? deps.cipher.decrypt(enc) : null;
+  return {
+    __resolveReference: (ref, ctx) => partnerAppeal(deps, ctx, ref.id),
+    reference: (a) => a.reference ?? '',
+    forwardedAt: (a) => a.forwardedAt ?? '',
+    phone: (a) => ifForwarded(a, 'PHONE', a.phoneEnc),
+    email: (a) => ifForwarded(a, 'EMAIL', a.emailEnc),
+    description: (a) => ifForwarded(a, 'DESCRIPTION', a.descriptionEnc),
+    response: (a) => (a.partnerResponseEnc ? deps.cipher.decrypt(a.partnerResponseEnc) : null),
+  };
+}
+
+export function creditorResolvers(): CreditorResolvers {
+  return {};
+}

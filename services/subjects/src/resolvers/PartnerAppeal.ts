@@ -1,0 +1,42 @@
+import type { RequestScope } from '@pdp/shared';
+import DataLoader from 'dataloader';
+import type { Deps } from '../config';
+import type { PartnerAppealResolvers } from '../generated/graphql';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The IINs of a page of forwarded appeals in one query: only those forwarded to the caller's own
+ * creditor with the IIN, not revoked by a withdrawal, of a subject still ACTIVE (not blocked, not
+ * erased); each read recorded as a TRANSFER with the creditor before the values are returned.
+ */
+export function partnerIinLoader(deps: Deps, scope: RequestScope): DataLoader<string, string | null> {
+  return new DataLoader(async (appealIds) => {
+    await deps.guard.authorize(scope, 'PartnerAppeal.iin');
+    const creditorId = scope.actor.creditorId;
+    if (!creditorId || !UUID.test(creditorId)) return appealIds.map(() => null);
+    const rows = await deps.db
+      .selectFrom('partner_grants as g')
+      .innerJoin('subjects as s', 's.id', 'g.subject_id')
+      .select(['g.appeal_id', 'g.subject_id', 's.iin_enc'])
+      .where('g.appeal_id', 'in', [...appealIds])
+      .where('g.creditor_id', '=', creditorId)
+      .where('g.iin', '=', true)
+      .where('g.revoked_at', 'is', null)
+      .where('s.status', '=', 'ACTIVE')
+      .execute();
+    await deps.guard.recordAccess(
+      scope,
+      rows.map((r) => ({ subjectId: r.subject_id, resource: 'partner_appeal', resourceIds: [r.appeal_id], fields: ['iin'], operation: 'TRANSFER' as const })),
+    );
+    const byAppeal = new Map(rows.map((r) => [r.appeal_id, r.iin_enc ? deps.cipher.decrypt(r.iin_enc) : null]));
+    return appealIds.map((id) => byAppeal.get(id) ?? null);
+  });
+}
+
+export function partnerAppealResolvers(): PartnerAppealResolvers {
+  return {
+    __resolveReference: (ref) => ({ id: ref.id }),
+    iin: (appeal, _, ctx) => ctx.partnerIins.load(appeal.id),
+  };
+}
