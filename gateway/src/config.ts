@@ -7,7 +7,8 @@ export interface GatewayConfig {
   host: string;
   authJwtSecret: string;
   internalJwtSecret: string;
-  subgraphs: Record<'subjects' | 'appeals' | 'consents' | 'audit', string>;
+  /** Each subgraph's URL, or its instances' URLs (a list, or comma-separated): the gateway balances between them. */
+  subgraphs: Record<'subjects' | 'appeals' | 'consents' | 'audit', string | readonly string[]>;
   /** Deepest query accepted (fields, fragments followed). */
   maxQueryDepth: number;
   /** Root fields per minute per client IP without a token (the public forms); 0 turns the limit off. */
@@ -25,16 +26,25 @@ export interface GatewayConfig {
 
 const limit = (fallback: number, min = 1) => z.coerce.number().int().min(min).default(fallback);
 
+/** One or more URLs, comma-separated: a subgraph's instances. */
+const urlList = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((s) => s.split(',').map((u) => u.trim()).filter(Boolean))
+    .pipe(z.array(z.url()).min(1).max(32));
+
 const gatewayEnv = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   HOST: z.string().default('127.0.0.1'),
   AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters'),
   AUTH_MAX_TOKEN_LIFETIME_SECONDS: limit(24 * 3600, 60),
   INTERNAL_JWT_SECRET: z.string().min(32, 'must be at least 32 characters'),
-  SUBJECTS_URL: z.url().default('http://127.0.0.1:4001/graphql'),
-  APPEALS_URL: z.url().default('http://127.0.0.1:4002/graphql'),
-  CONSENTS_URL: z.url().default('http://127.0.0.1:4003/graphql'),
-  AUDIT_URL: z.url().default('http://127.0.0.1:4004/graphql'),
+  /** One URL per instance, comma-separated. */
+  SUBJECTS_URL: urlList('http://127.0.0.1:4001/graphql'),
+  APPEALS_URL: urlList('http://127.0.0.1:4002/graphql'),
+  CONSENTS_URL: urlList('http://127.0.0.1:4003/graphql'),
+  AUDIT_URL: urlList('http://127.0.0.1:4004/graphql'),
   MAX_QUERY_DEPTH: z.coerce.number().int().min(2).max(50).default(DEFAULT_LIMITS.maxDepth),
   MAX_ALIASES: limit(DEFAULT_LIMITS.maxAliases, 0),
   MAX_TOKENS: limit(DEFAULT_LIMITS.maxTokens, 50),

@@ -1,10 +1,9 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import {
-  ACTOR_HEADER,
   apolloLogger,
   createLogger,
   httpErrorHandler,
@@ -25,6 +24,7 @@ import { composeSupergraph, SUBGRAPHS } from './composition';
 import type { GatewayConfig } from './config';
 import { DEFAULT_LIMITS, RequestGate, type GateLocals } from './gate';
 import { outcomePlugin, requestMetrics, type RequestOutcome } from './metrics';
+import { BalancedDataSource, SubgraphPool, subgraphUrls } from './pool';
 
 const authFailures = new Counter({
   name: 'pdp_gateway_auth_failures_total',
@@ -40,13 +40,6 @@ export interface GatewayContext {
   outcome: RequestOutcome;
 }
 
-/** Passes the signed actor to every subgraph call; nothing else from the client is forwarded. */
-class ActorForwardingDataSource extends RemoteGraphQLDataSource<GatewayContext> {
-  override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>) {
-    if (context.actorToken) request.http?.headers.set(ACTOR_HEADER, context.actorToken);
-  }
-}
-
 /**
  * Codes whose messages the platform words itself (kk/ru, no values). Anything else reaching a
  * client — a subgraph that cannot be reached (`request to http://10.… failed, reason: …`), a
@@ -56,6 +49,7 @@ const CLIENT_CODES = new Set([
   'BAD_USER_INPUT', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'SUBJECT_BLOCKED', 'RATE_LIMITED',
   'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'OPERATION_RESOLUTION_FAILURE', 'PERSISTED_QUERY_NOT_SUPPORTED',
   'PERSISTED_QUERY_NOT_FOUND', 'BAD_REQUEST', 'CONSENT_REQUIRED', 'TRANSFER_FORBIDDEN', 'CONSENT_WITHDRAWAL_FORBIDDEN',
+  'UNAVAILABLE',
 ]);
 
 export interface RunningGateway {
@@ -81,9 +75,14 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
         },
       ),
   });
+  // Each subgraph may have several instances (comma-separated URLs): the gateway spreads calls over them.
+  const pools = Object.fromEntries(SUBGRAPHS.map((name) => [name, new SubgraphPool(name, subgraphUrls(config.subgraphs[name]))])) as Record<
+    (typeof SUBGRAPHS)[number],
+    SubgraphPool
+  >;
   const gateway = new ApolloGateway({
-    supergraphSdl: composeSupergraph(config.subgraphs),
-    buildService: ({ url }) => new ActorForwardingDataSource({ url }),
+    supergraphSdl: composeSupergraph(Object.fromEntries(SUBGRAPHS.map((name) => [name, pools[name].urls[0]!])) as Record<(typeof SUBGRAPHS)[number], string>),
+    buildService: ({ name }) => new BalancedDataSource(pools[name as (typeof SUBGRAPHS)[number]]),
     logger: apolloLogger(logger),
   });
   gateway.onSchemaLoadOrUpdate(({ apiSchema }) => gate.setSchema(apiSchema));
@@ -103,19 +102,20 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
   const metrics = await startMetrics(app, { production, metricsPort: config.metricsPort ?? null, host: config.host });
+  // A subgraph is ready when one of its instances is; each probe answers within the readiness deadline.
   mountHealth(
     app,
     Object.fromEntries(
       SUBGRAPHS.map((name) => [
         name,
         async () => {
-          const res = await fetch(new URL('/readyz', config.subgraphs[name]));
-          if (!res.ok) throw new Error(`readyz ${res.status}`);
+          if (!(await pools[name].probe())) throw new Error('not ready');
         },
       ]),
     ),
     () => shuttingDown,
   );
+  for (const pool of Object.values(pools)) pool.startProbing();
   app.use(
     '/graphql',
     requestMetrics(),
@@ -140,6 +140,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     metricsPort: metrics.port,
     async stop() {
       shuttingDown = true;
+      for (const pool of Object.values(pools)) pool.stopProbing();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections?.();
       await metrics.stop();
@@ -150,7 +151,9 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
 
 function maskForClient(formatted: GraphQLFormattedError, logger: ReturnType<typeof createLogger>): GraphQLFormattedError {
   const code = formatted.extensions?.code;
-  if (typeof code === 'string' && CLIENT_CODES.has(code)) {
+  // An error made from a subgraph's HTTP status (`extensions.response` holds its URL and body) is the
+  // gateway's own business, whatever code the library gave it.
+  if (typeof code === 'string' && CLIENT_CODES.has(code) && !('response' in (formatted.extensions ?? {}))) {
     const { serviceName: _s, exception: _e, stacktrace: _st, ...extensions } = formatted.extensions ?? {};
     return { ...formatted, extensions };
   }

@@ -51,6 +51,8 @@ export interface SystemOptions {
   publicRatePerMinute?: number;
   /** Production mode everywhere (no introspection, no suggestions, metrics off the public port). */
   production?: boolean;
+  /** More URLs for a subgraph, after its running instance's (the gateway balances between them). */
+  extraSubgraphUrls?: Partial<Record<ServiceName, string[]>>;
   /** Any other gateway setting (limits, token lifetime, metrics port…). */
   gateway?: Partial<GatewayConfig>;
 }
@@ -108,6 +110,8 @@ export class System {
       eventVerifyKeys,
       logLevel: this.options.logLevel ?? 'warn',
       production: this.options.production ?? false,
+      // The ops view's figures every second, so tests see them soon.
+      healthReportMs: 1000,
     });
     this.starters.set('subjects', (port) =>
       startSubjects({
@@ -144,7 +148,7 @@ export class System {
       host: this.options.host ?? '127.0.0.1',
       authJwtSecret: this.options.authJwtSecret,
       internalJwtSecret,
-      subgraphs: Object.fromEntries(SERVICE_NAMES.map((n) => [n, this.services.get(n)!.url])) as Record<ServiceName, string>,
+      subgraphs: Object.fromEntries(SERVICE_NAMES.map((n) => [n, [this.services.get(n)!.url, ...(this.options.extraSubgraphUrls?.[n] ?? [])]])) as Record<ServiceName, string[]>,
       maxQueryDepth: DEFAULT_LIMITS.maxDepth,
       publicRatePerMinute: this.options.publicRatePerMinute ?? 0,
       trustProxy: false,
@@ -212,7 +216,8 @@ export async function dropRun(serverUrl: string, natsUrl: string, prefix: string
   try {
     const jsm = await nc.jetstreamManager();
     for await (const s of jsm.streams.list()) {
-      if (s.config.name.startsWith(streamName(prefix))) await jsm.streams.delete(s.config.name);
+      // The events streams and the ops bucket's stream (`KV_<PREFIX>_EVENTS_OPS`).
+      if (s.config.name.startsWith(streamName(prefix)) || s.config.name.startsWith(`KV_${streamName(prefix)}`)) await jsm.streams.delete(s.config.name);
     }
   } finally {
     await nc.close();

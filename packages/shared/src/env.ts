@@ -44,6 +44,12 @@ export const commonEnv = {
   events: z.object({
     NATS_URL: z.string().default('nats://127.0.0.1:4222'),
     EVENTS_PREFIX: z.string().regex(/^[a-z][a-z0-9_]*$/).default('pdp'),
+    /** Replicas of the streams (and the ops bucket) a service creates: 1 on one server, 3 on a three-node cluster. */
+    EVENTS_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
+    /** A delivered event not acknowledged within this is redelivered (an instance killed mid-way). */
+    EVENTS_ACK_WAIT_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+    /** How often each instance reports its health snapshot (ops view, gauges). */
+    HEALTH_REPORT_MS: z.coerce.number().int().min(200).max(60_000).default(5000),
   }),
   /** Event signatures (docs/events.md, "Signatures"); messages never quote key material. */
   signing: z.object({

@@ -5,6 +5,13 @@ import { registry } from './metrics';
 export type ReadinessCheck = () => Promise<void>;
 
 /**
+ * How long `/readyz` waits for a check: a dependency that does not answer by then is not ready. Load
+ * balancers and orchestrators give a probe about a second; a hanging check (NATS or PostgreSQL down,
+ * requests buffered for a reconnect) must answer 503 within that, never time the probe out.
+ */
+export const READINESS_TIMEOUT_MS = 750;
+
+/**
  * `/livez` answers 200 while the process runs; `/readyz` answers 200 only when every dependency
  * check passes, with each check's state (never personal data). `/metrics` is mounted by
  * `startMetrics`.
@@ -53,14 +60,18 @@ export async function startMetrics(app: Express, opts: MetricsOptions): Promise<
   };
 }
 
-export async function runChecks(checks: Record<string, ReadinessCheck>, timeoutMs = 2000): Promise<Record<string, string>> {
+export async function runChecks(checks: Record<string, ReadinessCheck>, timeoutMs = READINESS_TIMEOUT_MS): Promise<Record<string, string>> {
   const entries = await Promise.all(
     Object.entries(checks).map(async ([name, check]) => {
       try {
+        let timer: NodeJS.Timeout | undefined;
         await Promise.race([
           check(),
-          new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), timeoutMs).unref()),
-        ]);
+          new Promise((_, reject) => {
+            timer = setTimeout(() => reject(new Error('timeout')), timeoutMs);
+            timer.unref();
+          }),
+        ]).finally(() => clearTimeout(timer));
         return [name, 'ok'] as const;
       } catch (err) {
         return [name, err instanceof Error ? err.message.slice(0, 200) : 'failed'] as const;

@@ -13,6 +13,7 @@ export * from './seal';
 export * from './db';
 export * from './metrics';
 export * from './health';
+export * from './ops';
 export * from './workdays';
 export * from './runtime';
 export * from './service-config';

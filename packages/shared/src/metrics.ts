@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** One registry per process; each service and the gateway expose it on GET /metrics (no PD). */
 export const registry = new Registry();
@@ -23,5 +23,66 @@ export const graphqlDuration = new Histogram({
   help: 'GraphQL request duration',
   labelNames: ['service'],
   buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+  registers: [registry],
+});
+
+// The ops view (docs/operations.md, "Monitor"): figures each service reports about itself, refreshed
+// by its health reporter every few seconds. Several instances of a service share one database, so
+// they report the same outbox and parked figures: aggregate with max by (service).
+
+export const serviceReady = new Gauge({
+  name: 'pdp_service_ready',
+  help: '1 while this instance is ready (database and JetStream answer), else 0',
+  labelNames: ['service'],
+  registers: [registry],
+});
+
+export const outboxBacklog = new Gauge({
+  name: 'pdp_outbox_backlog',
+  help: 'Outbox rows not yet published to JetStream',
+  labelNames: ['service'],
+  registers: [registry],
+});
+
+export const outboxOldestUnpublished = new Gauge({
+  name: 'pdp_outbox_oldest_unpublished_seconds',
+  help: 'Age of the oldest outbox row not yet published (0 when none)',
+  labelNames: ['service'],
+  registers: [registry],
+});
+
+export const parkedEventsGauge = new Gauge({
+  name: 'pdp_parked_events',
+  help: 'Parked events not yet resolved (replayed or dismissed)',
+  labelNames: ['service'],
+  registers: [registry],
+});
+
+export const consumerPending = new Gauge({
+  name: 'pdp_consumer_pending',
+  help: 'Messages of the stream a durable consumer has not been delivered yet (its lag)',
+  labelNames: ['consumer'],
+  registers: [registry],
+});
+
+export const consumerAckPending = new Gauge({
+  name: 'pdp_consumer_ack_pending',
+  help: 'Messages delivered to a durable consumer and not yet acknowledged',
+  labelNames: ['consumer'],
+  registers: [registry],
+});
+
+export const outboxListenerUp = new Gauge({
+  name: 'pdp_outbox_listener_up',
+  help: '1 while the outbox relay is subscribed (LISTEN) to commits; 0 while it only polls',
+  labelNames: ['service'],
+  registers: [registry],
+});
+
+export const outboxPublishDelay = new Histogram({
+  name: 'pdp_outbox_publish_delay_seconds',
+  help: 'Time from an event entering the outbox to its publication on JetStream',
+  labelNames: ['service'],
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
   registers: [registry],
 });

@@ -17,10 +17,11 @@ import { UnauthenticatedError } from './errors';
 import type { ServiceName } from './events/catalog';
 import { EventConsumer, type ConsumerSpec } from './events/consumer';
 import { Handoffs } from './events/handoff';
-import { connectNats, ensureHandoffStream, ensureStream } from './events/nats';
+import { connectionState, connectNats, ensureHandoffStream, ensureStream } from './events/nats';
 import { OutboxRelay } from './events/relay';
 import { EventSigner, EventVerifier, registerEventSigner } from './events/signing';
-import { mountHealth, startMetrics } from './health';
+import { mountHealth, runChecks, startMetrics } from './health';
+import { HealthReporter, instanceId, OPS_ARGUMENT_IDS, opsResolvers, OpsResponder, OpsView, type OpsService } from './ops';
 import { localeFromAcceptLanguage, t } from './i18n';
 import { guardArguments, type ArgumentRules } from './arguments';
 import { isOperation } from './auth/permissions';
@@ -48,6 +49,12 @@ export interface ServiceConfig<Extra = unknown> {
   production?: boolean;
   /** A separate port for `/metrics` (not the GraphQL one); in production without it, no metrics endpoint. */
   metricsPort?: number | null;
+  /** Replicas of the platform's streams and ops bucket when this service creates them (`EVENTS_REPLICAS`, 1). */
+  eventsReplicas?: number;
+  /** How long a delivered event may stay unacknowledged before redelivery (`EVENTS_ACK_WAIT_SECONDS`, 30 s). */
+  ackWaitMs?: number;
+  /** How often the instance reports its health snapshot (`HEALTH_REPORT_MS`, 5 s). */
+  healthReportMs?: number;
   extra: Extra;
 }
 
@@ -72,6 +79,8 @@ export interface ServiceDefinition<DB, Extra, Ctx extends RequestScope> {
   context: (deps: ServiceDeps<DB, Extra>, scope: RequestScope) => Ctx;
   /** Exceptions to the shared argument checks (see `guardArguments`), e.g. IDs that are sequence numbers. */
   argumentRules?: ArgumentRules;
+  /** This subgraph serves the ops view (`platformHealth`, `parkedEvents`, `replayParkedEvent`; ops.ts). */
+  opsView?: boolean;
   /** Periodic jobs (retention sweeps and the like), started after the server. */
   jobs?: (deps: ServiceDeps<DB, Extra>) => Array<{ name: string; everyMs: number; run: () => Promise<void> }>;
 }
@@ -101,10 +110,12 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
   await migrateToLatest(db as Kysely<any>, def.migrations);
 
   const nc: NatsConnection = await connectNats(config.natsUrl, `pdp-${def.name}`);
+  const connection = connectionState(nc);
   const js: JetStreamClient = nc.jetstream();
   const jsm: JetStreamManager = await nc.jetstreamManager();
-  const stream = await ensureStream(jsm, config.eventsPrefix);
-  const handoffs = new Handoffs({ service: def.name, db: db as Kysely<any>, jsm, prefix: config.eventsPrefix, stream: await ensureHandoffStream(jsm, config.eventsPrefix), logger });
+  const replicas = config.eventsReplicas ?? 1;
+  const stream = await ensureStream(jsm, config.eventsPrefix, { replicas });
+  const handoffs = new Handoffs({ service: def.name, db: db as Kysely<any>, jsm, prefix: config.eventsPrefix, stream: await ensureHandoffStream(jsm, config.eventsPrefix, { replicas }), logger });
 
   const deps: ServiceDeps<DB, Extra> = {
     name: def.name,
@@ -122,15 +133,23 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
   await relay.start();
   const consumers = def.consumers(deps).map(
     (spec) =>
-      new EventConsumer(spec, { db: db as Kysely<any>, js, jsm, stream, prefix: config.eventsPrefix, logger, service: def.name, signer, verifier }),
+      new EventConsumer(spec, { db: db as Kysely<any>, js, jsm, stream, prefix: config.eventsPrefix, logger, service: def.name, signer, verifier, ackWaitMs: config.ackWaitMs }),
   );
   for (const consumer of consumers) await consumer.start();
 
   let shuttingDown = false;
   const production = config.production ?? false;
+  const healthReportMs = config.healthReportMs ?? 5000;
+  const resolvers = def.resolvers(deps) as GraphQLResolverMap<unknown>;
+  if (def.opsView) {
+    const view = new OpsView({ nc, js, jsm, prefix: config.eventsPrefix, stream, internalJwtSecret: config.internalJwtSecret, connected: connection.connected, staleAfterMs: 3 * healthReportMs, replicas });
+    const ops = opsResolvers(view, deps.guard);
+    resolvers.Query = { ...(resolvers.Query as object), ...ops.Query } as never;
+    resolvers.Mutation = { ...(resolvers.Mutation as object), ...ops.Mutation } as never;
+  }
   const schema = guardArguments(
-    buildSubgraphSchema([{ typeDefs: def.typeDefs, resolvers: def.resolvers(deps) as GraphQLResolverMap<unknown> }]),
-    def.argumentRules,
+    buildSubgraphSchema([{ typeDefs: def.typeDefs, resolvers }]),
+    def.opsView ? { ...def.argumentRules, ids: { ...def.argumentRules?.ids, ...OPS_ARGUMENT_IDS } } : def.argumentRules,
     (context, operation) => (isOperation(operation) ? deps.guard.authorize(context as RequestScope, operation) : Promise.resolve()),
   );
   const apollo = new ApolloServer<Ctx>({
@@ -148,17 +167,16 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
   const app = express();
   app.disable('x-powered-by');
   const metrics = await startMetrics(app, { production, metricsPort: config.metricsPort ?? null, host: config.host });
-  mountHealth(
-    app,
-    {
-      database: () => pingDb(db as Kysely<any>),
-      nats: async () => {
-        if (nc.isClosed()) throw new Error('closed');
-        await jsm.streams.info(stream);
-      },
+  const checks = {
+    database: () => pingDb(db as Kysely<any>),
+    nats: async () => {
+      if (nc.isClosed()) throw new Error('closed');
+      // While NATS is down a request would wait for the reconnect: not ready, at once.
+      if (!connection.connected()) throw new Error('disconnected');
+      await jsm.streams.info(stream);
     },
-    () => shuttingDown,
-  );
+  };
+  mountHealth(app, checks, () => shuttingDown);
   app.use(
     '/graphql',
     jsonBody(),
@@ -179,6 +197,29 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
       job.run().catch((err: unknown) => logger.error({ err: safeError(err), job: job.name }, 'job failed'));
     }, job.everyMs),
   );
+  const ops = def.name as OpsService;
+  const reporter = new HealthReporter({
+    service: ops,
+    instance: instanceId(),
+    db: db as Kysely<any>,
+    js,
+    jsm,
+    prefix: config.eventsPrefix,
+    stream,
+    consumers: () => consumers.map((c) => c.name),
+    readiness: async () => {
+      const results = await runChecks(checks);
+      return { ready: !shuttingDown && Object.values(results).every((r) => r === 'ok'), checks: results };
+    },
+    relayListening: () => relay.isListening,
+    connected: connection.connected,
+    intervalMs: healthReportMs,
+    replicas,
+    logger,
+  });
+  reporter.start();
+  const responder = new OpsResponder({ nc, prefix: config.eventsPrefix, service: ops, db: db as Kysely<any>, consumers, internalJwtSecret: config.internalJwtSecret, logger });
+  responder.start();
   logger.info({ port }, 'service started');
 
   return {
@@ -189,6 +230,8 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
     async stop() {
       shuttingDown = true;
       timers.forEach(clearInterval);
+      await responder.stop();
+      await reporter.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections?.();
       await metrics.stop();

@@ -24,6 +24,9 @@ export function serviceConfigFromEnv<E extends z.ZodType>(
     logLevel: env.logging.LOG_LEVEL,
     production: env.runtime.NODE_ENV === 'production',
     metricsPort: env.runtime.METRICS_PORT ?? null,
+    eventsReplicas: env.events.EVENTS_REPLICAS,
+    ackWaitMs: env.events.EVENTS_ACK_WAIT_SECONDS * 1000,
+    healthReportMs: env.events.HEALTH_REPORT_MS,
     extra: env.extra,
   };
 }

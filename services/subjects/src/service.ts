@@ -33,6 +33,8 @@ export const subjectsService: ServiceDefinition<Database, SubjectsExtra, Context
       RectificationRequest: rectificationResolvers(),
     }) as never,
   consumers: (deps) => [intakeConsumer(deps), receiptsConsumer(deps), erasureConsumer(deps), purposesConsumer(), partnersConsumer()],
+  // platformHealth, parkedEvents, replayParkedEvent: the schema's ops section, resolved by the runtime (shared ops.ts).
+  opsView: true,
   context: (deps, scope: RequestScope) => ({ ...scope, subjects: subjectLoader(deps, scope), partnerIins: partnerIinLoader(deps, scope), ...lifecycleLoaders(deps) }),
   jobs: (deps) => [{ name: 'retention-sweep', everyMs: deps.config.extra.retentionSweepMs, run: async () => void (await sweepRetention(deps)) }],
 };

@@ -134,6 +134,17 @@ export const EVENT_CATALOG = {
     claimedSource: z.enum(SERVICES).nullable(),
     reason: z.enum(REJECTION_REASONS),
   })),
+  /**
+   * Ops replayed a parked event (`replayParkedEvent`): the service that had parked it judged and
+   * applied it again, with this outcome. Never the payload: ids, the consumer, a catalog type.
+   */
+  'event.replayed': event('any', 'MODIFY', z.object({
+    consumer: z.string().max(100),
+    parkedId: z.string().regex(/^[1-9]\d{0,18}$/),
+    eventId: uuid.nullable(),
+    type: z.string().max(100).nullable(),
+    outcome: z.enum(['APPLIED', 'DUPLICATE', 'FAILED', 'REJECTED']),
+  })),
 } as const;
 
 /**

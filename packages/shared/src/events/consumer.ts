@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from 'nats';
 import { safeError, type Logger } from '../logger';
 import { eventsConsumed } from '../metrics';
@@ -41,7 +41,58 @@ export interface ConsumerOptions {
   verifier: EventVerifier;
   /** After this many failed deliveries a message is parked for ops. */
   maxAttempts?: number;
+  /** How long a delivered message may stay unacknowledged (a killed instance's) before it is redelivered. */
   ackWaitMs?: number;
+}
+
+/**
+ * Types whose order matters to their consumers: a block and its unblock must not swap, nor receipts of
+ * one holder. A consumer that takes any of them has one message in flight at a time across all its
+ * instances (`max_ack_pending` 1), so two instances of a service keep the stream's order; the others
+ * (intake, the audit, whose chain is serialised by a lock anyway) are shared out in parallel.
+ */
+export const ORDERED_TYPES: readonly EventType[] = [
+  'subject.blocked',
+  'subject.unblocked',
+  'erasure.approved',
+  'rectification.approved',
+  'subject.block_applied',
+  'erasure.receipt',
+  'rectification.applied',
+  'appeal.status_changed',
+];
+
+export function isOrderedConsumer(types: ConsumerSpec['types']): boolean {
+  return types !== 'all' && types.some((type) => ORDERED_TYPES.includes(type));
+}
+
+/** What a replay of a parked event came to (`event.replayed`). */
+export type ReplayOutcome = 'APPLIED' | 'DUPLICATE' | 'FAILED' | 'REJECTED';
+
+/** A parked row, as the ops view hands it to its consumer for a replay. */
+export interface ParkedRow {
+  id: string;
+  event_id: string | null;
+  subject: string;
+  payload: string;
+}
+
+/**
+ * A failure of the infrastructure, not of the event: the database or NATS restarting, a connection
+ * cut, a deadlock. Such an event is retried for as long as it takes and never parked — only an event
+ * that fails on its own merits counts towards `maxAttempts`.
+ */
+export function isTransient(err: unknown): boolean {
+  const e = err as { code?: unknown; name?: unknown; message?: unknown } | null;
+  if (!e || typeof e !== 'object') return false;
+  const code = typeof e.code === 'string' ? e.code : '';
+  // SQLSTATE: connection exceptions (08…), shutdown and restart (57P0x), too many connections, serialization, deadlock.
+  if (/^08[0-9A-Z]{3}$/.test(code) || /^57P0[1-4]$/.test(code) || ['53300', '40001', '40P01'].includes(code)) return true;
+  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN'].includes(code)) return true;
+  // nats.js: timeouts, no responders (503), a closed or reconnecting connection.
+  if (e.name === 'NatsError' || ['TIMEOUT', '503', 'CONNECTION_CLOSED', 'CONNECTION_DRAINING', 'DISCONNECT'].includes(code)) return true;
+  const message = typeof e.message === 'string' ? e.message : '';
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|terminating connection/i.test(message);
 }
 
 export function backoffMs(deliveryCount: number): number {
@@ -74,13 +125,14 @@ export class EventConsumer {
     const filter_subject = types !== 'all' && types.length === 1 ? `${prefix}.events.${types[0]}` : `${prefix}.events.>`;
     this.accepts = types === 'all' ? () => true : (type) => (types as string[]).includes(type);
     const ack_wait = (this.opts.ackWaitMs ?? 30_000) * 1_000_000;
+    const max_ack_pending = isOrderedConsumer(types) ? 1 : 1000;
     const exists = await jsm.consumers.info(stream, this.spec.name).then(
       () => true,
       () => false,
     );
     if (exists) {
       // Another instance may run the older configuration; a failed update must not stop this one.
-      await jsm.consumers.update(stream, this.spec.name, { filter_subject, ack_wait }).catch((err: unknown) => {
+      await jsm.consumers.update(stream, this.spec.name, { filter_subject, ack_wait, max_ack_pending }).catch((err: unknown) => {
         this.opts.logger.warn({ err: describe(err), consumer: this.spec.name }, 'consumer configuration not updated');
       });
     } else {
@@ -89,6 +141,7 @@ export class EventConsumer {
         ack_policy: AckPolicy.Explicit,
         deliver_policy: DeliverPolicy.All,
         ack_wait,
+        max_ack_pending,
         max_deliver: -1,
         filter_subject,
       });
@@ -98,9 +151,68 @@ export class EventConsumer {
     this.loop = this.run(this.messages);
   }
 
+  get name(): string {
+    return this.spec.name;
+  }
+
   async stop(): Promise<void> {
     await this.messages?.close();
     await this.loop;
+  }
+
+  /**
+   * Ops asked to replay a parked event of this consumer (`replayParkedEvent`): it is judged as on
+   * delivery (envelope, owner, signature) and applied through the inbox, so a second replay or a
+   * late redelivery changes nothing. In the same transaction the row is resolved and the service
+   * records `event.replayed` for the audit, with the ops actor; a replay that fails again or is
+   * refused leaves the row parked with the new error, and is recorded too.
+   */
+  async replay(row: ParkedRow, actor: { id: string; roles: string[] }, correlationId: string | null): Promise<ReplayOutcome> {
+    const db = this.opts.db as Kysely<PlatformTables>;
+    const record = (trx: Transaction<PlatformTables>, outcome: ReplayOutcome, event: { id: string | null; type: string | null }) =>
+      enqueueEvent(
+        trx,
+        this.opts.prefix,
+        {
+          type: 'event.replayed',
+          source: this.opts.service,
+          actor,
+          subjectId: null,
+          correlationId,
+          data: { consumer: this.spec.name, parkedId: row.id, eventId: event.id, type: event.type !== null && isEventType(event.type) ? event.type : null, outcome },
+        },
+        this.opts.signer,
+      );
+    const keep = async (outcome: ReplayOutcome, error: string, event: { id: string | null; type: string | null }) => {
+      await db.transaction().execute(async (trx) => {
+        await trx.updateTable('parked_events').set({ error, deliveries: sql`deliveries + 1` }).where('id', '=', row.id).execute();
+        await record(trx, outcome, event);
+      });
+      eventsConsumed.inc({ consumer: this.spec.name, outcome: 'replay_failed' });
+      return outcome;
+    };
+    let raw: unknown;
+    let event: Envelope;
+    try {
+      raw = JSON.parse(row.payload);
+      event = parseEnvelope(raw);
+    } catch (err) {
+      const claims = claimsOf(raw, row.subject, this.opts.prefix);
+      return keep('REJECTED', `EventRejected: MALFORMED (${describe(err)})`, { id: claims.eventId, type: claims.type });
+    }
+    const refused = this.opts.verifier.check(event, raw as object, row.subject, this.opts.prefix);
+    if (refused) return keep('REJECTED', `EventRejected: ${refused}`, event);
+    try {
+      const applied = await this.apply(event, async (trx) => {
+        await trx.updateTable('parked_events').set({ resolved_at: new Date() }).where('id', '=', row.id).execute();
+      }, async (trx, fresh) => {
+        await record(trx, fresh ? 'APPLIED' : 'DUPLICATE', event);
+      });
+      eventsConsumed.inc({ consumer: this.spec.name, outcome: applied ? 'replayed' : 'duplicate' });
+      return applied ? 'APPLIED' : 'DUPLICATE';
+    } catch (err) {
+      return keep('FAILED', describe(err), event);
+    }
   }
 
   private async run(messages: ConsumerMessages): Promise<void> {
@@ -148,7 +260,7 @@ export class EventConsumer {
       eventsConsumed.inc({ consumer, outcome: applied ? 'applied' : 'duplicate' });
     } catch (err) {
       const attempts = msg.info.deliveryCount;
-      const exhausted = !(err instanceof NotReadyError) && attempts >= (this.opts.maxAttempts ?? 8);
+      const exhausted = !(err instanceof NotReadyError) && !isTransient(err) && attempts >= (this.opts.maxAttempts ?? 8);
       if (err instanceof PermanentError || exhausted) {
         await this.park(msg, event.id, err);
         return;
@@ -159,19 +271,27 @@ export class EventConsumer {
     }
   }
 
-  /** Returns false when the event was already processed (duplicate or redelivery). */
-  private async apply(event: Envelope): Promise<boolean> {
+  /**
+   * Returns false when the event was already processed (duplicate or redelivery). `always` runs in
+   * the same transaction either way, `after` last with whether it was fresh (a replay's bookkeeping).
+   */
+  private async apply(
+    event: Envelope,
+    always?: (trx: Transaction<PlatformTables>) => Promise<void>,
+    after?: (trx: Transaction<PlatformTables>, fresh: boolean) => Promise<unknown>,
+  ): Promise<boolean> {
     const db = this.opts.db as Kysely<PlatformTables>;
     return db.transaction().execute(async (trx) => {
+      await always?.(trx);
       const fresh = await trx
         .insertInto('inbox')
         .values({ consumer: this.spec.name, event_id: event.id, event_type: event.type })
         .onConflict((oc) => oc.columns(['consumer', 'event_id']).doNothing())
         .returning('event_id')
         .executeTakeFirst();
-      if (!fresh) return false;
-      await this.spec.handle(trx, event);
-      return true;
+      if (fresh) await this.spec.handle(trx, event);
+      await after?.(trx, Boolean(fresh));
+      return Boolean(fresh);
     });
   }
 

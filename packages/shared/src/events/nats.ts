@@ -1,4 +1,4 @@
-import { connect, RetentionPolicy, StorageType, type JetStreamManager, type NatsConnection, type StreamConfig } from 'nats';
+import { connect, Events, RetentionPolicy, StorageType, type JetStreamManager, type NatsConnection, type StreamConfig } from 'nats';
 import { streamName } from './envelope';
 import { natsConnectOptions } from './nats-credentials';
 import { handoffStreamName } from './handoff';
@@ -8,13 +8,34 @@ export async function connectNats(url: string, name: string): Promise<NatsConnec
   return connect({ ...natsConnectOptions(url), name, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
 }
 
+/**
+ * Whether a connection is up right now. While NATS is down, nats.js buffers requests until they time
+ * out (seconds); a readiness check asks this first, so it answers "not ready" at once.
+ */
+export function connectionState(nc: NatsConnection): { connected(): boolean } {
+  let connected = !nc.isClosed();
+  void (async () => {
+    for await (const status of nc.status()) {
+      if (status.type === Events.Disconnect) connected = false;
+      else if (status.type === Events.Reconnect) connected = true;
+    }
+  })().catch(() => undefined);
+  return { connected: () => connected && !nc.isClosed() };
+}
+
+/** How the platform's streams are kept: replicas (1 on one server, 3 on a three-node cluster). */
+export interface StreamOptions {
+  replicas?: number;
+}
+
 const SECOND_NS = 1_000_000_000;
 /** A consumer may be down this long and still catch up; nothing older is kept. */
 const MAX_AGE_NS = 7 * 24 * 3600 * SECOND_NS;
 
 /** Creates the event stream when missing. Idempotent, so every service may call it on start. */
-export async function ensureStream(jsm: JetStreamManager, prefix: string): Promise<string> {
+export async function ensureStream(jsm: JetStreamManager, prefix: string, options: StreamOptions = {}): Promise<string> {
   return ensure(jsm, {
+    num_replicas: options.replicas ?? 1,
     name: streamName(prefix),
     subjects: [`${prefix}.events.>`],
     retention: RetentionPolicy.Limits,
@@ -31,8 +52,9 @@ export async function ensureStream(jsm: JetStreamManager, prefix: string): Promi
  * them. Recipients erase a hand-off once they have stored it, erasure acts erase the rest; read
  * through the stream leader (`STREAM.MSG.GET`), never a lagging replica.
  */
-export async function ensureHandoffStream(jsm: JetStreamManager, prefix: string): Promise<string> {
+export async function ensureHandoffStream(jsm: JetStreamManager, prefix: string, options: StreamOptions = {}): Promise<string> {
   return ensure(jsm, {
+    num_replicas: options.replicas ?? 1,
     name: handoffStreamName(prefix),
     subjects: [`${prefix}.handoff.>`],
     retention: RetentionPolicy.Limits,

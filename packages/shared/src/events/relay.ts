@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
 import type { JetStreamClient } from 'nats';
 import { safeError, type Logger } from '../logger';
-import { eventsRelayed } from '../metrics';
+import { eventsRelayed, outboxListenerUp, outboxPublishDelay } from '../metrics';
 import { isHandoffSubject } from './handoff';
 import type { PlatformTables } from './migrations';
 import { OUTBOX_CHANNEL } from './outbox';
@@ -19,6 +19,8 @@ export interface RelayOptions {
   batchSize?: number;
   /** Fallback poll, for a missed NOTIFY (e.g. while the listener reconnects). */
   pollMs?: number;
+  /** First wait before the listener connects again after losing its connection (doubles up to 5 s). */
+  relistenMs?: number;
 }
 
 /**
@@ -36,17 +38,78 @@ export class OutboxRelay {
   private pending = false;
   private listener: pg.Client | null = null;
   private loop: Promise<void> | null = null;
+  private relisten: NodeJS.Timeout | null = null;
+  private listening = false;
 
   constructor(private readonly opts: RelayOptions) {}
 
   async start(): Promise<void> {
     this.running = true;
-    this.listener = new pg.Client({ connectionString: this.opts.databaseUrl });
-    this.listener.on('notification', () => this.kick());
-    this.listener.on('error', (err) => this.opts.logger.warn({ err: safeError(err) }, 'outbox listener error'));
-    await this.listener.connect();
-    await this.listener.query(`listen ${OUTBOX_CHANNEL}`);
+    await this.listen();
     this.loop = this.run();
+  }
+
+  /** True while the relay is subscribed (LISTEN) and wakes on every commit; false while it only polls. */
+  get isListening(): boolean {
+    return this.listening;
+  }
+
+  /**
+   * LISTEN on a connection of its own. When that connection dies (a database restart, a failover, a
+   * killed backend) the relay would otherwise fall back to its poll for good: it connects and
+   * subscribes again, with a growing pause, and publishes at once whatever was committed meanwhile.
+   */
+  private async listen(attempt = 0): Promise<void> {
+    const client = new pg.Client({ connectionString: this.opts.databaseUrl, application_name: `pdp-${this.opts.service}-relay` });
+    this.listener = client;
+    let lost = false;
+    const onLost = (err?: Error) => {
+      if (lost) return;
+      lost = true;
+      this.setListening(false);
+      if (!this.running) return;
+      if (err) this.opts.logger.warn({ err: safeError(err) }, 'outbox listener lost; subscribing again');
+      client.end().catch(() => undefined);
+      this.scheduleListen(attempt + 1);
+    };
+    client.on('notification', () => this.kick());
+    client.on('error', onLost);
+    client.on('end', () => onLost());
+    try {
+      await client.connect();
+      await client.query(`listen ${OUTBOX_CHANNEL}`);
+    } catch (err) {
+      // The first start fails loudly (the service cannot work without its database); later ones retry.
+      if (attempt === 0 && !this.loop) {
+        lost = true;
+        await client.end().catch(() => undefined);
+        throw err;
+      }
+      onLost(err as Error);
+      return;
+    }
+    if (lost) return;
+    this.setListening(true);
+    if (attempt > 0) this.opts.logger.info('outbox listener subscribed again');
+    // Commits made while no one listened sent their NOTIFY to nobody.
+    this.kick();
+    // The attempt counter starts over once a subscription holds.
+    attempt = 0;
+  }
+
+  private scheduleListen(attempt: number): void {
+    if (this.relisten || !this.running) return;
+    const first = this.opts.relistenMs ?? 250;
+    const delay = Math.min(5000, first * 2 ** Math.min(10, attempt - 1));
+    this.relisten = setTimeout(() => {
+      this.relisten = null;
+      if (this.running) void this.listen(attempt);
+    }, delay);
+  }
+
+  private setListening(value: boolean): void {
+    this.listening = value;
+    outboxListenerUp.set({ service: this.opts.service }, value ? 1 : 0);
   }
 
   kick(): void {
@@ -56,9 +119,14 @@ export class OutboxRelay {
 
   async stop(): Promise<void> {
     this.running = false;
+    if (this.relisten) clearTimeout(this.relisten);
+    this.relisten = null;
     this.wake?.();
     await this.loop;
-    await this.listener?.end().catch(() => undefined);
+    const listener = this.listener;
+    this.listener = null;
+    this.setListening(false);
+    await listener?.end().catch(() => undefined);
   }
 
   private async run(): Promise<void> {
@@ -94,7 +162,7 @@ export class OutboxRelay {
       // deleting hand-off rows of the batch, instead of publishing their event without them.
       const rows = await trx
         .selectFrom('outbox')
-        .select(['seq', 'id', 'subject', 'payload'])
+        .select(['seq', 'id', 'subject', 'payload', 'created_at'])
         .where('published_at', 'is', null)
         .orderBy('seq')
         .limit(this.opts.batchSize ?? 200)
@@ -119,6 +187,9 @@ export class OutboxRelay {
           .execute();
       }
       eventsRelayed.inc({ service: this.opts.service }, rows.length);
+      // Commit-to-publish time of the batch's events (hand-offs travel with them).
+      const now = Date.now();
+      for (const row of events) outboxPublishDelay.observe({ service: this.opts.service }, Math.max(0, now - new Date(row.created_at).getTime()) / 1000);
       return rows.length;
     });
   }

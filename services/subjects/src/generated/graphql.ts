@@ -47,6 +47,14 @@ export type BlockReceipt = {
   service: Scalars['String']['output'];
 };
 
+/** A durable consumer's lag: messages not yet delivered, and delivered but not yet acknowledged. */
+export type ConsumerHealth = {
+  __typename?: 'ConsumerHealth';
+  ackPending: Scalars['Int']['output'];
+  name: Scalars['String']['output'];
+  pending: Scalars['Int']['output'];
+};
+
 /** What one service holds about a subject. */
 export type DataHolding = {
   __typename?: 'DataHolding';
@@ -112,6 +120,8 @@ export type Mutation = {
   proposeErasure: ErasureAct;
   /** CHAIRMAN only. */
   rejectErasure: ErasureAct;
+  /** OPS: the service that parked it applies it again through its consumer (inbox: never twice); recorded in the audit. */
+  replayParkedEvent: ParkedEvent;
   /** DPO or OPERATOR records a subject's request (6.1.2). */
   requestRectification: RectificationRequest;
   /** DPO. */
@@ -146,6 +156,12 @@ export type MutationRejectErasureArgs = {
 };
 
 
+export type MutationReplayParkedEventArgs = {
+  id: Scalars['ID']['input'];
+  service: Scalars['String']['input'];
+};
+
+
 export type MutationRequestRectificationArgs = {
   input: RectificationInput;
 };
@@ -163,12 +179,35 @@ export type MutationUnblockSubjectArgs = {
   subjectId: Scalars['ID']['input'];
 };
 
+/** An event a consumer could not apply, waiting for ops; never its payload. */
+export type ParkedEvent = {
+  __typename?: 'ParkedEvent';
+  consumer: Scalars['String']['output'];
+  deliveries: Scalars['Int']['output'];
+  error: Scalars['String']['output'];
+  eventId: Maybe<Scalars['ID']['output']>;
+  id: Scalars['ID']['output'];
+  /** What the replay came to (replayParkedEvent only). */
+  outcome: Maybe<ReplayOutcome>;
+  parkedAt: Scalars['String']['output'];
+  /** Set once a replay applied it. */
+  resolvedAt: Maybe<Scalars['String']['output']>;
+  service: Scalars['String']['output'];
+  type: Maybe<Scalars['String']['output']>;
+};
+
 /** A forwarded appeal as its creditor sees it (owned by appeals): subjects adds the IIN, when it was forwarded and the creditor may still see it. */
 export type PartnerAppeal = {
   __typename?: 'PartnerAppeal';
   id: Scalars['ID']['output'];
   /** The applicant's IIN: only for the creditor the appeal was forwarded to with IIN, while the subject is active and the consent stands; every read recorded with the creditor. */
   iin: Maybe<Scalars['String']['output']>;
+};
+
+export type PlatformHealth = {
+  __typename?: 'PlatformHealth';
+  ready: Scalars['Boolean']['output'];
+  services: Array<ServiceHealth>;
 };
 
 /** A declared purpose of processing (clause 3.2) and whether it has been achieved. */
@@ -196,6 +235,10 @@ export type Query = {
   erasureActs: Array<ErasureAct>;
   /** DPO: rectification requests past their working-day deadline. */
   overdueRectifications: Array<RectificationRequest>;
+  /** OPS: unresolved parked events, newest first (first: 1–200, default 50). */
+  parkedEvents: Array<ParkedEvent>;
+  /** OPS, DPO: each service's readiness, outbox backlog, parked events and consumer lag. */
+  platformHealth: PlatformHealth;
   /** DPO: rectification requests by status (e.g. PENDING, the worklist), oldest first; page with `after` = the last item's `cursor`. */
   rectificationRequests: Array<RectificationRequest>;
   /** Staff roles. */
@@ -226,6 +269,12 @@ export type QueryErasureActsArgs = {
 
 export type QueryOverdueRectificationsArgs = {
   limit?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryParkedEventsArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+  service?: InputMaybe<Scalars['String']['input']>;
 };
 
 
@@ -278,6 +327,31 @@ export type RectificationStatus =
   | 'APPROVED'
   | 'PENDING'
   | 'REJECTED';
+
+export type ReplayOutcome =
+  | 'APPLIED'
+  | 'DUPLICATE'
+  | 'FAILED'
+  | 'REJECTED';
+
+/** One service as its instances last reported (every few seconds); no personal data. */
+export type ServiceHealth = {
+  __typename?: 'ServiceHealth';
+  consumers: Array<ConsumerHealth>;
+  /** Instances that reported lately. */
+  instances: Scalars['Int']['output'];
+  name: Scalars['String']['output'];
+  /** Age of the oldest event not yet published; null when there is none. */
+  oldestUnpublishedSeconds: Maybe<Scalars['Float']['output']>;
+  outboxBacklog: Scalars['Int']['output'];
+  parkedEvents: Scalars['Int']['output'];
+  /** True while at least one instance reports ready (its database and JetStream answer). */
+  ready: Scalars['Boolean']['output'];
+  /** True while an outbox relay is subscribed to commits (false: it only polls, once a second). */
+  relayListening: Scalars['Boolean']['output'];
+  /** When the latest snapshot was taken; null if the service never reported. */
+  reportedAt: Maybe<Scalars['String']['output']>;
+};
 
 /** A data subject. Reading one is recorded in the audit trail. */
 export type Subject = {
@@ -411,21 +485,27 @@ export type ResolversTypes = {
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   BlockReceipt: ResolverTypeWrapper<BlockReceipt>;
-  DataHolding: ResolverTypeWrapper<DataHolding>;
+  ConsumerHealth: ResolverTypeWrapper<ConsumerHealth>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  DataHolding: ResolverTypeWrapper<DataHolding>;
   DataSource: ResolverTypeWrapper<DataSource>;
   ErasureAct: ResolverTypeWrapper<ErasureActRow>;
   ErasureActStatus: ErasureActStatus;
   ErasureMethod: ErasureMethod;
   ErasureReceipt: ResolverTypeWrapper<ErasureReceipt>;
   Mutation: ResolverTypeWrapper<{}>;
+  ParkedEvent: ResolverTypeWrapper<ParkedEvent>;
   PartnerAppeal: ResolverTypeWrapper<AppealRef>;
+  PlatformHealth: ResolverTypeWrapper<PlatformHealth>;
   Purpose: ResolverTypeWrapper<Purpose>;
   PurposeState: PurposeState;
   Query: ResolverTypeWrapper<{}>;
   RectificationInput: RectificationInput;
   RectificationRequest: ResolverTypeWrapper<RectificationRow>;
   RectificationStatus: RectificationStatus;
+  ReplayOutcome: ReplayOutcome;
+  ServiceHealth: ResolverTypeWrapper<ServiceHealth>;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   Subject: ResolverTypeWrapper<SubjectRecord>;
   SubjectBlock: ResolverTypeWrapper<SubjectBlock>;
   SubjectCategory: SubjectCategory;
@@ -439,17 +519,22 @@ export type ResolversParentTypes = {
   String: Scalars['String']['output'];
   ID: Scalars['ID']['output'];
   BlockReceipt: BlockReceipt;
-  DataHolding: DataHolding;
+  ConsumerHealth: ConsumerHealth;
   Int: Scalars['Int']['output'];
+  DataHolding: DataHolding;
   DataSource: DataSource;
   ErasureAct: ErasureActRow;
   ErasureReceipt: ErasureReceipt;
   Mutation: {};
+  ParkedEvent: ParkedEvent;
   PartnerAppeal: AppealRef;
+  PlatformHealth: PlatformHealth;
   Purpose: Purpose;
   Query: {};
   RectificationInput: RectificationInput;
   RectificationRequest: RectificationRow;
+  ServiceHealth: ServiceHealth;
+  Float: Scalars['Float']['output'];
   Subject: SubjectRecord;
   SubjectBlock: SubjectBlock;
 };
@@ -472,6 +557,13 @@ export type BlockReceiptResolvers<ContextType = Context, ParentType extends Reso
   appliedAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   blocked?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   service?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type ConsumerHealthResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ConsumerHealth'] = ResolversParentTypes['ConsumerHealth']> = {
+  ackPending?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  pending?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
@@ -519,15 +611,36 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   blockSubject?: Resolver<ResolversTypes['Subject'], ParentType, ContextType, RequireFields<MutationBlockSubjectArgs, 'reason' | 'subjectId'>>;
   proposeErasure?: Resolver<ResolversTypes['ErasureAct'], ParentType, ContextType, RequireFields<MutationProposeErasureArgs, 'grounds' | 'method' | 'subjectId'>>;
   rejectErasure?: Resolver<ResolversTypes['ErasureAct'], ParentType, ContextType, RequireFields<MutationRejectErasureArgs, 'actId'>>;
+  replayParkedEvent?: Resolver<ResolversTypes['ParkedEvent'], ParentType, ContextType, RequireFields<MutationReplayParkedEventArgs, 'id' | 'service'>>;
   requestRectification?: Resolver<ResolversTypes['RectificationRequest'], ParentType, ContextType, RequireFields<MutationRequestRectificationArgs, 'input'>>;
   reviewRectification?: Resolver<ResolversTypes['RectificationRequest'], ParentType, ContextType, RequireFields<MutationReviewRectificationArgs, 'approve' | 'requestId'>>;
   unblockSubject?: Resolver<ResolversTypes['Subject'], ParentType, ContextType, RequireFields<MutationUnblockSubjectArgs, 'reason' | 'subjectId'>>;
+};
+
+export type ParkedEventResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ParkedEvent'] = ResolversParentTypes['ParkedEvent']> = {
+  consumer?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  deliveries?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  error?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  eventId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  outcome?: Resolver<Maybe<ResolversTypes['ReplayOutcome']>, ParentType, ContextType>;
+  parkedAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  resolvedAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  service?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  type?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
 export type PartnerAppealResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PartnerAppeal'] = ResolversParentTypes['PartnerAppeal']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['PartnerAppeal']>, { __typename: 'PartnerAppeal' } & GraphQLRecursivePick<ParentType, {"id":true}>, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   iin?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type PlatformHealthResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PlatformHealth'] = ResolversParentTypes['PlatformHealth']> = {
+  ready?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  services?: Resolver<Array<ResolversTypes['ServiceHealth']>, ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
@@ -545,6 +658,8 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   erasureAct?: Resolver<Maybe<ResolversTypes['ErasureAct']>, ParentType, ContextType, RequireFields<QueryErasureActArgs, 'id'>>;
   erasureActs?: Resolver<Array<ResolversTypes['ErasureAct']>, ParentType, ContextType, Partial<QueryErasureActsArgs>>;
   overdueRectifications?: Resolver<Array<ResolversTypes['RectificationRequest']>, ParentType, ContextType, Partial<QueryOverdueRectificationsArgs>>;
+  parkedEvents?: Resolver<Array<ResolversTypes['ParkedEvent']>, ParentType, ContextType, Partial<QueryParkedEventsArgs>>;
+  platformHealth?: Resolver<ResolversTypes['PlatformHealth'], ParentType, ContextType>;
   rectificationRequests?: Resolver<Array<ResolversTypes['RectificationRequest']>, ParentType, ContextType, Partial<QueryRectificationRequestsArgs>>;
   subject?: Resolver<Maybe<ResolversTypes['Subject']>, ParentType, ContextType, RequireFields<QuerySubjectArgs, 'id'>>;
   subjectByIin?: Resolver<Maybe<ResolversTypes['Subject']>, ParentType, ContextType, RequireFields<QuerySubjectByIinArgs, 'iin'>>;
@@ -563,6 +678,19 @@ export type RectificationRequestResolvers<ContextType = Context, ParentType exte
   reviewedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['RectificationStatus'], ParentType, ContextType>;
   subjectId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type ServiceHealthResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ServiceHealth'] = ResolversParentTypes['ServiceHealth']> = {
+  consumers?: Resolver<Array<ResolversTypes['ConsumerHealth']>, ParentType, ContextType>;
+  instances?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  oldestUnpublishedSeconds?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  outboxBacklog?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  parkedEvents?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  ready?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  relayListening?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  reportedAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
@@ -595,15 +723,19 @@ export type SubjectBlockResolvers<ContextType = Context, ParentType extends Reso
 export type Resolvers<ContextType = Context> = {
   AccessReport?: AccessReportResolvers<ContextType>;
   BlockReceipt?: BlockReceiptResolvers<ContextType>;
+  ConsumerHealth?: ConsumerHealthResolvers<ContextType>;
   DataHolding?: DataHoldingResolvers<ContextType>;
   DataSource?: DataSourceResolvers<ContextType>;
   ErasureAct?: ErasureActResolvers<ContextType>;
   ErasureReceipt?: ErasureReceiptResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
+  ParkedEvent?: ParkedEventResolvers<ContextType>;
   PartnerAppeal?: PartnerAppealResolvers<ContextType>;
+  PlatformHealth?: PlatformHealthResolvers<ContextType>;
   Purpose?: PurposeResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   RectificationRequest?: RectificationRequestResolvers<ContextType>;
+  ServiceHealth?: ServiceHealthResolvers<ContextType>;
   Subject?: SubjectResolvers<ContextType>;
   SubjectBlock?: SubjectBlockResolvers<ContextType>;
 };

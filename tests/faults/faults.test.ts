@@ -1,0 +1,206 @@
+/**
+ * The fault suite: the platform as production runs it (each service its own process, supervised as
+ * `npm start` does) against throwaway PostgreSQL and NATS servers that only this suite knows, under
+ * intake plus block/unblock load. Each fault is its own test: kill -9 each service in turn, restart
+ * NATS, restart PostgreSQL; after each, the books must balance — every accepted submission exactly
+ * once in every service, one subject per IIN, every block receipted, nothing parked, no outbox
+ * backlog, the audit complete and its chain valid — and every service recovered by itself.
+ * Everything it starts it stops (afterAll, and a kill of every child if the test process dies).
+ */
+import { eventually } from '@pdp/shared/testing';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { SERVICE_NAMES } from '../../scripts/platform-env';
+import { graphql, tokenFor } from '../support/client';
+import { discrepancies, Load, type LoadStats } from '../support/load';
+import { ProcessPlatform } from '../support/platform';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const HEALTH = `{ platformHealth { ready services { name ready outboxBacklog oldestUnpublishedSeconds parkedEvents instances relayListening
+  consumers { name pending ackPending } } } }`;
+
+/** Waits until the books balance; fails naming what does not. */
+export async function reconciled(platform: ProcessPlatform, accepted: LoadStats['accepted'], timeoutMs = 90_000): Promise<void> {
+  await platform.allReady(timeoutMs);
+  let problems: string[] = [];
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    problems = await discrepancies(platform, accepted).catch((err: Error) => [`reconciliation failed: ${err.message}`]);
+    if (problems.length === 0) break;
+    await sleep(1000);
+  }
+  expect(problems).toEqual([]);
+  // The ops view says the same, without SQL: every service ready, nothing waiting, nothing parked.
+  const ops = await tokenFor(platform.authJwtSecret, ['OPS'], { sub: 'ops-fault' });
+  await eventually(async () => {
+    const res = await graphql(platform.gatewayUrl, HEALTH, {}, { token: ops });
+    const health = res.data?.platformHealth;
+    return (
+      health?.ready &&
+      health.services.every(
+        (s: { ready: boolean; outboxBacklog: number; parkedEvents: number; relayListening: boolean; consumers: Array<{ pending: number; ackPending: number }> }) =>
+          s.ready && s.outboxBacklog === 0 && s.parkedEvents === 0 && s.relayListening && s.consumers.every((c) => c.pending === 0 && c.ackPending === 0),
+      )
+    );
+  }, 30_000, 'platformHealth all clear');
+  const auditor = await tokenFor(platform.authJwtSecret, ['AUDITOR'], { sub: 'auditor-fault' });
+  const chain = await graphql(platform.gatewayUrl, '{ verifyAuditChain { valid } }', {}, { token: auditor });
+  expect(chain.data?.verifyAuditChain?.valid).toBe(true);
+}
+
+describe('faults: each service its own process, supervised, under load', () => {
+  let platform: ProcessPlatform;
+  const accepted: LoadStats['accepted'] = [];
+
+  beforeAll(async () => {
+    platform = await ProcessPlatform.start();
+  }, 180_000);
+
+  afterAll(async () => {
+    await platform?.stop();
+  }, 60_000);
+
+  for (const service of SERVICE_NAMES) {
+    test(`kill -9 ${service} under load: the supervisor restarts it, it catches up, nothing lost or doubled`, async () => {
+      const victim = platform.instances.find((i) => i.service === service)!;
+      const before = { pid: victim.process.pid, restarts: victim.process.restarts };
+      const load = new Load(platform);
+      await sleep(3000);
+      victim.process.kill('SIGKILL');
+      await eventually(async () => victim.process.running && victim.process.pid !== before.pid, 30_000, `${service} restarted`);
+      await platform.waitReady(victim.port, service, 60_000);
+      await sleep(2000);
+      const stats = await load.stop();
+      accepted.push(...stats.accepted);
+      expect(stats.accepted.length).toBeGreaterThan(0);
+      expect(victim.process.restarts).toBe(before.restarts + 1);
+      expect(platform.supervisorLog.some((line) => line.includes(`${service}#1 exited (SIGKILL); restarting`))).toBe(true);
+      await reconciled(platform, accepted);
+    }, 180_000);
+  }
+
+  test('NATS restart under load: every service stays up, not ready (503 within a second) while it is down, then ready by itself', async () => {
+    const pids = platform.pids();
+    const load = new Load(platform);
+    await sleep(3000);
+    await platform.nats.stopNode(0, 'SIGKILL');
+    await sleep(1500);
+    const during = await platform.readiness();
+    for (const r of during) {
+      expect(r.status, r.who).toBe(503);
+      expect(r.ms, r.who).toBeLessThan(1000);
+    }
+    await sleep(2000);
+    await platform.nats.startNode(0);
+    await sleep(3000);
+    const stats = await load.stop();
+    accepted.push(...stats.accepted);
+    await reconciled(platform, accepted);
+    // Nobody restarted: they rode it out.
+    expect(platform.pids()).toEqual(pids);
+  }, 180_000);
+
+  test('PostgreSQL restart under load: no service crashes, /readyz is 503 within a second meanwhile, relays subscribe again', async () => {
+    const pids = platform.pids();
+    const load = new Load(platform);
+    await sleep(3000);
+    // A fast shutdown ends every session, checked-out connections in the middle of a transaction too.
+    await platform.pg.stop('fast');
+    await sleep(1500);
+    const during = await platform.readiness();
+    for (const r of during) {
+      expect(r.status, r.who).toBe(503);
+      expect(r.ms, r.who).toBeLessThan(1000);
+    }
+    await sleep(3000);
+    await platform.pg.start();
+    await sleep(3000);
+    const stats = await load.stop();
+    accepted.push(...stats.accepted);
+    await reconciled(platform, accepted);
+    expect(platform.pids()).toEqual(pids);
+    for (const i of platform.instances) {
+      expect(platform.log(`${i.service}#${i.index}`)).not.toMatch(/Unhandled 'error' event|Connection terminated unexpectedly\n\s+at /);
+      // Woken by NOTIFY again, not by its poll: the listener is back.
+      const metrics = await (await fetch(`http://127.0.0.1:${i.port}/metrics`)).text();
+      expect(metrics).toMatch(new RegExp(`pdp_outbox_listener_up\\{service="${i.service}"\\} 1`));
+    }
+  }, 180_000);
+});
+
+/** The sum of a metric's samples on one process (`name{labels} value` lines), optionally filtered by a label text. */
+async function metricSum(port: number, name: string, having = ''): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith(`${name}{`) && line.includes(having))
+    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+}
+
+describe('two instances of every service under load, one of each killed midway', () => {
+  let platform: ProcessPlatform;
+  const accepted: LoadStats['accepted'] = [];
+
+  beforeAll(async () => {
+    platform = await ProcessPlatform.start({ instances: 2 });
+  }, 240_000);
+
+  afterAll(async () => {
+    await platform?.stop();
+  }, 60_000);
+
+  test('the gateway balances, relays and durable consumers share the work, and nothing is doubled', async () => {
+    const load = new Load(platform, { concurrency: 4 });
+    await sleep(6000);
+    // Before the kill (a restart resets a process's counters): every instance took its share.
+    // The load calls appeals (intake) and subjects (block, unblock) through the gateway.
+    for (const i of platform.instances.filter((x) => x.service === 'appeals' || x.service === 'subjects')) {
+      expect(await metricSum(i.port, 'pdp_graphql_request_seconds_count'), `${i.service}#${i.index} served no request`).toBeGreaterThan(0);
+    }
+    for (const service of ['subjects', 'consents', 'audit'] as const) {
+      for (const i of platform.instances.filter((x) => x.service === service)) {
+        expect(await metricSum(i.port, 'pdp_events_consumed_total', 'outcome="applied"'), `${i.service}#${i.index} consumed nothing`).toBeGreaterThan(0);
+      }
+    }
+    const relayed = await Promise.all(platform.instances.filter((i) => i.service === 'appeals').map((i) => metricSum(i.port, 'pdp_events_relayed_total')));
+    console.info(`appeals' relays published ${relayed.join(' and ')} rows`);
+    expect(relayed.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    // One instance of each service dies in the middle of its work; the other carries on.
+    const victims = platform.instances.filter((i) => i.index === 1);
+    for (const v of victims) v.process.kill('SIGKILL');
+    const acceptedBefore = load.stats.accepted.length;
+    await sleep(6000);
+    expect(load.stats.accepted.length, 'intake went on through the surviving instances').toBeGreaterThan(acceptedBefore + 10);
+    const stats = await load.stop();
+    accepted.push(...stats.accepted);
+    await reconciled(platform, accepted);
+  }, 240_000);
+});
+
+describe('NATS as a three-node JetStream cluster (streams with three replicas), losing one node under load', () => {
+  let platform: ProcessPlatform;
+  const accepted: LoadStats['accepted'] = [];
+
+  beforeAll(async () => {
+    platform = await ProcessPlatform.start({ natsNodes: 3 });
+  }, 240_000);
+
+  afterAll(async () => {
+    await platform?.stop();
+  }, 60_000);
+
+  test('the platform goes on with two of three nodes: nothing lost, nothing doubled, no service restarted', async () => {
+    const pids = platform.pids();
+    const load = new Load(platform);
+    await sleep(3000);
+    // The node every client lists first.
+    await platform.nats.stopNode(0, 'SIGKILL');
+    const acceptedBefore = load.stats.accepted.length;
+    await sleep(6000);
+    expect(load.stats.accepted.length, 'intake went on').toBeGreaterThan(acceptedBefore);
+    const stats = await load.stop();
+    accepted.push(...stats.accepted);
+    await reconciled(platform, accepted);
+    expect(platform.pids()).toEqual(pids);
+  }, 240_000);
+});
