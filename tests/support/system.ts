@@ -100,7 +100,8 @@ export class System {
       port,
       host: this.options.host ?? '127.0.0.1',
       databaseUrl: this.databaseUrls[name],
-      dbPoolMax: 10,
+      // Two test files run at once, each a whole platform: small pools keep them under PostgreSQL's 100 connections.
+      dbPoolMax: 4,
       natsUrl: this.options.natsUrl,
       eventsPrefix: this.prefix,
       internalJwtSecret,
