@@ -178,14 +178,16 @@ export async function forwardAppeal(deps: Deps, scope: RequestScope, appealId: s
   const unique = [...new Set(fields)] as ForwardedField[];
   const creditor = await repo.creditorById(deps.db, creditorId);
   if (!creditor) throw new NotFoundError(scope.meta.locale, 'Creditor');
+  let refused: { error: PolicyError; subjectId: string | null } | null = null;
   await change(deps, scope, appealId, 'Mutation.forwardAppeal', async (trx, appeal) => {
+    // A refusal is recorded after this transaction ends: no second connection while it holds one.
     if (creditor.country !== HOME_COUNTRY) {
-      await deps.guard.recordDenied(scope, 'Mutation.forwardAppeal', 'PURPOSE', appeal.subject_id);
-      throw new PolicyError('TRANSFER_FORBIDDEN', 'transfer.crossBorder', scope.meta.locale, { reason: 'CROSS_BORDER' });
+      refused = { error: new PolicyError('TRANSFER_FORBIDDEN', 'transfer.crossBorder', scope.meta.locale, { reason: 'CROSS_BORDER' }), subjectId: appeal.subject_id };
+      return;
     }
     if (!(await repo.hasTransferConsent(trx, appealId, appeal.subject_id))) {
-      await deps.guard.recordDenied(scope, 'Mutation.forwardAppeal', 'PURPOSE', appeal.subject_id);
-      throw new PolicyError('CONSENT_REQUIRED', 'transfer.consentRequired', scope.meta.locale);
+      refused = { error: new PolicyError('CONSENT_REQUIRED', 'transfer.consentRequired', scope.meta.locale), subjectId: appeal.subject_id };
+      return;
     }
     const from = appeal.status as AppealStatus;
     move(scope, from, 'FORWARDED');
@@ -201,6 +203,11 @@ export async function forwardAppeal(deps: Deps, scope: RequestScope, appealId: s
       { ...base(scope, appeal.subject_id), type: 'appeal.forwarded' as const, data: { appealId, creditorId: creditor.id, fields: unique } },
     ]);
   });
+  const denial = refused as { error: PolicyError; subjectId: string | null } | null;
+  if (denial) {
+    await deps.guard.recordDenied(scope, 'Mutation.forwardAppeal', 'PURPOSE', denial.subjectId);
+    throw denial.error;
+  }
 }
 
 function partnerCreditor(scope: RequestScope): string | null {
