@@ -11,6 +11,8 @@ const mappers: Record<(typeof services)[number], Record<string, string>> = {
     Subject: '../domain/subject#SubjectRecord',
     ErasureAct: '../db/lifecycle.repository#ErasureActRow',
     RectificationRequest: '../db/lifecycle.repository#RectificationRow',
+    Employment: '../db/tables#EmploymentRow',
+    CounterpartyContract: '../db/tables#ContractRow',
     PartnerAppeal: '../domain/subject#AppealRef',
   },
   appeals: {
@@ -22,7 +24,13 @@ const mappers: Record<(typeof services)[number], Record<string, string>> = {
     AppealConnection: '../domain/appeal#AppealPage',
     PartnerAppealConnection: '../domain/appeal#AppealPage',
   },
-  consents: { Consent: '../domain/consent#ConsentRecord', Subject: '../domain/consent#SubjectRef', AccessReport: '../domain/consent#AccessReportRef' },
+  consents: {
+    Consent: '../domain/consent#ConsentRecord',
+    Subject: '../domain/consent#SubjectRef',
+    AccessReport: '../domain/consent#AccessReportRef',
+    ConsentTemplate: '../db/tables#TemplateRow',
+    Obligation: '../db/tables#ObligationRow',
+  },
   audit: { AuditEntry: '../domain/entry#AuditEntryRecord', Subject: '../domain/entry#SubjectRef' },
 };
 

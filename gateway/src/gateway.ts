@@ -24,6 +24,7 @@ import { composeSupergraph, SUBGRAPHS } from './composition';
 import type { GatewayConfig } from './config';
 import { DEFAULT_LIMITS, RequestGate, type GateLocals } from './gate';
 import { outcomePlugin, requestMetrics, type RequestOutcome } from './metrics';
+import { mountForms } from './forms';
 import { BalancedDataSource, SubgraphPool, subgraphUrls } from './pool';
 
 const authFailures = new Counter({
@@ -128,6 +129,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       },
     }),
   );
+  mountForms(app, { logger });
   app.use(httpErrorHandler(logger));
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(config.port, config.host, () => resolve(s));

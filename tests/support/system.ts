@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { startAppeals, type AppealsDatabase } from '@pdp/appeals';
 import { startAudit, type AuditDatabase } from '@pdp/audit';
-import { startConsents, type ConsentsDatabase } from '@pdp/consents';
+import { DEVELOPMENT_OPERATOR, startConsents, type ConsentsDatabase } from '@pdp/consents';
 import { DEFAULT_LIMITS, startGateway, type GatewayConfig, type RunningGateway } from '@pdp/gateway';
 import {
   calendarFromEnv,
@@ -120,6 +120,7 @@ export class System {
         extra: {
           sealPrivateKey: subjectsSeal.privateJwk,
           appealsSealKey: appealsSeal.publicJwk,
+          consentsSealKey: consentsSeal.publicJwk,
           retentionDays: this.options.retentionDays ?? 365,
           retentionSweepMs: this.options.retentionSweepMs ?? 3_600_000,
           retentionMethod: 'DEPERSONALIZE',
@@ -140,7 +141,7 @@ export class System {
         },
       }) as never,
     );
-    this.starters.set('consents', (port) => startConsents({ ...base('consents', port), extra: { sealPrivateKey: consentsSeal.privateJwk } }) as never);
+    this.starters.set('consents', (port) => startConsents({ ...base('consents', port), extra: { sealPrivateKey: consentsSeal.privateJwk, operator: DEVELOPMENT_OPERATOR } }) as never);
     this.starters.set('audit', (port) => startAudit({ ...base('audit', port), extra: {} }) as never);
 
     for (const name of SERVICE_NAMES) await this.startService(name);

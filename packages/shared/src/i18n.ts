@@ -86,10 +86,31 @@ const messages = {
   'limit.directives': { KK: 'Сұрауда директивалар тым көп', RU: 'Слишком много директив в запросе' },
   'limit.cost': { KK: 'Сұрау тым ауыр', RU: 'Запрос слишком сложный' },
   'limit.depth': { KK: 'Сұрау тым терең', RU: 'Запрос слишком глубокий' },
+  'date.invalid': { KK: 'Күн ЖЖЖЖ-АА-КК түріндегі нақты күн болуы керек', RU: 'Дата должна быть существующей датой в формате ГГГГ-ММ-ДД' },
+  'date.future': { KK: 'Күн бүгіннен кейін болмауы керек', RU: 'Дата не может быть позже сегодняшней' },
+  'date.past': { KK: 'Күн бүгіннен бұрын болмауы керек', RU: 'Дата не может быть раньше сегодняшней' },
+  'template.unknownCode': { KK: 'Мұндай келісім үлгісі жоқ', RU: 'Такого шаблона согласия нет' },
+  'consent.withdrawalForbidden': {
+    KK: 'Келісімді кері қайтарып алуға болмайды: орындалмаған міндеттемелер бар — {count} (мерзімі: {dueDates}); олар орындалғанша келісім күшінде қалады (5.2-тармақ)',
+    RU: 'Согласие нельзя отозвать: есть неисполненные обязательства — {count} (срок: {dueDates}); пока они не исполнены, согласие остаётся в силе (пункт 5.2)',
+  },
+  'template.effectiveOrder': {
+    KK: 'Жаңа нұсқа алдыңғы нұсқадан бұрын күшіне ене алмайды',
+    RU: 'Новая версия не может вступить в силу раньше предыдущей',
+  },
+  'state.consentWithdrawn': { KK: 'Келісім кері қайтарылып алынған', RU: 'Согласие уже отозвано' },
+  'state.employmentEnded': {
+    KK: 'Бұл субъектімен күшіндегі еңбек қатынастары тіркелмеген',
+    RU: 'Действующих трудовых отношений с этим субъектом не зарегистрировано',
+  },
+  'state.obligationFulfilled': { KK: 'Міндеттеме орындалып қойған', RU: 'Обязательство уже исполнено' },
   'rate.limited': { KK: 'Сұраулар тым көп: бір минуттан кейін қайталаңыз', RU: 'Слишком много запросов: повторите через минуту' },
 } as const satisfies Record<string, Record<Locale, string>>;
 
 export type MessageKey = keyof typeof messages;
+
+/** Every message key, for the test that reads each one in both languages. */
+export const MESSAGE_KEYS = Object.keys(messages) as MessageKey[];
 
 export function t(key: MessageKey, locale: Locale = DEFAULT_LOCALE, params?: Record<string, string | number>): string {
   const text: string = messages[key][locale];

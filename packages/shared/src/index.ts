@@ -15,6 +15,7 @@ export * from './metrics';
 export * from './health';
 export * from './ops';
 export * from './workdays';
+export * from './dates';
 export * from './runtime';
 export * from './service-config';
 export * from './auth/actor';

@@ -5,5 +5,5 @@ import { startConsents } from './service';
 /** main(): env → db → migrate → nats → server → health → shutdown (see startService). */
 await runMain(async () => {
   const config = serviceConfigFromEnv(4003, consentsEnv);
-  return startConsents({ ...config, extra: consentsExtra(config.extra) });
+  return startConsents({ ...config, extra: consentsExtra(config.extra, config.production) });
 });

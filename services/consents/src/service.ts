@@ -9,7 +9,13 @@ import { intakeConsumer } from './events/intake';
 import { lifecycleConsumer } from './events/lifecycle';
 import { accessReportResolvers } from './resolvers/AccessReport';
 import { consentResolvers } from './resolvers/Consent';
-import { consentLoader, consentsOfSubjectLoader } from './resolvers/loaders';
+import { consentDetailLoaders, consentLoader, consentsOfSubjectLoader } from './resolvers/loaders';
+import { consentTemplateResolvers } from './resolvers/ConsentTemplate';
+import { mutationResolvers } from './resolvers/Mutation';
+import { obligationResolvers } from './resolvers/Obligation';
+import { registrationsConsumer } from './events/registrations';
+import { receiptsConsumer } from './events/receipts';
+import { MAX_TEMPLATE_TEXT } from './domain/templates';
 import { queryResolvers } from './resolvers/Query';
 import { subjectResolvers } from './resolvers/Subject';
 
@@ -22,15 +28,21 @@ export const consentsService: ServiceDefinition<Database, ConsentsExtra, Context
   resolvers: (deps) =>
     ({
       Query: queryResolvers(deps),
+      Mutation: mutationResolvers(deps),
       Consent: consentResolvers(deps),
+      ConsentTemplate: consentTemplateResolvers(deps),
+      Obligation: obligationResolvers(deps),
       Subject: subjectResolvers(),
       AccessReport: accessReportResolvers(deps),
     }) as never,
-  consumers: (deps) => [intakeConsumer(deps), lifecycleConsumer(deps)],
+  consumers: (deps) => [intakeConsumer(deps), lifecycleConsumer(deps), registrationsConsumer(deps), receiptsConsumer()],
+  // A template's text may be longer than the shared default for a string argument.
+  argumentRules: { maxStringLength: MAX_TEMPLATE_TEXT },
   context: (deps, scope) => ({
     ...scope,
     consents: consentLoader(deps, scope),
     consentsOfSubject: consentsOfSubjectLoader(deps, scope),
+    ...consentDetailLoaders(deps),
   }),
 };
 
@@ -40,3 +52,4 @@ export function startConsents(config: ConsentsConfig) {
 
 export type { ConsentsConfig } from './config';
 export type { Database as ConsentsDatabase } from './db/tables';
+export { DEVELOPMENT_OPERATOR } from './config';

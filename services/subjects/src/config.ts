@@ -8,6 +8,8 @@ export const subjectsEnv = z.object({
   SUBJECTS_SEAL_PRIVATE_KEY: z.string().min(1),
   /** Public JWK of appeals: corrected contact values travel sealed to it. */
   APPEALS_SEAL_PUBLIC_KEY: z.string().min(1),
+  /** Public JWK of consents: the signed consent's reference (and a contract's obligations) travel sealed to it. */
+  CONSENTS_SEAL_PUBLIC_KEY: z.string().min(1),
   /** Days a subject's data are kept after all purposes are achieved (4.6). */
   RETENTION_DAYS: z.coerce.number().int().min(0).default(365),
   RETENTION_SWEEP_MS: z.coerce.number().int().min(100).default(3_600_000),
@@ -21,6 +23,7 @@ export const subjectsEnv = z.object({
 export interface SubjectsExtra {
   sealPrivateKey: string;
   appealsSealKey: string;
+  consentsSealKey: string;
   retentionDays: number;
   retentionSweepMs: number;
   retentionMethod: ErasureMethod;
@@ -32,6 +35,7 @@ export function subjectsExtra(env: z.infer<typeof subjectsEnv>): SubjectsExtra {
   return {
     sealPrivateKey: env.SUBJECTS_SEAL_PRIVATE_KEY,
     appealsSealKey: env.APPEALS_SEAL_PUBLIC_KEY,
+    consentsSealKey: env.CONSENTS_SEAL_PUBLIC_KEY,
     retentionDays: env.RETENTION_DAYS,
     retentionSweepMs: env.RETENTION_SWEEP_MS,
     retentionMethod: env.RETENTION_METHOD,

@@ -1,6 +1,6 @@
 import type { RequestScope } from '@pdp/shared';
 import type DataLoader from 'dataloader';
-import type { BlockReceiptsTable, BlocksTable, ErasureReceiptsTable } from './db/tables';
+import type { BlockReceiptsTable, BlocksTable, ContractRow, EmploymentRow, ErasureReceiptsTable } from './db/tables';
 import type { ErasureActRow, RectificationRow } from './db/lifecycle.repository';
 import type { SubjectRecord } from './domain/subject';
 import type { Selectable } from 'kysely';
@@ -12,5 +12,7 @@ export interface Context extends RequestScope {
   actReceipts: DataLoader<string, Selectable<ErasureReceiptsTable>[]>;
   rectifications: DataLoader<string, RectificationRow[]>;
   blocks: DataLoader<string, Selectable<BlocksTable>[]>;
+  employments: DataLoader<string, EmploymentRow[]>;
+  contracts: DataLoader<string, ContractRow[]>;
   partnerIins: DataLoader<string, string | null>;
 }

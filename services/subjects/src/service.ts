@@ -16,6 +16,8 @@ import { mutationResolvers } from './resolvers/Mutation';
 import { rectificationResolvers } from './resolvers/RectificationRequest';
 import { queryResolvers } from './resolvers/Query';
 import { subjectResolvers } from './resolvers/Subject';
+import { registrationResolvers } from './resolvers/Registrations';
+import { consentsConsumer } from './events/withdrawals';
 
 export const typeDefs = gql(readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8'));
 
@@ -31,8 +33,9 @@ export const subjectsService: ServiceDefinition<Database, SubjectsExtra, Context
       ErasureAct: erasureActResolvers(),
       PartnerAppeal: partnerAppealResolvers(),
       RectificationRequest: rectificationResolvers(),
+      ...registrationResolvers(deps),
     }) as never,
-  consumers: (deps) => [intakeConsumer(deps), receiptsConsumer(deps), erasureConsumer(deps), purposesConsumer(), partnersConsumer()],
+  consumers: (deps) => [intakeConsumer(deps), receiptsConsumer(deps), erasureConsumer(deps), purposesConsumer(), consentsConsumer(deps), partnersConsumer()],
   // platformHealth, parkedEvents, replayParkedEvent: the schema's ops section, resolved by the runtime (shared ops.ts).
   opsView: true,
   context: (deps, scope: RequestScope) => ({ ...scope, subjects: subjectLoader(deps, scope), partnerIins: partnerIinLoader(deps, scope), ...lifecycleLoaders(deps) }),

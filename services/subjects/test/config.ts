@@ -8,6 +8,7 @@ export async function subjectsTestConfig(label: string, sealPrivateKey?: string)
   return isolatedServiceConfig(inject('serverUrl'), inject('natsUrl'), `${inject('runPrefix')}_${label}`, {
     sealPrivateKey: sealPrivateKey ?? (await generateSealKeyPair()).privateJwk,
     appealsSealKey: (await generateSealKeyPair()).publicJwk,
+    consentsSealKey: (await generateSealKeyPair()).publicJwk,
     retentionDays: 365,
     retentionSweepMs: 3_600_000,
     retentionMethod: 'DEPERSONALIZE',

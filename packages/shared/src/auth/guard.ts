@@ -4,7 +4,7 @@ import type { OperationKind, ServiceName } from '../events/catalog';
 import { enqueueEvent, enqueueEvents } from '../events/outbox';
 import { ForbiddenError } from '../errors';
 import { hasAnyRole, type Actor, type RequestMeta, type Role } from './actor';
-import { rolesFor, type Operation } from './permissions';
+import { coversCategories, rolesFor, type Operation } from './permissions';
 
 export interface RequestScope {
   actor: Actor;
@@ -26,6 +26,12 @@ export interface HeldRead<T extends HeldRecord> {
   resource: string;
   fields: string[];
   load: () => Promise<T[]>;
+  /**
+   * The subject categories a record concerns (a consent's: EMPLOYEE, COUNTERPARTY, APPLICANT…): a
+   * record outside the categories the actor's purpose covers is withheld and the attempt recorded
+   * (reason PURPOSE), as `coversCategories` says for subjects.
+   */
+  categoriesOf?: (record: T) => readonly string[];
 }
 
 export interface AccessRecord {
@@ -84,7 +90,11 @@ export class Guard {
     const all = await read.load();
     const blocked = hasAnyRole(scope.actor, BLOCKED_READERS) ? new Set<string>() : await blockedAmong(this.db, all.map((r) => r.subjectId));
     for (const subjectId of blocked) await this.recordDenied(scope, read.operation, 'BLOCKED', subjectId);
-    const visible = all.filter((r) => !r.subjectId || !blocked.has(r.subjectId));
+    const inScope = (r: T) => !read.categoriesOf || coversCategories(scope.actor.roles, read.categoriesOf(r));
+    for (const subjectId of new Set(all.filter((r) => !inScope(r) && !(r.subjectId && blocked.has(r.subjectId))).map((r) => r.subjectId))) {
+      await this.recordDenied(scope, read.operation, 'PURPOSE', subjectId);
+    }
+    const visible = all.filter((r) => (!r.subjectId || !blocked.has(r.subjectId)) && inScope(r));
     const bySubject = new Map<string | null, string[]>();
     for (const r of visible) bySubject.set(r.subjectId, [...(bySubject.get(r.subjectId) ?? []), r.id]);
     await this.recordAccess(

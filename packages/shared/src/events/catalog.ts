@@ -19,6 +19,8 @@ const uuid = z.uuid();
 const appealKind = z.enum(['APPEAL', 'COMPLAINT', 'SCHEDULE_REQUEST']);
 const locale = z.enum(['KK', 'RU']);
 const erasureMethod = z.enum(['DESTROY', 'DEPERSONALIZE']);
+/** A purpose code of clause 3.2 (APPEAL_HANDLING, LABOUR_RELATIONS, CONTRACT_PERFORMANCE). */
+const purposeCode = z.string().regex(/^[A-Z_]{1,64}$/);
 /** Services that hold a subject's personal data and confirm blocking and erasure with receipts. */
 export const PD_HOLDERS = ['subjects', 'appeals', 'consents'] as const;
 export type PdHolder = (typeof PD_HOLDERS)[number];
@@ -78,12 +80,50 @@ export const EVENT_CATALOG = {
     appealId: uuid.nullable(),
     /** Whether the template allows transfer to third parties (creditors): forwarding checks it. */
     thirdPartyTransfer: z.boolean().optional(),
+    /** The purpose (3.2) the consent serves: APPEAL_HANDLING, LABOUR_RELATIONS, CONTRACT_PERFORMANCE; null for publication. */
+    purpose: purposeCode.nullable().optional(),
+    /** False for a recorded refusal (publication, 6.1.6); a consent otherwise. */
+    granted: z.boolean().optional(),
   })),
   /** A consent withdrawn (6.1.5): every service stops the processing it covered (no forwarding, no partner view). */
-  'consent.withdrawn': event('consents', 'MODIFY', z.object({ consentId: uuid, templateCode: z.string() })),
+  'consent.withdrawn': event('consents', 'MODIFY', z.object({
+    consentId: uuid,
+    templateCode: z.string(),
+    /** The purpose it served and what for (the appeal, employment or contract id): subjects marks it achieved. */
+    purpose: z.object({ code: purposeCode, reference: uuid }).nullable().optional(),
+  })),
   /** A holder's receipt: it stopped the processing the withdrawn consent covered. */
   'consent.withdrawal_applied': event('any', 'MODIFY', z.object({ consentId: uuid, service: holder })),
   'consent.subject_linked': event('consents', 'STORE', z.object({ consentId: uuid, appealId: uuid })),
+  /** HR registered an employee or candidate with the signed Annex 1 (3.1.1, 5.1); consents records the consent. */
+  'employee.registered': event('subjects', 'COLLECT', z.object({
+    subjectId: uuid,
+    employmentId: uuid,
+    consentId: uuid,
+    locale,
+    signedAt: z.iso.date(),
+    /** `{ document }`, the signed Annex 1's reference, handed off to consents (id = employmentId). */
+    evidence: handoff(z.literal('consents')),
+  })),
+  /** HR: the employment ended, its purpose (LABOUR_RELATIONS) is achieved. */
+  'employment.ended': event('subjects', 'MODIFY', z.object({ subjectId: uuid, employmentId: uuid, endedOn: z.iso.date() })),
+  /** CONTRACTS registered a counterparty with the contract (3.1.2, 5.2); consents records the consent and its obligations. */
+  'counterparty.registered': event('subjects', 'COLLECT', z.object({
+    subjectId: uuid,
+    contractId: uuid,
+    consentId: uuid,
+    consentForm: z.enum(['CONTRACT_CLAUSE', 'SEPARATE_DOCUMENT']),
+    locale,
+    contractDate: z.iso.date(),
+    /** Ids and due dates only: the descriptions travel in the hand-off. */
+    obligations: z.array(z.object({ id: uuid, dueDate: z.iso.date() })).max(50),
+    /** `{ document, obligations: [{ id, description }] }` handed off to consents (id = contractId). */
+    evidence: handoff(z.literal('consents')),
+  })),
+  /** A new version of a consent text (8.3), in force from `effectiveFrom`; no personal data. */
+  'consent.template_published': event('consents', 'STORE', z.object({ code: z.string().max(64), version: z.number().int().min(1), locale, effectiveFrom: z.iso.datetime() })),
+  /** An obligation that forbade withdrawing its consent (5.2) is fulfilled; none open means the contract is performed. */
+  'obligation.fulfilled': event('consents', 'MODIFY', z.object({ obligationId: uuid, consentId: uuid, openObligations: z.number().int().min(0) })),
   'pd.accessed': event('any', 'ACCESS', z.object({
     resource: z.string(),
     resourceIds: z.array(z.string()).max(1000),

@@ -8,6 +8,15 @@ export interface ConsentTemplatesTable {
   title: string;
   body: string;
   effective_from: Date;
+  /** Art. 8(4) of the Law, in this version's language. */
+  purpose: string;
+  data_items: string[];
+  term: string;
+  third_party_transfer: boolean;
+  cross_border_transfer: boolean;
+  public_sources: boolean;
+  published_by: string | null;
+  published_at: Generated<Date>;
 }
 
 export interface ConsentsTable {
@@ -29,13 +38,43 @@ export interface ConsentsTable {
   withdrawn_at: Date | null;
   created_at: Generated<Date>;
   depersonalized_at: Date | null;
+  /** The subject categories the consent concerns (who may read it, 4.3–4.4). */
+  categories: string[];
+  /** The purpose (3.2) it serves and what for (appeal, employment or contract id). */
+  purpose_code: string | null;
+  purpose_reference: string | null;
+  /** False for a recorded refusal (publication, 6.1.6). */
+  granted: Generated<boolean>;
+  withdrawn_by: string | null;
+  /** The DPO's note of the subject's request, encrypted. */
+  withdrawal_reason_enc: string | null;
+}
+
+export interface ObligationsTable {
+  id: string;
+  consent_id: string;
+  /** Encrypted; null once depersonalized. */
+  description_enc: string | null;
+  due_date: string;
+  fulfilled_at: Date | null;
+  fulfilled_by: string | null;
+}
+
+export interface WithdrawalReceiptsTable {
+  consent_id: string;
+  service: string;
+  applied_at: Date;
 }
 
 export interface Database extends PlatformTables {
   consent_templates: ConsentTemplatesTable;
   consents: ConsentsTable;
+  obligations: ObligationsTable;
+  withdrawal_receipts: WithdrawalReceiptsTable;
   blocked_subjects: BlockedSubjectsTable;
 }
 
 export type ConsentRow = Selectable<ConsentsTable>;
 export type TemplateRow = Selectable<ConsentTemplatesTable>;
+export type ObligationRow = Selectable<ObligationsTable>;
+export type WithdrawalReceiptRow = Selectable<WithdrawalReceiptsTable>;

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { Deps } from '../config';
 import { insertConsent, linkConsentToSubject, templateInForce } from '../db/consents.repository';
 import type { Database } from '../db/tables';
+import { PURPOSES } from '../domain/consent';
 
 /**
  * Records the electronic consent given on a web form (clause 5.3): template, the version in force
@@ -47,13 +48,25 @@ export function intakeConsumer(deps: Deps): ConsumerSpec {
           enteredBy: PAPER_CHANNELS.has(data.channel) ? event.actor.id : null,
           appealId: data.appealId,
           subjectId: null,
+          categories: ['APPLICANT'],
+          purpose: { code: PURPOSES.APPEAL_HANDLING, reference: data.appealId },
         });
         await enqueueEvent(trx, deps.prefix, {
           type: 'consent.recorded',
           source: 'consents',
           actor: event.actor,
           correlationId: event.id,
-          data: { consentId: id, templateCode: template.code, templateVersion: template.version, locale: data.locale, channel: data.channel, appealId: data.appealId },
+          data: {
+            consentId: id,
+            templateCode: template.code,
+            templateVersion: template.version,
+            locale: data.locale,
+            channel: data.channel,
+            appealId: data.appealId,
+            thirdPartyTransfer: template.third_party_transfer,
+            purpose: PURPOSES.APPEAL_HANDLING,
+            granted: true,
+          },
         });
         return;
       }

@@ -1,12 +1,27 @@
 import type { Locale } from '@pdp/shared';
 import type { Deps } from '../config';
-import { countConsentsOf } from '../db/consents.repository';
+import { countConsentsOf, publicationDecisions, toRecord } from '../db/consents.repository';
 import type { AccessReportResolvers } from '../generated/graphql';
+import { publicationOf } from './publication';
 
 /** What consents holds, as the person reads it in the access report (6.1.1). */
 const DATA_ITEMS: Record<Locale, string[]> = {
-  KK: ['келісім мәтіні, оның нұсқасы және тілі', 'келісім берілген күн және арна', 'келісімнің дәлелі: IP мекенжайы мен браузер немесе қол қойылған құжаттың деректемелері (шифрланған)'],
-  RU: ['текст согласия, его версия и язык', 'дата и канал дачи согласия', 'подтверждение согласия: IP-адрес и браузер или реквизиты подписанного документа (в зашифрованном виде)'],
+  KK: [
+    'келісім мәтіні, оның нұсқасы және тілі',
+    'келісім берілген күн және арна',
+    'келісімнің дәлелі: IP мекенжайы мен браузер немесе қол қойылған құжаттың деректемелері (шифрланған)',
+    'шарт бойынша міндеттемелер және олардың орындалуы (шифрланған)',
+    'жалпыға қолжетімді көздерде таратуға келісім немесе бас тарту',
+    'келісімнің кері қайтарылуы және оны әр қызметтің растауы',
+  ],
+  RU: [
+    'текст согласия, его версия и язык',
+    'дата и канал дачи согласия',
+    'подтверждение согласия: IP-адрес и браузер или реквизиты подписанного документа (в зашифрованном виде)',
+    'обязательства по договору и их исполнение (в зашифрованном виде)',
+    'согласие или отказ от распространения в общедоступных источниках',
+    'отзыв согласия и его подтверждение каждой службой',
+  ],
 };
 
 const PROCESSING_PERIOD: Record<Locale, string> = {
@@ -27,6 +42,13 @@ export function accessReportResolvers(deps: Deps): AccessReportResolvers {
         records,
         processingPeriod: PROCESSING_PERIOD[ctx.meta.locale],
       };
+    },
+    async publicationConsent(report, _, ctx) {
+      // A decision, not a PD value: the CHAIRMAN reads it with the rest of the report.
+      await deps.guard.authorize(ctx, 'Query.accessReport', report.subjectId);
+      const decisions = (await publicationDecisions(deps.db, [report.subjectId])).map(toRecord);
+      await deps.guard.recordAccess(ctx, [{ subjectId: report.subjectId, resource: 'access_report', resourceIds: [report.subjectId], fields: ['publicationConsent'] }]);
+      return publicationOf(decisions);
     },
   };
 }

@@ -1,16 +1,33 @@
+import { PD_HOLDERS } from '@pdp/shared';
 import type { Deps } from '../config';
+import { templateKey } from '../db/templates.repository';
 import { consentStatus } from '../domain/consent';
 import type { ConsentResolvers } from '../generated/graphql';
 
 export function consentResolvers(deps: Deps): ConsentResolvers {
+  const open = (value: string | null) => (value ? deps.cipher.decrypt(value) : null);
   return {
     __resolveReference: (ref, ctx) => ctx.consents.load(ref.id),
     status: (consent) => consentStatus(consent),
     evidence: (consent) => ({
-      ip: consent.ipEnc ? deps.cipher.decrypt(consent.ipEnc) : null,
-      userAgent: consent.userAgentEnc ? deps.cipher.decrypt(consent.userAgentEnc) : null,
-      document: consent.documentEnc ? deps.cipher.decrypt(consent.documentEnc) : null,
+      ip: open(consent.ipEnc),
+      userAgent: open(consent.userAgentEnc),
+      document: open(consent.documentEnc),
       enteredBy: consent.enteredBy,
     }),
+    async template(consent, _, ctx) {
+      const template = await ctx.templates.load(templateKey(consent.templateCode, consent.templateVersion, consent.locale));
+      if (!template) throw new Error('consent points at a template version that does not exist');
+      return template;
+    },
+    purpose: (consent) => consent.purposeCode,
+    obligations: (consent, _, ctx) => ctx.obligations.load(consent.id),
+    withdrawalReason: (consent) => open(consent.withdrawalReasonEnc),
+    async withdrawalReceipts(consent, _, ctx) {
+      if (!consent.withdrawnAt) return [];
+      const got = await ctx.withdrawalReceipts.load(consent.id);
+      // Every holder appears; appliedAt stays null until its receipt arrives.
+      return PD_HOLDERS.map((service) => ({ service, appliedAt: got.find((r) => r.service === service)?.applied_at.toISOString() ?? null }));
+    },
   };
 }

@@ -1,14 +1,14 @@
 import type { Deps } from '../config';
 import { templateInForce } from '../db/consents.repository';
+import { templatesInForce } from '../db/templates.repository';
 import type { QueryResolvers } from '../generated/graphql';
 
+/** Consent texts are public (PUBLIC reads them before ticking the box); no personal data. */
 export function queryResolvers(deps: Deps): QueryResolvers {
   return {
     async consentTemplate(_, { code, locale }) {
-      const t = await templateInForce(deps.db, code, locale, new Date());
-      return t
-        ? { code: t.code, version: t.version, locale: t.locale as typeof locale, title: t.title, body: t.body, effectiveFrom: t.effective_from.toISOString() }
-        : null;
+      return (await templateInForce(deps.db, code, locale, new Date())) ?? null;
     },
+    consentTemplates: (_, { locale }) => templatesInForce(deps.db, locale ?? null, new Date()),
   };
 }

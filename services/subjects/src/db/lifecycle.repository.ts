@@ -3,6 +3,7 @@ import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { ErasureActStatus, ErasureMethod, RectificationStatus } from '../domain/lifecycle';
 import type { SubjectStatus } from '../domain/subject';
 import type { Database, ErasureActsTable, RectificationRequestsTable } from './tables';
+import { eraseRegistrations } from './registration.repository';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -166,6 +167,7 @@ export async function eraseSubjectData(trx: Db, subjectId: string, method: Erasu
   await trx.deleteFrom('blocks').where('subject_id', '=', subjectId).execute();
   await trx.deleteFrom('rectification_requests').where('subject_id', '=', subjectId).execute();
   await trx.deleteFrom('block_receipts').where('subject_id', '=', subjectId).execute();
+  await eraseRegistrations(trx, subjectId);
   if (method === 'DESTROY') {
     await trx.deleteFrom('subject_sources').where('subject_id', '=', subjectId).execute();
     await trx.deleteFrom('subject_purposes').where('subject_id', '=', subjectId).execute();
@@ -192,10 +194,11 @@ export async function handoffResourcesOf(db: Db, subjectId: string): Promise<str
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export async function achievePurpose(trx: Db, subjectId: string, code: string, reference: string): Promise<void> {
+/** Marks a purpose achieved (4.6) — at `at`, e.g. the day an employment ended, else now. */
+export async function achievePurpose(trx: Db, subjectId: string, code: string, reference: string, at: Date = new Date()): Promise<void> {
   await trx
     .updateTable('subject_purposes')
-    .set({ state: 'ACHIEVED', achieved_at: new Date() })
+    .set({ state: 'ACHIEVED', achieved_at: at })
     .where('subject_id', '=', subjectId)
     .where('code', '=', code)
     .where('reference', '=', reference)
@@ -306,6 +309,8 @@ export async function holdingCounts(db: Db, subjectId: string): Promise<number> 
          + (select count(*) from subject_purposes where subject_id = ${subjectId})
          + (select count(*) from blocks where subject_id = ${subjectId})
          + (select count(*) from rectification_requests where subject_id = ${subjectId})
+         + (select count(*) from employments where subject_id = ${subjectId})
+         + (select count(*) from contracts where subject_id = ${subjectId})
          + (select count(*) from subjects where id = ${subjectId} and iin_enc is not null) as n`.execute(db);
   return Number(rows[0]?.n ?? 0);
 }

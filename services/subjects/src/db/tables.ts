@@ -103,7 +103,40 @@ export interface PartnerGrantsTable {
   revoked_at: Date | null;
 }
 
+/** An employee or job candidate registered by HR with the signed Annex 1 (3.1.1, 5.1). */
+export interface EmploymentsTable {
+  id: string;
+  subject_id: string;
+  /** The Annex 1 consent recorded in consents for this employment. */
+  consent_id: string;
+  /** AES-256-GCM ciphertexts; null once depersonalized. */
+  full_name_enc: string | null;
+  position_enc: string | null;
+  signed_at: string;
+  locale: string;
+  registered_by: string;
+  registered_at: Generated<Date>;
+  ended_on: string | null;
+  ended_by: string | null;
+}
+
+/** A counterparty (an individual of a contract) registered by CONTRACTS (3.1.2, 5.2). */
+export interface ContractsTable {
+  id: string;
+  subject_id: string;
+  consent_id: string;
+  full_name_enc: string | null;
+  contract_number_enc: string | null;
+  contract_date: string;
+  consent_form: string;
+  locale: string;
+  registered_by: string;
+  registered_at: Generated<Date>;
+}
+
 export interface Database extends PlatformTables {
+  employments: EmploymentsTable;
+  contracts: ContractsTable;
   partner_grants: PartnerGrantsTable;
   blocks: BlocksTable;
   block_receipts: BlockReceiptsTable;
@@ -118,3 +151,5 @@ export interface Database extends PlatformTables {
 
 export type SubjectRow = Selectable<SubjectsTable>;
 export type NewSubject = Insertable<SubjectsTable>;
+export type EmploymentRow = Selectable<EmploymentsTable>;
+export type ContractRow = Selectable<ContractsTable>;

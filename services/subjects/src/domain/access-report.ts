@@ -18,8 +18,20 @@ const SUBJECTS_DATA_ITEMS: Text[] = [
   { KK: 'түзету туралы сұраулар', RU: 'запросы на исправление' },
 ];
 
-export function subjectsDataItems(locale: Locale): string[] {
-  return SUBJECTS_DATA_ITEMS.map((t) => t[locale]);
+/** What HR and the contracts office add for their categories (3.1.1, 3.1.2). */
+const CATEGORY_DATA_ITEMS: Record<string, Text[]> = {
+  EMPLOYEE: [
+    { KK: 'тегі, аты, әкесінің аты және лауазымы (шифрланған)', RU: 'фамилия, имя, отчество и должность (в зашифрованном виде)' },
+    { KK: 'еңбек қатынастарының басталу және аяқталу күндері', RU: 'даты начала и прекращения трудовых отношений' },
+  ],
+  COUNTERPARTY: [
+    { KK: 'тегі, аты, әкесінің аты және шарттың нөмірі (шифрланған)', RU: 'фамилия, имя, отчество и номер договора (в зашифрованном виде)' },
+    { KK: 'шарттың күні және келісім нысаны', RU: 'дата договора и форма согласия' },
+  ],
+};
+
+export function subjectsDataItems(locale: Locale, categories: readonly string[] = []): string[] {
+  return [...SUBJECTS_DATA_ITEMS, ...categories.flatMap((c) => CATEGORY_DATA_ITEMS[c] ?? [])].map((t) => t[locale]);
 }
 
 export function storagePeriod(retentionDays: number, locale: Locale): string {
@@ -41,6 +53,14 @@ export const COLLECTION_METHODS: Record<string, Text> = {
   WEB_FORM_ANNEX_5: {
     KK: 'stop-collector.kz сайтындағы электрондық нысан (5-қосымша), субъектінің өзі толтырған',
     RU: 'Электронная форма на сайте stop-collector.kz (приложение 5), заполненная субъектом',
+  },
+  HR: {
+    KK: 'Қызметкер немесе жұмысқа үміткер қол қойған 1-қосымша (келісім); кадр қызметі енгізген',
+    RU: 'Приложение 1 (согласие), подписанное работником или кандидатом; внесено кадровой службой',
+  },
+  CONTRACTS: {
+    KK: 'Контрагентпен жасалған шарт және ондағы немесе жеке жазбаша келісім; шарттар бөлімі енгізген',
+    RU: 'Договор с контрагентом и согласие в нём или отдельное письменное согласие; внесено договорным отделом',
   },
   PAPER: {
     KK: 'Қағаз түрінде келген өтініш, қол қойылған 2-қосымшамен; оператор енгізген',

@@ -3,6 +3,7 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import type { SubjectRecord, AppealRef } from '../domain/subject';
 import type { ErasureActRow, RectificationRow } from '../db/lifecycle.repository';
+import type { EmploymentRow, ContractRow } from '../db/tables';
 import type { Context } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null;
@@ -47,12 +48,49 @@ export type BlockReceipt = {
   service: Scalars['String']['output'];
 };
 
+/** A consent recorded by consents (resolved there). */
+export type Consent = {
+  __typename?: 'Consent';
+  id: Scalars['ID']['output'];
+};
+
 /** A durable consumer's lag: messages not yet delivered, and delivered but not yet acknowledged. */
 export type ConsumerHealth = {
   __typename?: 'ConsumerHealth';
   ackPending: Scalars['Int']['output'];
   name: Scalars['String']['output'];
   pending: Scalars['Int']['output'];
+};
+
+/** How a counterparty gave consent (5.2): a clause of the contract, or a separate written consent. */
+export type CounterpartyConsentForm =
+  | 'CONTRACT_CLAUSE'
+  | 'SEPARATE_DOCUMENT';
+
+/** A contract whose individual counterparty this subject is (3.1.2). Every read is recorded. */
+export type CounterpartyContract = {
+  __typename?: 'CounterpartyContract';
+  /** The consent, with the obligations that forbid its withdrawal while open (5.2). */
+  consent: Consent;
+  consentForm: CounterpartyConsentForm;
+  contractDate: Scalars['String']['output'];
+  contractNumber: Maybe<Scalars['String']['output']>;
+  fullName: Maybe<Scalars['String']['output']>;
+  id: Scalars['ID']['output'];
+  locale: Locale;
+  registeredBy: Scalars['String']['output'];
+};
+
+export type CounterpartyInput = {
+  consentForm: CounterpartyConsentForm;
+  /** YYYY-MM-DD, not in the future. */
+  contractDate: Scalars['String']['input'];
+  contractNumber: Scalars['String']['input'];
+  fullName: Scalars['String']['input'];
+  iin: Scalars['String']['input'];
+  locale: Locale;
+  /** At most 50. */
+  obligations: Array<ObligationInput>;
 };
 
 /** What one service holds about a subject. */
@@ -70,6 +108,36 @@ export type DataSource = {
   code: Scalars['String']['output'];
   collectedAt: Scalars['String']['output'];
   reference: Maybe<Scalars['String']['output']>;
+};
+
+export type EmployeeInput = {
+  /** Reference of the signed Annex 1 (number, date): the consent's evidence. */
+  consentDocument: Scalars['String']['input'];
+  fullName: Scalars['String']['input'];
+  /** 12 digits, checked like the intake form's. */
+  iin: Scalars['String']['input'];
+  /** Language of the Annex 1 that was signed. */
+  locale: Locale;
+  position: Scalars['String']['input'];
+  /** The day it was signed (YYYY-MM-DD, not in the future): picks the template version signed. */
+  signedAt: Scalars['String']['input'];
+};
+
+/** An employee or job candidate, registered by HR with the signed Annex 1 (5.1). Every read is recorded. */
+export type Employment = {
+  __typename?: 'Employment';
+  /** The Annex 1 consent, with its status and receipts. */
+  consent: Consent;
+  /** When the employment (or candidacy) ended; LABOUR_RELATIONS is achieved then. */
+  endedOn: Maybe<Scalars['String']['output']>;
+  /** Null once depersonalized. */
+  fullName: Maybe<Scalars['String']['output']>;
+  id: Scalars['ID']['output'];
+  locale: Locale;
+  position: Maybe<Scalars['String']['output']>;
+  registeredBy: Scalars['String']['output'];
+  /** When the Annex 1 was signed (YYYY-MM-DD). */
+  signedAt: Scalars['String']['output'];
 };
 
 /** A decision to destroy or depersonalize a subject's data (clause 4.6): proposed by the DPO (or the retention sweep), decided by the CHAIRMAN. */
@@ -110,14 +178,24 @@ export type ErasureReceipt = {
   service: Scalars['String']['output'];
 };
 
+export type Locale =
+  | 'KK'
+  | 'RU';
+
 export type Mutation = {
   __typename?: 'Mutation';
   /** CHAIRMAN only. */
   approveErasure: ErasureAct;
   /** DPO (6.1.3). */
   blockSubject: Subject;
+  /** HR: the employment ended on that day (YYYY-MM-DD, not in the future): LABOUR_RELATIONS is achieved. */
+  endEmployment: Subject;
   /** DPO (4.6, 6.1.4). */
   proposeErasure: ErasureAct;
+  /** CONTRACTS: a contract's individual (3.1.2, 5.2): category COUNTERPARTY, purpose CONTRACT_PERFORMANCE; consents records the consent and the obligations. */
+  registerCounterparty: Subject;
+  /** HR: an employee or candidate with the signed Annex 1 (3.1.1, 5.1): category EMPLOYEE, source HR, purpose LABOUR_RELATIONS; consents records the consent. */
+  registerEmployee: Subject;
   /** CHAIRMAN only. */
   rejectErasure: ErasureAct;
   /** OPS: the service that parked it applies it again through its consumer (inbox: never twice); recorded in the audit. */
@@ -143,10 +221,26 @@ export type MutationBlockSubjectArgs = {
 };
 
 
+export type MutationEndEmploymentArgs = {
+  endedOn: Scalars['String']['input'];
+  subjectId: Scalars['ID']['input'];
+};
+
+
 export type MutationProposeErasureArgs = {
   grounds: Scalars['String']['input'];
   method: ErasureMethod;
   subjectId: Scalars['ID']['input'];
+};
+
+
+export type MutationRegisterCounterpartyArgs = {
+  input: CounterpartyInput;
+};
+
+
+export type MutationRegisterEmployeeArgs = {
+  input: EmployeeInput;
 };
 
 
@@ -177,6 +271,13 @@ export type MutationReviewRectificationArgs = {
 export type MutationUnblockSubjectArgs = {
   reason: Scalars['String']['input'];
   subjectId: Scalars['ID']['input'];
+};
+
+/** An obligation of the contract; while one is unfulfilled the consent cannot be withdrawn (5.2). */
+export type ObligationInput = {
+  description: Scalars['String']['input'];
+  /** YYYY-MM-DD. */
+  dueDate: Scalars['String']['input'];
 };
 
 /** An event a consumer could not apply, waiting for ops; never its payload. */
@@ -360,6 +461,10 @@ export type Subject = {
   /** Every block with its reason, who and when, and its lifting (DPO, AUDITOR, CHAIRMAN). */
   blocks: Array<SubjectBlock>;
   categories: Array<SubjectCategory>;
+  /** Contracts this person is a counterparty of (3.1.2): CONTRACTS, DPO, AUDITOR; null and FORBIDDEN for other roles. */
+  contracts: Maybe<Array<CounterpartyContract>>;
+  /** Employments and candidacies registered by HR (3.1.1): HR, DPO, AUDITOR; null and FORBIDDEN for a role whose purpose does not cover employees. */
+  employments: Maybe<Array<Employment>>;
   erasureActs: Array<ErasureAct>;
   id: Scalars['ID']['output'];
   /** The IIN, decrypted for staff; null once depersonalized. */
@@ -485,15 +590,23 @@ export type ResolversTypes = {
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   BlockReceipt: ResolverTypeWrapper<BlockReceipt>;
+  Consent: ResolverTypeWrapper<Consent>;
   ConsumerHealth: ResolverTypeWrapper<ConsumerHealth>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  CounterpartyConsentForm: CounterpartyConsentForm;
+  CounterpartyContract: ResolverTypeWrapper<ContractRow>;
+  CounterpartyInput: CounterpartyInput;
   DataHolding: ResolverTypeWrapper<DataHolding>;
   DataSource: ResolverTypeWrapper<DataSource>;
+  EmployeeInput: EmployeeInput;
+  Employment: ResolverTypeWrapper<EmploymentRow>;
   ErasureAct: ResolverTypeWrapper<ErasureActRow>;
   ErasureActStatus: ErasureActStatus;
   ErasureMethod: ErasureMethod;
   ErasureReceipt: ResolverTypeWrapper<ErasureReceipt>;
+  Locale: Locale;
   Mutation: ResolverTypeWrapper<{}>;
+  ObligationInput: ObligationInput;
   ParkedEvent: ResolverTypeWrapper<ParkedEvent>;
   PartnerAppeal: ResolverTypeWrapper<AppealRef>;
   PlatformHealth: ResolverTypeWrapper<PlatformHealth>;
@@ -519,13 +632,19 @@ export type ResolversParentTypes = {
   String: Scalars['String']['output'];
   ID: Scalars['ID']['output'];
   BlockReceipt: BlockReceipt;
+  Consent: Consent;
   ConsumerHealth: ConsumerHealth;
   Int: Scalars['Int']['output'];
+  CounterpartyContract: ContractRow;
+  CounterpartyInput: CounterpartyInput;
   DataHolding: DataHolding;
   DataSource: DataSource;
+  EmployeeInput: EmployeeInput;
+  Employment: EmploymentRow;
   ErasureAct: ErasureActRow;
   ErasureReceipt: ErasureReceipt;
   Mutation: {};
+  ObligationInput: ObligationInput;
   ParkedEvent: ParkedEvent;
   PartnerAppeal: AppealRef;
   PlatformHealth: PlatformHealth;
@@ -560,10 +679,28 @@ export type BlockReceiptResolvers<ContextType = Context, ParentType extends Reso
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
+export type ConsentResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Consent'] = ResolversParentTypes['Consent']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Consent']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
 export type ConsumerHealthResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ConsumerHealth'] = ResolversParentTypes['ConsumerHealth']> = {
   ackPending?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   pending?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type CounterpartyContractResolvers<ContextType = Context, ParentType extends ResolversParentTypes['CounterpartyContract'] = ResolversParentTypes['CounterpartyContract']> = {
+  consent?: Resolver<ResolversTypes['Consent'], ParentType, ContextType>;
+  consentForm?: Resolver<ResolversTypes['CounterpartyConsentForm'], ParentType, ContextType>;
+  contractDate?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  contractNumber?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  fullName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  locale?: Resolver<ResolversTypes['Locale'], ParentType, ContextType>;
+  registeredBy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
@@ -579,6 +716,18 @@ export type DataSourceResolvers<ContextType = Context, ParentType extends Resolv
   code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   collectedAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   reference?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type EmploymentResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Employment'] = ResolversParentTypes['Employment']> = {
+  consent?: Resolver<ResolversTypes['Consent'], ParentType, ContextType>;
+  endedOn?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  fullName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  locale?: Resolver<ResolversTypes['Locale'], ParentType, ContextType>;
+  position?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  registeredBy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  signedAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
@@ -609,7 +758,10 @@ export type ErasureReceiptResolvers<ContextType = Context, ParentType extends Re
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   approveErasure?: Resolver<ResolversTypes['ErasureAct'], ParentType, ContextType, RequireFields<MutationApproveErasureArgs, 'actId'>>;
   blockSubject?: Resolver<ResolversTypes['Subject'], ParentType, ContextType, RequireFields<MutationBlockSubjectArgs, 'reason' | 'subjectId'>>;
+  endEmployment?: Resolver<ResolversTypes['Subject'], ParentType, ContextType, RequireFields<MutationEndEmploymentArgs, 'endedOn' | 'subjectId'>>;
   proposeErasure?: Resolver<ResolversTypes['ErasureAct'], ParentType, ContextType, RequireFields<MutationProposeErasureArgs, 'grounds' | 'method' | 'subjectId'>>;
+  registerCounterparty?: Resolver<ResolversTypes['Subject'], ParentType, ContextType, RequireFields<MutationRegisterCounterpartyArgs, 'input'>>;
+  registerEmployee?: Resolver<ResolversTypes['Subject'], ParentType, ContextType, RequireFields<MutationRegisterEmployeeArgs, 'input'>>;
   rejectErasure?: Resolver<ResolversTypes['ErasureAct'], ParentType, ContextType, RequireFields<MutationRejectErasureArgs, 'actId'>>;
   replayParkedEvent?: Resolver<ResolversTypes['ParkedEvent'], ParentType, ContextType, RequireFields<MutationReplayParkedEventArgs, 'id' | 'service'>>;
   requestRectification?: Resolver<ResolversTypes['RectificationRequest'], ParentType, ContextType, RequireFields<MutationRequestRectificationArgs, 'input'>>;
@@ -699,6 +851,8 @@ export type SubjectResolvers<ContextType = Context, ParentType extends Resolvers
   blockReceipts?: Resolver<Array<ResolversTypes['BlockReceipt']>, ParentType, ContextType>;
   blocks?: Resolver<Array<ResolversTypes['SubjectBlock']>, ParentType, ContextType>;
   categories?: Resolver<Array<ResolversTypes['SubjectCategory']>, ParentType, ContextType>;
+  contracts?: Resolver<Maybe<Array<ResolversTypes['CounterpartyContract']>>, ParentType, ContextType>;
+  employments?: Resolver<Maybe<Array<ResolversTypes['Employment']>>, ParentType, ContextType>;
   erasureActs?: Resolver<Array<ResolversTypes['ErasureAct']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   iin?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -723,9 +877,12 @@ export type SubjectBlockResolvers<ContextType = Context, ParentType extends Reso
 export type Resolvers<ContextType = Context> = {
   AccessReport?: AccessReportResolvers<ContextType>;
   BlockReceipt?: BlockReceiptResolvers<ContextType>;
+  Consent?: ConsentResolvers<ContextType>;
   ConsumerHealth?: ConsumerHealthResolvers<ContextType>;
+  CounterpartyContract?: CounterpartyContractResolvers<ContextType>;
   DataHolding?: DataHoldingResolvers<ContextType>;
   DataSource?: DataSourceResolvers<ContextType>;
+  Employment?: EmploymentResolvers<ContextType>;
   ErasureAct?: ErasureActResolvers<ContextType>;
   ErasureReceipt?: ErasureReceiptResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;

@@ -1,7 +1,8 @@
 import type { Deps } from '../config';
 import type { MutationResolvers } from '../generated/graphql';
 import { decideErasure, proposeErasure, requestRectification, reviewRectification, setSubjectBlocked } from '../lifecycle';
-import { loadAct, loadRectification } from './lookups';
+import { endEmployment, registerCounterparty, registerEmployee } from '../registration';
+import { loadAct, loadRectification, loadSubject } from './lookups';
 
 export function mutationResolvers(deps: Deps): MutationResolvers {
   const { guard } = deps;
@@ -38,6 +39,19 @@ export function mutationResolvers(deps: Deps): MutationResolvers {
       await guard.authorize(ctx, 'Mutation.reviewRectification');
       await reviewRectification(deps, ctx, requestId, approve, note ?? null);
       return loadRectification(deps, ctx, requestId);
+    },
+    async registerEmployee(_, { input }, ctx) {
+      await guard.authorize(ctx, 'Mutation.registerEmployee');
+      return loadSubject(ctx, await registerEmployee(deps, ctx, input));
+    },
+    async endEmployment(_, { subjectId, endedOn }, ctx) {
+      await guard.authorize(ctx, 'Mutation.endEmployment', subjectId);
+      await endEmployment(deps, ctx, subjectId, endedOn);
+      return loadSubject(ctx, subjectId);
+    },
+    async registerCounterparty(_, { input }, ctx) {
+      await guard.authorize(ctx, 'Mutation.registerCounterparty');
+      return loadSubject(ctx, await registerCounterparty(deps, ctx, { ...input, obligations: [...input.obligations] }));
     },
   };
 }

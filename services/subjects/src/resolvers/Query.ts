@@ -37,7 +37,7 @@ export function queryResolvers(deps: Deps): QueryResolvers {
         sources: subject?.sources ?? [],
         methods: subject ? collectionMethods(subject, locale) : [],
         storagePeriod: period,
-        subjectsHolding: { service: 'subjects', dataItems: records > 0 ? subjectsDataItems(locale) : [], records, processingPeriod: period },
+        subjectsHolding: { service: 'subjects', dataItems: records > 0 ? subjectsDataItems(locale, subject?.categories) : [], records, processingPeriod: period },
       };
     },
     async erasureAct(_, { id }, ctx) {

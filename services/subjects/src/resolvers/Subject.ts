@@ -1,3 +1,6 @@
+import { ForbiddenError, coversCategories } from '@pdp/shared';
+import type DataLoader from 'dataloader';
+import type { Context } from '../context';
 import type { Deps } from '../config';
 import type { SubjectResolvers } from '../generated/graphql';
 
@@ -15,6 +18,8 @@ export function subjectResolvers(deps: Deps): SubjectResolvers {
     },
     erasureActs: (subject, _, ctx) => ctx.erasureActs.load(subject.id),
     rectifications: (subject, _, ctx) => ctx.rectifications.load(subject.id),
+    employments: (subject, _, ctx) => registrations(deps, ctx, subject.id, 'EMPLOYEE', ctx.employments, 'employment', ['fullName', 'position', 'consentDocument']),
+    contracts: (subject, _, ctx) => registrations(deps, ctx, subject.id, 'COUNTERPARTY', ctx.contracts, 'contract', ['fullName', 'contractNumber', 'obligations']),
     async blocks(subject, _, ctx) {
       await deps.guard.authorize(ctx, 'Subject.blocks', subject.id);
       const rows = await ctx.blocks.load(subject.id);
@@ -28,4 +33,29 @@ export function subjectResolvers(deps: Deps): SubjectResolvers {
       }));
     },
   };
+}
+
+/**
+ * A subject's employments or contracts: PD of one category only, so a role reads them only when its
+ * purpose covers that category (HR employees, CONTRACTS counterparties; DPO and AUDITOR all) — an
+ * OPERATOR who may see an applicant never sees the same person's employment. Denials and reads are
+ * recorded before anything is returned.
+ */
+async function registrations<T extends { id: string }>(
+  deps: Deps,
+  ctx: Context,
+  subjectId: string,
+  category: 'EMPLOYEE' | 'COUNTERPARTY',
+  loader: DataLoader<string, T[]>,
+  resource: string,
+  fields: string[],
+): Promise<T[]> {
+  await deps.guard.authorize(ctx, 'Subject.pd', subjectId);
+  if (!coversCategories(ctx.actor.roles, [category])) {
+    await deps.guard.recordDenied(ctx, `Subject.${resource}s`, 'PURPOSE', subjectId);
+    throw new ForbiddenError(ctx.meta.locale);
+  }
+  const rows = await loader.load(subjectId);
+  if (rows.length > 0) await deps.guard.recordAccess(ctx, [{ subjectId, resource, resourceIds: rows.map((r) => r.id), fields }]);
+  return rows;
 }

@@ -2,6 +2,7 @@ import { BLOCKED_READERS, ForbiddenError, coversCategories, groupedLoader, hasAn
 import DataLoader from 'dataloader';
 import type { Deps } from '../config';
 import { actsOfSubjects, blockReceiptsOf, blocksOf, receiptsOf, rectificationsOf } from '../db/lifecycle.repository';
+import { contractsOf, employmentsOf } from '../db/registration.repository';
 import { loadSubjects } from '../db/subjects.repository';
 
 import type { SubjectRecord } from '../domain/subject';
@@ -48,5 +49,7 @@ export function lifecycleLoaders(deps: Deps) {
     actReceipts: groupedLoader((ids) => receiptsOf(deps.db, ids), (r) => r.act_id),
     rectifications: groupedLoader((ids) => rectificationsOf(deps.db, ids), (r) => r.subject_id),
     blocks: groupedLoader((ids) => blocksOf(deps.db, ids), (b) => b.subject_id),
+    employments: groupedLoader((ids) => employmentsOf(deps.db, ids), (e) => e.subject_id),
+    contracts: groupedLoader((ids) => contractsOf(deps.db, ids), (c) => c.subject_id),
   };
 }

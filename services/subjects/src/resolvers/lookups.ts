@@ -1,5 +1,7 @@
 import { NotFoundError, type RequestScope } from '@pdp/shared';
+import type { Context } from '../context';
 import type { Deps } from '../config';
+import type { SubjectRecord } from '../domain/subject';
 import { actsByIds, rectificationById, type ErasureActRow, type RectificationRow } from '../db/lifecycle.repository';
 
 export async function loadAct(deps: Deps, scope: RequestScope, id: string): Promise<ErasureActRow> {
@@ -12,4 +14,11 @@ export async function loadRectification(deps: Deps, scope: RequestScope, id: str
   const row = await rectificationById(deps.db, id);
   if (!row) throw new NotFoundError(scope.meta.locale, 'RectificationRequest');
   return row;
+}
+
+/** A subject just changed by a mutation, read (and recorded) like any other read. */
+export async function loadSubject(ctx: Context, id: string): Promise<SubjectRecord> {
+  const subject = await ctx.subjects.load(id);
+  if (!subject) throw new NotFoundError(ctx.meta.locale, 'Subject');
+  return subject;
 }

@@ -166,4 +166,45 @@ export const migrations: Record<string, Migration> = {
     async down(db: Kysely<any>) {
       await db.schema.dropTable('partner_grants').execute();
     },
-  },};
+  },
+  '2026_11_25_0006_employments_contracts': {
+    async up(db: Kysely<any>) {
+      // Employees and candidates registered by HR with the signed Annex 1 (3.1.1, 5.1), and
+      // counterparties with their contract (3.1.2, 5.2). Names, positions and contract numbers are
+      // personal data: stored encrypted, cleared by depersonalization, removed by destruction.
+      await db.schema
+        .createTable('employments')
+        .addColumn('id', 'uuid', (c) => c.primaryKey())
+        .addColumn('subject_id', 'uuid', (c) => c.notNull().references('subjects.id').onDelete('cascade'))
+        .addColumn('consent_id', 'uuid', (c) => c.notNull())
+        .addColumn('full_name_enc', 'text')
+        .addColumn('position_enc', 'text')
+        .addColumn('signed_at', 'date', (c) => c.notNull())
+        .addColumn('locale', 'text', (c) => c.notNull().check(sql`locale in ('KK','RU')`))
+        .addColumn('registered_by', 'text', (c) => c.notNull())
+        .addColumn('registered_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn('ended_on', 'date')
+        .addColumn('ended_by', 'text')
+        .execute();
+      await db.schema.createIndex('employments_subject').on('employments').column('subject_id').execute();
+      await db.schema
+        .createTable('contracts')
+        .addColumn('id', 'uuid', (c) => c.primaryKey())
+        .addColumn('subject_id', 'uuid', (c) => c.notNull().references('subjects.id').onDelete('cascade'))
+        .addColumn('consent_id', 'uuid', (c) => c.notNull().unique())
+        .addColumn('full_name_enc', 'text')
+        .addColumn('contract_number_enc', 'text')
+        .addColumn('contract_date', 'date', (c) => c.notNull())
+        .addColumn('consent_form', 'text', (c) => c.notNull().check(sql`consent_form in ('CONTRACT_CLAUSE','SEPARATE_DOCUMENT')`))
+        .addColumn('locale', 'text', (c) => c.notNull().check(sql`locale in ('KK','RU')`))
+        .addColumn('registered_by', 'text', (c) => c.notNull())
+        .addColumn('registered_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+      await db.schema.createIndex('contracts_subject').on('contracts').column('subject_id').execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.dropTable('contracts').execute();
+      await db.schema.dropTable('employments').execute();
+    },
+  },
+};

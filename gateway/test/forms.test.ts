@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { formPage, type PageContext } from '../src/forms/render';
+import { FORMS, FORM_KINDS, PAGE, type Text } from '../src/forms/texts';
+
+/**
+ * The forms' own words (8.1: Kazakh and Russian) and their HTML: every text in both languages, and
+ * whatever a person typed comes back escaped, with each error tied to its field for a screen reader.
+ */
+const KAZAKH_LETTERS = /[әғқңөұүһіӘҒҚҢӨҰҮҺІ]/;
+/** Texts that are legitimately the same (a number of digits) or empty in one language (word order). */
+const SAME_IN_BOTH = new Set(['iinHint']);
+const EMPTY_IN = { consentAfter: 'RU' } as Record<string, string>;
+
+function walk(name: string, text: Text) {
+  for (const locale of ['KK', 'RU'] as const) {
+    if (EMPTY_IN[name] === locale) continue;
+    expect(text[locale].trim(), `${name} ${locale}`).not.toBe('');
+    expect(text[locale], `${name} ${locale}`).toMatch(/\p{Script=Cyrillic}/u);
+  }
+  expect(text.RU, `${name}: Kazakh letters in the Russian text`).not.toMatch(KAZAKH_LETTERS);
+  if (!SAME_IN_BOTH.has(name)) expect(text.KK, name).not.toBe(text.RU);
+}
+
+const ctx = (over: Partial<PageContext> = {}): PageContext => ({
+  slug: 'appeal',
+  locale: 'RU',
+  policy: { title: 'Политика конфиденциальности', body: 'Первый абзац.\n\nВторой абзац.', version: 2, effectiveFrom: '2026-11-25T00:00:00.000Z' },
+  consent: { title: 'Согласие', body: 'Текст согласия.', version: 1, effectiveFrom: '2020-11-29T18:00:00.000Z' },
+  description: { min: 10, max: 5000 },
+  ...over,
+});
+
+describe('the public forms', () => {
+  it('every text of every form is in Kazakh and in Russian', () => {
+    for (const slug of FORM_KINDS) {
+      const form = FORMS[slug];
+      for (const [name, text] of [['heading', form.heading], ['submit', form.submit], ['accepted', form.accepted], ...form.notes.map((n, i) => [`note${i}`, n] as const)] as const) walk(`${slug}.${name}`, text);
+    }
+    for (const [name, text] of Object.entries(PAGE)) walk(name, text);
+  });
+
+  it('what a person typed comes back escaped; each error is at its field and in the summary', () => {
+    const html = formPage(ctx(), {
+      values: { description: '<script>alert(1)</script>', email: '"><img src=x onerror=alert(1)>' },
+      errors: { iin: 'ИИН должен состоять из 12 цифр', privacyPolicyAccepted: 'Необходимо согласие' },
+    });
+    expect(html).not.toContain('<script>alert(1)');
+    expect(html).not.toContain('<img src=x');
+    expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(html).toMatch(/<input id="iin" name="iin" aria-describedby="iin-hint iin-error" aria-invalid="true"/);
+    expect(html).toMatch(/<a href="#iin">ИИН должен состоять из 12 цифр<\/a>/);
+    expect(html).toMatch(/<a href="#privacyPolicyAccepted">Необходимо согласие<\/a>/);
+    expect(html).toMatch(/<title>Ошибка: Обращение в Палату/);
+    expect(html).toContain('Версия 2, действует с 25.11.2026');
+    // Texts from consents are escaped like anything else.
+    expect(formPage(ctx({ policy: { ...ctx().policy, title: '</script><script>x()</script>' } }))).not.toContain('</script><script>x()');
+  });
+});

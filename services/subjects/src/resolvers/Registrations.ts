@@ -1,0 +1,30 @@
+import type { Deps } from '../config';
+import type { CounterpartyContractResolvers, EmploymentResolvers } from '../generated/graphql';
+import type { ConsentForm } from '../domain/registration';
+
+type Locale = 'KK' | 'RU';
+
+/** Employments and contracts: names, positions and numbers decrypted only when a field asks (the read was recorded by `Subject`). */
+export function registrationResolvers(deps: Deps): { Employment: EmploymentResolvers; CounterpartyContract: CounterpartyContractResolvers } {
+  const open = (value: string | null) => (value ? deps.cipher.decrypt(value) : null);
+  return {
+    Employment: {
+      fullName: (e) => open(e.full_name_enc),
+      position: (e) => open(e.position_enc),
+      signedAt: (e) => e.signed_at,
+      locale: (e) => e.locale as Locale,
+      endedOn: (e) => e.ended_on,
+      registeredBy: (e) => e.registered_by,
+      consent: (e) => ({ id: e.consent_id }),
+    },
+    CounterpartyContract: {
+      fullName: (c) => open(c.full_name_enc),
+      contractNumber: (c) => open(c.contract_number_enc),
+      contractDate: (c) => c.contract_date,
+      consentForm: (c) => c.consent_form as ConsentForm,
+      locale: (c) => c.locale as Locale,
+      registeredBy: (c) => c.registered_by,
+      consent: (c) => ({ id: c.consent_id }),
+    },
+  };
+}
