@@ -3,14 +3,16 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { intakeBench } from './intake';
 import { propagationBench } from './propagation';
+import { relayRestartBench } from './relay-restart';
 
 const scenarios: Record<string, (count: number, concurrency: number) => Promise<unknown>> = {
   intake: intakeBench,
   propagation: propagationBench,
+  'relay-restart': (count) => relayRestartBench(count),
 };
 
 const [which = 'all', countArg, concurrencyArg] = process.argv.slice(2);
-const DEFAULTS: Record<string, [number, number]> = { intake: [500, 16], propagation: [50, 8] };
+const DEFAULTS: Record<string, [number, number]> = { intake: [500, 16], propagation: [50, 8], 'relay-restart': [200, 1] };
 const names = which === 'all' ? Object.keys(scenarios) : [which];
 mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
 for (const name of names) {

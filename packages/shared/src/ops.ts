@@ -493,7 +493,8 @@ export class OpsView {
     try {
       if (!this.opts.connected()) throw new Error('disconnected');
       const msg = await this.opts.nc.request(opsSubject(this.opts.prefix, service, action), json.encode({ ...body, token }), {
-        timeout: this.opts.requestTimeoutMs ?? (action === 'replay' ? 10_000 : 2_000),
+        // A busy service may take a moment; a service that is down does not answer at all (no responders).
+        timeout: this.opts.requestTimeoutMs ?? (action === 'replay' ? 15_000 : 5_000),
       });
       reply = opsReply.parse(json.decode(msg.data));
     } catch {
