@@ -31,7 +31,14 @@ const mappers: Record<(typeof services)[number], Record<string, string>> = {
     ConsentTemplate: '../db/tables#TemplateRow',
     Obligation: '../db/tables#ObligationRow',
   },
-  audit: { AuditEntry: '../domain/entry#AuditEntryRecord', Subject: '../domain/entry#SubjectRef' },
+  audit: {
+    AuditEntry: '../domain/entry#AuditEntryRecord',
+    Subject: '../domain/entry#SubjectRef',
+    AuditCheckpoint: '../domain/chain#Checkpoint',
+    ChainVerification: '../domain/verification#VerificationResult',
+    Incident: '../db/tables#IncidentRow',
+    ControlReport: '../domain/report#ControlReportRef',
+  },
 };
 
 const config: CodegenConfig = {

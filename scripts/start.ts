@@ -8,6 +8,7 @@
  * encrypted in one run can be read in the next.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -31,6 +32,8 @@ async function devSecrets(): Promise<Record<string, string>> {
   const file = join(dataDir, 'dev-secrets.json');
   const kept: Record<string, string> = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
   const secrets = await fillSecrets(kept);
+  // The audit's checkpoint key (newest first; see operations.md, "Checkpoint keys").
+  secrets.AUDIT_CHECKPOINT_KEYS ??= JSON.stringify([{ keyId: 'dev-1', key: generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' }) }]);
   if (Object.keys(secrets).length !== Object.keys(kept).length) writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   return secrets;
 }
@@ -134,14 +137,15 @@ async function main(): Promise<void> {
       // The first instance on its usual port; the others on 4111…, 4121… (or any free one).
       const port = await freePort(Number(process.env[`${name.toUpperCase()}_PORT`] ?? ports[name]) + (i - 1) * 10);
       (urls[name] ??= []).push(`http://127.0.0.1:${port}/graphql`);
-      run(instances > 1 ? `${name}#${i}` : name, `services/${name}/src/index.ts`, processEnv(name, secrets, natsUrlFor, { ...common, PORT: String(port), DATABASE_URL: databaseUrl }));
+      const audit: Record<string, string> = name === 'audit' ? { AUDIT_CHECKPOINT_KEYS: secrets.AUDIT_CHECKPOINT_KEYS! } : {};
+      run(instances > 1 ? `${name}#${i}` : name, `services/${name}/src/index.ts`, processEnv(name, secrets, natsUrlFor, { ...common, ...audit, PORT: String(port), DATABASE_URL: databaseUrl }));
     }
   }
   const gatewayPort = await freePort(Number(process.env.PORT ?? 4000));
   run(
     'gateway',
     'gateway/src/index.ts',
-    // Its NATS user and signing key wait for the events it will produce.
+    // Its NATS user and signing key: it sends its refusals to the audit as `request.refused`.
     processEnv('gateway', secrets, natsUrlFor, {
       ...common,
       PORT: String(gatewayPort),
@@ -157,7 +161,13 @@ async function main(): Promise<void> {
     if (!res.ok) throw new Error(`readyz ${res.status}`);
   }, 'the platform', 120_000);
 
-  console.log(`\nThe platform is ready${instances > 1 ? ` (${instances} instances of each service)` : ''}.\n  GraphQL: ${base}/graphql\n  Health:  ${base}/livez  ${base}/readyz\n`);
+  // The public key an offline audit verification needs (npm run audit:verify -- FILE --public-key …).
+  const auditKeyFile = join(dataDir, 'audit-checkpoint-public.pem');
+  const [newest] = JSON.parse(secrets.AUDIT_CHECKPOINT_KEYS!) as Array<{ key: import('node:crypto').JsonWebKey }>;
+  writeFileSync(auditKeyFile, createPublicKey({ key: newest!.key, format: 'jwk' }).export({ format: 'pem', type: 'spki' }));
+  console.log(
+    `\nThe platform is ready${instances > 1 ? ` (${instances} instances of each service)` : ''}.\n  GraphQL: ${base}/graphql\n  Health:  ${base}/livez  ${base}/readyz\n  Audit checkpoint public key: ${auditKeyFile}\n`,
+  );
   console.log('Bearer tokens (12 h) for each role:');
   for (const role of ROLES.filter((r) => r !== 'PUBLIC')) {
     const token = await tokenFor(authSecret, [role], { sub: `${role.toLowerCase()}-dev`, expiresIn: '12h', ...(role === 'PARTNER' ? { creditorId: 'creditor-dev' } : {}) });

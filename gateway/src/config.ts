@@ -22,6 +22,11 @@ export interface GatewayConfig {
   /** Production: no introspection, no field suggestions, `/metrics` only on `metricsPort`. */
   production?: boolean;
   metricsPort?: number | null;
+  /**
+   * Where refusals go for the audit: NATS, the events prefix and the gateway's own event signing
+   * key. Required from the environment; null only where no audit runs (a gateway test of its own).
+   */
+  audit: { natsUrl: string; eventsPrefix: string; signingKey: string } | null;
 }
 
 const limit = (fallback: number, min = 1) => z.coerce.number().int().min(min).default(fallback);
@@ -58,7 +63,10 @@ const gatewayEnv = z.object({
 });
 
 export function gatewayConfigFromEnv(source: NodeJS.ProcessEnv = process.env): GatewayConfig {
-  const env = parseEnv({ runtime: commonEnv.runtime, logging: commonEnv.logging, gateway: gatewayEnv }, source);
+  const env = parseEnv(
+    { runtime: commonEnv.runtime, logging: commonEnv.logging, events: commonEnv.events, signing: commonEnv.signing.pick({ EVENT_SIGNING_KEY: true }), gateway: gatewayEnv },
+    source,
+  );
   const g = env.gateway;
   return {
     port: g.PORT,
@@ -81,5 +89,6 @@ export function gatewayConfigFromEnv(source: NodeJS.ProcessEnv = process.env): G
     maxTokenLifetimeSeconds: g.AUTH_MAX_TOKEN_LIFETIME_SECONDS,
     production: env.runtime.NODE_ENV === 'production',
     metricsPort: env.runtime.METRICS_PORT ?? null,
+    audit: { natsUrl: env.events.NATS_URL, eventsPrefix: env.events.EVENTS_PREFIX, signingKey: env.signing.EVENT_SIGNING_KEY },
   };
 }

@@ -28,6 +28,7 @@ import {
   type ValidationRule,
 } from 'graphql';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import type { GateRefusal } from './refusals';
 
 /** The gateway's limits on one request; every one is checked before any subgraph is called. */
 export interface RequestLimits {
@@ -74,6 +75,8 @@ export interface GateOptions {
   limits: RequestLimits;
   production: boolean;
   trustedActor: (req: Request, meta: RequestMeta) => Promise<Actor>;
+  /** Told of every refusal (the audit records each one); must not throw or wait. */
+  onRefused?: (refusal: GateRefusal) => void;
 }
 
 export interface GateLocals {
@@ -145,6 +148,7 @@ export class RequestGate {
       if (err instanceof GraphQLError) {
         (res.locals.outcome as { codes: string[] } | undefined)?.codes.push('UNAUTHENTICATED');
         sendGraphQLErrors(res, 401, [{ message: err.message, extensions: { code: err.extensions.code } }]);
+        this.opts.onRefused?.({ codes: ['UNAUTHENTICATED'], status: 401, actor: null, meta });
         return false;
       }
       throw err;
@@ -158,6 +162,7 @@ export class RequestGate {
     if (verdict.refusals.length > 0) return this.refuse(res, 400, verdict.refusals, locale);
     const operation = pickOperation(verdict.document!, params.operationName);
     if ('refusal' in operation) return this.refuse(res, 400, [operation.refusal], locale);
+    res.locals.operation = { document: verdict.document!, node: operation.node } satisfies GateRefusal['operation'];
 
     let variables: unknown = params.variables ?? {};
     if (typeof variables === 'string') {
@@ -241,6 +246,8 @@ export class RequestGate {
   private refuse(res: Response, status: number, refusals: Refusal[], locale: Locale): false {
     const outcome = res.locals.outcome as { codes: string[] } | undefined;
     outcome?.codes.push(...refusals.map((r) => r.code));
+    const { actor, meta } = res.locals.gate as GateLocals;
+    this.opts.onRefused?.({ codes: refusals.map((r) => r.code), status, actor, meta, operation: res.locals.operation as GateRefusal['operation'] });
     sendGraphQLErrors(
       res,
       status,

@@ -23,6 +23,7 @@ import { authenticate } from './auth';
 import { composeSupergraph, SUBGRAPHS } from './composition';
 import type { GatewayConfig } from './config';
 import { DEFAULT_LIMITS, RequestGate, type GateLocals } from './gate';
+import { RefusalAudit } from './refusals';
 import { outcomePlugin, requestMetrics, type RequestOutcome } from './metrics';
 import { mountForms } from './forms';
 import { BalancedDataSource, SubgraphPool, subgraphUrls } from './pool';
@@ -63,7 +64,10 @@ export interface RunningGateway {
 export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
   const logger = createLogger('gateway', config.logLevel);
   const production = config.production ?? false;
+  // Every refusal of the gate reaches the audit (signed, straight to JetStream: see refusals.ts).
+  const refusals = config.audit ? new RefusalAudit({ ...config.audit, secret: config.internalJwtSecret, logger }) : null;
   const gate = new RequestGate({
+    onRefused: (refusal) => refusals?.record(refusal),
     limits: { ...DEFAULT_LIMITS, ...config.limits, maxDepth: config.maxQueryDepth, publicRatePerMinute: config.publicRatePerMinute },
     production,
     trustedActor: (req, meta) =>
@@ -147,6 +151,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       server.closeAllConnections?.();
       await metrics.stop();
       await apollo.stop();
+      await refusals?.stop();
     },
   };
 }

@@ -124,7 +124,11 @@ describe('events nobody can forge', () => {
     // The audit gained only the refusals: none of the forged events is on record as having happened.
     const known = new Set(auditBefore.map((r) => r.event_id));
     const added = await system.db('audit').selectFrom('audit_log').select(['event_id', 'event_type', 'details']).execute();
-    const fresh = added.filter((r) => !known.has(r.event_id));
+    const all = added.filter((r) => !known.has(r.event_id));
+    // Each forged event is also an incident (FORGED_EVENT, one per event however many consumers refused it).
+    const raised = all.filter((r) => r.event_type === 'incident.raised').map((r) => (r.details as { rule: string }).rule);
+    expect(raised).toEqual(forged.map(() => 'FORGED_EVENT'));
+    const fresh = all.filter((r) => r.event_type !== 'incident.raised');
     expect(new Set(fresh.map((r) => r.event_type))).toEqual(new Set(['event.rejected']));
     expect(fresh).toHaveLength(forged.reduce((n, [e]) => n + TAKERS[e.type as EventType]!.length, 0));
     // The refusals hold no payload: only checked facts.

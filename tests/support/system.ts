@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { startAppeals, type AppealsDatabase } from '@pdp/appeals';
-import { startAudit, type AuditDatabase } from '@pdp/audit';
+import { checkpointKeys, generateCheckpointKey, startAudit, type AuditDatabase, type AuditExtra } from '@pdp/audit';
 import { DEVELOPMENT_OPERATOR, startConsents, type ConsentsDatabase } from '@pdp/consents';
 import { DEFAULT_LIMITS, startGateway, type GatewayConfig, type RunningGateway } from '@pdp/gateway';
 import {
@@ -55,6 +55,8 @@ export interface SystemOptions {
   extraSubgraphUrls?: Partial<Record<ServiceName, string[]>>;
   /** Any other gateway setting (limits, token lifetime, metrics port…). */
   gateway?: Partial<GatewayConfig>;
+  /** Audit settings (checkpoint interval, working hours of the off-hours rule…). */
+  audit?: Partial<AuditExtra>;
 }
 
 type Starter = (port: number) => Promise<RunningService<unknown>>;
@@ -76,6 +78,9 @@ export class System {
    * every service trusts all the public keys. Tests use them to sign what a service would.
    */
   readonly eventKeys = Object.fromEntries(SERVICES.map((s) => [s, generateEventKeyPair()])) as Record<(typeof SERVICES)[number], EventKeyPair>;
+
+  /** The audit's checkpoint key; its public key is what an offline verifier is given. */
+  readonly auditKey = generateCheckpointKey('audit-test-1');
 
   constructor(readonly options: SystemOptions) {
     this.prefix = options.label.toLowerCase().replace(/[^a-z0-9_]/g, '_');
@@ -142,7 +147,19 @@ export class System {
       }) as never,
     );
     this.starters.set('consents', (port) => startConsents({ ...base('consents', port), extra: { sealPrivateKey: consentsSeal.privateJwk, operator: DEVELOPMENT_OPERATOR } }) as never);
-    this.starters.set('audit', (port) => startAudit({ ...base('audit', port), extra: {} }) as never);
+    // The off-hours rule is off by default here: tests run at any hour and must leave the same entries.
+    const audit: AuditExtra = {
+      checkpointKeys: checkpointKeys(JSON.stringify([this.auditKey.entry])),
+      origin: `pdp.audit/${this.prefix}`,
+      checkpointEvery: 1000,
+      checkpointSeconds: 60,
+      fullVerifyHours: 0,
+      workHours: null,
+      notifyWorkingDays: 1,
+      calendar,
+      ...this.options.audit,
+    };
+    this.starters.set('audit', (port) => startAudit({ ...base('audit', port), extra: audit }) as never);
 
     for (const name of SERVICE_NAMES) await this.startService(name);
     this.gateway = await startGateway({
@@ -157,6 +174,7 @@ export class System {
       logLevel: this.options.logLevel ?? 'warn',
       production: this.options.production ?? false,
       limits: { actorRatePerMinute: 0 },
+      audit: { natsUrl: this.options.natsUrl, eventsPrefix: this.prefix, signingKey: this.eventKeys.gateway.privateJwk },
       ...this.options.gateway,
     });
     return this;

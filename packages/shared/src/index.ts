@@ -6,6 +6,7 @@ export * from './validators';
 export * from './validate';
 export * from './arguments';
 export * from './cursor';
+export * from './period';
 export * from './http';
 export * from './logger';
 export * from './crypto';

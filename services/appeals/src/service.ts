@@ -17,6 +17,7 @@ import { subjectResolvers } from './resolvers/Subject';
 import { appealConnectionResolvers, partnerAppealConnectionResolvers, partnerAppealResolvers } from './resolvers/Worklist';
 import { creditorsByIds } from './db/worklist.repository';
 import DataLoader from 'dataloader';
+import { controlReportResolvers } from './resolvers/ControlReport';
 
 export const typeDefs = gql(readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8'));
 
@@ -34,6 +35,7 @@ export const appealsService: ServiceDefinition<Database, AppealsExtra, Context> 
       AppealConnection: appealConnectionResolvers(),
       PartnerAppealConnection: partnerAppealConnectionResolvers(),
       PartnerAppeal: partnerAppealResolvers(deps),
+      ControlReport: controlReportResolvers(deps),
     }) as never,
   consumers: (deps) => [subjectLinkConsumer(), lifecycleConsumer(deps), consentsProjectionConsumer(deps)],
   context: (deps, scope) => ({

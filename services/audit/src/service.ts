@@ -1,26 +1,59 @@
 import { readFileSync } from 'node:fs';
 import { startService, type ServiceDefinition } from '@pdp/shared';
 import { gql } from 'graphql-tag';
-import type { AuditConfig, AuditExtra } from './config';
+import type { AuditConfig, AuditExtra, Deps } from './config';
 import type { Context } from './context';
 import { migrations } from './db/migrations';
 import type { Database } from './db/tables';
+import { evidenceOf } from './evidence';
 import { recorderConsumer } from './events/recorder';
+import { auditCheckpointResolvers } from './resolvers/AuditCheckpoint';
 import { auditEntryResolvers } from './resolvers/AuditEntry';
+import { controlReportResolvers, reportLoader } from './resolvers/ControlReport';
+import { entryLoader, incidentResolvers } from './resolvers/Incident';
+import { mutationResolvers } from './resolvers/Mutation';
 import { queryResolvers } from './resolvers/Query';
 import { auditTrailLoader, subjectResolvers } from './resolvers/Subject';
 
 export const typeDefs = gql(readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8'));
 
+/** Periodic work: a checkpoint of the head every T seconds (if it moved), a full verification every H hours. */
+function jobs(deps: Deps) {
+  const { checkpointSeconds, fullVerifyHours } = deps.config.extra;
+  const evidence = evidenceOf(deps);
+  return [
+    { name: 'audit-checkpoint', everyMs: checkpointSeconds * 1000, run: async () => void (await evidence.checkpointNow()) },
+    ...(fullVerifyHours > 0 ? [{ name: 'audit-full-verification', everyMs: fullVerifyHours * 3_600_000, run: async () => void (await evidence.verify(true)) }] : []),
+  ];
+}
+
 export const auditService: ServiceDefinition<Database, AuditExtra, Context> = {
   name: 'audit',
   typeDefs,
   migrations,
-  resolvers: (deps) => ({ Query: queryResolvers(deps), AuditEntry: auditEntryResolvers(), Subject: subjectResolvers() }) as never,
-  consumers: () => [recorderConsumer()],
-  // The audit log is paged by its sequence number, not a UUID.
-  argumentRules: { ids: { 'Query.auditLog.afterSeq': 'seq' } },
-  context: (deps, scope) => ({ ...scope, auditTrails: auditTrailLoader(deps, scope) }),
+  resolvers: (deps) =>
+    ({
+      Query: queryResolvers(deps),
+      Mutation: mutationResolvers(deps),
+      AuditEntry: auditEntryResolvers(),
+      AuditCheckpoint: auditCheckpointResolvers(),
+      Incident: incidentResolvers(deps),
+      ControlReport: controlReportResolvers(),
+      Subject: subjectResolvers(),
+    }) as never,
+  consumers: (deps) => [recorderConsumer(deps)],
+  jobs,
+  // The audit log is paged by its sequence number, and incidents are numbered, not UUIDs.
+  argumentRules: {
+    ids: {
+      'Query.auditLog.afterSeq': 'seq',
+      'Query.auditCheckpoints.afterSeq': 'seq',
+      'Mutation.acknowledgeIncident.id': 'seq',
+      'Mutation.reportIncident.id': 'seq',
+      'Mutation.closeIncident.id': 'seq',
+    },
+  },
+  context: (deps, scope) => ({ ...scope, auditTrails: auditTrailLoader(deps, scope), entries: entryLoader(deps), reports: reportLoader(deps, scope) }),
 };
 
 export function startAudit(config: AuditConfig) {
@@ -29,3 +62,5 @@ export function startAudit(config: AuditConfig) {
 
 export type { AuditConfig } from './config';
 export type { Database as AuditDatabase } from './db/tables';
+export { checkpointKeys, generateCheckpointKey } from './domain/keys';
+export type { AuditExtra } from './config';

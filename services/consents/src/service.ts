@@ -18,6 +18,7 @@ import { receiptsConsumer } from './events/receipts';
 import { MAX_TEMPLATE_TEXT } from './domain/templates';
 import { queryResolvers } from './resolvers/Query';
 import { subjectResolvers } from './resolvers/Subject';
+import { controlReportResolvers } from './resolvers/ControlReport';
 
 export const typeDefs = gql(readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8'));
 
@@ -34,6 +35,7 @@ export const consentsService: ServiceDefinition<Database, ConsentsExtra, Context
       Obligation: obligationResolvers(deps),
       Subject: subjectResolvers(),
       AccessReport: accessReportResolvers(deps),
+      ControlReport: controlReportResolvers(deps),
     }) as never,
   consumers: (deps) => [intakeConsumer(deps), lifecycleConsumer(deps), registrationsConsumer(deps), receiptsConsumer()],
   // A template's text may be longer than the shared default for a string argument.

@@ -143,6 +143,8 @@ export async function requestRectification(deps: Deps, scope: RequestScope, inpu
       requestedBy: scope.actor.id,
       deadline: deadline.toISOString().slice(0, 10),
     });
+    // The new value is collected (kept encrypted here): the audit records that, never the value.
+    await enqueueEvent(trx, deps.prefix, { ...base(scope, input.subjectId), type: 'rectification.requested', data: { requestId: id, field, deadline: deadline.toISOString().slice(0, 10) } });
     return id;
   });
 }
@@ -162,6 +164,7 @@ export async function reviewRectification(deps: Deps, scope: RequestScope, reque
     const review = { by: scope.actor.id, note };
     if (!approve) {
       await repo.setRectificationStatus(trx, requestId, 'REJECTED', review);
+      await enqueueEvent(trx, deps.prefix, { ...base(scope, subject.id), type: 'rectification.rejected', data: { requestId, field: request.field } });
       return;
     }
     const value = deps.cipher.decrypt(request.new_value_enc);

@@ -18,6 +18,7 @@ import { queryResolvers } from './resolvers/Query';
 import { subjectResolvers } from './resolvers/Subject';
 import { registrationResolvers } from './resolvers/Registrations';
 import { consentsConsumer } from './events/withdrawals';
+import { controlReportResolvers } from './resolvers/ControlReport';
 
 export const typeDefs = gql(readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8'));
 
@@ -30,6 +31,7 @@ export const subjectsService: ServiceDefinition<Database, SubjectsExtra, Context
       Query: queryResolvers(deps),
       Mutation: mutationResolvers(deps),
       Subject: subjectResolvers(deps),
+      ControlReport: controlReportResolvers(deps),
       ErasureAct: erasureActResolvers(),
       PartnerAppeal: partnerAppealResolvers(),
       RectificationRequest: rectificationResolvers(),

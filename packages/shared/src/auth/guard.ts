@@ -40,6 +40,25 @@ export interface AccessRecord {
   resourceIds: string[];
   fields: string[];
   operation?: OperationKind;
+  /** The purpose of the processing (clause 4.4); by default the one the actor's role serves. */
+  purpose?: string;
+}
+
+/** The purpose each role's processing serves (3.2.x and the roles' duties), recorded with each access. */
+const ROLE_PURPOSES: ReadonlyArray<[Role, string]> = [
+  ['DPO', 'SUBJECT_RIGHTS'],
+  ['AUDITOR', 'CONTROL'],
+  ['CHAIRMAN', 'SUBJECT_RIGHTS'],
+  ['OPERATOR', 'APPEAL_HANDLING'],
+  ['HR', 'LABOUR_RELATIONS'],
+  ['CONTRACTS', 'CONTRACT_PERFORMANCE'],
+  ['PARTNER', 'APPEAL_HANDLING'],
+  ['OPS', 'OPERATIONS'],
+  ['PUBLIC', 'APPEAL_HANDLING'],
+];
+
+export function purposeOfActor(actor: Actor): string {
+  return ROLE_PURPOSES.find(([role]) => actor.roles.includes(role))?.[1] ?? 'UNDECLARED';
 }
 
 /**
@@ -76,7 +95,7 @@ export class Guard {
       actor: scope.actor,
       subjectId,
       correlationId: scope.meta.requestId,
-      data: { operation, reason },
+      data: { operation, reason, purpose: purposeOfActor(scope.actor), creditorId: scope.actor.creditorId },
     });
   }
 
@@ -115,7 +134,14 @@ export class Guard {
         actor: scope.actor,
         subjectId: r.subjectId,
         correlationId: scope.meta.requestId,
-        data: { resource: r.resource, resourceIds: r.resourceIds, fields: r.fields, operation: r.operation ?? 'ACCESS' },
+        data: {
+          resource: r.resource,
+          resourceIds: r.resourceIds,
+          fields: r.fields,
+          operation: r.operation ?? 'ACCESS',
+          purpose: r.purpose ?? purposeOfActor(scope.actor),
+          creditorId: scope.actor.creditorId,
+        },
       })),
     );
   }

@@ -40,6 +40,15 @@ function handoff<To extends z.ZodType<PdHolder>>(to: To) {
 export const handoffRefSchema = handoff(holder);
 export type HandoffRef = z.infer<typeof handoffRefSchema>;
 
+/** Who acted for whom and why, on reads and refusals: the partner's creditor and the declared purpose. */
+const accessContext = {
+  purpose: z.string().regex(/^[A-Z_]{1,64}$/).optional(),
+  creditorId: z.string().max(200).nullable().optional(),
+};
+
+/** A count of audit entries or an incident's number (a positive 64-bit integer as text). */
+const seqText = z.string().regex(/^[1-9]\d{0,18}$/);
+
 function event<D extends z.ZodType>(source: ServiceName | 'any', operation: OperationKind, data: D, version = 1) {
   return { source, operation, data, version } as const;
 }
@@ -129,10 +138,12 @@ export const EVENT_CATALOG = {
     resourceIds: z.array(z.string()).max(1000),
     fields: z.array(z.string()),
     operation: z.enum(OPERATION_KINDS),
+    ...accessContext,
   })),
   'access.denied': event('any', 'DENIED', z.object({
     operation: z.string(),
     reason: z.enum(['ROLE', 'BLOCKED', 'SCOPE', 'PURPOSE']),
+    ...accessContext,
   })),
   'subject.blocked': event('subjects', 'BLOCK', z.object({ subjectId: uuid })),
   'subject.unblocked': event('subjects', 'UNBLOCK', z.object({ subjectId: uuid })),
@@ -150,6 +161,9 @@ export const EVENT_CATALOG = {
     value: handoffRefSchema,
   }), 2),
   'rectification.applied': event('any', 'MODIFY', z.object({ requestId: uuid, field: z.string(), service: holder })),
+  /** A documented request to correct a field (6.1.2): the new value is collected, kept encrypted in subjects. */
+  'rectification.requested': event('subjects', 'COLLECT', z.object({ requestId: uuid, field: z.string(), deadline: z.iso.date() })),
+  'rectification.rejected': event('subjects', 'STORE', z.object({ requestId: uuid, field: z.string() })),
   'appeal.status_changed': event('appeals', 'MODIFY', z.object({ appealId: uuid, from: z.string(), to: z.string() })),
   'appeal.assigned': event('appeals', 'MODIFY', z.object({ appealId: uuid, assignee: z.string().max(200) })),
   /** The Chamber's answer was written (the text itself stays encrypted in appeals). */
@@ -173,6 +187,35 @@ export const EVENT_CATALOG = {
     type: z.string().max(100).nullable(),
     claimedSource: z.enum(SERVICES).nullable(),
     reason: z.enum(REJECTION_REASONS),
+  })),
+  /**
+   * A request the gateway refused before any subgraph saw it (no or a bad token, a rate limit, a
+   * query limit, an invalid query). Never the token, the query text or the address: `client` is a
+   * keyed hash of the address (so repeated refusals of one client can be told apart), `fields` the
+   * operation's root fields when the query could be read. `count` > 1 summarises refusals the
+   * gateway could not send one by one (docs/security.md, "The audit log").
+   */
+  'request.refused': event('gateway', 'DENIED', z.object({
+    codes: z.array(z.string().regex(/^[A-Z_]{2,40}$/)).min(1).max(10),
+    fields: z.array(z.string().regex(/^[_A-Za-z][_0-9A-Za-z]{0,63}$/)).max(20),
+    status: z.number().int().min(400).max(599),
+    client: z.string().regex(/^[0-9a-f]{32}$/).nullable(),
+    count: z.number().int().min(1),
+    ...accessContext,
+  })),
+  /** A detection rule raised an incident (7.2.2); its evidence are audit entries (seqs). */
+  'incident.raised': event('audit', 'STORE', z.object({
+    incidentId: seqText,
+    rule: z.string().regex(/^[A-Z_]{1,64}$/),
+    notifyBy: z.iso.date(),
+    evidence: z.array(seqText).max(100),
+  })),
+  /** An incident moved on its lifecycle; a report's reference is bound by its digest, not copied. */
+  'incident.status_changed': event('audit', 'STORE', z.object({
+    incidentId: seqText,
+    from: z.enum(['OPEN', 'ACKNOWLEDGED', 'REPORTED', 'CLOSED']),
+    to: z.enum(['OPEN', 'ACKNOWLEDGED', 'REPORTED', 'CLOSED']),
+    referenceSha256: z.string().regex(/^[0-9a-f]{64}$/).nullable(),
   })),
   /**
    * Ops replayed a parked event (`replayParkedEvent`): the service that had parked it judged and

@@ -25,6 +25,12 @@ export interface ConsumerSpec {
   name: string;
   types: EventType[] | 'all';
   handle: EventHandler;
+  /**
+   * Optional: events already waiting are handled up to `max` at a time, in stream order, in one
+   * transaction with all their inbox rows (one commit instead of one each). If the batch fails, each
+   * of its events goes through `handle` on its own, with the usual retries and parking.
+   */
+  batch?: { max: number; handle: (trx: Transaction<any>, events: Envelope[]) => Promise<void> };
 }
 
 export interface ConsumerOptions {
@@ -216,6 +222,7 @@ export class EventConsumer {
   }
 
   private async run(messages: ConsumerMessages): Promise<void> {
+    if (this.spec.batch) return this.runBatched(messages, this.spec.batch.max);
     for await (const msg of messages) {
       try {
         await this.process(msg);
@@ -226,8 +233,58 @@ export class EventConsumer {
     }
   }
 
-  private async process(msg: JsMsg): Promise<void> {
-    const consumer = this.spec.name;
+  /** Takes what is already delivered (never waits for more than the first) and handles it as one batch. */
+  private async runBatched(messages: ConsumerMessages, max: number): Promise<void> {
+    const iterator = messages[Symbol.asyncIterator]();
+    let next = iterator.next();
+    const immediately = () => new Promise<null>((resolve) => setImmediate(() => resolve(null)));
+    for (;;) {
+      const first = await next;
+      if (first.done) return;
+      const batch: JsMsg[] = [first.value];
+      next = iterator.next();
+      while (batch.length < max) {
+        const more = await Promise.race([next, immediately()]);
+        if (!more || more.done) break;
+        batch.push(more.value);
+        next = iterator.next();
+      }
+      try {
+        await this.processBatch(batch);
+      } catch (err) {
+        this.opts.logger.error({ err: describe(err), consumer: this.spec.name }, 'events left for redelivery');
+      }
+    }
+  }
+
+  /**
+   * Checks every message as `process` does (malformed or unverified ones are rejected one by one),
+   * then applies the rest in one transaction; acks after commit. A failed batch falls back to one
+   * transaction per event, so a bad event is retried or parked alone.
+   */
+  private async processBatch(batch: JsMsg[]): Promise<void> {
+    const valid: Array<{ msg: JsMsg; event: Envelope }> = [];
+    for (const msg of batch) {
+      const checked = await this.check(msg);
+      if (checked) valid.push({ msg, event: checked });
+    }
+    if (valid.length === 0) return;
+    let applied: Set<string>;
+    try {
+      applied = await this.applyBatch(valid.map((v) => v.event));
+    } catch (err) {
+      this.opts.logger.warn({ err: describe(err), consumer: this.spec.name, events: valid.length }, 'batch failed; handling its events one by one');
+      for (const { msg, event } of valid) await this.applyOne(msg, event);
+      return;
+    }
+    for (const { msg, event } of valid) {
+      msg.ack();
+      eventsConsumed.inc({ consumer: this.spec.name, outcome: applied.has(event.id) ? 'applied' : 'duplicate' });
+    }
+  }
+
+  /** The event a message carries when this consumer must apply it; otherwise it is acked or rejected here. */
+  private async check(msg: JsMsg): Promise<Envelope | null> {
     const { prefix } = this.opts;
     let raw: unknown = null;
     let event: Envelope;
@@ -240,20 +297,49 @@ export class EventConsumer {
       const subjectType = msg.subject.startsWith(`${prefix}.events.`) ? msg.subject.slice(prefix.length + 8) : '';
       if (isEventType(subjectType) && !this.accepts(subjectType)) {
         msg.ack();
-        return;
+        return null;
       }
       await this.reject(msg, raw, 'MALFORMED', err);
-      return;
+      return null;
     }
     if (!this.accepts(event.type)) {
       msg.ack();
-      return;
+      return null;
     }
     const refused = this.opts.verifier.check(event, raw as object, msg.subject, prefix);
     if (refused) {
       await this.reject(msg, raw, refused, null);
-      return;
+      return null;
     }
+    return event;
+  }
+
+  /** Returns the ids applied now (the others were duplicates). */
+  private async applyBatch(events: Envelope[]): Promise<Set<string>> {
+    const db = this.opts.db as Kysely<PlatformTables>;
+    return db.transaction().execute(async (trx) => {
+      const fresh = await trx
+        .insertInto('inbox')
+        .values(events.map((e) => ({ consumer: this.spec.name, event_id: e.id, event_type: e.type })))
+        .onConflict((oc) => oc.columns(['consumer', 'event_id']).doNothing())
+        .returning('event_id')
+        .execute();
+      const ids = new Set(fresh.map((r) => r.event_id));
+      // The same event twice in one batch (a redelivery) is applied once.
+      const seen = new Set<string>();
+      const todo = events.filter((e) => ids.has(e.id) && !seen.has(e.id) && seen.add(e.id));
+      if (todo.length > 0) await this.spec.batch!.handle(trx, todo);
+      return ids;
+    });
+  }
+
+  private async process(msg: JsMsg): Promise<void> {
+    const event = await this.check(msg);
+    if (event) await this.applyOne(msg, event);
+  }
+
+  private async applyOne(msg: JsMsg, event: Envelope): Promise<void> {
+    const consumer = this.spec.name;
     try {
       const applied = await this.apply(event);
       msg.ack();

@@ -119,6 +119,17 @@ export type AppealStatus =
   | 'IN_PROGRESS'
   | 'NEW';
 
+/** The control report (7.2.4) is the audit's; appeals adds the appeals and complaints of its period. */
+export type ControlReport = {
+  __typename?: 'ControlReport';
+  /** Of those, still waiting past their deadline. */
+  appealsOverdue: Scalars['Int']['output'];
+  /** Appeals and complaints received in the period (requests to know, block or destroy arrive as appeals, 6.1.7–6.1.8). */
+  appealsReceived: Scalars['Int']['output'];
+  from: Scalars['String']['output'];
+  to: Scalars['String']['output'];
+};
+
 /** A creditor (a partner): a legal entity, registered by the DPO. */
 export type Creditor = {
   __typename?: 'Creditor';
@@ -458,6 +469,7 @@ export type ResolversTypes = {
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   AppealKind: AppealKind;
   AppealStatus: AppealStatus;
+  ControlReport: ResolverTypeWrapper<ControlReport>;
   Creditor: ResolverTypeWrapper<CreditorRow>;
   CreditorInput: CreditorInput;
   DataHolding: ResolverTypeWrapper<DataHolding>;
@@ -490,6 +502,7 @@ export type ResolversParentTypes = {
   AppealEdge: Omit<AppealEdge, 'node'> & { node: ResolversParentTypes['Appeal'] };
   AppealFilter: AppealFilter;
   Boolean: Scalars['Boolean']['output'];
+  ControlReport: ControlReport;
   Creditor: CreditorRow;
   CreditorInput: CreditorInput;
   DataHolding: DataHolding;
@@ -559,6 +572,15 @@ export type AppealContactResolvers<ContextType = Context, ParentType extends Res
 export type AppealEdgeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AppealEdge'] = ResolversParentTypes['AppealEdge']> = {
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<ResolversTypes['Appeal'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type ControlReportResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ControlReport'] = ResolversParentTypes['ControlReport']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['ControlReport']>, { __typename: 'ControlReport' } & GraphQLRecursivePick<ParentType, {"from":true,"to":true}>, ContextType>;
+  appealsOverdue?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  appealsReceived?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  from?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  to?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
@@ -659,6 +681,7 @@ export type Resolvers<ContextType = Context> = {
   AppealConnection?: AppealConnectionResolvers<ContextType>;
   AppealContact?: AppealContactResolvers<ContextType>;
   AppealEdge?: AppealEdgeResolvers<ContextType>;
+  ControlReport?: ControlReportResolvers<ContextType>;
   Creditor?: CreditorResolvers<ContextType>;
   DataHolding?: DataHoldingResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;

@@ -1,25 +1,110 @@
+import { OPERATION_KINDS, SERVICES, kazakhstanToday, parseInput, parseInstant, parseReportPeriod, type RequestScope } from '@pdp/shared';
+import { z } from 'zod';
 import type { Deps } from '../config';
-import { listEntries, listIncidents, verifyChain } from '../db/audit.repository';
-import type { QueryResolvers } from '../generated/graphql';
+import { listCheckpoints } from '../db/checkpoints.repository';
+import { searchEntries, seqRangeOf, type EntrySearch } from '../db/entries.repository';
+import { listIncidents } from '../db/incidents.repository';
+import type { IncidentRow } from '../db/tables';
+import { CHECKPOINT_ALGORITHM } from '../domain/chain';
+import { decodeAuditCursor, encodeAuditCursor } from '../domain/cursor';
+import type { AuditEntryRecord } from '../domain/entry';
+import { publicKeyPem } from '../domain/keys';
+import { evidenceOf } from '../evidence';
+import type { QueryResolvers, ResolversTypes } from '../generated/graphql';
 
-const READERS = ['AUDITOR', 'DPO'] as const;
 const MAX_PAGE = 1000;
+const DEFAULT_PAGE = 100;
+const page = (n: number | null | undefined, fallback = DEFAULT_PAGE) => Math.min(Math.max(n ?? fallback, 1), MAX_PAGE);
+
+/** A period bound: an ISO date (midnight in Kazakhstan) or a date-time with its offset. */
+const instant = z.union([z.iso.date(), z.iso.datetime({ offset: true })], { error: 'period.invalid' });
+
+const filterSchema = z.object({
+  subjectId: z.uuid().nullish(),
+  actorId: z.string().min(1).max(200).nullish(),
+  operation: z.enum(OPERATION_KINDS).nullish(),
+  source: z.enum(SERVICES).nullish(),
+  from: instant.nullish(),
+  to: instant.nullish(),
+});
+
+/** The audit's reads are recorded like any other (who looked at whose trail, and which entries). */
+async function recordRead(deps: Deps, scope: RequestScope, subjectId: string | null, entries: AuditEntryRecord[]): Promise<void> {
+  await deps.guard.recordAccess(scope, [{ subjectId, resource: 'audit_entry', resourceIds: entries.map((e) => e.seq), fields: [] }]);
+}
+
+/** Incidents name people (the actors, a subject): reading them is recorded, one record per subject (or none). */
+async function recordIncidentReads(deps: Deps, scope: RequestScope, rows: IncidentRow[]): Promise<IncidentRow[]> {
+  const bySubject = new Map<string | null, string[]>();
+  for (const r of rows) bySubject.set(r.subject_id, [...(bySubject.get(r.subject_id) ?? []), r.id]);
+  await deps.guard.recordAccess(scope, [...bySubject].map(([subjectId, ids]) => ({ subjectId, resource: 'incident', resourceIds: ids, fields: ['actorId', 'details'] })));
+  return rows;
+}
+
+async function search(deps: Deps, scope: RequestScope, args: { filter?: unknown; first?: number | null; after?: string | null }): Promise<ResolversTypes['AuditEntryConnection']> {
+  const locale = scope.meta.locale;
+  const f = parseInput(filterSchema, args.filter ?? {}, locale);
+  const afterSeq = decodeAuditCursor(args.after, locale);
+  const limit = page(args.first);
+  const empty = { edges: [], pageInfo: { hasNextPage: false, endCursor: null } };
+  const criteria: EntrySearch = { actorId: f.actorId, operation: f.operation, source: f.source, afterSeq, limit: limit + 1 };
+  if (f.subjectId) criteria.subjectIds = [f.subjectId];
+  if (f.from || f.to) {
+    const range = await seqRangeOf(deps.db, f.from ? parseInstant(f.from, 'from', locale) : null, f.to ? parseInstant(f.to, 'to', locale) : null);
+    if (!range) {
+      await recordRead(deps, scope, f.subjectId ?? null, []);
+      return empty;
+    }
+    Object.assign(criteria, range);
+  }
+  const rows = await searchEntries(deps.db, criteria);
+  const nodes = rows.slice(0, limit);
+  await recordRead(deps, scope, f.subjectId ?? null, nodes);
+  return {
+    edges: nodes.map((node) => ({ cursor: encodeAuditCursor(node.seq), node })),
+    pageInfo: { hasNextPage: rows.length > limit, endCursor: nodes.length ? encodeAuditCursor(nodes[nodes.length - 1]!.seq) : null },
+  };
+}
 
 export function queryResolvers(deps: Deps): QueryResolvers {
+  const { guard } = deps;
   return {
     async auditLog(_, args, ctx) {
-      await deps.guard.require(ctx, 'audit.read', READERS);
-      const limit = Math.min(Math.max(args.limit ?? 100, 1), MAX_PAGE);
-      return listEntries(deps.db, { subjectIds: args.subjectId ? [args.subjectId] : undefined, afterSeq: args.afterSeq ?? null, limit });
+      await guard.authorize(ctx, 'Query.auditLog');
+      const subjectId = args.subjectId ?? null;
+      const entries = await searchEntries(deps.db, { subjectIds: subjectId ? [subjectId] : undefined, afterSeq: args.afterSeq ?? null, limit: page(args.limit) });
+      await recordRead(deps, ctx, subjectId, entries);
+      return entries;
     },
-    async verifyAuditChain(_, __, ctx) {
-      await deps.guard.require(ctx, 'audit.verify', ['AUDITOR']);
-      return verifyChain(deps.db);
+    async auditEntries(_, args, ctx) {
+      await guard.authorize(ctx, 'Query.auditEntries');
+      return search(deps, ctx, args);
+    },
+    async auditCheckpoints(_, args, ctx) {
+      await guard.authorize(ctx, 'Query.auditCheckpoints');
+      return listCheckpoints(deps.db, args.afterSeq ?? '0', page(args.first));
+    },
+    async auditKeys(_, __, ctx) {
+      await guard.authorize(ctx, 'Query.auditKeys');
+      const { signing, verify } = deps.config.extra.checkpointKeys;
+      return [...verify].map(([keyId, key]) => ({ keyId, algorithm: CHECKPOINT_ALGORITHM, publicKeyPem: publicKeyPem(key), signing: keyId === signing.keyId }));
+    },
+    async verifyAuditChain(_, args, ctx) {
+      await guard.authorize(ctx, 'Query.verifyAuditChain');
+      return evidenceOf(deps).verify(args.full ?? false);
     },
     async incidents(_, args, ctx) {
-      await deps.guard.require(ctx, 'audit.incidents', READERS);
-      const rows = await listIncidents(deps.db, Math.min(Math.max(args.limit ?? 100, 1), MAX_PAGE));
-      return rows.map((r) => ({ id: r.id, rule: r.rule, actorId: r.actor_id, detectedAt: r.detected_at.toISOString(), details: JSON.stringify(r.details) }));
+      await guard.authorize(ctx, 'Query.incidents');
+      return recordIncidentReads(deps, ctx, await listIncidents(deps.db, { statuses: args.status ?? null, overdueBefore: null, limit: page(args.limit) }));
+    },
+    async overdueIncidents(_, args, ctx) {
+      await guard.authorize(ctx, 'Query.overdueIncidents');
+      return recordIncidentReads(deps, ctx, await listIncidents(deps.db, { statuses: null, overdueBefore: kazakhstanToday(), limit: page(args.limit) }));
+    },
+    async controlReport(_, { from, to }, ctx) {
+      await guard.authorize(ctx, 'Query.controlReport');
+      const period = parseReportPeriod(from, to, ctx.meta.locale);
+      return { from: period.from, to: period.to };
     },
   };
 }

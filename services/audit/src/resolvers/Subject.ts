@@ -1,18 +1,23 @@
 import DataLoader from 'dataloader';
 import type { RequestScope } from '@pdp/shared';
 import type { Deps } from '../config';
-import { listEntries } from '../db/audit.repository';
+import { searchEntries } from '../db/entries.repository';
 import type { AuditEntryRecord } from '../domain/entry';
 import type { SubjectResolvers } from '../generated/graphql';
 
 const TRAIL_LIMIT = 1000;
 
-/** `Subject.auditTrail` for every subject of an `_entities` call in one query. */
+/** `Subject.auditTrail` for every subject of an `_entities` call in one query; the read is itself recorded. */
 export function auditTrailLoader(deps: Deps, scope: RequestScope): DataLoader<string, AuditEntryRecord[]> {
   return new DataLoader(async (subjectIds) => {
-    await deps.guard.require(scope, 'audit.trail', ['AUDITOR', 'DPO']);
-    const entries = await listEntries(deps.db, { subjectIds, limit: TRAIL_LIMIT * subjectIds.length });
-    return subjectIds.map((id) => entries.filter((e) => e.subjectId === id));
+    await deps.guard.authorize(scope, 'Subject.auditTrail');
+    const entries = await searchEntries(deps.db, { subjectIds, limit: TRAIL_LIMIT * subjectIds.length });
+    const bySubject = subjectIds.map((id) => entries.filter((e) => e.subjectId === id).slice(0, TRAIL_LIMIT));
+    await deps.guard.recordAccess(
+      scope,
+      subjectIds.map((subjectId, i) => ({ subjectId, resource: 'audit_entry', resourceIds: bySubject[i]!.map((e) => e.seq), fields: [] })),
+    );
+    return bySubject;
   });
 }
 

@@ -114,6 +114,15 @@ export type ConsentTemplate = {
   version: Scalars['Int']['output'];
 };
 
+/** The control report (7.2.4) is the audit's; consents adds the withdrawals of its period. */
+export type ControlReport = {
+  __typename?: 'ControlReport';
+  /** Consents withdrawn in the period (6.1.5). */
+  consentWithdrawals: Scalars['Int']['output'];
+  from: Scalars['String']['output'];
+  to: Scalars['String']['output'];
+};
+
 /** What one service holds about a subject. */
 export type DataHolding = {
   __typename?: 'DataHolding';
@@ -315,6 +324,7 @@ export type ResolversTypes = {
   ConsentEvidence: ResolverTypeWrapper<ConsentEvidence>;
   ConsentStatus: ConsentStatus;
   ConsentTemplate: ResolverTypeWrapper<TemplateRow>;
+  ControlReport: ResolverTypeWrapper<ControlReport>;
   DataHolding: ResolverTypeWrapper<DataHolding>;
   Locale: Locale;
   Mutation: ResolverTypeWrapper<{}>;
@@ -336,6 +346,7 @@ export type ResolversParentTypes = {
   ConsentContentInput: ConsentContentInput;
   ConsentEvidence: ConsentEvidence;
   ConsentTemplate: TemplateRow;
+  ControlReport: ControlReport;
   DataHolding: DataHolding;
   Mutation: {};
   Obligation: ObligationRow;
@@ -401,6 +412,14 @@ export type ConsentTemplateResolvers<ContextType = Context, ParentType extends R
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
+export type ControlReportResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ControlReport'] = ResolversParentTypes['ControlReport']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['ControlReport']>, { __typename: 'ControlReport' } & GraphQLRecursivePick<ParentType, {"from":true,"to":true}>, ContextType>;
+  consentWithdrawals?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  from?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  to?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
 export type DataHoldingResolvers<ContextType = Context, ParentType extends ResolversParentTypes['DataHolding'] = ResolversParentTypes['DataHolding']> = {
   dataItems?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   processingPeriod?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -456,6 +475,7 @@ export type Resolvers<ContextType = Context> = {
   Consent?: ConsentResolvers<ContextType>;
   ConsentEvidence?: ConsentEvidenceResolvers<ContextType>;
   ConsentTemplate?: ConsentTemplateResolvers<ContextType>;
+  ControlReport?: ControlReportResolvers<ContextType>;
   DataHolding?: DataHoldingResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Obligation?: ObligationResolvers<ContextType>;

@@ -62,6 +62,19 @@ export type ConsumerHealth = {
   pending: Scalars['Int']['output'];
 };
 
+/** The control report (7.2.4) is the audit's; subjects adds the rights requests and erasure acts of its period. */
+export type ControlReport = {
+  __typename?: 'ControlReport';
+  /** Erasure acts (destruction or depersonalization) completed in the period. */
+  erasureActsCompleted: Scalars['Int']['output'];
+  from: Scalars['String']['output'];
+  /** Rectification requests received in the period (6.1.2). */
+  rightsRequests: Scalars['Int']['output'];
+  /** Of those, decided after their deadline or still undecided past it. */
+  rightsRequestsOverdue: Scalars['Int']['output'];
+  to: Scalars['String']['output'];
+};
+
 /** How a counterparty gave consent (5.2): a clause of the contract, or a separate written consent. */
 export type CounterpartyConsentForm =
   | 'CONTRACT_CLAUSE'
@@ -593,6 +606,7 @@ export type ResolversTypes = {
   Consent: ResolverTypeWrapper<Consent>;
   ConsumerHealth: ResolverTypeWrapper<ConsumerHealth>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  ControlReport: ResolverTypeWrapper<ControlReport>;
   CounterpartyConsentForm: CounterpartyConsentForm;
   CounterpartyContract: ResolverTypeWrapper<ContractRow>;
   CounterpartyInput: CounterpartyInput;
@@ -635,6 +649,7 @@ export type ResolversParentTypes = {
   Consent: Consent;
   ConsumerHealth: ConsumerHealth;
   Int: Scalars['Int']['output'];
+  ControlReport: ControlReport;
   CounterpartyContract: ContractRow;
   CounterpartyInput: CounterpartyInput;
   DataHolding: DataHolding;
@@ -689,6 +704,16 @@ export type ConsumerHealthResolvers<ContextType = Context, ParentType extends Re
   ackPending?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   pending?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type ControlReportResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ControlReport'] = ResolversParentTypes['ControlReport']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['ControlReport']>, { __typename: 'ControlReport' } & GraphQLRecursivePick<ParentType, {"from":true,"to":true}>, ContextType>;
+  erasureActsCompleted?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  from?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  rightsRequests?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  rightsRequestsOverdue?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  to?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
@@ -879,6 +904,7 @@ export type Resolvers<ContextType = Context> = {
   BlockReceipt?: BlockReceiptResolvers<ContextType>;
   Consent?: ConsentResolvers<ContextType>;
   ConsumerHealth?: ConsumerHealthResolvers<ContextType>;
+  ControlReport?: ControlReportResolvers<ContextType>;
   CounterpartyContract?: CounterpartyContractResolvers<ContextType>;
   DataHolding?: DataHoldingResolvers<ContextType>;
   DataSource?: DataSourceResolvers<ContextType>;

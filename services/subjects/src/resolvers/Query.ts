@@ -6,7 +6,10 @@ import { findSubjectIdByBidx, loadSubjects } from '../db/subjects.repository';
 import { SUBJECTS_DATA_FIELDS, collectionMethods, storagePeriod, subjectsDataItems } from '../domain/access-report';
 import { iinBlindIndex } from '../domain/identity';
 import type { QueryResolvers } from '../generated/graphql';
+import { recordReads } from './reads';
 
+/** What an erasure act tells about its subject (the grounds may name facts about the person). */
+const ACT_FIELDS = ['grounds', 'method', 'status'];
 const pageSize = (limit: number | null | undefined) => Math.min(Math.max(limit ?? 100, 1), 1000);
 
 export function queryResolvers(deps: Deps): QueryResolvers {
@@ -42,13 +45,13 @@ export function queryResolvers(deps: Deps): QueryResolvers {
     },
     async erasureAct(_, { id }, ctx) {
       await guard.authorize(ctx, 'Query.erasureAct');
-      const [act] = await actsByIds(deps.db, [id]);
+      const [act] = await recordReads(deps, ctx, 'erasure_act', ACT_FIELDS, await actsByIds(deps.db, [id]));
       return act ?? null;
     },
     async erasureActs(_, { status, subjectId, first, after, limit }, ctx) {
       await guard.authorize(ctx, 'Query.erasureActs', subjectId ?? null);
       const cursor = decodeCursor(after, ctx.meta.locale);
-      return actsPage(deps.db, { status: status ?? null, subjectId: subjectId ?? null }, cursor, pageSize(first ?? limit));
+      return recordReads(deps, ctx, 'erasure_act', ACT_FIELDS, await actsPage(deps.db, { status: status ?? null, subjectId: subjectId ?? null }, cursor, pageSize(first ?? limit)));
     },
     async rectificationRequests(_, { status, first, after }, ctx) {
       await guard.authorize(ctx, 'Query.rectificationRequests');
@@ -61,7 +64,7 @@ export function queryResolvers(deps: Deps): QueryResolvers {
     },
     async overdueRectifications(_, { limit }, ctx) {
       await guard.authorize(ctx, 'Query.overdueRectifications');
-      return overdueRectifications(deps.db, kazakhstanToday(), pageSize(limit));
+      return recordReads(deps, ctx, 'rectification_request', ['field', 'documents'], await overdueRectifications(deps.db, kazakhstanToday(), pageSize(limit)));
     },
   };
 }

@@ -85,6 +85,15 @@ export const migrations: Record<string, Migration> = {
       await db.schema.dropTable('appeal_changes').execute();
     },
   },
+  '2026_11_25_0004_control_report': {
+    async up(db: Kysely<any>) {
+      // The control report (7.2.4) counts appeals received in a period.
+      await db.schema.createIndex('appeals_submitted').on('appeals').column('submitted_at').execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.dropIndex('appeals_submitted').execute();
+    },
+  },
   '2026_11_25_0005_worklist_partners': {
     async up(db: Kysely<any>) {
       // The worklist: who works it, the Chamber's answer (PD: encrypted), forwarding to a creditor.

@@ -81,6 +81,15 @@ export const migrations: Record<string, Migration> = {
       await db.schema.alterTable('consents').dropColumn('document_enc').execute();
     },
   },
+  '2026_11_25_0004_control_report': {
+    async up(db: Kysely<any>) {
+      // The control report (7.2.4) counts consents withdrawn in a period.
+      await sql`create index consents_withdrawn on consents (withdrawn_at) where withdrawn_at is not null`.execute(db);
+    },
+    async down(db: Kysely<any>) {
+      await sql`drop index consents_withdrawn`.execute(db);
+    },
+  },
   '2026_11_25_0005_consent_content': {
     async up(db: Kysely<any>) {
       // Art. 8(4) of the Law: every consent states its purpose, the list of data, the term, and

@@ -148,6 +148,15 @@ export const migrations: Record<string, Migration> = {
       }
     },
   },
+  '2026_11_25_0004_control_report': {
+    async up(db: Kysely<any>) {
+      // The control report (7.2.4) counts acts completed in a period.
+      await sql`create index erasure_acts_completed on erasure_acts (completed_at) where completed_at is not null`.execute(db);
+    },
+    async down(db: Kysely<any>) {
+      await sql`drop index erasure_acts_completed`.execute(db);
+    },
+  },
   '2026_11_25_0005_partner_grants': {
     async up(db: Kysely<any>) {
       // Which creditor may read which subject's IIN, for which forwarded appeal (from appeal.forwarded).
