@@ -133,7 +133,7 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
   await relay.start();
   const consumers = def.consumers(deps).map(
     (spec) =>
-      new EventConsumer(spec, { db: db as Kysely<any>, js, jsm, stream, prefix: config.eventsPrefix, logger, service: def.name, signer, verifier, ackWaitMs: config.ackWaitMs }),
+      new EventConsumer(spec, { db: db as Kysely<any>, js, jsm, stream, prefix: config.eventsPrefix, logger, service: def.name, signer, verifier, ackWaitMs: config.ackWaitMs, databaseUrl: config.databaseUrl }),
   );
   for (const consumer of consumers) await consumer.start();
 

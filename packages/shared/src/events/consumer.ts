@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
+import pg from 'pg';
 import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from 'nats';
 import { safeError, type Logger } from '../logger';
 import { eventsConsumed } from '../metrics';
@@ -49,13 +50,22 @@ export interface ConsumerOptions {
   maxAttempts?: number;
   /** How long a delivered message may stay unacknowledged (a killed instance's) before it is redelivered. */
   ackWaitMs?: number;
+  /**
+   * The service's database: an ordered consumer (`ORDERED_TYPES`) consumes only while its instance
+   * holds the consumer's advisory lock on a connection of its own, so one instance at a time reads it
+   * in order. Without it (a single instance, tests) it simply consumes.
+   */
+  databaseUrl?: string;
+  /** How often an instance without the lock tries to take it (1 s). */
+  leaderPollMs?: number;
 }
 
 /**
  * Types whose order matters to their consumers: a block and its unblock must not swap, nor receipts of
- * one holder. A consumer that takes any of them has one message in flight at a time across all its
- * instances (`max_ack_pending` 1), so two instances of a service keep the stream's order; the others
- * (intake, the audit, whose chain is serialised by a lock anyway) are shared out in parallel.
+ * one holder. A consumer that takes any of them runs in one instance of its service at a time (the
+ * holder of a PostgreSQL advisory lock; see `ConsumerOptions.databaseUrl`), which handles the stream
+ * in order; another instance takes over when it dies. The others (intake, the audit, whose chain is
+ * serialised by a lock anyway) are shared out between instances in parallel.
  */
 export const ORDERED_TYPES: readonly EventType[] = [
   'subject.blocked',
@@ -119,6 +129,75 @@ const VERIFICATION_ACTOR = { id: 'system:event-verification', roles: [] as strin
 export class EventConsumer {
   private messages: ConsumerMessages | null = null;
   private loop: Promise<void> | null = null;
+  private stopping = false;
+  private wakeLeader: (() => void) | null = null;
+
+  /**
+   * An ordered consumer in one instance at a time: it consumes while it holds the advisory lock
+   * `pdp-consumer:<name>` on a connection of its own, and stops when that connection is lost (a
+   * database restart; a killed instance loses it with its process), after which whichever instance
+   * takes the lock next goes on from the last acknowledged message.
+   */
+  private async lead(databaseUrl: string, consume: () => Promise<ConsumerMessages>): Promise<void> {
+    const pollMs = this.opts.leaderPollMs ?? 1000;
+    const pause = () =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, pollMs);
+        this.wakeLeader = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    let session: { client: pg.Client; gone: Promise<void>; lost: () => void } | null = null;
+    const end = async () => {
+      await session?.client.end().catch(() => undefined);
+      session = null;
+    };
+    while (!this.stopping) {
+      if (!session) {
+        const client = new pg.Client({ connectionString: databaseUrl, application_name: `pdp-${this.opts.service}-${this.spec.name}`, keepAlive: true });
+        let lost!: () => void;
+        const gone = new Promise<void>((resolve) => (lost = resolve));
+        client.on('error', () => lost());
+        client.on('end', () => lost());
+        session = { client, gone, lost };
+        try {
+          await client.connect();
+        } catch {
+          await end();
+          await pause();
+          continue;
+        }
+      }
+      const current: { client: pg.Client; gone: Promise<void>; lost: () => void } = session;
+      let held = false;
+      try {
+        const { rows } = await current.client.query<{ held: boolean }>('select pg_try_advisory_lock(hashtext($1)) as held', [`pdp-consumer:${this.spec.name}`]);
+        held = rows[0]?.held === true;
+      } catch {
+        await end();
+      }
+      if (held && !this.stopping) {
+        this.opts.logger.info({ consumer: this.spec.name }, 'ordered consumer: this instance consumes');
+        const messages = await consume();
+        this.messages = messages;
+        const running = this.run(messages);
+        // A connection that dies quietly is found by a query: the lock went with it.
+        const check = setInterval(() => void current.client.query('select 1').catch(() => current.lost()), 5000);
+        this.wakeLeader = () => current.lost();
+        await Promise.race([current.gone, running]);
+        clearInterval(check);
+        await messages.close().catch(() => undefined);
+        await running;
+        this.messages = null;
+        // The lock goes with the session: a new one, and a new try.
+        await end();
+        if (!this.stopping) this.opts.logger.warn({ consumer: this.spec.name }, 'ordered consumer: lock lost; waiting to take it again');
+      }
+      if (!this.stopping) await pause();
+    }
+    await end();
+  }
   private accepts: (type: string) => boolean = () => true;
 
   constructor(private readonly spec: ConsumerSpec, private readonly opts: ConsumerOptions) {}
@@ -131,7 +210,7 @@ export class EventConsumer {
     const filter_subject = types !== 'all' && types.length === 1 ? `${prefix}.events.${types[0]}` : `${prefix}.events.>`;
     this.accepts = types === 'all' ? () => true : (type) => (types as string[]).includes(type);
     const ack_wait = (this.opts.ackWaitMs ?? 30_000) * 1_000_000;
-    const max_ack_pending = isOrderedConsumer(types) ? 1 : 1000;
+    const max_ack_pending = 1000;
     const exists = await jsm.consumers.info(stream, this.spec.name).then(
       () => true,
       () => false,
@@ -153,6 +232,10 @@ export class EventConsumer {
       });
     }
     const consumer = await this.opts.js.consumers.get(stream, this.spec.name);
+    if (isOrderedConsumer(types) && this.opts.databaseUrl) {
+      this.loop = this.lead(this.opts.databaseUrl, () => consumer.consume({ max_messages: 256 }));
+      return;
+    }
     this.messages = await consumer.consume({ max_messages: 256 });
     this.loop = this.run(this.messages);
   }
@@ -162,6 +245,8 @@ export class EventConsumer {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
+    this.wakeLeader?.();
     await this.messages?.close();
     await this.loop;
   }
