@@ -179,16 +179,26 @@ export class EventConsumer {
       }
       if (held && !this.stopping) {
         this.opts.logger.info({ consumer: this.spec.name }, 'ordered consumer: this instance consumes');
-        const messages = await consume();
-        this.messages = messages;
-        const running = this.run(messages);
-        // A connection that dies quietly is found by a query: the lock went with it.
-        const check = setInterval(() => void current.client.query('select 1').catch(() => current.lost()), 5000);
-        this.wakeLeader = () => current.lost();
-        await Promise.race([current.gone, running]);
-        clearInterval(check);
-        await messages.close().catch(() => undefined);
-        await running;
+        // Nothing here may reject the loop (nobody awaits it until stop): a failure ends this turn.
+        let check: NodeJS.Timeout | undefined;
+        try {
+          const messages = await consume();
+          this.messages = messages;
+          const running = this.run(messages).catch((err: unknown) => {
+            this.opts.logger.error({ err: describe(err), consumer: this.spec.name }, 'ordered consumer stopped');
+          });
+          // A connection that dies quietly is found by a query: the lock went with it.
+          check = setInterval(() => void current.client.query('select 1').catch(() => current.lost()), 5000);
+          this.wakeLeader = () => current.lost();
+          await Promise.race([current.gone, running]);
+          clearInterval(check);
+          await messages.close().catch(() => undefined);
+          await running;
+        } catch (err) {
+          this.opts.logger.warn({ err: describe(err), consumer: this.spec.name }, 'ordered consumer could not consume; trying again');
+        } finally {
+          clearInterval(check);
+        }
         this.messages = null;
         // The lock goes with the session: a new one, and a new try.
         await end();
@@ -233,7 +243,9 @@ export class EventConsumer {
     }
     const consumer = await this.opts.js.consumers.get(stream, this.spec.name);
     if (isOrderedConsumer(types) && this.opts.databaseUrl) {
-      this.loop = this.lead(this.opts.databaseUrl, () => consumer.consume({ max_messages: 256 }));
+      this.loop = this.lead(this.opts.databaseUrl, () => consumer.consume({ max_messages: 256 })).catch((err: unknown) => {
+        this.opts.logger.error({ err: describe(err), consumer: this.spec.name }, 'ordered consumer stopped');
+      });
       return;
     }
     this.messages = await consumer.consume({ max_messages: 256 });
