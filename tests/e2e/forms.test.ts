@@ -15,7 +15,7 @@ import type { System } from '../support/system';
  * and the appeal then in the operator's worklist — with JavaScript on and off. One browser and one
  * platform for the file. `UPDATE_SCREENSHOTS=1` rewrites docs/forms/<form>-<lang>.png.
  */
-const browser = await launchChromium();
+const { browser, problem } = await launchChromium();
 let system: System;
 let base: string;
 const shots = new URL('../../docs/forms/', import.meta.url);
@@ -63,6 +63,9 @@ async function inWorklist(reference: string) {
   const res = await graphql(system.url, `query($ref: String!) { appeals(filter: { reference: $ref }) { totalCount edges { node { reference kind status } } } }`, { ref: reference }, { token });
   return res.data?.appeals;
 }
+
+// Without Chromium (and outside CI) the skip says why, in the test report.
+if (!browser) it.skip(`the public forms in a browser need Chromium: ${problem}`, () => undefined);
 
 describe.skipIf(!browser)('the public forms in a browser', () => {
   it('each form in each language: the Annex\'s fields and notes, the policy in force, labels, a strict CSP, nothing from elsewhere', async () => {

@@ -9,15 +9,17 @@ const CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/ch
  * tests are skipped, except under CI (`CI` set), where they fail: the forms must be tested in a real
  * browser before anything ships.
  */
-export async function launchChromium(): Promise<Browser | null> {
+export async function launchChromium(): Promise<{ browser: Browser; problem: null } | { browser: null; problem: string }> {
   const executablePath = CANDIDATES.find((p) => existsSync(p));
   try {
     if (!executablePath) throw new Error(`no Chromium at ${CANDIDATES.join(', ')}`);
     // As root (CI containers) Chromium's sandbox cannot start; the pages are our own.
-    return await chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-dev-shm-usage', '--lang=ru'] });
+    const browser = await chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-dev-shm-usage', '--lang=ru'], timeout: 60_000 });
+    return { browser, problem: null };
   } catch (err) {
-    if (process.env.CI) throw new Error(`CI: the browser tests need Chromium (apt-get install chromium): ${(err as Error).message}`);
-    console.warn(`browser tests skipped: ${(err as Error).message}`);
-    return null;
+    const problem = (err as Error).message.split('\n')[0] ?? 'unknown';
+    if (process.env.CI) throw new Error(`CI: the browser tests need Chromium (apt-get install chromium): ${problem}`);
+    console.warn(`browser tests skipped: ${problem}`);
+    return { browser: null, problem };
   }
 }
