@@ -21,10 +21,10 @@ export async function quiescent(system: System, timeoutMs = 20_000): Promise<voi
     let last = '';
     await eventually(
       async () => {
-        for (const name of SERVICE_NAMES) {
-          const row = await system.platformDb(name).selectFrom('outbox').select('id').where('published_at', 'is', null).limit(1).executeTakeFirst();
-          if (row) return false;
-        }
+        const unpublished = await Promise.all(
+          SERVICE_NAMES.map((name) => system.platformDb(name).selectFrom('outbox').select('id').where('published_at', 'is', null).limit(1).executeTakeFirst()),
+        );
+        if (unpublished.some(Boolean)) return false;
         for await (const c of await jsm.consumers.list(stream)) if (c.num_pending > 0 || c.num_ack_pending > 0) return false;
         const head = await auditHead(system);
         const stable = head === last;

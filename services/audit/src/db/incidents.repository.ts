@@ -87,12 +87,14 @@ export interface IncidentFilter {
   limit: number;
 }
 
-/** Newest first. */
+/** Newest first; overdue ones by their notification day, the most overdue first. */
 export async function listIncidents(db: Db, f: IncidentFilter): Promise<IncidentRow[]> {
-  let q = db.selectFrom('incidents').selectAll().orderBy('id', 'desc').limit(f.limit);
+  let q = db.selectFrom('incidents').selectAll().limit(f.limit);
   if (f.statuses) q = q.where('status', 'in', [...f.statuses]);
-  if (f.overdueBefore) q = q.where('status', 'in', ['OPEN', 'ACKNOWLEDGED']).where('notify_by', '<', f.overdueBefore);
-  return q.execute();
+  if (f.overdueBefore) {
+    return q.where('status', 'in', ['OPEN', 'ACKNOWLEDGED']).where('notify_by', '<', f.overdueBefore).orderBy('notify_by').orderBy('id').execute();
+  }
+  return q.orderBy('id', 'desc').execute();
 }
 
 /** Incidents detected in [from, to), oldest first, for the control report (at most `limit`). */
