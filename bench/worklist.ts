@@ -69,14 +69,15 @@ const QUERIES: Query[] = [
   { name: 'partnerPage1Total', what: 'the same with totalCount' },
 ];
 
-/** What the fix would issue instead, measured as direct SQL only (services/ is not changed here). */
-const PROPOSED: Query[] = [
-  { name: 'proposedPage2UuidLookup', what: 'operatorPage2 with the cursor row read by `a.id = $1::uuid` instead of `a.id::text = $1`' },
-  { name: 'proposedCountSeparate', what: 'the total as its own count(*) (same filters, no rows, no window), next to operatorPage1' },
-  { name: 'proposedCountCapped', what: 'the total capped: count(*) over the first 1001 matches (shown as “1000+”)' },
-  { name: 'proposedCountSeparateCoveringIndex', what: 'proposedCountSeparate with an index on (status, kind, subject_id) where depersonalized_at is null (index-only scan)' },
-  { name: 'proposedCountCappedCoveringIndex', what: 'proposedCountCapped with that index' },
-  { name: 'proposedPartnerCountCapped', what: 'the partner’s total capped the same way, next to partnerPage1' },
+/**
+ * What the repository issued before the fix (issue 7's first version), measured as direct SQL beside
+ * what it issues now: the total as a window over every matching row, and the cursor row read by
+ * `a.id::text = $1` (no index on that expression: a sequential scan).
+ */
+const PREVIOUS: Query[] = [
+  { name: 'previousPage1Total', what: 'operatorPage1Total as it was: `count(*) over ()` on the page’s own rows' },
+  { name: 'previousPage2', what: 'operatorPage2 as it was: the cursor row read by `a.id::text = $1`' },
+  { name: 'previousPartnerPage1Total', what: 'partnerPage1Total as it was: `count(*) over ()`' },
 ];
 
 /** Subject number → a stable UUID, version 4 as the event catalog demands (an md5 alone is not a valid UUID). */
@@ -169,7 +170,7 @@ export async function worklistBench(count: number, concurrency: number) {
       }
       results[size].add(`${name}.sql`, 'sql', run);
     };
-    for (const { name } of [...QUERIES, ...PROPOSED.filter((q) => !q.name.endsWith('CoveringIndex'))]) {
+    for (const { name } of [...QUERIES, ...PREVIOUS]) {
       progress(name);
       await alternating(async (size) => {
         await direct(size, name, state[size].statements[name]!);
@@ -181,13 +182,6 @@ export async function worklistBench(count: number, concurrency: number) {
         results[size].drained += (performance.now() - q) / 1000;
       });
     }
-    // The counts again with the index a separate count would want (built here only, dropped after).
-    progress('with the covering index');
-    for (const size of SIZES) await tables.show(size).then(() => sql.raw(COUNT_INDEX(size)).execute(db));
-    for (const name of ['proposedCountSeparate', 'proposedCountCapped']) {
-      await alternating((size) => direct(size, `${name}CoveringIndex`, state[size].statements[name]!));
-    }
-    for (const size of SIZES) await tables.show(size).then(() => sql`drop index ${sql.ref(`appeals_bench_count_${size}`)}`.execute(db));
     await tables.show('large');
 
     const bySize = Object.fromEntries(
@@ -219,7 +213,7 @@ export async function worklistBench(count: number, concurrency: number) {
       filter: FILTER,
       postgres: rows[0]!.v,
       settings: await settings(db),
-      queries: Object.fromEntries([...QUERIES, ...PROPOSED].map((q) => [q.name, q.what])),
+      queries: Object.fromEntries([...QUERIES, ...PREVIOUS].map((q) => [q.name, q.what])),
       target: `p50 and p99 at ${sizeNames.large} within 1.2× of ${sizeNames.small}`,
       auditStopped,
       ratios,
@@ -485,27 +479,20 @@ async function captureStatements(pool: pg.Pool, after: CursorKey) {
     partnerPage1: await take(() => repo.partnerPage(capturing, CREDITOR_ID, null, PAGE, false)),
     partnerPage1Total: await take(() => repo.partnerPage(capturing, CREDITOR_ID, null, PAGE, true)),
   };
-  // The proposals, derived from the captured statements so that only the named change differs.
+  // The previous statements, derived from today's so that only the named change differs.
   const page2 = statements.operatorPage2!;
-  const uuidLookup = page2.sql.replace('where a.id::text = $', 'where a.id = $');
-  if (uuidLookup === page2.sql) throw new Error('the cursor lookup changed: update the proposal');
-  const lookupParam = Number(/where a\.id = \$(\d+)/.exec(uuidLookup)![1]);
-  statements.proposedPage2UuidLookup = CompiledQuery.raw(uuidLookup.replace(`where a.id = $${lookupParam}`, `where a.id = $${lookupParam}::uuid`), [...page2.parameters]);
-  const p1 = statements.operatorPage1!;
-  const where = /^select "appeals"\.\* from "appeals" (where .*) order by /s.exec(p1.sql)?.[1];
-  if (!where) throw new Error('the page statement changed shape: update the proposal');
-  const params = p1.parameters.slice(0, -1); // the last one is the limit
-  statements.proposedCountSeparate = CompiledQuery.raw(`select count(*) as total from "appeals" ${where}`, [...params]);
-  statements.proposedCountCapped = CompiledQuery.raw(`select count(*) as total from (select 1 from "appeals" ${where} limit 1001) capped`, [...params]);
-  const pp = statements.partnerPage1!;
-  const partnerWhere = /^select "appeals"\.\* from "appeals" (where .*) order by /s.exec(pp.sql)?.[1];
-  if (!partnerWhere) throw new Error('the partner statement changed shape: update the proposal');
-  statements.proposedPartnerCountCapped = CompiledQuery.raw(`select count(*) as total from (select 1 from "appeals" ${partnerWhere} limit 1001) capped`, pp.parameters.slice(0, -1));
+  const textLookup = page2.sql.replace(/where a\.id = \$(\d+)::uuid/, 'where a.id::text = $$$1');
+  if (textLookup === page2.sql) throw new Error('the cursor lookup changed: update the previous statement');
+  statements.previousPage2 = CompiledQuery.raw(textLookup, [...page2.parameters]);
+  const windowed = (q: CompiledQuery) => {
+    const out = q.sql.replace(/^select "appeals"\.\* from /, 'select "appeals".*, count(*) over () as "total_count" from ');
+    if (out === q.sql) throw new Error('the page statement changed shape: update the previous statement');
+    return CompiledQuery.raw(out, [...q.parameters]);
+  };
+  statements.previousPage1Total = windowed(statements.operatorPage1!);
+  statements.previousPartnerPage1Total = windowed(statements.partnerPage1!);
   return statements;
 }
-
-/** What a separate count over status and kind would read: index-only, the subject for the blocked check included. */
-const COUNT_INDEX = (size: Size) => `create index appeals_bench_count_${size} on appeals (status, kind, subject_id) where depersonalized_at is null`;
 
 /**
  * What the server did for one execution (EXPLAIN ANALYZE of the direct statement): its time, and the

@@ -155,15 +155,22 @@ describe('creditors, forwarding and the partner view', () => {
     const probes = await system.db('appeals').selectFrom('outbox').select('payload').execute();
     const scoped = probes.map((r) => r.payload as { type: string; data: { reason?: string; creditorId?: string } }).filter((p) => p.type === 'access.denied' && p.data.reason === 'SCOPE');
     expect(scoped.length).toBeGreaterThanOrEqual(2);
+    // Each refusal names the creditor that probed.
+    expect(scoped.every((p) => p.data.creditorId === creditorB)).toBe(true);
 
     // The creditor answers; the operator reads it.
     expect((await a(RESPOND, { id: appealId, r: 'График: 6 платежей по 50 000 тг' })).data.respondToAppeal.response).toBe('График: 6 платежей по 50 000 тг');
     expect((await op(`query($id: ID!) { appeal(id: $id) { partnerResponse } }`, { id: appealId })).data.appeal.partnerResponse).toBe('График: 6 платежей по 50 000 тг');
     // Reads by the partner are recorded as transfers of the forwarded fields.
     await eventually(async () => {
-      const rows = await system.db('audit').selectFrom('audit_log').select(['event_type', 'operation', 'details']).execute();
-      return rows.some((r) => r.event_type === 'pd.accessed' && r.operation === 'TRANSFER' && JSON.stringify(r.details).includes('partner_appeal'));
-    }, 15_000, 'partner reads audited');
+      const rows = await system.db('audit').selectFrom('audit_log').select(['event_type', 'operation', 'details', 'creditor_id']).execute();
+      return rows.some((r) => r.event_type === 'pd.accessed' && r.operation === 'TRANSFER' && r.creditor_id === creditorA && JSON.stringify(r.details).includes('partner_appeal'));
+    }, 15_000, "partner reads audited with the creditor's id");
+    // And the other creditor's probes are in the audit as SCOPE refusals with its id.
+    await eventually(async () => {
+      const rows = await system.db('audit').selectFrom('audit_log').select(['event_type', 'details', 'creditor_id']).where('event_type', '=', 'access.denied').execute();
+      return rows.filter((r) => r.creditor_id === creditorB && JSON.stringify(r.details).includes('SCOPE')).length >= 2;
+    }, 15_000, "the probes audited with the creditor's id");
 
     // A block closes the view at once; unblocking opens it again.
     await dpo(BLOCK, { id: subjectId });

@@ -64,5 +64,15 @@ describe('the worklist reads a page with one SQL query', () => {
     const inserts = statements.filter((s) => s.startsWith('insert into "outbox"'));
     expect(selects).toHaveLength(1);
     expect(inserts).toHaveLength(1);
+
+    // The next pages: the total is the same on each, and after the last row the page is empty but still counted.
+    const second = await worklist(deps, scope, { filter: { kind: ['COMPLAINT'] }, first: 50, after: page.cursors[49] }, true);
+    expect(second.nodes).toHaveLength(10);
+    expect(second.totalCount).toBe(60);
+    expect(second.hasNextPage).toBe(false);
+    expect(new Set([...page.nodes, ...second.nodes].map((n) => n.id)).size).toBe(60);
+    const beyond = await worklist(deps, scope, { filter: { kind: ['COMPLAINT'] }, first: 50, after: second.cursors[9] }, true);
+    expect(beyond.nodes).toHaveLength(0);
+    expect(beyond.totalCount).toBe(60);
   });
 });

@@ -148,4 +148,18 @@ export const migrations: Record<string, Migration> = {
       }
     },
   },
+  '2026_11_25_0006_worklist_counts': {
+    async up(db: Kysely<any>) {
+      // totalCount reads these entries only (index-only scans): the status and kind filters with the
+      // subject for the blocked check, assignee and deadline for the other filters; and the partner's
+      // view by creditor with what its visibility checks need. Without them the count fetched every
+      // matching row from the heap (bench/worklist).
+      await sql`create index appeals_count on appeals (status, kind, subject_id) include (assignee, deadline) where depersonalized_at is null`.execute(db);
+      await sql`create index appeals_partner_count on appeals (forwarded_to, subject_id) include (id) where forwarded_to is not null and depersonalized_at is null`.execute(db);
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.dropIndex('appeals_partner_count').execute();
+      await db.schema.dropIndex('appeals_count').execute();
+    },
+  },
 };
