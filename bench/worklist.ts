@@ -43,7 +43,7 @@ import { OPEN_STATUSES } from '../services/appeals/src/domain/appeal';
 import { AUTH_JWT_SECRET, benchSystem, runConcurrent, stats, type Stats } from './support';
 
 const [SMALL, LARGE] = (process.env.WORKLIST_SIZES ?? '10000,1000000').split(',').map(Number) as [number, number];
-type Size = 'small' | 'large';
+export type Size = 'small' | 'large';
 const SIZES: Size[] = ['small', 'large'];
 const PAGE = 50;
 const BATCH = 100_000;
@@ -81,7 +81,7 @@ const PREVIOUS: Query[] = [
 ];
 
 /** Subject number → a stable UUID, version 4 as the event catalog demands (an md5 alone is not a valid UUID). */
-const subjectId = (n: RawBuilder<unknown>) => sql`overlay(overlay(md5('bench-subject-' || ${n}) placing '4' from 13) placing '8' from 17)::uuid`;
+export const subjectId = (n: RawBuilder<unknown>) => sql`overlay(overlay(md5('bench-subject-' || ${n}) placing '4' from 13) placing '8' from 17)::uuid`;
 
 interface Template {
   phone: string;
@@ -225,16 +225,16 @@ export async function worklistBench(count: number, concurrency: number) {
   }
 }
 
-const progress = (what: string) => console.error(`worklist ${new Date().toISOString().slice(11, 19)} ${what}`);
+export const progress = (what: string, scenario = 'worklist') => console.error(`${scenario} ${new Date().toISOString().slice(11, 19)} ${what}`);
 
 /** Runs `fn` for each size in the order 10k, 1M, 1M, 10k: a drift of the machine's load falls on both alike. */
-async function alternating(fn: (size: Size) => Promise<void>): Promise<void> {
+export async function alternating(fn: (size: Size) => Promise<void>): Promise<void> {
   for (const size of ['small', 'large', 'large', 'small'] as const) await fn(size);
 }
 
 /** The 10k tables, copied aside (indexes and all) before the table grows to 1M. */
-async function setAside(db: Kysely<Database>): Promise<void> {
-  for (const table of ['appeals', 'transfer_consents']) {
+export async function setAside(db: Kysely<any>, tables: string[] = ['appeals', 'transfer_consents']): Promise<void> {
+  for (const table of tables) {
     await sql`create table ${sql.table(`${table}_aside`)} (like ${sql.table(table)} including all)`.execute(db);
     await sql`insert into ${sql.table(`${table}_aside`)} select * from ${sql.table(table)}`.execute(db);
     await sql`vacuum (analyze) ${sql.table(`${table}_aside`)}`.execute(db);
@@ -242,14 +242,14 @@ async function setAside(db: Kysely<Database>): Promise<void> {
 }
 
 /** Which size the service and the statements see under the names `appeals` and `transfer_consents`: swapped by renaming. */
-function swapper(db: Kysely<Database>) {
+export function swapper(db: Kysely<any>, tables: string[] = ['appeals', 'transfer_consents']) {
   let live: Size = 'large';
   return {
     async show(size: Size) {
       if (size === live) return;
       await db.transaction().execute(async (trx) => {
         await sql`set local lock_timeout = '30s'`.execute(trx);
-        for (const table of ['appeals', 'transfer_consents']) {
+        for (const table of tables) {
           await sql`alter table ${sql.table(table)} rename to ${sql.table(`${table}_swap`)}`.execute(trx);
           await sql`alter table ${sql.table(`${table}_aside`)} rename to ${sql.table(table)}`.execute(trx);
           await sql`alter table ${sql.table(`${table}_swap`)} rename to ${sql.table(`${table}_aside`)}`.execute(trx);
@@ -267,7 +267,7 @@ type Measured = Stats & { via: 'gateway' | 'sql'; cpuMsPerRequest: number; load1
  * relay, client) per request; `load1`: the machine's one-minute load average over the chunks (others
  * share the machine); `server`: EXPLAIN (ANALYZE, BUFFERS) of the direct statement.
  */
-class Results {
+export class Results {
   private readonly runs = new Map<string, { via: 'gateway' | 'sql'; latencies: number[]; seconds: number; cpuMs: number; loads: number[] }>();
   private readonly plans = new Map<string, ReturnType<typeof planFigures>>();
   /** Seconds spent waiting for the relay after the gateway's chunks. */
@@ -303,7 +303,7 @@ class Results {
 }
 
 /** Opens every connection of the pool now (waiting for free server slots if need be); they stay open. */
-async function openConnections(pool: pg.Pool, n: number): Promise<void> {
+export async function openConnections(pool: pg.Pool, n: number): Promise<void> {
   await retryingSlots(async () => {
     const clients = await Promise.allSettled(Array.from({ length: n }, () => pool.connect()));
     for (const c of clients) if (c.status === 'fulfilled') c.value.release();
@@ -313,7 +313,7 @@ async function openConnections(pool: pg.Pool, n: number): Promise<void> {
 }
 
 /** A single call through the gateway, tried up to three times (a service may fail to get a connection on this shared server). */
-async function again<T>(fn: () => Promise<T>): Promise<T> {
+export async function again<T>(fn: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await fn();
@@ -326,7 +326,7 @@ async function again<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 /** Runs `fn` again (up to 10 times, 3 s apart) while PostgreSQL has no free connection slot. */
-async function retryingSlots<T>(fn: () => Promise<T>): Promise<T> {
+export async function retryingSlots<T>(fn: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await fn();
@@ -338,7 +338,7 @@ async function retryingSlots<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 /** One appeal through the API: its ciphertexts (made with the service's own key) are what every seeded row carries. */
-async function ciphertexts(system: System, db: Kysely<Database>): Promise<Template> {
+export async function ciphertexts(system: System, db: Kysely<Database>): Promise<Template> {
   const res = await again(async () => {
     const r = await graphql(system.url, SUBMIT, { input: form({ description: DESCRIPTION }) });
     if (r.errors) throw new Error(JSON.stringify(r.errors));
@@ -361,7 +361,7 @@ async function countAppeals(db: Kysely<Database>): Promise<number> {
  * Grows the table to `size` appeals; the new ones spread over the same year, inserted in time order,
  * each with its consent in transfer_consents (as consents' `consent.recorded` leaves it).
  */
-async function grow(db: Kysely<Database>, from: number, size: number, t0: Date, t1: Date, tpl: Template): Promise<number> {
+export async function grow(db: Kysely<Database>, from: number, size: number, t0: Date, t1: Date, tpl: Template, subjectPool = SUBJECT_POOL): Promise<number> {
   const n = size - from;
   if (n <= 0) return from;
   const load = async () => {
@@ -372,7 +372,7 @@ async function grow(db: Kysely<Database>, from: number, size: number, t0: Date, 
         with src as (
           select g, ${t0.toISOString()}::timestamptz + ((g - random()) * ${step}) * interval '1 second' as at,
                  random() as rk, random() as rs, random() as rf, random() as ra, random() as rc, random() as rl,
-                 floor(random() * ${SUBJECT_POOL})::int as subj
+                 floor(random() * ${subjectPool})::int as subj
           from generate_series(${lo + 1}::int, ${hi}::int) g
         ), aged as (
           select s.*, extract(epoch from (${t1.toISOString()}::timestamptz - at)) / 86400 as age, rf < 0.01 as fwd,
@@ -425,7 +425,7 @@ async function grow(db: Kysely<Database>, from: number, size: number, t0: Date, 
 }
 
 /** Drops the tables' secondary indexes (not the constraints) while `load` runs, then builds them again from their own definitions. */
-async function withoutSecondaryIndexes(db: Kysely<Database>, tables: string[], load: () => Promise<void>): Promise<void> {
+export async function withoutSecondaryIndexes(db: Kysely<any>, tables: string[], load: () => Promise<void>): Promise<void> {
   const { rows: indexes } = await sql<{ name: string; def: string }>`select indexname as name, indexdef as def from pg_indexes
     where tablename in (${sql.join(tables)}) and schemaname = current_schema()
       and indexname not in (select conname from pg_constraint where conrelid in (${sql.join(tables.map((t) => sql`${t}::regclass`))}))`.execute(db);
@@ -498,7 +498,7 @@ async function captureStatements(pool: pg.Pool, after: CursorKey) {
  * What the server did for one execution (EXPLAIN ANALYZE of the direct statement): its time, and the
  * buffers it touched (shared hit + read, and temp written) — these do not depend on the machine's load.
  */
-function planFigures(plan: string[]) {
+export function planFigures(plan: string[]) {
   const top = plan.find((line) => line.includes('Buffers: '))!;
   const n = (re: RegExp) => Number(re.exec(top)?.[1] ?? 0);
   return {
@@ -517,7 +517,7 @@ const BUDGET_MS = 10_000;
  * machine is shared: when another run fills PostgreSQL's connection slots a service's request fails,
  * and the whole chunk is done again (logged).
  */
-async function measure(o: { count: number; concurrency: number }, task: () => Promise<void>) {
+export async function measure(o: { count: number; concurrency: number }, task: () => Promise<void>) {
   for (let attempt = 1; ; attempt += 1) {
     try {
       await runConcurrent(o.concurrency, o.concurrency, task);
@@ -559,7 +559,7 @@ function expectPage(connection: { totalCount?: number; edges: unknown[] }, withT
 }
 
 /** Waits until appeals' relay has published every read the pages recorded (the audit, stopped, records them later). */
-async function quiesce(db: Kysely<Database>) {
+export async function quiesce(db: Kysely<Database>) {
   const outbox = db as unknown as Kysely<PlatformTables>;
   await eventually(async () => {
     const { n } = await outbox.selectFrom('outbox').select((eb) => eb.fn.countAll<string>().as('n')).where('published_at', 'is', null).executeTakeFirstOrThrow();
@@ -567,7 +567,7 @@ async function quiesce(db: Kysely<Database>) {
   }, 600_000, 'the relay drained');
 }
 
-async function settings(db: Kysely<Database>) {
+export async function settings(db: Kysely<any>) {
   const names = ['shared_buffers', 'work_mem', 'effective_cache_size', 'random_page_cost', 'max_parallel_workers_per_gather', 'jit'];
   const { rows } = await sql<{ name: string; setting: string }>`select name, current_setting(name) as setting from pg_settings where name in (${sql.join(names)})`.execute(db);
   return Object.fromEntries(rows.map((r) => [r.name, r.setting]));
