@@ -1,5 +1,6 @@
-import { ANONYMOUS, ROLES, UnauthenticatedError, type Actor, type Locale } from '@pdp/shared';
+import { ANONYMOUS, hmacKey, ROLES, UnauthenticatedError, type Actor, type Locale } from '@pdp/shared';
 import { jwtVerify } from 'jose';
+import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 
 const claimsSchema = z.object({
@@ -13,25 +14,59 @@ export interface AuthOptions {
   secret: string;
   /** A token whose `exp` is further ahead than this is refused: a stolen token cannot live for years. */
   maxLifetimeSeconds: number;
+  /** Verified tokens remembered (by their exact text) until they expire; 0 turns the cache off. */
+  cacheSize?: number;
 }
+
+const BEARER = /^Bearer\s+(\S+)$/i;
 
 /**
  * Authenticates a client: no Authorization header is the anonymous PUBLIC actor (it may submit a
  * form and read consent texts); a bearer JWT must verify (HS256 with AUTH_JWT_SECRET, `exp`
  * required and at most `maxLifetimeSeconds` ahead) and carry known roles, or the request is refused
  * with UNAUTHENTICATED.
+ *
+ * A token that verified is remembered by its exact text (signature included) until its `exp`, in a
+ * bounded LRU: a client sends the same token on every request, and verifying it again (WebCrypto
+ * HMAC, claims parsed by zod) was a tenth of the gateway's CPU per request. Nothing a verification
+ * decides can change before `exp` — the signature, the claims and the lifetime limit are properties
+ * of the text — so the answer is the same; a token that failed is never remembered (every failure
+ * is checked, counted and audited again).
  */
-export async function authenticate(header: string | undefined, opts: AuthOptions, locale: Locale): Promise<Actor> {
-  if (!header) return ANONYMOUS;
-  const match = /^Bearer\s+(\S+)$/i.exec(header);
-  if (!match?.[1]) throw new UnauthenticatedError(locale);
-  try {
-    const { payload } = await jwtVerify(match[1], new TextEncoder().encode(opts.secret), { algorithms: ['HS256'], requiredClaims: ['exp', 'sub'] });
-    const claims = claimsSchema.parse(payload);
-    if (claims.exp > Math.floor(Date.now() / 1000) + opts.maxLifetimeSeconds) throw new Error('token lifetime exceeds the limit');
-    if (claims.roles.includes('PARTNER') && !claims.creditor_id) throw new Error('partner without creditor_id');
-    return { id: claims.sub, roles: claims.roles, creditorId: claims.creditor_id ?? null };
-  } catch {
-    throw new UnauthenticatedError(locale);
+export class Authenticator {
+  private readonly verified: LRUCache<string, Actor> | null;
+
+  constructor(private readonly opts: AuthOptions) {
+    const max = opts.cacheSize ?? 10_000;
+    // ttl per entry (its exp); `ttlAutopurge` off: an expired entry is dropped when it is next looked at or evicted.
+    this.verified = max > 0 ? new LRUCache<string, Actor>({ max, ttlResolution: 1000 }) : null;
   }
+
+  async authenticate(header: string | undefined, locale: Locale): Promise<Actor> {
+    if (!header) return ANONYMOUS;
+    const token = BEARER.exec(header)?.[1];
+    if (!token) throw new UnauthenticatedError(locale);
+    const known = this.verified?.get(token);
+    if (known) return known;
+    try {
+      const { payload } = await jwtVerify(token, await hmacKey(this.opts.secret), { algorithms: ['HS256'], requiredClaims: ['exp', 'sub'] });
+      const claims = claimsSchema.parse(payload);
+      const now = Date.now();
+      if (claims.exp > Math.floor(now / 1000) + this.opts.maxLifetimeSeconds) throw new Error('token lifetime exceeds the limit');
+      if (claims.roles.includes('PARTNER') && !claims.creditor_id) throw new Error('partner without creditor_id');
+      const actor: Actor = Object.freeze({ id: claims.sub, roles: Object.freeze([...claims.roles]) as Actor['roles'], creditorId: claims.creditor_id ?? null });
+      // Remembered until two seconds before exp (jose refuses at exp; lru-cache reads its clock at most
+      // once a second): never past the token's own life.
+      const ttl = claims.exp * 1000 - now - 2000;
+      if (this.verified && ttl > 0) this.verified.set(token, actor, { ttl });
+      return actor;
+    } catch {
+      throw new UnauthenticatedError(locale);
+    }
+  }
+}
+
+/** One verification without a cache (tests, one-off checks). */
+export async function authenticate(header: string | undefined, opts: AuthOptions, locale: Locale): Promise<Actor> {
+  return new Authenticator({ ...opts, cacheSize: 0 }).authenticate(header, locale);
 }

@@ -19,7 +19,7 @@ import {
 import express from 'express';
 import type { GraphQLFormattedError } from 'graphql';
 import { Counter } from 'prom-client';
-import { authenticate } from './auth';
+import { Authenticator } from './auth';
 import { composeSupergraph, SUBGRAPHS } from './composition';
 import type { GatewayConfig } from './config';
 import { DEFAULT_LIMITS, RequestGate, type GateLocals } from './gate';
@@ -66,12 +66,13 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   const production = config.production ?? false;
   // Every refusal of the gate reaches the audit (signed, straight to JetStream: see refusals.ts).
   const refusals = config.audit ? new RefusalAudit({ ...config.audit, secret: config.internalJwtSecret, logger }) : null;
+  const authenticator = new Authenticator({ secret: config.authJwtSecret, maxLifetimeSeconds: config.maxTokenLifetimeSeconds ?? 24 * 3600 });
   const gate = new RequestGate({
     onRefused: (refusal) => refusals?.record(refusal),
     limits: { ...DEFAULT_LIMITS, ...config.limits, maxDepth: config.maxQueryDepth, publicRatePerMinute: config.publicRatePerMinute },
     production,
     trustedActor: (req, meta) =>
-      authenticate(req.headers.authorization, { secret: config.authJwtSecret, maxLifetimeSeconds: config.maxTokenLifetimeSeconds ?? 24 * 3600 }, meta.locale).catch(
+      authenticator.authenticate(req.headers.authorization, meta.locale).catch(
         (err: unknown) => {
           // No PD, no token, no client address in the log: the request id only.
           authFailures.inc();
@@ -151,6 +152,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       server.closeAllConnections?.();
       await metrics.stop();
       await apollo.stop();
+      await Promise.all(Object.values(pools).map((pool) => pool.close()));
       await refusals?.stop();
     },
   };

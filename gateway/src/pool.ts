@@ -1,6 +1,8 @@
+import { STATUS_CODES } from 'node:http';
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { ACTOR_HEADER, READINESS_TIMEOUT_MS, registry } from '@pdp/shared';
 import { Gauge } from 'prom-client';
+import { Agent, request, type Dispatcher } from 'undici';
 import type { GatewayContext } from './gateway';
 
 /** The URLs of a subgraph's instances: one, or several comma-separated (`SUBJECTS_URL=http://a/graphql,http://b/graphql`). */
@@ -40,6 +42,8 @@ export class SubgraphPool {
   private readonly instances: Instance[];
   private next = 0;
   private timer: NodeJS.Timeout | null = null;
+  /** The kept-alive connections to this subgraph's instances. */
+  readonly agent = newAgent();
 
   constructor(readonly name: string, urls: readonly string[]) {
     if (urls.length === 0) throw new Error(`${name}: no URL`);
@@ -95,13 +99,99 @@ export class SubgraphPool {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
   }
+
+  /** Closes the connections once the calls in flight have ended. */
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
 }
 
 function notSent(err: unknown): boolean {
-  // Node's fetch wraps the socket error: `TypeError: fetch failed` with `cause.code`.
+  // undici's request fails with the socket error's code; Node's fetch wraps it (`cause.code`).
   const cause = (err as { cause?: { code?: unknown } })?.cause;
   const code = cause?.code ?? (err as { code?: unknown })?.code;
   return typeof code === 'string' && NOT_SENT.has(code);
+}
+
+/**
+ * Connections to the subgraphs: kept alive and reused (HTTP/1.1, one request at a time on each),
+ * as many as the calls in flight need. undici's `request` rather than `fetch` (the same library that
+ * is Node's `fetch`): fetch builds WHATWG Request, Headers, AbortSignal and a web stream for every
+ * call, which was a fifth of the gateway's CPU per request; Apollo reads only the status, two
+ * headers and the JSON body.
+ */
+const newAgent = () => new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 60_000 });
+
+/** The part of a header list Apollo's data source reads (content type, cache control), case-insensitive. */
+class ResponseHeaders {
+  private readonly map = new Map<string, string>();
+  constructor(raw: Dispatcher.ResponseData['headers']) {
+    for (const [name, value] of Object.entries(raw)) if (value !== undefined) this.map.set(name.toLowerCase(), Array.isArray(value) ? value.join(', ') : value);
+  }
+  get(name: string): string | null {
+    return this.map.get(name.toLowerCase()) ?? null;
+  }
+  has(name: string): boolean {
+    return this.map.has(name.toLowerCase());
+  }
+  set(name: string, value: string): void {
+    this.map.set(name.toLowerCase(), value);
+  }
+  append(name: string, value: string): void {
+    const old = this.get(name);
+    this.set(name, old === null ? value : `${old}, ${value}`);
+  }
+  delete(name: string): void {
+    this.map.delete(name.toLowerCase());
+  }
+  entries() {
+    return this.map.entries();
+  }
+  keys() {
+    return this.map.keys();
+  }
+  values() {
+    return this.map.values();
+  }
+  [Symbol.iterator]() {
+    return this.map.entries();
+  }
+}
+
+/** What Apollo's RemoteGraphQLDataSource reads of a response (`FetcherResponse`), over undici's. */
+class SubgraphResponse {
+  readonly ok: boolean;
+  readonly statusText: string;
+  readonly redirected = false;
+  readonly headers: ResponseHeaders;
+  bodyUsed = false;
+  constructor(readonly url: string, readonly status: number, headers: Dispatcher.ResponseData['headers'], private readonly body: Dispatcher.ResponseData['body']) {
+    this.ok = status >= 200 && status < 300;
+    this.statusText = STATUS_CODES[status] ?? '';
+    this.headers = new ResponseHeaders(headers);
+  }
+  private use(): Dispatcher.ResponseData['body'] {
+    if (this.bodyUsed) throw new TypeError('body used already');
+    this.bodyUsed = true;
+    return this.body;
+  }
+  text(): Promise<string> {
+    return this.use().text();
+  }
+  json(): Promise<unknown> {
+    return this.use().json();
+  }
+  arrayBuffer(): Promise<ArrayBuffer> {
+    return this.use().arrayBuffer();
+  }
+  clone(): never {
+    throw new Error('a subgraph response cannot be cloned');
+  }
+}
+
+async function post(agent: Agent, url: string, init: { method?: string; headers?: Record<string, string>; body?: string }): Promise<SubgraphResponse> {
+  const res = await request(url, { method: (init.method ?? 'POST') as Dispatcher.HttpMethod, headers: init.headers, body: init.body, dispatcher: agent });
+  return new SubgraphResponse(url, res.statusCode, res.headers, res.body);
 }
 
 /**
@@ -113,11 +203,11 @@ export class BalancedDataSource extends RemoteGraphQLDataSource<GatewayContext> 
   constructor(pool: SubgraphPool) {
     super({
       url: pool.urls[0],
-      fetcher: (async (_url: string, init: RequestInit) => {
+      fetcher: (async (_url: string, init: { method?: string; headers?: Record<string, string>; body?: string }) => {
         let last: unknown;
         for (const instance of pool.order()) {
           try {
-            return await fetch(instance.url, init);
+            return await post(pool.agent, instance.url, init);
           } catch (err) {
             last = err;
             if (!notSent(err)) throw err;

@@ -43,8 +43,26 @@ const actorClaims = z.object({
 });
 
 /**
+ * The HMAC key for a secret, imported into WebCrypto once. jose imports a raw `Uint8Array` key again
+ * on every sign and verify (`subtle.importKey`, a transferable CryptoKey object each time): measured
+ * on the project machine, 146 µs → 40 µs per sign and 83 µs → 45 µs per verify with the key reused.
+ * A process holds one or two secrets; the map is bounded anyway.
+ */
+const hmacKeys = new Map<string, Promise<CryptoKey>>();
+export function hmacKey(secret: string): Promise<CryptoKey> {
+  let key = hmacKeys.get(secret);
+  if (!key) {
+    if (hmacKeys.size >= 16) hmacKeys.clear();
+    key = crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+    hmacKeys.set(secret, key);
+  }
+  return key;
+}
+
+/**
  * The gateway's proof to a subgraph that a request came through it: a short-lived HS256 token over
- * the actor and request facts, with its own secret (not the clients' one).
+ * the actor and request facts, with its own secret (not the clients' one). One per request: its
+ * request id is the correlation id of everything the subgraphs record for that request.
  */
 export async function signActorToken(secret: string, actor: Actor, meta: RequestMeta): Promise<string> {
   return new SignJWT({
@@ -62,7 +80,7 @@ export async function signActorToken(secret: string, actor: Actor, meta: Request
     .setIssuedAt()
     .setExpirationTime(`${ACTOR_TOKEN_TTL_SECONDS}s`)
     .setJti(randomUUID())
-    .sign(new TextEncoder().encode(secret));
+    .sign(await hmacKey(secret));
 }
 
 /**
@@ -72,7 +90,7 @@ export async function signActorToken(secret: string, actor: Actor, meta: Request
  * minted for ten years, is refused.
  */
 export async function verifyActorToken(secret: string, token: string): Promise<{ actor: Actor; meta: RequestMeta }> {
-  const { payload } = await jwtVerify(token, new TextEncoder().encode(secret), {
+  const { payload } = await jwtVerify(token, await hmacKey(secret), {
     issuer: ISSUER,
     audience: AUDIENCE,
     algorithms: ['HS256'],
