@@ -22,15 +22,35 @@ export async function generateSealKeyPair(): Promise<SealKeyPair> {
   };
 }
 
+/**
+ * Imported keys by their JWK text: a service seals to and opens with the same few configured keys,
+ * and importing one (parsing, curve checks) cost more per hand-off than the ECDH itself (bench/intake
+ * profile). Bounded: the oldest import is dropped when more keys than any configuration has are seen.
+ */
+const imported = new Map<string, ReturnType<typeof importJWK>>();
+const MAX_KEYS = 32;
+
+function keyOf(jwk: string): ReturnType<typeof importJWK> {
+  let key = imported.get(jwk);
+  if (!key) {
+    key = importJWK(JSON.parse(jwk) as JWK, ALG);
+    // A key that fails to import is not kept: the next call tries again and fails the same way.
+    key.catch(() => imported.delete(jwk));
+    if (imported.size >= MAX_KEYS) imported.delete(imported.keys().next().value!);
+    imported.set(jwk, key);
+  }
+  return key;
+}
+
 export async function seal(value: unknown, recipientPublicJwk: string): Promise<string> {
-  const key = await importJWK(JSON.parse(recipientPublicJwk) as JWK, ALG);
+  const key = await keyOf(recipientPublicJwk);
   return new CompactEncrypt(new TextEncoder().encode(JSON.stringify(value)))
     .setProtectedHeader({ alg: ALG, enc: ENC })
     .encrypt(key);
 }
 
 export async function unseal<T>(jwe: string, privateJwk: string): Promise<T> {
-  const key = await importJWK(JSON.parse(privateJwk) as JWK, ALG);
+  const key = await keyOf(privateJwk);
   const { plaintext } = await compactDecrypt(jwe, key);
   return JSON.parse(new TextDecoder().decode(plaintext)) as T;
 }

@@ -40,4 +40,21 @@ describe('sealed values', () => {
     expect(await unseal(jwe, recipient.privateJwk)).toEqual({ iin: '900517300001' });
     await expect(unseal(jwe, other.privateJwk)).rejects.toThrow();
   });
+
+  it('keys imported once stay apart: many recipients, each opening only its own, a bad key refused every time', async () => {
+    const pairs = await Promise.all(Array.from({ length: 40 }, () => generateSealKeyPair())); // more than the import cache holds
+    const jwes = await Promise.all(pairs.map((p, i) => seal({ n: i }, p.publicJwk)));
+    for (const [i, p] of pairs.entries()) {
+      expect(await unseal(jwes[i]!, p.privateJwk)).toEqual({ n: i });
+      await expect(unseal(jwes[(i + 1) % pairs.length]!, p.privateJwk)).rejects.toThrow();
+    }
+    // Sealing again to a key seen before (cached) still opens with its own private key only.
+    const again = await seal({ n: 'again' }, pairs[0]!.publicJwk);
+    expect(await unseal(again, pairs[0]!.privateJwk)).toEqual({ n: 'again' });
+    await expect(unseal(again, pairs[1]!.privateJwk)).rejects.toThrow();
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      await expect(seal({ n: 1 }, '{"kty":"EC","crv":"P-256","x":"AAAA","y":"AAAA"}')).rejects.toThrow();
+      await expect(seal({ n: 1 }, 'not json')).rejects.toThrow();
+    }
+  });
 });
