@@ -1,4 +1,4 @@
-import { SignJWT } from 'jose';
+import { SignJWT, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { safeError, scrubText, signActorToken, verifyActorToken, type Actor, type RequestMeta } from '../src';
 
@@ -37,6 +37,34 @@ describe('the internal actor token', () => {
       await expect(verifyActorToken(SECRET, await forged(claims)), JSON.stringify(claims)).rejects.toThrow();
     }
     await expect(verifyActorToken(SECRET, await forged({ iat: now, exp: now + 60 }))).resolves.toBeTruthy();
+  });
+
+  it('is a standard HS256 JWT (jose verifies it), and nothing but its exact signature with the right secret passes', async () => {
+    const token = await signActorToken(SECRET, actor, meta);
+    const { payload } = await jwtVerify(token, new TextEncoder().encode(SECRET), { issuer: 'pdp-gateway', audience: 'pdp-subgraph', algorithms: ['HS256'] });
+    expect(payload).toMatchObject({ sub: 'dpo-1', roles: ['DPO'], rid: 'r1' });
+    expect((payload.exp ?? 0) - (payload.iat ?? 0)).toBe(60);
+    const [header, body, signature] = token.split('.') as [string, string, string];
+    const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const claims = JSON.parse(Buffer.from(body, 'base64url').toString());
+    const flipped = `${signature.slice(0, -2)}${signature.at(-2) === 'A' ? 'B' : 'A'}${signature.at(-1)}`;
+    for (const [what, bad] of [
+      ['another secret', await signActorToken(`${SECRET}-other`, actor, meta)],
+      ['a changed signature', `${header}.${body}.${flipped}`],
+      ['a signature spelled otherwise', `${header}.${body}.${signature}=`],
+      ['another role under the same signature', `${header}.${b64({ ...claims, roles: ['DPO', 'AUDITOR'] })}.${signature}`],
+      ['alg none', `${b64({ alg: 'none' })}.${body}.`],
+      ['alg HS512 header over the same body', `${b64({ alg: 'HS512' })}.${body}.${signature}`],
+      ['no signature', `${header}.${body}`],
+    ] as const) {
+      await expect(verifyActorToken(SECRET, bad), what).rejects.toThrow();
+    }
+    const wrongAudience = await new SignJWT({ roles: ['DPO'], creditor_id: null, locale: 'RU', ip: null, ua: null, rid: 'r1' })
+      .setProtectedHeader({ alg: 'HS256' }).setSubject('dpo-1').setIssuer('pdp-gateway').setAudience('someone-else').setIssuedAt().setExpirationTime('60s')
+      .sign(new TextEncoder().encode(SECRET));
+    await expect(verifyActorToken(SECRET, wrongAudience)).rejects.toThrow();
+    const expired = await forged({ iat: now - 70, exp: now - 10 });
+    await expect(verifyActorToken(SECRET, expired)).rejects.toThrow();
   });
 });
 
