@@ -26,11 +26,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureDatabase, FieldCipher, signActorToken, type Actor, type RequestMeta } from '@pdp/shared';
+import { ensureDatabase, FieldCipher, signActorToken, streamName, type Actor, type RequestMeta } from '@pdp/shared';
 import { eventually, makeIin } from '@pdp/shared/testing';
 import { graphql, tokenFor } from '@pdp/tests/support/client';
 import { form, SUBMIT } from '@pdp/tests/support/intake';
 import { dropRun } from '@pdp/tests/support/system';
+import { connect } from 'nats';
 import pg from 'pg';
 import { composeSupergraph, SUBGRAPHS } from '../gateway/src/composition';
 import { fillSecrets, processEnv } from '../scripts/platform-env';
@@ -135,7 +136,8 @@ function checkSubject(data: any): void {
 }
 
 /** Runs each target in chunks of `perChunk`, alternating the order each round; pools each target's latencies. */
-async function alternate(targets: Target[], perChunk: number, concurrency: number, windows: Record<string, Array<[number, number]>> = {}): Promise<Record<string, Stats & { chunks: number[] }>> {
+async function alternate(targets: Target[], perChunk: number, concurrency: number, windows: Record<string, Array<[number, number]>> = {}): Promise<Record<string, Stats & { chunks: number[]; cpuMsPerRequest: CpuSplit }>> {
+  const cpu = new Map<string, CpuSplit>();
   const pooled = new Map<string, { latencies: number[]; seconds: number; chunks: number[] }>(targets.map((t) => [t.name, { latencies: [], seconds: 0, chunks: [] }]));
   const only = process.env.READ_TARGETS?.split(',');
   for (let round = 0; round < ROUNDS; round += 1) {
@@ -144,7 +146,12 @@ async function alternate(targets: Target[], perChunk: number, concurrency: numbe
       if (only && !only.includes(target.name)) continue;
       const offset = round * perChunk;
       const from = monotonicMicros();
+      const before = cpuSnapshot();
       const r = await runConcurrent(perChunk, concurrency, (i) => target.run(offset + i));
+      const after = cpuSnapshot();
+      const split = cpu.get(target.name) ?? {};
+      for (const key of Object.keys(after)) split[key] = (split[key] ?? 0) + after[key]! - before[key]!;
+      cpu.set(target.name, split);
       (windows[target.name] ??= []).push([from, monotonicMicros()]);
       const p = pooled.get(target.name)!;
       p.latencies.push(...r.latencies);
@@ -152,7 +159,47 @@ async function alternate(targets: Target[], perChunk: number, concurrency: numbe
       p.chunks.push(Number((perChunk / r.seconds).toFixed(1)));
     }
   }
-  return Object.fromEntries([...pooled].filter(([, p]) => p.chunks.length > 0).map(([name, p]) => [name, { ...stats(p.latencies, p.seconds), chunks: p.chunks }]));
+  const perRequest = (name: string, n: number): CpuSplit => {
+    const split = cpu.get(name) ?? {};
+    const named = Object.entries(split).filter(([k]) => k !== 'machine');
+    const others = (split.machine ?? 0) - named.reduce((sum, [, v]) => sum + v, 0);
+    return Object.fromEntries([...named, ['postgres, nats, others', others], ['machine', split.machine ?? 0]].map(([k, v]) => [k, Number(((v as number) / n).toFixed(2))]));
+  };
+  return Object.fromEntries(
+    [...pooled].filter(([, p]) => p.chunks.length > 0).map(([name, p]) => [name, { ...stats(p.latencies, p.seconds), chunks: p.chunks, cpuMsPerRequest: perRequest(name, p.latencies.length) }]),
+  );
+}
+
+/** CPU time (ms) of a process so far, from /proc (user + system); 0 where /proc is not there. */
+function cpuMs(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** The machine's busy CPU time (ms) so far, every core. */
+function machineCpuMs(): number {
+  try {
+    const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    return ((user! + nice! + system! + irq! + softirq! + steal!) * 1000) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** Per target: CPU ms per request of each of our processes, this one (clients, SQL) and the rest of the machine (PostgreSQL, NATS, others). */
+type CpuSplit = Record<string, number>;
+let cpuProcs: Proc[] = [];
+function cpuSnapshot(): Record<string, number> {
+  const snap: Record<string, number> = {};
+  for (const p of cpuProcs) snap[p.name] = cpuMs(p.child.pid);
+  const own = process.cpuUsage();
+  snap.bench = (own.user + own.system) / 1000;
+  snap.machine = machineCpuMs();
+  return snap;
 }
 
 /** CLOCK_MONOTONIC in µs: the clock V8's CPU profiles are stamped with, the same in every process. */
@@ -292,7 +339,9 @@ export async function readBench(count: number, concurrency: number) {
     // Clients: 16 DPOs, each with their own token (a cached verification must not make one token do everyone's work).
     const dpoTokens = await Promise.all(Array.from({ length: concurrency }, (_, i) => tokenFor(secrets.AUTH_JWT_SECRET!, ['DPO'], { sub: `dpo-${i + 1}`, expiresIn: '2h' })));
     const dpoHeader = Array.from({ length: concurrency }, (_, i) => actorHeader(secrets.INTERNAL_JWT_SECRET!, { id: `dpo-${i + 1}`, roles: ['DPO'], creditorId: null }));
-    const publicHeader = actorHeader(secrets.INTERNAL_JWT_SECRET!, { id: 'anonymous', roles: ['PUBLIC'], creditorId: null });
+    // Each client its own signed header, as each request through a gateway has its own token (request id).
+    const publicHeaders = Array.from({ length: concurrency }, () => actorHeader(secrets.INTERNAL_JWT_SECRET!, { id: 'anonymous', roles: ['PUBLIC'], creditorId: null }));
+    const sharedPublicHeader = publicHeaders[0]!;
     const cipher = new FieldCipher(secrets.PD_ENCRYPTION_KEYS!);
 
     const subjectTargets: Target[] = [
@@ -314,31 +363,53 @@ export async function readBench(count: number, concurrency: number) {
     ];
     const templateTargets: Target[] = [
       { name: 'ours', run: async () => void (await post(ourUrl, TEMPLATE_READ, {}, {})) },
-      { name: 'hive', run: async () => void (await post(hiveUrl, TEMPLATE_READ, {}, { 'x-pdp-actor': await publicHeader() })) },
-      { name: 'subgraph', run: async () => void (await post(urls.consents, TEMPLATE_READ, {}, { 'x-pdp-actor': await publicHeader() })) },
+      { name: 'hive', run: async (i) => void (await post(hiveUrl, TEMPLATE_READ, {}, { 'x-pdp-actor': await publicHeaders[i % concurrency]!() })) },
+      { name: 'subgraph', run: async (i) => void (await post(urls.consents, TEMPLATE_READ, {}, { 'x-pdp-actor': await publicHeaders[i % concurrency]!() })) },
+      // Every client with the same header: Hive then merges identical queries in flight into one
+      // subgraph call (executor-http's deduplicateInflightRequests, on by default). Our gateway cannot:
+      // each request carries its own actor token, whose request id correlates what it leaves recorded.
+      { name: 'hiveSharedHeader', run: async () => void (await post(hiveUrl, TEMPLATE_READ, {}, { 'x-pdp-actor': await sharedPublicHeader() })) },
     ];
 
     // Warm-up: connections, JIT, plan and document caches, in each target.
     for (const t of [...subjectTargets, ...templateTargets]) await runConcurrent(300, concurrency, t.run);
 
+    // The access records of the reads so far are chained by the audit before a phase starts, so no
+    // phase pays for the one before it (bounded: the bench goes on after a minute, and says so).
+    const nc = await connect({ servers: NATS_URL });
+    const jsm = await nc.jetstreamManager();
+    const drained: Record<string, boolean> = {};
+    const settle = async (phase: string) => {
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const info = await jsm.consumers.info(streamName(label), 'audit-recorder');
+        if (info.num_pending + info.num_ack_pending === 0) return void (drained[phase] = true);
+        if (Date.now() > deadline) return void (drained[phase] = false);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    };
+    cpuProcs = procs;
+    await settle('subject');
     const load0 = loadavg()[0];
     const perChunk = Math.max(concurrency, Math.floor(count / ROUNDS));
     const windows: Record<string, Array<[number, number]>> = {};
     const subject = await alternate(subjectTargets, perChunk, concurrency, windows);
-    const template = await alternate(templateTargets, perChunk * 2, concurrency);
+    await settle('consentTemplate');
+    await nc.close();
+    const templateWindows: Record<string, Array<[number, number]>> = {};
+    const template = await alternate(templateTargets, perChunk * 2, concurrency, templateWindows);
     const load1 = loadavg()[0];
 
-    let profileSummary: Record<string, ReturnType<typeof summariseProfile>> | null = null;
+    let profileSummary: Record<string, Record<string, ReturnType<typeof summariseProfile>>> | null = null;
     if (profile) {
-      // Stopping a process writes its profile: our gateway's samples in our subject-read chunks, the
-      // subgraphs' in both gateways' chunks.
+      // Stopping a process writes its profile. Our gateway's samples in our chunks; the subgraphs' in
+      // our gateway's and Hive's chunks (they serve both).
       for (const proc of procs) if (proc !== hive) await stop(proc);
-      profileSummary = {};
-      for (const name of ['gateway', ...SUBGRAPHS]) {
-        const file = join(profileDir, `${name}.cpuprofile`);
-        const w = name === 'gateway' ? windows.ours! : [...windows.ours!, ...(windows.hive ?? [])];
-        profileSummary[name] = summariseProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, w);
-      }
+      const read = (name: string) => JSON.parse(readFileSync(join(profileDir, `${name}.cpuprofile`), 'utf8')) as CpuProfile;
+      const both = (w: Record<string, Array<[number, number]>>) => [...(w.ours ?? []), ...(w.hive ?? [])];
+      profileSummary = { subject: { gateway: summariseProfile(read('gateway'), windows.ours ?? []) }, consentTemplate: { gateway: summariseProfile(read('gateway'), templateWindows.ours ?? []) } };
+      for (const name of SUBGRAPHS) profileSummary.subject![name] = summariseProfile(read(name), both(windows));
+      profileSummary.consentTemplate!.consents = summariseProfile(read('consents'), both(templateWindows));
     }
     return {
       scenario: 'read',
@@ -346,6 +417,7 @@ export async function readBench(count: number, concurrency: number) {
       concurrency,
       rounds: ROUNDS,
       seeded: { subjects: SUBJECTS, appealsEach: 3, consentsEach: 3, seconds: Number(seedSeconds.toFixed(1)) },
+      auditDrainedBefore: drained,
       loadAverage1m: { before: Number(load0!.toFixed(2)), after: Number(load1!.toFixed(2)) },
       subject: {
         ...subject,
@@ -358,6 +430,7 @@ export async function readBench(count: number, concurrency: number) {
         oursOverHive: ratio(template.ours, template.hive),
         oursOverSubgraph: ratio(template.ours, template.subgraph),
         hiveOverSubgraph: ratio(template.hive, template.subgraph),
+        oursOverHiveSharedHeader: ratio(template.ours, template.hiveSharedHeader),
       },
       ...(profileSummary ? { profile: profileSummary } : {}),
     };

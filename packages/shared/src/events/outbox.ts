@@ -32,6 +32,10 @@ export async function enqueueEvents<T extends EventType>(
   if (inputs.length === 0) return [];
   const envelopes = inputs.map((input) => (signer ?? eventSignerFor(prefix, input.source)).sign(buildEnvelope(input)));
   const db = trx as Kysely<PlatformTables>;
+  // The rows and the NOTIFY in one statement: one round trip, and outside a transaction one commit
+  // instead of two. A staff read writes its access records here before its data leave the service,
+  // so this is on every read's path. (One pg_notify per row; PostgreSQL delivers identical
+  // notifications of one transaction once.)
   await db
     .insertInto('outbox')
     .values(
@@ -42,7 +46,7 @@ export async function enqueueEvents<T extends EventType>(
         published_at: null,
       })),
     )
+    .returning(sql<string>`pg_notify(${OUTBOX_CHANNEL}, '')`.as('notified'))
     .execute();
-  await sql`select pg_notify(${OUTBOX_CHANNEL}, '')`.execute(db);
   return envelopes;
 }
