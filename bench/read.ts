@@ -136,8 +136,15 @@ function checkSubject(data: any): void {
 }
 
 /** Runs each target in chunks of `perChunk`, alternating the order each round; pools each target's latencies. */
-async function alternate(targets: Target[], perChunk: number, concurrency: number, windows: Record<string, Array<[number, number]>> = {}): Promise<Record<string, Stats & { chunks: number[]; cpuMsPerRequest: CpuSplit }>> {
+async function alternate(
+  targets: Target[],
+  perChunk: number,
+  concurrency: number,
+  windows: Record<string, Array<[number, number]>> = {},
+  records?: () => Promise<number>,
+): Promise<Record<string, Stats & { chunks: number[]; cpuMsPerRequest: CpuSplit; accessRecordsPerRequest?: number }>> {
   const cpu = new Map<string, CpuSplit>();
+  const recorded = new Map<string, number>();
   const pooled = new Map<string, { latencies: number[]; seconds: number; chunks: number[] }>(targets.map((t) => [t.name, { latencies: [], seconds: 0, chunks: [] }]));
   const only = process.env.READ_TARGETS?.split(',');
   for (let round = 0; round < ROUNDS; round += 1) {
@@ -146,9 +153,11 @@ async function alternate(targets: Target[], perChunk: number, concurrency: numbe
       if (only && !only.includes(target.name)) continue;
       const offset = round * perChunk;
       const from = monotonicMicros();
+      const recordsBefore = await records?.();
       const before = cpuSnapshot();
       const r = await runConcurrent(perChunk, concurrency, (i) => target.run(offset + i));
       const after = cpuSnapshot();
+      if (records) recorded.set(target.name, (recorded.get(target.name) ?? 0) + (await records()) - recordsBefore!);
       const split = cpu.get(target.name) ?? {};
       for (const key of Object.keys(after)) split[key] = (split[key] ?? 0) + after[key]! - before[key]!;
       cpu.set(target.name, split);
@@ -166,7 +175,17 @@ async function alternate(targets: Target[], perChunk: number, concurrency: numbe
     return Object.fromEntries([...named, ['postgres, nats, others', others], ['machine', split.machine ?? 0]].map(([k, v]) => [k, Number(((v as number) / n).toFixed(2))]));
   };
   return Object.fromEntries(
-    [...pooled].filter(([, p]) => p.chunks.length > 0).map(([name, p]) => [name, { ...stats(p.latencies, p.seconds), chunks: p.chunks, cpuMsPerRequest: perRequest(name, p.latencies.length) }]),
+    [...pooled]
+      .filter(([, p]) => p.chunks.length > 0)
+      .map(([name, p]) => [
+        name,
+        {
+          ...stats(p.latencies, p.seconds),
+          chunks: p.chunks,
+          cpuMsPerRequest: perRequest(name, p.latencies.length),
+          ...(recorded.has(name) ? { accessRecordsPerRequest: Number((recorded.get(name)! / p.latencies.length).toFixed(3)) } : {}),
+        },
+      ]),
   );
 }
 
@@ -258,6 +277,7 @@ export async function readBench(count: number, concurrency: number) {
   const procs: Proc[] = [];
   const pools: pg.Pool[] = [];
   const profile = process.env.READ_PROFILE === '1';
+  let failed = false;
   const profileDir = join(import.meta.dirname, 'results', 'read-profile', label);
   const cpuProf = (name: string) => (profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : []);
   if (profile) mkdirSync(profileDir, { recursive: true });
@@ -361,6 +381,15 @@ export async function readBench(count: number, concurrency: number) {
         },
       },
     ];
+    // The outside measurement's setup: one DPO reading one subject, every client with the same token
+    // or pre-signed header. Hive then merges the identical reads in flight into one subgraph call each
+    // (and the subgraphs record one read for several answers); our gateway signs one token per request
+    // and cannot. Measured beside the rest to show what the earlier 417 vs 73 req/s compared.
+    const oneSubject = ids[0]!;
+    const sameTargets: Target[] = [
+      { name: 'oursSameSubjectSameToken', run: async () => checkSubject(await post(ourUrl, SUBJECT_READ, { id: oneSubject }, { authorization: `Bearer ${dpoTokens[0]}` })) },
+      { name: 'hiveSameSubjectSharedHeader', run: async () => checkSubject(await post(hiveUrl, SUBJECT_READ, { id: oneSubject }, { 'x-pdp-actor': await dpoHeader[0]!() })) },
+    ];
     const templateTargets: Target[] = [
       { name: 'ours', run: async () => void (await post(ourUrl, TEMPLATE_READ, {}, {})) },
       { name: 'hive', run: async (i) => void (await post(hiveUrl, TEMPLATE_READ, {}, { 'x-pdp-actor': await publicHeaders[i % concurrency]!() })) },
@@ -372,7 +401,7 @@ export async function readBench(count: number, concurrency: number) {
     ];
 
     // Warm-up: connections, JIT, plan and document caches, in each target.
-    for (const t of [...subjectTargets, ...templateTargets]) await runConcurrent(300, concurrency, t.run);
+    for (const t of [...subjectTargets, ...sameTargets, ...templateTargets]) await runConcurrent(300, concurrency, t.run);
 
     // The access records of the reads so far are chained by the audit before a phase starts, so no
     // phase pays for the one before it (bounded: the bench goes on after a minute, and says so).
@@ -393,7 +422,11 @@ export async function readBench(count: number, concurrency: number) {
     const load0 = loadavg()[0];
     const perChunk = Math.max(concurrency, Math.floor(count / ROUNDS));
     const windows: Record<string, Array<[number, number]>> = {};
-    const subject = await alternate(subjectTargets, perChunk, concurrency, windows);
+    // subjects' access records (`pd.accessed` in its outbox): one per read of a subject, whoever asked.
+    const subjectRecords = async () => (await db.subjects.query<{ n: number }>(`select count(*)::int n from outbox where subject like '%.pd.accessed'`)).rows[0]!.n;
+    const subject = await alternate(subjectTargets, perChunk, concurrency, windows, subjectRecords);
+    await settle('sameSubject');
+    const same = await alternate(sameTargets, Math.max(concurrency, Math.floor(perChunk / 4)), concurrency, {}, subjectRecords);
     await settle('consentTemplate');
     await nc.close();
     const templateWindows: Record<string, Array<[number, number]>> = {};
@@ -425,6 +458,7 @@ export async function readBench(count: number, concurrency: number) {
         oursOverSql: ratio(subject.ours, subject.sql),
         hiveOverSql: ratio(subject.hive, subject.sql),
       },
+      sameSubjectSameCredentials: { ...same, oursOverHive: ratio(same.oursSameSubjectSameToken, same.hiveSameSubjectSharedHeader) },
       consentTemplate: {
         ...template,
         oursOverHive: ratio(template.ours, template.hive),
@@ -434,11 +468,15 @@ export async function readBench(count: number, concurrency: number) {
       },
       ...(profileSummary ? { profile: profileSummary } : {}),
     };
+  } catch (err) {
+    failed = true;
+    throw err;
   } finally {
     for (const pool of pools) await pool.end().catch(() => undefined);
     for (const proc of [...procs].reverse()) await stop(proc);
     await dropRun(SERVER_URL, NATS_URL, label).catch((err: unknown) => console.error(`cleanup of ${label} failed:`, err));
-    if (process.env.READ_KEEP_LOGS !== '1') rmSync(log, { recursive: true, force: true });
+    // A failed run keeps every process's log (the last lines of each) for a look.
+    if (process.env.READ_KEEP_LOGS !== '1' && !failed) rmSync(log, { recursive: true, force: true });
     else console.error(`logs in ${log}`);
   }
 }

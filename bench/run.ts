@@ -20,7 +20,7 @@ const scenarios: Record<string, (count: number, concurrency: number) => Promise<
 const [which = 'all', countArg, concurrencyArg] = process.argv.slice(2);
 const DEFAULTS: Record<string, [number, number]> = { intake: [500, 16], propagation: [50, 8], 'relay-restart': [200, 1], audit: [10_000_000, 1], worklist: [200, 16], read: [2000, 16] };
 // The audit at 10 million entries takes a quarter of an hour or more, the worklist (a million appeals
-// seeded, then measured) ten minutes or so: run them by name.
+// seeded, then measured) ten minutes or so: run them by name. read takes about two minutes.
 const names = which === 'all' ? Object.keys(scenarios).filter((n) => n !== 'audit' && n !== 'worklist') : [which];
 mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
 for (const name of names) {
