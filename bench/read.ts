@@ -23,7 +23,7 @@
  * `npm run bench -- read [requests per target] [concurrency]`. Results in bench/results/read.json.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureDatabase, FieldCipher, signActorToken, streamName, type Actor, type RequestMeta } from '@pdp/shared';
@@ -172,7 +172,7 @@ async function alternate(
     const split = cpu.get(name) ?? {};
     const named = Object.entries(split).filter(([k]) => k !== 'machine');
     const others = (split.machine ?? 0) - named.reduce((sum, [, v]) => sum + v, 0);
-    return Object.fromEntries([...named, ['postgres, nats, others', others], ['machine', split.machine ?? 0]].map(([k, v]) => [k, Number(((v as number) / n).toFixed(2))]));
+    return Object.fromEntries([...named, ['others', others], ['machine', split.machine ?? 0]].map(([k, v]) => [k, Number(((v as number) / n).toFixed(2))]));
   };
   return Object.fromEntries(
     [...pooled]
@@ -199,6 +199,22 @@ function cpuMs(pid: number | undefined): number {
   }
 }
 
+function pids(): number[] {
+  try {
+    return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+function commOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
 /** The machine's busy CPU time (ms) so far, every core. */
 function machineCpuMs(): number {
   try {
@@ -209,7 +225,11 @@ function machineCpuMs(): number {
   }
 }
 
-/** Per target: CPU ms per request of each of our processes, this one (clients, SQL) and the rest of the machine (PostgreSQL, NATS, others). */
+/**
+ * Per target: CPU ms per request of each of our processes, this one (clients, SQL), PostgreSQL and
+ * NATS (all their processes: a backend that ended within a chunk is missed, other runs' are counted)
+ * and the rest of the machine. The machine is shared: "others" is whatever else ran meanwhile.
+ */
 type CpuSplit = Record<string, number>;
 let cpuProcs: Proc[] = [];
 function cpuSnapshot(): Record<string, number> {
@@ -217,6 +237,14 @@ function cpuSnapshot(): Record<string, number> {
   for (const p of cpuProcs) snap[p.name] = cpuMs(p.child.pid);
   const own = process.cpuUsage();
   snap.bench = (own.user + own.system) / 1000;
+  // The servers every target shares: PostgreSQL (every backend, ours and anyone else's) and NATS.
+  snap.postgres = 0;
+  snap.nats = 0;
+  for (const pid of pids()) {
+    const comm = commOf(pid);
+    if (comm === 'postgres') snap.postgres += cpuMs(pid);
+    else if (comm === 'nats-server') snap.nats += cpuMs(pid);
+  }
   snap.machine = machineCpuMs();
   return snap;
 }
