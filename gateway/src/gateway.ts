@@ -86,6 +86,11 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     (typeof SUBGRAPHS)[number],
     SubgraphPool
   >;
+  // @apollo/gateway, unless told not to, probes the AWS, GCP, Azure and Alibaba metadata endpoints
+  // when it is made and then sends usage metrics to Apollo's servers. A personal-data platform sends
+  // nothing anywhere it was not configured to (tests/e2e/no-phone-home.test.ts), whatever the
+  // environment says.
+  process.env.APOLLO_TELEMETRY_DISABLED = 'true';
   const gateway = new ApolloGateway({
     supergraphSdl: composeSupergraph(Object.fromEntries(SUBGRAPHS.map((name) => [name, pools[name].urls[0]!])) as Record<(typeof SUBGRAPHS)[number], string>),
     buildService: ({ name }) => new BalancedDataSource(pools[name as (typeof SUBGRAPHS)[number]]),
