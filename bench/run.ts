@@ -1,4 +1,9 @@
-/** `npm run bench [-- intake|propagation|relay-restart|audit|worklist|read] [count] [concurrency]`: runs scenarios, prints and saves results. */
+/**
+ * `npm run bench [-- intake|propagation|relay-restart|read|worklist|scale|audit] [count] [concurrency]`:
+ * runs scenarios, saves each one's results in bench/results/<name>.json and prints one table of ratios.
+ * Without a name: every scenario but `audit` (its 10M-entry chain verification takes a quarter of an
+ * hour on its own; the search at 10M entries is in `scale`).
+ */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { auditBench } from './audit';
@@ -6,6 +11,8 @@ import { intakeBench } from './intake';
 import { propagationBench } from './propagation';
 import { readBench } from './read';
 import { relayRestartBench } from './relay-restart';
+import { scaleBench } from './scale';
+import { summarize, table, type Row } from './summary';
 import { worklistBench } from './worklist';
 
 const scenarios: Record<string, (count: number, concurrency: number) => Promise<unknown>> = {
@@ -15,21 +22,27 @@ const scenarios: Record<string, (count: number, concurrency: number) => Promise<
   audit: (count) => auditBench(count),
   worklist: worklistBench,
   read: readBench,
+  scale: scaleBench,
 };
 
 const [which = 'all', countArg, concurrencyArg] = process.argv.slice(2);
-const DEFAULTS: Record<string, [number, number]> = { intake: [500, 16], propagation: [50, 8], 'relay-restart': [200, 1], audit: [10_000_000, 1], worklist: [200, 16], read: [2000, 16] };
-// The audit at 10 million entries takes a quarter of an hour or more, the worklist (a million appeals
-// seeded, then measured) ten minutes or so: run them by name. read takes about two minutes.
-const names = which === 'all' ? Object.keys(scenarios).filter((n) => n !== 'audit' && n !== 'worklist') : [which];
+const DEFAULTS: Record<string, [number, number]> = { intake: [500, 16], propagation: [50, 8], 'relay-restart': [200, 1], audit: [10_000_000, 1], worklist: [200, 16], read: [2000, 16], scale: [200, 16] };
+const names = which === 'all' ? Object.keys(scenarios).filter((n) => n !== 'audit') : [which];
 mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
+const rows: Row[] = [];
+const started = performance.now();
 for (const name of names) {
   const scenario = scenarios[name];
   if (!scenario) throw new Error(`unknown scenario ${name}; known: ${Object.keys(scenarios).join(', ')}`);
   const [count, concurrency] = DEFAULTS[name]!;
+  const t0 = performance.now();
+  console.error(`bench: ${name}…`);
   const result = await scenario(Number(countArg ?? count), Number(concurrencyArg ?? concurrency));
   const out = { ...(result as object), machine: { node: process.version, cores: (await import('node:os')).cpus().length }, at: new Date().toISOString() };
   writeFileSync(join(import.meta.dirname, 'results', `${name}.json`), `${JSON.stringify(out, null, 2)}\n`);
-  console.log(JSON.stringify(out, null, 2));
+  console.error(`bench: ${name} done in ${((performance.now() - t0) / 1000).toFixed(0)} s → bench/results/${name}.json`);
+  rows.push(...summarize(name, out));
 }
+console.log(table(rows));
+console.log(`\n${names.length} scenario(s) in ${((performance.now() - started) / 60_000).toFixed(1)} min; full results in bench/results/.`);
 process.exit(0);

@@ -1,0 +1,65 @@
+/**
+ * One line per headline ratio of each scenario's result, for the table `npm run bench` prints at the
+ * end: what was measured, against which baseline of the same run, the ratio, and the target where the
+ * issues set one.
+ */
+export interface Row {
+  scenario: string;
+  measure: string;
+  baseline: string;
+  ratio: number;
+  target?: string;
+  met?: boolean;
+}
+
+type Json = Record<string, any>;
+
+export function summarize(name: string, r: Json): Row[] {
+  switch (name) {
+    case 'intake':
+      return [{ scenario: name, measure: 'submitAppeal via gateway, per second', baseline: 'the same inserts straight into appeals', ratio: r.throughputRatio, target: '→ 0.5', met: r.throughputRatio >= 0.5 }];
+    case 'propagation':
+      return [
+        { scenario: name, measure: 'block → last receipt, p50, idle', baseline: 'raw JetStream round trip', ratio: r.p50RatioToRaw },
+        { scenario: name, measure: 'block → last receipt, p50, under intake', baseline: 'raw JetStream round trip', ratio: r.p50RatioToRawUnderLoad },
+      ];
+    case 'relay-restart':
+      return [{ scenario: name, measure: 'outbox → stream p50 after a PostgreSQL restart', baseline: 'before the restart', ratio: round(r.afterRestart.p50 / r.beforeRestart.p50) }];
+    case 'read':
+      return [
+        { scenario: name, measure: 'subject(id) + appeals + consents, per second', baseline: 'Hive Gateway, same subgraphs', ratio: r.subject.oursOverHive, target: '≥ 1.0', met: r.subject.oursOverHive >= 1 },
+        { scenario: name, measure: 'subject(id) + appeals + consents, per second', baseline: 'plain SQL, three databases', ratio: r.subject.oursOverSql },
+        { scenario: name, measure: 'consentTemplate, per second', baseline: 'Hive Gateway', ratio: r.consentTemplate.oursOverHive, target: '≥ 1.0', met: r.consentTemplate.oursOverHive >= 1 },
+        { scenario: name, measure: 'consentTemplate, per second', baseline: 'the subgraph directly', ratio: r.consentTemplate.oursOverSubgraph },
+      ];
+    case 'worklist':
+    case 'scale': {
+      const big = name === 'worklist' ? '1M appeals' : '1M subjects / 2M appeals / 10M audit entries';
+      return Object.entries(r.ratios as Record<string, { p50: number; p99: number }>).map(([key, v]) => ({
+        scenario: name,
+        measure: `${key}, p50 (p99 ${v.p99}) at ${big}`,
+        baseline: 'the same at 10k',
+        ratio: v.p50,
+        target: '≤ 1.2',
+        met: v.p50 <= 1.2 && v.p99 <= 1.2,
+      }));
+    }
+    case 'audit':
+      return [
+        { scenario: name, measure: 'verifyAuditChain(full)', baseline: 'reading the same rows', ratio: r.verifyFull.ratio },
+        { scenario: name, measure: 'verifyAuditChain() after 1000 new', baseline: 'reading those 1000 rows', ratio: r.verifyIncremental.ratio },
+      ];
+    default:
+      return [];
+  }
+}
+
+const round = (x: number) => Number(x.toFixed(2));
+
+export function table(rows: Row[]): string {
+  const head = ['scenario', 'measure', 'baseline (same run)', 'ratio', 'target', ''];
+  const lines = rows.map((r) => [r.scenario, r.measure, r.baseline, String(r.ratio), r.target ?? '', r.met === undefined ? '' : r.met ? 'met' : 'MISSED']);
+  const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  const fmt = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  return [fmt(head), fmt(widths.map((w) => '-'.repeat(w))), ...lines.map(fmt)].join('\n');
+}
