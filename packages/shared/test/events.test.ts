@@ -180,4 +180,40 @@ describe('event platform on real PostgreSQL and JetStream', () => {
     }
     await c.stop();
   });
+
+  it("a consumer of several types acks other types unread, and refuses a body whose type is not its subject's", async () => {
+    const applied: string[] = [];
+    const c = new EventConsumer(
+      {
+        name: 'test-several',
+        types: ['subject.blocked', 'subject.unblocked'], // two types: it reads the whole stream
+        handle: async (_trx, event) => void applied.push(event.id),
+      },
+      { db, js: nc.jetstream(), jsm: await nc.jetstreamManager(), stream, prefix, logger, maxAttempts: 3, service: 'audit', signer: auditSigner, verifier },
+    );
+    await c.start();
+    const js = nc.jetstream();
+    // Another type's subject: not parsed, not parked — even when it is garbage (its own consumers judge it).
+    await js.publish(natsSubject(prefix, 'consent.recorded'), 'not json, and not this consumer’s business');
+    // A genuine, signed subject.unblocked published under subject.blocked: refused, parked, never applied.
+    const misfiled = await enqueueEvent(db, prefix, { type: 'subject.unblocked', source: 'subjects', actor, data: { subjectId: crypto.randomUUID() } });
+    await js.publish(natsSubject(prefix, 'subject.blocked'), JSON.stringify(misfiled));
+    // And one of a type it does not take at all, under a subject it does: refused too, not skipped unseen.
+    const smuggled = await enqueueEvent(db, prefix, { type: 'erasure.rejected', source: 'subjects', actor, data: { actId: crypto.randomUUID() } });
+    await js.publish(natsSubject(prefix, 'subject.unblocked'), JSON.stringify(smuggled));
+    const genuine = await enqueueEvent(db, prefix, { type: 'subject.blocked', source: 'subjects', actor, data: { subjectId: crypto.randomUUID() } });
+    await js.publish(natsSubject(prefix, 'subject.blocked'), JSON.stringify(genuine));
+    await eventually(async () => applied.includes(genuine.id), 10_000, 'the genuine event applied');
+    const parked = await eventually(async () => {
+      const rows = await db.selectFrom('parked_events').select(['event_id', 'error', 'subject']).where('consumer', '=', 'test-several').execute();
+      return rows.some((r) => r.event_id === misfiled.id) && rows.some((r) => r.event_id === smuggled.id) ? rows : undefined;
+    }, 10_000, 'the misfiled events parked');
+    expect(parked.filter((r) => r.event_id === misfiled.id || r.event_id === smuggled.id)).toEqual([
+      { event_id: misfiled.id, error: 'EventRejected: WRONG_SUBJECT', subject: natsSubject(prefix, 'subject.blocked') },
+      { event_id: smuggled.id, error: 'EventRejected: WRONG_SUBJECT', subject: natsSubject(prefix, 'subject.unblocked') },
+    ]);
+    expect(parked.filter((r) => r.subject === natsSubject(prefix, 'consent.recorded'))).toEqual([]);
+    expect(applied).not.toContain(misfiled.id);
+    await c.stop();
+  });
 });
