@@ -91,11 +91,14 @@ async function withTotal(
 
 /**
  * A forwarded appeal stays in the partner's view while its subject is not blocked and a consent that
- * allows the transfer still stands (an erased appeal is gone or depersonalized already).
+ * allows the transfer still stands (an erased appeal is gone or depersonalized already). Two EXISTS
+ * rather than one over an OR: each is one probe of a partial index of the standing consents
+ * (`transfer_consents_standing_*`), where the OR made a bitmap of two indexes and a heap visit per row
+ * — the partner's `totalCount` checks every forwarded appeal this way (bench/worklist).
  */
 const visibleToPartner = sql<boolean>`not exists (select 1 from blocked_subjects b where b.subject_id = appeals.subject_id)
-  and exists (select 1 from transfer_consents c where c.allows_transfer and c.withdrawn_at is null
-              and (c.subject_id = appeals.subject_id or c.appeal_id = appeals.id))`;
+  and (exists (select 1 from transfer_consents c where c.subject_id = appeals.subject_id and c.allows_transfer and c.withdrawn_at is null)
+       or exists (select 1 from transfer_consents c where c.appeal_id = appeals.id and c.allows_transfer and c.withdrawn_at is null))`;
 
 export async function partnerAppealById(db: Db, appealId: string, creditorId: string): Promise<AppealRow | undefined> {
   return db

@@ -162,4 +162,16 @@ export const migrations: Record<string, Migration> = {
       await db.schema.dropIndex('appeals_count').execute();
     },
   },
+  '2026_11_25_0007_standing_transfer_consents': {
+    async up(db: Kysely<any>) {
+      // The consents that allow transfer and still stand, by subject and by appeal: what the partner's
+      // view and forwarding ask, one index-only probe each.
+      await sql`create index transfer_consents_standing_subject on transfer_consents (subject_id) where allows_transfer and withdrawn_at is null`.execute(db);
+      await sql`create index transfer_consents_standing_appeal on transfer_consents (appeal_id) where allows_transfer and withdrawn_at is null`.execute(db);
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.dropIndex('transfer_consents_standing_appeal').execute();
+      await db.schema.dropIndex('transfer_consents_standing_subject').execute();
+    },
+  },
 };
