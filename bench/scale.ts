@@ -286,7 +286,7 @@ async function seedAudit(db: Kysely<AuditDb>, fromSeq: number, toSeq: number, t0
     await sql`insert into audit_log (seq, hash_version, event_id, event_type, operation, source, actor_id, actor_roles, creditor_id, purpose, outcome,
                                      client_key, resource, resource_ids, fields, subject_id, correlation_id, occurred_at, recorded_at, details, prev_hash, hash)
       select s, 2, gen_random_uuid(),
-             case when r < 40 then 'pd.accessed' when r < 65 then 'pd.accessed' when r < 80 then 'pd.accessed' when r < 88 then 'appeal.submitted'
+             case when r < 80 then 'pd.accessed' when r < 88 then 'appeal.submitted'
                   when r < 95 then 'appeal.status_changed' when r < 98 then 'access.denied' when r < 99 then 'subject.blocked' else 'erasure.receipt' end,
              case when r < 80 then 'ACCESS' when r < 88 then 'COLLECT' when r < 95 then 'MODIFY' when r < 98 then 'DENIED' when r < 99 then 'BLOCK' else 'DESTROY' end,
              case when r < 40 then 'appeals' when r < 65 then 'subjects' when r < 80 then 'consents' when r < 95 then 'appeals' when r < 99 then 'subjects' else 'appeals' end,

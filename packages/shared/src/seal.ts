@@ -1,4 +1,5 @@
 import { CompactEncrypt, compactDecrypt, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
+import { keyCache } from './key-cache';
 
 /**
  * Sealed values: personal data that one service must hand to another are sealed as a compact JWE
@@ -25,22 +26,9 @@ export async function generateSealKeyPair(): Promise<SealKeyPair> {
 /**
  * Imported keys by their JWK text: a service seals to and opens with the same few configured keys,
  * and importing one (parsing, curve checks) cost more per hand-off than the ECDH itself (bench/intake
- * profile). Bounded: the oldest import is dropped when more keys than any configuration has are seen.
+ * profile).
  */
-const imported = new Map<string, ReturnType<typeof importJWK>>();
-const MAX_KEYS = 32;
-
-function keyOf(jwk: string): ReturnType<typeof importJWK> {
-  let key = imported.get(jwk);
-  if (!key) {
-    key = importJWK(JSON.parse(jwk) as JWK, ALG);
-    // A key that fails to import is not kept: the next call tries again and fails the same way.
-    key.catch(() => imported.delete(jwk));
-    if (imported.size >= MAX_KEYS) imported.delete(imported.keys().next().value!);
-    imported.set(jwk, key);
-  }
-  return key;
-}
+const keyOf = keyCache(32, (jwk) => importJWK(JSON.parse(jwk) as JWK, ALG));
 
 export async function seal(value: unknown, recipientPublicJwk: string): Promise<string> {
   const key = await keyOf(recipientPublicJwk);

@@ -1,5 +1,6 @@
-import { createHmac, createSecretKey, randomUUID, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { createHmac, createSecretKey, randomUUID, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
+import { keyCache } from '../key-cache';
 import type { Locale } from '../i18n';
 
 export const ROLES = ['PUBLIC', 'OPERATOR', 'DPO', 'CHAIRMAN', 'HR', 'CONTRACTS', 'AUDITOR', 'PARTNER', 'OPS'] as const;
@@ -47,31 +48,15 @@ const actorClaims = z.object({
  * on the project machine, 146 µs → 40 µs per sign and 83 µs → 45 µs per verify with the key reused.
  * A process holds one or two secrets; the map is bounded anyway.
  */
-const hmacKeys = new Map<string, Promise<CryptoKey>>();
-export function hmacKey(secret: string): Promise<CryptoKey> {
-  let key = hmacKeys.get(secret);
-  if (!key) {
-    if (hmacKeys.size >= 16) hmacKeys.clear();
-    key = crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
-    hmacKeys.set(secret, key);
-  }
-  return key;
-}
+export const hmacKey: (secret: string) => Promise<CryptoKey> = keyCache(16, (secret) =>
+  crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']),
+);
 
 /** The actor token's JWS header: HS256, nothing else (no `crit`, no `b64`, no key id to look up). */
 const ACTOR_HEADER_B64 = Buffer.from(JSON.stringify({ alg: 'HS256' })).toString('base64url');
 
 /** The secret as a node:crypto key, made once per secret. */
-const secretKeys = new Map<string, KeyObject>();
-function secretKey(secret: string): KeyObject {
-  let key = secretKeys.get(secret);
-  if (!key) {
-    if (secretKeys.size >= 16) secretKeys.clear();
-    key = createSecretKey(Buffer.from(secret, 'utf8'));
-    secretKeys.set(secret, key);
-  }
-  return key;
-}
+const secretKey = keyCache(16, (secret) => createSecretKey(Buffer.from(secret, 'utf8')));
 
 const hs256 = (secret: string, input: string) => createHmac('sha256', secretKey(secret)).update(input).digest('base64url');
 

@@ -387,7 +387,7 @@ export class EventConsumer {
     // subject says is another type is not its business — that type's consumers parse, verify and, if
     // it lies, reject it — so it is acked before any parsing. Most of the stream is other services'
     // access records: parsing each with zod was 5–7 % of a subgraph's CPU (bench/read).
-    const subjectType = msg.subject.startsWith(`${prefix}.events.`) ? msg.subject.slice(prefix.length + 8) : '';
+    const subjectType = typeOfSubject(msg.subject, prefix);
     if (isEventType(subjectType) && !this.accepts(subjectType)) {
       msg.ack();
       return null;
@@ -536,10 +536,15 @@ export class EventConsumer {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** The event type a NATS subject names (`<prefix>.events.<type>`), or '' for any other subject. */
+function typeOfSubject(subject: string, prefix: string): string {
+  return subject.startsWith(`${prefix}.events.`) ? subject.slice(prefix.length + 8) : '';
+}
+
 /** What a refused message claims, kept only where it is a uuid, a catalog type or a known service. */
 export function claimsOf(raw: unknown, subject: string, prefix: string): { eventId: string | null; type: EventType | null; source: ServiceName | null } {
   const r = raw && typeof raw === 'object' ? (raw as Record<string, unknown>) : {};
-  const subjectType = subject.startsWith(`${prefix}.events.`) ? subject.slice(prefix.length + 8) : '';
+  const subjectType = typeOfSubject(subject, prefix);
   const type = typeof r.type === 'string' && isEventType(r.type) ? r.type : isEventType(subjectType) ? subjectType : null;
   return {
     eventId: typeof r.id === 'string' && UUID.test(r.id) ? r.id.toLowerCase() : null,

@@ -50,12 +50,7 @@ export async function worklistPage(db: Db, filter: WorklistFilter, page: PageReq
     return q;
   };
   let q = matching().selectAll('appeals');
-  if (page.after) {
-    const after = page.after;
-    q = q.where(
-      sql<boolean>`(appeals.submitted_at, appeals.id) < (coalesce((select a.submitted_at from appeals a where a.id = ${after.id}::uuid), ${after.at}::timestamptz), ${after.id}::uuid)`,
-    );
-  }
+  if (page.after) q = q.where(before('submitted_at', page.after));
   const ordered = q.orderBy('appeals.submitted_at', 'desc').orderBy('appeals.id', 'desc').limit(page.limit + 1);
   if (!page.withTotal) return { rows: await ordered.execute(), total: null };
   return withTotal(ordered, () => matching().select((eb) => eb.fn.countAll<string>().as('n')));
@@ -65,14 +60,18 @@ export async function worklistPage(db: Db, filter: WorklistFilter, page: PageReq
 export async function partnerPage(db: Db, creditorId: string, after: CursorKey | null, limit: number, total: boolean) {
   const matching = () => db.selectFrom('appeals').where('appeals.forwarded_to', '=', creditorId).where('appeals.depersonalized_at', 'is', null).where(visibleToPartner);
   let q = matching().selectAll('appeals');
-  if (after) {
-    q = q.where(
-      sql<boolean>`(appeals.forwarded_at, appeals.id) < (coalesce((select a.forwarded_at from appeals a where a.id = ${after.id}::uuid), ${after.at}::timestamptz), ${after.id}::uuid)`,
-    );
-  }
+  if (after) q = q.where(before('forwarded_at', after));
   const ordered = q.orderBy('appeals.forwarded_at', 'desc').orderBy('appeals.id', 'desc').limit(limit + 1);
   if (!total) return { rows: await ordered.execute(), total: null };
   return withTotal(ordered, () => matching().select((eb) => eb.fn.countAll<string>().as('n')));
+}
+
+/**
+ * Rows strictly after the cursor in the page order (`column` desc, id desc). The cursor row's own key
+ * is read back by its primary key, so the microseconds match; its encoded time serves if it is gone.
+ */
+function before(column: 'submitted_at' | 'forwarded_at', after: CursorKey) {
+  return sql<boolean>`(${sql.ref(`appeals.${column}`)}, appeals.id) < (coalesce((select ${sql.ref(`a.${column}`)} from appeals a where a.id = ${after.id}::uuid), ${after.at}::timestamptz), ${after.id}::uuid)`;
 }
 
 /**
