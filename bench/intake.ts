@@ -1,103 +1,194 @@
 /**
  * bench/intake: `submitAppeal` through the gateway (validation, sealing, encryption, the appeal and
- * its outbox event in one transaction) against a baseline measured in the same run: the same two
- * inserts (appeal row and outbox row) done directly against PostgreSQL with the same concurrency.
- * Also reports how long the intake takes to settle in every service (subject, consent, audit).
+ * its outbox event in one transaction) against a baseline measured in the same run: the same writes
+ * (a reference number, the appeal row with three fields encrypted, an outbox row) done directly
+ * against the appeals database, with the same concurrency and as many connections as the service has.
+ *
+ * The platform runs as `npm start` runs it (bench/processes.ts): each service and the gateway its own
+ * process, so the two cores are shared as in production and each process's CPU is counted apart.
+ * A submission is not done when it is answered: subjects registers the person, consents records the
+ * consent, both link it, the audit chains every event. So besides the answered rate the bench waits,
+ * after each chunk, until every service has settled, and reports that end-to-end rate and the CPU
+ * each process spent per submission, the settling included.
+ *
+ * Chunks alternate (baseline, gateway, gateway, baseline, …) so a change of the machine's load falls
+ * on both alike; a baseline chunk starts only once the platform has settled.
+ * `npm run bench -- intake [count] [concurrency]`; `INTAKE_PROFILE=1` writes a CPU profile of every
+ * process (bench/results/intake-profile/) and summarises each over the gateway chunks.
  */
 import { randomUUID } from 'node:crypto';
-import { FieldCipher, randomKeySpec, streamName } from '@pdp/shared';
+import { join } from 'node:path';
+import { createDb, FieldCipher, randomKeySpec, streamName } from '@pdp/shared';
 import { eventually, makeIin } from '@pdp/shared/testing';
 import { graphql } from '@pdp/tests/support/client';
 import { form, SUBMIT } from '@pdp/tests/support/intake';
-import type { System } from '@pdp/tests/support/system';
-import { sql } from 'kysely';
+import type { Databases } from '@pdp/tests/support/system';
+import { sql, type Kysely } from 'kysely';
 import { connect } from 'nats';
-import { benchSystem, runConcurrent, stats } from './support';
+import pg from 'pg';
+import { SUBGRAPHS } from '../gateway/src/composition';
+import {
+  addCpu,
+  cpuSnapshot,
+  monotonicMicros,
+  NATS_URL,
+  perRequest,
+  readProfile,
+  startProcessPlatform,
+  stop,
+  summariseProfile,
+  type CpuSplit,
+  type ProcessPlatform,
+} from './processes';
+import { runConcurrent, stats } from './support';
 
-/**
- * The audit recorder's backlog while the intake runs: sampled every 250 ms from the durable consumer,
- * then how long after the last submission it drains. A recorder that keeps up shows a flat backlog,
- * not one that grows with the run.
- */
-async function auditLagSampler(system: System) {
-  const nc = await connect({ servers: system.options.natsUrl });
+const ROUNDS = 2;
+/** The appeals service's pool (DB_POOL_MAX in bench/processes.ts): the baseline gets as many connections. */
+const POOL = 8;
+type AppealsDatabase = Databases['appeals'] extends Kysely<infer D> ? D : never;
+
+/** Counts what every service has settled: appeals and consents linked to their subject, nothing left unpublished or unrecorded. */
+async function settledProbe(platform: ProcessPlatform) {
+  const pools = Object.fromEntries(SUBGRAPHS.map((name) => [name, new pg.Pool({ connectionString: platform.databaseUrls[name], max: 1, application_name: 'bench-intake' })])) as Record<
+    (typeof SUBGRAPHS)[number],
+    pg.Pool
+  >;
+  const nc = await connect({ servers: NATS_URL });
   const jsm = await nc.jetstreamManager();
-  const stream = streamName(system.prefix);
-  const pending = async () => {
-    const info = await jsm.consumers.info(stream, 'audit-recorder');
-    return info.num_pending + info.num_ack_pending;
-  };
-  const t0 = performance.now();
-  const samples: Array<[number, number]> = [];
-  const timer = setInterval(() => void pending().then((n) => samples.push([Number(((performance.now() - t0) / 1000).toFixed(2)), n]), () => undefined), 250);
+  const count = async (pool: pg.Pool, query: string) => (await pool.query<{ n: number }>(query)).rows[0]!.n;
+  const unpublished = 'select count(*)::int n from outbox where published_at is null';
   return {
-    async stop() {
-      clearInterval(timer);
-      const last = performance.now();
-      await eventually(async () => (await pending()) === 0, 300_000, 'the audit recorder drained');
+    /** True when `expected` appeals and consents are linked and no event is on its way anywhere. */
+    async settled(expected: number): Promise<boolean> {
+      const [appeals, consents] = await Promise.all([
+        count(pools.appeals, 'select count(*)::int n from appeals where subject_id is not null'),
+        count(pools.consents, 'select count(*)::int n from consents where subject_id is not null'),
+      ]);
+      if (appeals < expected || consents < expected) return false;
+      const outboxes = await Promise.all(SUBGRAPHS.map((name) => count(pools[name], unpublished)));
+      if (outboxes.some((n) => n > 0)) return false;
+      const info = await jsm.consumers.info(streamName(platform.label), 'audit-recorder');
+      return info.num_pending + info.num_ack_pending === 0;
+    },
+    async close() {
       await nc.close();
-      const quarter = (q: number) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))]?.[1] ?? 0;
-      return {
-        maxPending: Math.max(0, ...samples.map(([, n]) => n)),
-        pendingAtQuarters: [quarter(0.25), quarter(0.5), quarter(0.75), quarter(0.99)],
-        drainedSecondsAfterLastSubmission: Number(((performance.now() - last) / 1000).toFixed(2)),
-        samples,
-      };
+      for (const pool of Object.values(pools)) await pool.end();
     },
   };
 }
 
+/** The baseline's writes: what the intake's own transaction stores, without the platform around it. */
+function directInsert(db: Kysely<AppealsDatabase>, cipher: FieldCipher) {
+  return async () => {
+    const id = randomUUID();
+    await db.transaction().execute(async (trx) => {
+      const { rows } = await sql<{ n: string }>`select nextval('appeal_reference_seq') as n`.execute(trx);
+      await trx
+        .insertInto('appeals')
+        .values({
+          id,
+          reference: `BASE-${rows[0]!.n}`,
+          kind: 'APPEAL',
+          status: 'NEW',
+          channel: 'baseline',
+          locale: 'RU',
+          subject_id: null,
+          phone_enc: cipher.encrypt('+77011234567'),
+          email_enc: cipher.encrypt('a@b.kz'),
+          description_enc: cipher.encrypt('baseline text'),
+          deadline: '2026-12-31',
+        })
+        .execute();
+      // Published rows, so the relay leaves them alone and consumers never see them.
+      await trx.insertInto('outbox').values({ id, subject: 'baseline', payload: JSON.stringify({ id }), published_at: new Date() }).execute();
+    });
+  };
+}
+
 export async function intakeBench(count: number, concurrency: number) {
-  const system = await benchSystem('intake');
+  const profileRoot = process.env.INTAKE_PROFILE === '1' ? join(import.meta.dirname, 'results', 'intake-profile') : null;
+  const platform = await startProcessPlatform({ label: `bench_intake_${Date.now().toString(36)}`, profileRoot });
+  let failed = false;
+  const appeals = createDb<AppealsDatabase>(platform.databaseUrls.appeals, POOL);
+  const probe = await settledProbe(platform);
   try {
-    const iins = Array.from({ length: count }, (_, i) => makeIin('1980-01-01', i % 2 ? 'M' : 'F', i * 3));
-    // Warm-up: connections, JIT, prepared plans.
-    await runConcurrent(20, 4, async (i) => void (await graphql(system.url, SUBMIT, { input: form({ iin: iins[i] }) })));
+    let submitted = 0;
+    const submit = async () => {
+      const i = submitted;
+      submitted += 1;
+      const res = await graphql(platform.gatewayUrl, SUBMIT, { input: form({ iin: makeIin('1980-01-01', i % 2 ? 'M' : 'F', i * 3 + 1) }) });
+      if (res.errors) throw new Error(JSON.stringify(res.errors).slice(0, 300));
+    };
+    const settle = async () => eventually(() => probe.settled(submitted), 600_000, 'intake settled everywhere');
+    const baselineInsert = directInsert(appeals, new FieldCipher(randomKeySpec()));
 
-    const appeals = system.db('appeals');
-    const cipher = new FieldCipher(randomKeySpec());
-    const baseline = await runConcurrent(count, concurrency, async () => {
-      const id = randomUUID();
-      await appeals.transaction().execute(async (trx) => {
-        const { rows } = await sql<{ n: string }>`select nextval('appeal_reference_seq') as n`.execute(trx);
-        await trx.insertInto('appeals').values({
-          id, reference: `BASE-${rows[0]!.n}`, kind: 'APPEAL', status: 'NEW', channel: 'baseline', locale: 'RU', subject_id: null,
-          phone_enc: cipher.encrypt('+77011234567'), email_enc: cipher.encrypt('a@b.kz'), description_enc: cipher.encrypt('baseline text'), deadline: '2026-12-31',
-        }).execute();
-        // Published rows, so the relay leaves them alone and consumers never see them.
-        await trx.insertInto('outbox').values({ id, subject: 'baseline', payload: JSON.stringify({ id }), published_at: new Date() }).execute();
-      });
-    });
+    // Warm-up of every process (connections, JIT, prepared plans) and of the baseline.
+    await runConcurrent(200, concurrency, submit);
+    await settle();
+    await runConcurrent(200, concurrency, baselineInsert);
 
-    const started = performance.now();
-    const ids: string[] = [];
-    const lag = await auditLagSampler(system);
-    const gateway = await runConcurrent(count, concurrency, async (i) => {
-      const res = await graphql(system.url, SUBMIT, { input: form({ iin: iins[i] }) });
-      if (res.errors) throw new Error(JSON.stringify(res.errors));
-      ids.push(res.data.submitAppeal.appeal.id);
-    });
-    const auditLag = await lag.stop();
-    await eventually(async () => {
-      const { n } = await system.db('consents').selectFrom('consents').select((eb) => eb.fn.countAll<string>().as('n')).where('subject_id', 'is not', null).executeTakeFirstOrThrow();
-      return Number(n) >= count + 20;
-    }, 300_000, 'intake settled everywhere');
-    const settledSeconds = (performance.now() - started) / 1000;
+    const perChunk = Math.max(concurrency, Math.floor(count / ROUNDS));
+    const baseline = { latencies: [] as number[], seconds: 0, chunks: [] as number[] };
+    const gateway = { latencies: [] as number[], seconds: 0, settledSeconds: 0, chunks: [] as number[], settledChunks: [] as number[] };
+    const cpu = { baseline: {} as CpuSplit, gateway: {} as CpuSplit };
+    const windows: Array<[number, number]> = [];
+    for (let round = 0; round < ROUNDS; round += 1) {
+      for (const target of round % 2 === 0 ? (['baseline', 'gateway'] as const) : (['gateway', 'baseline'] as const)) {
+        const before = cpuSnapshot(platform.procs);
+        if (target === 'baseline') {
+          const r = await runConcurrent(perChunk, concurrency, baselineInsert);
+          addCpu(cpu.baseline, before, cpuSnapshot(platform.procs));
+          baseline.latencies.push(...r.latencies);
+          baseline.seconds += r.seconds;
+          baseline.chunks.push(Number((perChunk / r.seconds).toFixed(1)));
+          continue;
+        }
+        const from = monotonicMicros();
+        const t0 = performance.now();
+        const r = await runConcurrent(perChunk, concurrency, submit);
+        await settle();
+        const settledSeconds = (performance.now() - t0) / 1000;
+        addCpu(cpu.gateway, before, cpuSnapshot(platform.procs));
+        windows.push([from, monotonicMicros()]);
+        gateway.latencies.push(...r.latencies);
+        gateway.seconds += r.seconds;
+        gateway.settledSeconds += settledSeconds;
+        gateway.chunks.push(Number((perChunk / r.seconds).toFixed(1)));
+        gateway.settledChunks.push(Number((perChunk / settledSeconds).toFixed(1)));
+      }
+    }
+
+    let profile: Record<string, ReturnType<typeof summariseProfile>> | null = null;
+    if (platform.profileDir) {
+      // Stopping a process writes its profile; each is summarised over the gateway chunks (submission to settled).
+      for (const proc of platform.procs) await stop(proc);
+      profile = Object.fromEntries(platform.procs.map((p) => [p.name, summariseProfile(readProfile(platform.profileDir!, p.name), windows, 25)]));
+    }
 
     const base = stats(baseline.latencies, baseline.seconds);
     const gw = stats(gateway.latencies, gateway.seconds);
+    const settledPerSecond = Number((gateway.latencies.length / gateway.settledSeconds).toFixed(1));
     return {
       scenario: 'intake',
-      count,
+      count: perChunk * ROUNDS,
       concurrency,
-      baseline: base,
-      submitAppeal: gw,
+      rounds: ROUNDS,
+      baseline: { ...base, chunks: baseline.chunks },
+      submitAppeal: { ...gw, chunks: gateway.chunks },
+      /** Submissions per second from the first of a chunk until every service had settled all of them. */
+      settled: { perSecond: settledPerSecond, seconds: Number(gateway.settledSeconds.toFixed(2)), chunks: gateway.settledChunks },
       throughputRatio: Number((gw.perSecond / base.perSecond).toFixed(3)),
+      settledRatio: Number((settledPerSecond / base.perSecond).toFixed(3)),
       p50Ratio: Number((gw.p50 / base.p50).toFixed(2)),
-      settledEverywhereSeconds: Number(settledSeconds.toFixed(2)),
-      auditLag,
+      cpuMsPerRequest: { submitAppealUntilSettled: perRequest(cpu.gateway, gateway.latencies.length), baseline: perRequest(cpu.baseline, baseline.latencies.length) },
+      ...(profile ? { profile } : {}),
     };
+  } catch (err) {
+    failed = true;
+    throw err;
   } finally {
-    await system.destroy();
+    await probe.close().catch(() => undefined);
+    await appeals.destroy();
+    await platform.destroy(failed);
   }
 }

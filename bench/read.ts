@@ -22,24 +22,35 @@
  *
  * `npm run bench -- read [requests per target] [concurrency]`. Results in bench/results/read.json.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { ensureDatabase, FieldCipher, signActorToken, streamName, type Actor, type RequestMeta } from '@pdp/shared';
+import { FieldCipher, signActorToken, streamName, type Actor, type RequestMeta } from '@pdp/shared';
 import { eventually, makeIin } from '@pdp/shared/testing';
 import { graphql, tokenFor } from '@pdp/tests/support/client';
 import { form, SUBMIT } from '@pdp/tests/support/intake';
-import { dropRun } from '@pdp/tests/support/system';
 import { connect } from 'nats';
 import pg from 'pg';
 import { composeSupergraph, SUBGRAPHS } from '../gateway/src/composition';
-import { fillSecrets, processEnv } from '../scripts/platform-env';
+import {
+  addCpu,
+  freePort,
+  cpuSnapshot,
+  monotonicMicros,
+  NATS_URL,
+  perRequest,
+  readProfile,
+  root,
+  start,
+  startProcessPlatform,
+  stop,
+  summariseProfile,
+  waitReady,
+  type CpuSplit,
+  type Proc,
+} from './processes';
 import { runConcurrent, stats, type Stats } from './support';
 
-const root = join(import.meta.dirname, '..');
-const SERVER_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const NATS_URL = process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
 const SUBJECTS = Number(process.env.READ_SUBJECTS ?? 100);
 const ROUNDS = 4;
 /** Connections per database for the SQL baseline (PostgreSQL's 100 are shared with the services and with other runs). */
@@ -56,56 +67,8 @@ export const TEMPLATE_READ = `query Template { consentTemplate(code: "ANNEX2_APP
 
 type Target = { name: string; run: (i: number) => Promise<void> };
 
-interface Proc {
-  name: string;
-  child: ChildProcess;
-  exited: Promise<number | null>;
-}
-
-function start(name: string, command: string, args: string[], env: Record<string, string>, log: string): Proc {
-  const out = `${log}/${name}.log`;
-  const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const lines: string[] = [];
-  const keep = (chunk: Buffer) => {
-    lines.push(chunk.toString());
-    if (lines.length > 200) lines.shift();
-  };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => {
-    writeFileSync(out, lines.join(''));
-    resolve(code);
-  }));
-  return { name, child, exited };
-}
-
-async function stop(proc: Proc): Promise<void> {
-  if (proc.child.exitCode !== null || proc.child.signalCode !== null) return;
-  proc.child.kill('SIGTERM');
-  const done = await Promise.race([proc.exited.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 15_000))]);
-  if (!done) proc.child.kill('SIGKILL');
-}
-
-async function waitReady(url: string, what: string, proc: Proc): Promise<void> {
-  let exited = false;
-  void proc.exited.then(() => (exited = true));
-  await eventually(async () => {
-    if (exited) throw new Error(`${what} exited; see its log`);
-    const res = await fetch(url).catch(() => null);
-    await res?.body?.cancel();
-    return res?.ok ?? false;
-  }, 120_000, `${what} ready`);
-}
-
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const srv = createServer().once('error', reject).listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
+/** Every process whose CPU a chunk counts: the platform's and Hive Gateway. */
+let cpuProcs: Proc[] = [];
 
 /** The actor header a client of Hive Gateway (or of a subgraph directly) sends: signed by us, re-signed every 30 s. */
 function actorHeader(secret: string, actor: Actor) {
@@ -154,13 +117,11 @@ async function alternate(
       const offset = round * perChunk;
       const from = monotonicMicros();
       const recordsBefore = await records?.();
-      const before = cpuSnapshot();
+      const before = cpuSnapshot(cpuProcs);
       const r = await runConcurrent(perChunk, concurrency, (i) => target.run(offset + i));
-      const after = cpuSnapshot();
+      const after = cpuSnapshot(cpuProcs);
       if (records) recorded.set(target.name, (recorded.get(target.name) ?? 0) + (await records()) - recordsBefore!);
-      const split = cpu.get(target.name) ?? {};
-      for (const key of Object.keys(after)) split[key] = (split[key] ?? 0) + after[key]! - before[key]!;
-      cpu.set(target.name, split);
+      cpu.set(target.name, addCpu(cpu.get(target.name) ?? {}, before, after));
       (windows[target.name] ??= []).push([from, monotonicMicros()]);
       const p = pooled.get(target.name)!;
       p.latencies.push(...r.latencies);
@@ -168,12 +129,6 @@ async function alternate(
       p.chunks.push(Number((perChunk / r.seconds).toFixed(1)));
     }
   }
-  const perRequest = (name: string, n: number): CpuSplit => {
-    const split = cpu.get(name) ?? {};
-    const named = Object.entries(split).filter(([k]) => k !== 'machine');
-    const others = (split.machine ?? 0) - named.reduce((sum, [, v]) => sum + v, 0);
-    return Object.fromEntries([...named, ['others', others], ['machine', split.machine ?? 0]].map(([k, v]) => [k, Number(((v as number) / n).toFixed(2))]));
-  };
   return Object.fromEntries(
     [...pooled]
       .filter(([, p]) => p.chunks.length > 0)
@@ -182,169 +137,25 @@ async function alternate(
         {
           ...stats(p.latencies, p.seconds),
           chunks: p.chunks,
-          cpuMsPerRequest: perRequest(name, p.latencies.length),
+          cpuMsPerRequest: perRequest(cpu.get(name) ?? {}, p.latencies.length),
           ...(recorded.has(name) ? { accessRecordsPerRequest: Number((recorded.get(name)! / p.latencies.length).toFixed(3)) } : {}),
         },
       ]),
   );
 }
 
-/** CPU time (ms) of a process so far, from /proc (user + system); 0 where /proc is not there. */
-function cpuMs(pid: number | undefined): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-  } catch {
-    return 0;
-  }
-}
-
-function pids(): number[] {
-  try {
-    return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number);
-  } catch {
-    return [];
-  }
-}
-
-function commOf(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-  } catch {
-    return '';
-  }
-}
-
-/** The machine's busy CPU time (ms) so far, every core. */
-function machineCpuMs(): number {
-  try {
-    const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-    return ((user! + nice! + system! + irq! + softirq! + steal!) * 1000) / 100;
-  } catch {
-    return 0;
-  }
-}
-
-/**
- * Per target: CPU ms per request of each of our processes, this one (clients, SQL), PostgreSQL and
- * NATS (all their processes: a backend that ended within a chunk is missed, other runs' are counted)
- * and the rest of the machine. The machine is shared: "others" is whatever else ran meanwhile.
- */
-type CpuSplit = Record<string, number>;
-let cpuProcs: Proc[] = [];
-function cpuSnapshot(): Record<string, number> {
-  const snap: Record<string, number> = {};
-  for (const p of cpuProcs) snap[p.name] = cpuMs(p.child.pid);
-  const own = process.cpuUsage();
-  snap.bench = (own.user + own.system) / 1000;
-  // The servers every target shares: PostgreSQL (every backend, ours and anyone else's) and NATS.
-  snap.postgres = 0;
-  snap.nats = 0;
-  for (const pid of pids()) {
-    const comm = commOf(pid);
-    if (comm === 'postgres') snap.postgres += cpuMs(pid);
-    else if (comm === 'nats-server') snap.nats += cpuMs(pid);
-  }
-  snap.machine = machineCpuMs();
-  return snap;
-}
-
-/** CLOCK_MONOTONIC in µs: the clock V8's CPU profiles are stamped with, the same in every process. */
-const monotonicMicros = () => Number(process.hrtime.bigint() / 1000n);
-
-interface CpuProfile {
-  nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }>;
-  startTime: number;
-  samples: number[];
-  timeDeltas: number[];
-}
-
-/**
- * Where our gateway's time went while it was measured: the profile's samples inside our chunks'
- * windows only (not start-up, not the other targets' chunks), by package and by function (self time).
- */
-export function summariseProfile(profile: CpuProfile, windows: Array<[number, number]>, top = 30) {
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const where = (url: string): string => {
-    if (!url) return '(native or V8)';
-    const pnpm = /node_modules\/\.pnpm\/[^/]+\/node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
-    if (pnpm) return pnpm[1]!;
-    const workspace = /\/work\/main\/([^/]+\/[^/]+)\//.exec(url) ?? /\/(gateway|packages\/shared|services\/[^/]+)\/src\//.exec(url);
-    if (workspace) return workspace[1]!;
-    if (url.startsWith('node:')) return url.split('/').slice(0, 2).join('/');
-    return url.replace(/^file:\/\//, '').split('/').slice(-2).join('/');
-  };
-  const packages = new Map<string, number>();
-  const functions = new Map<string, number>();
-  let t = profile.startTime;
-  let total = 0;
-  for (let i = 0; i < profile.samples.length; i += 1) {
-    t += profile.timeDeltas[i]!;
-    if (!windows.some(([a, b]) => t >= a && t <= b)) continue;
-    const dt = profile.timeDeltas[i + 1] ?? 0;
-    const node = byId.get(profile.samples[i]!)!;
-    const { functionName, url, lineNumber } = node.callFrame;
-    const special = functionName.startsWith('(') ? functionName : null;
-    const pkg = special ?? where(url);
-    packages.set(pkg, (packages.get(pkg) ?? 0) + dt);
-    const fn = special ?? `${functionName || '(anonymous)'} ${where(url)}:${lineNumber + 1}`;
-    functions.set(fn, (functions.get(fn) ?? 0) + dt);
-    total += dt;
-  }
-  const share = (m: Map<string, number>) =>
-    [...m].sort((a, b) => b[1] - a[1]).slice(0, top).map(([name, us]) => ({ name, ms: Math.round(us / 1000), percent: Number(((100 * us) / total).toFixed(1)) }));
-  return { windowMs: Math.round(total / 1000), byPackage: share(packages), byFunction: share(functions) };
-}
-
 const ratio = (a: Stats | undefined, b: Stats | undefined) => (a && b ? Number((a.perSecond / b.perSecond).toFixed(3)) : null);
 
 export async function readBench(count: number, concurrency: number) {
-  const label = `bench_read_${Date.now().toString(36)}`;
-  const log = mkdtempSync(join(tmpdir(), 'pdp-read-'));
-  const secrets = await fillSecrets();
-  const procs: Proc[] = [];
   const pools: pg.Pool[] = [];
-  const profile = process.env.READ_PROFILE === '1';
+  const profileRoot = process.env.READ_PROFILE === '1' ? join(import.meta.dirname, 'results', 'read-profile') : null;
   let failed = false;
-  const profileDir = join(import.meta.dirname, 'results', 'read-profile', label);
-  const cpuProf = (name: string) => (profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : []);
-  if (profile) mkdirSync(profileDir, { recursive: true });
+  const platform = await startProcessPlatform({ label: `bench_read_${Date.now().toString(36)}`, profileRoot });
+  const { label, secrets, urls, databaseUrls, logDir: log, profileDir } = platform;
+  const procs: Proc[] = [...platform.procs];
+  const ourUrl = platform.gatewayUrl;
+  let hive: Proc | null = null;
   try {
-    // The subgraphs, each its own process, as `npm start` runs them.
-    const urls = {} as Record<(typeof SUBGRAPHS)[number], string>;
-    const databaseUrls = {} as Record<(typeof SUBGRAPHS)[number], string>;
-    const common = { AUTH_JWT_SECRET: secrets.AUTH_JWT_SECRET!, LOG_LEVEL: 'warn', EVENTS_PREFIX: label, DB_POOL_MAX: '8' };
-    for (const name of SUBGRAPHS) {
-      databaseUrls[name] = await ensureDatabase(SERVER_URL, `${label}_${name}`);
-      const port = await freePort();
-      urls[name] = `http://127.0.0.1:${port}/graphql`;
-      const audit: Record<string, string> = name === 'audit' ? { AUDIT_CHECKPOINT_KEYS: JSON.stringify([{ keyId: 'bench-1', key: (await import('node:crypto')).generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' }) }]) } : {};
-      const env = processEnv(name, secrets, () => NATS_URL, { ...common, ...audit, PORT: String(port), DATABASE_URL: databaseUrls[name] });
-      procs.push(start(name, process.execPath, [...cpuProf(name), '--import', 'tsx', `services/${name}/src/index.ts`], env, log));
-    }
-    for (const [i, name] of SUBGRAPHS.entries()) await waitReady(urls[name].replace('/graphql', '/readyz'), name, procs[i]!);
-
-    // Our gateway. Rate limits on, set high enough never to refuse this load (their cost is measured, not their refusals).
-    const ourPort = await freePort();
-    const ours = start(
-      'gateway',
-      process.execPath,
-      [...cpuProf('gateway'), '--import', 'tsx', 'gateway/src/index.ts'],
-      processEnv('gateway', secrets, () => NATS_URL, {
-        ...common,
-        PORT: String(ourPort),
-        SUBJECTS_URL: urls.subjects,
-        APPEALS_URL: urls.appeals,
-        CONSENTS_URL: urls.consents,
-        AUDIT_URL: urls.audit,
-        PUBLIC_RATE_LIMIT_PER_MINUTE: '100000000',
-        ACTOR_RATE_LIMIT_PER_MINUTE: '100000000',
-      }),
-      log,
-    );
-    procs.push(ours);
-    const ourUrl = `http://127.0.0.1:${ourPort}/graphql`;
-
     // Hive Gateway: the same supergraph SDL our gateway composes, the actor header passed through.
     const hivePort = await freePort();
     writeFileSync(join(log, 'supergraph.graphql'), composeSupergraph(urls));
@@ -356,10 +167,10 @@ export async function readBench(count: number, concurrency: number) {
 };\n`,
     );
     const hiveBin = join(root, 'bench', 'node_modules', '@graphql-hive', 'gateway', 'dist', 'bin.js');
-    const hive = start('hive', process.execPath, [hiveBin, 'supergraph', join(log, 'supergraph.graphql'), '--host', '127.0.0.1', '--port', String(hivePort), '--config-path', join(log, 'gateway.config.mjs'), '--disable-websockets'], { NODE_ENV: 'production' }, log);
+    hive = start('hive', process.execPath, [hiveBin, 'supergraph', join(log, 'supergraph.graphql'), '--host', '127.0.0.1', '--port', String(hivePort), '--config-path', join(log, 'gateway.config.mjs'), '--disable-websockets'], { NODE_ENV: 'production' }, log);
     procs.push(hive);
+    cpuProcs = procs;
     const hiveUrl = `http://127.0.0.1:${hivePort}/graphql`;
-    await waitReady(ourUrl.replace('/graphql', '/readyz'), 'our gateway', ours);
     await waitReady(hiveUrl.replace('/graphql', '/healthcheck'), 'Hive Gateway', hive);
 
     // Seed: three forms per person through our gateway, then wait until subjects, appeals and consents agree.
@@ -445,7 +256,6 @@ export async function readBench(count: number, concurrency: number) {
         await new Promise((r) => setTimeout(r, 200));
       }
     };
-    cpuProcs = procs;
     await settle('subject');
     const load0 = loadavg()[0];
     const perChunk = Math.max(concurrency, Math.floor(count / ROUNDS));
@@ -462,11 +272,11 @@ export async function readBench(count: number, concurrency: number) {
     const load1 = loadavg()[0];
 
     let profileSummary: Record<string, Record<string, ReturnType<typeof summariseProfile>>> | null = null;
-    if (profile) {
+    if (profileDir) {
       // Stopping a process writes its profile. Our gateway's samples in our chunks; the subgraphs' in
       // our gateway's and Hive's chunks (they serve both).
-      for (const proc of procs) if (proc !== hive) await stop(proc);
-      const read = (name: string) => JSON.parse(readFileSync(join(profileDir, `${name}.cpuprofile`), 'utf8')) as CpuProfile;
+      for (const proc of platform.procs) await stop(proc);
+      const read = (name: string) => readProfile(profileDir, name);
       const both = (w: Record<string, Array<[number, number]>>) => [...(w.ours ?? []), ...(w.hive ?? [])];
       profileSummary = { subject: { gateway: summariseProfile(read('gateway'), windows.ours ?? []) }, consentTemplate: { gateway: summariseProfile(read('gateway'), templateWindows.ours ?? []) } };
       for (const name of SUBGRAPHS) profileSummary.subject![name] = summariseProfile(read(name), both(windows));
@@ -501,10 +311,7 @@ export async function readBench(count: number, concurrency: number) {
     throw err;
   } finally {
     for (const pool of pools) await pool.end().catch(() => undefined);
-    for (const proc of [...procs].reverse()) await stop(proc);
-    await dropRun(SERVER_URL, NATS_URL, label).catch((err: unknown) => console.error(`cleanup of ${label} failed:`, err));
-    // A failed run keeps every process's log (the last lines of each) for a look.
-    if (process.env.READ_KEEP_LOGS !== '1' && !failed) rmSync(log, { recursive: true, force: true });
-    else console.error(`logs in ${log}`);
+    if (hive) await stop(hive);
+    await platform.destroy(failed);
   }
 }
