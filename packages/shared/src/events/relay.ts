@@ -129,6 +129,10 @@ export class OutboxRelay {
     await listener?.end().catch(() => undefined);
   }
 
+  private get batchSize(): number {
+    return this.opts.batchSize ?? 200;
+  }
+
   private async run(): Promise<void> {
     const pollMs = this.opts.pollMs ?? 1000;
     while (this.running) {
@@ -140,7 +144,10 @@ export class OutboxRelay {
         this.opts.logger.error({ err: safeError(err) }, 'outbox relay failed; will retry');
         await new Promise((r) => setTimeout(r, 500));
       }
-      if (published > 0 || this.pending) continue;
+      // A full batch may have more behind it; a NOTIFY that came meanwhile means a commit this batch
+      // may not have seen. Otherwise everything committed so far is out: wait for the next NOTIFY,
+      // instead of one more (empty) transaction after every batch.
+      if (published >= this.batchSize || this.pending) continue;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, pollMs);
         this.wake = () => {
@@ -156,35 +163,41 @@ export class OutboxRelay {
   async publishBatch(): Promise<number> {
     const db = this.opts.db as Kysely<PlatformTables>;
     return db.transaction().execute(async (trx) => {
-      const { rows: lock } = await sql<{ locked: boolean }>`select pg_try_advisory_xact_lock(${RELAY_LOCK.toString()}::bigint) as locked`.execute(trx);
-      if (!lock[0]?.locked) return 0;
-      // Plain FOR UPDATE: the lock above keeps other relays out; this waits for an erasure that is
-      // deleting hand-off rows of the batch, instead of publishing their event without them.
+      // The advisory lock is taken by the same statement, before any row (an InitPlan evaluated
+      // once): no rows while another instance holds it. Plain FOR UPDATE: the lock keeps other
+      // relays out; this waits for an erasure that is deleting hand-off rows of the batch, instead of
+      // publishing their event without them.
       const rows = await trx
         .selectFrom('outbox')
         .select(['seq', 'id', 'subject', 'payload', 'created_at'])
         .where('published_at', 'is', null)
+        .where(sql<boolean>`(select pg_try_advisory_xact_lock(${RELAY_LOCK.toString()}::bigint))`)
         .orderBy('seq')
-        .limit(this.opts.batchSize ?? 200)
+        .limit(this.batchSize)
         .forUpdate()
         .execute();
       if (rows.length === 0) return 0;
       const handoffs = rows.filter((row) => isHandoffSubject(row.subject));
       const events = rows.filter((row) => !isHandoffSubject(row.subject));
-      // Each group is sent in order on one connection and acked by the stream in a pipeline.
+      // Each group is sent in order on one connection and acked by the stream in a pipeline; the
+      // hand-offs' acks are awaited before any event goes out.
       const publish = (group: typeof rows) =>
         Promise.all(group.map((row) => this.opts.js.publish(row.subject, JSON.stringify(row.payload), { msgID: row.id })));
-      if (handoffs.length > 0) {
-        await publish(handoffs);
-        await trx.deleteFrom('outbox').where('seq', 'in', handoffs.map((r) => r.seq)).execute();
-      }
-      if (events.length > 0) {
-        await publish(events);
+      if (handoffs.length > 0) await publish(handoffs);
+      if (events.length > 0) await publish(events);
+      // Then, in one statement, the hand-offs are deleted (the sender keeps no copy) and the events marked.
+      const seqs = (group: typeof rows) => group.map((r) => r.seq);
+      if (handoffs.length > 0 && events.length > 0) {
         await trx
+          .with('gone', (d) => d.deleteFrom('outbox').where('seq', 'in', seqs(handoffs)))
           .updateTable('outbox')
           .set({ published_at: new Date() })
-          .where('seq', 'in', events.map((r) => r.seq))
+          .where('seq', 'in', seqs(events))
           .execute();
+      } else if (handoffs.length > 0) {
+        await trx.deleteFrom('outbox').where('seq', 'in', seqs(handoffs)).execute();
+      } else {
+        await trx.updateTable('outbox').set({ published_at: new Date() }).where('seq', 'in', seqs(events)).execute();
       }
       eventsRelayed.inc({ service: this.opts.service }, rows.length);
       // Commit-to-publish time of the batch's events (hand-offs travel with them).
