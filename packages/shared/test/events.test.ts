@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
@@ -215,5 +216,80 @@ describe('event platform on real PostgreSQL and JetStream', () => {
     expect(parked.filter((r) => r.subject === natsSubject(prefix, 'consent.recorded'))).toEqual([]);
     expect(applied).not.toContain(misfiled.id);
     await c.stop();
+  });
+
+  it('the relay publishes each commit in one transaction: no empty one after every batch', async () => {
+    // The relay's own connection, counting the statements it sends.
+    const statements: string[] = [];
+    const counted = new Kysely<PlatformTables>({
+      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: databaseUrl, max: 2 }) }),
+      log: (e) => void (e.level === 'query' && statements.push(e.query.sql)),
+    });
+    const relay = new OutboxRelay({ db: counted, databaseUrl, js: nc.jetstream(), logger, service: 'subjects', pollMs: 60_000 });
+    await eventually(async () => (await db.selectFrom('outbox').select('id').where('published_at', 'is', null).execute()).length === 0 || undefined, 1000).catch(() => undefined);
+    await relay.start();
+    const published = async (id: string) => (await db.selectFrom('outbox').select('published_at').where('id', '=', id).executeTakeFirst())?.published_at;
+    // Whatever earlier tests left unpublished goes out first; then one commit at a time.
+    await eventually(async () => (await db.selectFrom('outbox').select('id').where('published_at', 'is', null).execute()).length === 0);
+    await new Promise((r) => setTimeout(r, 200));
+    statements.length = 0;
+    for (let i = 0; i < 3; i += 1) {
+      const event = await enqueueEvent(db, prefix, { type: 'subject.blocked', source: 'subjects', actor, data: { subjectId: crypto.randomUUID() } });
+      await eventually(() => published(event.id));
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    await relay.stop();
+    await counted.destroy();
+    // One read of the outbox per commit (the advisory lock taken in the same statement), one update.
+    expect(statements.filter((q) => /from "outbox"/.test(q) && q.startsWith('select'))).toHaveLength(3);
+    expect(statements.filter((q) => q.startsWith('update "outbox"'))).toHaveLength(3);
+    expect(statements.filter((q) => /pg_try_advisory_xact_lock/.test(q) && !/from "outbox"/.test(q))).toHaveLength(0);
+  });
+
+  it('applies events already waiting in one transaction, and a failing one alone, retried', async () => {
+    let flaky: string | null = null;
+    const c = new EventConsumer(
+      {
+        name: 'test-batch',
+        types: ['subject.unblocked'],
+        handle: async (trx, event) => {
+          if (event.id === flaky) {
+            flaky = null;
+            throw new NotReadyError('not yet');
+          }
+          await trx.insertInto('effects' as never).values({ event_id: event.id } as never).execute();
+        },
+      },
+      { db, js: nc.jetstream(), jsm: await nc.jetstreamManager(), stream, prefix, logger, maxAttempts: 5, service: 'audit', signer: auditSigner, verifier },
+    );
+    // Events already waiting when the consumer starts, published as a relay would.
+    const waiting = async (n: number) => {
+      const events = await Promise.all(
+        Array.from({ length: n }, () => enqueueEvent(db, prefix, { type: 'subject.unblocked', source: 'subjects', actor, data: { subjectId: crypto.randomUUID() } })),
+      );
+      for (const e of events) await nc.jetstream().publish(natsSubject(prefix, 'subject.unblocked'), JSON.stringify(e), { msgID: `batch-${e.id}` });
+      return events.map((e) => e.id);
+    };
+    // The transaction that wrote each effect row (its xmin): committed ones only.
+    const writers = async (ids: string[]) =>
+      (await sql<{ event_id: string; writer: string }>`select event_id::text, xmin::text as writer from effects where event_id = any(${ids}::uuid[])`.execute(db)).rows;
+
+    const first = await waiting(20);
+    await c.start();
+    await eventually(async () => (await writers(first)).length === 20, 10_000, 'the first 20 applied');
+    expect(new Set((await writers(first)).map((r) => r.writer)).size).toBeLessThan(5);
+    await c.stop();
+
+    // A batch with an event that fails once: the batch rolls back, its events go one by one, the
+    // failing one is retried and applied; each exactly once, nothing parked.
+    const second = await waiting(10);
+    flaky = second[4]!;
+    await c.start();
+    await eventually(async () => (await writers(second)).length === 10, 10_000, 'the second 10 applied');
+    await c.stop();
+    expect(flaky).toBeNull();
+    for (const id of [...first, ...second]) expect(await effectsOf(id)).toBe(1);
+    // (The stream holds earlier tests' misfiled events too; none of these is parked.)
+    expect(await db.selectFrom('parked_events').select('error').where('consumer', '=', 'test-batch').where('event_id', 'in', [...first, ...second]).execute()).toEqual([]);
   });
 });

@@ -27,12 +27,20 @@ export interface ConsumerSpec {
   types: EventType[] | 'all';
   handle: EventHandler;
   /**
-   * Optional: events already waiting are handled up to `max` at a time, in stream order, in one
-   * transaction with all their inbox rows (one commit instead of one each). If the batch fails, each
-   * of its events goes through `handle` on its own, with the usual retries and parking.
+   * Optional: how a batch is applied. Events already waiting are handled up to `max` at a time, in
+   * stream order, in one transaction with all their inbox rows (one commit instead of one each); by
+   * default up to DEFAULT_BATCH, each through `handle` in turn. If the batch fails, each of its events
+   * goes through `handle` on its own, with the usual retries and parking.
    */
-  batch?: { max: number; handle: (trx: Transaction<any>, events: Envelope[]) => Promise<void> };
+  batch?: { max: number; handle?: (trx: Transaction<any>, events: Envelope[]) => Promise<void> };
 }
+
+/**
+ * Events a consumer applies in one transaction when they are already waiting. Under load a commit per
+ * event (and a BEGIN, an inbox INSERT and a COMMIT round trip each) was most of a consumer's cost
+ * (bench/intake); when idle a batch is the one event that came.
+ */
+export const DEFAULT_BATCH = 64;
 
 export interface ConsumerOptions {
   db: Kysely<any>;
@@ -319,25 +327,14 @@ export class EventConsumer {
   }
 
   private async run(messages: ConsumerMessages): Promise<void> {
-    if (this.spec.batch) return this.runBatched(messages, this.spec.batch.max);
-    for await (const msg of messages) {
-      try {
-        await this.process(msg);
-      } catch (err) {
-        // The database is unreachable even for parking: leave the message unacked, it comes back.
-        this.opts.logger.error({ err: describe(err), consumer: this.spec.name }, 'event left for redelivery');
-      }
-    }
-  }
-
-  /** Takes what is already delivered (never waits for more than the first) and handles it as one batch. */
-  private async runBatched(messages: ConsumerMessages, max: number): Promise<void> {
     const iterator = messages[Symbol.asyncIterator]();
+    const max = this.spec.batch?.max ?? DEFAULT_BATCH;
     let next = iterator.next();
     const immediately = () => new Promise<null>((resolve) => setImmediate(() => resolve(null)));
     for (;;) {
       const first = await next;
       if (first.done) return;
+      // What is already delivered (never waiting for more than the first) is one batch.
       const batch: JsMsg[] = [first.value];
       next = iterator.next();
       while (batch.length < max) {
@@ -349,23 +346,32 @@ export class EventConsumer {
       try {
         await this.processBatch(batch);
       } catch (err) {
+        // The database is unreachable even for parking: unacked messages come back.
         this.opts.logger.error({ err: describe(err), consumer: this.spec.name }, 'events left for redelivery');
       }
     }
   }
 
   /**
-   * Checks every message as `process` does (malformed or unverified ones are rejected one by one),
-   * then applies the rest in one transaction; acks after commit. A failed batch falls back to one
-   * transaction per event, so a bad event is retried or parked alone.
+   * Acks what is not this consumer's business, checks every other message as `process` does
+   * (malformed or unverified ones are rejected one by one), then applies the rest in one transaction;
+   * acks after commit. A failed batch falls back to one transaction per event, so a bad event is
+   * retried or parked alone.
    */
   private async processBatch(batch: JsMsg[]): Promise<void> {
+    // In one tick, so the acks of other types leave in one write to NATS, not one each.
+    const ours = batch.filter((msg) => {
+      if (this.takesSubject(msg.subject)) return true;
+      msg.ack();
+      return false;
+    });
     const valid: Array<{ msg: JsMsg; event: Envelope }> = [];
-    for (const msg of batch) {
+    for (const msg of ours) {
       const checked = await this.check(msg);
       if (checked) valid.push({ msg, event: checked });
     }
     if (valid.length === 0) return;
+    if (valid.length === 1) return this.applyOne(valid[0]!.msg, valid[0]!.event);
     let applied: Set<string>;
     try {
       applied = await this.applyBatch(valid.map((v) => v.event));
@@ -380,15 +386,22 @@ export class EventConsumer {
     }
   }
 
+  /**
+   * False for a message whose subject names a type this consumer does not take. A consumer of
+   * several types reads the whole stream (NATS 2.9 has no `filter_subjects`): another type is not its
+   * business — that type's consumers parse, verify and, if it lies, reject it — so it is acked before
+   * any parsing. Most of the stream is other services' access records: parsing each with zod was
+   * 5–7 % of a subgraph's CPU (bench/read).
+   */
+  private takesSubject(subject: string): boolean {
+    const subjectType = typeOfSubject(subject, this.opts.prefix);
+    return !isEventType(subjectType) || this.accepts(subjectType);
+  }
+
   /** The event a message carries when this consumer must apply it; otherwise it is acked or rejected here. */
   private async check(msg: JsMsg): Promise<Envelope | null> {
     const { prefix } = this.opts;
-    // A consumer of several types reads the whole stream (NATS 2.9 has no `filter_subjects`): what its
-    // subject says is another type is not its business — that type's consumers parse, verify and, if
-    // it lies, reject it — so it is acked before any parsing. Most of the stream is other services'
-    // access records: parsing each with zod was 5–7 % of a subgraph's CPU (bench/read).
-    const subjectType = typeOfSubject(msg.subject, prefix);
-    if (isEventType(subjectType) && !this.accepts(subjectType)) {
+    if (!this.takesSubject(msg.subject)) {
       msg.ack();
       return null;
     }
@@ -429,14 +442,14 @@ export class EventConsumer {
       // The same event twice in one batch (a redelivery) is applied once.
       const seen = new Set<string>();
       const todo = events.filter((e) => ids.has(e.id) && !seen.has(e.id) && seen.add(e.id));
-      if (todo.length > 0) await this.spec.batch!.handle(trx, todo);
+      if (todo.length > 0) await this.handleBatch(trx, todo);
       return ids;
     });
   }
 
-  private async process(msg: JsMsg): Promise<void> {
-    const event = await this.check(msg);
-    if (event) await this.applyOne(msg, event);
+  private async handleBatch(trx: Transaction<any>, events: Envelope[]): Promise<void> {
+    if (this.spec.batch?.handle) return this.spec.batch.handle(trx, events);
+    for (const event of events) await this.spec.handle(trx, event);
   }
 
   private async applyOne(msg: JsMsg, event: Envelope): Promise<void> {

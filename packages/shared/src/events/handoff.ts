@@ -153,9 +153,19 @@ export class Handoffs {
     const parsed = schema.safeParse(opened);
     // The issues may quote the value: only say that it is wrong.
     if (!parsed.success) throw new PermanentError('hand-off does not hold what its event says');
-    const { rows } = await sql<{ txid: string }>`select txid_current()::text as txid`.execute(trx);
-    this.schedule({ txid: rows[0]!.txid, seq: stored.seq, since: Date.now() });
+    this.schedule({ txid: await this.txidOf(trx), seq: stored.seq, since: Date.now() });
     return parsed.data;
+  }
+
+  /** The reading transaction's id, asked once per transaction (a consumer's batch opens many hand-offs in one). */
+  private readonly txids = new WeakMap<Transaction<any>, Promise<string>>();
+  private txidOf(trx: Transaction<any>): Promise<string> {
+    let txid = this.txids.get(trx);
+    if (!txid) {
+      txid = sql<{ txid: string }>`select txid_current()::text as txid`.execute(trx).then(({ rows }) => rows[0]!.txid);
+      this.txids.set(trx, txid);
+    }
+    return txid;
   }
 
   /**
