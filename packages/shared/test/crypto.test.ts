@@ -1,3 +1,4 @@
+import { CompactEncrypt, compactDecrypt, decodeProtectedHeader, importJWK, type JWK } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { FieldCipher, blindIndex, generateSealKeyPair, randomKeySpec, seal, unseal } from '../src';
 
@@ -56,5 +57,46 @@ describe('sealed values', () => {
       await expect(seal({ n: 1 }, '{"kty":"EC","crv":"P-256","x":"AAAA","y":"AAAA"}')).rejects.toThrow();
       await expect(seal({ n: 1 }, 'not json')).rejects.toThrow();
     }
+  });
+
+  // The format is the standard compact JWE (RFC 7516/7518) that jose writes and reads: a hand-off
+  // sealed before the switch to node:crypto still opens, and a standard library opens ours.
+  const jose = (jwk: string) => importJWK(JSON.parse(jwk) as JWK, 'ECDH-ES+A256KW');
+  it('is the compact JWE jose writes and reads, both ways', async () => {
+    const recipient = await generateSealKeyPair();
+    const ours = await seal({ iin: '900517300001', ip: '10.0.0.1' }, recipient.publicJwk);
+    expect(decodeProtectedHeader(ours)).toMatchObject({ alg: 'ECDH-ES+A256KW', enc: 'A256GCM', epk: { kty: 'EC', crv: 'P-256' } });
+    const { plaintext } = await compactDecrypt(ours, await jose(recipient.privateJwk));
+    expect(JSON.parse(new TextDecoder().decode(plaintext))).toEqual({ iin: '900517300001', ip: '10.0.0.1' });
+    const theirs = await new CompactEncrypt(new TextEncoder().encode(JSON.stringify({ iin: '900517300002' })))
+      .setProtectedHeader({ alg: 'ECDH-ES+A256KW', enc: 'A256GCM' })
+      .encrypt(await jose(recipient.publicJwk));
+    expect(await unseal(theirs, recipient.privateJwk)).toEqual({ iin: '900517300002' });
+  });
+
+  it('opens nothing but what it seals: altered parts, other algorithms, extra header fields, a point off the curve', async () => {
+    const recipient = await generateSealKeyPair();
+    const jwe = await seal({ iin: '900517300001' }, recipient.publicJwk);
+    const parts = jwe.split('.');
+    const header = JSON.parse(Buffer.from(parts[0]!, 'base64url').toString());
+    const withHeader = (h: object) => [Buffer.from(JSON.stringify(h)).toString('base64url'), ...parts.slice(1)].join('.');
+    const flip = (i: number) => parts.map((p, j) => (j === i ? Buffer.from(Buffer.from(p, 'base64url').map((b, k) => (k === 0 ? b ^ 1 : b))).toString('base64url') : p)).join('.');
+    const otherPoint = JSON.parse((await generateSealKeyPair()).publicJwk);
+    const bad = [
+      flip(1), // the wrapped key
+      flip(2), // the IV
+      flip(3), // the ciphertext
+      flip(4), // the tag
+      withHeader({ ...header, enc: 'A128GCM' }),
+      withHeader({ ...header, alg: 'ECDH-ES' }),
+      withHeader({ ...header, zip: 'DEF' }),
+      withHeader({ ...header, epk: { ...header.epk, y: otherPoint.y } }), // not on the curve
+      withHeader({ ...header, epk: otherPoint }), // another sender's key: the unwrap fails
+      parts.slice(0, 4).join('.'),
+      `${jwe}.x`,
+      'not a jwe',
+    ];
+    for (const token of bad) await expect(unseal(token, recipient.privateJwk)).rejects.toThrow();
+    expect(await unseal(jwe, recipient.privateJwk)).toEqual({ iin: '900517300001' });
   });
 });
