@@ -5,7 +5,10 @@ import { handoffStreamName } from './handoff';
 
 export async function connectNats(url: string, name: string): Promise<NatsConnection> {
   // Credentials in the URL become options: nats.js would ignore them there, and quote the URL in errors.
-  return connect({ ...natsConnectOptions(url), name, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+  // No async traces: nats.js would otherwise capture a stack (an Error) on every request — each
+  // publish the relay makes, each hand-off read — to append to a failure's stack that our logs never
+  // print (safeError keeps name and message only).
+  return connect({ ...natsConnectOptions(url), name, maxReconnectAttempts: -1, reconnectTimeWait: 500, noAsyncTraces: true });
 }
 
 /**
