@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import {
   addWorkingDays,
   blindIndex,
-  enqueueEvent,
   handoffOutboxRows,
   parseInput,
   sealHandoff,
+  signedOutboxRows,
   type RequestScope,
 } from '@pdp/shared';
 import type { Deps } from './config';
@@ -73,7 +73,7 @@ interface Accepted {
 
 /**
  * Stores a validated appeal with its contact data encrypted, its first history line and, in the same
- * transaction, the `appeal.submitted` event. The IIN is handed off sealed to subjects and the consent
+ * statement, the `appeal.submitted` event. The IIN is handed off sealed to subjects and the consent
  * evidence sealed to consents, outside the event stream (`handoff.ts`): the event carries only
  * references to them, so an erasure can remove every copy.
  */
@@ -85,28 +85,11 @@ async function accept(deps: Deps, scope: RequestScope, a: Accepted): Promise<App
     sealHandoff('consents', id, a.evidence, deps.config.extra.consentsSealKey),
   ]);
   const deadline = addWorkingDays(submittedAt, deps.config.extra.answerWorkingDays, deps.config.extra.calendar);
-
-  return deps.db.transaction().execute(async (trx) => {
-    const reference = appealReference(a.kind, submittedAt.getUTCFullYear(), await nextReferenceNumber(trx));
-    const appeal = await insertAppeal(
-      trx,
-      {
-        id,
-        reference,
-        kind: a.kind,
-        channel: a.channel,
-        locale: a.locale,
-        phoneEnc: a.phone ? deps.cipher.encrypt(a.phone) : null,
-        emailEnc: a.email ? deps.cipher.encrypt(a.email) : null,
-        descriptionEnc: deps.cipher.encrypt(a.description),
-        deadline: deadline.toISOString().slice(0, 10),
-        submittedAt,
-        iinBidx: blindIndex(deps.config.blindIndexKey, STATUS_LOOKUP_INDEX, a.iin),
-        enteredBy: a.enteredBy,
-      },
-      handoffOutboxRows(deps.prefix, [identity, evidence]),
-    );
-    await enqueueEvent(trx, deps.prefix, {
+  // The number first, on its own: a sequence is not transactional anyway (a failed insert leaves a
+  // gap either way), and the signed event must carry the reference.
+  const reference = appealReference(a.kind, submittedAt.getUTCFullYear(), await nextReferenceNumber(deps.db));
+  const { rows: eventRows } = signedOutboxRows(deps.prefix, [
+    {
       type: 'appeal.submitted',
       source: 'appeals',
       actor: scope.actor,
@@ -120,7 +103,25 @@ async function accept(deps: Deps, scope: RequestScope, a: Accepted): Promise<App
         identity: identity.ref,
         consent: { templateCode: INTAKE_CONSENT_TEMPLATE, givenAt: submittedAt.toISOString(), evidence: evidence.ref },
       },
-    });
-    return appeal;
-  });
+    },
+  ]);
+  // The hand-offs before the event that refers to them (the relay publishes in outbox order).
+  return insertAppeal(
+    deps.db,
+    {
+      id,
+      reference,
+      kind: a.kind,
+      channel: a.channel,
+      locale: a.locale,
+      phoneEnc: a.phone ? deps.cipher.encrypt(a.phone) : null,
+      emailEnc: a.email ? deps.cipher.encrypt(a.email) : null,
+      descriptionEnc: deps.cipher.encrypt(a.description),
+      deadline: deadline.toISOString().slice(0, 10),
+      submittedAt,
+      iinBidx: blindIndex(deps.config.blindIndexKey, STATUS_LOOKUP_INDEX, a.iin),
+      enteredBy: a.enteredBy,
+    },
+    [...handoffOutboxRows(deps.prefix, [identity, evidence]), ...eventRows],
+  );
 }

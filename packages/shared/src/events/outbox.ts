@@ -30,23 +30,28 @@ export async function enqueueEvents<T extends EventType>(
   signer?: EventSigner,
 ): Promise<SignedEnvelope<Envelope<T>>[]> {
   if (inputs.length === 0) return [];
-  const envelopes = inputs.map((input) => (signer ?? eventSignerFor(prefix, input.source)).sign(buildEnvelope(input)));
+  const { envelopes, rows } = signedOutboxRows(prefix, inputs, signer);
   const db = trx as Kysely<PlatformTables>;
   // The rows and the NOTIFY in one statement: one round trip, and outside a transaction one commit
   // instead of two. A staff read writes its access records here before its data leave the service,
   // so this is on every read's path. (One pg_notify per row; PostgreSQL delivers identical
   // notifications of one transaction once.)
-  await db
-    .insertInto('outbox')
-    .values(
-      envelopes.map((e) => ({
-        id: e.id,
-        subject: natsSubject(prefix, e.type),
-        payload: JSON.stringify(e),
-        published_at: null,
-      })),
-    )
-    .returning(sql<string>`pg_notify(${OUTBOX_CHANNEL}, '')`.as('notified'))
-    .execute();
+  await db.insertInto('outbox').values(rows).returning(notifyRelay().as('notified')).execute();
   return envelopes;
+}
+
+/**
+ * The signed envelopes of `inputs` and their outbox rows, for a caller that writes them in one
+ * statement with its own rows (the intake: the appeal, its hand-offs and its event in one INSERT).
+ * Such a statement must also return `notifyRelay()`, or the relay waits for its poll.
+ */
+export function signedOutboxRows<T extends EventType>(prefix: string, inputs: NewEvent<T>[], signer?: EventSigner) {
+  const envelopes = inputs.map((input) => (signer ?? eventSignerFor(prefix, input.source)).sign(buildEnvelope(input)));
+  const rows = envelopes.map((e) => ({ id: e.id, subject: natsSubject(prefix, e.type), payload: JSON.stringify(e), published_at: null }));
+  return { envelopes, rows };
+}
+
+/** Wakes the relay when the statement's transaction commits (LISTEN/NOTIFY, see relay.ts). */
+export function notifyRelay() {
+  return sql<string>`pg_notify(${OUTBOX_CHANNEL}, '')`;
 }

@@ -1,5 +1,5 @@
 import { sql, type Insertable, type Kysely, type Transaction } from 'kysely';
-import type { OutboxTable } from '@pdp/shared';
+import { notifyRelay, type OutboxTable } from '@pdp/shared';
 import type { AppealKind, AppealRecord, AppealStatus, ForwardedField, Locale } from '../domain/appeal';
 import type { AppealRow, Database } from './tables';
 
@@ -26,10 +26,13 @@ export interface NewAppeal {
 }
 
 /**
- * Inserts the appeal and, in the same statement, the outbox rows of the hand-offs it makes (see
- * `handoffOutboxRows`), so handing the form's personal data on costs the intake no extra round trip.
+ * Inserts the appeal, the first line of its history and its outbox rows (its hand-offs and its
+ * event, see `handoffOutboxRows` and `signedOutboxRows`) in one statement: on its own, outside a
+ * transaction, it is atomic and one commit, the intake's only round trip besides its reference number.
+ * (The history row references the appeal; PostgreSQL checks that foreign key at the end of the
+ * statement.) The statement wakes the relay when it commits.
  */
-export async function insertAppeal(trx: Db, a: NewAppeal, outboxRows: Insertable<OutboxTable>[] = []): Promise<AppealRecord> {
+export async function insertAppeal(db: Db, a: NewAppeal, outboxRows: Insertable<OutboxTable>[]): Promise<AppealRecord> {
   const values = {
     id: a.id,
     reference: a.reference,
@@ -47,24 +50,15 @@ export async function insertAppeal(trx: Db, a: NewAppeal, outboxRows: Insertable
     iin_bidx: a.iinBidx,
     entered_by: a.enteredBy,
   };
-  // The appeal, its hand-offs and the first line of its history in one statement.
-  // (The history row references the appeal; PostgreSQL checks that foreign key at the end of the statement.)
   const history = { appeal_id: a.id, status: 'NEW', note_enc: null, changed_by: a.enteredBy ?? 'public' };
-  const row =
-    outboxRows.length > 0
-      ? await trx
-          .with('handoffs', (db) => db.insertInto('outbox').values(outboxRows))
-          .with('history', (db) => db.insertInto('appeal_changes').values(history))
-          .insertInto('appeals')
-          .values(values)
-          .returningAll()
-          .executeTakeFirstOrThrow()
-      : await trx
-          .with('history', (db) => db.insertInto('appeal_changes').values(history))
-          .insertInto('appeals')
-          .values(values)
-          .returningAll()
-          .executeTakeFirstOrThrow();
+  const row = await db
+    .with('outboxed', (d) => d.insertInto('outbox').values(outboxRows))
+    .with('history', (d) => d.insertInto('appeal_changes').values(history))
+    .insertInto('appeals')
+    .values(values)
+    .returningAll()
+    .returning(notifyRelay().as('notified'))
+    .executeTakeFirstOrThrow();
   return toRecord(row);
 }
 
