@@ -1,14 +1,14 @@
 import {
   createCipheriv,
   createDecipheriv,
+  createECDH,
   createHash,
   createPrivateKey,
   createPublicKey,
-  diffieHellman,
   generateKeyPairSync,
   randomBytes,
+  type ECDH,
   type JsonWebKey,
-  type KeyObject,
 } from 'node:crypto';
 import { keyCache } from './key-cache';
 
@@ -39,13 +39,29 @@ export async function generateSealKeyPair(): Promise<SealKeyPair> {
   return { publicJwk: JSON.stringify(publicKey.export({ format: 'jwk' })), privateJwk: JSON.stringify(privateKey.export({ format: 'jwk' })) };
 }
 
-/** A P-256 key from its JWK; importing checks that the point is on the curve. */
-function importP256(jwk: JsonWebKey, kind: 'public' | 'private'): KeyObject {
+/**
+ * A configured P-256 key from its JWK, checked once (curve, kind, the point on the curve), as what
+ * the ECDH takes: the public point uncompressed, or an ECDH holding the private scalar.
+ */
+function importP256(jwk: JsonWebKey, kind: 'private'): ECDH;
+function importP256(jwk: JsonWebKey, kind: 'public'): Buffer;
+function importP256(jwk: JsonWebKey, kind: 'public' | 'private'): Buffer | ECDH {
   if (jwk.kty !== 'EC' || jwk.crv !== 'P-256') throw new Error('a P-256 key is required');
   if ((kind === 'private') !== (typeof jwk.d === 'string')) throw new Error(`a ${kind} key is required`);
   const key = kind === 'private' ? createPrivateKey({ key: jwk, format: 'jwk' }) : createPublicKey({ key: jwk, format: 'jwk' });
   if (key.asymmetricKeyDetails?.namedCurve !== CURVE) throw new Error('a P-256 key is required');
-  return key;
+  if (kind === 'public') return point(jwk.x, jwk.y);
+  const ecdh = createECDH(CURVE);
+  ecdh.setPrivateKey(Buffer.from(jwk.d!, 'base64url'));
+  return ecdh;
+}
+
+/** The uncompressed point 04 ‖ x ‖ y; the ECDH refuses one that is not on the curve. */
+function point(x: unknown, y: unknown): Buffer {
+  const coordinate = (c: unknown) => (typeof c === 'string' ? Buffer.from(c, 'base64url') : Buffer.alloc(0));
+  const [bx, by] = [coordinate(x), coordinate(y)];
+  if (bx.length !== 32 || by.length !== 32) throw new Error('a P-256 point is required');
+  return Buffer.concat([Buffer.from([4]), bx, by]);
 }
 
 /**
@@ -70,13 +86,14 @@ function keyEncryptionKey(z: Buffer): Buffer {
 
 export async function seal(value: unknown, recipientPublicJwk: string): Promise<string> {
   const recipient = publicKeyOf(recipientPublicJwk);
-  const ephemeral = generateKeyPairSync('ec', { namedCurve: CURVE });
-  const { kty, crv, x, y } = ephemeral.publicKey.export({ format: 'jwk' });
-  const kek = keyEncryptionKey(diffieHellman({ privateKey: ephemeral.privateKey, publicKey: recipient }));
+  const ephemeral = createECDH(CURVE);
+  const epk = ephemeral.generateKeys();
+  const kek = keyEncryptionKey(ephemeral.computeSecret(recipient));
   const cek = randomBytes(32);
   const wrap = createCipheriv('id-aes256-wrap', kek, KW_IV);
   const encryptedKey = Buffer.concat([wrap.update(cek), wrap.final()]);
-  const header = Buffer.from(JSON.stringify({ alg: ALG, enc: ENC, epk: { x, crv, kty, y } })).toString('base64url');
+  const [x, y] = [epk.subarray(1, 33).toString('base64url'), epk.subarray(33).toString('base64url')];
+  const header = Buffer.from(JSON.stringify({ alg: ALG, enc: ENC, epk: { x, crv: 'P-256', kty: 'EC', y } })).toString('base64url');
   const iv = randomBytes(12);
   const gcm = createCipheriv('aes-256-gcm', cek, iv);
   gcm.setAAD(Buffer.from(header, 'ascii'));
@@ -103,8 +120,8 @@ export async function unseal<T>(jwe: string, privateJwk: string): Promise<T> {
     throw new Error(`only ${ALG} with ${ENC} is accepted`);
   }
   const { kty, crv, x, y } = protectedHeader.epk;
-  const epk = importP256({ kty, crv, x, y }, 'public');
-  const kek = keyEncryptionKey(diffieHellman({ privateKey: key, publicKey: epk }));
+  if (kty !== 'EC' || crv !== 'P-256') throw new Error('a P-256 key is required');
+  const kek = keyEncryptionKey(key.computeSecret(point(x, y)));
   const unwrap = createDecipheriv('id-aes256-wrap', kek, KW_IV);
   const cek = Buffer.concat([unwrap.update(Buffer.from(encryptedKey, 'base64url')), unwrap.final()]);
   const authTag = Buffer.from(tag, 'base64url');
