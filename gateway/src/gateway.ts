@@ -102,6 +102,8 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     introspection: !production,
     hideSchemaDetailsFromClientErrors: production,
     includeStacktraceInErrorResponses: false,
+    // Every request carries its text: the gate checks that text (a hash alone would pass no check).
+    persistedQueries: false,
     logger: apolloLogger(logger),
     formatError: (formatted) => maskForClient(formatted, logger),
     plugins: [outcomePlugin()],

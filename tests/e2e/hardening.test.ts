@@ -113,6 +113,78 @@ describe('hardening: nothing of the request in errors, limits that hold', () => 
     }
   });
 
+  test('what is not GraphQL over HTTP is refused in the caller\'s language, and a persisted-query hash never stands in for the text', async ({ system }) => {
+    const url = system.url;
+    const kk = { 'accept-language': 'kk' };
+    const send = async (method: string, body: string | undefined, headers: Record<string, string>, target = url) => {
+      const res = await fetch(target, { method, headers: { ...kk, ...headers }, body });
+      return { status: res.status, allow: res.headers.get('allow'), body: (await res.json()) as { errors: Array<{ message: string; extensions: Record<string, unknown> }> } };
+    };
+    const json = { 'content-type': 'application/json' };
+    const lookup = 'query($r: String!, $i: String!) { appealStatus(reference: $r, iin: $i) { status } }';
+    const hash = (await import('node:crypto')).createHash('sha256').update(lookup).digest('hex');
+    const persisted = { extensions: { persistedQuery: { version: 1, sha256Hash: hash } }, variables: { r: 'APL-2026-000001', i: IIN } };
+    const cases: Array<[string, Awaited<ReturnType<typeof send>>, number, string, string, string?]> = [
+      ['a hash with its text', await send('POST', JSON.stringify({ query: lookup, ...persisted }), json), 400, 'PERSISTED_QUERY_NOT_SUPPORTED', 'Сақталған сұрауларға қолдау көрсетілмейді: query мәтінін жіберіңіз'],
+      ['a hash alone', await send('POST', JSON.stringify(persisted), json), 400, 'PERSISTED_QUERY_NOT_SUPPORTED', 'Сақталған сұрауларға қолдау көрсетілмейді: query мәтінін жіберіңіз'],
+      ['text/plain', await send('POST', JSON.stringify({ query: '{ __typename }' }), { 'content-type': 'text/plain' }), 415, 'UNSUPPORTED_MEDIA_TYPE', 'POST сұрауының денесі application/json болуы керек'],
+      ['a form post', await send('POST', 'query=%7B__typename%7D', { 'content-type': 'application/x-www-form-urlencoded' }), 415, 'UNSUPPORTED_MEDIA_TYPE', 'POST сұрауының денесі application/json болуы керек'],
+      ['a batch', await send('POST', JSON.stringify([{ query: '{ __typename }' }]), json), 400, 'BAD_REQUEST', 'Бір сұрауда бірнеше операция жіберуге болмайды'],
+      ['a number for the query', await send('POST', JSON.stringify({ query: 123 }), json), 400, 'BAD_REQUEST', 'Мәннің түрі дұрыс емес', 'query'],
+      ['no query', await send('POST', JSON.stringify({ variables: { iin: IIN } }), json), 400, 'BAD_REQUEST', 'Сұрауда query мәтіні жоқ', 'query'],
+      ['extensions as text', await send('POST', JSON.stringify({ query: '{ __typename }', extensions: 'x' }), json), 400, 'BAD_REQUEST', 'Мәннің түрі дұрыс емес', 'extensions'],
+      ['PUT', await send('PUT', JSON.stringify({ query: '{ __typename }' }), json), 405, 'METHOD_NOT_ALLOWED', 'Тек GET және POST әдістері қабылданады'],
+      ['a simple cross-site GET', await send('GET', undefined, {}, `${url}?query=${encodeURIComponent('{ __typename }')}`), 400, 'BAD_REQUEST', 'GET сұрауына apollo-require-preflight немесе x-apollo-operation-name тақырыбы қажет'],
+      ['a mutation over GET', await send('GET', undefined, { 'apollo-require-preflight': 'true' }, `${url}?query=${encodeURIComponent(`mutation { submitAppeal(input: {kind: APPEAL, iin: "${IIN}", phone: "${PHONE}", email: "${EMAIL}", description: "Коллектор звонит ночью", privacyPolicyAccepted: true}) { appeal { id } } }`)}`), 405, 'METHOD_NOT_ALLOWED', 'Өзгерту операциялары тек POST арқылы жіберіледі'],
+    ];
+    for (const [name, res, status, code, message, field] of cases) {
+      expect({ name, status: res.status, errors: res.body.errors }).toEqual({ name, status, errors: [{ message, extensions: { code, ...(field ? { field } : {}) } }] });
+      expectNoLeak(JSON.stringify(res.body));
+    }
+    expect(cases.find(([name]) => name === 'PUT')![1].allow).toBe('GET, POST');
+    // A preflighted GET query is served.
+    const get = await send('GET', undefined, { 'apollo-require-preflight': 'true' }, `${url}?query=${encodeURIComponent('{ __typename }')}`);
+    expect(get.body).toEqual({ data: { __typename: 'Query' } });
+    expect(await appealCount(system)).toBe(0);
+  });
+
+  test('a page costs its size whether the size is a literal or a variable; the documented pages fit the default limit', { timeout: 120_000 }, async ({ system }) => {
+    const token = await staff();
+    const fields = 'seq type operation outcome source actorId actorRoles creditorId purpose subjectId resource resourceIds fields correlationId occurredAt recordedAt details prevHash hash';
+    const literal = (n: number) => `{ auditEntries(first: ${n}) { edges { cursor node { ${fields} } } pageInfo { hasNextPage endCursor } } }`;
+    const variable = `query($n: Int) { auditEntries(first: $n) { edges { cursor node { ${fields} } } pageInfo { hasNextPage endCursor } } }`;
+    for (const res of [await graphql(system.url, literal(1000), {}, { token }), await graphql(system.url, variable, { n: 1000 }, { token })]) {
+      expect(res.errors).toBeUndefined();
+      expect(res.status).toBe(200);
+    }
+    const cheap = await startSystem({ gateway: { limits: { maxCost: 2000 } } });
+    try {
+      // 30 rows of 19 fields fit 2000; 100 do not — written as a literal, as a variable, or left out (the default page).
+      expect((await graphql(cheap.url, literal(20), {}, { token })).errors).toBeUndefined();
+      expect((await graphql(cheap.url, variable, { n: 20 }, { token })).errors).toBeUndefined();
+      for (const res of [
+        await graphql(cheap.url, literal(100), {}, { token }),
+        await graphql(cheap.url, variable, { n: 100 }, { token }),
+        await graphql(cheap.url, variable, {}, { token }),
+      ]) {
+        expect({ status: res.status, code: res.errors?.[0]?.extensions?.code }).toEqual({ status: 400, code: 'COST_LIMIT' });
+      }
+    } finally {
+      await cheap.destroy();
+    }
+  });
+
+  test('a NUL character in any text is BAD_USER_INPUT naming the field, and nothing is stored', async ({ system }) => {
+    const token = await staff();
+    const blocked = await graphql(system.url, 'mutation($id: ID!, $r: String!) { blockSubject(subjectId: $id, reason: $r) { id } }', { id: crypto.randomUUID(), r: 'ground\u0000s' }, { token, headers: { 'accept-language': 'kk' } });
+    expect(blocked.errors).toEqual([expect.objectContaining({ message: 'Мәтінде рұқсат етілмеген таңба (NUL) бар', extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'reason' }) })]);
+    const filtered = await graphql(system.url, 'query($f: AppealFilter) { appeals(filter: $f) { edges { node { id } } } }', { f: { reference: 'APL\u0000' } }, { token });
+    expect(filtered.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'reference' });
+    const submitted = await graphql(system.url, SUBMIT, { input: form({ iin: IIN, description: 'Коллектор звонит\u0000 ночью' }) });
+    expect(submitted.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'description' });
+    expect(await appealCount(system)).toBe(0);
+  });
+
   test('a document with two operations and no operationName is a 400, not a 500', async ({ system }) => {
     const two = await post(system.url, JSON.stringify({ query: 'query A { __typename } query B { __typename }' }));
     expect(two.status).toBe(400);

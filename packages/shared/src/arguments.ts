@@ -43,8 +43,8 @@ interface Problem {
 
 /**
  * One shared check of every argument of every field of a subgraph, before its resolver runs: an `ID`
- * that is not a UUID (or the declared format), a page size out of range, an over-long list or string
- * are BAD_USER_INPUT naming the argument — so nothing the caller sent reaches PostgreSQL as a value
+ * that is not a UUID (or the declared format), a page size out of range, an over-long list or string,
+ * a string holding NUL are BAD_USER_INPUT naming the argument — so nothing the caller sent reaches PostgreSQL as a value
  * it cannot cast, and no driver error quoting it reaches a log. Wraps the resolvers in place.
  */
 export function guardArguments(schema: GraphQLSchema, rules: ArgumentRules = {}, authorize?: RootAuthorizer): GraphQLSchema {
@@ -77,6 +77,8 @@ export function guardArguments(schema: GraphQLSchema, rules: ArgumentRules = {},
       return;
     }
     if (typeof value === 'string' && value.length > maxString) problems.push({ field: path, key: 'text.tooLong' });
+    // PostgreSQL's text cannot hold NUL: refused here, not as a driver error (22021) after the work began.
+    else if (typeof value === 'string' && value.includes('\u0000')) problems.push({ field: path, key: 'text.nul' });
   };
 
   const roots = new Set([schema.getQueryType()?.name, schema.getMutationType()?.name]);

@@ -6,7 +6,7 @@ import { MESSAGE_KEYS, t, type Locale } from '../src';
  * languages: written, different from the other language (Kazakh is not Russian with a new label),
  * Cyrillic, the same placeholders, and no word of English — names of formats and protocols aside.
  */
-const ALLOWED_LATIN = /\b(GraphQL|JSON|ISO|IP|operationName)\b|\+7 7XX XXX XX XX/g;
+const ALLOWED_LATIN = /\b(GraphQL|JSON|ISO|IP|operationName|query|GET|POST|NUL)\b|application\/json|apollo-require-preflight|x-apollo-operation-name|\+7 7XX XXX XX XX/g;
 const KAZAKH_LETTERS = /[әғқңөұүһіӘҒҚҢӨҰҮҺІ]/;
 const placeholders = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
 

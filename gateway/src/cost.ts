@@ -1,0 +1,80 @@
+import {
+  getNamedType,
+  isCompositeType,
+  Kind,
+  type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type GraphQLCompositeType,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+  type ValueNode,
+} from 'graphql';
+
+/**
+ * The cost of one request, in GraphQL Armor's model (an object 2, a scalar 1, each level deeper
+ * weighing 1.5 times more), with every page multiplied by its size — whether the size is a literal or
+ * a variable (Armor's rule reads literals only, so `first: $n` with n = 1000 cost what `first: 1`
+ * does), and the largest default page when the argument is left out. Computed per request, after the
+ * variables are coerced, since the same query text costs what its variables make it.
+ */
+const OBJECT_COST = 2;
+const SCALAR_COST = 1;
+const DEPTH_FACTOR = 1.5;
+/** Arguments that size a page. */
+const PAGE_ARGUMENTS = ['first', 'last', 'limit'];
+/** A page whose size is not given: the largest default page of the API (auditEntries). */
+export const DEFAULT_PAGE_COST = 100;
+/** The largest page a subgraph serves (`guardArguments`): a larger size is its BAD_USER_INPUT, naming the argument. */
+const MAX_PAGE_COST = 1000;
+
+export function requestCost(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>): number {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+  const root = operation.operation === 'mutation' ? schema.getMutationType() : operation.operation === 'subscription' ? schema.getSubscriptionType() : schema.getQueryType();
+  if (!root) return 0;
+  const pageSize = (node: FieldNode, pages: boolean): number => {
+    const arg = node.arguments?.find((a) => PAGE_ARGUMENTS.includes(a.name.value));
+    if (!arg) return pages ? DEFAULT_PAGE_COST : 1;
+    const n = intOf(arg.value, variables);
+    return n === null ? DEFAULT_PAGE_COST : Math.min(MAX_PAGE_COST, Math.max(1, n));
+  };
+
+  /** The fields of a selection set, fragments flattened in (a cycle is refused by validation before this runs). */
+  const selectionCost = (set: SelectionSetNode, parent: GraphQLCompositeType, factor: number, seen: ReadonlySet<string>): number => {
+    let cost = 0;
+    for (const sel of set.selections) {
+      if (sel.kind === Kind.FIELD) {
+        if (!sel.name.value.startsWith('__')) cost += factor * fieldCost(sel, parent, seen);
+        continue;
+      }
+      const fragment = sel.kind === Kind.INLINE_FRAGMENT ? sel : fragments.get(sel.name.value);
+      if (!fragment || (sel.kind === Kind.FRAGMENT_SPREAD && seen.has(sel.name.value))) continue;
+      const condition = fragment.typeCondition ? schema.getType(fragment.typeCondition.name.value) : parent;
+      const inner = sel.kind === Kind.FRAGMENT_SPREAD ? new Set([...seen, sel.name.value]) : seen;
+      cost += selectionCost(fragment.selectionSet, isCompositeType(condition) ? condition : parent, factor, inner);
+    }
+    return cost;
+  };
+
+  const fieldCost = (node: FieldNode, parent: GraphQLCompositeType, seen: ReadonlySet<string>): number => {
+    if (!node.selectionSet) return SCALAR_COST;
+    const def = 'getFields' in parent ? parent.getFields()[node.name.value] : undefined;
+    const type = def ? getNamedType(def.type) : null;
+    if (!def || !isCompositeType(type)) return OBJECT_COST;
+    const pages = def.args.some((a) => PAGE_ARGUMENTS.includes(a.name));
+    return (OBJECT_COST + selectionCost(node.selectionSet, type, DEPTH_FACTOR, seen)) * pageSize(node, pages);
+  };
+
+  return selectionCost(operation.selectionSet, root, 1, new Set());
+}
+
+function intOf(value: ValueNode, variables: Record<string, unknown>): number | null {
+  if (value.kind === Kind.INT) return Number.parseInt(value.value, 10);
+  if (value.kind === Kind.VARIABLE) {
+    const v = variables[value.name.value];
+    return typeof v === 'number' && Number.isFinite(v) ? Math.trunc(v) : null;
+  }
+  return null;
+}
