@@ -54,6 +54,29 @@ async function withdraw(system: System, subjectId: string) {
 }
 
 describe('the operator’s worklist', () => {
+  test('a page that shows contact data records that read, written inline or in a fragment; totalCount in a fragment is counted', async ({ system }) => {
+    for (let i = 0; i < 3; i += 1) await graphql(system.url, SUBMIT, { input: form({ iin: makeIin('1985-02-02', 'F', i + 30) }) });
+    const op = await as(system, 'OPERATOR', 'operator-contact');
+    const recorded = async () =>
+      (await system.db('appeals').selectFrom('outbox').select('payload').where('subject', 'like', '%.pd.accessed').execute())
+        .map((r) => r.payload as { actor: { id: string }; data: { fields: string[] } })
+        .filter((p) => p.actor.id === 'operator-contact');
+    const pages = [
+      ['{ appeals(first: 10) { edges { node { id status } } } }', false],
+      ['{ appeals(first: 10) { edges { node { id contact { phone } } } } }', true],
+      ['{ appeals(first: 10) { ...page totalCount } } fragment page on AppealConnection { edges { node { ... on Appeal { id contact { email } } } } }', true],
+    ] as const;
+    for (const [query, withContact] of pages) {
+      const before = (await recorded()).length;
+      const res = await op(query);
+      expect(res.errors).toBeUndefined();
+      const records = (await recorded()).slice(before);
+      expect(records.length).toBeGreaterThan(0);
+      for (const r of records) expect(r.data.fields.includes('phone') && r.data.fields.includes('description'), query).toBe(withContact);
+    }
+    expect((await op('{ appeals(first: 1) { ...counted } } fragment counted on AppealConnection { totalCount }')).data.appeals.totalCount).toBe(3);
+  });
+
   test('newest first, opaque cursors stable under new inserts, every filter, totalCount; assign and answer through the state machine', async ({ system }) => {
     const ids: string[] = [];
     for (const kind of ['APPEAL', 'COMPLAINT', 'APPEAL', 'SCHEDULE_REQUEST', 'APPEAL']) {
@@ -120,6 +143,33 @@ describe('creditors, forwarding and the partner view', () => {
     expect((await dpo(CREDITOR, { input: { bin: BIN_KZ, name: 'Другое', country: 'KZ' } })).errors?.[0]?.extensions?.code).toBe('CONFLICT');
     expect((await (await as(system, 'OPERATOR'))(`{ creditors { id bin } }`)).data.creditors).toEqual([{ id: ok.data.registerCreditor.id, bin: BIN_KZ }]);
     expect((await (await as(system, 'OPERATOR'))(CREDITOR, { input: { bin: BIN_KZ2, name: 'Y Y', country: 'KZ' } })).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  });
+
+  test('withdrawing the consent an appeal was given with takes that appeal out of the view and out of forwarding, though other consents stand', { timeout: 120_000 }, async ({ system }) => {
+    const dpo = await as(system, 'DPO');
+    const op = await as(system, 'OPERATOR');
+    const creditor = (await dpo(CREDITOR, { input: { bin: BIN_KZ, name: 'ТОО «А»', country: 'KZ' } })).data.registerCreditor.id;
+    const first = await intakeSubject(system);
+    const second = await intakeSubject(system, { iin: first.input.iin, kind: 'COMPLAINT' });
+    expect(second.subjectId).toBe(first.subjectId);
+    for (const { appealId } of [first, second]) {
+      await consentKnown(system, appealId);
+      await op(MOVE, { id: appealId, s: 'IN_PROGRESS' });
+      expect((await op(FORWARD, { id: appealId, c: creditor, f: ['PHONE'] })).errors).toBeUndefined();
+    }
+    const view = await partner(system, creditor);
+    const visible = async () => (await view(PARTNER)).data.partnerAppeals.edges.map((e: { node: { id: string } }) => e.node.id).sort();
+    expect(await visible()).toEqual([first.appealId, second.appealId].sort());
+
+    const consent = await system.db('consents').selectFrom('consents').select('id').where('appeal_id', '=', first.appealId).executeTakeFirstOrThrow();
+    const withdrawn = await dpo(`mutation($id: ID!) { withdrawConsent(consentId: $id, reason: "Заявление субъекта") { id status } }`, { id: consent.id });
+    expect(withdrawn.errors).toBeUndefined();
+    await eventually(async () => (await visible()).length === 1, 15_000, 'the first appeal left the view');
+    expect(await visible()).toEqual([second.appealId]);
+    expect((await view(RESPOND, { id: first.appealId, r: 'x' })).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    // Nor can it be forwarded again, to anyone, while the second appeal's consent still allows its own.
+    await op(MOVE, { id: first.appealId, s: 'IN_PROGRESS' });
+    expect((await op(FORWARD, { id: first.appealId, c: creditor, f: ['EMAIL'] })).errors?.[0]?.extensions?.code).toBe('CONSENT_REQUIRED');
   });
 
   test('forwarding is a TRANSFER of the chosen fields; partners see only their own, and block, withdrawal and erasure close the view', { timeout: 120_000 }, async ({ system }) => {

@@ -4,6 +4,7 @@ export * from './errors';
 export * from './iin';
 export * from './validators';
 export * from './validate';
+export * from './selection';
 export * from './arguments';
 export * from './cursor';
 export * from './period';

@@ -25,6 +25,7 @@ import { addChange, toRecord } from './db/appeals.repository';
 import type { Database } from './db/tables';
 import * as repo from './db/worklist.repository';
 import {
+  APPEAL_PD_FIELDS,
   canMove,
   FORWARDED_FIELDS,
   OPEN_STATUSES,
@@ -64,7 +65,7 @@ export async function worklist(
   deps: Deps,
   scope: RequestScope,
   args: { filter?: unknown; first?: number | null; after?: string | null },
-  withTotal: boolean,
+  { withTotal, withContact }: { withTotal: boolean; withContact: boolean },
 ): Promise<Page<AppealRecord>> {
   await deps.guard.authorize(scope, 'Query.appeals');
   const filter = parseInput(filterSchema, args.filter ?? null, scope.meta.locale) ?? {};
@@ -78,7 +79,7 @@ export async function worklist(
     openStatuses: OPEN_STATUSES,
   });
   const nodes = rows.slice(0, limit).map(toRecord);
-  await recordReads(deps, scope, nodes, ['kind', 'status', 'deadline', 'assignee']);
+  await recordReads(deps, scope, nodes, ['kind', 'status', 'deadline', 'assignee', ...(withContact ? APPEAL_PD_FIELDS : [])]);
   return { nodes, cursors: nodes.map((n) => cursorOf(n.submittedAtKey, n.id)), hasNextPage: rows.length > limit, totalCount: total };
 }
 

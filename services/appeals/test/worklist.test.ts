@@ -55,7 +55,7 @@ describe('the worklist reads a page with one SQL query', () => {
     statements.length = 0;
     const deps = { db, guard: new Guard(db, config.eventsPrefix, 'appeals'), cipher: new FieldCipher(config.encryptionKeys), prefix: config.eventsPrefix, config } as unknown as Deps;
     const scope = { actor: { id: 'operator-1', roles: ['OPERATOR' as const], creditorId: null }, meta: { requestId: 'r1', locale: 'RU' as const, ip: null, userAgent: null } };
-    const page = await worklist(deps, scope, { filter: { kind: ['COMPLAINT'] }, first: 50 }, true);
+    const page = await worklist(deps, scope, { filter: { kind: ['COMPLAINT'] }, first: 50 }, { withTotal: true, withContact: false });
     expect(page.nodes).toHaveLength(50);
     expect(page.totalCount).toBe(60);
     expect(page.hasNextPage).toBe(true);
@@ -66,12 +66,12 @@ describe('the worklist reads a page with one SQL query', () => {
     expect(inserts).toHaveLength(1);
 
     // The next pages: the total is the same on each, and after the last row the page is empty but still counted.
-    const second = await worklist(deps, scope, { filter: { kind: ['COMPLAINT'] }, first: 50, after: page.cursors[49] }, true);
+    const second = await worklist(deps, scope, { filter: { kind: ['COMPLAINT'] }, first: 50, after: page.cursors[49] }, { withTotal: true, withContact: false });
     expect(second.nodes).toHaveLength(10);
     expect(second.totalCount).toBe(60);
     expect(second.hasNextPage).toBe(false);
     expect(new Set([...page.nodes, ...second.nodes].map((n) => n.id)).size).toBe(60);
-    const beyond = await worklist(deps, scope, { filter: { kind: ['COMPLAINT'] }, first: 50, after: second.cursors[9] }, true);
+    const beyond = await worklist(deps, scope, { filter: { kind: ['COMPLAINT'] }, first: 50, after: second.cursors[9] }, { withTotal: true, withContact: false });
     expect(beyond.nodes).toHaveLength(0);
     expect(beyond.totalCount).toBe(60);
   });

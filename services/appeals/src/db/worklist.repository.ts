@@ -89,13 +89,16 @@ async function withTotal(
 }
 
 /**
- * A forwarded appeal stays in the partner's view while its subject is not blocked and a consent that
- * allows the transfer still stands (an erased appeal is gone or depersonalized already). Two EXISTS
+ * A forwarded appeal stays in the partner's view while its subject is not blocked, the consent given
+ * with it (if any) was not withdrawn, and a consent that allows the transfer still stands (an erased
+ * appeal is gone or depersonalized already). The withdrawn consent is one probe of a partial index of
+ * the (few) withdrawn ones (`transfer_consents_withdrawn_appeal`). Two EXISTS
  * rather than one over an OR: each is one probe of a partial index of the standing consents
  * (`transfer_consents_standing_*`), where the OR made a bitmap of two indexes and a heap visit per row
  * — the partner's `totalCount` checks every forwarded appeal this way (bench/worklist).
  */
 const visibleToPartner = sql<boolean>`not exists (select 1 from blocked_subjects b where b.subject_id = appeals.subject_id)
+  and not exists (select 1 from transfer_consents w where w.appeal_id = appeals.id and w.withdrawn_at is not null)
   and (exists (select 1 from transfer_consents c where c.subject_id = appeals.subject_id and c.allows_transfer and c.withdrawn_at is null)
        or exists (select 1 from transfer_consents c where c.appeal_id = appeals.id and c.allows_transfer and c.withdrawn_at is null))`;
 
@@ -110,7 +113,10 @@ export async function partnerAppealById(db: Db, appealId: string, creditorId: st
     .executeTakeFirst();
 }
 
-/** Whether a consent of the subject (or given with this appeal) allows transfer to third parties and still stands. */
+/**
+ * Whether the appeal may be transferred: the consent given with it, if any, was not withdrawn, and a
+ * consent of the subject (or given with this appeal) allows transfer to third parties and still stands.
+ */
 export async function hasTransferConsent(db: Db, appealId: string, subjectId: string | null): Promise<boolean> {
   const row = await db
     .selectFrom('transfer_consents')
@@ -118,6 +124,7 @@ export async function hasTransferConsent(db: Db, appealId: string, subjectId: st
     .where('allows_transfer', '=', true)
     .where('withdrawn_at', 'is', null)
     .where((eb) => (subjectId ? eb.or([eb('subject_id', '=', subjectId), eb('appeal_id', '=', appealId)]) : eb('appeal_id', '=', appealId)))
+    .where(sql<boolean>`not exists (select 1 from transfer_consents w where w.appeal_id = ${appealId}::uuid and w.withdrawn_at is not null)`)
     .limit(1)
     .executeTakeFirst();
   return Boolean(row);

@@ -131,3 +131,6 @@ export interface SubjectRef {
 export interface AccessReportRef {
   subjectId: string;
 }
+
+/** Personal data an appeal holds (its `contact`), as listed in access records. */
+export const APPEAL_PD_FIELDS = ['phone', 'email', 'description'];

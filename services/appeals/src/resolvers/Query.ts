@@ -1,4 +1,4 @@
-import { kazakhstanToday } from '@pdp/shared';
+import { kazakhstanToday, selects } from '@pdp/shared';
 import type { Deps } from '../config';
 import { overdueAppeals } from '../db/lifecycle.repository';
 import { OPEN_STATUSES, type AppealRecord } from '../domain/appeal';
@@ -13,8 +13,9 @@ export function queryResolvers(deps: Deps): QueryResolvers {
     appeal: (_, { id }, ctx) => ctx.appeals.load(id),
     appealStatus: (_, args, ctx) => appealStatus(deps, ctx, args),
     async appeals(_, args, ctx, info) {
-      const page = await worklist(deps, ctx, args, wantsTotal(info));
-      // The page's rows serve every field below it: no second query for contact or history.
+      // The page's rows serve every field below it (no second query for contact or history), so the
+      // page's access records name the contact data when the query reads them.
+      const page = await worklist(deps, ctx, args, { withTotal: wantsTotal(info), withContact: selects(info, ['edges', 'node', 'contact']) });
       for (const node of page.nodes) ctx.appeals.prime(node.id, node);
       return page;
     },

@@ -1,14 +1,13 @@
+import { selects } from '@pdp/shared';
 import type { GraphQLResolveInfo } from 'graphql';
 import type { Deps } from '../config';
 import type { AppealPage, AppealRecord } from '../domain/appeal';
 import type { AppealConnectionResolvers, CreditorResolvers, PartnerAppealConnectionResolvers, PartnerAppealResolvers } from '../generated/graphql';
 import { partnerAppeal } from '../worklist';
 
-/** Whether the query asks for `totalCount` (then the page's query counts too, in a window). */
+/** Whether the query asks for `totalCount` (then the page's query counts too), in a fragment or not. */
 export function wantsTotal(info: GraphQLResolveInfo): boolean {
-  return info.fieldNodes.some((node) =>
-    node.selectionSet?.selections.some((s) => s.kind === 'Field' && s.name.value === 'totalCount'),
-  );
+  return selects(info, ['totalCount']);
 }
 
 function connection(page: AppealPage) {

@@ -2,10 +2,7 @@ import { groupedLoader, type RequestScope } from '@pdp/shared';
 import DataLoader from 'dataloader';
 import type { Deps } from '../config';
 import { appealsByIds, appealsBySubjects, changesOf, type AppealChangeRow } from '../db/appeals.repository';
-import type { AppealRecord } from '../domain/appeal';
-
-/** Personal data an appeal holds, as listed in access records. */
-const APPEAL_PD_FIELDS = ['phone', 'email', 'description'];
+import { APPEAL_PD_FIELDS, type AppealRecord } from '../domain/appeal';
 
 /** Staff reads of appeals by id: one query per batch (e.g. an `_entities` call). */
 export function appealLoader(deps: Deps, scope: RequestScope): DataLoader<string, AppealRecord | null> {

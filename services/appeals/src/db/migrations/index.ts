@@ -174,4 +174,14 @@ export const migrations: Record<string, Migration> = {
       await db.schema.dropIndex('transfer_consents_standing_subject').execute();
     },
   },
+  '2026_12_02_0008_withdrawn_appeal_consents': {
+    async up(db: Kysely<any>) {
+      // The consents withdrawn, by the appeal they were given with: an appeal whose own consent was
+      // withdrawn leaves the partner's view and cannot be forwarded (few rows; one probe each).
+      await sql`create index transfer_consents_withdrawn_appeal on transfer_consents (appeal_id) where withdrawn_at is not null`.execute(db);
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.dropIndex('transfer_consents_withdrawn_appeal').execute();
+    },
+  },
 };
