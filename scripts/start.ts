@@ -169,11 +169,37 @@ async function main(): Promise<void> {
     `\nThe platform is ready${instances > 1 ? ` (${instances} instances of each service)` : ''}.\n  GraphQL: ${base}/graphql\n  Health:  ${base}/livez  ${base}/readyz\n  Audit checkpoint public key: ${auditKeyFile}\n`,
   );
   console.log('Bearer tokens (12 h) for each role:');
+  const creditorId = await developmentCreditor(`${base}/graphql`, await tokenFor(authSecret, ['DPO'], { sub: 'dpo-dev', expiresIn: '5m' }));
   for (const role of ROLES.filter((r) => r !== 'PUBLIC')) {
-    const token = await tokenFor(authSecret, [role], { sub: `${role.toLowerCase()}-dev`, expiresIn: '12h', ...(role === 'PARTNER' ? { creditorId: 'creditor-dev' } : {}) });
-    console.log(`  ${role.padEnd(10)} ${token}`);
+    if (role === 'PARTNER' && !creditorId) {
+      console.log(`  ${role.padEnd(10)} (none: the development creditor could not be registered; see the log)`);
+      continue;
+    }
+    const token = await tokenFor(authSecret, [role], { sub: `${role.toLowerCase()}-dev`, expiresIn: '12h', ...(role === 'PARTNER' ? { creditorId: creditorId! } : {}) });
+    console.log(`  ${role.padEnd(10)} ${token}${role === 'PARTNER' ? `  (creditor ${DEV_CREDITOR.name}, ${creditorId})` : ''}`);
   }
   console.log('  PUBLIC     (no token: submitAppeal and consentTemplate are open)\n\nA service that exits is restarted. Ctrl+C stops everything.');
+}
+
+/** A creditor to forward appeals to while trying the platform: the PARTNER token is this creditor's. */
+const DEV_CREDITOR = { bin: '050540004455', name: 'ТОО «Демо Кредитор»', country: 'KZ' };
+
+/** Registers the development creditor through the API as the DPO would (once; found again by BIN later). */
+async function developmentCreditor(url: string, dpoToken: string): Promise<string | null> {
+  const call = async (query: string, variables: Record<string, unknown> = {}) => {
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${dpoToken}` }, body: JSON.stringify({ query, variables }) });
+    return (await res.json()) as { data?: any; errors?: Array<{ extensions?: { code?: string } }> };
+  };
+  try {
+    const found = (await call('{ creditors { id bin } }')).data?.creditors?.find((c: { bin: string }) => c.bin === DEV_CREDITOR.bin);
+    if (found) return found.id as string;
+    const made = await call('mutation($input: CreditorInput!) { registerCreditor(input: $input) { id } }', { input: DEV_CREDITOR });
+    if (made.data?.registerCreditor?.id) return made.data.registerCreditor.id as string;
+    console.error(`development creditor not registered: ${made.errors?.map((e) => e.extensions?.code).join(', ') ?? 'no answer'}`);
+  } catch (err) {
+    console.error(`development creditor not registered: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return null;
 }
 
 main().catch(async (err) => {

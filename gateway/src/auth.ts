@@ -6,9 +6,14 @@ import { z } from 'zod';
 const claimsSchema = z.object({
   sub: z.string().min(1).max(200),
   roles: z.array(z.enum(ROLES)).min(1),
-  creditor_id: z.string().min(1).max(200).optional(),
+  /** A partner's creditor: the `Creditor.id` (a UUID) that registerCreditor returned. */
+  creditor_id: z.uuid().optional(),
   exp: z.number(),
+  iat: z.number().optional(),
 });
+
+/** Clock skew allowed between the token's issuer and the gateway. */
+const SKEW_SECONDS = 60;
 
 export interface AuthOptions {
   secret: string;
@@ -23,8 +28,8 @@ const BEARER = /^Bearer\s+(\S+)$/i;
 /**
  * Authenticates a client: no Authorization header is the anonymous PUBLIC actor (it may submit a
  * form and read consent texts); a bearer JWT must verify (HS256 with AUTH_JWT_SECRET, `exp`
- * required and at most `maxLifetimeSeconds` ahead) and carry known roles, or the request is refused
- * with UNAUTHENTICATED.
+ * required and at most `maxLifetimeSeconds` ahead, `iat` if given not in the future) and carry
+ * known roles — a partner's with its creditor's id — or the request is refused with UNAUTHENTICATED.
  *
  * A token that verified is remembered by its exact text (signature included) until its `exp`, in a
  * bounded LRU: a client sends the same token on every request, and verifying it again (WebCrypto
@@ -53,6 +58,8 @@ export class Authenticator {
       const claims = claimsSchema.parse(payload);
       const now = Date.now();
       if (claims.exp > Math.floor(now / 1000) + this.opts.maxLifetimeSeconds) throw new Error('token lifetime exceeds the limit');
+      // Issued in the future: a clock that is wrong, or a token minted to outlive the lifetime limit.
+      if (claims.iat !== undefined && claims.iat > Math.floor(now / 1000) + SKEW_SECONDS) throw new Error('token issued in the future');
       if (claims.roles.includes('PARTNER') && !claims.creditor_id) throw new Error('partner without creditor_id');
       const actor: Actor = Object.freeze({ id: claims.sub, roles: Object.freeze([...claims.roles]) as Actor['roles'], creditorId: claims.creditor_id ?? null });
       // Remembered until two seconds before exp (jose refuses at exp; lru-cache reads its clock at most

@@ -456,7 +456,7 @@ describe('7.2.3: every operation of the API leaves exactly its entries', () => {
         if (variant === 'denied' && !c.denied) continue;
         const as = variant === 'allowed' ? c.as : c.denied!.as;
         const sub = `${c.field.replace('.', '-')}-${variant}`;
-        const token = as === 'ANONYMOUS' ? undefined : await tokenFor(AUTH_JWT_SECRET, [as], { sub, ...(as === 'PARTNER' ? { creditorId: c.creditor?.(state) ?? 'creditor-1' } : {}) });
+        const token = as === 'ANONYMOUS' ? undefined : await tokenFor(AUTH_JWT_SECRET, [as], { sub, ...(as === 'PARTNER' ? { creditorId: c.creditor?.(state) ?? '00000000-0000-4000-8000-00000000c001' } : {}) });
         const head = await auditHead(system);
         const res = await graphql(system.url, c.query, c.vars?.(state) ?? {}, { token });
         if (variant === 'allowed' && res.data) c.keep?.(res.data, state);

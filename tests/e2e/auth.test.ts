@@ -12,7 +12,13 @@ describe('authentication and roles', () => {
     const foreign = await tokenFor('another-secret-that-is-at-least-32-characters', ['DPO']);
     const noExp = await new SignJWT({ roles: ['DPO'] }).setProtectedHeader({ alg: 'HS256' }).setSubject('x').sign(new TextEncoder().encode(AUTH_JWT_SECRET));
     const unknownRole = await new SignJWT({ roles: ['ROOT'] }).setProtectedHeader({ alg: 'HS256' }).setSubject('x').setExpirationTime('1h').sign(new TextEncoder().encode(AUTH_JWT_SECRET));
-    for (const token of [expired, foreign, noExp, unknownRole, 'garbage']) {
+    const secret = new TextEncoder().encode(AUTH_JWT_SECRET);
+    const now = Math.floor(Date.now() / 1000);
+    // Issued an hour from now (a wrong clock, or a token minted to outlive the lifetime limit).
+    const fromTheFuture = await new SignJWT({ roles: ['DPO'] }).setProtectedHeader({ alg: 'HS256' }).setSubject('x').setIssuedAt(now + 3600).setExpirationTime(now + 7200).sign(secret);
+    // A partner's creditor_id is the Creditor.id registerCreditor returned: a UUID, not any text.
+    const notACreditor = await tokenFor(AUTH_JWT_SECRET, ['PARTNER'], { creditorId: "' OR 1=1 --" });
+    for (const token of [expired, foreign, noExp, unknownRole, fromTheFuture, notACreditor, 'garbage']) {
       const res = await graphql(system.url, SUBJECT, { id: crypto.randomUUID() }, { token });
       expect(res.status).toBe(401);
       expect(res.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
@@ -24,16 +30,17 @@ describe('authentication and roles', () => {
     const appealId = submitted.data.submitAppeal.appeal.id;
     const subjectId = await settled(system, appealId);
 
+    // Without a token: UNAUTHENTICATED (a token is needed); with one that lacks the role: FORBIDDEN.
     const anonymous = await gw(SUBJECT, { id: subjectId });
-    expect(anonymous.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(anonymous.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     for (const role of ['PARTNER', 'OPS'] as const) {
-      const res = await gw(SUBJECT, { id: subjectId }, { token: await tokenFor(AUTH_JWT_SECRET, [role], { creditorId: 'cr-1' }) });
+      const res = await gw(SUBJECT, { id: subjectId }, { token: await tokenFor(AUTH_JWT_SECRET, [role], { creditorId: '00000000-0000-4000-8000-00000000c001' }) });
       expect(res.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
       expect(res.data?.subject ?? null).toBeNull();
     }
     // The public caller of submitAppeal cannot read back the contact data it sent.
     const contact = await gw(`mutation($input: SubmitAppealInput!) { submitAppeal(input: $input) { appeal { id contact { phone } } } }`, { input: form() });
-    expect(contact.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(contact.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
 
     const denied = await system.db('subjects').selectFrom('outbox').select('payload').execute();
     expect(denied.filter((r) => (r.payload as { type: string }).type === 'access.denied').length).toBeGreaterThanOrEqual(3);

@@ -252,7 +252,8 @@ describe('employees (3.1.1, 5.1)', () => {
     const appealId = submitted.data.submitAppeal.appeal.id;
     expect(await settled(system, appealId)).toBe(id);
     const res = await gw(`query($id: ID!) { appeal(id: $id) { subject { id categories consents { templateCode } } } }`, { id: appealId }, 'OPERATOR');
-    expect(res.data.appeal.subject.categories).toEqual(['APPLICANT', 'EMPLOYEE']);
+    // The operator sees the category its purpose covers, not that the person is an employee.
+    expect(res.data.appeal.subject.categories).toEqual(['APPLICANT']);
     expect(res.data.appeal.subject.consents).toEqual([{ templateCode: 'ANNEX2_APPLICANT' }]);
     const employments = await gw(`query($id: ID!) { subject(id: $id) { employments { fullName } } }`, { id }, 'OPERATOR');
     expect(employments.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');

@@ -60,7 +60,7 @@ describe("each role's whole day", () => {
       expect(res.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     }
     expect((await gw(REGISTER, { input: paper() }, { as: 'DPO' })).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-    expect((await gw(REGISTER, { input: paper() })).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect((await gw(REGISTER, { input: paper() })).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     expect(await system.db('appeals').selectFrom('appeals').select('id').execute()).toHaveLength(0);
 
     const token = await tokenFor(AUTH_JWT_SECRET, ['OPERATOR'], { sub: 'operator-aigul' });
@@ -105,7 +105,7 @@ describe("each role's whole day", () => {
       return rows.some((r) => JSON.stringify(r.details).includes('history'));
     }, 15_000, 'history read recorded');
     // The public caller who submitted it sees none of that.
-    expect((await gw(STORY, { id: appealId })).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect((await gw(STORY, { id: appealId })).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     // A blocked subject's appeal takes no notes and does not move.
     await gw(BLOCK, { id: subjectId, r: 'Запрос субъекта от 25.11.2026' }, { as: 'DPO' });
     await eventually(async () => (await system.db('appeals').selectFrom('blocked_subjects').select('subject_id').execute()).length === 1, 15_000, 'block applied');

@@ -39,9 +39,13 @@ describe('who may see whose data', () => {
         const { query, variables } = requestFor(root);
         const res = await graphql(system.url, query, variables, { token: tokens[role] });
         const codes = (res.errors ?? []).map((e) => e.extensions?.code);
-        const refused = codes.includes('FORBIDDEN');
+        // Without a token (PUBLIC) an operation that needs one is UNAUTHENTICATED; with one that lacks the role, FORBIDDEN.
+        const refusal = role === 'PUBLIC' ? 'UNAUTHENTICATED' : 'FORBIDDEN';
+        const refused = codes.includes(refusal);
         if (refused && SCOPED[name]?.includes(role)) continue;
-        if (refused === allowed.includes(role)) mismatches.push(`${name} as ${role}: ${refused ? 'FORBIDDEN' : `allowed (${codes.join(',') || 'ok'})`}`);
+        if (refused === allowed.includes(role) || (role === 'PUBLIC' && codes.includes('FORBIDDEN'))) {
+          mismatches.push(`${name} as ${role}: ${refused ? refusal : `allowed (${codes.join(',') || 'ok'})`}`);
+        }
       }
     }
     expect(mismatches).toEqual([]);
@@ -70,5 +74,21 @@ describe('who may see whose data', () => {
       .filter((p) => p.type === 'access.denied')
       .map((p) => `${p.data.operation}:${p.data.reason}`);
     expect(reasons).toEqual(expect.arrayContaining(['Query.subject:PURPOSE', 'Subject.pd:ROLE']));
+  });
+
+  test('a person in two categories: each role sees only its own category, with its purposes and sources', async ({ system }) => {
+    const { subjectId, input } = await intakeSubject(system);
+    const hr = await tokenOf('HR');
+    const employee = { iin: input.iin, fullName: 'Сериков Арман', position: 'Маман', consentDocument: 'Приложение 1 № 9/2026', signedAt: '2026-11-02', locale: 'KK' };
+    const registered = await graphql(system.url, 'mutation($input: EmployeeInput!) { registerEmployee(input: $input) { id } }', { input: employee }, { token: hr });
+    expect(registered.data?.registerEmployee?.id).toBe(subjectId);
+    const query = `query($id: ID!) { subject(id: $id) { categories purposes { code } sources { code } } }`;
+    const seen = async (role: Role) => (await graphql(system.url, query, { id: subjectId }, { token: await tokenOf(role) })).data?.subject;
+    // HR does not learn that its employee filed a complaint; the operator does not learn where they work.
+    expect(await seen('HR')).toEqual({ categories: ['EMPLOYEE'], purposes: [{ code: 'LABOUR_RELATIONS' }], sources: [{ code: 'HR' }] });
+    expect(await seen('OPERATOR')).toEqual({ categories: ['APPLICANT'], purposes: [{ code: 'APPEAL_HANDLING' }], sources: [{ code: expect.stringMatching(/^WEB_FORM_ANNEX_/) }] });
+    const dpo = await seen('DPO');
+    expect([...dpo.categories].sort()).toEqual(['APPLICANT', 'EMPLOYEE']);
+    expect(dpo.purposes.map((p: { code: string }) => p.code).sort()).toEqual(['APPEAL_HANDLING', 'LABOUR_RELATIONS']);
   });
 });

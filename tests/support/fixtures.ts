@@ -44,7 +44,7 @@ export const test = base.extend<Fixtures>({
   },
   gw: async ({ system }, use) => {
     await use(async (query, variables = {}, opts = {}) => {
-      const token = opts.as ? await tokenFor(AUTH_JWT_SECRET, [opts.as], opts.as === 'PARTNER' ? { creditorId: 'creditor-1' } : {}) : opts.token;
+      const token = opts.as ? await tokenFor(AUTH_JWT_SECRET, [opts.as], opts.as === 'PARTNER' ? { creditorId: '00000000-0000-4000-8000-00000000c001' } : {}) : opts.token;
       return graphql(system.url, query, variables, { ...opts, token });
     });
   },

@@ -31,6 +31,17 @@ export class UnauthenticatedError extends GraphQLError {
   }
 }
 
+/**
+ * An operation that needs a token, called without one (the anonymous PUBLIC actor): UNAUTHENTICATED,
+ * as the contract says, in the response of a request that was otherwise well formed (no HTTP status
+ * of its own, unlike a bad token refused by the gateway with 401).
+ */
+export class TokenRequiredError extends GraphQLError {
+  constructor(locale: Locale) {
+    super(t('auth.unauthenticated', locale), { extensions: { code: 'UNAUTHENTICATED' } });
+  }
+}
+
 export class ForbiddenError extends GraphQLError {
   constructor(locale: Locale) {
     super(t('auth.forbidden', locale), { extensions: { code: 'FORBIDDEN' } });

@@ -2,8 +2,8 @@ import type { Kysely, Transaction } from 'kysely';
 import { blockedAmong } from '../blocked-subjects';
 import type { OperationKind, ServiceName } from '../events/catalog';
 import { enqueueEvent, enqueueEvents } from '../events/outbox';
-import { ForbiddenError } from '../errors';
-import { hasAnyRole, type Actor, type RequestMeta, type Role } from './actor';
+import { ForbiddenError, TokenRequiredError } from '../errors';
+import { ANONYMOUS, hasAnyRole, type Actor, type RequestMeta, type Role } from './actor';
 import { coversCategories, rolesFor, type Operation } from './permissions';
 
 export interface RequestScope {
@@ -85,6 +85,8 @@ export class Guard {
     if (hasAnyRole(scope.actor, roles)) return;
     // A partner reaching outside the appeals forwarded to it is probing its scope (a detection rule counts these).
     await this.recordDenied(scope, operation, scope.actor.roles.includes('PARTNER') ? 'SCOPE' : 'ROLE', subjectId);
+    // Without a token where one is needed: UNAUTHENTICATED; with one that lacks the role: FORBIDDEN.
+    if (isAnonymous(scope.actor)) throw new TokenRequiredError(scope.meta.locale);
     throw new ForbiddenError(scope.meta.locale);
   }
 
@@ -145,4 +147,9 @@ export class Guard {
       })),
     );
   }
+}
+
+/** The actor of a request that came without a token (the gateway's ANONYMOUS). */
+function isAnonymous(actor: Actor): boolean {
+  return actor.id === ANONYMOUS.id && actor.roles.length === 1 && actor.roles[0] === 'PUBLIC';
 }

@@ -122,6 +122,14 @@ export function rolesFor(operation: Operation): readonly Role[] {
 }
 
 /**
+ * The categories among `categories` that one of the actor's roles covers: HR learns that a person is
+ * an employee, not that the same person also filed a complaint (clauses 4.3, 4.4).
+ */
+export function visibleCategories<C extends string>(roles: readonly Role[], categories: readonly C[]): C[] {
+  return categories.filter((c) => roles.some((role) => (CATEGORY_SCOPE[role] as readonly string[]).includes(c)));
+}
+
+/**
  * Whether one of the actor's roles covers a subject with these categories. A role whose purpose
  * covers every category (DPO, AUDITOR, CHAIRMAN) also sees a subject with none left (an erased one's
  * tombstone).

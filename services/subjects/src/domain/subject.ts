@@ -11,6 +11,13 @@ export const PURPOSES = {
   APPEAL_HANDLING: 'APPEAL_HANDLING',
 } as const;
 
+/** The categories whose data each purpose is for (3.2): who may see a purpose is who may see its category. */
+export const PURPOSE_CATEGORIES: Record<string, readonly Category[]> = {
+  [PURPOSES.LABOUR_RELATIONS]: ['EMPLOYEE'],
+  [PURPOSES.CONTRACT_PERFORMANCE]: ['COUNTERPARTY'],
+  [PURPOSES.APPEAL_HANDLING]: ['APPLICANT', 'DEBTOR', 'RELATIVE', 'EMPLOYER'],
+};
+
 /** Web forms of Annexes 3–5, by the channel appeals reports. */
 export const FORM_SOURCES: Record<string, string> = {
   'collectors.kz/appeal': 'WEB_FORM_ANNEX_3',

@@ -1,4 +1,5 @@
-import { ForbiddenError, coversCategories } from '@pdp/shared';
+import { ForbiddenError, SUBJECT_CATEGORIES, coversCategories, visibleCategories, type RequestScope } from '@pdp/shared';
+import { PURPOSE_CATEGORIES, type SubjectRecord } from '../domain/subject';
 import type DataLoader from 'dataloader';
 import type { Context } from '../context';
 import type { Deps } from '../config';
@@ -7,6 +8,13 @@ import type { SubjectResolvers } from '../generated/graphql';
 export function subjectResolvers(deps: Deps): SubjectResolvers {
   return {
     __resolveReference: (ref, ctx) => ctx.subjects.load(ref.id),
+    // A role sees the categories its purpose covers, and only their purposes and sources (4.3, 4.4).
+    categories: (subject, _, ctx) => visibleCategories(ctx.actor.roles, subject.categories),
+    purposes: (subject, _, ctx) => visiblePurposes(ctx, subject),
+    sources: (subject, _, ctx) => {
+      const references = new Set(visiblePurposes(ctx, subject).map((p) => p.reference));
+      return subject.sources.filter((s) => references.has(s.reference));
+    },
     async iin(subject, _, ctx) {
       // The CHAIRMAN sees status, categories and holdings — never a PD value.
       await deps.guard.authorize(ctx, 'Subject.pd', subject.id);
@@ -58,4 +66,9 @@ async function registrations<T extends { id: string }>(
   const rows = await loader.load(subjectId);
   if (rows.length > 0) await deps.guard.recordAccess(ctx, [{ subjectId, resource, resourceIds: rows.map((r) => r.id), fields }]);
   return rows;
+}
+
+function visiblePurposes(ctx: RequestScope, subject: SubjectRecord) {
+  const seen = new Set(visibleCategories(ctx.actor.roles, SUBJECT_CATEGORIES));
+  return subject.purposes.filter((p) => (PURPOSE_CATEGORIES[p.code] ?? []).some((c) => seen.has(c)));
 }
