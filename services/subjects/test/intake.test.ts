@@ -4,6 +4,7 @@ import { callSubgraph, eventually, makeIin, publishEvent, publishHandoff } from 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SubjectsConfig } from '../src/config';
 import type { Database } from '../src/db/tables';
+import { findOrRegisterSubject } from '../src/db/subjects.repository';
 import { startSubjects } from '../src/service';
 import { subjectsTestConfig } from './config';
 
@@ -71,6 +72,29 @@ describe('subjects service: registration from the intake', () => {
       sources: [{ code: 'WEB_FORM_ANNEX_3' }, { code: 'WEB_FORM_ANNEX_5' }],
       purposes: [{ code: 'APPEAL_HANDLING', state: 'ACTIVE' }, { code: 'APPEAL_HANDLING', state: 'ACTIVE' }],
     });
+  });
+
+  it('two registrations of one IIN at once make one subject, with both sources', async () => {
+    const bidx = `bidx-${randomBytes(8).toString('hex')}`;
+    const reg = (reference: string) => ({ iinBidx: bidx, iinEncrypted: 'sealed', category: 'APPLICANT' as const, source: { code: 'WEB_FORM_ANNEX_3', reference }, purpose: { code: 'APPEAL_HANDLING', reference } });
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    // The first registers and holds its transaction open; the second waits on the blind index, then
+    // finds the first's subject once it commits (its first statement's snapshot did not have it).
+    const first = subjects.db.transaction().execute(async (trx) => {
+      const found = await findOrRegisterSubject(trx, reg('a'));
+      await held;
+      return found;
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    const second = subjects.db.transaction().execute((trx) => findOrRegisterSubject(trx, reg('b')));
+    await new Promise((r) => setTimeout(r, 200));
+    release();
+    const [a, b] = await Promise.all([first, second]);
+    expect(a.created).toBe(true);
+    expect(b).toEqual({ id: a.id, created: false });
+    const sources = await subjects.db.selectFrom('subject_sources').select('reference').where('subject_id', '=', a.id).orderBy('reference').execute();
+    expect(sources).toEqual([{ reference: 'a' }, { reference: 'b' }]);
   });
 
   it('parks an identity that does not hold a valid IIN instead of storing it', async () => {
