@@ -15,6 +15,7 @@ import { eventually } from '@pdp/shared/testing';
 import { dropRun } from '@pdp/tests/support/system';
 import { SUBGRAPHS } from '../gateway/src/composition';
 import { fillSecrets, processEnv } from '../scripts/platform-env';
+import { freePort } from '../tests/support/throwaway';
 
 export const root = join(import.meta.dirname, '..');
 export const SERVER_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -65,17 +66,7 @@ export async function waitReady(url: string, what: string, proc: Proc): Promise<
   }, 120_000, `${what} ready`);
 }
 
-export async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-      .once('error', reject)
-      .listen(0, '127.0.0.1', () => {
-        const { port } = srv.address() as { port: number };
-        srv.close(() => resolve(port));
-      });
-  });
-}
+export { freePort };
 
 export interface ProcessPlatform {
   label: string;
