@@ -34,10 +34,15 @@ export function requestCost(schema: GraphQLSchema, document: DocumentNode, opera
   for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
   const root = operation.operation === 'mutation' ? schema.getMutationType() : operation.operation === 'subscription' ? schema.getSubscriptionType() : schema.getQueryType();
   if (!root) return 0;
+  // A variable left out takes its default (`$n: Int = 1000`), as the subgraph will.
+  const values: Record<string, unknown> = { ...variables };
+  for (const def of operation.variableDefinitions ?? []) {
+    if (!Object.hasOwn(values, def.variable.name.value) && def.defaultValue) values[def.variable.name.value] = intOf(def.defaultValue, {});
+  }
   const pageSize = (node: FieldNode, pages: boolean): number => {
     const arg = node.arguments?.find((a) => PAGE_ARGUMENTS.includes(a.name.value));
     if (!arg) return pages ? DEFAULT_PAGE_COST : 1;
-    const n = intOf(arg.value, variables);
+    const n = intOf(arg.value, values);
     return n === null ? DEFAULT_PAGE_COST : Math.min(MAX_PAGE_COST, Math.max(1, n));
   };
 

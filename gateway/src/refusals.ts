@@ -51,12 +51,14 @@ const refusalQueue = new Gauge({ name: 'pdp_gateway_refusal_queue', help: 'Gatew
 
 /**
  * Refusals that are denied attempts, recorded for the audit: no or a bad token, a rate limit, a limit
- * on the query's size or shape, introspection in production. Plain bad input (a syntax or schema error,
+ * on the query's size or shape, introspection in production, a persisted query (a request without
+ * the text the gate checks: an attempt to pass it unchecked). Plain bad input (a syntax or schema error,
  * a wrong variable) is answered and not stored anywhere, as at the subgraphs (the contract: "nothing
  * stored anywhere").
  */
 export const AUDITED_REFUSALS: ReadonlySet<string> = new Set([
   'UNAUTHENTICATED', 'RATE_LIMITED', 'ALIAS_LIMIT', 'TOKEN_LIMIT', 'DIRECTIVE_LIMIT', 'COST_LIMIT', 'QUERY_TOO_DEEP', 'INTROSPECTION_DISABLED',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
 ]);
 
 /** The actor of a refusal when authentication failed: no token claim is trusted, so nobody. */

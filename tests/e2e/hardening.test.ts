@@ -37,9 +37,9 @@ async function staff() {
   return tokenFor(AUTH_JWT_SECRET, ['DPO', 'AUDITOR', 'CHAIRMAN', 'OPERATOR'], { sub: 'hardening-tester' });
 }
 
-/** Every role at once, so the permission table lets each operation reach its argument checks. */
+/** Every staff and partner role at once, so the permission table lets each operation reach its argument checks (the public ones: without a token). */
 async function everyRole() {
-  return tokenFor(AUTH_JWT_SECRET, ['PUBLIC', 'DPO', 'AUDITOR', 'CHAIRMAN', 'OPERATOR', 'HR', 'CONTRACTS', 'OPS', 'PARTNER'], { sub: 'hardening-tester', creditorId: crypto.randomUUID() });
+  return tokenFor(AUTH_JWT_SECRET, ['DPO', 'AUDITOR', 'CHAIRMAN', 'OPERATOR', 'HR', 'CONTRACTS', 'OPS', 'PARTNER'], { sub: 'hardening-tester', creditorId: crypto.randomUUID() });
 }
 
 async function appealCount(system: System) {
@@ -102,7 +102,9 @@ describe('hardening: nothing of the request in errors, limits that hold', () => 
     const cases = argumentCases(schema);
     expect(cases.length).toBeGreaterThanOrEqual(15);
     for (const c of cases) {
-      const res = await post(system.url, JSON.stringify({ query: c.query, variables: c.variables }), { authorization: `Bearer ${token}` });
+      let res = await post(system.url, JSON.stringify({ query: c.query, variables: c.variables }), { authorization: `Bearer ${token}` });
+      // An operation of the public forms takes no token.
+      if (JSON.parse(res.text).errors?.[0]?.extensions?.code === 'FORBIDDEN') res = await post(system.url, JSON.stringify({ query: c.query, variables: c.variables }));
       const body = JSON.parse(res.text);
       expect({ case: c.name, code: body.errors?.[0]?.extensions?.code, field: body.errors?.[0]?.extensions?.field }).toEqual({
         case: c.name,
@@ -157,15 +159,21 @@ describe('hardening: nothing of the request in errors, limits that hold', () => 
       expect(res.errors).toBeUndefined();
       expect(res.status).toBe(200);
     }
+    // Two pages of 1000 by a variable's default: over the default limit (it was priced as two pages of 100).
+    const twice = `query($n: Int = 1000) { a: auditEntries(first: $n) { edges { node { ${fields} } } } b: auditEntries(first: $n) { edges { node { ${fields} } } } }`;
+    expect((await graphql(system.url, twice, {}, { token })).errors?.[0]?.extensions?.code).toBe('COST_LIMIT');
     const cheap = await startSystem({ gateway: { limits: { maxCost: 2000 } } });
     try {
       // 30 rows of 19 fields fit 2000; 100 do not — written as a literal, as a variable, or left out (the default page).
       expect((await graphql(cheap.url, literal(20), {}, { token })).errors).toBeUndefined();
       expect((await graphql(cheap.url, variable, { n: 20 }, { token })).errors).toBeUndefined();
+      // A variable left out takes its default, as the subgraph will.
+      expect((await graphql(cheap.url, variable.replace('$n: Int', '$n: Int = 20'), {}, { token })).errors).toBeUndefined();
       for (const res of [
         await graphql(cheap.url, literal(100), {}, { token }),
         await graphql(cheap.url, variable, { n: 100 }, { token }),
         await graphql(cheap.url, variable, {}, { token }),
+        await graphql(cheap.url, variable.replace('$n: Int', '$n: Int = 100'), {}, { token }),
       ]) {
         expect({ status: res.status, code: res.errors?.[0]?.extensions?.code }).toEqual({ status: 400, code: 'COST_LIMIT' });
       }
@@ -174,15 +182,26 @@ describe('hardening: nothing of the request in errors, limits that hold', () => 
     }
   });
 
-  test('a NUL character in any text is BAD_USER_INPUT naming the field, and nothing is stored', async ({ system }) => {
+  test('a NUL character or a lone surrogate in any text is BAD_USER_INPUT naming the field, and nothing is stored', async ({ system }) => {
     const token = await staff();
     const blocked = await graphql(system.url, 'mutation($id: ID!, $r: String!) { blockSubject(subjectId: $id, reason: $r) { id } }', { id: crypto.randomUUID(), r: 'ground\u0000s' }, { token, headers: { 'accept-language': 'kk' } });
-    expect(blocked.errors).toEqual([expect.objectContaining({ message: 'Мәтінде рұқсат етілмеген таңба (NUL) бар', extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'reason' }) })]);
+    expect(blocked.errors).toEqual([expect.objectContaining({ message: 'Мәтінде рұқсат етілмеген таңба бар', extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'reason' }) })]);
     const filtered = await graphql(system.url, 'query($f: AppealFilter) { appeals(filter: $f) { edges { node { id } } } }', { f: { reference: 'APL\u0000' } }, { token });
     expect(filtered.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'reference' });
     const submitted = await graphql(system.url, SUBMIT, { input: form({ iin: IIN, description: 'Коллектор звонит\u0000 ночью' }) });
     expect(submitted.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'description' });
+    // Half of a surrogate pair: not text UTF-8 can carry (nor an event's canonical JSON).
+    const surrogate = await graphql(system.url, SUBMIT, { input: form({ iin: IIN, description: 'Коллектор звонит ночью \ud800' }) });
+    expect(surrogate.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'description' });
     expect(await appealCount(system)).toBe(0);
+
+    // An assignee is a staff id (it travels in an event and stays in the audit), never free text.
+    const { id } = (await graphql(system.url, SUBMIT, { input: form({ iin: IIN }) })).data.submitAppeal.appeal;
+    const assign = (who: string) => graphql(system.url, 'mutation($id: ID!, $who: String!) { assignAppeal(appealId: $id, assignee: $who) { assignee } }', { id, who }, { token });
+    for (const who of ['op\ud800x', `Айгерим ${IIN}`, IIN]) expect((await assign(who)).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'assignee' });
+    expect((await assign('a.serikova@chamber.kz')).data?.assignAppeal.assignee).toBe('a.serikova@chamber.kz');
+    const events = await system.db('appeals').selectFrom('outbox').select('payload').execute();
+    expect(JSON.stringify(events)).not.toContain(IIN);
   });
 
   test('a document with two operations and no operationName is a 400, not a 500', async ({ system }) => {
