@@ -3,9 +3,17 @@ import { jwtVerify } from 'jose';
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 
+/**
+ * Actor ids the platform itself acts as (the public form, the retention sweep, the event checks…): a
+ * client token named so would make a person's actions read as the platform's in the audit.
+ */
+const RESERVED_SUBJECT = /^(anonymous|public|unauthenticated|system:.*)$/i;
+/** Roles a token may carry: PUBLIC is what a request without a token is, never a token's role. */
+const TOKEN_ROLES = ROLES.filter((r) => r !== 'PUBLIC') as [Exclude<(typeof ROLES)[number], 'PUBLIC'>, ...Array<Exclude<(typeof ROLES)[number], 'PUBLIC'>>];
+
 const claimsSchema = z.object({
-  sub: z.string().min(1).max(200),
-  roles: z.array(z.enum(ROLES)).min(1),
+  sub: z.string().min(1).max(200).refine((sub) => !RESERVED_SUBJECT.test(sub), 'reserved actor id'),
+  roles: z.array(z.enum(TOKEN_ROLES)).min(1),
   /** A partner's creditor: the `Creditor.id` (a UUID) that registerCreditor returned. */
   creditor_id: z.uuid().optional(),
   exp: z.number(),
@@ -29,7 +37,9 @@ const BEARER = /^Bearer\s+(\S+)$/i;
  * Authenticates a client: no Authorization header is the anonymous PUBLIC actor (it may submit a
  * form and read consent texts); a bearer JWT must verify (HS256 with AUTH_JWT_SECRET, `exp`
  * required and at most `maxLifetimeSeconds` ahead, `iat` if given not in the future) and carry
- * known roles — a partner's with its creditor's id — or the request is refused with UNAUTHENTICATED.
+ * known roles other than PUBLIC (which is what no token is: a token with it could use the public
+ * form as a person, rate-limited per IP) — a partner's with its creditor's id —, and a `sub` that is
+ * not one of the platform's own actor ids; or the request is refused with UNAUTHENTICATED.
  *
  * A token that verified is remembered by its exact text (signature included) until its `exp`, in a
  * bounded LRU: a client sends the same token on every request, and verifying it again (WebCrypto

@@ -18,7 +18,12 @@ describe('authentication and roles', () => {
     const fromTheFuture = await new SignJWT({ roles: ['DPO'] }).setProtectedHeader({ alg: 'HS256' }).setSubject('x').setIssuedAt(now + 3600).setExpirationTime(now + 7200).sign(secret);
     // A partner's creditor_id is the Creditor.id registerCreditor returned: a UUID, not any text.
     const notACreditor = await tokenFor(AUTH_JWT_SECRET, ['PARTNER'], { creditorId: "' OR 1=1 --" });
-    for (const token of [expired, foreign, noExp, unknownRole, fromTheFuture, notACreditor, 'garbage']) {
+    // PUBLIC is what a request without a token is: a token carrying it could file forms as a person.
+    const publicRole = await tokenFor(AUTH_JWT_SECRET, ['PUBLIC']);
+    const staffAndPublic = await tokenFor(AUTH_JWT_SECRET, ['OPERATOR', 'PUBLIC']);
+    // The platform's own actor ids: a token so named would make a person's actions read as the platform's.
+    const reserved = await Promise.all(['anonymous', 'public', 'system:retention'].map((sub) => tokenFor(AUTH_JWT_SECRET, ['DPO'], { sub })));
+    for (const token of [expired, foreign, noExp, unknownRole, fromTheFuture, notACreditor, publicRole, staffAndPublic, ...reserved, 'garbage']) {
       const res = await graphql(system.url, SUBJECT, { id: crypto.randomUUID() }, { token });
       expect(res.status).toBe(401);
       expect(res.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
