@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloGateway } from '@apollo/gateway';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import {
   apolloLogger,
@@ -106,7 +106,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     persistedQueries: false,
     logger: apolloLogger(logger),
     formatError: (formatted) => maskForClient(formatted, logger),
-    plugins: [outcomePlugin()],
+    plugins: [outcomePlugin(), valueCompletionPlugin(logger)],
   });
   await apollo.start();
 
@@ -161,6 +161,29 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       await apollo.stop();
       await Promise.all(Object.values(pools).map((pool) => pool.close()));
       await refusals?.stop();
+    },
+  };
+}
+
+/**
+ * @apollo/gateway reports a null it had to put where the schema promised a value (a subgraph that
+ * answered without it) only in `extensions.valueCompletion`, with graphql-js's English text: kept
+ * for the log (paths only), never sent.
+ */
+function valueCompletionPlugin(logger: ReturnType<typeof createLogger>): ApolloServerPlugin {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ response }) {
+          if (response.body.kind !== 'single') return;
+          const result = response.body.singleResult;
+          const completion = result.extensions?.valueCompletion as Array<{ path?: unknown }> | undefined;
+          if (!completion) return;
+          logger.warn({ paths: completion.map((e) => e.path ?? null).slice(0, 20) }, 'null put where the schema promised a value');
+          const { valueCompletion: _, ...rest } = result.extensions!;
+          result.extensions = Object.keys(rest).length > 0 ? rest : undefined;
+        },
+      };
     },
   };
 }

@@ -222,6 +222,22 @@ describe('employees (3.1.1, 5.1)', () => {
     expect(events).toContain('employee.registered');
   });
 
+  it('the consent of a registration just made is null for a moment, then there — never a null list or library text', async () => {
+    const query = `mutation($input: EmployeeInput!) { registerEmployee(input: $input) { id employments { fullName consent { id status } } } }`;
+    const res = await gw(query, { input: employee() }, 'HR', 'kk');
+    expect(res.errors).toBeUndefined();
+    expect(JSON.stringify(res)).not.toMatch(/valueCompletion|Cannot return null/);
+    const [employment] = res.data.registerEmployee.employments;
+    expect(employment.fullName).toBe('Сериков Арман Болатұлы');
+    // consents records it within moments of the registration's event.
+    expect(employment.consent === null || employment.consent.status === 'ACTIVE').toBe(true);
+    const later = await eventually(async () => {
+      const r = await gw(`query($id: ID!) { subject(id: $id) { employments { consent { status } } } }`, { id: res.data.registerEmployee.id }, 'HR');
+      return r.data?.subject?.employments?.[0]?.consent ?? undefined;
+    }, 15_000, 'the consent recorded');
+    expect(later).toEqual({ status: 'ACTIVE' });
+  });
+
   it('endEmployment achieves LABOUR_RELATIONS, and retention proposes the erasure act', async () => {
     const { id } = (await gw(REGISTER_EMPLOYEE, { input: employee() }, 'HR')).data.registerEmployee;
     expect((await gw(END, { id, on: '2999-01-01' }, 'HR')).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'endedOn' });

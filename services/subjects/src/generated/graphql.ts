@@ -83,8 +83,8 @@ export type CounterpartyConsentForm =
 /** A contract whose individual counterparty this subject is (3.1.2). Every read is recorded. */
 export type CounterpartyContract = {
   __typename?: 'CounterpartyContract';
-  /** The consent, with the obligations that forbid its withdrawal while open (5.2). */
-  consent: Consent;
+  /** The consent, with the obligations that forbid its withdrawal while open (5.2); null for the moment until consents has recorded it. */
+  consent: Maybe<Consent>;
   consentForm: CounterpartyConsentForm;
   contractDate: Scalars['String']['output'];
   contractNumber: Maybe<Scalars['String']['output']>;
@@ -139,8 +139,8 @@ export type EmployeeInput = {
 /** An employee or job candidate, registered by HR with the signed Annex 1 (5.1). Every read is recorded. */
 export type Employment = {
   __typename?: 'Employment';
-  /** The Annex 1 consent, with its status and receipts. */
-  consent: Consent;
+  /** The Annex 1 consent, with its status and receipts; null for the moment until consents has recorded it. */
+  consent: Maybe<Consent>;
   /** When the employment (or candidacy) ended; LABOUR_RELATIONS is achieved then. */
   endedOn: Maybe<Scalars['String']['output']>;
   /** Null once depersonalized. */
@@ -718,7 +718,7 @@ export type ControlReportResolvers<ContextType = Context, ParentType extends Res
 };
 
 export type CounterpartyContractResolvers<ContextType = Context, ParentType extends ResolversParentTypes['CounterpartyContract'] = ResolversParentTypes['CounterpartyContract']> = {
-  consent?: Resolver<ResolversTypes['Consent'], ParentType, ContextType>;
+  consent?: Resolver<Maybe<ResolversTypes['Consent']>, ParentType, ContextType>;
   consentForm?: Resolver<ResolversTypes['CounterpartyConsentForm'], ParentType, ContextType>;
   contractDate?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   contractNumber?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -745,7 +745,7 @@ export type DataSourceResolvers<ContextType = Context, ParentType extends Resolv
 };
 
 export type EmploymentResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Employment'] = ResolversParentTypes['Employment']> = {
-  consent?: Resolver<ResolversTypes['Consent'], ParentType, ContextType>;
+  consent?: Resolver<Maybe<ResolversTypes['Consent']>, ParentType, ContextType>;
   endedOn?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   fullName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
