@@ -34,6 +34,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SEQ = /^(0|[1-9]\d{0,17})$/;
 const CURSOR = /^[\w-]{1,200}$/;
 const PAGE_ARGS = new Set(['limit', 'first']);
+const BAD_CHARACTER = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 interface Problem {
   field: string;
@@ -44,7 +45,7 @@ interface Problem {
 /**
  * One shared check of every argument of every field of a subgraph, before its resolver runs: an `ID`
  * that is not a UUID (or the declared format), a page size out of range, an over-long list or string,
- * a string holding NUL are BAD_USER_INPUT naming the argument — so nothing the caller sent reaches PostgreSQL as a value
+ * a string holding NUL or a lone surrogate are BAD_USER_INPUT naming the argument — so nothing the caller sent reaches PostgreSQL as a value
  * it cannot cast, and no driver error quoting it reaches a log. Wraps the resolvers in place.
  */
 export function guardArguments(schema: GraphQLSchema, rules: ArgumentRules = {}, authorize?: RootAuthorizer): GraphQLSchema {
@@ -77,8 +78,9 @@ export function guardArguments(schema: GraphQLSchema, rules: ArgumentRules = {},
       return;
     }
     if (typeof value === 'string' && value.length > maxString) problems.push({ field: path, key: 'text.tooLong' });
-    // PostgreSQL's text cannot hold NUL: refused here, not as a driver error (22021) after the work began.
-    else if (typeof value === 'string' && value.includes('\u0000')) problems.push({ field: path, key: 'text.nul' });
+    // PostgreSQL's text cannot hold NUL, nor UTF-8 a lone surrogate (a canonical JSON signature
+    // refuses it too): refused here, not as a driver or signing error after the work began.
+    else if (typeof value === 'string' && BAD_CHARACTER.test(value)) problems.push({ field: path, key: 'text.badChar' });
   };
 
   const roots = new Set([schema.getQueryType()?.name, schema.getMutationType()?.name]);

@@ -65,6 +65,14 @@ export const countrySchema = z
     message: 'country.invalid' satisfies MessageKey,
   });
 
+/**
+ * A staff member's id as a token names them (`sub`: operator-7, a.serikova@chamber.kz): letters,
+ * digits and . _ - @ :, at least one letter, at most 200. An assignee travels in `appeal.assigned` and
+ * stays in the audit for good, so it must be an id, not free text that could hold a person's data.
+ */
+export const STAFF_ID = /^(?=.*\p{L})[\p{L}\p{N}._@:-]{1,200}$/u;
+export const staffIdSchema = z.string().trim().min(1, { message: 'text.required' satisfies MessageKey }).regex(STAFF_ID, { message: 'staffId.invalid' satisfies MessageKey });
+
 export function textSchema(min: number, max: number) {
   return z
     .string()

@@ -14,6 +14,7 @@ import {
   NotFoundError,
   parseInput,
   PolicyError,
+  staffIdSchema,
   SubjectBlockedError,
   textSchema,
   type RequestScope,
@@ -46,7 +47,7 @@ const filterSchema = z
   .object({
     status: z.array(z.enum(['NEW', 'IN_PROGRESS', 'FORWARDED', 'ANSWERED', 'CLOSED'])).max(5).nullish(),
     kind: z.array(z.enum(['APPEAL', 'COMPLAINT', 'SCHEDULE_REQUEST'])).max(3).nullish(),
-    assignee: z.string().trim().min(1, { message: 'text.required' }).max(200, { message: 'text.tooLong' }).nullish(),
+    assignee: staffIdSchema.nullish(),
     overdue: z.boolean().nullish(),
     reference: z.string().trim().toUpperCase().max(40, { message: 'text.tooLong' }).nullish(),
   })
@@ -119,7 +120,7 @@ function base(scope: RequestScope, subjectId: string | null) {
 
 export async function assignAppeal(deps: Deps, scope: RequestScope, appealId: string, assigneeRaw: string): Promise<void> {
   await deps.guard.authorize(scope, 'Mutation.assignAppeal');
-  const { assignee } = parseInput(z.object({ assignee: textSchema(1, 200) }), { assignee: assigneeRaw }, scope.meta.locale);
+  const { assignee } = parseInput(z.object({ assignee: staffIdSchema }), { assignee: assigneeRaw }, scope.meta.locale);
   await change(deps, scope, appealId, 'Mutation.assignAppeal', async (trx, appeal) => {
     if (appeal.status === 'CLOSED') throw new ConflictError(scope.meta.locale, 'APPEAL_CLOSED', 'state.conflict');
     await trx.updateTable('appeals').set({ assignee, updated_at: new Date() }).where('id', '=', appealId).execute();

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { STAFF_ID } from '../validators';
 
 /**
  * The catalog of domain events. Events carry ids and facts, never raw personal data: no IIN, names,
@@ -165,7 +166,7 @@ export const EVENT_CATALOG = {
   'rectification.requested': event('subjects', 'COLLECT', z.object({ requestId: uuid, field: z.string(), deadline: z.iso.date() })),
   'rectification.rejected': event('subjects', 'STORE', z.object({ requestId: uuid, field: z.string() })),
   'appeal.status_changed': event('appeals', 'MODIFY', z.object({ appealId: uuid, from: z.string(), to: z.string() })),
-  'appeal.assigned': event('appeals', 'MODIFY', z.object({ appealId: uuid, assignee: z.string().max(200) })),
+  'appeal.assigned': event('appeals', 'MODIFY', z.object({ appealId: uuid, assignee: z.string().regex(STAFF_ID) })),
   /** The Chamber's answer was written (the text itself stays encrypted in appeals). */
   'appeal.answered': event('appeals', 'STORE', z.object({ appealId: uuid })),
   /** A TRANSFER (2.2, 4.2): which fields of the appeal went to which creditor; never the values. */
