@@ -1,6 +1,7 @@
 import { eventually, makeIin } from '@pdp/shared/testing';
 import { describe } from 'vitest';
-import { expect, test, type Gw } from '../support/fixtures';
+import { tokenFor } from '../support/client';
+import { AUTH_JWT_SECRET, expect, test, type Gw } from '../support/fixtures';
 import { intakeSubject } from '../support/intake';
 import type { System } from '../support/system';
 
@@ -179,6 +180,11 @@ describe('4.6 and 6.1.4 erasure acts', () => {
   test('the CHAIRMAN can reject; nothing is erased', async ({ system, gw }) => {
     const { subjectId } = await intakeSubject(system);
     const act = (await gw(PROPOSE, { id: subjectId, m: 'DESTROY' }, { as: 'DPO' })).data.proposeErasure;
+    // Who proposed it does not decide it, whatever roles their token holds.
+    const both = await tokenFor(AUTH_JWT_SECRET, ['CHAIRMAN', 'DPO'], { sub: 'dpo-1' });
+    for (const decide of [APPROVE, `mutation($id: ID!) { rejectErasure(actId: $id) { status } }`]) {
+      expect((await gw(decide, { id: act.id }, { token: both })).errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', reason: 'OWN_PROPOSAL' });
+    }
     const rejected = await gw(`mutation($id: ID!) { rejectErasure(actId: $id, note: "grounds not proven") { status } }`, { id: act.id }, { as: 'CHAIRMAN' });
     expect(rejected.data.rejectErasure.status).toBe('REJECTED');
     expect((await gw(APPROVE, { id: act.id }, { as: 'CHAIRMAN' })).errors?.[0]?.extensions?.code).toBe('CONFLICT');
