@@ -46,33 +46,47 @@ export function requestCost(schema: GraphQLSchema, document: DocumentNode, opera
     return n === null ? DEFAULT_PAGE_COST : Math.min(MAX_PAGE_COST, Math.max(1, n));
   };
 
-  /** The fields of a selection set, fragments flattened in (a cycle is refused by validation before this runs). */
-  const selectionCost = (set: SelectionSetNode, parent: GraphQLCompositeType, factor: number, seen: ReadonlySet<string>): number => {
+  // A named fragment's cost is computed once per level factor however often it is spread: a chain of
+  // fragments each spread twice would otherwise be walked 2^n times (fragment cycles are refused by
+  // validation before this runs; the 0 set first stops one all the same).
+  const fragmentCosts = new Map<string, number>();
+
+  /** The fields of a selection set, fragments flattened in. */
+  const selectionCost = (set: SelectionSetNode, parent: GraphQLCompositeType, factor: number): number => {
     let cost = 0;
     for (const sel of set.selections) {
       if (sel.kind === Kind.FIELD) {
-        if (!sel.name.value.startsWith('__')) cost += factor * fieldCost(sel, parent, seen);
+        if (!sel.name.value.startsWith('__')) cost += factor * fieldCost(sel, parent);
         continue;
       }
       const fragment = sel.kind === Kind.INLINE_FRAGMENT ? sel : fragments.get(sel.name.value);
-      if (!fragment || (sel.kind === Kind.FRAGMENT_SPREAD && seen.has(sel.name.value))) continue;
+      if (!fragment) continue;
       const condition = fragment.typeCondition ? schema.getType(fragment.typeCondition.name.value) : parent;
-      const inner = sel.kind === Kind.FRAGMENT_SPREAD ? new Set([...seen, sel.name.value]) : seen;
-      cost += selectionCost(fragment.selectionSet, isCompositeType(condition) ? condition : parent, factor, inner);
+      const inner = () => selectionCost(fragment.selectionSet, isCompositeType(condition) ? condition : parent, factor);
+      if (sel.kind === Kind.INLINE_FRAGMENT) {
+        cost += inner();
+        continue;
+      }
+      const key = `${sel.name.value}:${factor}`;
+      if (!fragmentCosts.has(key)) {
+        fragmentCosts.set(key, 0);
+        fragmentCosts.set(key, inner());
+      }
+      cost += fragmentCosts.get(key)!;
     }
     return cost;
   };
 
-  const fieldCost = (node: FieldNode, parent: GraphQLCompositeType, seen: ReadonlySet<string>): number => {
+  const fieldCost = (node: FieldNode, parent: GraphQLCompositeType): number => {
     if (!node.selectionSet) return SCALAR_COST;
     const def = 'getFields' in parent ? parent.getFields()[node.name.value] : undefined;
     const type = def ? getNamedType(def.type) : null;
     if (!def || !isCompositeType(type)) return OBJECT_COST;
     const pages = def.args.some((a) => PAGE_ARGUMENTS.includes(a.name));
-    return (OBJECT_COST + selectionCost(node.selectionSet, type, DEPTH_FACTOR, seen)) * pageSize(node, pages);
+    return (OBJECT_COST + selectionCost(node.selectionSet, type, DEPTH_FACTOR)) * pageSize(node, pages);
   };
 
-  return selectionCost(operation.selectionSet, root, 1, new Set());
+  return selectionCost(operation.selectionSet, root, 1);
 }
 
 function intOf(value: ValueNode, variables: Record<string, unknown>): number | null {
