@@ -235,9 +235,13 @@ export async function dropRun(serverUrl: string, natsUrl: string, prefix: string
   const nc = await connect({ servers: natsUrl });
   try {
     const jsm = await nc.jetstreamManager();
+    // The events streams and the ops bucket's stream (`KV_<PREFIX>_EVENTS_OPS`) of this prefix and of
+    // every prefix under it: a run's test files name theirs `<run>_<file>_…`, and the run's teardown
+    // must remove those too, or every CI run on the machine leaves its service tests' streams behind.
+    const own = (name: string) => name === streamName(prefix) || name.startsWith(`${streamName(prefix)}_`) || name.startsWith(`${prefix.toUpperCase()}_`);
     for await (const s of jsm.streams.list()) {
-      // The events streams and the ops bucket's stream (`KV_<PREFIX>_EVENTS_OPS`).
-      if (s.config.name.startsWith(streamName(prefix)) || s.config.name.startsWith(`KV_${streamName(prefix)}`)) await jsm.streams.delete(s.config.name);
+      const name = s.config.name.startsWith('KV_') ? s.config.name.slice(3) : s.config.name;
+      if (own(name)) await jsm.streams.delete(s.config.name);
     }
   } finally {
     await nc.close();
