@@ -353,10 +353,9 @@ export class EventConsumer {
   }
 
   /**
-   * Acks what is not this consumer's business, checks every other message as `process` does
-   * (malformed or unverified ones are rejected one by one), then applies the rest in one transaction;
-   * acks after commit. A failed batch falls back to one transaction per event, so a bad event is
-   * retried or parked alone.
+   * Acks what is not this consumer's business, checks every other message (malformed or unverified
+   * ones are rejected one by one), then applies the rest in one transaction; acks after commit. A
+   * failed batch falls back to one transaction per event, so a bad event is retried or parked alone.
    */
   private async processBatch(batch: JsMsg[]): Promise<void> {
     // In one tick, so the acks of other types leave in one write to NATS, not one each.
@@ -398,13 +397,9 @@ export class EventConsumer {
     return !isEventType(subjectType) || this.accepts(subjectType);
   }
 
-  /** The event a message carries when this consumer must apply it; otherwise it is acked or rejected here. */
+  /** The event a message of a type it takes carries, when this consumer must apply it; otherwise it is acked or rejected here. */
   private async check(msg: JsMsg): Promise<Envelope | null> {
     const { prefix } = this.opts;
-    if (!this.takesSubject(msg.subject)) {
-      msg.ack();
-      return null;
-    }
     let raw: unknown = null;
     let event: Envelope;
     try {
