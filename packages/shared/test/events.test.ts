@@ -18,9 +18,16 @@ import {
   migrateToLatest,
   natsSubject,
   registerEventSigner,
+  generateSealKeyPair,
+  handoffMessage,
+  handoffSubject,
+  Handoffs,
+  sealHandoff,
   type Envelope,
   type PlatformTables,
 } from '../src';
+import type { JetStreamManager } from 'nats';
+import { z } from 'zod';
 import { eventually } from '../src/testing';
 
 const actor = { id: 'tester', roles: ['OPS'] };
@@ -251,7 +258,8 @@ describe('event platform on real PostgreSQL and JetStream', () => {
     const c = new EventConsumer(
       {
         name: 'test-batch',
-        types: ['subject.unblocked'],
+        // A type whose order does not matter: an ordered consumer has one message out at a time.
+        types: ['subject.registered'],
         handle: async (trx, event) => {
           if (event.id === flaky) {
             flaky = null;
@@ -265,9 +273,11 @@ describe('event platform on real PostgreSQL and JetStream', () => {
     // Events already waiting when the consumer starts, published as a relay would.
     const waiting = async (n: number) => {
       const events = await Promise.all(
-        Array.from({ length: n }, () => enqueueEvent(db, prefix, { type: 'subject.unblocked', source: 'subjects', actor, data: { subjectId: crypto.randomUUID() } })),
+        Array.from({ length: n }, () =>
+          enqueueEvent(db, prefix, { type: 'subject.registered', source: 'subjects', actor, data: { subjectId: crypto.randomUUID(), category: 'APPLICANT', source: 'WEB_FORM_ANNEX_3', purposes: ['APPEAL_HANDLING'] } }),
+        ),
       );
-      for (const e of events) await nc.jetstream().publish(natsSubject(prefix, 'subject.unblocked'), JSON.stringify(e), { msgID: `batch-${e.id}` });
+      for (const e of events) await nc.jetstream().publish(natsSubject(prefix, 'subject.registered'), JSON.stringify(e), { msgID: `batch-${e.id}` });
       return events.map((e) => e.id);
     };
     // The transaction that wrote each effect row (its xmin): committed ones only.
@@ -291,5 +301,59 @@ describe('event platform on real PostgreSQL and JetStream', () => {
     for (const id of [...first, ...second]) expect(await effectsOf(id)).toBe(1);
     // (The stream holds earlier tests' misfiled events too; none of these is parked.)
     expect(await db.selectFrom('parked_events').select('error').where('consumer', '=', 'test-batch').where('event_id', 'in', [...first, ...second]).execute()).toEqual([]);
+  });
+
+  it('erases a hand-off it read only while that hand-off is still at its sequence number', async () => {
+    // A NATS server that lost its last writes in a crash gives their sequence numbers to new
+    // messages: a removal waiting out the outage must not erase whatever took the number.
+    const recipient = await generateSealKeyPair();
+    const sealed = await sealHandoff('subjects', crypto.randomUUID(), { iin: '900101300007' }, recipient.publicJwk);
+    const subject = handoffSubject(prefix, 'subjects', sealed.ref.id);
+    for (const [now, erased] of [[subject, true], [`${prefix}.handoff.subjects.${crypto.randomUUID()}`, false]] as const) {
+      const deleted: number[] = [];
+      const jsm = {
+        streams: {
+          getMessage: async (_: string, q: { seq?: number; last_by_subj?: string }) =>
+            q.last_by_subj ? { seq: 7, data: new TextEncoder().encode(JSON.stringify(handoffMessage(sealed))) } : { seq: 7, subject: now },
+          deleteMessage: async (_: string, seq: number) => void deleted.push(seq),
+        },
+      } as unknown as JetStreamManager;
+      const handoffs = new Handoffs({ service: 'subjects', db, jsm, prefix, stream: 'unused', logger });
+      const opened = await db.transaction().execute((trx) => handoffs.open(trx, sealed.ref, recipient.privateJwk, z.object({ iin: z.string() })));
+      expect(opened).toEqual({ iin: '900101300007' });
+      await handoffs.stop();
+      expect(deleted).toEqual(erased ? [7] : []);
+    }
+  });
+
+  it('an ordered consumer has one message out at a time: a block that fails once is still applied before its unblock', async () => {
+    const subjectId = crypto.randomUUID();
+    const applied: string[] = [];
+    let failed = false;
+    const c = new EventConsumer(
+      {
+        name: 'test-ordered',
+        types: ['subject.blocked', 'subject.unblocked'],
+        handle: async (_trx, event) => {
+          if ((event.data as { subjectId: string }).subjectId !== subjectId) return;
+          if (event.type === 'subject.blocked' && !failed) {
+            failed = true;
+            throw new NotReadyError('not yet');
+          }
+          applied.push(event.type);
+        },
+      },
+      { db, js: nc.jetstream(), jsm: await nc.jetstreamManager(), stream, prefix, logger, maxAttempts: 5, service: 'audit', signer: auditSigner, verifier },
+    );
+    await c.start();
+    const info = await (await nc.jetstreamManager()).consumers.info(stream, 'test-ordered');
+    expect(info.config.max_ack_pending).toBe(1);
+    for (const type of ['subject.blocked', 'subject.unblocked'] as const) {
+      const e = await enqueueEvent(db, prefix, { type, source: 'subjects', actor, subjectId, data: { subjectId } });
+      await nc.jetstream().publish(natsSubject(prefix, type), JSON.stringify(e), { msgID: `ordered-${e.id}` });
+    }
+    await eventually(async () => applied.length === 2, 15_000, 'both applied');
+    await c.stop();
+    expect(applied).toEqual(['subject.blocked', 'subject.unblocked']);
   });
 });

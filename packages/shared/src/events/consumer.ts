@@ -228,7 +228,11 @@ export class EventConsumer {
     const filter_subject = types !== 'all' && types.length === 1 ? `${prefix}.events.${types[0]}` : `${prefix}.events.>`;
     this.accepts = types === 'all' ? () => true : (type) => (types as string[]).includes(type);
     const ack_wait = (this.opts.ackWaitMs ?? 30_000) * 1_000_000;
-    const max_ack_pending = 1000;
+    // An ordered consumer has one message out at a time. With more, a crash leaves the dead instance's
+    // delivered messages to come back only after ack_wait, when the next instance has already applied
+    // later ones (an unblock before its block: the fault suite saw a holder left blocked); and a nak'd
+    // message would come back after later ones too. With one, the stream waits for it.
+    const max_ack_pending = isOrderedConsumer(types) ? 1 : 1000;
     const exists = await jsm.consumers.info(stream, this.spec.name).then(
       () => true,
       () => false,
