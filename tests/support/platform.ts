@@ -207,6 +207,8 @@ export class ProcessPlatform {
     for (const db of this.dbs.values()) await db.destroy().catch(() => undefined);
     this.dbs.clear();
     await Promise.allSettled([this.nats.destroy(), this.pg.destroy()]);
-    rmSync(this.dir, { recursive: true, force: true });
+    // FAULTS_KEEP_LOGS=1 keeps every process's log for a look after a failure.
+    if (process.env.FAULTS_KEEP_LOGS === '1') console.error(`platform logs kept in ${this.dir}`);
+    else rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -98,6 +98,8 @@ export interface HandoffsOptions {
 interface PendingRemoval {
   txid: string;
   seq: number;
+  /** The hand-off's subject: what must still be at `seq` for the removal to go ahead. */
+  subject: string;
   since: number;
 }
 
@@ -153,7 +155,7 @@ export class Handoffs {
     const parsed = schema.safeParse(opened);
     // The issues may quote the value: only say that it is wrong.
     if (!parsed.success) throw new PermanentError('hand-off does not hold what its event says');
-    this.schedule({ txid: await this.txidOf(trx), seq: stored.seq, since: Date.now() });
+    this.schedule({ txid: await this.txidOf(trx), seq: stored.seq, subject, since: Date.now() });
     return parsed.data;
   }
 
@@ -245,6 +247,11 @@ export class Handoffs {
           }
           if (s !== 'committed') return; // rolled back: the redelivery reads it again
           try {
+            // Only the hand-off that was read: a NATS server that lost its last writes in a crash
+            // gives their sequence numbers to new messages, and a removal waiting out the outage
+            // would otherwise erase another appeal's hand-off before its recipient read it.
+            const current = await this.opts.jsm.streams.getMessage(this.opts.stream, { seq: p.seq });
+            if (current.subject !== p.subject) return;
             await this.opts.jsm.streams.deleteMessage(this.opts.stream, p.seq, true);
           } catch (err) {
             if (!isNotFound(err)) keep.push(p);
