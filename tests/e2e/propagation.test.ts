@@ -84,4 +84,57 @@ describe('blocking and erasure reach every service, exactly once', () => {
     expect(audit).toHaveLength(1);
     expect(await actStatus(gw, actId)).toBe('COMPLETED');
   });
+
+  test('a block that comes back after its unblock changes nothing: holders apply only a newer version', async ({ system, gw }) => {
+    const one = await intakeSubject(system);
+    const BLOCK = `mutation($id: ID!, $r: String!) { blockSubject(subjectId: $id, reason: $r) { status } }`;
+    const UNBLOCK = `mutation($id: ID!, $r: String!) { unblockSubject(subjectId: $id, reason: $r) { status } }`;
+    await gw(BLOCK, { id: one.subjectId, r: 'Complaint about unlawful processing' }, { as: 'DPO' });
+    await gw(UNBLOCK, { id: one.subjectId, r: 'The complaint was examined and rejected' }, { as: 'DPO' });
+    const receipts = () => system.db('subjects').selectFrom('block_receipts').select(['service', 'blocked', 'version']).where('subject_id', '=', one.subjectId).orderBy('service').execute();
+    await eventually(async () => {
+      const r = await receipts();
+      return r.length === 3 && r.every((x) => !x.blocked && x.version === 2);
+    }, 20_000, 'unblock confirmed by every holder');
+
+    // The block as subjects signed it (version 1), and appeals' receipt of it, handed out again as if
+    // they had never been applied: what a killed instance's unacknowledged message, or a nak'd one,
+    // comes to when it is redelivered after the unblock.
+    const payloads = async (service: 'subjects' | 'appeals', type: EventType) =>
+      (await system.platformDb(service).selectFrom('outbox').select('payload').execute())
+        .map((r) => r.payload as { id: string; type: string; subjectId: string; data: { version?: number } })
+        .filter((p) => p.type === type && p.subjectId === one.subjectId);
+    const [block] = await payloads('subjects', 'subject.blocked');
+    expect(block!.data.version).toBe(1);
+    const [receipt] = (await payloads('appeals', 'subject.block_applied')).filter((p) => p.data.version === 1);
+    expect(receipt).toBeDefined();
+    for (const service of ['appeals', 'consents'] as const) {
+      await system.platformDb(service).deleteFrom('inbox').where('event_id', '=', block!.id).execute();
+    }
+    await system.platformDb('subjects').deleteFrom('inbox').where('event_id', '=', receipt!.id).execute();
+    const nc = await connect({ servers: system.options.natsUrl });
+    const js = nc.jetstream();
+    for (const event of [block!, receipt!]) {
+      await js.publish(natsSubject(system.prefix, event.type as EventType), JSON.stringify(event), { msgID: `${event.id}-late` });
+    }
+    const jsm = await nc.jetstreamManager();
+    await eventually(async () => {
+      const infos = await Promise.all(['appeals-lifecycle', 'consents-lifecycle', 'subjects-receipts'].map((d) => jsm.consumers.info(streamName(system.prefix), d)));
+      return infos.every((i) => i.num_pending === 0 && i.num_ack_pending === 0);
+    }, 20_000, 'late events consumed');
+    await nc.close();
+    for (const service of ['appeals', 'consents'] as const) {
+      // Taken (its inbox row is back) and changed nothing: not blocked, no second receipt.
+      expect(await system.platformDb(service).selectFrom('inbox').select('event_id').where('event_id', '=', block!.id).execute()).toHaveLength(1);
+      expect(await (system.db(service) as ReturnType<typeof system.db<'appeals'>>).selectFrom('blocked_subjects').select('subject_id').where('subject_id', '=', one.subjectId).execute()).toEqual([]);
+      expect(await outboxCount(system, service, 'subject.block_applied', one.subjectId)).toBe(2);
+    }
+    expect((await receipts()).map((r) => [r.service, r.blocked, r.version])).toEqual([
+      ['appeals', false, 2],
+      ['consents', false, 2],
+      ['subjects', false, 2],
+    ]);
+    const status = await gw(`query($id: ID!) { subject(id: $id) { status } }`, { id: one.subjectId }, { as: 'DPO' });
+    expect(status.data.subject.status).toBe('ACTIVE');
+  });
 });

@@ -326,34 +326,4 @@ describe('event platform on real PostgreSQL and JetStream', () => {
     }
   });
 
-  it('an ordered consumer has one message out at a time: a block that fails once is still applied before its unblock', async () => {
-    const subjectId = crypto.randomUUID();
-    const applied: string[] = [];
-    let failed = false;
-    const c = new EventConsumer(
-      {
-        name: 'test-ordered',
-        types: ['subject.blocked', 'subject.unblocked'],
-        handle: async (_trx, event) => {
-          if ((event.data as { subjectId: string }).subjectId !== subjectId) return;
-          if (event.type === 'subject.blocked' && !failed) {
-            failed = true;
-            throw new NotReadyError('not yet');
-          }
-          applied.push(event.type);
-        },
-      },
-      { db, js: nc.jetstream(), jsm: await nc.jetstreamManager(), stream, prefix, logger, maxAttempts: 5, service: 'audit', signer: auditSigner, verifier },
-    );
-    await c.start();
-    const info = await (await nc.jetstreamManager()).consumers.info(stream, 'test-ordered');
-    expect(info.config.max_ack_pending).toBe(1);
-    for (const type of ['subject.blocked', 'subject.unblocked'] as const) {
-      const e = await enqueueEvent(db, prefix, { type, source: 'subjects', actor, subjectId, data: { subjectId } });
-      await nc.jetstream().publish(natsSubject(prefix, type), JSON.stringify(e), { msgID: `ordered-${e.id}` });
-    }
-    await eventually(async () => applied.length === 2, 15_000, 'both applied');
-    await c.stop();
-    expect(applied).toEqual(['subject.blocked', 'subject.unblocked']);
-  });
 });

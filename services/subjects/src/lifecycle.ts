@@ -51,13 +51,13 @@ export async function setSubjectBlocked(deps: Deps, scope: RequestScope, subject
   await deps.db.transaction().execute(async (trx) => {
     const subject = await lockedSubject(trx, scope, subjectId);
     if (!(blocked ? canBlock : canUnblock)(subject.status)) throw new ConflictError(scope.meta.locale, `SUBJECT_${subject.status}`, 'state.subjectStatus');
-    await repo.setSubjectStatus(trx, subjectId, blocked ? 'BLOCKED' : 'ACTIVE');
+    const version = await repo.setBlockStatus(trx, subjectId, blocked);
     if (blocked) await repo.openBlock(trx, subjectId, reason, scope.actor.id);
     else await repo.closeBlock(trx, subjectId, reason, scope.actor.id);
-    await repo.upsertBlockReceipt(trx, subjectId, 'subjects', blocked, new Date());
+    await repo.upsertBlockReceipt(trx, subjectId, 'subjects', blocked, new Date(), version);
     await enqueueEvents(trx, deps.prefix, [
-      { ...base(scope, subjectId), type: blocked ? ('subject.blocked' as const) : ('subject.unblocked' as const), data: { subjectId } },
-      { ...base(scope, subjectId), type: 'subject.block_applied' as const, data: { subjectId, blocked, service: 'subjects' as const } },
+      { ...base(scope, subjectId), type: blocked ? ('subject.blocked' as const) : ('subject.unblocked' as const), data: { subjectId, version } },
+      { ...base(scope, subjectId), type: 'subject.block_applied' as const, data: { subjectId, blocked, service: 'subjects' as const, version } },
     ]);
   });
 }

@@ -26,6 +26,7 @@ const purposeCode = z.string().regex(/^[A-Z_]{1,64}$/);
 export const PD_HOLDERS = ['subjects', 'appeals', 'consents'] as const;
 export type PdHolder = (typeof PD_HOLDERS)[number];
 const holder = z.enum(PD_HOLDERS);
+const blockVersion = z.number().int().positive().max(2_147_483_647);
 /** Why a consumer refused an event (`event.rejected`); see docs/events.md, "Signatures". */
 export const REJECTION_REASONS = ['MALFORMED', 'WRONG_SUBJECT', 'WRONG_SOURCE', 'RECEIPT_MISMATCH', 'UNSIGNED', 'UNKNOWN_SIGNER', 'BAD_SIGNATURE'] as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[number];
@@ -146,9 +147,11 @@ export const EVENT_CATALOG = {
     reason: z.enum(['ROLE', 'BLOCKED', 'SCOPE', 'PURPOSE']),
     ...accessContext,
   })),
-  'subject.blocked': event('subjects', 'BLOCK', z.object({ subjectId: uuid })),
-  'subject.unblocked': event('subjects', 'UNBLOCK', z.object({ subjectId: uuid })),
-  'subject.block_applied': event('any', 'BLOCK', z.object({ subjectId: uuid, blocked: z.boolean(), service: holder })),
+  // `version`: the subject's blocks and unblocks numbered by subjects, so that a holder applies only
+  // a newer one (see setBlocked); absent from the events written before 2026-12-05.
+  'subject.blocked': event('subjects', 'BLOCK', z.object({ subjectId: uuid, version: blockVersion.optional() })),
+  'subject.unblocked': event('subjects', 'UNBLOCK', z.object({ subjectId: uuid, version: blockVersion.optional() })),
+  'subject.block_applied': event('any', 'BLOCK', z.object({ subjectId: uuid, blocked: z.boolean(), service: holder, version: blockVersion.optional() })),
   'erasure.proposed': event('subjects', 'STORE', z.object({ actId: uuid, method: erasureMethod, automatic: z.boolean() })),
   'erasure.approved': event('subjects', 'STORE', z.object({ actId: uuid, method: erasureMethod, services: z.array(holder) })),
   'erasure.rejected': event('subjects', 'STORE', z.object({ actId: uuid })),

@@ -1,5 +1,5 @@
 import type { Generated, Selectable } from 'kysely';
-import type { BlockedSubjectsTable, PlatformTables } from '@pdp/shared';
+import type { BlockedSubjectsTable, BlockVersionsTable, PlatformTables } from '@pdp/shared';
 
 export interface AppealsTable {
   id: string;
@@ -72,6 +72,7 @@ export interface ContactHistoryTable {
 export interface Database extends PlatformTables {
   appeals: AppealsTable;
   blocked_subjects: BlockedSubjectsTable;
+  block_versions: BlockVersionsTable;
   contact_history: ContactHistoryTable;
   appeal_changes: AppealChangesTable;
   creditors: CreditorsTable;

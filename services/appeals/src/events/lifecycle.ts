@@ -24,8 +24,10 @@ export function lifecycleConsumer(deps: Deps): ConsumerSpec {
         case 'subject.blocked':
         case 'subject.unblocked': {
           const blocked = event.type === 'subject.blocked';
-          await setBlocked(db, subjectId, blocked, new Date(event.occurredAt));
-          await enqueueEvent(trx, deps.prefix, { ...common, type: 'subject.block_applied', data: { subjectId, blocked, service: 'appeals' } });
+          const { version } = (event as Envelope<'subject.blocked'>).data;
+          // An older one than applied (it came back late) changes nothing, and the newer one's receipt stands.
+          if (!(await setBlocked(db, subjectId, blocked, new Date(event.occurredAt), version))) return;
+          await enqueueEvent(trx, deps.prefix, { ...common, type: 'subject.block_applied', data: { subjectId, blocked, service: 'appeals', version } });
           return;
         }
         case 'erasure.approved': {

@@ -1,5 +1,5 @@
 import type { Generated, Selectable } from 'kysely';
-import type { BlockedSubjectsTable, PlatformTables } from '@pdp/shared';
+import type { BlockedSubjectsTable, BlockVersionsTable, PlatformTables } from '@pdp/shared';
 
 export interface AuditLogTable {
   seq: string;
@@ -78,6 +78,7 @@ export interface Database extends PlatformTables {
   audit_verifications: VerificationsTable;
   incidents: IncidentsTable;
   blocked_subjects: BlockedSubjectsTable;
+  block_versions: BlockVersionsTable;
 }
 
 export type IncidentRow = Selectable<IncidentsTable>;

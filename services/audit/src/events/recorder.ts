@@ -24,7 +24,8 @@ export function recorderConsumer(deps: Deps): ConsumerSpec {
     await evidenceOf(deps).checkpointEvery(db, entries);
     for (const [i, event] of events.entries()) {
       if ((event.type === 'subject.blocked' || event.type === 'subject.unblocked') && event.subjectId) {
-        await setBlocked(db, event.subjectId, event.type === 'subject.blocked', new Date(event.occurredAt));
+        const { version } = (event as Envelope<'subject.blocked'>).data;
+        await setBlocked(db, event.subjectId, event.type === 'subject.blocked', new Date(event.occurredAt), version);
       }
       for (const hit of await detect(deps, db, entries[i]!)) await raiseIncident(deps, db, hit);
     }

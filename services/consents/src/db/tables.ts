@@ -1,5 +1,5 @@
 import type { Generated, Selectable } from 'kysely';
-import type { BlockedSubjectsTable, PlatformTables } from '@pdp/shared';
+import type { BlockedSubjectsTable, BlockVersionsTable, PlatformTables } from '@pdp/shared';
 
 export interface ConsentTemplatesTable {
   code: string;
@@ -72,6 +72,7 @@ export interface Database extends PlatformTables {
   obligations: ObligationsTable;
   withdrawal_receipts: WithdrawalReceiptsTable;
   blocked_subjects: BlockedSubjectsTable;
+  block_versions: BlockVersionsTable;
 }
 
 export type ConsentRow = Selectable<ConsentsTable>;

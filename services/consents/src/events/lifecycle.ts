@@ -21,8 +21,10 @@ export function lifecycleConsumer(deps: Deps): ConsumerSpec {
         return;
       }
       const blocked = event.type === 'subject.blocked';
-      await setBlocked(db, subjectId, blocked, new Date(event.occurredAt));
-      await enqueueEvent(trx, deps.prefix, { ...common, type: 'subject.block_applied', data: { subjectId, blocked, service: 'consents' } });
+      const { version } = (event as Envelope<'subject.blocked'>).data;
+      // An older one than applied (it came back late) changes nothing, and the newer one's receipt stands.
+      if (!(await setBlocked(db, subjectId, blocked, new Date(event.occurredAt), version))) return;
+      await enqueueEvent(trx, deps.prefix, { ...common, type: 'subject.block_applied', data: { subjectId, blocked, service: 'consents', version } });
     },
   };
 }

@@ -16,10 +16,6 @@ export async function lockSubject(trx: Transaction<Database>, id: string): Promi
   return row ? { id: row.id, status: row.status as SubjectStatus } : null;
 }
 
-export async function setSubjectStatus(trx: Db, id: string, status: SubjectStatus): Promise<void> {
-  await trx.updateTable('subjects').set({ status, updated_at: new Date() }).where('id', '=', id).execute();
-}
-
 export async function openBlock(trx: Db, subjectId: string, reason: string, by: string): Promise<void> {
   await trx.insertInto('blocks').values({ subject_id: subjectId, reason, blocked_by: by, unblock_reason: null, unblocked_by: null, unblocked_at: null }).execute();
 }
@@ -33,13 +29,35 @@ export async function closeBlock(trx: Db, subjectId: string, reason: string, by:
     .execute();
 }
 
-/** Keeps the latest confirmation per holder; an older receipt never overwrites a newer one. */
-export async function upsertBlockReceipt(trx: Db, subjectId: string, service: string, blocked: boolean, at: Date): Promise<void> {
+/** Blocks or unblocks, and numbers it: the version the events carry (see setBlocked in @pdp/shared). */
+export async function setBlockStatus(trx: Db, id: string, blocked: boolean): Promise<number> {
+  const row = await trx
+    .updateTable('subjects')
+    .set((eb) => ({ status: blocked ? 'BLOCKED' : 'ACTIVE', updated_at: new Date(), block_version: eb('block_version', '+', 1) }))
+    .where('id', '=', id)
+    .returning('block_version')
+    .executeTakeFirstOrThrow();
+  return row.block_version;
+}
+
+/**
+ * Keeps the latest confirmation per holder; an older receipt never overwrites a newer one.
+ * A holder's latest block state. A receipt with a version replaces only an older one (a receipt that
+ * comes late changes nothing); one without (written before versions) goes by time, as it always did.
+ */
+export async function upsertBlockReceipt(trx: Db, subjectId: string, service: string, blocked: boolean, at: Date, version?: number): Promise<void> {
   await trx
     .insertInto('block_receipts')
-    .values({ subject_id: subjectId, service, blocked, applied_at: at })
+    .values({ subject_id: subjectId, service, blocked, applied_at: at, version: version ?? null })
     .onConflict((oc) =>
-      oc.columns(['subject_id', 'service']).doUpdateSet({ blocked, applied_at: at }).where('block_receipts.applied_at', '<=', at),
+      oc
+        .columns(['subject_id', 'service'])
+        .doUpdateSet({ blocked, applied_at: at, version: version ?? null })
+        .where((eb) =>
+          version === undefined
+            ? eb('block_receipts.applied_at', '<=', at)
+            : eb.or([eb('block_receipts.version', 'is', null), eb('block_receipts.version', '<', version)]),
+        ),
     )
     .execute();
 }

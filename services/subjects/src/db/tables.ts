@@ -8,6 +8,8 @@ export interface SubjectsTable {
   iin_enc: string | null;
   /** HMAC blind index of the IIN; null once depersonalized, so the same IIN makes a new subject. */
   iin_bidx: string | null;
+  /** How many times the subject was blocked or unblocked: the version its block events carry. */
+  block_version: Generated<number>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }
@@ -52,6 +54,8 @@ export interface BlockReceiptsTable {
   service: string;
   blocked: boolean;
   applied_at: Date;
+  /** The block version the receipt answers; null for receipts written before versions. */
+  version: number | null;
 }
 
 export interface ErasureActsTable {

@@ -15,7 +15,7 @@ export function receiptsConsumer(deps: Deps): ConsumerSpec {
       const db = trx as Transaction<Database>;
       if (event.type === 'subject.block_applied') {
         const { data } = event as Envelope<'subject.block_applied'>;
-        await repo.upsertBlockReceipt(db, data.subjectId, data.service, data.blocked, new Date(event.occurredAt));
+        await repo.upsertBlockReceipt(db, data.subjectId, data.service, data.blocked, new Date(event.occurredAt), data.version);
       } else if (event.type === 'erasure.receipt') {
         const { data } = event as Envelope<'erasure.receipt'>;
         const act = await repo.lockAct(db, data.actId);

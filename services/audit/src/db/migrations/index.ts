@@ -145,4 +145,18 @@ export const migrations: Record<string, Migration> = {
         drop column client_key, drop column resource, drop column resource_ids, drop column fields`.execute(db);
     },
   },
+  '2026_12_05_0003_block_versions': {
+    async up(db: Kysely<any>) {
+      // The version of the latest block or unblock applied per subject: an older one, come back late
+      // from the stream, changes nothing (see setBlocked in @pdp/shared).
+      await db.schema
+        .createTable('block_versions')
+        .addColumn('subject_id', 'uuid', (c) => c.primaryKey())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.dropTable('block_versions').execute();
+    },
+  },
 };
