@@ -57,8 +57,9 @@ describe('the operator’s worklist', () => {
   test('a page that shows contact data records that read, written inline or in a fragment; totalCount in a fragment is counted', async ({ system }) => {
     for (let i = 0; i < 3; i += 1) await graphql(system.url, SUBMIT, { input: form({ iin: makeIin('1985-02-02', 'F', i + 30) }) });
     const op = await as(system, 'OPERATOR', 'operator-contact');
+    // By seq, not by the table's order: the relay marks rows published, and an updated row moves in the heap.
     const recorded = async () =>
-      (await system.db('appeals').selectFrom('outbox').select('payload').where('subject', 'like', '%.pd.accessed').execute())
+      (await system.db('appeals').selectFrom('outbox').select('payload').where('subject', 'like', '%.pd.accessed').orderBy('seq').execute())
         .map((r) => r.payload as { actor: { id: string }; data: { fields: string[] } })
         .filter((p) => p.actor.id === 'operator-contact');
     const pages = [
