@@ -18,7 +18,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { createDb, FieldCipher, randomKeySpec, streamName } from '@pdp/shared';
+import { createDb, FieldCipher, randomKeySpec, streamName, type Envelope, type EventType } from '@pdp/shared';
 import { eventually, makeIin } from '@pdp/shared/testing';
 import { graphql } from '@pdp/tests/support/client';
 import { form, SUBMIT } from '@pdp/tests/support/intake';
@@ -27,6 +27,11 @@ import { sql, type Kysely } from 'kysely';
 import { connect } from 'nats';
 import pg from 'pg';
 import { SUBGRAPHS } from '../gateway/src/composition';
+import { appendEntries } from '../services/audit/src/db/entries.repository';
+import { fromEnvelope } from '../services/audit/src/domain/entry';
+import { insertConsent, templateInForce } from '../services/consents/src/db/consents.repository';
+import { findOrRegisterSubject } from '../services/subjects/src/db/subjects.repository';
+import { iinBlindIndex } from '../services/subjects/src/domain/identity';
 import {
   addCpu,
   cpuSnapshot,
@@ -46,6 +51,9 @@ const ROUNDS = 2;
 /** The appeals service's pool (DB_POOL_MAX in bench/processes.ts): the baseline gets as many connections. */
 const POOL = 8;
 type AppealsDatabase = Databases['appeals'] extends Kysely<infer D> ? D : never;
+type DatabaseOf<N extends keyof Databases> = Databases[N] extends Kysely<infer D> ? D : never;
+/** The events of one submission, in the order the platform makes them: what the audit chains. */
+const SUBMISSION_EVENTS: EventType[] = ['appeal.submitted', 'subject.registered', 'subject.appeal_linked', 'consent.recorded', 'consent.subject_linked'];
 
 /** Counts what every service has settled: appeals and consents linked to their subject, nothing left unpublished or unrecorded. */
 async function settledProbe(platform: ProcessPlatform) {
@@ -61,8 +69,9 @@ async function settledProbe(platform: ProcessPlatform) {
     /** True when `expected` appeals and consents are linked and no event is on its way anywhere. */
     async settled(expected: number): Promise<boolean> {
       const [appeals, consents] = await Promise.all([
-        count(pools.appeals, 'select count(*)::int n from appeals where subject_id is not null'),
-        count(pools.consents, 'select count(*)::int n from consents where subject_id is not null'),
+        // (the baselines' rows, channel 'baseline', are not the platform's to settle)
+        count(pools.appeals, "select count(*)::int n from appeals where subject_id is not null and channel <> 'baseline'"),
+        count(pools.consents, "select count(*)::int n from consents where subject_id is not null and channel <> 'baseline'"),
       ]);
       if (appeals < expected || consents < expected) return false;
       const outboxes = await Promise.all(SUBGRAPHS.map((name) => count(pools[name], unpublished)));
@@ -105,11 +114,117 @@ function directInsert(db: Kysely<AppealsDatabase>, cipher: FieldCipher) {
   };
 }
 
+/**
+ * The second baseline: every row one submission leaves in the four databases, written straight with
+ * the services' own repository functions, each database's rows in one transaction — the subject
+ * registered (IIN encrypted, blind index, category, source, purpose), then at once the appeal (as
+ * `directInsert`) with its history, the Annex 2 consent (the template in force looked up, the
+ * evidence encrypted) and the five chained audit entries (built from the warm-up's real events).
+ * What it leaves out is what the guarantees add: GraphQL and HTTP, tokens, validation, sealing,
+ * signed events, the relays, NATS and the consumers with their inboxes.
+ */
+function directSubmission(dbs: { [N in keyof Databases]: Kysely<DatabaseOf<N>> }, cipher: FieldCipher, blindKey: string, events: Map<EventType, Envelope>) {
+  let n = 0;
+  return async () => {
+    n += 1;
+    const appealId = randomUUID();
+    const iin = makeIin('1970-01-01', n % 2 ? 'M' : 'F', n);
+    const subject = await dbs.subjects.transaction().execute((trx) =>
+      findOrRegisterSubject(trx, {
+        iinBidx: iinBlindIndex(blindKey, iin),
+        iinEncrypted: cipher.encrypt(iin),
+        category: 'APPLICANT',
+        source: { code: 'WEB_FORM_ANNEX_3', reference: appealId },
+        purpose: { code: 'APPEAL_HANDLING', reference: appealId },
+      }),
+    );
+    const givenAt = new Date();
+    await Promise.all([
+      dbs.appeals.transaction().execute(async (trx) => {
+        const { rows } = await sql<{ n: string }>`select nextval('appeal_reference_seq') as n`.execute(trx);
+        await trx
+          .insertInto('appeals')
+          .values({
+            id: appealId,
+            reference: `BASE-${rows[0]!.n}`,
+            kind: 'APPEAL',
+            status: 'NEW',
+            channel: 'baseline',
+            locale: 'RU',
+            subject_id: subject.id,
+            phone_enc: cipher.encrypt('+77011234567'),
+            email_enc: cipher.encrypt('a@b.kz'),
+            description_enc: cipher.encrypt('baseline text'),
+            deadline: '2026-12-31',
+          })
+          .execute();
+        await trx.insertInto('appeal_changes').values({ appeal_id: appealId, status: 'NEW', note_enc: null, changed_by: 'public' }).execute();
+        await trx.insertInto('outbox').values({ id: appealId, subject: 'baseline', payload: JSON.stringify({ id: appealId }), published_at: new Date() }).execute();
+      }),
+      dbs.consents.transaction().execute(async (trx) => {
+        const template = await templateInForce(trx, 'ANNEX2_APPLICANT', 'RU', givenAt);
+        if (!template) throw new Error('no ANNEX2_APPLICANT template in force');
+        await insertConsent(trx, {
+          id: randomUUID(),
+          templateCode: template.code,
+          templateVersion: template.version,
+          locale: 'RU',
+          channel: 'baseline',
+          givenAt,
+          ipEnc: cipher.encrypt('127.0.0.1'),
+          userAgentEnc: cipher.encrypt('bench'),
+          documentEnc: null,
+          enteredBy: null,
+          appealId,
+          subjectId: subject.id,
+          categories: ['APPLICANT'],
+          purpose: { code: 'APPEAL_HANDLING', reference: appealId },
+        });
+      }),
+      dbs.audit.transaction().execute((trx) =>
+        appendEntries(
+          trx,
+          SUBMISSION_EVENTS.map((type) => fromEnvelope({ ...events.get(type)!, id: randomUUID(), subjectId: subject.id, occurredAt: givenAt.toISOString() })),
+        ),
+      ),
+    ]);
+  };
+}
+
+/** One real event of each of a submission's types, as the platform made them (from the outboxes). */
+async function submissionEvents(platform: ProcessPlatform): Promise<Map<EventType, Envelope>> {
+  const found = new Map<EventType, Envelope>();
+  for (const name of SUBGRAPHS) {
+    const pool = new pg.Pool({ connectionString: platform.databaseUrls[name], max: 1 });
+    try {
+      const { rows } = await pool.query<{ payload: string }>(
+        `select distinct on (subject) payload from outbox where subject = any($1) order by subject, seq desc`,
+        [SUBMISSION_EVENTS.map((type) => `${platform.label}.events.${type}`)],
+      );
+      for (const { payload } of rows) {
+        const event = (typeof payload === 'string' ? JSON.parse(payload) : payload) as Envelope;
+        found.set(event.type, event);
+      }
+    } finally {
+      await pool.end();
+    }
+  }
+  const missing = SUBMISSION_EVENTS.filter((type) => !found.has(type));
+  if (missing.length > 0) throw new Error(`no warm-up event of ${missing.join(', ')} in the outboxes`);
+  return found;
+}
+
 export async function intakeBench(count: number, concurrency: number) {
   const profileRoot = process.env.INTAKE_PROFILE === '1' ? join(import.meta.dirname, 'results', 'intake-profile') : null;
   const platform = await startProcessPlatform({ label: `bench_intake_${Date.now().toString(36)}`, profileRoot });
   let failed = false;
   const appeals = createDb<AppealsDatabase>(platform.databaseUrls.appeals, POOL);
+  const dbs = {
+    appeals,
+    subjects: createDb<DatabaseOf<'subjects'>>(platform.databaseUrls.subjects, POOL),
+    consents: createDb<DatabaseOf<'consents'>>(platform.databaseUrls.consents, POOL),
+    audit: createDb<DatabaseOf<'audit'>>(platform.databaseUrls.audit, POOL),
+  };
   const probe = await settledProbe(platform);
   try {
     let submitted = 0;
@@ -120,27 +235,32 @@ export async function intakeBench(count: number, concurrency: number) {
       if (res.errors) throw new Error(JSON.stringify(res.errors).slice(0, 300));
     };
     const settle = async () => eventually(() => probe.settled(submitted), 600_000, 'intake settled everywhere');
-    const baselineInsert = directInsert(appeals, new FieldCipher(randomKeySpec()));
+    const cipher = new FieldCipher(randomKeySpec());
+    const baselineInsert = directInsert(appeals, cipher);
 
-    // Warm-up of every process (connections, JIT, prepared plans) and of the baseline.
+    // Warm-up of every process (connections, JIT, prepared plans) and of the baselines.
     await runConcurrent(200, concurrency, submit);
     await settle();
+    const fullInsert = directSubmission(dbs, cipher, platform.secrets.BLIND_INDEX_KEY!, await submissionEvents(platform));
     await runConcurrent(200, concurrency, baselineInsert);
+    await runConcurrent(200, concurrency, fullInsert);
 
     const perChunk = Math.max(concurrency, Math.floor(count / ROUNDS));
     const baseline = { latencies: [] as number[], seconds: 0, chunks: [] as number[] };
+    const full = { latencies: [] as number[], seconds: 0, chunks: [] as number[] };
     const gateway = { latencies: [] as number[], seconds: 0, settledSeconds: 0, chunks: [] as number[], settledChunks: [] as number[] };
-    const cpu = { baseline: {} as CpuSplit, gateway: {} as CpuSplit };
+    const cpu = { baseline: {} as CpuSplit, full: {} as CpuSplit, gateway: {} as CpuSplit };
     const windows: Array<[number, number]> = [];
     for (let round = 0; round < ROUNDS; round += 1) {
-      for (const target of round % 2 === 0 ? (['baseline', 'gateway'] as const) : (['gateway', 'baseline'] as const)) {
+      for (const target of round % 2 === 0 ? (['baseline', 'full', 'gateway'] as const) : (['gateway', 'full', 'baseline'] as const)) {
         const before = cpuSnapshot(platform.procs);
-        if (target === 'baseline') {
-          const r = await runConcurrent(perChunk, concurrency, baselineInsert);
-          addCpu(cpu.baseline, before, cpuSnapshot(platform.procs));
-          baseline.latencies.push(...r.latencies);
-          baseline.seconds += r.seconds;
-          baseline.chunks.push(Number((perChunk / r.seconds).toFixed(1)));
+        if (target !== 'gateway') {
+          const into = target === 'baseline' ? baseline : full;
+          const r = await runConcurrent(perChunk, concurrency, target === 'baseline' ? baselineInsert : fullInsert);
+          addCpu(cpu[target], before, cpuSnapshot(platform.procs));
+          into.latencies.push(...r.latencies);
+          into.seconds += r.seconds;
+          into.chunks.push(Number((perChunk / r.seconds).toFixed(1)));
           continue;
         }
         const from = monotonicMicros();
@@ -166,6 +286,7 @@ export async function intakeBench(count: number, concurrency: number) {
     }
 
     const base = stats(baseline.latencies, baseline.seconds);
+    const fullBase = stats(full.latencies, full.seconds);
     const gw = stats(gateway.latencies, gateway.seconds);
     const settledPerSecond = Number((gateway.latencies.length / gateway.settledSeconds).toFixed(1));
     return {
@@ -174,13 +295,21 @@ export async function intakeBench(count: number, concurrency: number) {
       concurrency,
       rounds: ROUNDS,
       baseline: { ...base, chunks: baseline.chunks },
+      /** Every row a submission leaves, in all four databases, written straight (directSubmission). */
+      fullBaseline: { ...fullBase, chunks: full.chunks },
       submitAppeal: { ...gw, chunks: gateway.chunks },
       /** Submissions per second from the first of a chunk until every service had settled all of them. */
       settled: { perSecond: settledPerSecond, seconds: Number(gateway.settledSeconds.toFixed(2)), chunks: gateway.settledChunks },
       throughputRatio: Number((gw.perSecond / base.perSecond).toFixed(3)),
       settledRatio: Number((settledPerSecond / base.perSecond).toFixed(3)),
       p50Ratio: Number((gw.p50 / base.p50).toFixed(2)),
-      cpuMsPerRequest: { submitAppealUntilSettled: perRequest(cpu.gateway, gateway.latencies.length), baseline: perRequest(cpu.baseline, baseline.latencies.length) },
+      throughputRatioFull: Number((gw.perSecond / fullBase.perSecond).toFixed(3)),
+      settledRatioFull: Number((settledPerSecond / fullBase.perSecond).toFixed(3)),
+      cpuMsPerRequest: {
+        submitAppealUntilSettled: perRequest(cpu.gateway, gateway.latencies.length),
+        baseline: perRequest(cpu.baseline, baseline.latencies.length),
+        fullBaseline: perRequest(cpu.full, full.latencies.length),
+      },
       ...(profile ? { profile } : {}),
     };
   } catch (err) {
@@ -188,7 +317,7 @@ export async function intakeBench(count: number, concurrency: number) {
     throw err;
   } finally {
     await probe.close().catch(() => undefined);
-    await appeals.destroy();
+    for (const db of Object.values(dbs)) await db.destroy();
     await platform.destroy(failed);
   }
 }
