@@ -8,11 +8,19 @@ import { z } from 'zod';
  * client token named so would make a person's actions read as the platform's in the audit.
  */
 const RESERVED_SUBJECT = /^(anonymous|public|unauthenticated|system:.*)$/i;
+/**
+ * A `sub` is an id as the audit will show it: no whitespace at either end and no control, format or
+ * unassigned characters anywhere (`public `, `public\u200b` or `\u202Epublic` would read as the
+ * platform's own actor), and not one of the reserved ids in any Unicode compatibility form (`ｐｕｂｌｉｃ`).
+ */
+function isCleanSubject(sub: string): boolean {
+  return sub === sub.trim() && !/\p{C}/u.test(sub) && !RESERVED_SUBJECT.test(sub.normalize('NFKC'));
+}
 /** Roles a token may carry: PUBLIC is what a request without a token is, never a token's role. */
 const TOKEN_ROLES = ROLES.filter((r) => r !== 'PUBLIC') as [Exclude<(typeof ROLES)[number], 'PUBLIC'>, ...Array<Exclude<(typeof ROLES)[number], 'PUBLIC'>>];
 
 const claimsSchema = z.object({
-  sub: z.string().min(1).max(200).refine((sub) => !RESERVED_SUBJECT.test(sub), 'reserved actor id'),
+  sub: z.string().min(1).max(200).refine(isCleanSubject, 'reserved or unclean actor id'),
   roles: z.array(z.enum(TOKEN_ROLES)).min(1),
   /** A partner's creditor: the `Creditor.id` (a UUID) that registerCreditor returned. */
   creditor_id: z.uuid().optional(),

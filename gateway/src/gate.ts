@@ -173,6 +173,11 @@ export class RequestGate {
     }
 
     let variables: unknown = params!.variables ?? {};
+    // A JSON body carries its variables as an object; only a GET's query string carries them as text.
+    // (Apollo would refuse a string in a body itself, in English only.)
+    if (typeof variables === 'string' && req.method !== 'GET') {
+      return this.refuse(res, 400, [{ code: 'BAD_REQUEST', key: 'input.wrongType', field: 'variables' }], locale);
+    }
     if (typeof variables === 'string') {
       try {
         variables = variables === '' ? {} : JSON.parse(variables);
@@ -379,9 +384,11 @@ const safeValuesRule: ValidationRule = (context) => {
     get(target, prop) {
       if (prop === 'reportError') {
         return (error: GraphQLError) => {
-          const named = /^Field "([^"]+)" (is not defined by type|of required type)|Field "[^"]+\.([^".]+)" of required type/.exec(error.message);
+          // A literal's missing field is named with its type ("SubmitAppealInput.email"): the field is what follows the dot, as for a variable.
+          const named = /^Field "([^"]+)" (is not defined by type|of required type)/.exec(error.message);
           const unknown = named?.[2] === 'is not defined by type';
-          const missingName = named?.[3] ?? (named && !unknown ? named[1] : undefined);
+          const missing = named && !unknown ? named[1]!.split('.').at(-1) : undefined;
+          const missingName = missing && IDENTIFIER.test(missing) ? missing : undefined;
           const field = unknown && named?.[1] && IDENTIFIER.test(named[1]) ? named[1] : (missingName ?? names.at(-1) ?? 'input');
           const key: MessageKey = unknown ? 'input.unknownField' : missingName ? 'input.missing' : 'input.wrongType';
           target.reportError(new GraphQLError(key, { nodes: error.nodes, extensions: { code: 'BAD_USER_INPUT', messageKey: key, field } }));
@@ -392,6 +399,8 @@ const safeValuesRule: ValidationRule = (context) => {
     },
   });
   const tracker: ASTVisitor = {
+    // A variable's default value is reported under the variable's name.
+    VariableDefinition: { enter: (node) => void names.push(node.variable.name.value), leave: () => void names.pop() },
     Argument: { enter: (node) => void names.push(node.name.value), leave: () => void names.pop() },
     ObjectField: { enter: (node) => void names.push(node.name.value), leave: () => void names.pop() },
   };

@@ -22,7 +22,7 @@ describe('authentication and roles', () => {
     const publicRole = await tokenFor(AUTH_JWT_SECRET, ['PUBLIC']);
     const staffAndPublic = await tokenFor(AUTH_JWT_SECRET, ['OPERATOR', 'PUBLIC']);
     // The platform's own actor ids: a token so named would make a person's actions read as the platform's.
-    const reserved = await Promise.all(['anonymous', 'public', 'system:retention'].map((sub) => tokenFor(AUTH_JWT_SECRET, ['DPO'], { sub })));
+    const reserved = await Promise.all(['anonymous', 'public', 'system:retention', 'public ', ' anonymous', 'public\u200b', '\u202Epublic', 'ｐｕｂｌｉｃ', 'SYSTEM:retention', 'dpo\u0000'].map((sub) => tokenFor(AUTH_JWT_SECRET, ['DPO'], { sub })));
     for (const token of [expired, foreign, noExp, unknownRole, fromTheFuture, notACreditor, publicRole, staffAndPublic, ...reserved, 'garbage']) {
       const res = await graphql(system.url, SUBJECT, { id: crypto.randomUUID() }, { token });
       expect(res.status).toBe(401);

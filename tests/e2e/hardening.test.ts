@@ -87,6 +87,16 @@ describe('hardening: nothing of the request in errors, limits that hold', () => 
     expect(JSON.parse(inline.text).errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'iin' });
     expectNoLeak(inline.text);
 
+    // A field left out is named as through variables ('email', not 'SubmitAppealInput.email'); a bad
+    // default value by its variable.
+    const noEmail = await post(system.url, JSON.stringify({ query: `mutation { submitAppeal(input: { kind: APPEAL, iin: "${IIN}", phone: "${PHONE}", description: "Коллектор звонит ночью", privacyPolicyAccepted: true }) { appeal { id } } }` }));
+    expect(JSON.parse(noEmail.text).errors).toEqual([expect.objectContaining({ extensions: { code: 'BAD_USER_INPUT', field: 'email' } })]);
+    const noEmailVariable = await post(system.url, JSON.stringify({ query: SUBMIT, variables: { input: { ...form({ iin: IIN, phone: PHONE }), email: undefined } } }));
+    expect(JSON.parse(noEmailVariable.text).errors).toEqual([expect.objectContaining({ extensions: { code: 'BAD_USER_INPUT', field: 'email' } })]);
+    const badDefault = await post(system.url, JSON.stringify({ query: `query($who: String = ${IIN}) { subjectByIin(iin: $who) { id } }` }));
+    expect(JSON.parse(badDefault.text).errors).toEqual([expect.objectContaining({ extensions: { code: 'BAD_USER_INPUT', field: 'who' } })]);
+    for (const res of [noEmail, noEmailVariable, badDefault]) expectNoLeak(res.text);
+
     const syntax = await post(system.url, JSON.stringify({ query: `mutation { submitAppeal(input: { iin: "${IIN}" "${EMAIL}" }) }` }));
     expect(syntax.status).toBe(400);
     expect(JSON.parse(syntax.text).errors[0].extensions.code).toBe('GRAPHQL_PARSE_FAILED');
@@ -134,6 +144,8 @@ describe('hardening: nothing of the request in errors, limits that hold', () => 
       ['a batch', await send('POST', JSON.stringify([{ query: '{ __typename }' }]), json), 400, 'BAD_REQUEST', 'Бір сұрауда бірнеше операция жіберуге болмайды'],
       ['a number for the query', await send('POST', JSON.stringify({ query: 123 }), json), 400, 'BAD_REQUEST', 'Мәннің түрі дұрыс емес', 'query'],
       ['no query', await send('POST', JSON.stringify({ variables: { iin: IIN } }), json), 400, 'BAD_REQUEST', 'Сұрауда query мәтіні жоқ', 'query'],
+      // JSON-encoded variables in a body: refused by the gate in the caller's language, valid or not.
+      ['variables as text', await send('POST', JSON.stringify({ query: lookup, variables: JSON.stringify({ r: 'APL-2026-000001', i: IIN }) }), json), 400, 'BAD_REQUEST', 'Мәннің түрі дұрыс емес', 'variables'],
       ['extensions as text', await send('POST', JSON.stringify({ query: '{ __typename }', extensions: 'x' }), json), 400, 'BAD_REQUEST', 'Мәннің түрі дұрыс емес', 'extensions'],
       ['PUT', await send('PUT', JSON.stringify({ query: '{ __typename }' }), json), 405, 'METHOD_NOT_ALLOWED', 'Тек GET және POST әдістері қабылданады'],
       ['a simple cross-site GET', await send('GET', undefined, {}, `${url}?query=${encodeURIComponent('{ __typename }')}`), 400, 'BAD_REQUEST', 'GET сұрауына apollo-require-preflight немесе x-apollo-operation-name тақырыбы қажет'],
