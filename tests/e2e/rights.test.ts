@@ -100,9 +100,16 @@ describe('6.1.3 blocking', () => {
     expect(await system.db('appeals').selectFrom('blocked_subjects').select('subject_id').execute()).toEqual([{ subject_id: subjectId }]);
     expect(await system.db('consents').selectFrom('blocked_subjects').select('subject_id').execute()).toEqual([{ subject_id: subjectId }]);
 
-    // Reads only for DPO and AUDITOR; no workflow moves; no changes.
+    // Reads only for DPO and AUDITOR (the CHAIRMAN sees the record, no PD value); no workflow moves; no changes.
     expect((await gw(RECEIPTS, { id: subjectId }, { as: 'OPERATOR' })).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-    expect((await gw(`query($id: ID!) { appeal(id: $id) { id } }`, { id: appealId }, { as: 'OPERATOR' })).data.appeal).toBeNull();
+    const withheld = await gw(`query($id: ID!) { appeal(id: $id) { id } }`, { id: appealId }, { as: 'OPERATOR' });
+    expect(withheld.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(withheld.data?.appeal ?? null).toBeNull();
+    expect((await gw(`query($id: ID!) { appeal(id: $id) { id } }`, { id: crypto.randomUUID() }, { as: 'OPERATOR' })).data.appeal).toBeNull();
+    const chairman = await gw(`query($id: ID!) { subject(id: $id) { id status categories blocks { reason } } }`, { id: subjectId }, { as: 'CHAIRMAN' });
+    expect(chairman.errors).toBeUndefined();
+    expect(chairman.data.subject).toEqual({ id: subjectId, status: 'BLOCKED', categories: ['APPLICANT'], blocks: [{ reason: 'Processing conditions violated' }] });
+    expect((await gw(`query($id: ID!) { subject(id: $id) { iin } }`, { id: subjectId }, { as: 'CHAIRMAN' })).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     expect((await gw(`query($id: ID!) { appeal(id: $id) { id } }`, { id: appealId }, { as: 'AUDITOR' })).data.appeal).toEqual({ id: appealId });
     const move = await gw(`mutation($id: ID!) { changeAppealStatus(appealId: $id, status: IN_PROGRESS) { status } }`, { id: appealId }, { as: 'OPERATOR' });
     expect(move.errors?.[0]?.extensions?.code).toBe('SUBJECT_BLOCKED');

@@ -13,6 +13,12 @@ export interface RequestScope {
 
 /** Who may still read a blocked subject's data (6.1.3): the DPO and the audit. */
 export const BLOCKED_READERS: readonly Role[] = ['DPO', 'AUDITOR'];
+/**
+ * Who may still see a blocked subject's record in the registry — its status, categories, blocks and
+ * holdings, no PD value: the DPO and the audit, and the CHAIRMAN, who decides the erasure acts that
+ * often follow a block and reads no PD value of anyone (permissions.ts).
+ */
+export const BLOCKED_RECORD_READERS: readonly Role[] = [...BLOCKED_READERS, 'CHAIRMAN'];
 
 /** A record some service holds about a subject (an appeal, a consent…). */
 export interface HeldRecord {

@@ -1,5 +1,6 @@
-import { kazakhstanToday, selects } from '@pdp/shared';
+import { ForbiddenError, kazakhstanToday, selects } from '@pdp/shared';
 import type { Deps } from '../config';
+import { appealsByIds } from '../db/appeals.repository';
 import { overdueAppeals } from '../db/lifecycle.repository';
 import { OPEN_STATUSES, type AppealRecord } from '../domain/appeal';
 import type { QueryResolvers } from '../generated/graphql';
@@ -10,7 +11,14 @@ import { wantsTotal } from './Worklist';
 
 export function queryResolvers(deps: Deps): QueryResolvers {
   return {
-    appeal: (_, { id }, ctx) => ctx.appeals.load(id),
+    async appeal(_, { id }, ctx) {
+      const appeal = await ctx.appeals.load(id);
+      if (appeal) return appeal;
+      // Withheld (a blocked subject, a category outside the role's purpose; the loader recorded the
+      // denial) is FORBIDDEN, as subject(id) is; only an appeal that does not exist is null.
+      if ((await appealsByIds(deps.db, [id])).length > 0) throw new ForbiddenError(ctx.meta.locale);
+      return null;
+    },
     appealStatus: (_, args, ctx) => appealStatus(deps, ctx, args),
     async appeals(_, args, ctx, info) {
       // The page's rows serve every field below it (no second query for contact or history), so the

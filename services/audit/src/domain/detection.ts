@@ -1,4 +1,4 @@
-import { isWorkingDay, kazakhstanToday, type WorkCalendar } from '@pdp/shared';
+import { BLOCKED_RECORD_READERS, isWorkingDay, kazakhstanToday, type WorkCalendar } from '@pdp/shared';
 import type { ChainEntry } from './chain';
 
 /**
@@ -28,8 +28,8 @@ export type RuleName = keyof typeof RULES;
 
 /** Roles of people whose actions are watched for hours and mass reads (not the public, not the platform). */
 const WATCHED_ROLES = new Set(['OPERATOR', 'DPO', 'CHAIRMAN', 'HR', 'CONTRACTS', 'AUDITOR', 'PARTNER', 'OPS']);
-/** Who may read a blocked subject's data (6.1.3). */
-const BLOCKED_READERS = new Set(['DPO', 'AUDITOR']);
+/** Who may read a blocked subject's data (6.1.3), or its record without PD values (the CHAIRMAN): BLOCKED_RECORD_READERS. */
+const BLOCKED_READERS = new Set<string>(BLOCKED_RECORD_READERS);
 
 export function isSystemActor(actorId: string): boolean {
   return actorId.startsWith('system:');

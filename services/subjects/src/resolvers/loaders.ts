@@ -1,4 +1,4 @@
-import { BLOCKED_READERS, ForbiddenError, coversCategories, groupedLoader, hasAnyRole, type RequestScope } from '@pdp/shared';
+import { BLOCKED_RECORD_READERS, ForbiddenError, coversCategories, groupedLoader, hasAnyRole, type RequestScope } from '@pdp/shared';
 import DataLoader from 'dataloader';
 import type { Deps } from '../config';
 import { actsOfSubjects, blockReceiptsOf, blocksOf, receiptsOf, rectificationsOf } from '../db/lifecycle.repository';
@@ -13,7 +13,7 @@ const SUBJECT_PD_FIELDS = ['iin', 'categories', 'purposes', 'sources'];
 /**
  * One SQL query per batch (a whole `_entities` call or a page of results), and one access record per
  * subject committed before any of them is returned. A blocked subject is hidden from everyone but the
- * DPO and the audit, and the attempt is recorded as denied.
+ * DPO, the audit and the CHAIRMAN (its record, no PD value), and the attempt is recorded as denied.
  */
 export function subjectLoader(deps: Deps, scope: RequestScope): DataLoader<string, SubjectRecord | null> {
   return new DataLoader<string, SubjectRecord | null>(async (ids) => {
@@ -22,7 +22,7 @@ export function subjectLoader(deps: Deps, scope: RequestScope): DataLoader<strin
     // A role reads only the categories its purpose covers (4.3, 4.4): HR employees, CONTRACTS
     // counterparties, OPERATOR applicants and the people around a debt; the rest is PURPOSE-denied.
     const inScope = (s: SubjectRecord) => coversCategories(scope.actor.roles, s.categories);
-    const unblocked = (s: SubjectRecord) => s.status !== 'BLOCKED' || hasAnyRole(scope.actor, BLOCKED_READERS);
+    const unblocked = (s: SubjectRecord) => s.status !== 'BLOCKED' || hasAnyRole(scope.actor, BLOCKED_RECORD_READERS);
     const readable = (s: SubjectRecord) => inScope(s) && unblocked(s);
     const visible = [...found.values()].filter(readable);
     for (const s of found.values()) {
