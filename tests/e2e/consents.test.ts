@@ -361,5 +361,16 @@ describe('publication consent (6.1.6)', () => {
     expect((await gw(REPORT, { id: subjectId }, 'AUDITOR')).data.accessReport.publicationConsent).toEqual({ granted: false });
     // The grant it replaced is withdrawn like any consent, and every holder confirms.
     expect((await receiptsOf(subjectId, grant.data.setPublicationConsent.id)).length).toBe(3);
+
+    // Granting again ends the refusal: one decision stands, never two ACTIVE ones.
+    const regrant = await gw(PUBLICATION, { id: subjectId, granted: true, locale: 'RU' }, 'DPO');
+    expect(regrant.data.setPublicationConsent).toMatchObject({ granted: true, status: 'ACTIVE' });
+    const publication = await system.db('consents').selectFrom('consents').select(['id', 'granted', 'withdrawn_at']).where('subject_id', '=', subjectId).where('template_code', '=', 'PUBLICATION').orderBy('given_at').execute();
+    expect(publication.map((c) => [c.id, c.granted, c.withdrawn_at !== null])).toEqual([
+      [grant.data.setPublicationConsent.id, true, true],
+      [refusal.data.setPublicationConsent.id, false, true],
+      [regrant.data.setPublicationConsent.id, true, false],
+    ]);
+    expect((await gw(CONSENTS, { id: subjectId }, 'DPO')).data.subject.publicationConsent).toEqual({ granted: true, consentId: regrant.data.setPublicationConsent.id });
   });
 });

@@ -12,7 +12,8 @@ const PUBLICATION = 'PUBLICATION';
  * DPO records the subject's decision on publication in public sources (6.1.6): a grant or a refusal,
  * each a record pointing at the PUBLICATION text the person saw; no record means refused. The newest
  * decision stands — a grant that is replaced by a refusal is withdrawn like any consent (every holder
- * confirms). The same decision again changes nothing. Granting is refused while
+ * confirms), a refusal replaced by a grant is ended (WITHDRAWN: the person took the refusal back;
+ * the grant's consent.recorded is the audit's record of it). The same decision again changes nothing. Granting is refused while
  * the subject is blocked; refusing never is. Returns the id of the decision in force.
  */
 export async function setPublicationConsent(deps: Deps, scope: RequestScope, subjectId: string, granted: boolean, locale: Locale): Promise<string> {
@@ -24,9 +25,11 @@ export async function setPublicationConsent(deps: Deps, scope: RequestScope, sub
     if (granted && (await blockedAmong(trx, [subjectId])).size > 0) throw new SubjectBlockedError(scope.meta.locale);
     const [standing] = await standingOf(trx, subjectId, PUBLICATION);
     if (standing && standing.granted === granted) return standing.id;
-    // A grant replaced by a refusal is a withdrawal; a refusal replaced by a grant is simply older.
-    if (standing?.granted) await applyWithdrawal(deps, trx, scope, standing, null);
     const now = new Date();
+    // A grant replaced by a refusal is a withdrawal (every holder confirms); a refusal replaced by a
+    // grant ends too — nothing was processed under it to stop — so one decision stands, not two ACTIVE.
+    if (standing?.granted) await applyWithdrawal(deps, trx, scope, standing, null);
+    else if (standing) await trx.updateTable('consents').set({ withdrawn_at: now, withdrawn_by: scope.actor.id }).where('id', '=', standing.id).execute();
     const template = await templateInForce(trx, PUBLICATION, locale, now);
     if (!template) throw new Error('no PUBLICATION template in force');
     const id = randomUUID();
