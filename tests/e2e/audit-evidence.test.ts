@@ -130,7 +130,9 @@ describe('the audit as evidence', () => {
         1,
         /TAMPERED at entry 7 \(OUT_OF_ORDER\)/,
       ],
-      ['cut', [variant('cut', (l) => l.slice(0, -3)), '--public-key', pem], 1, /TAMPERED at entry \d+ \(TRUNCATED\)/],
+      // The first bad entry named is the first one missing.
+      ['cut', [variant('cut', (l) => l.slice(0, -3)), '--public-key', pem], 1, new RegExp(`TAMPERED at entry ${Number(lines.slice(0, -3).filter((x) => x.kind === 'entry').at(-1)!.seq) + 1} \\(TRUNCATED\\)`)],
+      ['first removed', [variant('first-removed', (l) => l.filter((_, i) => i !== at(l, '1'))), '--public-key', pem], 1, /TAMPERED at entry 1 \(SEQ_GAP\)/],
       ['cut-at-checkpoint', [variant('cut-at-checkpoint', (l) => l.slice(0, l.findIndex((x) => x.kind === 'checkpoint' && x.seq === '20') + 1)), '--public-key', pem], 1, /TAMPERED at entry 21 \(TRUNCATED\)/],
       ['rewritten', [variant('rewritten', (l) => rewrite(l, '13')), '--public-key', pem], 1, /TAMPERED at entry 11 \(CHECKPOINT_MISMATCH\)/],
       ['other-key', [file, '--public-key', otherKey], 1, /TAMPERED at entry 10 \(CHECKPOINT_SIGNATURE\)/],

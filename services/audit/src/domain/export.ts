@@ -129,7 +129,11 @@ export async function verifyExport(read: LineSource, opts: VerifyExportOptions):
   }
   if (!header) return bad(null, null, 'MALFORMED', 'the file is empty');
   if (!last) return bad(null, null, 'MALFORMED', 'the export holds no entries');
-  if (last.kind !== 'checkpoint') return bad(null, last.seq, 'TRUNCATED', `the export does not end with a checkpoint: cut off after entry ${last.seq}`);
+  if (last.kind !== 'checkpoint') {
+    // The first bad entry is the first one missing, after the last one there.
+    const missing = /^\d+$/.test(last.seq) ? String(BigInt(last.seq) + 1n) : last.seq;
+    return bad(null, missing, 'TRUNCATED', `the export does not end with a checkpoint: cut off after entry ${last.seq}`);
+  }
 
   // The first entry's predecessor must be a signed checkpoint in the file (a partial export), or there is none.
   const keysFor = () => opts.keys;
@@ -150,7 +154,8 @@ export async function verifyExport(read: LineSource, opts: VerifyExportOptions):
       if (entry.seq !== '1') {
         anchor = checkpoints.find((c) => BigInt(c.seq) === BigInt(entry.seq) - 1n) ?? null;
         if (!anchor || !opts.keys.some((k) => checkpointSignatureValid(anchor!, k))) {
-          return bad(n, entry.seq, 'SEQ_GAP', `the export starts at entry ${entry.seq} without a signed checkpoint of entry ${BigInt(entry.seq) - 1n}`);
+          // Named by the entry before it: missing (a whole export that lost its first entries) or unanchored (a partial one).
+          return bad(n, String(BigInt(entry.seq) - 1n), 'SEQ_GAP', `the export starts at entry ${entry.seq} without a signed checkpoint of entry ${BigInt(entry.seq) - 1n}`);
         }
       }
       verifier = new ChainVerifier(checkpoints, { keysFor, origin, anchor: anchor ? { seq: anchor.seq, hash: anchor.hash } : null });
