@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formPage, type PageContext } from '../src/forms/render';
-import { FORMS, FORM_KINDS, PAGE, type Text } from '../src/forms/texts';
+import { FORMS, FORM_KINDS, localDate, PAGE, type Text } from '../src/forms/texts';
 
 /**
  * The forms' own words (8.1: Kazakh and Russian) and their HTML: every text in both languages, and
@@ -54,5 +54,13 @@ describe('the public forms', () => {
     expect(html).toContain('Версия 2, действует с 25.11.2026');
     // Texts from consents are escaped like anything else.
     expect(formPage(ctx({ policy: { ...ctx().policy, title: '</script><script>x()</script>' } }))).not.toContain('</script><script>x()');
+  });
+});
+
+describe('dates on the forms', () => {
+  it('a calendar day as it is; a moment on Kazakhstan’s calendar (UTC+5), not UTC’s', () => {
+    expect(localDate('2026-12-29')).toBe('29.12.2026');
+    expect(localDate('2026-12-06T23:36:55.380Z')).toBe('07.12.2026');
+    expect(localDate('2026-12-06T18:59:59.999Z')).toBe('06.12.2026');
   });
 });

@@ -1,4 +1,4 @@
-import type { Locale } from '@pdp/shared';
+import { kazakhstanToday, type Locale } from '@pdp/shared';
 
 /**
  * Everything a person reads on the public forms (Annexes 3–5), in Kazakh and Russian (8.1). The
@@ -102,8 +102,12 @@ export function text(key: PageKey, locale: Locale, params: Record<string, string
   return PAGE[key][locale].replace(/\{(\w+)\}/g, (_, name: string) => String(params[name] ?? ''));
 }
 
-/** YYYY-MM-DD as a person in Kazakhstan writes it. */
+/**
+ * A day as a person in Kazakhstan writes it (DD.MM.YYYY): a calendar day (YYYY-MM-DD) as it is, a
+ * moment (an ISO timestamp) on Kazakhstan's calendar — 23:37 UTC on the 6th is already the 7th there.
+ */
 export function localDate(iso: string): string {
-  const [y, m, d] = iso.slice(0, 10).split('-');
+  const day = iso.length > 10 ? kazakhstanToday(new Date(iso)) : iso;
+  const [y, m, d] = day.slice(0, 10).split('-');
   return `${d}.${m}.${y}`;
 }
