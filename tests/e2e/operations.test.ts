@@ -117,6 +117,12 @@ describe('the ops view', () => {
     expect(badService.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'service' });
     expect((await gw(PARKED, { first: 1000 }, { as: 'OPS' })).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'first' });
     expect((await gw(REPLAY, { service: 'consents', id: 'x1' }, { as: 'OPS' })).errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    // Every bad argument at once.
+    const bothBad = await gw(REPLAY, { service: '', id: '' }, { as: 'OPS' });
+    expect(bothBad.errors?.map((e: { extensions: { code: string; field: string } }) => [e.extensions.code, e.extensions.field]).sort()).toEqual([
+      ['BAD_USER_INPUT', 'id'],
+      ['BAD_USER_INPUT', 'service'],
+    ]);
   });
 
   test('/metrics of every service carries the ops figures', async ({ system }) => {

@@ -19,6 +19,11 @@ export type IdFormat = 'uuid' | 'seq' | 'cursor';
 export interface ArgumentRules {
   /** Exceptions to "every ID is a UUID", by `Type.field.argument`, e.g. `Query.auditLog.afterSeq: 'seq'`. */
   ids?: Record<string, IdFormat>;
+  /**
+   * String arguments with a fixed set or shape of values (a service's name), by `Type.field.argument`:
+   * checked with the others, so every bad argument is named at once.
+   */
+  texts?: Record<string, RegExp>;
   /** Page-size arguments (`limit`, `first`) must be within 1..maxPage. */
   maxPage?: number;
   /** No list argument (or list field of an input) may hold more items than this. */
@@ -99,6 +104,7 @@ export function guardArguments(schema: GraphQLSchema, rules: ArgumentRules = {},
         type: arg.type,
         idFormat: rules.ids?.[`${type.name}.${field.name}.${arg.name}`] ?? (arg.name === 'after' ? 'cursor' : 'uuid'),
         isPage: PAGE_ARGS.has(arg.name) && getNamedType(arg.type).name === 'Int',
+        text: rules.texts?.[`${type.name}.${field.name}.${arg.name}`] ?? null,
       }));
       field.resolve = async (source, args: Record<string, unknown>, context: { meta?: { locale?: Locale } }, info) => {
         if (operation) await authorize!(context, operation);
@@ -110,6 +116,9 @@ export function guardArguments(schema: GraphQLSchema, rules: ArgumentRules = {},
             continue;
           }
           check(value, spec.type, spec.name, spec.idFormat, problems);
+          if (spec.text && typeof value === 'string' && !spec.text.test(value) && !problems.some((p) => p.field === spec.name)) {
+            problems.push({ field: spec.name, key: 'input.invalid' });
+          }
         }
         if (problems.length > 0) {
           const locale = context?.meta?.locale ?? DEFAULT_LOCALE;

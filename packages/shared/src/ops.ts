@@ -579,3 +579,6 @@ export function opsResolvers(view: OpsView, guard: Guard) {
  * id it sent); the shared check only bounds it.
  */
 export const OPS_ARGUMENT_IDS = { 'Mutation.replayParkedEvent.id': 'cursor' } as const;
+/** A service argument of the ops view names one of the services, checked with the id (both named at once). */
+const SERVICE_NAME = new RegExp(`^(${OPS_SERVICES.join('|')})$`);
+export const OPS_ARGUMENT_TEXTS = { 'Mutation.replayParkedEvent.service': SERVICE_NAME, 'Query.parkedEvents.service': SERVICE_NAME };

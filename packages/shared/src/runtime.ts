@@ -21,7 +21,7 @@ import { connectionState, connectNats, ensureHandoffStream, ensureStream } from 
 import { OutboxRelay } from './events/relay';
 import { EventSigner, EventVerifier, registerEventSigner } from './events/signing';
 import { mountHealth, runChecks, startMetrics } from './health';
-import { HealthReporter, instanceId, OPS_ARGUMENT_IDS, opsResolvers, OpsResponder, OpsView, type OpsService } from './ops';
+import { HealthReporter, instanceId, OPS_ARGUMENT_IDS, OPS_ARGUMENT_TEXTS, opsResolvers, OpsResponder, OpsView, type OpsService } from './ops';
 import { localeFromAcceptLanguage, t } from './i18n';
 import { guardArguments, type ArgumentRules } from './arguments';
 import { isOperation } from './auth/permissions';
@@ -149,7 +149,9 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
   }
   const schema = guardArguments(
     buildSubgraphSchema([{ typeDefs: def.typeDefs, resolvers }]),
-    def.opsView ? { ...def.argumentRules, ids: { ...def.argumentRules?.ids, ...OPS_ARGUMENT_IDS } } : def.argumentRules,
+    def.opsView
+      ? { ...def.argumentRules, ids: { ...def.argumentRules?.ids, ...OPS_ARGUMENT_IDS }, texts: { ...def.argumentRules?.texts, ...OPS_ARGUMENT_TEXTS } }
+      : def.argumentRules,
     (context, operation) => (isOperation(operation) ? deps.guard.authorize(context as RequestScope, operation) : Promise.resolve()),
   );
   const apollo = new ApolloServer<Ctx>({
