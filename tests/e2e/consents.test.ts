@@ -157,6 +157,12 @@ describe('templates (Art. 8(4), 8.3)', () => {
       ['effectiveFrom', 'BAD_USER_INPUT'],
       ['title', 'BAD_USER_INPUT'],
     ]);
+    // A date that is no date says so (date.invalid), in the caller's language; a past one, date.past.
+    for (const effectiveFrom of ['not-a-date', '2026-02-30', '2026-13-01T00:00:00+05:00']) {
+      const wrong = await gw(PUBLISH, { code: 'ANNEX2_APPLICANT', locale: 'RU', title: 'Согласие', body, effectiveFrom }, 'DPO');
+      expect(wrong.errors?.map((e) => [e.extensions?.field, e.message])).toEqual([['effectiveFrom', 'Дата должна быть существующей датой в формате ГГГГ-ММ-ДД']]);
+    }
+    expect(bad.errors?.find((e) => e.extensions?.field === 'effectiveFrom')?.message).not.toBe('Дата должна быть существующей датой в формате ГГГГ-ММ-ДД');
     const published = await gw(PUBLISH, { code: 'ANNEX2_APPLICANT', locale: 'RU', title: 'Согласие на сбор и обработку персональных данных', body, effectiveFrom: today() }, 'DPO');
     expect(published.errors).toBeUndefined();
     expect(published.data.publishConsentTemplate).toMatchObject({ code: 'ANNEX2_APPLICANT', version: 2, locale: 'RU' });

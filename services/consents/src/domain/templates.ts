@@ -18,7 +18,13 @@ export const contentInput = z.object({
 export type ContentInput = z.output<typeof contentInput>;
 
 /** A date (that day in Kazakhstan; today means from now) or an ISO date-time with an offset. */
-const effectiveSchema = z.union([isoDateSchema, z.iso.datetime({ offset: true })], { message: 'date.invalid' satisfies MessageKey }).transform((value, ctx) => {
+const isoDateTime = z.iso.datetime({ offset: true });
+const effectiveSchema = z
+  .string()
+  .trim()
+  // One refinement with its own key (a union of the two reported the generic input.invalid).
+  .refine((value) => isoDateSchema.safeParse(value).success || isoDateTime.safeParse(value).success, { message: 'date.invalid' satisfies MessageKey, abort: true })
+  .transform((value, ctx) => {
   const now = new Date();
   const at = value.length === 10 ? (value === kazakhstanToday(now) ? now : kazakhstanMidnight(value)) : new Date(value);
   if (at.getTime() < now.getTime() - 60_000) {
