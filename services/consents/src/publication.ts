@@ -13,8 +13,9 @@ const PUBLICATION = 'PUBLICATION';
  * each a record pointing at the PUBLICATION text the person saw; no record means refused. The newest
  * decision stands — a grant that is replaced by a refusal is withdrawn like any consent (every holder
  * confirms), a refusal replaced by a grant is ended (WITHDRAWN: the person took the refusal back;
- * the grant's consent.recorded is the audit's record of it). The same decision again changes nothing. Granting is refused while
- * the subject is blocked; refusing never is. Returns the id of the decision in force.
+ * the grant's consent.recorded is the audit's record of it). The same decision again changes nothing.
+ * Granting is refused while the subject is blocked; refusing never is. Returns the id of the decision
+ * in force.
  */
 export async function setPublicationConsent(deps: Deps, scope: RequestScope, subjectId: string, granted: boolean, locale: Locale): Promise<string> {
   return deps.db.transaction().execute(async (trx) => {

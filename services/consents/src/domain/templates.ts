@@ -25,14 +25,14 @@ const effectiveSchema = z
   // One refinement with its own key (a union of the two reported the generic input.invalid).
   .refine((value) => isoDateSchema.safeParse(value).success || isoDateTime.safeParse(value).success, { message: 'date.invalid' satisfies MessageKey, abort: true })
   .transform((value, ctx) => {
-  const now = new Date();
-  const at = value.length === 10 ? (value === kazakhstanToday(now) ? now : kazakhstanMidnight(value)) : new Date(value);
-  if (at.getTime() < now.getTime() - 60_000) {
-    ctx.addIssue({ code: 'custom', message: 'date.past' satisfies MessageKey });
-    return z.NEVER;
-  }
-  return at < now ? now : at;
-});
+    const now = new Date();
+    const at = value.length === 10 ? (value === kazakhstanToday(now) ? now : kazakhstanMidnight(value)) : new Date(value);
+    if (at.getTime() < now.getTime() - 60_000) {
+      ctx.addIssue({ code: 'custom', message: 'date.past' satisfies MessageKey });
+      return z.NEVER;
+    }
+    return at < now ? now : at;
+  });
 
 export const publishInput = z.object({
   code: z.enum(TEMPLATE_CODES, { message: 'template.unknownCode' satisfies MessageKey }),
