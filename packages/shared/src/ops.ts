@@ -574,11 +574,11 @@ export function opsResolvers(view: OpsView, guard: Guard) {
 }
 
 /**
- * Argument formats of the ops view for the shared argument check. A parked event's id is a sequence
- * number, checked by the resolver after the role (so a caller without the role is FORBIDDEN whatever
- * id it sent); the shared check only bounds it.
+ * Argument formats of the ops view for the shared argument check, which asks the permission table
+ * first (a caller without the role is FORBIDDEN whatever it sent) and then names every bad argument
+ * at once: a parked event's id is a sequence number, a service one of the services.
  */
-export const OPS_ARGUMENT_IDS = { 'Mutation.replayParkedEvent.id': 'cursor' } as const;
+export const OPS_ARGUMENT_IDS = { 'Mutation.replayParkedEvent.id': 'seq' } as const;
 /** A service argument of the ops view names one of the services, checked with the id (both named at once). */
 const SERVICE_NAME = new RegExp(`^(${OPS_SERVICES.join('|')})$`);
 export const OPS_ARGUMENT_TEXTS = { 'Mutation.replayParkedEvent.service': SERVICE_NAME, 'Query.parkedEvents.service': SERVICE_NAME };
