@@ -28,8 +28,6 @@ export type RuleName = keyof typeof RULES;
 
 /** Roles of people whose actions are watched for hours and mass reads (not the public, not the platform). */
 const WATCHED_ROLES = new Set(['OPERATOR', 'DPO', 'CHAIRMAN', 'HR', 'CONTRACTS', 'AUDITOR', 'PARTNER', 'OPS']);
-/** Who may read a blocked subject's data (6.1.3), or its record without PD values (the CHAIRMAN): BLOCKED_RECORD_READERS. */
-const BLOCKED_READERS = new Set<string>(BLOCKED_RECORD_READERS);
 
 export function isSystemActor(actorId: string): boolean {
   return actorId.startsWith('system:');
@@ -40,7 +38,8 @@ export function isWatchedPerson(e: Pick<ChainEntry, 'actorId' | 'actorRoles'>): 
 }
 
 export function mayReadBlocked(e: Pick<ChainEntry, 'actorRoles'>): boolean {
-  return e.actorRoles.some((r) => BLOCKED_READERS.has(r));
+  // The DPO and the audit (6.1.3), and the CHAIRMAN's PD-free view of the record (shared BLOCKED_RECORD_READERS).
+  return e.actorRoles.some((r) => (BLOCKED_RECORD_READERS as readonly string[]).includes(r));
 }
 
 /** Operations that handle a subject's data (all but the refusals). */
