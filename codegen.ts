@@ -23,6 +23,9 @@ const mappers: Record<(typeof services)[number], Record<string, string>> = {
     Creditor: '../db/worklist.repository#CreditorRow',
     AppealConnection: '../domain/appeal#AppealPage',
     PartnerAppealConnection: '../domain/appeal#AppealPage',
+    AccessGrant: '../db/access.repository#GrantRow',
+    AccessGrantConnection: '../access#GrantPage',
+    Me: '../access#MeRecord',
   },
   consents: {
     Consent: '../domain/consent#ConsentRecord',

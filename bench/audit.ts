@@ -11,8 +11,8 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
-import { ACTOR_HEADER, calendarFromEnv, signActorToken } from '@pdp/shared';
-import { callSubgraph, isolatedServiceConfig } from '@pdp/shared/testing';
+import { ACTOR_HEADER, calendarFromEnv } from '@pdp/shared';
+import { callSubgraph, isolatedServiceConfig, testActorSigner } from '@pdp/shared/testing';
 import { sql, type Kysely } from 'kysely';
 import { ENTRY_HASH_VERSION, GENESIS_HASH, entryHash, isoMicros, signCheckpoint, type ChainEntry, type Checkpoint } from '../services/audit/src/domain/chain';
 import { checkpointKeys, generateCheckpointKey } from '../services/audit/src/domain/keys';
@@ -179,13 +179,13 @@ export async function auditBench(count: number) {
   });
   const db = audit.db;
   const call = async (query: string, variables: Record<string, unknown> = {}) => {
-    const res = await callSubgraph(audit.url, base.internalJwtSecret, auditor, query, variables);
+    const res = await callSubgraph(audit.url, 'audit', auditor, query, variables);
     if (res.errors) throw new Error(JSON.stringify(res.errors));
     return res.data;
   };
   // A full verification of millions of entries outlasts fetch's 5-minute header timeout: plain HTTP, no timeout.
   const longCall = async (query: string) => {
-    const token = await signActorToken(base.internalJwtSecret, auditor, { requestId: randomUUID(), locale: 'RU', ip: null, userAgent: 'bench' });
+    const token = testActorSigner().sign(auditor, { requestId: randomUUID(), locale: 'RU', ip: null, userAgent: 'bench' }, 'audit');
     const body = await new Promise<string>((resolve, reject) => {
       const req = httpRequest(audit.url, { method: 'POST', headers: { 'content-type': 'application/json', [ACTOR_HEADER]: token } }, (res) => {
         let text = '';

@@ -1,7 +1,19 @@
 import { randomBytes } from 'node:crypto';
+import { generateProviderKey, startDevProvider } from '@pdp/dev-oidc';
+import type { ProviderInfo } from '@pdp/tests/support/identity';
 import { System } from '@pdp/tests/support/system';
 
-export const AUTH_JWT_SECRET = randomBytes(32).toString('base64url');
+let provider: Promise<ProviderInfo> | null = null;
+
+/** The development OpenID provider of this bench run (in process), started once. */
+export function benchProvider(): Promise<ProviderInfo> {
+  provider ??= (async () => {
+    const clientKey = randomBytes(32).toString('base64url');
+    const running = await startDevProvider({ port: 0, audience: 'pdp-api', signingKey: generateProviderKey(), cookieKeys: [randomBytes(32).toString('base64url')], clientKey, partnerClients: [], accessTokenTtlSeconds: 4 * 3600 });
+    return { issuer: running.issuer, audience: 'pdp-api', clientKey };
+  })();
+  return provider;
+}
 
 /** A fresh platform on the machine's PostgreSQL and NATS (TEST_DATABASE_URL / TEST_NATS_URL). */
 export async function benchSystem(name: string): Promise<System> {
@@ -9,7 +21,7 @@ export async function benchSystem(name: string): Promise<System> {
     serverUrl: process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
     natsUrl: process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222',
     label: `bench_${name}_${Date.now().toString(36)}`,
-    authJwtSecret: AUTH_JWT_SECRET,
+    provider: await benchProvider(),
     logLevel: 'silent',
   }).start();
 }

@@ -1,12 +1,26 @@
-import { commonEnv, parseEnv } from '@pdp/shared';
+import { commonEnv, ConfigError, importSigningKey, parseEnv } from '@pdp/shared';
 import { z } from 'zod';
 import { DEFAULT_LIMITS, type RequestLimits } from './gate';
+import { ASYMMETRIC_ALGORITHMS } from './oidc';
 
 export interface GatewayConfig {
   port: number;
   host: string;
-  authJwtSecret: string;
-  internalJwtSecret: string;
+  /** The OpenID provider whose access tokens are accepted, and the audience they must be for. */
+  oidc: {
+    issuer: string;
+    audience: string;
+    algorithms: readonly string[];
+    cooldownSeconds: number;
+    refreshSeconds: number;
+    clockToleranceSeconds: number;
+  };
+  /** The gateway's Ed25519 private key: it signs the actor tokens the subgraphs accept. */
+  actorSigningKey: string;
+  /** Every service's public event keys: the access bucket's entries must be appeals'. */
+  eventVerifyKeys: string;
+  /** A gateway that has not heard that its access view is current for this long refuses signed-in requests. */
+  accessMaxStalenessSeconds: number;
   /** Each subgraph's URL, or its instances' URLs (a list, or comma-separated): the gateway balances between them. */
   subgraphs: Record<'subjects' | 'appeals' | 'consents' | 'audit', string | readonly string[]>;
   /** Deepest query accepted (fields, fragments followed). */
@@ -42,9 +56,28 @@ const urlList = (fallback: string) =>
 const gatewayEnv = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   HOST: z.string().default('127.0.0.1'),
-  AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters'),
+  /** The OpenID provider (its discovery document is at <issuer>/.well-known/openid-configuration). */
+  OIDC_ISSUER: z.url({ error: 'required: the OpenID provider\'s issuer URL (npm start runs a development one)' }),
+  /** The `aud` the provider puts in access tokens for this API. */
+  OIDC_AUDIENCE: z.string().min(1).default('pdp-api'),
+  /** Accepted signature algorithms, comma-separated: asymmetric ones only. */
+  OIDC_ALGORITHMS: z
+    .string()
+    .default('RS256,ES256,EdDSA')
+    .transform((s) => s.split(',').map((a) => a.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(ASYMMETRIC_ALGORITHMS, { error: `each one of ${ASYMMETRIC_ALGORITHMS.join(', ')} (no shared-secret algorithm)` })).min(1)),
+  OIDC_JWKS_COOLDOWN_SECONDS: limit(5, 1),
+  OIDC_JWKS_REFRESH_SECONDS: limit(300, 10),
+  OIDC_CLOCK_TOLERANCE_SECONDS: limit(30, 0),
   AUTH_MAX_TOKEN_LIFETIME_SECONDS: limit(24 * 3600, 60),
-  INTERNAL_JWT_SECRET: z.string().min(32, 'must be at least 32 characters'),
+  ACTOR_SIGNING_KEY: z.string({ error: "required: the gateway's Ed25519 private key (JWK or PKCS#8 PEM)" }).superRefine((value, ctx) => {
+    try {
+      importSigningKey(value);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    }
+  }),
+  ACCESS_MAX_STALENESS_SECONDS: limit(5, 2),
   /** One URL per instance, comma-separated. */
   SUBJECTS_URL: urlList('http://127.0.0.1:4001/graphql'),
   APPEALS_URL: urlList('http://127.0.0.1:4002/graphql'),
@@ -64,15 +97,28 @@ const gatewayEnv = z.object({
 
 export function gatewayConfigFromEnv(source: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const env = parseEnv(
-    { runtime: commonEnv.runtime, logging: commonEnv.logging, events: commonEnv.events, signing: commonEnv.signing.pick({ EVENT_SIGNING_KEY: true }), gateway: gatewayEnv },
+    { runtime: commonEnv.runtime, logging: commonEnv.logging, events: commonEnv.events, signing: commonEnv.signing, gateway: gatewayEnv },
     source,
   );
   const g = env.gateway;
+  // Keys fetched over plain http could be anyone's: a production gateway trusts an https issuer only.
+  if (env.runtime.NODE_ENV === 'production' && new URL(g.OIDC_ISSUER).protocol !== 'https:') {
+    throw new ConfigError(['OIDC_ISSUER: must be an https URL in production']);
+  }
   return {
     port: g.PORT,
     host: g.HOST,
-    authJwtSecret: g.AUTH_JWT_SECRET,
-    internalJwtSecret: g.INTERNAL_JWT_SECRET,
+    oidc: {
+      issuer: g.OIDC_ISSUER,
+      audience: g.OIDC_AUDIENCE,
+      algorithms: g.OIDC_ALGORITHMS,
+      cooldownSeconds: g.OIDC_JWKS_COOLDOWN_SECONDS,
+      refreshSeconds: g.OIDC_JWKS_REFRESH_SECONDS,
+      clockToleranceSeconds: g.OIDC_CLOCK_TOLERANCE_SECONDS,
+    },
+    actorSigningKey: g.ACTOR_SIGNING_KEY,
+    eventVerifyKeys: env.signing.EVENT_VERIFY_KEYS,
+    accessMaxStalenessSeconds: g.ACCESS_MAX_STALENESS_SECONDS,
     subgraphs: { subjects: g.SUBJECTS_URL, appeals: g.APPEALS_URL, consents: g.CONSENTS_URL, audit: g.AUDIT_URL },
     maxQueryDepth: g.MAX_QUERY_DEPTH,
     publicRatePerMinute: g.PUBLIC_RATE_LIMIT_PER_MINUTE,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
-import { localeFromAcceptLanguage, sendGraphQLErrors, t, type Actor, type Locale, type MessageKey, type RequestMeta } from '@pdp/shared';
+import { isOperation, localeFromAcceptLanguage, rolesFor, sendGraphQLErrors, t, type Actor, type Locale, type MessageKey, type RequestMeta } from '@pdp/shared';
 import type { Request, RequestHandler, Response } from 'express';
 import {
   coerceInputValue,
@@ -28,7 +28,8 @@ import {
 } from 'graphql';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { requestCost } from './cost';
-import type { GateRefusal } from './refusals';
+import { CallerRefused, type Caller } from './auth';
+import { rootFieldNames, type GateRefusal } from './refusals';
 
 /** The gateway's limits on one request; every one is checked before any subgraph is called. */
 export interface RequestLimits {
@@ -60,6 +61,8 @@ export const DEFAULT_LIMITS: RequestLimits = {
 interface Refusal {
   code: string;
   key: MessageKey;
+  /** Why, for a program (`extensions.reason`): NO_GRANT, CREDITOR_SUSPENDED. */
+  reason?: string;
   field?: string;
   /** graphql-js's own text for schema-validation errors: names from the query, never a value. */
   detail?: string;
@@ -74,7 +77,8 @@ interface Verdict {
 export interface GateOptions {
   limits: RequestLimits;
   production: boolean;
-  trustedActor: (req: Request, meta: RequestMeta) => Promise<Actor>;
+  /** Who is calling (auth.ts): throws `CallerRefused` for a bad token or when nothing can be checked. */
+  caller: (req: Request, meta: RequestMeta) => Promise<Caller>;
   /** Told of every refusal (the audit records each one); must not throw or wait. */
   onRefused?: (refusal: GateRefusal) => void;
 }
@@ -140,18 +144,20 @@ export class RequestGate {
     const locale = localeFromAcceptLanguage(req.headers['accept-language']);
     const params = (req.method === 'GET' ? req.query : req.body) as Record<string, unknown> | undefined;
     const meta = metaOf(req, locale);
-    let actor: Actor;
+    let caller: Caller;
     try {
-      actor = await this.opts.trustedActor(req, meta);
+      caller = await this.opts.caller(req, meta);
     } catch (err) {
-      if (err instanceof GraphQLError) {
-        (res.locals.outcome as { codes: string[] } | undefined)?.codes.push('UNAUTHENTICATED');
-        sendGraphQLErrors(res, 401, [{ message: err.message, extensions: { code: err.extensions.code } }]);
-        this.opts.onRefused?.({ codes: ['UNAUTHENTICATED'], status: 401, actor: null, meta });
-        return false;
-      }
-      throw err;
+      if (!(err instanceof CallerRefused)) throw err;
+      (res.locals.outcome as { codes: string[] } | undefined)?.codes.push(err.code);
+      // RFC 6750: a refused bearer token says so in WWW-Authenticate; a 503 says when to try again.
+      if (err.status === 401) res.setHeader('WWW-Authenticate', 'Bearer error="invalid_token"');
+      else res.setHeader('Retry-After', '2');
+      sendGraphQLErrors(res, err.status, [{ message: t(err.key, locale), extensions: { code: err.code, reason: err.reason } }]);
+      if (err.status === 401) this.opts.onRefused?.({ codes: [err.code], status: 401, actor: null, meta, reason: err.reason });
+      return false;
     }
+    const { actor } = caller;
     res.locals.gate = { actor, meta } satisfies GateLocals;
 
     // Until the supergraph is loaded Apollo answers every request itself (503).
@@ -170,6 +176,13 @@ export class RequestGate {
     if (req.method === 'GET' && operation.node.operation !== 'query') {
       res.setHeader('Allow', 'POST');
       return this.refuse(res, 405, [{ code: 'METHOD_NOT_ALLOWED', key: 'http.getMutation' }], locale);
+    }
+    // A signed-in account the registry grants nothing may do what anyone may, and ask `me`; anything
+    // else is refused here, before any subgraph, with the registry's reason (the subgraphs would
+    // refuse it too, as NO_GRANT).
+    if (caller.denial && !onlyOpenFields(verdict.document!, operation.node)) {
+      const key: MessageKey = caller.denial === 'CREDITOR_SUSPENDED' ? 'access.creditorSuspended' : 'access.noGrant';
+      return this.refuse(res, 403, [{ code: 'FORBIDDEN', key, reason: caller.denial }], locale, caller.denial);
     }
 
     let variables: unknown = params!.variables ?? {};
@@ -259,18 +272,18 @@ export class RequestGate {
     return { code: 'GRAPHQL_VALIDATION_FAILED', key: 'graphql.invalid', detail, locations: error.locations };
   }
 
-  private refuse(res: Response, status: number, refusals: Refusal[], locale: Locale): false {
+  private refuse(res: Response, status: number, refusals: Refusal[], locale: Locale, reason?: string): false {
     const outcome = res.locals.outcome as { codes: string[] } | undefined;
     outcome?.codes.push(...refusals.map((r) => r.code));
     const { actor, meta } = res.locals.gate as GateLocals;
-    this.opts.onRefused?.({ codes: refusals.map((r) => r.code), status, actor, meta, operation: res.locals.operation as GateRefusal['operation'] });
+    this.opts.onRefused?.({ codes: refusals.map((r) => r.code), status, actor, meta, operation: res.locals.operation as GateRefusal['operation'], ...(reason ? { reason } : {}) });
     sendGraphQLErrors(
       res,
       status,
       refusals.map((r) => ({
         message: t(r.key, locale),
         ...(r.locations ? { locations: r.locations } : {}),
-        extensions: { code: r.code, ...(r.field ? { field: r.field } : {}), ...(r.detail ? { detail: r.detail } : {}) },
+        extensions: { code: r.code, ...(r.field ? { field: r.field } : {}), ...(r.reason ? { reason: r.reason } : {}), ...(r.detail ? { detail: r.detail } : {}) },
       })),
     );
     return false;
@@ -406,6 +419,19 @@ const safeValuesRule: ValidationRule = (context) => {
   };
   return visitInParallel([tracker, ValuesOfCorrectTypeRule(proxy)]);
 };
+
+/**
+ * Whether every root field of the operation is open to anyone (its row in the permission table lists
+ * PUBLIC: consent texts, `me`…) or introspection: what an account without a grant may still ask.
+ */
+function onlyOpenFields(document: DocumentNode, operation: OperationDefinitionNode): boolean {
+  const type = operation.operation === 'mutation' ? 'Mutation' : operation.operation === 'subscription' ? 'Subscription' : 'Query';
+  // Introspection fields (`__typename`…) are not among the names: always open.
+  return rootFieldNames(document, operation.selectionSet).every((name) => {
+    const row = `${type}.${name}`;
+    return isOperation(row) && rolesFor(row).includes('PUBLIC');
+  });
+}
 
 /** Root fields of an operation (or only those named `only`), aliases and fragments included: what a rate limit counts. */
 function rootFieldCount(document: DocumentNode, set: SelectionSetNode, only?: string): number {

@@ -4,13 +4,14 @@ import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import {
+  ActorTokenSigner,
   apolloLogger,
   createLogger,
+  EventVerifier,
   httpErrorHandler,
   jsonBody,
   mountHealth,
   registry,
-  signActorToken,
   startMetrics,
   t,
   type Actor,
@@ -19,7 +20,9 @@ import {
 import express from 'express';
 import type { GraphQLFormattedError } from 'graphql';
 import { Counter } from 'prom-client';
+import { AccessView } from './access';
 import { Authenticator } from './auth';
+import { OidcVerifier } from './oidc';
 import { composeSupergraph, SUBGRAPHS } from './composition';
 import type { GatewayConfig } from './config';
 import { DEFAULT_LIMITS, RequestGate, type GateLocals } from './gate';
@@ -37,8 +40,11 @@ const authFailures = new Counter({
 export interface GatewayContext {
   actor: Actor;
   meta: RequestMeta;
-  /** The signed, short-lived proof for subgraphs that this request came through the gateway. */
-  actorToken: string;
+  /**
+   * The signed, short-lived proof for a subgraph that this request came through the gateway: one per
+   * subgraph the request calls (its audience is that subgraph), made when first needed.
+   */
+  actorTokenFor: (subgraph: string) => string;
   outcome: RequestOutcome;
 }
 
@@ -65,21 +71,31 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   const logger = createLogger('gateway', config.logLevel);
   const production = config.production ?? false;
   // Every refusal of the gate reaches the audit (signed, straight to JetStream: see refusals.ts).
-  const refusals = config.audit ? new RefusalAudit({ ...config.audit, secret: config.internalJwtSecret, logger }) : null;
-  const authenticator = new Authenticator({ secret: config.authJwtSecret, maxLifetimeSeconds: config.maxTokenLifetimeSeconds ?? 24 * 3600 });
+  // The client-address hash key is derived from the gateway's own private key (HKDF): no extra secret.
+  const refusals = config.audit ? new RefusalAudit({ ...config.audit, secret: config.actorSigningKey, logger }) : null;
+  const actorTokens = ActorTokenSigner.fromKey(config.actorSigningKey);
+  const oidc = new OidcVerifier({ ...config.oidc, logger });
+  oidc.start();
+  const access = new AccessView({
+    natsUrl: config.audit?.natsUrl ?? 'nats://127.0.0.1:4222',
+    prefix: config.audit?.eventsPrefix ?? 'pdp',
+    verifier: EventVerifier.fromJson(config.eventVerifyKeys),
+    maxStalenessMs: config.accessMaxStalenessSeconds * 1000,
+    logger,
+  });
+  access.start();
+  const authenticator = new Authenticator({ oidc, access, maxLifetimeSeconds: config.maxTokenLifetimeSeconds ?? 24 * 3600 });
   const gate = new RequestGate({
     onRefused: (refusal) => refusals?.record(refusal),
     limits: { ...DEFAULT_LIMITS, ...config.limits, maxDepth: config.maxQueryDepth, publicRatePerMinute: config.publicRatePerMinute },
     production,
-    trustedActor: (req, meta) =>
-      authenticator.authenticate(req.headers.authorization, meta.locale).catch(
-        (err: unknown) => {
-          // No PD, no token, no client address in the log: the request id only.
-          authFailures.inc();
-          logger.warn({ requestId: meta.requestId }, 'authentication failed');
-          throw err;
-        },
-      ),
+    caller: (req, meta) =>
+      authenticator.caller(req.headers.authorization, meta.locale).catch((err: unknown) => {
+        // No PD, no token, no client address in the log: the request id and the kind of refusal only.
+        authFailures.inc();
+        logger.warn({ requestId: meta.requestId, reason: (err as { reason?: string }).reason ?? null }, 'authentication failed');
+        throw err;
+      }),
   });
   // Each subgraph may have several instances (comma-separated URLs): the gateway spreads calls over them.
   const pools = Object.fromEntries(SUBGRAPHS.map((name) => [name, new SubgraphPool(name, subgraphUrls(config.subgraphs[name]))])) as Record<
@@ -118,14 +134,23 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   // A subgraph is ready when one of its instances is; each probe answers within the readiness deadline.
   mountHealth(
     app,
-    Object.fromEntries(
-      SUBGRAPHS.map((name) => [
-        name,
-        async () => {
-          if (!(await pools[name].probe())) throw new Error('not ready');
-        },
-      ]),
-    ),
+    {
+      ...Object.fromEntries(
+        SUBGRAPHS.map((name) => [
+          name,
+          async () => {
+            if (!(await pools[name].probe())) throw new Error('not ready');
+          },
+        ]),
+      ),
+      // Signed-in requests need both: the provider's keys, and an access view known to be current.
+      'identity-provider': async () => {
+        if (!oidc.ready) throw new Error('keys not loaded');
+      },
+      'access-registry': async () => {
+        if (!access.fresh) throw new Error('not current');
+      },
+    },
     () => shuttingDown,
   );
   for (const pool of Object.values(pools)) pool.startProbing();
@@ -137,7 +162,13 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     expressMiddleware(apollo, {
       context: async ({ res }) => {
         const { actor, meta } = res.locals.gate as GateLocals;
-        return { actor, meta, outcome: res.locals.outcome as RequestOutcome, actorToken: await signActorToken(config.internalJwtSecret, actor, meta) };
+        const tokens = new Map<string, string>();
+        const actorTokenFor = (subgraph: string) => {
+          let token = tokens.get(subgraph);
+          if (!token) tokens.set(subgraph, (token = actorTokens.sign(actor, meta, subgraph)));
+          return token;
+        };
+        return { actor, meta, outcome: res.locals.outcome as RequestOutcome, actorTokenFor };
       },
     }),
   );
@@ -161,6 +192,8 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       await apollo.stop();
       await Promise.all(Object.values(pools).map((pool) => pool.close()));
       await refusals?.stop();
+      oidc.stop();
+      await access.stop();
     },
   };
 }

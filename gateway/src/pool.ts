@@ -200,7 +200,7 @@ async function post(agent: Agent, url: string, init: { method?: string; headers?
  * that could not even connect to the next one.
  */
 export class BalancedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
-  constructor(pool: SubgraphPool) {
+  constructor(private readonly pool: SubgraphPool) {
     super({
       url: pool.urls[0],
       fetcher: (async (_url: string, init: { method?: string; headers?: Record<string, string>; body?: string }) => {
@@ -220,6 +220,6 @@ export class BalancedDataSource extends RemoteGraphQLDataSource<GatewayContext> 
   }
 
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>) {
-    if (context.actorToken) request.http?.headers.set(ACTOR_HEADER, context.actorToken);
+    if (context.actorTokenFor) request.http?.headers.set(ACTOR_HEADER, context.actorTokenFor(this.pool.name));
   }
 }

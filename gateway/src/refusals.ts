@@ -27,6 +27,8 @@ export interface GateRefusal {
   meta: RequestMeta;
   /** The operation, when the query was valid (its root fields are recorded, never its text). */
   operation?: { document: DocumentNode; node: OperationDefinitionNode };
+  /** Why: the token's problem (EXPIRED, ISSUER…) or the registry's denial (NO_GRANT…). */
+  reason?: string;
 }
 
 export interface RefusalAuditOptions {
@@ -57,7 +59,7 @@ const refusalQueue = new Gauge({ name: 'pdp_gateway_refusal_queue', help: 'Gatew
  * stored anywhere").
  */
 export const AUDITED_REFUSALS: ReadonlySet<string> = new Set([
-  'UNAUTHENTICATED', 'RATE_LIMITED', 'ALIAS_LIMIT', 'TOKEN_LIMIT', 'DIRECTIVE_LIMIT', 'COST_LIMIT', 'QUERY_TOO_DEEP', 'INTROSPECTION_DISABLED',
+  'UNAUTHENTICATED', 'FORBIDDEN', 'RATE_LIMITED', 'ALIAS_LIMIT', 'TOKEN_LIMIT', 'DIRECTIVE_LIMIT', 'COST_LIMIT', 'QUERY_TOO_DEEP', 'INTROSPECTION_DISABLED',
   'PERSISTED_QUERY_NOT_SUPPORTED',
 ]);
 
@@ -110,6 +112,7 @@ export class RefusalAudit {
         status: r.status,
         client: this.clientOf(r.meta.ip),
         count: 1,
+        ...(r.reason ? { reason: r.reason } : {}),
         purpose: purposeOfActor(actor ?? ANONYMOUS),
         creditorId: actor?.creditorId ?? null,
       },

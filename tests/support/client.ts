@@ -1,5 +1,3 @@
-import { SignJWT } from 'jose';
-import type { Role } from '@pdp/shared';
 
 export interface GraphQLResponse<T = any> {
   status: number;
@@ -24,14 +22,4 @@ export async function graphql<T = any>(url: string, query: string, variables: Re
   });
   const body = (await res.json()) as Omit<GraphQLResponse<T>, 'status'>;
   return { status: res.status, ...body };
-}
-
-/** A client token as the contract describes: HS256 with AUTH_JWT_SECRET; `sub`, `roles`, `creditor_id`, `exp`. */
-export async function tokenFor(secret: string, roles: Role[], opts: { sub?: string; creditorId?: string; expiresIn?: string } = {}): Promise<string> {
-  return new SignJWT({ roles, ...(opts.creditorId ? { creditor_id: opts.creditorId } : {}) })
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject(opts.sub ?? `${roles[0]!.toLowerCase()}-1`)
-    .setIssuedAt()
-    .setExpirationTime(opts.expiresIn ?? '1h')
-    .sign(new TextEncoder().encode(secret));
 }

@@ -1,11 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { test as base } from 'vitest';
 import type { Role } from '@pdp/shared';
-import { graphql, tokenFor, type CallOptions, type GraphQLResponse } from './client';
+import { graphql, type CallOptions, type GraphQLResponse } from './client';
 import { testEnv } from './env';
 import { System, type SystemOptions } from './system';
-
-export const AUTH_JWT_SECRET = 'test-secret-that-is-at-least-32-characters-long';
 
 /** Calls the gateway, optionally as a role. */
 export type Gw = (query: string, variables?: Record<string, unknown>, opts?: CallOptions & { as?: Role }) => Promise<GraphQLResponse<any>>;
@@ -19,13 +17,13 @@ let counter = 0;
 
 /** A fresh platform with its own databases and stream; `overrides` change its options. */
 export async function startSystem(overrides: Partial<SystemOptions> = {}): Promise<System> {
-  const { serverUrl, natsUrl, runPrefix } = testEnv();
+  const { serverUrl, natsUrl, runPrefix, provider } = testEnv();
   counter += 1;
   return new System({
     serverUrl,
     natsUrl,
     label: `${runPrefix}_${process.pid}_${counter}_${randomBytes(2).toString('hex')}`,
-    authJwtSecret: AUTH_JWT_SECRET,
+    provider,
     logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...overrides,
   }).start();
@@ -44,7 +42,7 @@ export const test = base.extend<Fixtures>({
   },
   gw: async ({ system }, use) => {
     await use(async (query, variables = {}, opts = {}) => {
-      const token = opts.as ? await tokenFor(AUTH_JWT_SECRET, [opts.as], opts.as === 'PARTNER' ? { creditorId: '00000000-0000-4000-8000-00000000c001' } : {}) : opts.token;
+      const token = opts.as ? await system.tokenFor([opts.as]) : opts.token;
       return graphql(system.url, query, variables, { ...opts, token });
     });
   },

@@ -9,7 +9,8 @@ const system = await new System({
   serverUrl: process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
   natsUrl: process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222',
   label: process.env.SYSTEM_LABEL ?? `serve_${process.pid}`,
-  authJwtSecret: process.env.AUTH_JWT_SECRET ?? 'test-secret-that-is-at-least-32-characters-long',
+  // The provider of the test that started this process (tests/support/global-setup.ts).
+  provider: JSON.parse(process.env.TEST_PROVIDER ?? 'null'),
   logLevel: process.env.LOG_LEVEL ?? 'debug',
 }).start();
 

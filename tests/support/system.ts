@@ -22,6 +22,8 @@ import { startSubjects, type SubjectsDatabase } from '@pdp/subjects';
 import type { Kysely } from 'kysely';
 import { connect } from 'nats';
 import pg from 'pg';
+import { Accounts, BOOTSTRAP_DPO, type AccountOptions, type ProviderInfo } from './identity';
+import type { Role } from '@pdp/shared';
 
 export const SERVICE_NAMES = ['subjects', 'appeals', 'consents', 'audit'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
@@ -39,7 +41,8 @@ export interface SystemOptions {
   natsUrl: string;
   /** Names databases and the event stream, so runs never share state. */
   label: string;
-  authJwtSecret: string;
+  /** The OpenID provider the gateway trusts (the run's development provider). */
+  provider: ProviderInfo;
   gatewayPort?: number;
   servicePorts?: Partial<Record<ServiceName, number>>;
   logLevel?: string;
@@ -82,8 +85,20 @@ export class System {
   /** The audit's checkpoint key; its public key is what an offline verifier is given. */
   readonly auditKey = generateCheckpointKey('audit-test-1');
 
+  /** The gateway's actor-token key (the subgraphs trust its public half). */
+  readonly actorKey = generateEventKeyPair();
+
+  /** Accounts of this platform: granted by its bootstrap DPO, signed in at the provider. */
+  readonly accounts: Accounts;
+
   constructor(readonly options: SystemOptions) {
     this.prefix = options.label.toLowerCase().replace(/[^a-z0-9_]/g, '_');
+    this.accounts = new Accounts(() => this.url, options.provider);
+  }
+
+  /** A token for an account with exactly `roles` here (granted through the API by the bootstrap DPO). */
+  tokenFor(roles: Role[], opts: AccountOptions = {}): Promise<string> {
+    return this.accounts.tokenFor(roles, opts);
   }
 
   get url(): string {
@@ -98,7 +113,7 @@ export class System {
     }
     const [subjectsSeal, consentsSeal, appealsSeal] = await Promise.all([generateSealKeyPair(), generateSealKeyPair(), generateSealKeyPair()]);
     const calendar = calendarFromEnv(undefined, undefined);
-    const internalJwtSecret = randomBytes(32).toString('base64url');
+
     const keys = { encryption: randomKeySpec('k1'), blindIndex: randomBytes(32).toString('base64url') };
     const eventVerifyKeys = JSON.stringify(Object.fromEntries(Object.entries(this.eventKeys).map(([s, pair]) => [s, JSON.parse(pair.publicJwk)])));
     const base = (name: ServiceName, port: number): Omit<ServiceConfig, 'extra'> => ({
@@ -109,7 +124,7 @@ export class System {
       dbPoolMax: 4,
       natsUrl: this.options.natsUrl,
       eventsPrefix: this.prefix,
-      internalJwtSecret,
+      actorVerifyKeys: this.actorKey.publicJwk,
       encryptionKeys: keys.encryption,
       blindIndexKey: keys.blindIndex,
       eventSigningKey: this.eventKeys[name].privateJwk,
@@ -143,6 +158,7 @@ export class System {
           sealPrivateKey: appealsSeal.privateJwk,
           answerWorkingDays: 15,
           calendar,
+          bootstrapDpo: BOOTSTRAP_DPO,
         },
       }) as never,
     );
@@ -165,8 +181,17 @@ export class System {
     this.gateway = await startGateway({
       port: this.options.gatewayPort ?? 0,
       host: this.options.host ?? '127.0.0.1',
-      authJwtSecret: this.options.authJwtSecret,
-      internalJwtSecret,
+      oidc: {
+        issuer: this.options.provider.issuer,
+        audience: this.options.provider.audience,
+        algorithms: ['ES256', 'RS256', 'EdDSA'],
+        cooldownSeconds: 5,
+        refreshSeconds: 300,
+        clockToleranceSeconds: 30,
+      },
+      actorSigningKey: this.actorKey.privateJwk,
+      eventVerifyKeys,
+      accessMaxStalenessSeconds: 5,
       subgraphs: Object.fromEntries(SERVICE_NAMES.map((n) => [n, [this.services.get(n)!.url, ...(this.options.extraSubgraphUrls?.[n] ?? [])]])) as Record<ServiceName, string[]>,
       maxQueryDepth: DEFAULT_LIMITS.maxDepth,
       publicRatePerMinute: this.options.publicRatePerMinute ?? 0,

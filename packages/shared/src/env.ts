@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseActorVerifyKeys } from './auth/actor';
 import { importSigningKey, parseVerifyKeys } from './events/signing';
 
 /** A configuration error lists every problem at once, so an operator fixes them in one pass. */
@@ -69,7 +70,12 @@ export const commonEnv = {
       }),
   }),
   security: z.object({
-    INTERNAL_JWT_SECRET: z.string().min(32, 'must be at least 32 characters'),
+    /** The gateway's Ed25519 public key: the only signer of the actor tokens a subgraph accepts. */
+    ACTOR_VERIFY_KEYS: z
+      .string({ error: "required: the gateway's Ed25519 public key (JWK or SPKI PEM), or a JSON list of them" })
+      .superRefine((value, ctx) => {
+        for (const problem of parseActorVerifyKeys(value).problems) ctx.addIssue({ code: 'custom', message: problem });
+      }),
     PD_ENCRYPTION_KEYS: z.string().min(1, 'required: "keyId:base64key[,keyId:base64key...]"'),
     BLIND_INDEX_KEY: z.string().min(32, 'must be at least 32 characters'),
   }),

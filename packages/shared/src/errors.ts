@@ -42,9 +42,10 @@ export class TokenRequiredError extends GraphQLError {
   }
 }
 
+/** Not allowed for this caller; `reason` (NO_GRANT, OWN_GRANT…) when a program should know why. */
 export class ForbiddenError extends GraphQLError {
-  constructor(locale: Locale) {
-    super(t('auth.forbidden', locale), { extensions: { code: 'FORBIDDEN' } });
+  constructor(locale: Locale, reason?: string, key: MessageKey = 'auth.forbidden') {
+    super(t(key, locale), { extensions: { code: 'FORBIDDEN', ...(reason ? { reason } : {}) } });
   }
 }
 

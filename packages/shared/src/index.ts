@@ -35,3 +35,5 @@ export * from './events/handoff';
 export * from './events/migrations';
 export * from './loaders';
 export * from './blocked-subjects';
+export * from './access-registry';
+export * from './auth/account-names';

@@ -18,7 +18,7 @@ import { hostname } from 'node:os';
 import { sql, type Kysely } from 'kysely';
 import type { JetStreamClient, JetStreamManager, KV, Msg, NatsConnection, Subscription } from 'nats';
 import { z } from 'zod';
-import { hasAnyRole, signActorToken, verifyActorToken, type Actor } from './auth/actor';
+import { hasAnyRole, type Actor, type ActorTokenVerifier } from './auth/actor';
 import { rolesFor } from './auth/permissions';
 import type { Guard, RequestScope } from './auth/guard';
 import { isEventType } from './events/catalog';
@@ -41,6 +41,11 @@ import {
 /** The services of the ops view (the gateway has no outbox, consumers or parked events). */
 export const OPS_SERVICES = ['subjects', 'appeals', 'consents', 'audit'] as const;
 export type OpsService = (typeof OPS_SERVICES)[number];
+/**
+ * The subgraph that serves the ops view (`opsView` in its definition): the actor tokens it forwards
+ * to the other services are the gateway's tokens for it, so they check that audience.
+ */
+export const OPS_VIEW_SERVICE: OpsService = 'subjects';
 
 /** The KV bucket of health snapshots; named under the event stream, so what removes a deployment's streams finds it. */
 export function opsBucket(prefix: string): string {
@@ -269,7 +274,8 @@ export interface OpsResponderOptions {
   service: OpsService;
   db: Kysely<any>;
   consumers: EventConsumer[];
-  internalJwtSecret: string;
+  /** Checks the caller's actor token that the ops view forwarded (its audience is the ops view's service). */
+  actorTokens: ActorTokenVerifier;
   logger: Logger;
 }
 
@@ -309,7 +315,7 @@ export class OpsResponder {
 
   private async authorize(token: string): Promise<{ actor: Actor; requestId: string } | null> {
     try {
-      const { actor, meta } = await verifyActorToken(this.opts.internalJwtSecret, token);
+      const { actor, meta } = this.opts.actorTokens.verify(token, OPS_VIEW_SERVICE);
       // The permission table's roles for parked events (OPS), checked again by the service that holds them.
       return hasAnyRole(actor, rolesFor('Query.parkedEvents')) && hasAnyRole(actor, rolesFor('Mutation.replayParkedEvent')) ? { actor, requestId: meta.requestId } : null;
     } catch {
@@ -399,7 +405,6 @@ export interface OpsViewOptions {
   jsm: JetStreamManager;
   prefix: string;
   stream: string;
-  internalJwtSecret: string;
   connected: () => boolean;
   /** A snapshot older than this is an instance that stopped reporting (3 × the report interval). */
   staleAfterMs: number;
@@ -488,7 +493,10 @@ export class OpsView {
   }
 
   private async ask(scope: RequestScope, service: OpsService, action: 'list' | 'replay', body: Record<string, unknown>) {
-    const token = await signActorToken(this.opts.internalJwtSecret, scope.actor, scope.meta);
+    // The caller's own token from the gateway, forwarded: the service asked checks it again (a
+    // subgraph holds no key to make one; the token's audience is the ops view's service).
+    const token = scope.credential;
+    if (!token) throw new UnavailableError(scope.meta.locale, [service]);
     let reply: z.infer<typeof opsReply>;
     try {
       if (!this.opts.connected()) throw new Error('disconnected');

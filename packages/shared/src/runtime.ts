@@ -9,7 +9,7 @@ import express from 'express';
 import type { DocumentNode, GraphQLFormattedError } from 'graphql';
 import type { Kysely, Migration } from 'kysely';
 import type { JetStreamClient, JetStreamManager, NatsConnection } from 'nats';
-import { ACTOR_HEADER, verifyActorToken } from './auth/actor';
+import { ACTOR_HEADER, ActorTokenVerifier } from './auth/actor';
 import { Guard, type RequestScope } from './auth/guard';
 import { FieldCipher } from './crypto';
 import { createDb, migrateToLatest, pingDb } from './db';
@@ -37,7 +37,8 @@ export interface ServiceConfig<Extra = unknown> {
   dbPoolMax: number;
   natsUrl: string;
   eventsPrefix: string;
-  internalJwtSecret: string;
+  /** The gateway's Ed25519 public key (or a JSON list during a rotation): the actor tokens' signer. */
+  actorVerifyKeys: string;
   encryptionKeys: string;
   blindIndexKey: string;
   /** This service's Ed25519 private key (JWK or PEM): it signs every event the service produces. */
@@ -68,6 +69,20 @@ export interface ServiceDeps<DB, Extra> {
   prefix: string;
   /** Personal data handed over outside the event stream (`events/handoff.ts`). */
   handoffs: Handoffs;
+  /** JetStream, for a service's own buckets (appeals' access bucket); events go through the outbox. */
+  js: JetStreamClient;
+  /** Replicas of what the service creates on JetStream (`EVENTS_REPLICAS`). */
+  replicas: number;
+  /** This service's signing key (events are signed by the outbox; detached signatures, e.g. access entries). */
+  signer: EventSigner;
+  /** Every service's public keys. */
+  verifier: EventVerifier;
+}
+
+/** Something a service runs in the background while it serves (started after the server, stopped first). */
+export interface BackgroundWorker {
+  start(): void;
+  stop(): Promise<void>;
 }
 
 export interface ServiceDefinition<DB, Extra, Ctx extends RequestScope> {
@@ -83,6 +98,10 @@ export interface ServiceDefinition<DB, Extra, Ctx extends RequestScope> {
   opsView?: boolean;
   /** Periodic jobs (retention sweeps and the like), started after the server. */
   jobs?: (deps: ServiceDeps<DB, Extra>) => Array<{ name: string; everyMs: number; run: () => Promise<void> }>;
+  /** Work done once after the migrations, before the service serves (e.g. the bootstrap DPO's grant). */
+  init?: (deps: ServiceDeps<DB, Extra>) => Promise<void>;
+  /** Long-running background work (e.g. appeals' access bucket sync). */
+  workers?: (deps: ServiceDeps<DB, Extra>) => BackgroundWorker[];
 }
 
 export interface RunningService<DB> {
@@ -105,6 +124,7 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
   // Keys are imported once, before anything connects: a bad key stops the start, not every event.
   const signer = EventSigner.fromKey(def.name, config.eventSigningKey);
   const verifier = EventVerifier.fromJson(config.eventVerifyKeys);
+  const actorTokens = ActorTokenVerifier.fromKeys(config.actorVerifyKeys);
   if (!verifier.trusts(signer)) throw new Error(`EVENT_SIGNING_KEY: its public key is not listed for ${def.name} in EVENT_VERIFY_KEYS`);
   const db = createDb<DB>(config.databaseUrl, config.dbPoolMax);
   await migrateToLatest(db as Kysely<any>, def.migrations);
@@ -126,9 +146,14 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
     cipher: new FieldCipher(config.encryptionKeys),
     prefix: config.eventsPrefix,
     handoffs,
+    js,
+    replicas,
+    signer,
+    verifier,
   };
 
   const unregisterSigner = registerEventSigner(config.eventsPrefix, signer);
+  await def.init?.(deps);
   const relay = new OutboxRelay({ db: db as Kysely<any>, databaseUrl: config.databaseUrl, js, logger, service: def.name });
   await relay.start();
   const consumers = def.consumers(deps).map(
@@ -142,7 +167,7 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
   const healthReportMs = config.healthReportMs ?? 5000;
   const resolvers = def.resolvers(deps) as GraphQLResolverMap<unknown>;
   if (def.opsView) {
-    const view = new OpsView({ nc, js, jsm, prefix: config.eventsPrefix, stream, internalJwtSecret: config.internalJwtSecret, connected: connection.connected, staleAfterMs: 3 * healthReportMs, replicas });
+    const view = new OpsView({ nc, js, jsm, prefix: config.eventsPrefix, stream, connected: connection.connected, staleAfterMs: 3 * healthReportMs, replicas });
     const ops = opsResolvers(view, deps.guard);
     resolvers.Query = { ...(resolvers.Query as object), ...ops.Query } as never;
     resolvers.Mutation = { ...(resolvers.Mutation as object), ...ops.Mutation } as never;
@@ -184,7 +209,7 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
     jsonBody(),
     expressMiddleware(apollo, {
       context: async ({ req }) => {
-        const scope = await scopeFromRequest(config.internalJwtSecret, req.headers[ACTOR_HEADER], req.headers['accept-language']);
+        const scope = scopeFromRequest(actorTokens, def.name, req.headers[ACTOR_HEADER], req.headers['accept-language']);
         return def.context(deps, scope);
       },
     }),
@@ -199,6 +224,8 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
       job.run().catch((err: unknown) => logger.error({ err: safeError(err), job: job.name }, 'job failed'));
     }, job.everyMs),
   );
+  const workers = def.workers?.(deps) ?? [];
+  for (const worker of workers) worker.start();
   const ops = def.name as OpsService;
   const reporter = new HealthReporter({
     service: ops,
@@ -220,7 +247,7 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
     logger,
   });
   reporter.start();
-  const responder = new OpsResponder({ nc, prefix: config.eventsPrefix, service: ops, db: db as Kysely<any>, consumers, internalJwtSecret: config.internalJwtSecret, logger });
+  const responder = new OpsResponder({ nc, prefix: config.eventsPrefix, service: ops, db: db as Kysely<any>, consumers, actorTokens, logger });
   responder.start();
   logger.info({ port }, 'service started');
 
@@ -232,6 +259,7 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
     async stop() {
       shuttingDown = true;
       timers.forEach(clearInterval);
+      for (const worker of workers) await worker.stop();
       await responder.stop();
       await reporter.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -249,11 +277,12 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
   };
 }
 
-async function scopeFromRequest(secret: string, token: unknown, acceptLanguage: string | undefined): Promise<RequestScope> {
+/** The request's actor and facts, from the gateway's token for this subgraph (its audience is our name). */
+function scopeFromRequest(tokens: ActorTokenVerifier, service: ServiceName, token: unknown, acceptLanguage: string | undefined): RequestScope {
   const locale = localeFromAcceptLanguage(acceptLanguage);
   if (typeof token !== 'string' || token.length === 0) throw new UnauthenticatedError(locale, 'auth.notViaGateway');
   try {
-    return await verifyActorToken(secret, token);
+    return { ...tokens.verify(token, service), credential: token };
   } catch {
     throw new UnauthenticatedError(locale, 'auth.notViaGateway');
   }

@@ -16,7 +16,7 @@ export function serviceConfigFromEnv<E extends z.ZodType>(
     dbPoolMax: env.service.DB_POOL_MAX,
     natsUrl: env.events.NATS_URL,
     eventsPrefix: env.events.EVENTS_PREFIX,
-    internalJwtSecret: env.security.INTERNAL_JWT_SECRET,
+    actorVerifyKeys: env.security.ACTOR_VERIFY_KEYS,
     encryptionKeys: env.security.PD_ENCRYPTION_KEYS,
     blindIndexKey: env.security.BLIND_INDEX_KEY,
     eventSigningKey: env.signing.EVENT_SIGNING_KEY,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { calendarFromEnv, type ServiceConfig, type ServiceDeps, type WorkCalendar } from '@pdp/shared';
+import { calendarFromEnv, STAFF_ID, type ServiceConfig, type ServiceDeps, type WorkCalendar } from '@pdp/shared';
 import type { Database } from './db/tables';
 
 export const appealsEnv = z.object({
@@ -12,6 +12,11 @@ export const appealsEnv = z.object({
   /** Extra public holidays (ISO dates, comma-separated), e.g. Kurban ait and transferred days off. */
   HOLIDAYS: z.string().optional(),
   WORKING_WEEKENDS: z.string().optional(),
+  /**
+   * The first DPO of a deployment (an account name as the OpenID provider names it): granted once,
+   * into an empty access registry, by the platform itself. Every later grant is a DPO's.
+   */
+  BOOTSTRAP_DPO: z.string().regex(STAFF_ID, 'an account name: letters, digits and . _ - @ :').optional(),
 });
 
 export interface AppealsExtra {
@@ -20,6 +25,7 @@ export interface AppealsExtra {
   sealPrivateKey: string;
   answerWorkingDays: number;
   calendar: WorkCalendar;
+  bootstrapDpo: string | null;
 }
 
 export function appealsExtra(env: z.infer<typeof appealsEnv>): AppealsExtra {
@@ -29,6 +35,7 @@ export function appealsExtra(env: z.infer<typeof appealsEnv>): AppealsExtra {
     sealPrivateKey: env.APPEALS_SEAL_PRIVATE_KEY,
     answerWorkingDays: env.APPEAL_ANSWER_WORKING_DAYS,
     calendar: calendarFromEnv(env.HOLIDAYS, env.WORKING_WEEKENDS),
+    bootstrapDpo: env.BOOTSTRAP_DPO ?? null,
   };
 }
 

@@ -1,6 +1,7 @@
 import type { RequestScope } from '@pdp/shared';
 import type DataLoader from 'dataloader';
 import type { AppealChangeRow } from './db/appeals.repository';
+import type { SuspensionRow } from './db/access.repository';
 import type { CreditorRow } from './db/worklist.repository';
 import type { AppealRecord } from './domain/appeal';
 
@@ -9,4 +10,6 @@ export interface Context extends RequestScope {
   appealsOfSubject: DataLoader<string, AppealRecord[]>;
   appealHistory: DataLoader<AppealRecord, AppealChangeRow[], string>;
   creditors: DataLoader<string, CreditorRow | null>;
+  /** A creditor's open suspension, if any. */
+  suspensions: DataLoader<string, SuspensionRow | null>;
 }

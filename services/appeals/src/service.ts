@@ -18,6 +18,10 @@ import { appealConnectionResolvers, partnerAppealConnectionResolvers, partnerApp
 import { creditorsByIds } from './db/worklist.repository';
 import DataLoader from 'dataloader';
 import { controlReportResolvers } from './resolvers/ControlReport';
+import { accessGrantConnectionResolvers, accessGrantResolvers, accessMutationResolvers, accessQueryResolvers, creditorResolvers, meResolvers } from './resolvers/Access';
+import { bootstrapDpo } from './access';
+import { AccessSync } from './access-sync';
+import { openSuspensions } from './db/access.repository';
 
 export const typeDefs = gql(readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8'));
 
@@ -27,8 +31,12 @@ export const appealsService: ServiceDefinition<Database, AppealsExtra, Context> 
   migrations,
   resolvers: (deps) =>
     ({
-      Query: queryResolvers(deps),
-      Mutation: mutationResolvers(deps),
+      Query: { ...queryResolvers(deps), ...accessQueryResolvers(deps) },
+      Mutation: { ...mutationResolvers(deps), ...accessMutationResolvers(deps) },
+      AccessGrant: accessGrantResolvers(deps),
+      AccessGrantConnection: accessGrantConnectionResolvers(),
+      Me: meResolvers(),
+      Creditor: creditorResolvers(),
       Appeal: appealResolvers(deps),
       Subject: subjectResolvers(),
       AccessReport: accessReportResolvers(deps),
@@ -38,6 +46,12 @@ export const appealsService: ServiceDefinition<Database, AppealsExtra, Context> 
       ControlReport: controlReportResolvers(deps),
     }) as never,
   consumers: (deps) => [subjectLinkConsumer(), lifecycleConsumer(deps), consentsProjectionConsumer(deps)],
+  init: async (deps) => {
+    if (deps.config.extra.bootstrapDpo) await bootstrapDpo(deps, deps.config.extra.bootstrapDpo);
+  },
+  workers: (deps) => [
+    new AccessSync({ db: deps.db, js: deps.js, prefix: deps.prefix, replicas: deps.replicas, signer: deps.signer, verifier: deps.verifier, logger: deps.logger }),
+  ],
   context: (deps, scope) => ({
     ...scope,
     appeals: appealLoader(deps, scope),
@@ -46,6 +60,10 @@ export const appealsService: ServiceDefinition<Database, AppealsExtra, Context> 
     creditors: new DataLoader(async (ids: readonly string[]) => {
       const rows = await creditorsByIds(deps.db, ids);
       return ids.map((id) => rows.find((r) => r.id === id) ?? null);
+    }),
+    suspensions: new DataLoader(async (ids: readonly string[]) => {
+      const rows = await openSuspensions(deps.db, ids);
+      return ids.map((id) => rows.find((r) => r.creditor_id === id) ?? null);
     }),
   }),
 };

@@ -25,6 +25,7 @@ import type { Deps } from './config';
 import { addChange, toRecord } from './db/appeals.repository';
 import type { Database } from './db/tables';
 import * as repo from './db/worklist.repository';
+import { openSuspension } from './db/access.repository';
 import {
   APPEAL_PD_FIELDS,
   canMove,
@@ -180,6 +181,8 @@ export async function forwardAppeal(deps: Deps, scope: RequestScope, appealId: s
   const unique = [...new Set(fields)] as ForwardedField[];
   const creditor = await repo.creditorById(deps.db, creditorId);
   if (!creditor) throw new NotFoundError(scope.meta.locale, 'Creditor');
+  // A suspended creditor receives nothing until the DPO resumes it.
+  if (await openSuspension(deps.db, creditorId)) throw new ConflictError(scope.meta.locale, 'CREDITOR_SUSPENDED', 'creditor.suspended');
   let refused: { error: PolicyError; subjectId: string | null } | null = null;
   await change(deps, scope, appealId, 'Mutation.forwardAppeal', async (trx, appeal) => {
     // A refusal is recorded after this transaction ends: no second connection while it holds one.

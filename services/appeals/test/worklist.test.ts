@@ -22,6 +22,7 @@ describe('the worklist reads a page with one SQL query', () => {
       sealPrivateKey: (await generateSealKeyPair()).privateJwk,
       answerWorkingDays: 15,
       calendar: kazakhstanCalendar([2026]),
+      bootstrapDpo: null,
     });
     service = await startAppeals(config); // migrates the database
     db = new Kysely<Database>({

@@ -46,7 +46,7 @@ export async function startTestAudit(extra: Partial<AuditExtra> = {}): Promise<T
     config,
     service,
     key,
-    call: (query, variables = {}, actor = auditor) => callSubgraph(service.url, config.internalJwtSecret, actor as typeof auditor, query, variables),
+    call: (query, variables = {}, actor = auditor) => callSubgraph(service.url, 'audit', actor as typeof auditor, query, variables),
     async record(n, actorId = 'dpo-1') {
       const before = await count();
       for (let i = 0; i < n; i += 1) {

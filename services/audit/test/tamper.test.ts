@@ -102,14 +102,14 @@ describe('tampering with the audit by someone with database access', () => {
     const restarted = await startAudit(config);
     try {
       const { callSubgraph } = await import('@pdp/shared/testing');
-      const res = await callSubgraph(restarted.url, config.internalJwtSecret, { id: 'auditor-1', roles: ['AUDITOR'], creditorId: null }, VERIFY);
+      const res = await callSubgraph(restarted.url, 'audit', { id: 'auditor-1', roles: ['AUDITOR'], creditorId: null }, VERIFY);
       expect(res.data.verifyAuditChain).toMatchObject({ valid: false, firstInvalidSeq: '17', reason: 'TRUNCATED' });
       // A forged "verified" record (no key to sign it) is ignored, not trusted.
       await asAttacker(restarted.db, async () => {
         await sql`insert into audit_verifications (verified_at, full_run, valid, entries_checked, head_seq, through_seq, through_hash, key_id, signature)
           select now(), true, true, 15, 15, 15, hash, 'test-1', 'forged' from audit_log where seq = 15`.execute(restarted.db);
       });
-      const again = await callSubgraph(restarted.url, config.internalJwtSecret, { id: 'auditor-1', roles: ['AUDITOR'], creditorId: null }, VERIFY.replace('(full: true)', ''));
+      const again = await callSubgraph(restarted.url, 'audit', { id: 'auditor-1', roles: ['AUDITOR'], creditorId: null }, VERIFY.replace('(full: true)', ''));
       expect(again.data.verifyAuditChain).toMatchObject({ valid: false, reason: 'TRUNCATED' });
     } finally {
       await restarted.stop();

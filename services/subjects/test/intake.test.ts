@@ -64,7 +64,7 @@ describe('subjects service: registration from the intake', () => {
     expect(first.newSubject).toBe(true);
     expect(second).toMatchObject({ subjectId: first.subjectId, newSubject: false });
 
-    const res = await callSubgraph(subjects.url, config.internalJwtSecret, dpo, `query($iin: String!) { subjectByIin(iin: $iin) { id iin categories sources { code } purposes { code state } } }`, { iin });
+    const res = await callSubgraph(subjects.url, 'subjects', dpo, `query($iin: String!) { subjectByIin(iin: $iin) { id iin categories sources { code } purposes { code state } } }`, { iin });
     expect(res.data.subjectByIin).toMatchObject({
       id: first.subjectId,
       iin,

@@ -1,6 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import { blockedAmong } from '../blocked-subjects';
-import type { OperationKind, ServiceName } from '../events/catalog';
+import type { DenialReason, OperationKind, ServiceName } from '../events/catalog';
 import { enqueueEvent, enqueueEvents } from '../events/outbox';
 import { ForbiddenError, TokenRequiredError } from '../errors';
 import { ANONYMOUS, hasAnyRole, type Actor, type RequestMeta, type Role } from './actor';
@@ -9,6 +9,11 @@ import { coversCategories, rolesFor, type Operation } from './permissions';
 export interface RequestScope {
   actor: Actor;
   meta: RequestMeta;
+  /**
+   * The gateway's signed token this request came with (for this subgraph): the ops view forwards it
+   * to the services it asks about their parked events, which check it again. Never logged.
+   */
+  credential?: string;
 }
 
 /** Who may still read a blocked subject's data (6.1.3): the DPO and the audit. */
@@ -89,14 +94,17 @@ export class Guard {
 
   async require(scope: RequestScope, operation: string, roles: readonly Role[], subjectId: string | null = null): Promise<void> {
     if (hasAnyRole(scope.actor, roles)) return;
-    // A partner reaching outside the appeals forwarded to it is probing its scope (a detection rule counts these).
-    await this.recordDenied(scope, operation, scope.actor.roles.includes('PARTNER') ? 'SCOPE' : 'ROLE', subjectId);
+    // A partner reaching outside the appeals forwarded to it is probing its scope (a detection rule
+    // counts these); a signed-in account the access registry grants nothing is NO_GRANT.
+    const reason: DenialReason = isUngranted(scope.actor) ? 'NO_GRANT' : scope.actor.roles.includes('PARTNER') ? 'SCOPE' : 'ROLE';
+    await this.recordDenied(scope, operation, reason, subjectId);
     // Without a token where one is needed: UNAUTHENTICATED; with one that lacks the role: FORBIDDEN.
     if (isAnonymous(scope.actor)) throw new TokenRequiredError(scope.meta.locale);
+    if (reason === 'NO_GRANT') throw new ForbiddenError(scope.meta.locale, reason, 'access.noGrant');
     throw new ForbiddenError(scope.meta.locale);
   }
 
-  async recordDenied(scope: RequestScope, operation: string, reason: 'ROLE' | 'BLOCKED' | 'SCOPE' | 'PURPOSE', subjectId: string | null = null): Promise<void> {
+  async recordDenied(scope: RequestScope, operation: string, reason: DenialReason, subjectId: string | null = null): Promise<void> {
     await enqueueEvent(this.db, this.prefix, {
       type: 'access.denied',
       source: this.service,
@@ -156,6 +164,15 @@ export class Guard {
 }
 
 /** The actor of a request that came without a token (the gateway's ANONYMOUS). */
-function isAnonymous(actor: Actor): boolean {
+export function isAnonymous(actor: Actor): boolean {
   return actor.id === ANONYMOUS.id && actor.roles.length === 1 && actor.roles[0] === 'PUBLIC';
+}
+
+/**
+ * A signed-in account the access registry grants nothing (none, revoked, or a suspended creditor's
+ * partner): the gateway passes it on as PUBLIC under its own name — it may do what anyone may (read
+ * consent texts, `me`) and nothing else, and the audit shows who tried.
+ */
+export function isUngranted(actor: Actor): boolean {
+  return actor.id !== ANONYMOUS.id && actor.roles.length === 1 && actor.roles[0] === 'PUBLIC';
 }

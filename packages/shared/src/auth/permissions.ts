@@ -105,6 +105,15 @@ export const OPERATIONS = {
   'Mutation.closeIncident': ['DPO'],
   'Mutation.checkpointAudit': ['AUDITOR'],
 
+  // the access registry (appeals): `me` answers any signed-in account, one without a grant too
+  'Query.me': EVERYONE,
+  'Query.accessGrants': ['DPO', 'AUDITOR', 'CHAIRMAN'],
+  'Query.accessList': ['DPO', 'AUDITOR'],
+  'Mutation.grantAccess': ['DPO'],
+  'Mutation.revokeAccess': ['DPO'],
+  'Mutation.suspendCreditor': ['DPO'],
+  'Mutation.resumeCreditor': ['DPO'],
+
   // operations
   'Query.platformHealth': ['OPS', 'DPO'],
   'Query.parkedEvents': ['OPS'],

@@ -30,6 +30,14 @@ const blockVersion = z.number().int().positive().max(2_147_483_647);
 /** Why a consumer refused an event (`event.rejected`); see docs/events.md, "Signatures". */
 export const REJECTION_REASONS = ['MALFORMED', 'WRONG_SUBJECT', 'WRONG_SOURCE', 'RECEIPT_MISMATCH', 'UNSIGNED', 'UNKNOWN_SIGNER', 'BAD_SIGNATURE'] as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[number];
+/**
+ * Why an attempt was denied (`access.denied`, `request.refused`): the caller's role (ROLE), a blocked
+ * subject (BLOCKED), a partner outside its appeals (SCOPE), a category outside the role's purpose
+ * (PURPOSE), an account with no grant in the access registry (NO_GRANT), a suspended creditor's
+ * partner (CREDITOR_SUSPENDED), a DPO changing its own grant (OWN_GRANT).
+ */
+export const DENIAL_REASONS = ['ROLE', 'BLOCKED', 'SCOPE', 'PURPOSE', 'NO_GRANT', 'CREDITOR_SUSPENDED', 'OWN_GRANT'] as const;
+export type DenialReason = (typeof DENIAL_REASONS)[number];
 
 /**
  * A reference to personal data handed to one holder outside the event stream (`handoff.ts`): the
@@ -47,6 +55,11 @@ const accessContext = {
   purpose: z.string().regex(/^[A-Z_]{1,64}$/).optional(),
   creditorId: z.string().max(200).nullable().optional(),
 };
+
+/** A digest that binds staff text kept in a service (a reason) without copying it into the stream. */
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 digest (hex)');
+/** Roles an account can be granted (PUBLIC is what a request without a token is, never a grant). */
+const ACCOUNT_ROLES = ['OPERATOR', 'DPO', 'CHAIRMAN', 'HR', 'CONTRACTS', 'AUDITOR', 'PARTNER', 'OPS'] as const;
 
 /** A count of audit entries or an incident's number (a positive 64-bit integer as text). */
 const seqText = z.string().regex(/^[1-9]\d{0,18}$/);
@@ -144,7 +157,7 @@ export const EVENT_CATALOG = {
   })),
   'access.denied': event('any', 'DENIED', z.object({
     operation: z.string(),
-    reason: z.enum(['ROLE', 'BLOCKED', 'SCOPE', 'PURPOSE']),
+    reason: z.enum(DENIAL_REASONS),
     ...accessContext,
   })),
   // `version`: the subject's blocks and unblocks numbered by subjects, so that a holder applies only
@@ -181,6 +194,24 @@ export const EVENT_CATALOG = {
   'appeal.partner_responded': event('appeals', 'COLLECT', z.object({ appealId: uuid, creditorId: uuid })),
   'creditor.registered': event('appeals', 'STORE', z.object({ creditorId: uuid, country: z.string().length(2) })),
   /**
+   * The access registry (Law Art. 25(3)): who may do what. Account ids and roles are facts the audit
+   * keeps; the grant's reason is staff text kept in appeals and bound here by its digest (the
+   * display name, a person's name, never travels).
+   */
+  'access.granted': event('appeals', 'STORE', z.object({
+    grantId: uuid,
+    account: z.string().regex(STAFF_ID),
+    roles: z.array(z.enum(ACCOUNT_ROLES)).min(1).max(8),
+    creditorId: uuid.nullable(),
+    /** The grant this one replaced (a change of roles is a new grant), if any. */
+    replaces: uuid.nullable(),
+    reasonSha256: sha256Hex,
+  })),
+  'access.revoked': event('appeals', 'MODIFY', z.object({ grantId: uuid, account: z.string().regex(STAFF_ID), reasonSha256: sha256Hex })),
+  /** A creditor's suspension: its partner accounts can do nothing but `me` until it is resumed. */
+  'creditor.suspended': event('appeals', 'MODIFY', z.object({ creditorId: uuid, suspensionId: uuid, reasonSha256: sha256Hex })),
+  'creditor.resumed': event('appeals', 'MODIFY', z.object({ creditorId: uuid, suspensionId: uuid, reasonSha256: sha256Hex })),
+  /**
    * A consumer refused a message that its owner did not produce unaltered (see signing.ts). Only
    * facts the verifier checked or chose: never the payload, never a claimed string that is not a
    * known type, service or uuid (a forger could put personal data there).
@@ -205,6 +236,8 @@ export const EVENT_CATALOG = {
     status: z.number().int().min(400).max(599),
     client: z.string().regex(/^[0-9a-f]{32}$/).nullable(),
     count: z.number().int().min(1),
+    /** Why: a token's problem (`EXPIRED`, `ISSUER`…) or a denial's reason (`NO_GRANT`…), when known. */
+    reason: z.string().regex(/^[A-Z_]{2,40}$/).optional(),
     ...accessContext,
   })),
   /** A detection rule raised an incident (7.2.2); its evidence are audit entries (seqs). */

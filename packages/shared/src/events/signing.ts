@@ -93,6 +93,22 @@ export class EventSigner {
     const signature = sign(null, signingInput(envelope), this.key).toString('base64url');
     return { ...envelope, signature };
   }
+
+  /**
+   * A signature over a JSON value that is not an event (the access registry's entries, say): the
+   * bytes are `context` (e.g. `pdp.access.v1\n`, never the events' own) and the value as RFC 8785
+   * canonical JSON, so a signature made for one purpose never verifies for another.
+   */
+  signDetached(context: string, value: unknown): string {
+    return sign(null, detachedInput(context, value), this.key).toString('base64url');
+  }
+}
+
+function detachedInput(context: string, value: unknown): Buffer {
+  if (context === CONTEXT || !context.endsWith('\n')) throw new Error('a detached signature needs a context of its own, ending in a newline');
+  const json = canonicalize(value);
+  if (json === undefined) throw new Error('only JSON values are signed');
+  return Buffer.from(context + json, 'utf8');
 }
 
 /** The keys a consumer trusts: each service's public key, or a short list of them during a rotation. */
@@ -140,6 +156,19 @@ export class EventVerifier {
     const { keys, problems } = parseVerifyKeys(text);
     if (problems.length > 0) throw new Error(`EVENT_VERIFY_KEYS: ${problems.join('; ')}`);
     return new EventVerifier(keys);
+  }
+
+  /** Whether `signature` is `service`'s over `value` in `context` (see `EventSigner.signDetached`). */
+  verifyDetached(service: ServiceName, context: string, value: unknown, signature: string): boolean {
+    const bytes = Buffer.from(signature, 'base64url');
+    if (bytes.length !== SIGNATURE_BYTES) return false;
+    let input: Buffer;
+    try {
+      input = detachedInput(context, value);
+    } catch {
+      return false;
+    }
+    return (this.keys.get(service) ?? []).some((key) => verify(null, input, key, bytes));
   }
 
   /** True when `signer`'s events will verify here (its public key is listed for its service). */

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { connect } from 'nats';
-import { ACTOR_HEADER, signActorToken, type Actor } from '../auth/actor';
+import { ACTOR_HEADER, ActorTokenSigner, type Actor } from '../auth/actor';
 import { randomKeySpec } from '../crypto';
 import { ensureDatabase } from '../db';
 import { SERVICES, type EventType, type PdHolder } from '../events/catalog';
@@ -50,6 +50,12 @@ function testEventKey() {
   return (sharedTestEventKey ??= generateEventKeyPair());
 }
 
+/** The gateway's actor-token key of isolated service tests: `callSubgraph` signs with it as the gateway would. */
+let sharedActorSigner: ActorTokenSigner | null = null;
+export function testActorSigner(): ActorTokenSigner {
+  return (sharedActorSigner ??= ActorTokenSigner.fromKey(generateEventKeyPair().privateJwk));
+}
+
 /**
  * A service's configuration for an integration test of that service alone: its own fresh database
  * and event stream prefix on the test servers, random keys, a random port.
@@ -68,7 +74,7 @@ export async function isolatedServiceConfig<Extra>(
     dbPoolMax: 5,
     natsUrl,
     eventsPrefix: prefix,
-    internalJwtSecret: randomBytes(32).toString('base64url'),
+    actorVerifyKeys: testActorSigner().publicJwk,
     encryptionKeys: randomKeySpec('k1'),
     blindIndexKey: randomBytes(32).toString('base64url'),
     eventSigningKey: testEventKey().privateJwk,
@@ -90,9 +96,12 @@ export async function publishEvent<T extends EventType>(natsUrl: string, prefix:
   return envelope;
 }
 
-/** Calls a subgraph directly as the gateway would, with a signed actor token. */
-export async function callSubgraph(url: string, secret: string, actor: Actor, query: string, variables: Record<string, unknown> = {}) {
-  const token = await signActorToken(secret, actor, { requestId: randomUUID(), locale: 'RU', ip: '127.0.0.1', userAgent: 'test' });
+/**
+ * Calls a subgraph directly as the gateway would, with an actor token for that subgraph (`service`,
+ * its audience) signed with the isolated tests' gateway key (`testActorSigner`).
+ */
+export async function callSubgraph(url: string, service: string, actor: Actor, query: string, variables: Record<string, unknown> = {}) {
+  const token = testActorSigner().sign(actor, { requestId: randomUUID(), locale: 'RU', ip: '127.0.0.1', userAgent: 'test' }, service);
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', [ACTOR_HEADER]: token },

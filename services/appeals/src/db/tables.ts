@@ -1,5 +1,5 @@
 import type { Generated, Selectable } from 'kysely';
-import type { BlockedSubjectsTable, BlockVersionsTable, PlatformTables } from '@pdp/shared';
+import type { BlockedSubjectsTable, BlockVersionsTable, PlatformTables, Role } from '@pdp/shared';
 
 export interface AppealsTable {
   id: string;
@@ -69,7 +69,38 @@ export interface ContactHistoryTable {
   changed_at: Generated<Date>;
 }
 
+/** The access registry (Law Art. 25(3)): one row per grant, closed (never deleted) when revoked or replaced. */
+export interface AccessGrantsTable {
+  id: string;
+  account: string;
+  display_name_enc: string;
+  roles: Role[];
+  creditor_id: string | null;
+  reason: string;
+  granted_by: string;
+  granted_at: Generated<Date>;
+  revoked_at: Date | null;
+  revoked_by: string | null;
+  revoke_reason: string | null;
+  version: Generated<string>;
+}
+
+/** A creditor's suspension: its partner accounts may do nothing but `me` until it is resumed. */
+export interface CreditorSuspensionsTable {
+  id: string;
+  creditor_id: string;
+  reason: string;
+  suspended_by: string;
+  suspended_at: Generated<Date>;
+  resumed_at: Date | null;
+  resumed_by: string | null;
+  resume_reason: string | null;
+  version: Generated<string>;
+}
+
 export interface Database extends PlatformTables {
+  access_grants: AccessGrantsTable;
+  creditor_suspensions: CreditorSuspensionsTable;
   appeals: AppealsTable;
   blocked_subjects: BlockedSubjectsTable;
   block_versions: BlockVersionsTable;

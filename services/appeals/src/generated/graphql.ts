@@ -3,6 +3,8 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import type { AppealRecord, SubjectRef, AccessReportRef, AppealPage } from '../domain/appeal';
 import type { CreditorRow } from '../db/worklist.repository';
+import type { GrantRow } from '../db/access.repository';
+import type { GrantPage, MeRecord } from '../access';
 import type { Context } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null;
@@ -21,6 +23,55 @@ export type Scalars = {
   Int: { input: number; output: number; }
   Float: { input: number; output: number; }
   _FieldSet: { input: any; output: any; }
+};
+
+export type AccessFilter = {
+  account?: InputMaybe<Scalars['String']['input']>;
+  /** true: in force; false: revoked or replaced. */
+  active?: InputMaybe<Scalars['Boolean']['input']>;
+  role?: InputMaybe<Role>;
+};
+
+/** One grant of the access registry (Law Art. 25(3)): who may do what, since when, until when, on whose word and why. */
+export type AccessGrant = {
+  __typename?: 'AccessGrant';
+  /** The account as the OpenID provider names it (the token's `sub`). */
+  account: Scalars['String']['output'];
+  /** A partner's creditor. */
+  creditor: Maybe<Creditor>;
+  displayName: Scalars['String']['output'];
+  grantedAt: Scalars['String']['output'];
+  grantedBy: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  reason: Scalars['String']['output'];
+  revokeReason: Maybe<Scalars['String']['output']>;
+  /** When it was revoked or replaced by a newer grant of the same account; null while in force. */
+  revokedAt: Maybe<Scalars['String']['output']>;
+  revokedBy: Maybe<Scalars['String']['output']>;
+  roles: Array<Role>;
+};
+
+export type AccessGrantConnection = {
+  __typename?: 'AccessGrantConnection';
+  edges: Array<AccessGrantEdge>;
+  pageInfo: PageInfo;
+  totalCount: Scalars['Int']['output'];
+};
+
+export type AccessGrantEdge = {
+  __typename?: 'AccessGrantEdge';
+  cursor: Scalars['String']['output'];
+  node: AccessGrant;
+};
+
+export type AccessGrantInput = {
+  /** The token's `sub`: letters, digits and . _ - @ :, and nothing that reads as the platform's own actors (anonymous, public, system:…). */
+  account: Scalars['String']['input'];
+  creditorId?: InputMaybe<Scalars['ID']['input']>;
+  displayName: Scalars['String']['input'];
+  reason: Scalars['String']['input'];
+  /** One or more; PARTNER alone and with `creditorId`; never PUBLIC. */
+  roles: Array<Role>;
 };
 
 export type AccessReport = {
@@ -137,6 +188,9 @@ export type Creditor = {
   country: Scalars['String']['output'];
   id: Scalars['ID']['output'];
   name: Scalars['String']['output'];
+  suspendReason: Maybe<Scalars['String']['output']>;
+  /** When the DPO suspended it (its partner accounts can do nothing but `me`, nothing is forwarded to it); null while it is not. */
+  suspendedAt: Maybe<Scalars['String']['output']>;
 };
 
 export type CreditorInput = {
@@ -167,6 +221,16 @@ export type Locale =
   | 'KK'
   | 'RU';
 
+/** The signed-in account as the access registry has it. */
+export type Me = {
+  __typename?: 'Me';
+  account: Scalars['String']['output'];
+  creditor: Maybe<Creditor>;
+  displayName: Scalars['String']['output'];
+  /** Empty when the account has no grant in force. */
+  roles: Array<Role>;
+};
+
 export type Mutation = {
   __typename?: 'Mutation';
   /** OPERATOR, DPO: the Chamber's answer; the appeal becomes ANSWERED (from IN_PROGRESS or FORWARDED). */
@@ -179,14 +243,22 @@ export type Mutation = {
   commentAppeal: Appeal;
   /** OPERATOR, DPO: a TRANSFER of the chosen fields. SUBJECT_BLOCKED, CONSENT_REQUIRED (no standing consent allowing transfer to third parties), TRANSFER_FORBIDDEN with reason CROSS_BORDER (a creditor outside Kazakhstan). */
   forwardAppeal: Appeal;
+  /** DPO: grants an account its roles (replacing its grant in force, if any). Not one's own (OWN_GRANT). */
+  grantAccess: AccessGrant;
   /** OPERATOR: a paper or in-person appeal with its signed Annex 2; records who entered it. */
   registerAppeal: Appeal;
   /** DPO. */
   registerCreditor: Creditor;
   /** PARTNER: an answer on an appeal forwarded to its own creditor and still in its view. */
   respondToAppeal: PartnerAppeal;
+  /** DPO. */
+  resumeCreditor: Creditor;
+  /** DPO: revokes a grant; the account's next request is refused within seconds. Not one's own (OWN_GRANT). */
+  revokeAccess: AccessGrant;
   /** The public web forms' door: anonymous callers only (a staff or partner token is FORBIDDEN). */
   submitAppeal: SubmitAppealPayload;
+  /** DPO: suspends a creditor: its partner accounts can do nothing but `me`, and nothing is forwarded to it. */
+  suspendCreditor: Creditor;
 };
 
 
@@ -221,6 +293,11 @@ export type MutationForwardAppealArgs = {
 };
 
 
+export type MutationGrantAccessArgs = {
+  input: AccessGrantInput;
+};
+
+
 export type MutationRegisterAppealArgs = {
   input: PaperAppealInput;
 };
@@ -237,8 +314,26 @@ export type MutationRespondToAppealArgs = {
 };
 
 
+export type MutationResumeCreditorArgs = {
+  creditorId: Scalars['ID']['input'];
+  reason: Scalars['String']['input'];
+};
+
+
+export type MutationRevokeAccessArgs = {
+  grantId: Scalars['ID']['input'];
+  reason: Scalars['String']['input'];
+};
+
+
 export type MutationSubmitAppealArgs = {
   input: SubmitAppealInput;
+};
+
+
+export type MutationSuspendCreditorArgs = {
+  creditorId: Scalars['ID']['input'];
+  reason: Scalars['String']['input'];
 };
 
 export type PageInfo = {
@@ -304,6 +399,10 @@ export type PublicAppealStatus = {
 
 export type Query = {
   __typename?: 'Query';
+  /** DPO, AUDITOR, CHAIRMAN: the access registry's grants, newest first. */
+  accessGrants: AccessGrantConnection;
+  /** DPO, AUDITOR: who had access on that day (YYYY-MM-DD, Kazakhstan's calendar; Law Art. 25(3)), from the record. */
+  accessList: Array<AccessGrant>;
   /** Staff roles. */
   appeal: Maybe<Appeal>;
   /** PUBLIC: the person's own appeal, when the reference and the IIN both match; null otherwise. Rate-limited; every lookup is recorded. */
@@ -312,10 +411,24 @@ export type Query = {
   appeals: AppealConnection;
   /** OPERATOR, DPO. */
   creditors: Array<Creditor>;
+  /** Any signed-in account: its own account, roles and creditor, as the access registry has them. */
+  me: Me;
   /** Staff roles: appeals still waiting for an answer past their working-day deadline. */
   overdueAppeals: Array<Appeal>;
   /** PARTNER: the appeals forwarded to its own creditor and still in its view, newest forward first. */
   partnerAppeals: PartnerAppealConnection;
+};
+
+
+export type QueryAccessGrantsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<AccessFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryAccessListArgs = {
+  on: Scalars['String']['input'];
 };
 
 
@@ -346,6 +459,18 @@ export type QueryPartnerAppealsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
 };
+
+/** The platform's roles (docs/api.md, "Roles"). PUBLIC is a request without a token: never granted. */
+export type Role =
+  | 'AUDITOR'
+  | 'CHAIRMAN'
+  | 'CONTRACTS'
+  | 'DPO'
+  | 'HR'
+  | 'OPERATOR'
+  | 'OPS'
+  | 'PARTNER'
+  | 'PUBLIC';
 
 export type Subject = {
   __typename?: 'Subject';
@@ -456,17 +581,22 @@ export type DirectiveResolverFn<TResult = {}, TParent = {}, TContext = {}, TArgs
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
-  AccessReport: ResolverTypeWrapper<AccessReportRef>;
-  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
-  Appeal: ResolverTypeWrapper<AppealRecord>;
+  AccessFilter: AccessFilter;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  AccessGrant: ResolverTypeWrapper<GrantRow>;
+  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  AccessGrantConnection: ResolverTypeWrapper<GrantPage>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  AccessGrantEdge: ResolverTypeWrapper<Omit<AccessGrantEdge, 'node'> & { node: ResolversTypes['AccessGrant'] }>;
+  AccessGrantInput: AccessGrantInput;
+  AccessReport: ResolverTypeWrapper<AccessReportRef>;
+  Appeal: ResolverTypeWrapper<AppealRecord>;
   AppealChange: ResolverTypeWrapper<AppealChange>;
   AppealConnection: ResolverTypeWrapper<AppealPage>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   AppealContact: ResolverTypeWrapper<AppealContact>;
   AppealEdge: ResolverTypeWrapper<Omit<AppealEdge, 'node'> & { node: ResolversTypes['Appeal'] }>;
   AppealFilter: AppealFilter;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   AppealKind: AppealKind;
   AppealStatus: AppealStatus;
   ControlReport: ResolverTypeWrapper<ControlReport>;
@@ -475,6 +605,7 @@ export type ResolversTypes = {
   DataHolding: ResolverTypeWrapper<DataHolding>;
   ForwardedField: ForwardedField;
   Locale: Locale;
+  Me: ResolverTypeWrapper<MeRecord>;
   Mutation: ResolverTypeWrapper<{}>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   PaperAppealInput: PaperAppealInput;
@@ -484,6 +615,7 @@ export type ResolversTypes = {
   PartnerAppealEdge: ResolverTypeWrapper<Omit<PartnerAppealEdge, 'node'> & { node: ResolversTypes['PartnerAppeal'] }>;
   PublicAppealStatus: ResolverTypeWrapper<PublicAppealStatus>;
   Query: ResolverTypeWrapper<{}>;
+  Role: Role;
   Subject: ResolverTypeWrapper<SubjectRef>;
   SubmitAppealInput: SubmitAppealInput;
   SubmitAppealPayload: ResolverTypeWrapper<Omit<SubmitAppealPayload, 'appeal'> & { appeal: ResolversTypes['Appeal'] }>;
@@ -491,21 +623,27 @@ export type ResolversTypes = {
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
-  AccessReport: AccessReportRef;
-  ID: Scalars['ID']['output'];
-  Appeal: AppealRecord;
+  AccessFilter: AccessFilter;
   String: Scalars['String']['output'];
+  Boolean: Scalars['Boolean']['output'];
+  AccessGrant: GrantRow;
+  ID: Scalars['ID']['output'];
+  AccessGrantConnection: GrantPage;
+  Int: Scalars['Int']['output'];
+  AccessGrantEdge: Omit<AccessGrantEdge, 'node'> & { node: ResolversParentTypes['AccessGrant'] };
+  AccessGrantInput: AccessGrantInput;
+  AccessReport: AccessReportRef;
+  Appeal: AppealRecord;
   AppealChange: AppealChange;
   AppealConnection: AppealPage;
-  Int: Scalars['Int']['output'];
   AppealContact: AppealContact;
   AppealEdge: Omit<AppealEdge, 'node'> & { node: ResolversParentTypes['Appeal'] };
   AppealFilter: AppealFilter;
-  Boolean: Scalars['Boolean']['output'];
   ControlReport: ControlReport;
   Creditor: CreditorRow;
   CreditorInput: CreditorInput;
   DataHolding: DataHolding;
+  Me: MeRecord;
   Mutation: {};
   PageInfo: PageInfo;
   PaperAppealInput: PaperAppealInput;
@@ -517,6 +655,34 @@ export type ResolversParentTypes = {
   Subject: SubjectRef;
   SubmitAppealInput: SubmitAppealInput;
   SubmitAppealPayload: Omit<SubmitAppealPayload, 'appeal'> & { appeal: ResolversParentTypes['Appeal'] };
+};
+
+export type AccessGrantResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AccessGrant'] = ResolversParentTypes['AccessGrant']> = {
+  account?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  creditor?: Resolver<Maybe<ResolversTypes['Creditor']>, ParentType, ContextType>;
+  displayName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  grantedAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  grantedBy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  revokeReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  revokedAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  revokedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  roles?: Resolver<Array<ResolversTypes['Role']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type AccessGrantConnectionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AccessGrantConnection'] = ResolversParentTypes['AccessGrantConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['AccessGrantEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type AccessGrantEdgeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AccessGrantEdge'] = ResolversParentTypes['AccessGrantEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['AccessGrant'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
 export type AccessReportResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AccessReport'] = ResolversParentTypes['AccessReport']> = {
@@ -589,6 +755,8 @@ export type CreditorResolvers<ContextType = Context, ParentType extends Resolver
   country?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  suspendReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  suspendedAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
@@ -600,16 +768,28 @@ export type DataHoldingResolvers<ContextType = Context, ParentType extends Resol
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
+export type MeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Me'] = ResolversParentTypes['Me']> = {
+  account?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  creditor?: Resolver<Maybe<ResolversTypes['Creditor']>, ParentType, ContextType>;
+  displayName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  roles?: Resolver<Array<ResolversTypes['Role']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   answerAppeal?: Resolver<ResolversTypes['Appeal'], ParentType, ContextType, RequireFields<MutationAnswerAppealArgs, 'answer' | 'appealId'>>;
   assignAppeal?: Resolver<ResolversTypes['Appeal'], ParentType, ContextType, RequireFields<MutationAssignAppealArgs, 'appealId' | 'assignee'>>;
   changeAppealStatus?: Resolver<ResolversTypes['Appeal'], ParentType, ContextType, RequireFields<MutationChangeAppealStatusArgs, 'appealId' | 'status'>>;
   commentAppeal?: Resolver<ResolversTypes['Appeal'], ParentType, ContextType, RequireFields<MutationCommentAppealArgs, 'appealId' | 'note'>>;
   forwardAppeal?: Resolver<ResolversTypes['Appeal'], ParentType, ContextType, RequireFields<MutationForwardAppealArgs, 'appealId' | 'creditorId' | 'fields'>>;
+  grantAccess?: Resolver<ResolversTypes['AccessGrant'], ParentType, ContextType, RequireFields<MutationGrantAccessArgs, 'input'>>;
   registerAppeal?: Resolver<ResolversTypes['Appeal'], ParentType, ContextType, RequireFields<MutationRegisterAppealArgs, 'input'>>;
   registerCreditor?: Resolver<ResolversTypes['Creditor'], ParentType, ContextType, RequireFields<MutationRegisterCreditorArgs, 'input'>>;
   respondToAppeal?: Resolver<ResolversTypes['PartnerAppeal'], ParentType, ContextType, RequireFields<MutationRespondToAppealArgs, 'appealId' | 'response'>>;
+  resumeCreditor?: Resolver<ResolversTypes['Creditor'], ParentType, ContextType, RequireFields<MutationResumeCreditorArgs, 'creditorId' | 'reason'>>;
+  revokeAccess?: Resolver<ResolversTypes['AccessGrant'], ParentType, ContextType, RequireFields<MutationRevokeAccessArgs, 'grantId' | 'reason'>>;
   submitAppeal?: Resolver<ResolversTypes['SubmitAppealPayload'], ParentType, ContextType, RequireFields<MutationSubmitAppealArgs, 'input'>>;
+  suspendCreditor?: Resolver<ResolversTypes['Creditor'], ParentType, ContextType, RequireFields<MutationSuspendCreditorArgs, 'creditorId' | 'reason'>>;
 };
 
 export type PageInfoResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
@@ -654,10 +834,13 @@ export type PublicAppealStatusResolvers<ContextType = Context, ParentType extend
 };
 
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
+  accessGrants?: Resolver<ResolversTypes['AccessGrantConnection'], ParentType, ContextType, RequireFields<QueryAccessGrantsArgs, 'first'>>;
+  accessList?: Resolver<Array<ResolversTypes['AccessGrant']>, ParentType, ContextType, RequireFields<QueryAccessListArgs, 'on'>>;
   appeal?: Resolver<Maybe<ResolversTypes['Appeal']>, ParentType, ContextType, RequireFields<QueryAppealArgs, 'id'>>;
   appealStatus?: Resolver<Maybe<ResolversTypes['PublicAppealStatus']>, ParentType, ContextType, RequireFields<QueryAppealStatusArgs, 'iin' | 'reference'>>;
   appeals?: Resolver<ResolversTypes['AppealConnection'], ParentType, ContextType, Partial<QueryAppealsArgs>>;
   creditors?: Resolver<Array<ResolversTypes['Creditor']>, ParentType, ContextType>;
+  me?: Resolver<ResolversTypes['Me'], ParentType, ContextType>;
   overdueAppeals?: Resolver<Array<ResolversTypes['Appeal']>, ParentType, ContextType, Partial<QueryOverdueAppealsArgs>>;
   partnerAppeals?: Resolver<ResolversTypes['PartnerAppealConnection'], ParentType, ContextType, Partial<QueryPartnerAppealsArgs>>;
 };
@@ -675,6 +858,9 @@ export type SubmitAppealPayloadResolvers<ContextType = Context, ParentType exten
 };
 
 export type Resolvers<ContextType = Context> = {
+  AccessGrant?: AccessGrantResolvers<ContextType>;
+  AccessGrantConnection?: AccessGrantConnectionResolvers<ContextType>;
+  AccessGrantEdge?: AccessGrantEdgeResolvers<ContextType>;
   AccessReport?: AccessReportResolvers<ContextType>;
   Appeal?: AppealResolvers<ContextType>;
   AppealChange?: AppealChangeResolvers<ContextType>;
@@ -684,6 +870,7 @@ export type Resolvers<ContextType = Context> = {
   ControlReport?: ControlReportResolvers<ContextType>;
   Creditor?: CreditorResolvers<ContextType>;
   DataHolding?: DataHoldingResolvers<ContextType>;
+  Me?: MeResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   PartnerAppeal?: PartnerAppealResolvers<ContextType>;

@@ -198,4 +198,55 @@ export const migrations: Record<string, Migration> = {
       await db.schema.dropTable('block_versions').execute();
     },
   },
+  '2026_12_07_0010_access_registry': {
+    async up(db: Kysely<any>) {
+      // The access registry (Law Art. 25(3)): who may do what, and since when. A grant row is never
+      // deleted; a revocation or a replacement closes it, so the rows are the record of every day.
+      // `version` orders every change of the registry (grants and creditor suspensions), for the
+      // gateways' view (access-sync.ts).
+      await sql`create sequence access_version_seq`.execute(db);
+      await db.schema
+        .createTable('access_grants')
+        .addColumn('id', 'uuid', (c) => c.primaryKey())
+        .addColumn('account', 'text', (c) => c.notNull())
+        // A staff member's name: personal data, encrypted like every other.
+        .addColumn('display_name_enc', 'text', (c) => c.notNull())
+        .addColumn('roles', sql`text[]`, (c) => c.notNull())
+        .addColumn('creditor_id', 'uuid', (c) => c.references('creditors.id'))
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('granted_by', 'text', (c) => c.notNull())
+        .addColumn('granted_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn('revoked_at', 'timestamptz')
+        .addColumn('revoked_by', 'text')
+        .addColumn('revoke_reason', 'text')
+        .addColumn('version', 'bigint', (c) => c.notNull().defaultTo(sql`nextval('access_version_seq')`))
+        .addCheckConstraint('access_grants_partner_creditor', sql`(creditor_id is not null) = ('PARTNER' = any(roles))`)
+        .addCheckConstraint('access_grants_revocation', sql`(revoked_at is null) = (revoked_by is null) and (revoked_at is null) = (revoke_reason is null)`)
+        .execute();
+      await sql`create unique index access_grants_active on access_grants (account) where revoked_at is null`.execute(db);
+      await db.schema.createIndex('access_grants_listing').on('access_grants').columns(['granted_at', 'id']).execute();
+      await db.schema.createIndex('access_grants_account').on('access_grants').columns(['account', 'granted_at']).execute();
+      await db.schema.createIndex('access_grants_creditor').on('access_grants').column('creditor_id').execute();
+      await db.schema.createIndex('access_grants_version').on('access_grants').column('version').execute();
+      await db.schema
+        .createTable('creditor_suspensions')
+        .addColumn('id', 'uuid', (c) => c.primaryKey())
+        .addColumn('creditor_id', 'uuid', (c) => c.notNull().references('creditors.id'))
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('suspended_by', 'text', (c) => c.notNull())
+        .addColumn('suspended_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn('resumed_at', 'timestamptz')
+        .addColumn('resumed_by', 'text')
+        .addColumn('resume_reason', 'text')
+        .addColumn('version', 'bigint', (c) => c.notNull().defaultTo(sql`nextval('access_version_seq')`))
+        .execute();
+      await sql`create unique index creditor_suspensions_open on creditor_suspensions (creditor_id) where resumed_at is null`.execute(db);
+      await db.schema.createIndex('creditor_suspensions_version').on('creditor_suspensions').column('version').execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.dropTable('creditor_suspensions').execute();
+      await db.schema.dropTable('access_grants').execute();
+      await sql`drop sequence access_version_seq`.execute(db);
+    },
+  },
 };
