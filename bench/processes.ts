@@ -12,7 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureDatabase } from '@pdp/shared';
 import { eventually } from '@pdp/shared/testing';
+import { BOOTSTRAP_DPO, type ProviderInfo } from '@pdp/tests/support/identity';
 import { dropRun } from '@pdp/tests/support/system';
+import { benchProvider } from './support';
 import { SUBGRAPHS } from '../gateway/src/composition';
 import { fillSecrets, processEnv } from '../scripts/platform-env';
 import { freePort } from '../tests/support/throwaway';
@@ -82,6 +84,8 @@ export interface ProcessPlatform {
   profileDir: string | null;
   /** Stops every process (which writes their profiles) and drops the run's databases and streams. */
   destroy(failed: boolean): Promise<void>;
+  /** The OpenID provider its gateway trusts (this bench run's development provider). */
+  provider: ProviderInfo;
 }
 
 export interface PlatformOptions {
@@ -102,6 +106,7 @@ export async function startProcessPlatform(opts: PlatformOptions): Promise<Proce
   const { label } = opts;
   const logDir = mkdtempSync(join(tmpdir(), `pdp-${label}-`));
   const secrets = await fillSecrets();
+  const provider = await benchProvider();
   const procs: Proc[] = [];
   const profileDir = opts.profileRoot ? join(opts.profileRoot, label) : null;
   if (profileDir) mkdirSync(profileDir, { recursive: true });
@@ -116,13 +121,17 @@ export async function startProcessPlatform(opts: PlatformOptions): Promise<Proce
     else console.error(`logs in ${logDir}`);
   };
   try {
-    const common = { AUTH_JWT_SECRET: secrets.AUTH_JWT_SECRET!, LOG_LEVEL: 'warn', EVENTS_PREFIX: label, DB_POOL_MAX: '8' };
+    const common = { LOG_LEVEL: 'warn', EVENTS_PREFIX: label, DB_POOL_MAX: '8' };
     for (const name of SUBGRAPHS) {
       databaseUrls[name] = await ensureDatabase(SERVER_URL, `${label}_${name}`);
       const port = await freePort();
       urls[name] = `http://127.0.0.1:${port}/graphql`;
       const audit: Record<string, string> =
-        name === 'audit' ? { AUDIT_CHECKPOINT_KEYS: JSON.stringify([{ keyId: 'bench-1', key: generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' }) }]) } : {};
+        name === 'audit'
+          ? { AUDIT_CHECKPOINT_KEYS: JSON.stringify([{ keyId: 'bench-1', key: generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' }) }]) }
+          : name === 'appeals'
+            ? { BOOTSTRAP_DPO }
+            : {};
       const env = processEnv(name, secrets, () => NATS_URL, { ...common, ...audit, ...opts.serviceEnv, PORT: String(port), DATABASE_URL: databaseUrls[name] });
       procs.push(start(name, process.execPath, [...cpuProf(name), '--import', 'tsx', `services/${name}/src/index.ts`], env, logDir));
     }
@@ -135,6 +144,8 @@ export async function startProcessPlatform(opts: PlatformOptions): Promise<Proce
       [...cpuProf('gateway'), '--import', 'tsx', 'gateway/src/index.ts'],
       processEnv('gateway', secrets, () => NATS_URL, {
         ...common,
+        OIDC_ISSUER: provider.issuer,
+        OIDC_AUDIENCE: provider.audience,
         PORT: String(gatewayPort),
         SUBJECTS_URL: urls.subjects,
         APPEALS_URL: urls.appeals,
@@ -149,7 +160,7 @@ export async function startProcessPlatform(opts: PlatformOptions): Promise<Proce
     procs.push(gateway);
     const gatewayUrl = `http://127.0.0.1:${gatewayPort}/graphql`;
     await waitReady(gatewayUrl.replace('/graphql', '/readyz'), 'our gateway', gateway);
-    return { label, secrets, urls, databaseUrls, gatewayUrl, procs, logDir, profileDir, destroy };
+    return { label, secrets, urls, databaseUrls, gatewayUrl, procs, logDir, profileDir, destroy, provider };
   } catch (err) {
     await destroy(true);
     throw err;

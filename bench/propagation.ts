@@ -4,12 +4,12 @@
  * JetStream publish → consume round trip on the same server, measured in the same run.
  */
 import { randomUUID } from 'node:crypto';
-import { graphql, tokenFor } from '@pdp/tests/support/client';
+import { graphql } from '@pdp/tests/support/client';
 import { form, intakeSubject, SUBMIT } from '@pdp/tests/support/intake';
 import { makeIin } from '@pdp/shared/testing';
 import { AckPolicy, connect } from 'nats';
 import type { System } from '@pdp/tests/support/system';
-import { AUTH_JWT_SECRET, benchSystem, runConcurrent, stats } from './support';
+import { benchSystem, runConcurrent, stats } from './support';
 
 export async function rawRoundTrip(natsUrl: string, samples: number): Promise<number[]> {
   const nc = await connect({ servers: natsUrl });
@@ -36,7 +36,7 @@ export async function rawRoundTrip(natsUrl: string, samples: number): Promise<nu
 }
 
 async function blockLatencies(system: System, subjectIds: string[]): Promise<number[]> {
-  const token = await tokenFor(AUTH_JWT_SECRET, ['DPO']);
+  const token = await system.tokenFor(['DPO']);
   const db = system.db('subjects');
   const latencies: number[] = [];
   for (const subjectId of subjectIds) {

@@ -25,9 +25,10 @@
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { FieldCipher, signActorToken, streamName, type Actor, type RequestMeta } from '@pdp/shared';
+import { FieldCipher, ActorTokenSigner, streamName, type Actor, type RequestMeta } from '@pdp/shared';
 import { eventually, makeIin } from '@pdp/shared/testing';
-import { graphql, tokenFor } from '@pdp/tests/support/client';
+import { graphql } from '@pdp/tests/support/client';
+import { Accounts } from '@pdp/tests/support/identity';
 import { form, SUBMIT } from '@pdp/tests/support/intake';
 import { connect } from 'nats';
 import pg from 'pg';
@@ -70,17 +71,24 @@ type Target = { name: string; run: (i: number) => Promise<void> };
 /** Every process whose CPU a chunk counts: the platform's and Hive Gateway. */
 let cpuProcs: Proc[] = [];
 
-/** The actor header a client of Hive Gateway (or of a subgraph directly) sends: signed by us, re-signed every 30 s. */
-function actorHeader(secret: string, actor: Actor) {
-  let token = '';
+const SUBGRAPH_NAMES = ['subjects', 'appeals', 'consents', 'audit'] as const;
+
+/**
+ * The actor headers a client of Hive Gateway (or of a subgraph directly) sends: one per subgraph
+ * (`x-pdp-actor-<subgraph>`, the token's audience is that subgraph), signed with the gateway's key
+ * as our gateway would, re-signed every 30 s; Hive passes each to its subgraph as `x-pdp-actor`.
+ */
+function actorHeader(signingKey: string, actor: Actor) {
+  const signer = ActorTokenSigner.fromKey(signingKey);
+  let headers: Record<string, string> = {};
   let signedAt = 0;
-  return async (): Promise<string> => {
+  return async (): Promise<Record<string, string>> => {
     if (Date.now() - signedAt > 30_000) {
       const meta: RequestMeta = { requestId: crypto.randomUUID(), locale: 'RU', ip: '127.0.0.1', userAgent: 'bench-read' };
-      token = await signActorToken(secret, actor, meta);
+      headers = Object.fromEntries(SUBGRAPH_NAMES.map((s) => [`x-pdp-actor-${s}`, signer.sign(actor, meta, s)]));
       signedAt = Date.now();
     }
-    return token;
+    return headers;
   };
 }
 
@@ -163,7 +171,7 @@ export async function readBench(count: number, concurrency: number) {
       join(log, 'gateway.config.mjs'),
       `export const gatewayConfig = {
   logging: 'error',
-  propagateHeaders: { fromClientToSubgraphs: ({ request }) => ({ 'x-pdp-actor': request.headers.get('x-pdp-actor') }) },
+  propagateHeaders: { fromClientToSubgraphs: ({ request, subgraphName }) => ({ 'x-pdp-actor': request.headers.get('x-pdp-actor-' + subgraphName) }) },
 };\n`,
     );
     const hiveBin = join(root, 'bench', 'node_modules', '@graphql-hive', 'gateway', 'dist', 'bin.js');
@@ -196,16 +204,18 @@ export async function readBench(count: number, concurrency: number) {
     const seedSeconds = (performance.now() - seedStarted) / 1000;
 
     // Clients: 16 DPOs, each with their own token (a cached verification must not make one token do everyone's work).
-    const dpoTokens = await Promise.all(Array.from({ length: concurrency }, (_, i) => tokenFor(secrets.AUTH_JWT_SECRET!, ['DPO'], { sub: `dpo-${i + 1}`, expiresIn: '2h' })));
-    const dpoHeader = Array.from({ length: concurrency }, (_, i) => actorHeader(secrets.INTERNAL_JWT_SECRET!, { id: `dpo-${i + 1}`, roles: ['DPO'], creditorId: null }));
+    const accounts = new Accounts(() => ourUrl, platform.provider);
+    const dpoTokens: string[] = [];
+    for (let i = 0; i < concurrency; i += 1) dpoTokens.push(await accounts.tokenFor(['DPO'], { sub: `dpo-${i + 1}` }));
+    const dpoHeader = Array.from({ length: concurrency }, (_, i) => actorHeader(secrets.ACTOR_SIGNING_KEY!, { id: `dpo-${i + 1}`, roles: ['DPO'], creditorId: null }));
     // Each client its own signed header, as each request through a gateway has its own token (request id).
-    const publicHeaders = Array.from({ length: concurrency }, () => actorHeader(secrets.INTERNAL_JWT_SECRET!, { id: 'anonymous', roles: ['PUBLIC'], creditorId: null }));
+    const publicHeaders = Array.from({ length: concurrency }, () => actorHeader(secrets.ACTOR_SIGNING_KEY!, { id: 'anonymous', roles: ['PUBLIC'], creditorId: null }));
     const sharedPublicHeader = publicHeaders[0]!;
     const cipher = new FieldCipher(secrets.PD_ENCRYPTION_KEYS!);
 
     const subjectTargets: Target[] = [
       { name: 'ours', run: async (i) => checkSubject(await post(ourUrl, SUBJECT_READ, { id: ids[i % ids.length] }, { authorization: `Bearer ${dpoTokens[i % concurrency]}` })) },
-      { name: 'hive', run: async (i) => checkSubject(await post(hiveUrl, SUBJECT_READ, { id: ids[i % ids.length] }, { 'x-pdp-actor': await dpoHeader[i % concurrency]!() })) },
+      { name: 'hive', run: async (i) => checkSubject(await post(hiveUrl, SUBJECT_READ, { id: ids[i % ids.length] }, await dpoHeader[i % concurrency]!())) },
       {
         name: 'sql',
         run: async (i) => {
@@ -227,16 +237,16 @@ export async function readBench(count: number, concurrency: number) {
     const oneSubject = ids[0]!;
     const sameTargets: Target[] = [
       { name: 'oursSameSubjectSameToken', run: async () => checkSubject(await post(ourUrl, SUBJECT_READ, { id: oneSubject }, { authorization: `Bearer ${dpoTokens[0]}` })) },
-      { name: 'hiveSameSubjectSharedHeader', run: async () => checkSubject(await post(hiveUrl, SUBJECT_READ, { id: oneSubject }, { 'x-pdp-actor': await dpoHeader[0]!() })) },
+      { name: 'hiveSameSubjectSharedHeader', run: async () => checkSubject(await post(hiveUrl, SUBJECT_READ, { id: oneSubject }, await dpoHeader[0]!())) },
     ];
     const templateTargets: Target[] = [
       { name: 'ours', run: async () => void (await post(ourUrl, TEMPLATE_READ, {}, {})) },
-      { name: 'hive', run: async (i) => void (await post(hiveUrl, TEMPLATE_READ, {}, { 'x-pdp-actor': await publicHeaders[i % concurrency]!() })) },
-      { name: 'subgraph', run: async (i) => void (await post(urls.consents, TEMPLATE_READ, {}, { 'x-pdp-actor': await publicHeaders[i % concurrency]!() })) },
+      { name: 'hive', run: async (i) => void (await post(hiveUrl, TEMPLATE_READ, {}, await publicHeaders[i % concurrency]!())) },
+      { name: 'subgraph', run: async (i) => void (await post(urls.consents, TEMPLATE_READ, {}, { 'x-pdp-actor': (await publicHeaders[i % concurrency]!())['x-pdp-actor-consents']! })) },
       // Every client with the same header: Hive then merges identical queries in flight into one
       // subgraph call (executor-http's deduplicateInflightRequests, on by default). Our gateway cannot:
       // each request carries its own actor token, whose request id correlates what it leaves recorded.
-      { name: 'hiveSharedHeader', run: async () => void (await post(hiveUrl, TEMPLATE_READ, {}, { 'x-pdp-actor': await sharedPublicHeader() })) },
+      { name: 'hiveSharedHeader', run: async () => void (await post(hiveUrl, TEMPLATE_READ, {}, await sharedPublicHeader())) },
     ];
 
     // Warm-up: connections, JIT, plan and document caches, in each target.

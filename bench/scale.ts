@@ -21,7 +21,7 @@
  * SCALE_SIZES=subjects,appeals,audit (default 1000000,2000000,10000000).
  */
 import { kazakhstanToday } from '@pdp/shared';
-import { graphql, tokenFor } from '@pdp/tests/support/client';
+import { graphql } from '@pdp/tests/support/client';
 import { SUBMIT, form } from '@pdp/tests/support/intake';
 import { makeIin, eventually } from '@pdp/shared/testing';
 import { CompiledQuery, Kysely, PostgresDialect, sql } from 'kysely';
@@ -31,7 +31,7 @@ import type { Database as AppealsDb } from '../services/appeals/src/db/tables';
 import { OPEN_STATUSES } from '../services/appeals/src/domain/appeal';
 import type { Database as AuditDb } from '../services/audit/src/db/tables';
 import { searchEntries } from '../services/audit/src/db/entries.repository';
-import { AUTH_JWT_SECRET, benchSystem } from './support';
+import { benchSystem } from './support';
 import {
   Results,
   again,
@@ -141,9 +141,9 @@ export async function scaleBench(count: number, concurrency: number) {
       for (const s of swaps) await s.show(size);
     };
 
-    const dpo = await tokenFor(AUTH_JWT_SECRET, ['DPO'], { sub: 'dpo-1' });
-    const operator = await tokenFor(AUTH_JWT_SECRET, ['OPERATOR'], { sub: 'operator-1' });
-    const auditor = await tokenFor(AUTH_JWT_SECRET, ['AUDITOR'], { sub: 'auditor-1' });
+    const dpo = await system.tokenFor(['DPO'], { sub: 'dpo-1' });
+    const operator = await system.tokenFor(['OPERATOR'], { sub: 'operator-1' });
+    const auditor = await system.tokenFor(['AUDITOR'], { sub: 'auditor-1' });
     const call = async (token: string, query: string, variables: Record<string, unknown>) => {
       const res = await graphql(system.url, query, variables, { token });
       if (res.errors) throw new Error(JSON.stringify(res.errors).slice(0, 300));

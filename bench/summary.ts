@@ -49,6 +49,12 @@ export function summarize(name: string, r: Json): Row[] {
         met: v.p50 <= 1.2 && v.p99 <= 1.2,
       }));
     }
+    case 'revocation':
+      return [
+        { scenario: name, measure: `revokeAccess → first refusal on 2 gateways, p99 ${r.revokeToRefusedMs.p99} ms idle`, baseline: 'the 5 s target', ratio: round(r.revokeToRefusedMs.p99 / 5000), target: '≤ 1', met: r.revokeToRefusedMs.p99 <= 5000 },
+        { scenario: name, measure: `the same under read load, p99 ${r.revokeToRefusedUnderLoadMs.p99} ms`, baseline: 'the 5 s target', ratio: round(r.revokeToRefusedUnderLoadMs.p99 / 5000), target: '≤ 1', met: r.revokeToRefusedUnderLoadMs.p99 <= 5000 },
+        { scenario: name, measure: 'the registry check of a request (CPU)', baseline: 'the CPU of a read through the gateway', ratio: r.registryShareOfReadCpu, target: '≤ 0.05', met: r.registryShareOfReadCpu <= 0.05 },
+      ];
     case 'audit':
       return [
         { scenario: name, measure: 'verifyAuditChain(full)', baseline: 'reading the same rows', ratio: r.verifyFull.ratio },

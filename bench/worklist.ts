@@ -32,7 +32,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { decodeCursor, kazakhstanToday, type CursorKey, type PlatformTables } from '@pdp/shared';
 import { eventually } from '@pdp/shared/testing';
-import { graphql, tokenFor } from '@pdp/tests/support/client';
+import { graphql } from '@pdp/tests/support/client';
 import { form, SUBMIT } from '@pdp/tests/support/intake';
 import type { System } from '@pdp/tests/support/system';
 import { CompiledQuery, Kysely, PostgresDialect, sql, type RawBuilder } from 'kysely';
@@ -40,7 +40,7 @@ import pg from 'pg';
 import * as repo from '../services/appeals/src/db/worklist.repository';
 import type { Database } from '../services/appeals/src/db/tables';
 import { OPEN_STATUSES } from '../services/appeals/src/domain/appeal';
-import { AUTH_JWT_SECRET, benchSystem, runConcurrent, stats, type Stats } from './support';
+import { benchSystem, runConcurrent, stats, type Stats } from './support';
 
 const [SMALL, LARGE] = (process.env.WORKLIST_SIZES ?? '10000,1000000').split(',').map(Number) as [number, number];
 export type Size = 'small' | 'large';
@@ -105,8 +105,8 @@ export async function worklistBench(count: number, concurrency: number) {
     // 0.1 % of the subjects are blocked: the operator's worklist leaves their appeals out.
     await sql`insert into blocked_subjects (subject_id, blocked_at)
       select ${subjectId(sql`k * 1000`)}, now() from generate_series(0, ${SUBJECT_POOL / 1000 - 1}::int) k`.execute(db);
-    const operator = await tokenFor(AUTH_JWT_SECRET, ['OPERATOR'], { sub: 'operator-1' });
-    const partner = await tokenFor(AUTH_JWT_SECRET, ['PARTNER'], { sub: 'partner-1', creditorId: CREDITOR_ID });
+    const operator = await system.tokenFor(['OPERATOR'], { sub: 'operator-1' });
+    const partner = await system.tokenFor(['PARTNER'], { sub: 'partner-1', creditorId: CREDITOR_ID });
 
     // The audit runs elsewhere in production; here it would share the 2 cores with the pages while it
     // records their reads. Stopped, it leaves them waiting in JetStream. (Bounded: a stop that waits

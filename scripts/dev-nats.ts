@@ -5,7 +5,7 @@
  * the stream; the signatures (docs/events.md) stop what gets past this, e.g. a forged event of a
  * type the service may send. Production does the same with NKeys or JWT accounts (operations.md).
  */
-import { EVENT_CATALOG, natsSubject, opsBucket, streamName, type EventType } from '@pdp/shared';
+import { accessBucket, EVENT_CATALOG, natsSubject, opsBucket, streamName, type EventType } from '@pdp/shared';
 
 /** NATS users of `npm start`: the services, the gateway, and start.ts's own probe. */
 export const NATS_USERS = ['subjects', 'appeals', 'consents', 'audit', 'gateway', 'start'] as const;
@@ -50,6 +50,8 @@ export function natsPermissions(user: NatsUser, prefix: string): Permissions {
         '$JS.ACK.>',
         // Its own health snapshots in the ops bucket; the ops view's requests to every service.
         ...(ops ? [`$KV.${opsBucket(prefix)}.${user}.>`] : []),
+        // The access registry's view for the gateways (appeals writes it; the gateways only watch).
+        ...(user === 'appeals' ? [`$KV.${accessBucket(prefix)}.>`] : []),
         ...(user === OPS_VIEW ? [`${prefix}.ops.*.parked.*`] : []),
       ],
       deny: [

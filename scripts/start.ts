@@ -12,8 +12,9 @@ import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { ensureDatabase, natsConnectOptions, ROLES } from '@pdp/shared';
-import { tokenFor } from '@pdp/tests/support/client';
+import { signInWithCode } from '@pdp/dev-oidc/client';
+import { devClientSecret } from '@pdp/dev-oidc/constants';
+import { ensureDatabase, natsConnectOptions, type Role } from '@pdp/shared';
 import { NATS_USERS, natsServerConfig, natsUrlFor, type NatsUser } from './dev-nats';
 import { startEmbeddedPg } from './embedded-pg';
 import { fillSecrets, processEnv, SERVICE_NAMES } from './platform-env';
@@ -89,6 +90,31 @@ async function natsUrls(secrets: Record<string, string>): Promise<(user: NatsUse
   return urlFor;
 }
 
+/**
+ * The OpenID provider the gateway trusts: OIDC_ISSUER's, or the development provider (oidc-provider)
+ * started here as its own supervised process, with its keys kept in dev-secrets.json.
+ */
+async function openIdProvider(secrets: Record<string, string>): Promise<{ issuer: string; development: boolean }> {
+  if (process.env.OIDC_ISSUER) return { issuer: process.env.OIDC_ISSUER, development: false };
+  const port = await freePort(Number(process.env.DEV_OIDC_PORT ?? 4010));
+  const gatewayPort = Number(process.env.PORT ?? 4000);
+  run('openid-provider', 'packages/dev-oidc/src/main.ts', {
+    DEV_OIDC_PORT: String(port),
+    OIDC_AUDIENCE: audience,
+    DEV_OIDC_SIGNING_KEY: secrets.DEV_OIDC_SIGNING_KEY!,
+    DEV_OIDC_COOKIE_KEY: secrets.DEV_OIDC_COOKIE_KEY!,
+    DEV_OIDC_CLIENT_KEY: secrets.DEV_OIDC_CLIENT_KEY!,
+    DEV_OIDC_PARTNER_CLIENTS: DEV_PARTNER_CLIENT,
+    DEV_OIDC_CONSOLE_REDIRECTS: `http://127.0.0.1:${gatewayPort}/console/callback,http://localhost:${gatewayPort}/console/callback`,
+  });
+  const issuer = `http://127.0.0.1:${port}`;
+  await waitFor(async () => {
+    const res = await fetch(`${issuer}/.well-known/openid-configuration`);
+    if (!res.ok) throw new Error(`discovery ${res.status}`);
+  }, 'the development OpenID provider');
+  return { issuer, development: true };
+}
+
 async function waitFor(probe: () => Promise<unknown>, what: string, timeoutMs = 60_000, hopeless: () => boolean = () => false): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -122,11 +148,26 @@ async function shutdown(code = 0): Promise<void> {
 process.once('SIGINT', () => void shutdown());
 process.once('SIGTERM', () => void shutdown());
 
+/** The audience the gateway requires and the development provider issues for. */
+const audience = process.env.OIDC_AUDIENCE ?? 'pdp-api';
+/** The demo accounts `npm start` grants at first start (with the development provider only). */
+const DEMO_ACCOUNTS: ReadonlyArray<[string, Role]> = [
+  ['operator', 'OPERATOR'],
+  ['hr', 'HR'],
+  ['contracts', 'CONTRACTS'],
+  ['chairman', 'CHAIRMAN'],
+  ['auditor', 'AUDITOR'],
+  ['ops', 'OPS'],
+];
+const DEV_PARTNER_CLIENT = 'partner-demo';
+
 async function main(): Promise<void> {
   const secrets = await devSecrets();
-  const authSecret = process.env.AUTH_JWT_SECRET ?? secrets.AUTH_JWT_SECRET!;
-  const [serverUrl, natsUrlFor] = await Promise.all([postgresServerUrl(), natsUrls(secrets)]);
-  const common = { AUTH_JWT_SECRET: authSecret, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' };
+  const [serverUrl, natsUrlFor, provider] = await Promise.all([postgresServerUrl(), natsUrls(secrets), openIdProvider(secrets)]);
+  // The first DPO: `dpo` of the development provider, or BOOTSTRAP_DPO of a real deployment.
+  const bootstrapDpo = process.env.BOOTSTRAP_DPO ?? (provider.development ? 'dpo' : undefined);
+  if (!bootstrapDpo) console.error('BOOTSTRAP_DPO is not set: nobody can grant access until it names the first DPO (an account of your provider).');
+  const common = { LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' };
   const instances = Number(process.env.INSTANCES ?? 1);
   if (!Number.isInteger(instances) || instances < 1 || instances > 8) throw new Error('INSTANCES must be a whole number from 1 to 8');
   const ports = { subjects: 4101, appeals: 4102, consents: 4103, audit: 4104 } as const;
@@ -138,6 +179,7 @@ async function main(): Promise<void> {
       const port = await freePort(Number(process.env[`${name.toUpperCase()}_PORT`] ?? ports[name]) + (i - 1) * 10);
       (urls[name] ??= []).push(`http://127.0.0.1:${port}/graphql`);
       const audit: Record<string, string> = name === 'audit' ? { AUDIT_CHECKPOINT_KEYS: secrets.AUDIT_CHECKPOINT_KEYS! } : {};
+      if (name === 'appeals' && bootstrapDpo) audit.BOOTSTRAP_DPO = bootstrapDpo;
       run(instances > 1 ? `${name}#${i}` : name, `services/${name}/src/index.ts`, processEnv(name, secrets, natsUrlFor, { ...common, ...audit, PORT: String(port), DATABASE_URL: databaseUrl }));
     }
   }
@@ -148,6 +190,8 @@ async function main(): Promise<void> {
     // Its NATS user and signing key: it sends its refusals to the audit as `request.refused`.
     processEnv('gateway', secrets, natsUrlFor, {
       ...common,
+      OIDC_ISSUER: provider.issuer,
+      OIDC_AUDIENCE: audience,
       PORT: String(gatewayPort),
       SUBJECTS_URL: urls.subjects!.join(','),
       APPEALS_URL: urls.appeals!.join(','),
@@ -168,28 +212,58 @@ async function main(): Promise<void> {
   console.log(
     `\nThe platform is ready${instances > 1 ? ` (${instances} instances of each service)` : ''}.\n  GraphQL: ${base}/graphql\n  Health:  ${base}/livez  ${base}/readyz\n  Audit checkpoint public key: ${auditKeyFile}\n`,
   );
-  console.log('Bearer tokens (12 h) for each role:');
-  const creditorId = await developmentCreditor(`${base}/graphql`, await tokenFor(authSecret, ['DPO'], { sub: 'dpo-dev', expiresIn: '5m' }));
-  for (const role of ROLES.filter((r) => r !== 'PUBLIC')) {
-    if (role === 'PARTNER' && !creditorId) {
-      console.log(`  ${role.padEnd(10)} (none: the development creditor could not be registered; see the log)`);
-      continue;
-    }
-    const token = await tokenFor(authSecret, [role], { sub: `${role.toLowerCase()}-dev`, expiresIn: '12h', ...(role === 'PARTNER' ? { creditorId: creditorId! } : {}) });
-    console.log(`  ${role.padEnd(10)} ${token}${role === 'PARTNER' ? `  (creditor ${DEV_CREDITOR.name}, ${creditorId})` : ''}`);
+  console.log(`  OpenID provider: ${provider.issuer}${provider.development ? ' (development: any account name, no password)' : ''}\n`);
+  if (!provider.development) {
+    console.log('Sign in at your provider; `npm run token -- --issuer … ACCOUNT` works with the development provider only.');
+    return;
   }
-  console.log('  PUBLIC     (no token: submitAppeal and consentTemplate are open)\n\nA service that exits is restarted. Ctrl+C stops everything.');
+  await grantDemoAccounts(`${base}/graphql`, provider.issuer, secrets);
+  console.log('\nA service that exits is restarted. Ctrl+C stops everything.');
+}
+
+/**
+ * With the development provider, the demo accounts get their roles at first start, granted through
+ * the API by `dpo` (the bootstrap DPO) as a DPO would; later starts find them granted. Prints an
+ * access token for each (an hour; `npm run token -- ACCOUNT` gives a fresh one).
+ */
+async function grantDemoAccounts(url: string, issuer: string, secrets: Record<string, string>): Promise<void> {
+  const dpo = (await signInWithCode(issuer, 'dpo')).accessToken;
+  const call = async (query: string, variables: Record<string, unknown> = {}) => {
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${dpo}` }, body: JSON.stringify({ query, variables }) });
+    return (await res.json()) as { data?: any; errors?: Array<{ extensions?: { code?: string } }> };
+  };
+  // The bootstrap grant reaches the gateway within a second or so.
+  await waitFor(async () => {
+    const me = await call('{ me { roles } }');
+    if (!me.data?.me?.roles?.includes('DPO')) throw new Error('dpo not granted yet');
+  }, 'the bootstrap DPO', 30_000);
+  const creditorId = await developmentCreditor(call);
+  const granted = new Set<string>(
+    ((await call('{ accessGrants(filter: { active: true }, first: 100) { edges { node { account } } } }')).data?.accessGrants?.edges ?? []).map((e: { node: { account: string } }) => e.node.account),
+  );
+  const wanted: Array<[string, Role, string | null]> = [...DEMO_ACCOUNTS.map(([a, r]): [string, Role, null] => [a, r, null]), ...(creditorId ? [[DEV_PARTNER_CLIENT, 'PARTNER', creditorId] as [string, Role, string]] : [])];
+  for (const [account, role, creditor] of wanted) {
+    if (granted.has(account)) continue;
+    const res = await call('mutation($input: AccessGrantInput!) { grantAccess(input: $input) { id } }', {
+      input: { account, displayName: `Demo ${account}`, roles: [role], creditorId: creditor, reason: 'npm start: demo account of the development provider' },
+    });
+    if (res.errors) console.error(`demo account ${account} not granted: ${res.errors.map((e) => e.extensions?.code).join(', ')}`);
+  }
+  console.log('Demo accounts (the access registry grants each its role); a token for each, an hour long:');
+  console.log(`  dpo        DPO        ${dpo}`);
+  for (const [account, role] of DEMO_ACCOUNTS) console.log(`  ${account.padEnd(10)} ${role.padEnd(10)} ${(await signInWithCode(issuer, account)).accessToken}`);
+  if (creditorId) {
+    console.log(`  ${DEV_PARTNER_CLIENT} PARTNER (creditor ${DEV_CREDITOR.name}, ${creditorId}): client credentials, secret ${devClientSecret(secrets.DEV_OIDC_CLIENT_KEY!, DEV_PARTNER_CLIENT)}`);
+  }
+  console.log('  PUBLIC     (no token: submitAppeal and consentTemplate are open)');
+  console.log('More: npm run token -- ACCOUNT   |   npm run token -- --client partner-demo --secret SECRET');
 }
 
 /** A creditor to forward appeals to while trying the platform: the PARTNER token is this creditor's. */
 const DEV_CREDITOR = { bin: '050540004455', name: 'ТОО «Демо Кредитор»', country: 'KZ' };
 
 /** Registers the development creditor through the API as the DPO would (once; found again by BIN later). */
-async function developmentCreditor(url: string, dpoToken: string): Promise<string | null> {
-  const call = async (query: string, variables: Record<string, unknown> = {}) => {
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${dpoToken}` }, body: JSON.stringify({ query, variables }) });
-    return (await res.json()) as { data?: any; errors?: Array<{ extensions?: { code?: string } }> };
-  };
+async function developmentCreditor(call: (query: string, variables?: Record<string, unknown>) => Promise<{ data?: any; errors?: Array<{ extensions?: { code?: string } }> }>): Promise<string | null> {
   try {
     const found = (await call('{ creditors { id bin } }')).data?.creditors?.find((c: { bin: string }) => c.bin === DEV_CREDITOR.bin);
     if (found) return found.id as string;

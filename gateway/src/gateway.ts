@@ -20,7 +20,7 @@ import {
 import express from 'express';
 import type { GraphQLFormattedError } from 'graphql';
 import { Counter } from 'prom-client';
-import { AccessView } from './access';
+import { AccessView, type AccessDecision } from './access';
 import { Authenticator } from './auth';
 import { OidcVerifier } from './oidc';
 import { composeSupergraph, SUBGRAPHS } from './composition';
@@ -64,6 +64,8 @@ export interface RunningGateway {
   url: string;
   port: number;
   metricsPort: number | null;
+  /** What this gateway's view of the access registry gives an account now (tests wait on it). */
+  accessOf(account: string): AccessDecision;
   stop(): Promise<void>;
 }
 
@@ -154,6 +156,11 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     () => shuttingDown,
   );
   for (const pool of Object.values(pools)) pool.startProbing();
+  // Which provider to sign in at, for clients that need to ask (the console, `npm run token`).
+  app.get('/auth/config', (_req, res) => {
+    res.setHeader('cache-control', 'no-store');
+    res.json({ issuer: config.oidc.issuer, audience: config.oidc.audience });
+  });
   app.use(
     '/graphql',
     requestMetrics(),
@@ -183,6 +190,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     url: `http://${config.host}:${port}/graphql`,
     port,
     metricsPort: metrics.port,
+    accessOf: (account) => access.resolve(account),
     async stop() {
       shuttingDown = true;
       for (const pool of Object.values(pools)) pool.stopProbing();

@@ -1,9 +1,10 @@
+import { kazakhstanToday, type Role } from '@pdp/shared';
 import { makeIin } from '@pdp/shared/testing';
 import { buildClientSchema, getIntrospectionQuery, type IntrospectionQuery } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditHead, entriesAfter, quiescent, type RecordedEntry } from '../support/audit';
-import { graphql, tokenFor } from '../support/client';
-import { AUTH_JWT_SECRET, startSystem } from '../support/fixtures';
+import { graphql } from '../support/client';
+import { startSystem } from '../support/fixtures';
 import { intakeSubject, SUBMIT, form } from '../support/intake';
 import type { System } from '../support/system';
 
@@ -14,7 +15,6 @@ import type { System } from '../support/system';
  * every service it reaches, consequences included. A new Query or Mutation field fails the first
  * test until it is added here.
  */
-type Role = Parameters<typeof tokenFor>[1][number];
 
 interface State {
   subjectId: string;
@@ -27,6 +27,7 @@ interface State {
   iinRequestId?: string;
   incidentId?: string;
   creditorId?: string;
+  grantId?: string;
   employeeId?: string;
   counterpartyId?: string;
   obligationId?: string;
@@ -137,6 +138,55 @@ const CASES: Case[] = [
     deniedBy: 'appeals',
   },
   { field: 'Query.creditors', as: 'OPERATOR', query: '{ creditors { id bin } }', entries: [], denied: { as: 'PARTNER' }, deniedBy: 'appeals' },
+  // The access registry: staff names are personal data (reads recorded); every change is an event.
+  { field: 'Query.me', as: 'OPERATOR', query: '{ me { account displayName roles } }', entries: [read('appeals')] },
+  {
+    field: 'Mutation.grantAccess',
+    as: 'DPO',
+    query: 'mutation($input: AccessGrantInput!) { grantAccess(input: $input) { id } }',
+    vars: () => ({ input: { account: 'audit-map-account', displayName: 'Айгерим Сапарова', roles: ['HR'], reason: 'Приказ №5' } }),
+    entries: ['access.granted STORE appeals'],
+    keep: (d, s) => (s.grantId = d.grantAccess.id),
+    denied: { as: 'OPERATOR' },
+    deniedBy: 'appeals',
+  },
+  { field: 'Query.accessGrants', as: 'AUDITOR', query: '{ accessGrants(first: 5) { edges { node { id displayName } } } }', entries: [read('appeals')], denied: { as: 'OPERATOR' }, deniedBy: 'appeals' },
+  {
+    field: 'Query.accessList',
+    as: 'AUDITOR',
+    query: 'query($on: String!) { accessList(on: $on) { account displayName } }',
+    vars: () => ({ on: kazakhstanToday() }),
+    entries: [read('appeals')],
+    denied: { as: 'CHAIRMAN' },
+    deniedBy: 'appeals',
+  },
+  {
+    field: 'Mutation.revokeAccess',
+    as: 'DPO',
+    query: 'mutation($id: ID!) { revokeAccess(grantId: $id, reason: "Уволен") { id } }',
+    vars: (s) => ({ id: s.grantId }),
+    entries: ['access.revoked MODIFY appeals'],
+    denied: { as: 'OPERATOR' },
+    deniedBy: 'appeals',
+  },
+  {
+    field: 'Mutation.suspendCreditor',
+    as: 'DPO',
+    query: 'mutation($id: ID!) { suspendCreditor(creditorId: $id, reason: "Проверка") { id } }',
+    vars: (s) => ({ id: s.creditorId }),
+    entries: ['creditor.suspended MODIFY appeals'],
+    denied: { as: 'OPERATOR' },
+    deniedBy: 'appeals',
+  },
+  {
+    field: 'Mutation.resumeCreditor',
+    as: 'DPO',
+    query: 'mutation($id: ID!) { resumeCreditor(creditorId: $id, reason: "Проверка окончена") { id } }',
+    vars: (s) => ({ id: s.creditorId }),
+    entries: ['creditor.resumed MODIFY appeals'],
+    denied: { as: 'OPERATOR' },
+    deniedBy: 'appeals',
+  },
   {
     field: 'Mutation.forwardAppeal',
     as: 'OPERATOR',
@@ -428,10 +478,10 @@ describe('7.2.3: every operation of the API leaves exactly its entries', () => {
     Object.assign(state, { subjectId: a.subjectId, appealId: a.appealId, reference: appeal.reference, iin: a.input.iin, erasable: (await intakeSubject(system)).subjectId });
     // An incident to move along its lifecycle: five refusals of one actor.
     for (let i = 0; i < 5; i += 1) {
-      await graphql(system.url, '{ verifyAuditChain { valid } }', {}, { token: await tokenFor(AUTH_JWT_SECRET, ['OPS'], { sub: 'ops-setup' }) });
+      await graphql(system.url, '{ verifyAuditChain { valid } }', {}, { token: await system.tokenFor(['OPS'], { sub: 'ops-setup' }) });
     }
     await quiescent(system);
-    const res = await graphql<IntrospectionQuery>(system.url, getIntrospectionQuery(), {}, { token: await tokenFor(AUTH_JWT_SECRET, ['OPS']) });
+    const res = await graphql<IntrospectionQuery>(system.url, getIntrospectionQuery(), {}, { token: await system.tokenFor(['OPS']) });
     const schema = buildClientSchema(res.data!);
     apiFields = new Set([
       ...Object.keys(schema.getQueryType()!.getFields()).map((f) => `Query.${f}`),
@@ -456,7 +506,9 @@ describe('7.2.3: every operation of the API leaves exactly its entries', () => {
         if (variant === 'denied' && !c.denied) continue;
         const as = variant === 'allowed' ? c.as : c.denied!.as;
         const sub = `${c.field.replace('.', '-')}-${variant}`;
-        const token = as === 'ANONYMOUS' ? undefined : await tokenFor(AUTH_JWT_SECRET, [as], { sub, ...(as === 'PARTNER' ? { creditorId: c.creditor?.(state) ?? '00000000-0000-4000-8000-00000000c001' } : {}) });
+        const token = as === 'ANONYMOUS' ? undefined : await system.tokenFor([as], { sub, ...(as === 'PARTNER' ? { creditorId: c.creditor?.(state) } : {}) });
+        // The grant and its checks leave entries of their own: counted from after them.
+        await quiescent(system);
         const head = await auditHead(system);
         const res = await graphql(system.url, c.query, c.vars?.(state) ?? {}, { token });
         if (variant === 'allowed' && res.data) c.keep?.(res.data, state);

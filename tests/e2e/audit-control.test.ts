@@ -1,14 +1,13 @@
 import { createHash } from 'node:crypto';
-import { addWorkingDays, calendarFromEnv, kazakhstanToday } from '@pdp/shared';
+import { addWorkingDays, calendarFromEnv, kazakhstanToday, type Role } from '@pdp/shared';
 import { eventually } from '@pdp/shared/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditHead, entriesAfter, quiescent } from '../support/audit';
-import { graphql, tokenFor } from '../support/client';
-import { AUTH_JWT_SECRET, startSystem } from '../support/fixtures';
+import { graphql } from '../support/client';
+import { startSystem } from '../support/fixtures';
 import { intakeSubject } from '../support/intake';
 import type { System } from '../support/system';
 
-type Role = Parameters<typeof tokenFor>[1][number];
 
 const ENTRIES = `query($filter: AuditFilter, $first: Int, $after: String) {
   auditEntries(filter: $filter, first: $first, after: $after) {
@@ -23,7 +22,7 @@ describe('search, incidents and the control report', () => {
   let system: System;
   let subjectId: string;
   const call = async (query: string, variables: Record<string, unknown>, role: Role, sub = `${role.toLowerCase()}-1`) =>
-    graphql(system.url, query, variables, { token: await tokenFor(AUTH_JWT_SECRET, [role], { sub }) });
+    graphql(system.url, query, variables, { token: await system.tokenFor([role], { sub }) });
 
   beforeAll(async () => {
     system = await startSystem({ audit: { checkpointEvery: 5 } });

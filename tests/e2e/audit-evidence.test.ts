@@ -5,16 +5,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 
+import type { Role } from '@pdp/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { entryHash, type ChainEntry } from '../../services/audit/src/domain/chain';
 import { quiescent } from '../support/audit';
-import { graphql, tokenFor } from '../support/client';
-import { AUTH_JWT_SECRET, startSystem } from '../support/fixtures';
+import { graphql } from '../support/client';
+import { startSystem } from '../support/fixtures';
 import { intakeSubject } from '../support/intake';
 import type { System } from '../support/system';
 
 const root = join(import.meta.dirname, '..', '..');
-const as = async (role: Parameters<typeof tokenFor>[1][number], sub: string) => tokenFor(AUTH_JWT_SECRET, [role], { sub });
 
 /** Runs one of the audit scripts as its own process, as an auditor would; verification gets no network at all. */
 function run(script: 'audit-export' | 'audit-verify', args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string }> {
@@ -40,6 +40,7 @@ const writeLines = (file: string, lines: Line[]) => writeFileSync(file, `${lines
 describe('the audit as evidence', () => {
   let system: System;
   let dir: string;
+  const as = (role: Role, sub: string) => system.tokenFor([role], { sub });
 
   beforeAll(async () => {
     system = await startSystem({ audit: { checkpointEvery: 10 }, gateway: { limits: { actorRatePerMinute: 20 } } });

@@ -2,8 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { kazakhstanToday, type Role } from '@pdp/shared';
 import { eventually, makeIin } from '@pdp/shared/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { graphql, tokenFor, type GraphQLResponse } from '../support/client';
-import { AUTH_JWT_SECRET, startSystem } from '../support/fixtures';
+import { graphql, type GraphQLResponse } from '../support/client';
+import { startSystem } from '../support/fixtures';
 import { form, intakeSubject, settled, SUBMIT } from '../support/intake';
 import type { System } from '../support/system';
 
@@ -23,7 +23,7 @@ afterAll(async () => {
 });
 
 async function gw(query: string, variables: Record<string, unknown> = {}, as?: Role, locale?: 'kk' | 'ru'): Promise<GraphQLResponse> {
-  const token = as ? await tokenFor(AUTH_JWT_SECRET, [as], { sub: `${as.toLowerCase()}-issue8` }) : undefined;
+  const token = as ? await system.tokenFor([as], { sub: `${as.toLowerCase()}-issue8` }) : undefined;
   return graphql(system.url, query, variables, { token, headers: locale ? { 'accept-language': locale } : {} });
 }
 

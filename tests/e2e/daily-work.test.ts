@@ -1,7 +1,7 @@
 import { eventually, makeIin } from '@pdp/shared/testing';
 import { describe } from 'vitest';
-import { graphql, tokenFor } from '../support/client';
-import { AUTH_JWT_SECRET, expect, startSystem, test, type Gw } from '../support/fixtures';
+import { graphql } from '../support/client';
+import { expect, startSystem, test, type Gw } from '../support/fixtures';
 import { form, intakeSubject, settled, SUBMIT } from '../support/intake';
 import type { System } from '../support/system';
 
@@ -63,7 +63,7 @@ describe("each role's whole day", () => {
     expect((await gw(REGISTER, { input: paper() })).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     expect(await system.db('appeals').selectFrom('appeals').select('id').execute()).toHaveLength(0);
 
-    const token = await tokenFor(AUTH_JWT_SECRET, ['OPERATOR'], { sub: 'operator-aigul' });
+    const token = await system.tokenFor(['OPERATOR'], { sub: 'operator-aigul' });
     const input = paper({ channel: 'IN_PERSON', email: 'Person@Mail.kz' });
     const res = await graphql(system.url, REGISTER, { input }, { token });
     expect(res.errors).toBeUndefined();
@@ -85,7 +85,7 @@ describe("each role's whole day", () => {
 
   test("an appeal leads to its subject and tells its story: every move and note, when and by whom", async ({ system, gw }) => {
     const { appealId, subjectId } = await intakeSubject(system);
-    const operator = await tokenFor(AUTH_JWT_SECRET, ['OPERATOR'], { sub: 'operator-1' });
+    const operator = await system.tokenFor(['OPERATOR'], { sub: 'operator-1' });
     expect((await graphql(system.url, MOVE, { id: appealId, s: 'IN_PROGRESS' }, { token: operator })).errors).toBeUndefined();
     const commented = await graphql(system.url, COMMENT, { id: appealId, note: 'Позвонила заявителю, жду документы.' }, { token: operator });
     expect(commented.errors).toBeUndefined();

@@ -2,8 +2,8 @@ import { t } from '@pdp/shared';
 import { eventually, makeIin } from '@pdp/shared/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkField } from '../../gateway/src/forms/client';
-import { graphql, tokenFor } from '../support/client';
-import { AUTH_JWT_SECRET, startSystem } from '../support/fixtures';
+import { graphql } from '../support/client';
+import { startSystem } from '../support/fixtures';
 import { settled, SUBMIT } from '../support/intake';
 import type { System } from '../support/system';
 
@@ -53,7 +53,7 @@ describe('the public forms over HTTP', () => {
     const html = await res.text();
     const reference = /class="reference">([A-Z]{3}-\d{4}-\d{6})</.exec(html)?.[1];
     expect(reference).toMatch(/^APL-/);
-    const token = await tokenFor(AUTH_JWT_SECRET, ['DPO']);
+    const token = await system.tokenFor(['DPO']);
     const appeal = await eventually(async () => {
       const r = await graphql(system.url, `query($ref: String!) { appeals(filter: { reference: $ref }) { edges { node { id locale channel } } } }`, { ref: reference }, { token });
       return r.data?.appeals.edges[0]?.node;

@@ -5,8 +5,8 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FORMS, FORM_KINDS, PAGE } from '../../gateway/src/forms/texts';
 import { launchChromium } from '../support/browser';
-import { graphql, tokenFor } from '../support/client';
-import { AUTH_JWT_SECRET, startSystem } from '../support/fixtures';
+import { graphql } from '../support/client';
+import { startSystem } from '../support/fixtures';
 import type { System } from '../support/system';
 
 /**
@@ -59,7 +59,7 @@ async function fillValid(page: Page, overrides: Partial<Record<'iin' | 'phone' |
 }
 
 async function inWorklist(reference: string) {
-  const token = await tokenFor(AUTH_JWT_SECRET, ['OPERATOR']);
+  const token = await system.tokenFor(['OPERATOR']);
   const res = await graphql(system.url, `query($ref: String!) { appeals(filter: { reference: $ref }) { totalCount edges { node { reference kind status } } } }`, { ref: reference }, { token });
   return res.data?.appeals;
 }
@@ -69,7 +69,7 @@ if (!browser) it.skip(`the public forms in a browser need Chromium: ${problem}`,
 
 describe.skipIf(!browser)('the public forms in a browser', () => {
   it('each form in each language: the Annex\'s fields and notes, the policy in force, labels, a strict CSP, nothing from elsewhere', async () => {
-    const token = await tokenFor(AUTH_JWT_SECRET, ['DPO']);
+    const token = await system.tokenFor(['DPO']);
     for (const slug of FORM_KINDS) {
       for (const [locale, lang] of LANGS) {
         const { page, response, requests, problems, close } = await open(`/forms/${slug}?lang=${lang}`);

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { makeIin } from '@pdp/shared/testing';
 import { describe } from 'vitest';
-import { tokenFor } from '../support/client';
 import { testEnv } from '../support/env';
-import { AUTH_JWT_SECRET, expect, test } from '../support/fixtures';
+import { Accounts } from '../support/identity';
+import { expect, test } from '../support/fixtures';
 import { SUBMIT } from '../support/intake';
 
 const IIN = makeIin('1979-03-03', 'F', 7311);
@@ -19,10 +19,10 @@ const CANARIES = [IIN, PHONE, '7015550199', EMAIL, TEXT];
  */
 describe('log privacy', () => {
   test('no personal data from a malformed request reaches any log line', { timeout: 120_000 }, async () => {
-    const { serverUrl, natsUrl, runPrefix } = testEnv();
+    const { serverUrl, natsUrl, runPrefix, provider } = testEnv();
     const child = spawn(process.execPath, ['--import', 'tsx', 'tests/support/serve.ts'], {
       cwd: new URL('../..', import.meta.url).pathname,
-      env: { ...process.env, TEST_DATABASE_URL: serverUrl, TEST_NATS_URL: natsUrl, SYSTEM_LABEL: `${runPrefix}_logs_${process.pid}`, LOG_LEVEL: 'debug' },
+      env: { ...process.env, TEST_DATABASE_URL: serverUrl, TEST_NATS_URL: natsUrl, SYSTEM_LABEL: `${runPrefix}_logs_${process.pid}`, LOG_LEVEL: 'debug', TEST_PROVIDER: JSON.stringify(provider) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -41,7 +41,7 @@ describe('log privacy', () => {
       child.once('exit', (code) => reject(new Error(`platform exited (${code}):\n${output.slice(-2000)}`)));
     });
 
-    const token = await tokenFor(AUTH_JWT_SECRET, ['DPO', 'AUDITOR', 'CHAIRMAN', 'OPERATOR']);
+    const token = await new Accounts(() => urls.gateway, provider).tokenFor(['DPO', 'AUDITOR', 'CHAIRMAN', 'OPERATOR']);
     const form = { kind: 'APPEAL', iin: IIN, phone: PHONE, email: EMAIL, description: TEXT, privacyPolicyAccepted: true };
     const bodies: Array<[string, string, Record<string, string>]> = [];
     for (const url of [urls.gateway, ...Object.values(urls.services)]) {

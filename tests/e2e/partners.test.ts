@@ -2,8 +2,8 @@ import { buildEnvelope, EventSigner, natsSubject } from '@pdp/shared';
 import { eventually, makeIin } from '@pdp/shared/testing';
 import { connect } from 'nats';
 import { describe } from 'vitest';
-import { graphql, tokenFor } from '../support/client';
-import { AUTH_JWT_SECRET, expect, test } from '../support/fixtures';
+import { graphql } from '../support/client';
+import { expect, test } from '../support/fixtures';
 import { form, intakeSubject, SUBMIT } from '../support/intake';
 import type { System } from '../support/system';
 
@@ -25,12 +25,12 @@ const BIN_KZ2 = '080140001233';
 const BIN_RU = '110340000121';
 
 async function as(system: System, role: 'OPERATOR' | 'DPO' | 'HR' | 'CHAIRMAN', sub = `${role.toLowerCase()}-1`) {
-  const token = await tokenFor(AUTH_JWT_SECRET, [role], { sub });
+  const token = await system.tokenFor([role], { sub });
   return (query: string, variables: Record<string, unknown> = {}) => graphql(system.url, query, variables, { token });
 }
 
 async function partner(system: System, creditorId: string) {
-  const token = await tokenFor(AUTH_JWT_SECRET, ['PARTNER'], { sub: `partner-${creditorId.slice(0, 8)}`, creditorId });
+  const token = await system.tokenFor(['PARTNER'], { sub: `partner-${creditorId.slice(0, 8)}`, creditorId });
   return (query: string, variables: Record<string, unknown> = {}) => graphql(system.url, query, variables, { token });
 }
 

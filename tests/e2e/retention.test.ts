@@ -1,7 +1,7 @@
 import { eventually } from '@pdp/shared/testing';
 import { describe, expect, test as base } from 'vitest';
-import { graphql, tokenFor } from '../support/client';
-import { AUTH_JWT_SECRET, startSystem } from '../support/fixtures';
+import { graphql } from '../support/client';
+import { startSystem } from '../support/fixtures';
 import { intakeSubject } from '../support/intake';
 import type { System } from '../support/system';
 
@@ -16,7 +16,7 @@ const test = base.extend<{ system: System }>({
 });
 
 const as = async (system: System, role: 'OPERATOR' | 'DPO', query: string, variables: Record<string, unknown> = {}) =>
-  graphql(system.url, query, variables, { token: await tokenFor(AUTH_JWT_SECRET, [role]) });
+  graphql(system.url, query, variables, { token: await system.tokenFor([role]) });
 const MOVE = `mutation($id: ID!, $s: AppealStatus!) { changeAppealStatus(appealId: $id, status: $s) { status } }`;
 
 describe('retention (4.6) and deadlines', () => {

@@ -1,7 +1,6 @@
 import { eventually, makeIin } from '@pdp/shared/testing';
 import { describe } from 'vitest';
-import { tokenFor } from '../support/client';
-import { AUTH_JWT_SECRET, expect, test, type Gw } from '../support/fixtures';
+import { expect, test, type Gw } from '../support/fixtures';
 import { intakeSubject } from '../support/intake';
 import type { System } from '../support/system';
 
@@ -188,7 +187,7 @@ describe('4.6 and 6.1.4 erasure acts', () => {
     const { subjectId } = await intakeSubject(system);
     const act = (await gw(PROPOSE, { id: subjectId, m: 'DESTROY' }, { as: 'DPO' })).data.proposeErasure;
     // Who proposed it does not decide it, whatever roles their token holds.
-    const both = await tokenFor(AUTH_JWT_SECRET, ['CHAIRMAN', 'DPO'], { sub: 'dpo-1' });
+    const both = await system.tokenFor(['CHAIRMAN', 'DPO'], { sub: 'dpo-1' });
     for (const decide of [APPROVE, `mutation($id: ID!) { rejectErasure(actId: $id) { status } }`]) {
       expect((await gw(decide, { id: act.id }, { token: both })).errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', reason: 'OWN_PROPOSAL' });
     }

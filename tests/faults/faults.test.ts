@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import { eventually } from '@pdp/shared/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { SERVICE_NAMES } from '../../scripts/platform-env';
-import { graphql, tokenFor } from '../support/client';
+import { graphql } from '../support/client';
+import { testEnv } from '../support/env';
 import { discrepancies, Load, type LoadStats } from '../support/load';
 import { ProcessPlatform } from '../support/platform';
 import { freePort, ThrowawayPostgres, track, waitUntil } from '../support/throwaway';
@@ -36,7 +37,7 @@ export async function reconciled(platform: ProcessPlatform, accepted: LoadStats[
   }
   expect(problems).toEqual([]);
   // The ops view says the same, without SQL: every service ready, nothing waiting, nothing parked.
-  const ops = await tokenFor(platform.authJwtSecret, ['OPS'], { sub: 'ops-fault' });
+  const ops = await platform.tokenFor(['OPS'], { sub: 'ops-fault' });
   await eventually(async () => {
     const res = await graphql(platform.gatewayUrl, HEALTH, {}, { token: ops });
     const health = res.data?.platformHealth;
@@ -48,7 +49,7 @@ export async function reconciled(platform: ProcessPlatform, accepted: LoadStats[
       )
     );
   }, 30_000, 'platformHealth all clear');
-  const auditor = await tokenFor(platform.authJwtSecret, ['AUDITOR'], { sub: 'auditor-fault' });
+  const auditor = await platform.tokenFor(['AUDITOR'], { sub: 'auditor-fault' });
   const chain = await graphql(platform.gatewayUrl, '{ verifyAuditChain { valid } }', {}, { token: auditor });
   expect(chain.data?.verifyAuditChain?.valid).toBe(true);
 }
@@ -58,7 +59,7 @@ describe('faults: each service its own process, supervised, under load', () => {
   const accepted: LoadStats['accepted'] = [];
 
   beforeAll(async () => {
-    platform = await ProcessPlatform.start();
+    platform = await ProcessPlatform.start({ provider: testEnv().provider });
   }, 180_000);
 
   afterAll(async () => {
@@ -147,7 +148,7 @@ describe('two instances of every service on a three-node JetStream cluster (stre
   const accepted: LoadStats['accepted'] = [];
 
   beforeAll(async () => {
-    platform = await ProcessPlatform.start({ instances: 2, natsNodes: 3 });
+    platform = await ProcessPlatform.start({ provider: testEnv().provider, instances: 2, natsNodes: 3 });
   }, 240_000);
 
   afterAll(async () => {

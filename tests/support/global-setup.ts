@@ -17,10 +17,11 @@ export default async function setup(project: TestProject) {
   const natsUrl = process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
   const runPrefix = `t${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
   const clientKey = randomBytes(32).toString('base64url');
+  const signingKey = generateProviderKey();
   const provider = await startDevProvider({
     port: 0,
     audience: AUDIENCE,
-    signingKey: generateProviderKey(),
+    signingKey,
     cookieKeys: [randomBytes(32).toString('base64url')],
     clientKey,
     partnerClients: PARTNER_CLIENTS,
@@ -28,7 +29,7 @@ export default async function setup(project: TestProject) {
   project.provide('serverUrl', serverUrl);
   project.provide('natsUrl', natsUrl);
   project.provide('runPrefix', runPrefix);
-  project.provide('provider', { issuer: provider.issuer, audience: AUDIENCE, clientKey } satisfies ProviderInfo);
+  project.provide('provider', { issuer: provider.issuer, audience: AUDIENCE, clientKey, signingKey } satisfies ProviderInfo);
   return async () => {
     await provider.stop();
     await dropRun(serverUrl, natsUrl, runPrefix);

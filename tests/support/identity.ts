@@ -15,6 +15,8 @@ export interface ProviderInfo {
   audience: string;
   /** Derives the partner clients' secrets (`devClientSecret`). */
   clientKey: string;
+  /** The provider's private signing key: tests of forged tokens sign with it what the provider never would. */
+  signingKey?: import('node:crypto').JsonWebKey;
 }
 
 /** The account every platform of the tests starts with (`BOOTSTRAP_DPO`): it grants the others. */
@@ -54,6 +56,17 @@ export interface AccountOptions {
  * bootstrap DPO grants each account its roles through `grantAccess`, then the account signs in, and
  * the helper waits until the gateway enforces the grant (`me` answers with those roles).
  */
+/** What a gateway gives an account now: its roles and creditor, or null for nothing. */
+export type Enforced = (account: string, token: string) => Promise<{ roles: Role[]; creditorId: string | null } | null>;
+
+/** Asks the gateway over HTTP (`me`): for a platform whose gateway runs in another process. */
+export function enforcedByMe(url: () => string): Enforced {
+  return async (_account, token) => {
+    const me = (await graphql(url(), ME, {}, { token })).data?.me;
+    return me ? { roles: me.roles, creditorId: me.creditor?.id ?? null } : null;
+  };
+}
+
 export class Accounts {
   private readonly granted = new Map<string, string>();
   private testCreditor: Promise<string> | null = null;
@@ -61,6 +74,8 @@ export class Accounts {
   constructor(
     private readonly url: () => string,
     private readonly provider: ProviderInfo,
+    /** How to learn what the gateway enforces; by default `me` over HTTP (a request of the account's own). */
+    private readonly enforced: Enforced = enforcedByMe(url),
   ) {}
 
   /** A token for an account holding exactly `roles` on this platform (granted now if needed). */
@@ -73,7 +88,7 @@ export class Accounts {
       await this.grant(account, roles, creditorId);
       this.granted.set(account, want);
     }
-    await this.untilEnforced(token, roles, creditorId);
+    await this.untilEnforced(account, token, roles, creditorId);
     return token;
   }
 
@@ -85,20 +100,19 @@ export class Accounts {
   /** Grants `roles` to `account` as the bootstrap DPO (a change of roles replaces the grant). */
   async grant(account: string, roles: Role[], creditorId: string | null = null): Promise<string> {
     const dpo = await this.dpo();
-    await this.untilEnforced(dpo, ['DPO'], null);
+    await this.untilEnforced(BOOTSTRAP_DPO, dpo, ['DPO'], null);
     const res = await graphql(this.url(), GRANT, { input: { account, displayName: `Test ${account}`, roles, creditorId, reason: 'test fixture' } }, { token: dpo });
     if (res.errors) throw new Error(`grantAccess(${account}) failed: ${JSON.stringify(res.errors.map((e) => e.extensions))}`);
     return res.data.grantAccess.id as string;
   }
 
   /** Waits until the gateway gives the token's account exactly these roles (its view of the registry is current). */
-  async untilEnforced(token: string, roles: Role[], creditorId: string | null): Promise<void> {
+  async untilEnforced(account: string, token: string, roles: Role[], creditorId: string | null): Promise<void> {
     const want = [...roles].sort().join(',');
     await eventually(
       async () => {
-        const res = await graphql(this.url(), ME, {}, { token });
-        const me = res.data?.me;
-        return me && [...me.roles].sort().join(',') === want && (me.creditor?.id ?? null) === creditorId;
+        const now = await this.enforced(account, token);
+        return now && [...now.roles].sort().join(',') === want && now.creditorId === creditorId;
       },
       15_000,
       `the gateway to enforce the grant (${want})`,
@@ -109,7 +123,7 @@ export class Accounts {
   private creditor(): Promise<string> {
     this.testCreditor ??= (async () => {
       const dpo = await this.dpo();
-      await this.untilEnforced(dpo, ['DPO'], null);
+      await this.untilEnforced(BOOTSTRAP_DPO, dpo, ['DPO'], null);
       const res = await graphql(this.url(), REGISTER, { input: { bin: '050540004455', name: 'ТОО «Тест Кредитор»', country: 'KZ' } }, { token: dpo });
       if (res.errors) throw new Error(`registerCreditor failed: ${JSON.stringify(res.errors.map((e) => e.extensions))}`);
       return res.data.registerCreditor.id as string;

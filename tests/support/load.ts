@@ -5,7 +5,7 @@
  */
 import { makeIin } from '@pdp/shared/testing';
 import { sql } from 'kysely';
-import { graphql, tokenFor } from './client';
+import { graphql } from './client';
 import { form, SUBMIT } from './intake';
 import type { ProcessPlatform } from './platform';
 
@@ -54,7 +54,7 @@ export class Load {
   }
 
   private async blocking(): Promise<void> {
-    const token = await tokenFor(this.platform.authJwtSecret, ['DPO'], { sub: 'dpo-fault' });
+    const token = await this.platform.tokenFor(['DPO'], { sub: 'dpo-fault' });
     while (this.running) {
       await new Promise((r) => setTimeout(r, 150));
       const subjects = await this.platform

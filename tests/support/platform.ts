@@ -17,10 +17,14 @@ import type { AuditDatabase } from '@pdp/audit';
 import type { ConsentsDatabase } from '@pdp/consents';
 import type { SubjectsDatabase } from '@pdp/subjects';
 import { freePort, ThrowawayNats, ThrowawayPostgres, track, waitUntil } from './throwaway';
+import { Accounts, BOOTSTRAP_DPO, type AccountOptions, type ProviderInfo } from './identity';
+import type { Role } from '@pdp/shared';
 
 const root = new URL('../..', import.meta.url).pathname;
 
 export interface ProcessPlatformOptions {
+  /** The OpenID provider the gateway trusts (the run's development provider). */
+  provider: ProviderInfo;
   /** Instances of each service (the gateway balances between them). */
   instances?: number;
   /** NATS nodes: 1, or a three-node JetStream cluster (streams with 3 replicas). */
@@ -48,7 +52,8 @@ export class ProcessPlatform {
   readonly instances: Instance[] = [];
   gateway!: Supervised;
   gatewayUrl = '';
-  authJwtSecret = '';
+  /** Accounts of this platform, granted by its bootstrap DPO through the gateway. */
+  readonly accounts: Accounts;
   /** Lines the supervisor logged (exits and restarts). */
   readonly supervisorLog: string[] = [];
   private readonly dbs = new Map<PlatformService, Kysely<any>>();
@@ -59,15 +64,22 @@ export class ProcessPlatform {
     readonly pg: ThrowawayPostgres,
     readonly nats: ThrowawayNats,
     readonly prefix: string,
+    provider: ProviderInfo,
   ) {
     this.supervisor = new Supervisor({ log: (line) => this.supervisorLog.push(`${new Date().toISOString()} ${line}`), minBackoffMs: 300, maxBackoffMs: 5000 });
+    this.accounts = new Accounts(() => this.gatewayUrl, provider);
   }
 
-  static async start(opts: ProcessPlatformOptions = {}): Promise<ProcessPlatform> {
+  /** A token for an account with exactly `roles` (granted through the gateway by the bootstrap DPO). */
+  tokenFor(roles: Role[], opts: AccountOptions = {}): Promise<string> {
+    return this.accounts.tokenFor(roles, opts);
+  }
+
+  static async start(opts: ProcessPlatformOptions): Promise<ProcessPlatform> {
     const prefix = 'pdp';
     const dir = mkdtempSync(join(tmpdir(), 'pdp-fault-run-'));
     const [pg, nats] = await Promise.all([ThrowawayPostgres.start(), ThrowawayNats.start({ prefix, nodes: opts.natsNodes ?? 1 })]);
-    const platform = new ProcessPlatform(dir, pg, nats, prefix);
+    const platform = new ProcessPlatform(dir, pg, nats, prefix, opts.provider);
     try {
       await platform.launch(opts);
     } catch (err) {
@@ -79,7 +91,6 @@ export class ProcessPlatform {
 
   private async launch(opts: ProcessPlatformOptions): Promise<void> {
     const secrets = await fillSecrets();
-    this.authJwtSecret = secrets.AUTH_JWT_SECRET!;
     const instances = opts.instances ?? 1;
     const settings = (extra: Record<string, string>) => ({
       LOG_LEVEL: opts.logLevel ?? 'warn',
@@ -98,7 +109,7 @@ export class ProcessPlatform {
       const started: Instance[] = [];
       for (const service of SERVICE_NAMES) {
         const port = await freePort();
-        const own: Record<string, string> = service === 'audit' ? { AUDIT_CHECKPOINT_KEYS: auditKeys } : {};
+        const own: Record<string, string> = service === 'audit' ? { AUDIT_CHECKPOINT_KEYS: auditKeys } : service === 'appeals' ? { BOOTSTRAP_DPO } : {};
         const env = processEnv(service, secrets, (user) => this.nats.url(user), settings({ ...own, PORT: String(port), DATABASE_URL: this.databaseUrls[service] }));
         const process = this.run(`${service}#${index}`, `services/${service}/src/index.ts`, env);
         const instance = { service, index, port, process, url: `http://127.0.0.1:${port}/graphql` };
@@ -119,6 +130,8 @@ export class ProcessPlatform {
         APPEALS_URL: urls('appeals'),
         CONSENTS_URL: urls('consents'),
         AUDIT_URL: urls('audit'),
+        OIDC_ISSUER: opts.provider.issuer,
+        OIDC_AUDIENCE: opts.provider.audience,
         PUBLIC_RATE_LIMIT_PER_MINUTE: '0',
         ACTOR_RATE_LIMIT_PER_MINUTE: '0',
       }),

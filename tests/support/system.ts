@@ -22,6 +22,7 @@ import { startSubjects, type SubjectsDatabase } from '@pdp/subjects';
 import type { Kysely } from 'kysely';
 import { connect } from 'nats';
 import pg from 'pg';
+import { eventually } from '@pdp/shared/testing';
 import { Accounts, BOOTSTRAP_DPO, type AccountOptions, type ProviderInfo } from './identity';
 import type { Role } from '@pdp/shared';
 
@@ -74,6 +75,15 @@ export class System {
   private readonly starters = new Map<ServiceName, Starter>();
   private readonly ports = new Map<ServiceName, number>();
   gateway: RunningGateway | null = null;
+  private gatewayConfig: GatewayConfig | null = null;
+  private readonly extraGateways: RunningGateway[] = [];
+
+  /** One more gateway in front of the same subgraphs (as `INSTANCES=2` runs two), stopped with the system. */
+  async startExtraGateway(): Promise<RunningGateway> {
+    const gateway = await startGateway({ ...this.gatewayConfig!, port: 0 });
+    this.extraGateways.push(gateway);
+    return gateway;
+  }
   databaseUrls = {} as Record<ServiceName, string>;
   readonly prefix: string;
   /**
@@ -93,7 +103,11 @@ export class System {
 
   constructor(readonly options: SystemOptions) {
     this.prefix = options.label.toLowerCase().replace(/[^a-z0-9_]/g, '_');
-    this.accounts = new Accounts(() => this.url, options.provider);
+    // The gateway runs here: ask its view directly (no request, no audit entry, no rate-limit point).
+    this.accounts = new Accounts(() => this.url, options.provider, async (account) => {
+      const decision = this.gateway?.accessOf(account);
+      return decision?.state === 'granted' ? { roles: decision.roles, creditorId: decision.creditorId } : null;
+    });
   }
 
   /** A token for an account with exactly `roles` here (granted through the API by the bootstrap DPO). */
@@ -178,7 +192,7 @@ export class System {
     this.starters.set('audit', (port) => startAudit({ ...base('audit', port), extra: audit }) as never);
 
     for (const name of SERVICE_NAMES) await this.startService(name);
-    this.gateway = await startGateway({
+    this.gatewayConfig = {
       port: this.options.gatewayPort ?? 0,
       host: this.options.host ?? '127.0.0.1',
       oidc: {
@@ -201,7 +215,11 @@ export class System {
       limits: { actorRatePerMinute: 0 },
       audit: { natsUrl: this.options.natsUrl, eventsPrefix: this.prefix, signingKey: this.eventKeys.gateway.privateJwk },
       ...this.options.gateway,
-    });
+    };
+    this.gateway = await startGateway(this.gatewayConfig);
+    // Signed-in requests wait for the gateway's view of the access registry to be known current.
+    const gateway = this.gateway;
+    await eventually(async () => gateway.accessOf(BOOTSTRAP_DPO).state !== 'stale', 15_000, 'the access registry view');
     return this;
   }
 
@@ -234,6 +252,7 @@ export class System {
   }
 
   async stop(): Promise<void> {
+    for (const g of this.extraGateways.splice(0)) await g.stop();
     await this.gateway?.stop();
     for (const name of [...this.services.keys()].reverse()) await this.stopService(name);
     for (const db of this.dbs.values()) await db.destroy();

@@ -11,11 +11,11 @@
  * - Access tokens are JWTs (RFC 9068 shape) for one audience, the gateway's `OIDC_AUDIENCE`, signed
  *   with the provider's ES256 key from its JWKS: what a real provider (Keycloak, AD FS) issues.
  */
-import { createHmac, generateKeyPairSync, type JsonWebKey } from 'node:crypto';
+import type { JsonWebKey } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
-import { API_RESOURCE, API_SCOPE, CLI_CLIENT_ID, CLI_REDIRECT_URI, CONSOLE_CLIENT_ID } from './constants';
+import { API_RESOURCE, API_SCOPE, CLI_CLIENT_ID, CLI_REDIRECT_URI, CONSOLE_CLIENT_ID, devClientSecret, generateProviderKey } from './constants';
 import { loginPage, readForm, validAccountName } from './login';
 
 export * from './constants';
@@ -42,16 +42,6 @@ export interface RunningDevProvider {
   issuer: string;
   port: number;
   stop(): Promise<void>;
-}
-
-/** A partner client's secret: derived, never stored. */
-export function devClientSecret(clientKey: string, clientId: string): string {
-  return createHmac('sha256', clientKey).update(`pdp.dev-oidc.client.v1\n${clientId}`).digest('base64url');
-}
-
-/** A new ES256 private JWK for the provider's JWKS. */
-export function generateProviderKey(): JsonWebKey {
-  return generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
 }
 
 const CLIENT_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;

@@ -1,29 +1,36 @@
-import { SignJWT, jwtVerify } from 'jose';
+import { createHmac } from 'node:crypto';
+import { SignJWT, importJWK, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { safeError, scrubText, signActorToken, verifyActorToken, type Actor, type RequestMeta } from '../src';
+import { ActorTokenSigner, ActorTokenVerifier, generateEventKeyPair, safeError, scrubText, type Actor, type RequestMeta } from '../src';
 
-const SECRET = 'internal-secret-that-is-at-least-32-characters';
+const gateway = generateEventKeyPair();
+const signer = ActorTokenSigner.fromKey(gateway.privateJwk);
+const verifier = ActorTokenVerifier.fromKeys(gateway.publicJwk);
 const actor: Actor = { id: 'dpo-1', roles: ['DPO'], creditorId: null };
 const meta: RequestMeta = { requestId: 'r1', locale: 'RU', ip: null, userAgent: null };
+const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
 
-/** A token shaped like the gateway's, with the lifetime under test. */
-function forged(claims: { exp?: number; iat?: number }) {
+/** A token shaped like the gateway's, signed with its key (or another), with the lifetime under test. */
+async function forged(claims: { exp?: number; iat?: number; aud?: string }, key = gateway.privateJwk) {
   let jwt = new SignJWT({ roles: ['DPO'], creditor_id: null, locale: 'RU', ip: null, ua: null, rid: 'r1' })
-    .setProtectedHeader({ alg: 'HS256' })
+    .setProtectedHeader({ alg: 'EdDSA' })
     .setSubject('dpo-1')
     .setIssuer('pdp-gateway')
-    .setAudience('pdp-subgraph');
+    .setAudience(claims.aud ?? 'subjects');
   if (claims.iat !== undefined) jwt = jwt.setIssuedAt(claims.iat);
   if (claims.exp !== undefined) jwt = jwt.setExpirationTime(claims.exp);
-  return jwt.sign(new TextEncoder().encode(SECRET));
+  return jwt.sign(await importJWK(JSON.parse(key), 'EdDSA'));
 }
 
-describe('the internal actor token', () => {
+describe("the gateway's actor token", () => {
   const now = Math.floor(Date.now() / 1000);
 
-  it('accepts the gateway’s own 60-second token', async () => {
-    const token = await signActorToken(SECRET, actor, meta);
-    await expect(verifyActorToken(SECRET, token)).resolves.toMatchObject({ actor });
+  it("accepts the gateway's own 60-second token, for the subgraph it names", () => {
+    expect(verifier.verify(signer.sign(actor, meta, 'subjects'), 'subjects')).toMatchObject({ actor });
+  });
+
+  it('is for one subgraph: replayed to another, it is refused', () => {
+    expect(() => verifier.verify(signer.sign(actor, meta, 'appeals'), 'subjects')).toThrow(/audience/);
   });
 
   it('refuses a token without exp, without iat, or living longer than 60 s', async () => {
@@ -34,37 +41,44 @@ describe('the internal actor token', () => {
       { iat: now - 3000, exp: now + 30 },
       { iat: now + 3600, exp: now + 3650 },
     ]) {
-      await expect(verifyActorToken(SECRET, await forged(claims)), JSON.stringify(claims)).rejects.toThrow();
+      const token = await forged(claims);
+      expect(() => verifier.verify(token, 'subjects'), JSON.stringify(claims)).toThrow();
     }
-    await expect(verifyActorToken(SECRET, await forged({ iat: now, exp: now + 60 }))).resolves.toBeTruthy();
+    expect(verifier.verify(await forged({ iat: now, exp: now + 60 }), 'subjects')).toBeTruthy();
   });
 
-  it('is a standard HS256 JWT (jose verifies it), and nothing but its exact signature with the right secret passes', async () => {
-    const token = await signActorToken(SECRET, actor, meta);
-    const { payload } = await jwtVerify(token, new TextEncoder().encode(SECRET), { issuer: 'pdp-gateway', audience: 'pdp-subgraph', algorithms: ['HS256'] });
+  it('is a standard EdDSA JWT (jose verifies it), and only its exact signature by the gateway passes', async () => {
+    const token = signer.sign(actor, meta, 'subjects');
+    const { payload } = await jwtVerify(token, await importJWK(JSON.parse(gateway.publicJwk), 'EdDSA'), { issuer: 'pdp-gateway', audience: 'subjects', algorithms: ['EdDSA'] });
     expect(payload).toMatchObject({ sub: 'dpo-1', roles: ['DPO'], rid: 'r1' });
     expect((payload.exp ?? 0) - (payload.iat ?? 0)).toBe(60);
     const [header, body, signature] = token.split('.') as [string, string, string];
-    const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
     const claims = JSON.parse(Buffer.from(body, 'base64url').toString());
     const flipped = `${signature.slice(0, -2)}${signature.at(-2) === 'A' ? 'B' : 'A'}${signature.at(-1)}`;
+    // The classic confusion: HS256 with the gateway's public key as the secret.
+    const hsInput = `${b64({ alg: 'HS256' })}.${body}`;
+    const confused = `${hsInput}.${createHmac('sha256', gateway.publicJwk).update(hsInput).digest('base64url')}`;
     for (const [what, bad] of [
-      ['another secret', await signActorToken(`${SECRET}-other`, actor, meta)],
+      ["a subgraph's own key", ActorTokenSigner.fromKey(generateEventKeyPair().privateJwk).sign(actor, meta, 'subjects')],
       ['a changed signature', `${header}.${body}.${flipped}`],
       ['a signature spelled otherwise', `${header}.${body}.${signature}=`],
       ['another role under the same signature', `${header}.${b64({ ...claims, roles: ['DPO', 'AUDITOR'] })}.${signature}`],
       ['alg none', `${b64({ alg: 'none' })}.${body}.`],
-      ['alg HS512 header over the same body', `${b64({ alg: 'HS512' })}.${body}.${signature}`],
+      ['HS256 with the public key as the secret', confused],
       ['no signature', `${header}.${body}`],
     ] as const) {
-      await expect(verifyActorToken(SECRET, bad), what).rejects.toThrow();
+      expect(() => verifier.verify(bad, 'subjects'), what).toThrow();
     }
-    const wrongAudience = await new SignJWT({ roles: ['DPO'], creditor_id: null, locale: 'RU', ip: null, ua: null, rid: 'r1' })
-      .setProtectedHeader({ alg: 'HS256' }).setSubject('dpo-1').setIssuer('pdp-gateway').setAudience('someone-else').setIssuedAt().setExpirationTime('60s')
-      .sign(new TextEncoder().encode(SECRET));
-    await expect(verifyActorToken(SECRET, wrongAudience)).rejects.toThrow();
     const expired = await forged({ iat: now - 70, exp: now - 10 });
-    await expect(verifyActorToken(SECRET, expired)).rejects.toThrow();
+    expect(() => verifier.verify(expired, 'subjects')).toThrow();
+  });
+
+  it('takes the gateway\'s keys as a JWK or a list during a rotation, and names a bad one without quoting it', () => {
+    const next = generateEventKeyPair();
+    const rotating = ActorTokenVerifier.fromKeys(JSON.stringify([JSON.parse(next.publicJwk), JSON.parse(gateway.publicJwk)]));
+    expect(rotating.verify(signer.sign(actor, meta, 'audit'), 'audit')).toBeTruthy();
+    expect(() => ActorTokenVerifier.fromKeys('{"kty":"OKP","crv":"Ed25519","x":"secret-looking"}')).toThrow(/ACTOR_VERIFY_KEYS/);
+    expect(() => ActorTokenVerifier.fromKeys(gateway.privateJwk)).toThrow(/not a public key/);
   });
 });
 

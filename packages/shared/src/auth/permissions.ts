@@ -122,6 +122,13 @@ export const OPERATIONS = {
 
 export type Operation = keyof typeof OPERATIONS;
 
+/**
+ * Rows open to every role, PUBLIC included, that still need a signed-in account: an account with no
+ * grant (the gateway passes it on as PUBLIC under its own name) may ask, a request without a token
+ * is UNAUTHENTICATED.
+ */
+export const SIGNED_IN_ONLY: ReadonlySet<Operation> = new Set<Operation>(['Query.me']);
+
 export function isOperation(name: string): name is Operation {
   return Object.hasOwn(OPERATIONS, name);
 }
