@@ -184,6 +184,8 @@ async function main(): Promise<void> {
     }
   }
   const gatewayPort = await freePort(Number(process.env.PORT ?? 4000));
+  // The gateways count the rate limits in a database of their own (shared by every instance).
+  const rateLimitDatabaseUrl = await ensureDatabase(serverUrl, 'pdp_gateway');
   run(
     'gateway',
     'gateway/src/index.ts',
@@ -192,6 +194,7 @@ async function main(): Promise<void> {
       ...common,
       OIDC_ISSUER: provider.issuer,
       OIDC_AUDIENCE: audience,
+      RATE_LIMIT_DATABASE_URL: rateLimitDatabaseUrl,
       PORT: String(gatewayPort),
       SUBJECTS_URL: urls.subjects!.join(','),
       APPEALS_URL: urls.appeals!.join(','),

@@ -4,10 +4,13 @@
  * watches — so a grant, a revocation or a suspension reaches every gateway as a message, and a
  * request costs a map lookup, never a call to a subgraph.
  *
- * Fail closed: appeals writes `sync` every second once the bucket matches its database. A gateway
- * that has not heard one for `maxStalenessMs` cannot tell whether a revocation is waiting for it, so
- * `resolve` answers `stale` and signed-in requests are refused (503) until it hears again; the
- * public forms, which need no account, keep working.
+ * Fail closed: every second the gateway asks JetStream for the bucket's last message and compares it
+ * with the last one its watch has read. A gateway that cannot confirm it has read everything for
+ * `maxStalenessMs` (NATS away, the watch stuck) cannot tell whether a revocation is waiting for it,
+ * so `resolve` answers `stale` and signed-in requests are refused (503) until it can again; the
+ * public forms, which need no account, keep working. appeals being down changes nothing here: the
+ * registry cannot change while its owner is down (and an appeals instance that cannot write the
+ * bucket is not ready, so no change is made through it).
  *
  * Every value must carry appeals' signature for its key; one that does not is ignored (and logged),
  * and the account it would have named stays as it was — a NATS user that could write the bucket
@@ -76,22 +79,33 @@ class Entries {
 
 export class AccessView {
   private entries = new Entries();
-  private lastSync = 0;
+  /** When the view was last confirmed to hold everything the bucket held (0: never). */
+  private confirmedAt = 0;
+  /** The stream sequence of the last bucket message the watch applied; -1 until it has read the bucket once. */
+  private readSeq = -1;
+  private confirmTimer: NodeJS.Timeout | null = null;
   private nc: NatsConnection | null = null;
   private stopped = false;
   private loop: Promise<void> | null = null;
   private stopWatch: (() => void) | null = null;
 
   constructor(private readonly opts: AccessViewOptions) {
-    stalenessOf = () => (this.lastSync ? (Date.now() - this.lastSync) / 1000 : -1);
+    stalenessOf = () => (this.confirmedAt ? (Date.now() - this.confirmedAt) / 1000 : -1);
   }
 
   start(): void {
     this.loop = this.run();
+    const confirm = () => {
+      void this.confirm().finally(() => {
+        if (!this.stopped) this.confirmTimer = setTimeout(confirm, 1000);
+      });
+    };
+    this.confirmTimer = setTimeout(confirm, 0);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.confirmTimer) clearTimeout(this.confirmTimer);
     this.stopWatch?.();
     await this.loop;
     await this.nc?.close().catch(() => undefined);
@@ -99,7 +113,20 @@ export class AccessView {
 
   /** Whether the view is current (readiness, and every signed-in request). */
   get fresh(): boolean {
-    return this.lastSync > 0 && Date.now() - this.lastSync <= this.opts.maxStalenessMs;
+    return this.confirmedAt > 0 && Date.now() - this.confirmedAt <= this.opts.maxStalenessMs;
+  }
+
+  /** Compares the bucket's last message with the last one read; when caught up, the view is current as of the question. */
+  private async confirm(): Promise<void> {
+    if (!this.nc || this.readSeq < 0) return;
+    const asked = Date.now();
+    try {
+      const jsm = await this.nc.jetstreamManager({ timeout: 1000 });
+      const info = await jsm.streams.info(`KV_${accessBucket(this.opts.prefix)}`);
+      if (this.readSeq >= info.state.last_seq) this.confirmedAt = asked;
+    } catch {
+      // NATS away or slow: not confirmed; after maxStalenessMs the view is stale.
+    }
   }
 
   resolve(account: string): AccessDecision {
@@ -136,6 +163,7 @@ export class AccessView {
       initializedFn: () => {
         this.entries = building;
         target = this.entries;
+        this.readSeq = Math.max(this.readSeq, 0);
       },
     });
     this.stopWatch = () => iterator.stop();
@@ -146,16 +174,13 @@ export class AccessView {
   }
 
   private apply(entries: Entries, entry: KvEntry): void {
+    // A KV entry's revision is its message's sequence in the bucket's stream.
+    this.readSeq = Math.max(this.readSeq, entry.revision);
     if (entry.operation !== 'PUT') return entries.delete(entry.key);
     const value = readAccessValue(this.opts.verifier, entry.key, entry.value);
     if (!value) {
       ignored.inc();
       this.opts.logger.warn({ key: entry.key.slice(0, 80) }, 'access registry view: a value not signed by appeals for its key was ignored');
-      return;
-    }
-    if ('at' in value) {
-      // A heartbeat from the past (the last one a stopped appeals left behind) does not make the view current.
-      if (Math.abs(Date.now() - Date.parse(value.at)) <= this.opts.maxStalenessMs) this.lastSync = Date.now();
       return;
     }
     entries.set(entry.key, value);

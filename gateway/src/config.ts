@@ -33,6 +33,8 @@ export interface GatewayConfig {
   limits?: Partial<RequestLimits>;
   /** Client tokens whose `exp` lies further ahead are refused (seconds; default 24 h). */
   maxTokenLifetimeSeconds?: number;
+  /** Where every gateway counts the rate limits (a PostgreSQL database); null: this instance's memory. */
+  rateLimitDatabaseUrl?: string | null;
   /** Production: no introspection, no field suggestions, `/metrics` only on `metricsPort`. */
   production?: boolean;
   metricsPort?: number | null;
@@ -78,6 +80,8 @@ const gatewayEnv = z.object({
     }
   }),
   ACCESS_MAX_STALENESS_SECONDS: limit(5, 2),
+  /** A PostgreSQL database where every gateway instance counts the rate limits (one table). */
+  RATE_LIMIT_DATABASE_URL: z.url().optional(),
   /** One URL per instance, comma-separated. */
   SUBJECTS_URL: urlList('http://127.0.0.1:4001/graphql'),
   APPEALS_URL: urlList('http://127.0.0.1:4002/graphql'),
@@ -119,6 +123,7 @@ export function gatewayConfigFromEnv(source: NodeJS.ProcessEnv = process.env): G
     actorSigningKey: g.ACTOR_SIGNING_KEY,
     eventVerifyKeys: env.signing.EVENT_VERIFY_KEYS,
     accessMaxStalenessSeconds: g.ACCESS_MAX_STALENESS_SECONDS,
+    rateLimitDatabaseUrl: g.RATE_LIMIT_DATABASE_URL ?? null,
     subgraphs: { subjects: g.SUBJECTS_URL, appeals: g.APPEALS_URL, consents: g.CONSENTS_URL, audit: g.AUDIT_URL },
     maxQueryDepth: g.MAX_QUERY_DEPTH,
     publicRatePerMinute: g.PUBLIC_RATE_LIMIT_PER_MINUTE,

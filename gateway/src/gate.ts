@@ -26,7 +26,8 @@ import {
   type ValidationContext,
   type ValidationRule,
 } from 'graphql';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterRes } from 'rate-limiter-flexible';
+import { clientKey, LimiterFactory, type Limiter } from './rate-limits';
 import { requestCost } from './cost';
 import { CallerRefused, type Caller } from './auth';
 import { rootFieldNames, type GateRefusal } from './refusals';
@@ -79,6 +80,8 @@ export interface GateOptions {
   production: boolean;
   /** Who is calling (auth.ts): throws `CallerRefused` for a bad token or when nothing can be checked. */
   caller: (req: Request, meta: RequestMeta) => Promise<Caller>;
+  /** Where the rate limits are counted (shared by every gateway); in memory when left out. */
+  limiters?: LimiterFactory;
   /** Told of every refusal (the audit records each one); must not throw or wait. */
   onRefused?: (refusal: GateRefusal) => void;
 }
@@ -105,15 +108,16 @@ export class RequestGate {
   private schema: GraphQLSchema | null = null;
   private rules: ValidationRule[] = [];
   private readonly verdicts = new Map<string, Verdict>();
-  private readonly publicLimiter: RateLimiterMemory | null;
-  private readonly actorLimiter: RateLimiterMemory | null;
-  private readonly lookupLimiter: RateLimiterMemory | null;
+  private readonly publicLimiter: Limiter | null;
+  private readonly actorLimiter: Limiter | null;
+  private readonly lookupLimiter: Limiter | null;
 
   constructor(private readonly opts: GateOptions) {
     const { limits } = opts;
-    this.publicLimiter = limits.publicRatePerMinute > 0 ? new RateLimiterMemory({ points: limits.publicRatePerMinute, duration: 60 }) : null;
-    this.actorLimiter = limits.actorRatePerMinute > 0 ? new RateLimiterMemory({ points: limits.actorRatePerMinute, duration: 60 }) : null;
-    this.lookupLimiter = limits.statusLookupsPerMinute > 0 ? new RateLimiterMemory({ points: limits.statusLookupsPerMinute, duration: 60 }) : null;
+    const limiters = opts.limiters ?? new LimiterFactory(null);
+    this.publicLimiter = limiters.make('public', limits.publicRatePerMinute);
+    this.actorLimiter = limiters.make('actor', limits.actorRatePerMinute);
+    this.lookupLimiter = limiters.make('status', limits.statusLookupsPerMinute);
   }
 
   /** Called with the API schema whenever the gateway loads the supergraph. */
@@ -209,8 +213,8 @@ export class RequestGate {
     }
 
     const isPublic = actor.roles.includes('PUBLIC');
-    const key = isPublic ? `ip:${meta.ip ?? 'unknown'}` : `actor:${actor.id}`;
-    const charges: Array<[RateLimiterMemory | null, number]> = [
+    const key = isPublic ? `ip:${clientKey(meta.ip)}` : `actor:${actor.id}`;
+    const charges: Array<[Limiter | null, number]> = [
       [isPublic ? this.publicLimiter : this.actorLimiter, Math.max(1, rootFieldCount(verdict.document!, operation.node.selectionSet))],
       [this.lookupLimiter, rootFieldCount(verdict.document!, operation.node.selectionSet, 'appealStatus')],
     ];

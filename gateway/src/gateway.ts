@@ -11,6 +11,7 @@ import {
   httpErrorHandler,
   jsonBody,
   mountHealth,
+  safeError,
   registry,
   startMetrics,
   t,
@@ -23,6 +24,8 @@ import { Counter } from 'prom-client';
 import { AccessView, type AccessDecision } from './access';
 import { Authenticator } from './auth';
 import { OidcVerifier } from './oidc';
+import { LimiterFactory } from './rate-limits';
+import pg from 'pg';
 import { composeSupergraph, SUBGRAPHS } from './composition';
 import type { GatewayConfig } from './config';
 import { DEFAULT_LIMITS, RequestGate, type GateLocals } from './gate';
@@ -87,7 +90,13 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   });
   access.start();
   const authenticator = new Authenticator({ oidc, access, maxLifetimeSeconds: config.maxTokenLifetimeSeconds ?? 24 * 3600 });
+  // Rate limits counted where every gateway instance sees them (rate-limits.ts).
+  const limitStore = config.rateLimitDatabaseUrl ? new pg.Pool({ connectionString: config.rateLimitDatabaseUrl, max: 4, application_name: 'pdp-gateway-limits' }) : null;
+  limitStore?.on('error', (err) => logger.warn({ err: safeError(err) }, 'rate-limit database connection lost'));
+  if (!limitStore && production) logger.warn('RATE_LIMIT_DATABASE_URL is not set: each gateway instance counts the rate limits on its own');
+  const limiters = new LimiterFactory(limitStore);
   const gate = new RequestGate({
+    limiters,
     onRefused: (refusal) => refusals?.record(refusal),
     limits: { ...DEFAULT_LIMITS, ...config.limits, maxDepth: config.maxQueryDepth, publicRatePerMinute: config.publicRatePerMinute },
     production,
@@ -127,6 +136,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     plugins: [outcomePlugin(), valueCompletionPlugin(logger)],
   });
   await apollo.start();
+  await limiters.ready();
 
   let shuttingDown = false;
   const app = express();
@@ -202,6 +212,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       await refusals?.stop();
       oidc.stop();
       await access.stop();
+      await limitStore?.end();
     },
   };
 }

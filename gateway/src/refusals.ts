@@ -17,6 +17,7 @@ import {
 import { Kind, type DocumentNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
 import type { NatsConnection } from 'nats';
 import { Counter, Gauge } from 'prom-client';
+import { clientKey } from './rate-limits';
 
 /** A refusal of the gateway's request gate, before any subgraph was called. */
 export interface GateRefusal {
@@ -92,7 +93,8 @@ export class RefusalAudit {
 
   /** A keyed hash of the client's address: tells repeated refusals of one client apart, reveals no address. */
   clientOf(ip: string | null): string | null {
-    return ip ? createHmac('sha256', this.clientKey).update(ip).digest('hex').slice(0, 32) : null;
+    // An IPv6 client is its /64, as the rate limits count it (rate-limits.ts).
+    return ip ? createHmac('sha256', this.clientKey).update(clientKey(ip)).digest('hex').slice(0, 32) : null;
   }
 
   /** Queues a refusal that is a denied attempt; never throws and never waits (the client is answered at once). */

@@ -186,6 +186,8 @@ describe('hardening: nothing of the request in errors, limits that hold', () => 
     expect((await graphql(system.url, twice, {}, { token })).errors?.[0]?.extensions?.code).toBe('COST_LIMIT');
     const cheap = await startSystem({ gateway: { limits: { maxCost: 2000 } } });
     try {
+      // The same account, granted on this platform too.
+      const token = await staff(cheap);
       // 30 rows of 19 fields fit 2000; 100 do not — written as a literal, as a variable, or left out (the default page).
       expect((await graphql(cheap.url, literal(20), {}, { token })).errors).toBeUndefined();
       expect((await graphql(cheap.url, variable, { n: 20 }, { token })).errors).toBeUndefined();
@@ -283,6 +285,7 @@ describe('hardening: nothing of the request in errors, limits that hold', () => 
 
     const cheap = await startSystem({ gateway: { limits: { maxCost: 20 } } });
     try {
+      const token = await staff(cheap);
       const costly = await graphql(cheap.url, `query($id: ID!) { subject(id: $id) { id status appeals { id reference kind status deadline } consents { id } } }`, { id }, { token });
       expect(costly.errors?.[0]?.extensions?.code).toBe('COST_LIMIT');
     } finally {

@@ -131,6 +131,7 @@ export class ProcessPlatform {
         CONSENTS_URL: urls('consents'),
         AUDIT_URL: urls('audit'),
         OIDC_ISSUER: opts.provider.issuer,
+        RATE_LIMIT_DATABASE_URL: await ensureDatabase(this.pg.url(), 'pdp_gateway'),
         OIDC_AUDIENCE: opts.provider.audience,
         PUBLIC_RATE_LIMIT_PER_MINUTE: '0',
         ACTOR_RATE_LIMIT_PER_MINUTE: '0',

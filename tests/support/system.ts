@@ -125,6 +125,8 @@ export class System {
     for (const name of SERVICE_NAMES) {
       this.databaseUrls[name] = await ensureDatabase(serverUrl, `${this.prefix}_${name}`);
     }
+    // Where the gateways count the rate limits (shared by an extra gateway too).
+    const rateLimitDatabaseUrl = await ensureDatabase(serverUrl, `${this.prefix}_gateway`);
     const [subjectsSeal, consentsSeal, appealsSeal] = await Promise.all([generateSealKeyPair(), generateSealKeyPair(), generateSealKeyPair()]);
     const calendar = calendarFromEnv(undefined, undefined);
 
@@ -206,6 +208,7 @@ export class System {
       actorSigningKey: this.actorKey.privateJwk,
       eventVerifyKeys,
       accessMaxStalenessSeconds: 5,
+      rateLimitDatabaseUrl,
       subgraphs: Object.fromEntries(SERVICE_NAMES.map((n) => [n, [this.services.get(n)!.url, ...(this.options.extraSubgraphUrls?.[n] ?? [])]])) as Record<ServiceName, string[]>,
       maxQueryDepth: DEFAULT_LIMITS.maxDepth,
       publicRatePerMinute: this.options.publicRatePerMinute ?? 0,

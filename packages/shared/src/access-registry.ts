@@ -10,9 +10,9 @@
  *   missing key for "never seen"). Each entry has the registry's `version` of its last change: a
  *   writer replaces an entry only with a newer version (compare-and-set on the KV revision), so two
  *   appeals instances writing at once cannot put an older state back.
- * - `sync`: written after each pass that brought the bucket up to the database (every second at
- *   least): a gateway that has not seen one for `ACCESS_MAX_STALENESS_SECONDS` cannot tell whether a
- *   revocation is waiting for it, and refuses signed-in requests until it hears again.
+ * - A gateway knows its view is current when it has read the bucket up to the stream's last
+ *   message (it asks JetStream every second); one that cannot confirm that for
+ *   `ACCESS_MAX_STALENESS_SECONDS` refuses signed-in requests (gateway/src/access.ts).
  * - Every value is signed with appeals' event key (a detached signature, context `pdp.access.v1`)
  *   and names its key: a NATS user that could write the bucket still could not make up an entry, nor
  *   move one account's entry to another's key.
@@ -24,7 +24,6 @@ import { streamName } from './events/envelope';
 import type { EventSigner, EventVerifier } from './events/signing';
 
 export const ACCESS_CONTEXT = 'pdp.access.v1\n';
-export const ACCESS_SYNC_KEY = 'sync';
 
 export function accessBucket(prefix: string): string {
   return `${streamName(prefix)}_ACCESS`;
@@ -46,23 +45,16 @@ export const accessEntrySchema = z.object({
 });
 export type AccessEntry = z.infer<typeof accessEntrySchema>;
 
-export const accessSyncSchema = z.object({
-  at: z.iso.datetime(),
-  /** The registry's newest version this pass wrote (or found already written). */
-  version: z.number().int().nonnegative(),
-});
-export type AccessSync = z.infer<typeof accessSyncSchema>;
-
 const signedValue = z.object({ key: z.string(), value: z.unknown(), signature: z.string() });
 
 /** The bytes to put under `key`: the value, the key it belongs under, and appeals' signature. */
-export function signAccessValue(signer: EventSigner, key: string, value: AccessEntry | AccessSync): Uint8Array {
+export function signAccessValue(signer: EventSigner, key: string, value: AccessEntry): Uint8Array {
   const signature = signer.signDetached(ACCESS_CONTEXT, { key, value });
   return new TextEncoder().encode(JSON.stringify({ key, value, signature }));
 }
 
 /** The value under `key` if appeals signed it for that key, else null (the caller logs and ignores it). */
-export function readAccessValue(verifier: EventVerifier, key: string, bytes: Uint8Array): AccessEntry | AccessSync | null {
+export function readAccessValue(verifier: EventVerifier, key: string, bytes: Uint8Array): AccessEntry | null {
   let parsed: z.infer<typeof signedValue>;
   try {
     parsed = signedValue.parse(JSON.parse(new TextDecoder().decode(bytes)));
@@ -70,7 +62,6 @@ export function readAccessValue(verifier: EventVerifier, key: string, bytes: Uin
     return null;
   }
   if (parsed.key !== key || !verifier.verifyDetached('appeals', ACCESS_CONTEXT, { key: parsed.key, value: parsed.value }, parsed.signature)) return null;
-  if (key === ACCESS_SYNC_KEY) return accessSyncSchema.safeParse(parsed.value).data ?? null;
   const entry = accessEntrySchema.safeParse(parsed.value).data;
   return entry && accessKey(entry.account) === key ? entry : null;
 }

@@ -83,6 +83,9 @@ export interface ServiceDeps<DB, Extra> {
 export interface BackgroundWorker {
   start(): void;
   stop(): Promise<void>;
+  /** A readiness check of the worker's own (throws when it cannot do its work); named by `name`. */
+  check?: () => Promise<void>;
+  readonly name?: string;
 }
 
 export interface ServiceDefinition<DB, Extra, Ctx extends RequestScope> {
@@ -194,7 +197,9 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
   const app = express();
   app.disable('x-powered-by');
   const metrics = await startMetrics(app, { production, metricsPort: config.metricsPort ?? null, host: config.host });
-  const checks = {
+  const workers = def.workers?.(deps) ?? [];
+  const checks: Record<string, () => Promise<void>> = {
+    ...Object.fromEntries(workers.filter((w) => w.check && w.name).map((w) => [w.name!, () => w.check!()])),
     database: () => pingDb(db as Kysely<any>),
     nats: async () => {
       if (nc.isClosed()) throw new Error('closed');
@@ -224,7 +229,6 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
       job.run().catch((err: unknown) => logger.error({ err: safeError(err), job: job.name }, 'job failed'));
     }, job.everyMs),
   );
-  const workers = def.workers?.(deps) ?? [];
   for (const worker of workers) worker.start();
   const ops = def.name as OpsService;
   const reporter = new HealthReporter({

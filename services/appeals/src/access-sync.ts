@@ -4,14 +4,13 @@
  * needs to lead, because each write is a compare-and-set that only replaces an entry with a newer
  * registry version, and what is written is read from the database, not carried by an event:
  *
- * - every `checkMs` (250 ms): the registry's newest version (two index lookups); when it moved, every
- *   account's state is read and the entries that are older in the bucket are replaced;
- * - every `heartbeatMs` (1 s) after a pass that left nothing behind: the `sync` entry, which tells
- *   the gateways their view is current — a gateway that stops hearing it refuses signed-in requests
- *   (gateway/src/access.ts), so a revocation is enforced within seconds even when this process, its
- *   database or NATS is down.
+ * every `checkMs` (250 ms), the registry's newest version (two index lookups); when it moved, every
+ * account's state is read and the entries that are older in the bucket are replaced. The gateways
+ * confirm on their own that they have read the bucket to its end (gateway/src/access.ts); a pass that
+ * keeps failing makes this instance not ready (`check`), so nobody changes the registry through an
+ * instance that cannot pass the change on.
  */
-import { accessBucket, accessKey, ACCESS_SYNC_KEY, accessEntrySchema, readAccessValue, safeError, signAccessValue, type AccessEntry, type EventSigner, type EventVerifier, type Logger } from '@pdp/shared';
+import { accessBucket, accessKey, accessEntrySchema, readAccessValue, safeError, signAccessValue, type AccessEntry, type EventSigner, type EventVerifier, type Logger } from '@pdp/shared';
 import type { Kysely } from 'kysely';
 import type { JetStreamClient, KV } from 'nats';
 import { accountStates, registryVersion } from './db/access.repository';
@@ -26,14 +25,16 @@ export interface AccessSyncOptions {
   verifier: EventVerifier;
   logger: Logger;
   checkMs?: number;
-  heartbeatMs?: number;
+  /** A pass older than this makes the instance not ready (5 s). */
+  failAfterMs?: number;
 }
 
 export class AccessSync {
+  readonly name = 'access-registry';
   private kv: KV | null = null;
   /** The registry version this instance last brought the bucket up to. */
   private synced = -1;
-  private lastBeat = 0;
+  private lastSuccess = Date.now();
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private stopped = false;
@@ -62,7 +63,11 @@ export class AccessSync {
     await this.running;
   }
 
-  /** One pass; exported for tests through `syncNow`. */
+  /** Readiness: the last successful pass is recent (the database and NATS both answered). */
+  async check(): Promise<void> {
+    if (Date.now() - this.lastSuccess > (this.opts.failAfterMs ?? 5000)) throw new Error('the access registry is not reaching the gateways');
+  }
+
   private async pass(): Promise<void> {
     const kv = (this.kv ??= await this.opts.js.views.kv(accessBucket(this.opts.prefix), { history: 1, replicas: this.opts.replicas }));
     const version = await registryVersion(this.opts.db);
@@ -80,10 +85,7 @@ export class AccessSync {
       }
       this.synced = version;
     }
-    if (Date.now() - this.lastBeat >= (this.opts.heartbeatMs ?? 1000)) {
-      await kv.put(ACCESS_SYNC_KEY, signAccessValue(this.opts.signer, ACCESS_SYNC_KEY, { at: new Date().toISOString(), version }));
-      this.lastBeat = Date.now();
-    }
+    this.lastSuccess = Date.now();
   }
 
   /** Replaces the account's entry only with a newer version; a concurrent writer's newer one wins. */
@@ -101,7 +103,7 @@ export class AccessSync {
         }
       }
       const theirs = readAccessValue(this.opts.verifier, key, current.value);
-      if (theirs && 'account' in theirs && theirs.version >= entry.version) return;
+      if (theirs && theirs.version >= entry.version) return;
       try {
         await kv.update(key, value, current.revision);
         return;
