@@ -4,6 +4,7 @@ import {
   EventSigner,
   buildEnvelope,
   connectNats,
+  natsInboxPrefix,
   natsSubject,
   purposeOfActor,
   registry,
@@ -136,7 +137,7 @@ export class RefusalAudit {
       const next = this.queue[0] ?? this.nextSummary();
       if (!next) return;
       try {
-        this.nc ??= await connectNats(this.opts.natsUrl, 'pdp-gateway');
+        this.nc ??= await connectNats(this.opts.natsUrl, 'pdp-gateway', { inboxPrefix: natsInboxPrefix('gateway') });
         await this.nc.jetstream().publish(natsSubject(this.opts.eventsPrefix, 'request.refused'), JSON.stringify(next), { msgID: next.id, timeout: 5000 });
         if (this.queue[0] === next) this.queue.shift();
         refusalsRecorded.inc();
