@@ -78,8 +78,11 @@ describe('the public forms refuse cross-site posts', () => {
     const own = { cookie, origin: direct };
     expect(await send(direct, 'appeal', {}, own)).toBe('missing');
     expect(await send(direct, 'appeal', { formToken: '' }, own)).toBe('missing');
-    expect(await send(direct, 'appeal', { formToken: `${token.split('.')[0]}.${'A'.repeat(43)}` }, own)).toBe('invalid');
-    expect(await send(direct, 'appeal', { formToken: `${Number(token.split('.')[0]) + 1}.${token.split('.')[1]}` }, own)).toBe('invalid');
+    const [issued, nonce, mac] = token.split('.') as [string, string, string];
+    expect(await send(direct, 'appeal', { formToken: `${issued}.${nonce}.${'A'.repeat(43)}` }, own)).toBe('invalid');
+    expect(await send(direct, 'appeal', { formToken: `${Number(issued) + 1}.${nonce}.${mac}` }, own)).toBe('invalid');
+    expect(await send(direct, 'appeal', { formToken: `${issued}.${'B'.repeat(12)}.${mac}` }, own)).toBe('invalid');
+    expect(await send(direct, 'appeal', { formToken: `${issued}.${mac}` }, own)).toBe('invalid');
     expect(await send(direct, 'complaint', { formToken: token }, own)).toBe('invalid');
     expect(await send(direct, 'appeal', { formToken: other.token }, own)).toBe('invalid');
     expect(await send(direct, 'appeal', { formToken: token }, { origin: direct })).toBe('invalid');
@@ -88,9 +91,10 @@ describe('the public forms refuse cross-site posts', () => {
     expect(await send(direct, 'appeal', { formToken: token }, own)).toBe('ok');
     now += 2000;
     expect(await send(direct, 'appeal', { formToken: token }, own)).toBe('expired');
-    // A new page keeps the browser's cookie and gives a fresh token.
+    // A new page keeps the browser's cookie and gives a fresh token of its own.
     const again = await page(direct, 'appeal', { cookie });
     expect(again.cookie).toBe(cookie);
+    expect(again.token).not.toBe((await page(direct, 'appeal', { cookie })).token);
     expect(await send(direct, 'appeal', { formToken: again.token }, own)).toBe('ok');
   });
 

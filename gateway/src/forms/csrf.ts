@@ -13,8 +13,8 @@ import type { FormSlug } from './texts';
  *    host, through a reverse proxy when `TRUST_PROXY` is on). A browser that sends neither (an old
  *    one) still meets check 2.
  * 2. **A per-page token bound to the browser** (the signed double-submit pattern): each form page
- *    carries a hidden token, an HMAC over the form, the time it was issued and a random value held in
- *    an HttpOnly cookie of this browser (`__Host-` over HTTPS, so no subdomain can plant one). A
+ *    carries a hidden token of its own, an HMAC over the form, the time it was issued, a random part
+ *    and a random value held in an HttpOnly cookie of this browser (`__Host-` over HTTPS, so no subdomain can plant one). A
  *    hostile page can neither read the token nor make one for the visitor's cookie; it expires after
  *    `FORM_TOKEN_LIFETIME_MS`. No JavaScript is needed: the token is an ordinary form field.
  *
@@ -67,8 +67,8 @@ export class FormTokens {
     this.key = Buffer.from(hkdfSync('sha256', secret, 'pdp-gateway', 'public form post token v1', 32));
   }
 
-  private mac(slug: FormSlug, binding: string, issued: number): Buffer {
-    return createHmac('sha256', this.key).update(`${slug}|${binding}|${issued}`).digest();
+  private mac(slug: FormSlug, binding: string, issued: number, nonce: string): Buffer {
+    return createHmac('sha256', this.key).update(`${slug}|${binding}|${issued}|${nonce}`).digest();
   }
 
   /**
@@ -80,7 +80,9 @@ export class FormTokens {
     const binding = name && BINDING.test(name) ? name : randomBytes(16).toString('base64url');
     res.cookie(cookieName(req), binding, { httpOnly: true, sameSite: 'lax', secure: req.secure, path: '/', maxAge: this.lifetimeMs });
     const issued = Math.floor(this.now() / 1000);
-    return `${issued}.${this.mac(slug, binding, issued).toString('base64url')}`;
+    // A random part makes each page's token its own (and keeps a compressed page from repeating one).
+    const nonce = randomBytes(9).toString('base64url');
+    return `${issued}.${nonce}.${this.mac(slug, binding, issued, nonce).toString('base64url')}`;
   }
 
   /** Whether a post may go on: from this origin, with a token of this form for this browser, in time. */
@@ -88,11 +90,11 @@ export class FormTokens {
     if (isCrossSite(req)) return 'cross-site';
     if (typeof token !== 'string' || token === '') return 'missing';
     const binding = cookieOf(req, cookieName(req));
-    const match = /^(\d{1,12})\.([A-Za-z0-9_-]{43})$/.exec(token);
+    const match = /^(\d{1,12})\.([A-Za-z0-9_-]{12})\.([A-Za-z0-9_-]{43})$/.exec(token);
     if (!binding || !BINDING.test(binding) || !match) return 'invalid';
     const issued = Number(match[1]);
-    const given = Buffer.from(match[2]!, 'base64url');
-    if (!timingSafeEqual(given, this.mac(slug, binding, issued))) return 'invalid';
+    const given = Buffer.from(match[3]!, 'base64url');
+    if (!timingSafeEqual(given, this.mac(slug, binding, issued, match[2]!))) return 'invalid';
     const age = this.now() - issued * 1000;
     // A token from the future (a minute of clock skew between instances allowed) is not genuine.
     if (age < -60_000) return 'invalid';
