@@ -58,6 +58,8 @@ describe('the public forms refuse cross-site posts', () => {
     expect(await send(direct, 'appeal', { formToken: token }, own)).toBe('ok');
     // An old browser sends neither header: the token alone decides.
     expect(await send(direct, 'appeal', { formToken: token }, { cookie })).toBe('ok');
+    // Under `Referrer-Policy: no-referrer` a browser sends `Origin: null` with its own post: Sec-Fetch-Site says whose it is.
+    expect(await send(direct, 'appeal', { formToken: token }, { cookie, origin: 'null', 'sec-fetch-site': 'same-origin' })).toBe('ok');
     // Cross-site, even with a valid token and the cookie (a browser would not send them both, but a
     // token taken elsewhere must not make up for the origin).
     for (const headers of [
@@ -66,7 +68,7 @@ describe('the public forms refuse cross-site posts', () => {
       { cookie, origin: 'https://evil.example' },
       { cookie, origin: 'null' },
       { cookie, origin: direct.replace('127.0.0.1', 'localhost') },
-      { cookie, origin: 'https://evil.example', 'sec-fetch-site': 'same-origin' },
+      { cookie, origin: direct.replace('http:', 'https:') },
     ]) {
       expect(await send(direct, 'appeal', { formToken: token }, headers), JSON.stringify(headers)).toBe('cross-site');
     }

@@ -95,6 +95,7 @@ describe('the public forms over HTTP', () => {
       expect(res.status).toBe(200);
       expect(res.headers.get('content-security-policy')).toBe("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'");
       expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('referrer-policy')).toBe('same-origin');
       expect(res.headers.get('cache-control')).toBe('no-store');
       const html = await res.text();
       expect(html).toMatch(path.includes('ru') ? /<html lang="ru">/ : /<html lang="kk">/);

@@ -8,10 +8,10 @@ import type { FormSlug } from './texts';
  * agent, evidence it would have manufactured. Two independent checks stop it:
  *
  * 1. **Fetch Metadata and Origin.** A browser says where a request came from: `Sec-Fetch-Site`
- *    (anything but `same-origin` — or `none`, the person's own navigation — is refused) and `Origin`
- *    (when sent, it must be the gateway's own, as the person's browser addressed it: scheme and
- *    host, through a reverse proxy when `TRUST_PROXY` is on). A browser that sends neither (an old
- *    one) still meets check 2.
+ *    (anything but `same-origin` — or `none`, the person's own navigation — is refused), or, in a
+ *    browser too old to send it, `Origin` (it must be the gateway's own, as the person's browser
+ *    addressed it: scheme and host, through a reverse proxy when `TRUST_PROXY` is on). A browser
+ *    that sends neither still meets check 2.
  * 2. **A per-page token bound to the browser** (the signed double-submit pattern): each form page
  *    carries a hidden token of its own, an HMAC over the form, the time it was issued, a random part
  *    and a random value held in an HttpOnly cookie of this browser (`__Host-` over HTTPS, so no subdomain can plant one). A
@@ -47,12 +47,18 @@ export function ownOrigin(req: Request): string {
   return `${req.protocol}://${req.host}`.toLowerCase();
 }
 
-/** A post that a browser says comes from another site or origin. */
+/**
+ * A post that a browser says comes from another site or origin (the algorithm of Go's
+ * `http.CrossOriginProtection`). `Sec-Fetch-Site`, which no page can set, decides when the browser
+ * sends it — it also covers a page whose referrer policy makes the browser send `Origin: null` for its
+ * own posts. Without it (browsers before 2023), `Origin` must be the gateway's own; `null` (a sandboxed
+ * frame, a privacy redirect) is not. A request with neither is no browser's cross-site post: the
+ * token alone decides.
+ */
 export function isCrossSite(req: Request): boolean {
   const site = req.get('sec-fetch-site');
-  if (site !== undefined && site !== 'same-origin' && site !== 'none') return true;
+  if (site !== undefined) return site !== 'same-origin' && site !== 'none';
   const origin = req.get('origin');
-  // `null` (a sandboxed frame, a privacy redirect) is not ours either.
   return origin !== undefined && origin.toLowerCase() !== ownOrigin(req);
 }
 

@@ -51,7 +51,9 @@ function secure(res: Response): void {
   res.set({
     'Content-Security-Policy': CSP,
     'X-Content-Type-Options': 'nosniff',
-    'Referrer-Policy': 'no-referrer',
+    // Our own address only, to ourselves: browsers before Fetch Metadata then send the real
+    // `Origin` with the form's post (under no-referrer they send `null`; csrf.ts); others get nothing.
+    'Referrer-Policy': 'same-origin',
     'X-Frame-Options': 'DENY',
     'Cross-Origin-Opener-Policy': 'same-origin',
   });
