@@ -100,9 +100,11 @@ export function natsPermissions(user: NatsUser, prefix: string): Permissions {
   const own = (Object.keys(EVENT_CATALOG) as EventType[])
     .filter((type) => EVENT_CATALOG[type].source === grant.service || EVENT_CATALOG[type].source === 'any')
     .map((type) => natsSubject(prefix, type));
-  // A service (one with durables) opens a JetStream manager (`$JS.API.INFO`) and makes, when missing,
-  // and checks the event and hand-off streams; the gateway only publishes.
+  // A service (one with durables) makes, when missing, and checks the event and hand-off streams; the
+  // gateway only publishes. Both a service and a user of a bucket open a JetStream manager, which
+  // asks `$JS.API.INFO` (nats.js's views.kv does too).
   const service = grant.durables.length > 0;
+  const manager = service || grant.kv.write.length > 0 || grant.kv.read.length > 0;
   const streams = service ? [events, handoffs].flatMap((s) => [`${API}.STREAM.INFO.${s}`, `${API}.STREAM.CREATE.${s}`]) : [];
   const durables = grant.durables.flatMap((d) => [
     `${API}.CONSUMER.CREATE.${events}.${d}`,
@@ -135,7 +137,7 @@ export function natsPermissions(user: NatsUser, prefix: string): Permissions {
   ];
   // The ops view asks every service about its parked events and shows every consumer's lag (read only).
   const opsView = grant.ops === 'view' ? [`${prefix}.ops.*.parked.*`, `${API}.CONSUMER.INFO.${events}.*`] : [];
-  const allow = [...own, ...(service ? [`${API}.INFO`] : []), ...streams, ...durables, ...handoffApi, ...kv, ...opsView];
+  const allow = [...own, ...(manager ? [`${API}.INFO`] : []), ...streams, ...durables, ...handoffApi, ...kv, ...opsView];
   return {
     publish: { allow: [...new Set(allow)], deny: [] },
     subscribe: { allow: [`${natsInboxPrefix(grant.service)}.>`, ...(grant.ops ? [`${prefix}.ops.${grant.service}.>`] : [])], deny: [] },

@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectNats, DURABLE_CONSUMERS, ensureHandoffStream, ensureStream, natsConnectOptions, natsInboxPrefix, opsBucket, redactNatsUrl } from '@pdp/shared';
-import { AckPolicy, DeliverPolicy, type NatsConnection } from 'nats';
+import { AckPolicy, DeliverPolicy, KvWatchInclude, type NatsConnection } from 'nats';
 import { describe, expect, it } from 'vitest';
 import { NATS_USERS, natsPermissions, natsServerConfig, natsUrlFor, type NatsUser } from '../../scripts/dev-nats';
 import { choosePgLayout, projectHome } from '../../scripts/embedded-pg';
@@ -205,6 +205,14 @@ describe('npm start: NATS credentials and permissions', () => {
       for await (const key of await view.keys()) keys.push(key);
       expect(keys.sort()).toEqual(['appeals.i1', 'subjects.i1']);
       expect((await view.get('appeals.i1'))?.string()).toBe('{}');
+      // A reader may watch a bucket too (an ordered consumer, as a gateway watching a bucket would).
+      const watch = await view.watch({ include: KvWatchInclude.UpdatesOnly });
+      await appealsKv.put('appeals.i2', '{"n":2}');
+      for await (const entry of watch) {
+        expect(entry.key).toBe('appeals.i2');
+        break;
+      }
+      watch.stop();
       expect((await jsm.consumers.info(stream, 'audit-recorder')).num_pending).toBe(0);
       await appealsKv.delete('appeals.i1');
 
