@@ -24,8 +24,15 @@ import type { FormSlug } from './texts';
 export const FORM_TOKEN_LIFETIME_MS = 2 * 3600_000;
 export const FORM_TOKEN_FIELD = 'formToken';
 
-/** Why a post was refused: it came from elsewhere, or its token is missing, wrong or too old. */
-export type PostVerdict = 'ok' | 'cross-site' | 'missing' | 'invalid' | 'expired';
+/**
+ * Why a post was refused: it came from elsewhere; its token is missing, wrong (not made by us for this
+ * form and this browser) or too old; or the browser has no cookie to bind it to (cookies off,
+ * another browser's page).
+ */
+export type PostVerdict = 'ok' | 'cross-site' | 'missing' | 'invalid' | 'expired' | 'unbound';
+
+/** The cookie outlives the tokens it binds, so a page left open too long is told it expired. */
+const COOKIE_MAX_AGE_MS = 24 * 3600_000;
 
 const BINDING = /^[A-Za-z0-9_-]{22}$/;
 
@@ -84,7 +91,7 @@ export class FormTokens {
   issue(req: Request, res: Response, slug: FormSlug): string {
     const name = cookieOf(req, cookieName(req));
     const binding = name && BINDING.test(name) ? name : randomBytes(16).toString('base64url');
-    res.cookie(cookieName(req), binding, { httpOnly: true, sameSite: 'lax', secure: req.secure, path: '/', maxAge: this.lifetimeMs });
+    res.cookie(cookieName(req), binding, { httpOnly: true, sameSite: 'lax', secure: req.secure, path: '/', maxAge: Math.max(COOKIE_MAX_AGE_MS, this.lifetimeMs) });
     const issued = Math.floor(this.now() / 1000);
     // A random part makes each page's token its own (and keeps a compressed page from repeating one).
     const nonce = randomBytes(9).toString('base64url');
@@ -96,8 +103,9 @@ export class FormTokens {
     if (isCrossSite(req)) return 'cross-site';
     if (typeof token !== 'string' || token === '') return 'missing';
     const binding = cookieOf(req, cookieName(req));
+    if (!binding || !BINDING.test(binding)) return 'unbound';
     const match = /^(\d{1,12})\.([A-Za-z0-9_-]{12})\.([A-Za-z0-9_-]{43})$/.exec(token);
-    if (!binding || !BINDING.test(binding) || !match) return 'invalid';
+    if (!match) return 'invalid';
     const issued = Number(match[1]);
     const given = Buffer.from(match[3]!, 'base64url');
     if (!timingSafeEqual(given, this.mac(slug, binding, issued, match[2]!))) return 'invalid';
