@@ -174,6 +174,18 @@ describe('npm start: NATS credentials and permissions', () => {
         })()).rejects.toThrow(refused);
       }
       await expect(appealsJsm.streams.getMessage(stream, { seq: 1 })).rejects.toThrow(refused);
+      // And so for every service against every other's durables (the erasure and block consumers too).
+      const consentsNc = await as('consents');
+      const users = { subjects: subjects!, appeals, consents: consentsNc, audit } as const;
+      for (const [user, nc] of Object.entries(users)) {
+        for (const [owner, durables] of Object.entries(DURABLE_CONSUMERS)) {
+          if (owner === user) continue;
+          for (const d of durables) {
+            await expect(nc.request(`$JS.API.CONSUMER.MSG.NEXT.${stream}.${d}`, next, { timeout: 2000 }), `${user} → ${d}`).rejects.toThrow(refused);
+            await expect(nc.request(`$JS.ACK.${stream}.${d}.1.1.1.1.0`, '+ACK', { timeout: 2000 }), `${user} acks ${d}`).rejects.toThrow(refused);
+          }
+        }
+      }
 
       // Nothing of the audit's vanished: it reads every record itself, and acknowledges them.
       const recorder = await audit.jetstream().consumers.get(stream, 'audit-recorder');
@@ -189,8 +201,7 @@ describe('npm start: NATS credentials and permissions', () => {
       await expect(auditJsm.streams.getMessage(handoffStream, { last_by_subj: `${prefix}.handoff.consents.00000000-0000-4000-8000-000000000001` })).rejects.toThrow(refused);
 
       // Hand-offs: the recipient reads and removes its own.
-      const consents = await as('consents');
-      const consentsJsm = await consents.jetstreamManager();
+      const consentsJsm = await consentsNc.jetstreamManager();
       const handoff = await consentsJsm.streams.getMessage(handoffStream, { last_by_subj: `${prefix}.handoff.consents.00000000-0000-4000-8000-000000000001` });
       expect(await consentsJsm.streams.deleteMessage(handoffStream, handoff.seq, true)).toBe(true);
       await expect(consentsJsm.streams.purge(handoffStream)).rejects.toThrow(refused);
