@@ -19,6 +19,7 @@
 import {
   accessBucket,
   connectNats,
+  natsInboxPrefix,
   readAccessValue,
   registry,
   safeError,
@@ -140,7 +141,7 @@ export class AccessView {
   private async run(): Promise<void> {
     while (!this.stopped) {
       try {
-        this.nc ??= await connectNats(this.opts.natsUrl, 'pdp-gateway-access');
+        this.nc ??= await connectNats(this.opts.natsUrl, 'pdp-gateway-access', { inboxPrefix: natsInboxPrefix('gateway') });
         // appeals makes the bucket; until it has, there is nothing to watch yet.
         const kv = await this.nc.jetstream().views.kv(accessBucket(this.opts.prefix), { bindOnly: true });
         await this.watch(kv);

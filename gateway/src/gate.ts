@@ -342,7 +342,8 @@ function requestShape(req: Request, params: Record<string, unknown> | undefined)
 }
 
 /** The request's facts; the request id is always ours (a client-sent one is not trusted). */
-function metaOf(req: Request, locale: Locale): RequestMeta {
+/** A request's meta as the subgraphs and the audit get it: a new id, the caller's language, address and browser. */
+export function metaOf(req: Request, locale: Locale): RequestMeta {
   return {
     requestId: randomUUID(),
     locale,

@@ -189,7 +189,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       },
     }),
   );
-  mountForms(app, { logger });
+  mountForms(app, { logger, secret: config.actorSigningKey, onRefused: (refusal) => refusals?.record(refusal) });
   app.use(httpErrorHandler(logger));
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(config.port, config.host, () => resolve(s));

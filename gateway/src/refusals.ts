@@ -4,6 +4,7 @@ import {
   EventSigner,
   buildEnvelope,
   connectNats,
+  natsInboxPrefix,
   natsSubject,
   purposeOfActor,
   registry,
@@ -62,6 +63,8 @@ const refusalQueue = new Gauge({ name: 'pdp_gateway_refusal_queue', help: 'Gatew
 export const AUDITED_REFUSALS: ReadonlySet<string> = new Set([
   'UNAUTHENTICATED', 'FORBIDDEN', 'RATE_LIMITED', 'ALIAS_LIMIT', 'TOKEN_LIMIT', 'DIRECTIVE_LIMIT', 'COST_LIMIT', 'QUERY_TOO_DEEP', 'INTROSPECTION_DISABLED',
   'PERSISTED_QUERY_NOT_SUPPORTED',
+  // The public forms (forms/csrf.ts): a post from another site, a page token that is not ours.
+  'CROSS_SITE_POST', 'FORM_TOKEN_INVALID',
 ]);
 
 /** The actor of a refusal when authentication failed: no token claim is trusted, so nobody. */
@@ -141,7 +144,7 @@ export class RefusalAudit {
       const next = this.queue[0] ?? this.nextSummary();
       if (!next) return;
       try {
-        this.nc ??= await connectNats(this.opts.natsUrl, 'pdp-gateway');
+        this.nc ??= await connectNats(this.opts.natsUrl, 'pdp-gateway', { inboxPrefix: natsInboxPrefix('gateway') });
         await this.nc.jetstream().publish(natsSubject(this.opts.eventsPrefix, 'request.refused'), JSON.stringify(next), { msgID: next.id, timeout: 5000 });
         if (this.queue[0] === next) this.queue.shift();
         refusalsRecorded.inc();

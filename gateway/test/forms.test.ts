@@ -27,6 +27,7 @@ const ctx = (over: Partial<PageContext> = {}): PageContext => ({
   policy: { title: 'Политика конфиденциальности', body: 'Первый абзац.\n\nВторой абзац.', version: 2, effectiveFrom: '2026-11-25T00:00:00.000Z' },
   consent: { title: 'Согласие', body: 'Текст согласия.', version: 1, effectiveFrom: '2020-11-29T18:00:00.000Z' },
   description: { min: 10, max: 5000 },
+  token: '1765000000.page-token',
   ...over,
 });
 

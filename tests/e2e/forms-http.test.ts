@@ -2,6 +2,7 @@ import { t } from '@pdp/shared';
 import { eventually, makeIin } from '@pdp/shared/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkField } from '../../gateway/src/forms/client';
+import { text } from '../../gateway/src/forms/texts';
 import { graphql } from '../support/client';
 import { startSystem } from '../support/fixtures';
 import { settled, SUBMIT } from '../support/intake';
@@ -26,6 +27,30 @@ afterAll(async () => {
 const post = (url: string, fields: Record<string, string>, headers: Record<string, string> = {}) =>
   fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(fields).toString() });
 
+/** What a browser holds after showing a form page: the page's token and the cookie it is bound to. */
+async function openForm(url: string): Promise<{ formToken: string; cookie: string }> {
+  const res = await fetch(url);
+  expect(res.status).toBe(200);
+  const formToken = /name="formToken" value="([^"]+)"/.exec(await res.text())?.[1];
+  const cookie = res.headers.get('set-cookie')?.split(';')[0];
+  expect(formToken && cookie).toBeTruthy();
+  return { formToken: formToken!, cookie: cookie! };
+}
+
+/** A post as the page's own browser makes it: its token, its cookie, and the headers of a same-origin form post. */
+async function postFromPage(url: string, fields: Record<string, string>, headers: Record<string, string> = {}) {
+  const { formToken, cookie } = await openForm(url);
+  return post(url, { ...fields, formToken }, { cookie, origin: new URL(url).origin, 'sec-fetch-site': 'same-origin', ...headers });
+}
+
+async function storedCount(s: System) {
+  return {
+    appeals: (await s.db('appeals').selectFrom('appeals').select('id').execute()).length,
+    consents: (await s.db('consents').selectFrom('consents').select('id').execute()).length,
+    submitted: (await s.platformDb('appeals').selectFrom('outbox').select('payload').execute()).filter((r) => (r.payload as { type: string }).type === 'appeal.submitted').length,
+  };
+}
+
 describe('the public forms over HTTP', () => {
   it('the page checks every field with the API\'s own rules and messages', async () => {
     const iins = ['', '123', '12345678901a', '991332300010', '900517300018', '900517700019', makeIin('1990-05-17', 'M', 7)];
@@ -48,7 +73,7 @@ describe('the public forms over HTTP', () => {
 
   it('a plain post is a public submitAppeal as the person: their browser is the consent\'s evidence', async () => {
     const iin = makeIin('1983-04-04', 'F', Math.floor(Math.random() * 9000));
-    const res = await post(`${base}/forms/appeal?lang=kk`, { iin, phone: '+7 701 222 33 44', email: 'saule@mail.kz', description: 'Коллектор қорқытады.', privacyPolicyAccepted: 'true' }, { 'user-agent': 'FormsTest/1.0 (plain post)' });
+    const res = await postFromPage(`${base}/forms/appeal?lang=kk`, { iin, phone: '+7 701 222 33 44', email: 'saule@mail.kz', description: 'Коллектор қорқытады.', privacyPolicyAccepted: 'true' }, { 'user-agent': 'FormsTest/1.0 (plain post)' });
     expect(res.status).toBe(200);
     const html = await res.text();
     const reference = /class="reference">([A-Z]{3}-\d{4}-\d{6})</.exec(html)?.[1];
@@ -70,6 +95,7 @@ describe('the public forms over HTTP', () => {
       expect(res.status).toBe(200);
       expect(res.headers.get('content-security-policy')).toBe("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'");
       expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('referrer-policy')).toBe('same-origin');
       expect(res.headers.get('cache-control')).toBe('no-store');
       const html = await res.text();
       expect(html).toMatch(path.includes('ru') ? /<html lang="ru">/ : /<html lang="kk">/);
@@ -83,18 +109,94 @@ describe('the public forms over HTTP', () => {
     expect((await js.text()).length).toBeGreaterThan(1000);
   });
 
+  it('a post from another site is refused, in the person\'s language, and nothing is stored anywhere', async () => {
+    const before = await storedCount(system);
+    const url = `${base}/forms/complaint?lang=ru`;
+    const page = await openForm(url);
+    const entries = { iin: makeIin('1984-02-02', 'M', 5), phone: '+77015550011', email: 'victim@mail.kz', description: 'Заявление, составленное чужой страницей.', privacyPolicyAccepted: 'true' };
+    // A hostile page's form: the browser says where it comes from; it may even carry the visitor's
+    // cookie (SameSite=Lax keeps it back from a cross-site POST, an old browser might not) and a token.
+    const attempts: Array<Record<string, string>> = [
+      { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' },
+      { origin: 'https://evil.example' },
+      { 'sec-fetch-site': 'cross-site', cookie: page.cookie },
+      { origin: 'null', 'sec-fetch-site': 'cross-site', cookie: page.cookie },
+      { origin: 'https://collectors.kz.evil.example', 'sec-fetch-site': 'same-site', cookie: page.cookie },
+    ];
+    for (const headers of attempts) {
+      const res = await post(url, { ...entries, formToken: page.formToken }, headers);
+      expect(res.status, JSON.stringify(headers)).toBe(403);
+      const html = await res.text();
+      expect(html).toContain(text('crossSite', 'RU'));
+      expect(html).toContain('href="/forms/complaint?lang=ru"');
+      // Never the form filled in with what that site sent, ready to be sent on.
+      expect(html).not.toContain('victim@mail.kz');
+      expect(html).not.toContain('name="formToken"');
+    }
+    const kk = await post(`${base}/forms/complaint?lang=kk`, entries, { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' });
+    expect(await kk.text()).toContain(text('crossSite', 'KK'));
+    expect(await storedCount(system)).toEqual(before);
+    // Each is a refused attempt in the audit, with no address or entry kept.
+    const refused = await eventually(async () => {
+      const rows = await system.db('audit').selectFrom('audit_log').selectAll().where('event_type', '=', 'request.refused').execute();
+      const ours = rows.filter((r) => (r.details as { codes: string[] }).codes.includes('CROSS_SITE_POST'));
+      return ours.length === attempts.length + 1 ? ours : undefined;
+    }, 15_000, 'the refusals in the audit');
+    expect(refused[0]).toMatchObject({ actor_id: 'anonymous', source: 'gateway', details: { status: 403 } });
+    for (const secret of ['victim@mail.kz', '127.0.0.1', entries.iin]) expect(JSON.stringify(refused)).not.toContain(secret);
+  });
+
+  it('a post without the page\'s token, or with another\'s, is refused: the form again, entries kept, nothing stored', async () => {
+    const before = await storedCount(system);
+    const url = `${base}/forms/appeal?lang=kk`;
+    const entries = { iin: makeIin('1991-09-09', 'F', 12), phone: '+77017770000', email: 'dana@mail.kz', description: 'Токенсіз жіберілген өтініш.', privacyPolicyAccepted: 'true' };
+    const page = await openForm(url);
+    const other = await openForm(url);
+    const cases: Array<[Record<string, string>, Record<string, string>]> = [
+      // Same origin, or a browser that sends no Origin at all: the token still decides.
+      [entries, { cookie: page.cookie, origin: base, 'sec-fetch-site': 'same-origin' }],
+      [entries, { cookie: page.cookie }],
+      [{ ...entries, formToken: page.formToken }, {}],
+      [{ ...entries, formToken: other.formToken }, { cookie: page.cookie }],
+      [{ ...entries, formToken: `${page.formToken.slice(0, -4)}AAAA` }, { cookie: page.cookie }],
+    ];
+    let fresh = '';
+    for (const [fields, headers] of cases) {
+      const res = await post(url, fields, headers);
+      expect(res.status).toBe(403);
+      const html = await res.text();
+      expect(html).toContain(text('tokenInvalid', 'KK'));
+      // The person's entries are back in the form, with a fresh token to send them again.
+      expect(html).toContain('value="dana@mail.kz"');
+      expect(html).toContain('Токенсіз жіберілген өтініш.');
+      fresh = /name="formToken" value="([^"]+)"/.exec(html)?.[1] ?? '';
+      expect(fresh).not.toBe('');
+      expect(fresh).not.toBe(page.formToken);
+    }
+    expect(await storedCount(system)).toEqual(before);
+    // The refused page's fresh token works (the last one was bound to this browser's cookie): the
+    // person sends again and the appeal is accepted.
+    const again = await post(url, { ...entries, formToken: fresh }, { cookie: page.cookie, origin: base, 'sec-fetch-site': 'same-origin' });
+    expect(again.status).toBe(200);
+    expect(await again.text()).toMatch(/class="reference">APL-\d{4}-\d{6}</);
+    expect(await storedCount(system)).toEqual({ appeals: before.appeals + 1, consents: expect.any(Number), submitted: before.submitted + 1 });
+  });
+
   it('the gate\'s public rate limit counts the form posts of one address', async () => {
     const limited = await startSystem({ publicRatePerMinute: 3 });
     try {
       const url = `${limited.url.replace(/\/graphql$/, '')}/forms/complaint?lang=ru`;
       const good = () => ({ iin: makeIin('1970-01-01', 'M', Math.floor(Math.random() * 9000)), phone: '+77017776655', email: 'a@mail.kz', description: 'Коллектор звонит ночью.', privacyPolicyAccepted: 'true' });
+      // The page itself counts too (it reads the policy in force): one page, then its posts.
+      const { formToken, cookie } = await openForm(url);
+      const send = () => post(url, { ...good(), formToken }, { cookie, origin: new URL(url).origin });
       const statuses: number[] = [];
-      for (let i = 0; i < 4; i += 1) statuses.push((await post(url, good())).status);
-      expect(statuses).toEqual([200, 200, 200, 429]);
-      const refused = await post(url, good());
+      for (let i = 0; i < 3; i += 1) statuses.push((await send()).status);
+      expect(statuses).toEqual([200, 200, 429]);
+      const refused = await send();
       expect(refused.status).toBe(429);
       expect(await refused.text()).toContain(t('rate.limited', 'RU'));
-      expect(await limited.db('appeals').selectFrom('appeals').select('id').execute()).toHaveLength(3);
+      expect(await limited.db('appeals').selectFrom('appeals').select('id').execute()).toHaveLength(2);
     } finally {
       await limited.destroy();
     }

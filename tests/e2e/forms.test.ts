@@ -165,6 +165,40 @@ describe.skipIf(!browser)('the public forms in a browser', () => {
     await close();
   });
 
+  it('a hostile site\'s form posting to ours, with or without JavaScript, is refused and nothing is stored', async () => {
+    const count = async () => ({
+      appeals: (await system.db('appeals').selectFrom('appeals').select('id').execute()).length,
+      consents: (await system.db('consents').selectFrom('consents').select('id').execute()).length,
+    });
+    const before = await count();
+    for (const javaScriptEnabled of [true, false]) {
+      const context = await browser!.newContext({ javaScriptEnabled });
+      const page = await context.newPage();
+      // The visitor has seen the real form before: the browser holds its cookie.
+      await page.goto(`${base}/forms/complaint?lang=ru`);
+      // Another site (served by the browser's own routing: no network) with a form aimed at ours.
+      const fields = { iin: makeIin('1985-06-06', 'F', 31), phone: '+77019998877', email: 'victim@mail.kz', description: 'Жалоба, которую составила чужая страница.', privacyPolicyAccepted: 'true' };
+      const hidden = Object.entries(fields).map(([k, v]) => `<input type="hidden" name="${k}" value="${v}">`).join('');
+      await page.route('http://hostile.test/**', (route) =>
+        route.fulfill({
+          contentType: 'text/html',
+          body: `<!doctype html><form id="f" method="post" action="${base}/forms/complaint?lang=ru">${hidden}<button>Win a prize</button></form>${javaScriptEnabled ? '<script>document.getElementById("f").submit()</script>' : ''}`,
+        }),
+      );
+      const posted = page.waitForResponse((r) => r.url().startsWith(`${base}/forms/complaint`) && r.request().method() === 'POST');
+      await page.goto('http://hostile.test/prize');
+      if (!javaScriptEnabled) await page.getByRole('button', { name: 'Win a prize' }).click();
+      const response = await posted;
+      expect(response.status()).toBe(403);
+      await page.waitForURL(`${base}/forms/complaint?lang=ru`);
+      expect(await page.locator('h1').textContent()).toBe(PAGE.crossSite.RU);
+      expect(await page.locator('form').count()).toBe(0);
+      expect(await page.getByRole('link', { name: PAGE.openForm.RU }).getAttribute('href')).toBe('/forms/complaint?lang=ru');
+      await context.close();
+    }
+    expect(await count()).toEqual(before);
+  });
+
   it('the language switch keeps the form and changes every word', async () => {
     const { page, close } = await open('/forms/appeal?lang=ru');
     expect(await page.locator('h1').textContent()).toBe(FORMS.appeal.heading.RU);

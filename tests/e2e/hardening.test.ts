@@ -242,7 +242,7 @@ describe('hardening: nothing of the request in errors, limits that hold', () => 
     const system = await startSystem({ publicRatePerMinute: 10, gateway: { limits: { actorRatePerMinute: 4 } } });
     try {
       const aliased = (n: number) =>
-        `mutation($input: SubmitAppealInput!) { ${Array.from({ length: n }, (_, i) => `a${i}: submitAppeal(input: $input) { appeal { id } }`).join(' ')} }`;
+        `mutation($input: SubmitAppealInput!) { ${Array.from({ length: n }, (_, i) => `a${i}: submitAppeal(input: $input) { appeal { id reference } }`).join(' ')} }`;
       const twelve = await graphql(system.url, aliased(12), { input: form() });
       expect(twelve.status).toBe(429);
       expect(twelve.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');

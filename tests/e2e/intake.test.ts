@@ -88,6 +88,53 @@ describe('public intake through the gateway', () => {
     }, 15_000, 'access records');
   });
 
+  test('the answer to a submission is the stored appeal\'s reference, or a refusal with nothing stored', async ({ system, gw }) => {
+    const submit = (selection: string, fragments = '') =>
+      gw(`mutation S($input: SubmitAppealInput!${selection.includes('$no') ? ', $no: Boolean = true' : ''}) { submitAppeal(input: $input) { appeal { ${selection} } } } ${fragments}`, { input: form() }, { headers: { 'accept-language': 'kk' } });
+    const stored = async () => ({
+      appeals: (await system.db('appeals').selectFrom('appeals').select('id').execute()).length,
+      submitted: (await system.platformDb('appeals').selectFrom('outbox').select('payload').execute()).filter((r) => (r.payload as { type: string }).type === 'appeal.submitted').length,
+    });
+    // More than the receipt — the applicant (subjects' entity), contact data, history (a non-null list
+    // that used to null the whole answer after the appeal was kept), the answer, staff fields, also in
+    // fragments — is refused before anything is stored.
+    const beyond: Array<[string, string[], string?]> = [
+      ['reference subject { id }', ['appeal.subject']],
+      ['reference subject { status }', ['appeal.subject']],
+      ['reference contact { phone }', ['appeal.contact']],
+      ['reference history { status by note }', ['appeal.history']],
+      ['reference answer assignee', ['appeal.answer', 'appeal.assignee']],
+      ['...F', ['appeal.forwardedTo'], 'fragment F on Appeal { reference forwardedTo { id } }'],
+      ['reference ... on Appeal { partnerResponse }', ['appeal.partnerResponse']],
+    ];
+    for (const [selection, fields, fragments] of beyond) {
+      const res = await submit(selection, fragments);
+      expect(res.errors, selection).toEqual([
+        expect.objectContaining({ message: expect.stringContaining('өтініш сақталмады'), extensions: { code: 'FORBIDDEN', fields } }),
+      ]);
+      expect(res.data, selection).toBeNull();
+    }
+    // Without the reference in the answer nothing is kept either (@skip counts as left out).
+    for (const selection of ['id', 'id status', 'reference @skip(if: $no) id']) {
+      const res = await submit(selection);
+      expect(res.errors, selection).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'appeal.reference' }) })]);
+    }
+    expect(await stored()).toEqual({ appeals: 0, submitted: 0 });
+    // Each over-reaching selection is a denied attempt in the audit.
+    const denied = (await system.platformDb('appeals').selectFrom('outbox').select('payload').execute()).filter((r) => (r.payload as { type: string }).type === 'access.denied');
+    expect(denied).toHaveLength(beyond.length);
+    expect((denied[0]!.payload as { data: { operation: string } }).data.operation).toBe('Mutation.submitAppeal');
+    // No appeal.submitted (its hand-offs go in the same transaction): subjects and consents never hear of these.
+
+    // The whole receipt (in fragments too) is answered, and what was stored is what it names.
+    const ok = await submit('__typename ...R', 'fragment R on Appeal { id reference kind status deadline submittedAt locale channel }');
+    expect(ok.errors).toBeUndefined();
+    const appeal = ok.data.submitAppeal.appeal;
+    expect(appeal.reference).toMatch(/^APL-\d{4}-\d{6}$/);
+    expect(await stored()).toEqual({ appeals: 1, submitted: 1 });
+    expect(await system.db('appeals').selectFrom('appeals').select('reference').executeTakeFirstOrThrow()).toEqual({ reference: appeal.reference });
+  });
+
   test('unknown subjects are null, and a bad IIN in a lookup is BAD_USER_INPUT', async ({ gw }) => {
     const none = await gw(`query($iin: String!) { subjectByIin(iin: $iin) { id } }`, { iin: makeIin('1960-01-01') }, { as: 'DPO' });
     expect(none.data.subjectByIin).toBeNull();

@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectNats, ensureStream, natsConnectOptions, redactNatsUrl } from '@pdp/shared';
-import { AckPolicy } from 'nats';
+import { connectNats, DURABLE_CONSUMERS, ensureHandoffStream, ensureStream, natsConnectOptions, natsInboxPrefix, opsBucket, redactNatsUrl } from '@pdp/shared';
+import { AckPolicy, DeliverPolicy, KvWatchInclude, type NatsConnection } from 'nats';
 import { describe, expect, it } from 'vitest';
 import { NATS_USERS, natsPermissions, natsServerConfig, natsUrlFor, type NatsUser } from '../../scripts/dev-nats';
 import { choosePgLayout, projectHome } from '../../scripts/embedded-pg';
@@ -77,7 +77,27 @@ describe('npm start: NATS credentials and permissions', () => {
 
   const server = spawnSync('sh', ['-c', 'command -v nats-server || ls /usr/sbin/nats-server 2>/dev/null'], { encoding: 'utf8' }).stdout.trim();
 
-  it.skipIf(!server)('the generated nats-server configuration lets a service work and stops what it must not do', async () => {
+  it('each service may consume only through its own durables, listed in DURABLE_CONSUMERS; the gateway only publishes', () => {
+    const allow = (u: NatsUser) => natsPermissions(u, 'pdp').publish.allow;
+    for (const u of ['subjects', 'appeals', 'consents', 'audit'] as const) {
+      for (const d of DURABLE_CONSUMERS[u]) {
+        expect(allow(u)).toContain(`$JS.API.CONSUMER.MSG.NEXT.PDP_EVENTS.${d}`);
+        expect(allow(u)).toContain(`$JS.ACK.PDP_EVENTS.${d}.>`);
+      }
+      // No wildcard reaches a consumer of the event stream, nor the whole JetStream API.
+      expect(allow(u).filter((s) => /^\$JS\.(API\.CONSUMER\.(CREATE|MSG\.NEXT)|ACK)\.PDP_EVENTS\.\*/.test(s) || s === '$JS.API.>' || s === '$JS.ACK.>')).toEqual([]);
+      expect(natsPermissions(u, 'pdp').subscribe.allow).toEqual([`_INBOX_${u}.>`, `pdp.ops.${u}.>`]);
+    }
+    expect(allow('appeals')).not.toContain('$JS.API.CONSUMER.MSG.NEXT.PDP_EVENTS.audit-recorder');
+    // Only the ops view reads every consumer's lag; reading is not fetching.
+    expect(allow('subjects')).toContain('$JS.API.CONSUMER.INFO.PDP_EVENTS.*');
+    expect(allow('appeals')).not.toContain('$JS.API.CONSUMER.INFO.PDP_EVENTS.*');
+    expect(allow('gateway')).toContain('pdp.events.request.refused');
+    expect(allow('gateway').filter((s) => !s.startsWith('pdp.events.'))).toEqual([]);
+    expect(natsPermissions('gateway', 'pdp').subscribe.allow).toEqual(['_INBOX_gateway.>']);
+  });
+
+  it.skipIf(!server)('the generated nats-server configuration lets each service do its own work and nothing to another service’s consumers', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pdp-nats-'));
     const port = await new Promise<number>((resolve) => {
       const srv = createServer().listen(0, '127.0.0.1', () => {
@@ -89,35 +109,134 @@ describe('npm start: NATS credentials and permissions', () => {
     const prefix = 'pdp';
     writeFileSync(join(dir, 'nats.conf'), natsServerConfig({ port, storeDir: join(dir, 'js'), prefix, passwords }));
     const child = spawn(server, ['-c', join(dir, 'nats.conf')], { stdio: 'ignore' });
+    const open: NatsConnection[] = [];
     try {
       const url = (u: NatsUser) => natsUrlFor(u, passwords[u], port);
-      let subjects = null;
+      // As each service connects: its own user, its own inbox prefix.
+      const as = async (u: Exclude<NatsUser, 'start'>) => {
+        const nc = await connectNats(url(u), 'test', { inboxPrefix: natsInboxPrefix(u) });
+        open.push(nc);
+        return nc;
+      };
+      let subjects: NatsConnection | null = null;
       for (let i = 0; i < 100 && !subjects; i += 1) {
-        subjects = await connectNats(url('subjects'), 'test').catch(() => null);
+        subjects = await as('subjects').catch(() => null);
         if (!subjects) await new Promise((r) => setTimeout(r, 100));
       }
       expect(subjects).not.toBeNull();
-      const nc = subjects!;
-      const jsm = await nc.jetstreamManager();
+      const jsm = await subjects!.jetstreamManager();
       const stream = await ensureStream(jsm, prefix);
-      await jsm.consumers.add(stream, { durable_name: 'subjects-test', ack_policy: AckPolicy.Explicit, filter_subject: `${prefix}.events.>` });
-      const js = nc.jetstream();
-      await js.publish(`${prefix}.events.erasure.approved`, '{}');
-      const msg = await (await js.consumers.get(stream, 'subjects-test')).next({ expires: 2000 });
-      expect(msg?.subject).toBe(`${prefix}.events.erasure.approved`);
-      await msg!.ackAck();
+      const handoffStream = await ensureHandoffStream(jsm, prefix);
       await expect(jsm.streams.purge(stream)).rejects.toThrow(/Permissions Violation/);
       await expect(jsm.streams.delete(stream)).rejects.toThrow(/Permissions Violation/);
-      await nc.close();
 
-      const appeals = await connectNats(url('appeals'), 'test');
-      await expect(appeals.jetstream().publish(`${prefix}.events.erasure.approved`, '{}', { timeout: 2000 })).rejects.toThrow(/Permissions Violation/);
-      await appeals.jetstream().publish(`${prefix}.events.appeal.status_changed`, '{}');
-      await appeals.close();
+      // Each service's own work, as its code does it (EventConsumer.start, relay, hand-offs, ops bucket).
+      const durable = (name: string, filter = `${prefix}.events.>`) => ({ durable_name: name, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, filter_subject: filter });
+      const audit = await as('audit');
+      const auditJsm = await audit.jetstreamManager();
+      await auditJsm.consumers.add(stream, durable('audit-recorder'));
+      await auditJsm.consumers.update(stream, 'audit-recorder', { max_ack_pending: 1000 });
+      const appeals = await as('appeals');
+      const appealsJs = appeals.jetstream();
+      const appealsJsm = await appeals.jetstreamManager();
+      await appealsJsm.consumers.add(stream, durable('appeals-lifecycle', `${prefix}.events.subject.blocked`));
+      await expect(appealsJs.publish(`${prefix}.events.erasure.approved`, '{}', { timeout: 2000 })).rejects.toThrow(/Permissions Violation/);
+      const READ_RECORDS = 11;
+      for (let i = 0; i < READ_RECORDS; i += 1) await appealsJs.publish(`${prefix}.events.pd.accessed`, JSON.stringify({ n: i }), { msgID: `read-${i}` });
+      await appealsJs.publish(`${prefix}.handoff.consents.00000000-0000-4000-8000-000000000001`, '{"sealed":"x"}');
+
+      // The appeals user against the audit's consumer: fetch, acknowledge, read, create, make a look-alike.
+      const refused = /Permissions Violation/;
+      const next = JSON.stringify({ batch: READ_RECORDS, expires: 1_000_000_000 });
+      await expect(appeals.request(`$JS.API.CONSUMER.MSG.NEXT.${stream}.audit-recorder`, next, { timeout: 2000 })).rejects.toThrow(refused);
+      await expect(appealsJs.consumers.get(stream, 'audit-recorder')).rejects.toThrow(refused);
+      for (const seq of [1, 2, 3]) {
+        await expect(appeals.request(`$JS.ACK.${stream}.audit-recorder.1.${seq}.${seq}.${Date.now()}000000.0`, '+ACK', { timeout: 2000 })).rejects.toThrow(refused);
+        await expect(appeals.request(`$JS.ACK.${stream}.audit-recorder.1.${seq}.${seq}.${Date.now()}000000.0`, '+TERM', { timeout: 2000 })).rejects.toThrow(refused);
+      }
+      await expect(appealsJsm.consumers.add(stream, durable('audit-recorder'))).rejects.toThrow(refused);
+      await expect(appealsJsm.consumers.add(stream, durable('audit-other'))).rejects.toThrow(refused);
+      await expect(appealsJsm.consumers.info(stream, 'audit-recorder')).rejects.toThrow(refused);
+      await expect(appeals.request(`$JS.API.CONSUMER.DURABLE.CREATE.${stream}.audit-recorder`, JSON.stringify({ stream_name: stream, config: durable('audit-recorder') }), { timeout: 2000 })).rejects.toThrow(refused);
+      // An ephemeral consumer of the event stream (or one named in the body, not the subject) is not theirs either.
+      await expect(appeals.request(`$JS.API.CONSUMER.CREATE.${stream}`, JSON.stringify({ stream_name: stream, config: { ack_policy: 'explicit' } }), { timeout: 2000 })).rejects.toThrow(refused);
+      const lookalike = await appeals.request(
+        `$JS.API.CONSUMER.CREATE.${stream}.appeals-lifecycle.${prefix}.events.>`,
+        JSON.stringify({ stream_name: stream, config: durable('audit-recorder') }),
+        { timeout: 2000 },
+      );
+      expect((JSON.parse(lookalike.string()) as { error?: { code: number } }).error?.code).toBe(400);
+      // Nor may it listen where the audit's deliveries arrive (and answer their acks from there).
+      for (const inbox of ['_INBOX.>', '_INBOX_audit.>']) {
+        const sub = appeals.subscribe(inbox);
+        await expect((async () => {
+          for await (const _ of sub) return;
+        })()).rejects.toThrow(refused);
+      }
+      await expect(appealsJsm.streams.getMessage(stream, { seq: 1 })).rejects.toThrow(refused);
+      // And so for every service against every other's durables (the erasure and block consumers too).
+      const consentsNc = await as('consents');
+      const users = { subjects: subjects!, appeals, consents: consentsNc, audit } as const;
+      for (const [user, nc] of Object.entries(users)) {
+        for (const [owner, durables] of Object.entries(DURABLE_CONSUMERS)) {
+          if (owner === user) continue;
+          for (const d of durables) {
+            await expect(nc.request(`$JS.API.CONSUMER.MSG.NEXT.${stream}.${d}`, next, { timeout: 2000 }), `${user} → ${d}`).rejects.toThrow(refused);
+            await expect(nc.request(`$JS.ACK.${stream}.${d}.1.1.1.1.0`, '+ACK', { timeout: 2000 }), `${user} acks ${d}`).rejects.toThrow(refused);
+          }
+        }
+      }
+
+      // Nothing of the audit's vanished: it reads every record itself, and acknowledges them.
+      const recorder = await audit.jetstream().consumers.get(stream, 'audit-recorder');
+      expect((await recorder.info()).num_pending).toBe(READ_RECORDS);
+      const batch = await recorder.fetch({ max_messages: READ_RECORDS, expires: 2000 });
+      let read = 0;
+      for await (const msg of batch) {
+        read += 1;
+        await msg.ackAck();
+      }
+      expect(read).toBe(READ_RECORDS);
+      expect(await recorder.info()).toMatchObject({ num_pending: 0, num_ack_pending: 0 });
+      await expect(auditJsm.streams.getMessage(handoffStream, { last_by_subj: `${prefix}.handoff.consents.00000000-0000-4000-8000-000000000001` })).rejects.toThrow(refused);
+
+      // Hand-offs: the recipient reads and removes its own.
+      const consentsJsm = await consentsNc.jetstreamManager();
+      const handoff = await consentsJsm.streams.getMessage(handoffStream, { last_by_subj: `${prefix}.handoff.consents.00000000-0000-4000-8000-000000000001` });
+      expect(await consentsJsm.streams.deleteMessage(handoffStream, handoff.seq, true)).toBe(true);
+      await expect(consentsJsm.streams.purge(handoffStream)).rejects.toThrow(refused);
+
+      // The ops bucket: each service writes its own snapshots; the ops view (subjects) lists and reads them all, and every consumer's lag.
+      const appealsKv = await appealsJs.views.kv(opsBucket(prefix), { history: 1, ttl: 30_000 });
+      await appealsKv.put('appeals.i1', '{}');
+      await expect(appealsKv.put('audit.i1', '{}', { timeout: 2000 } as never)).rejects.toThrow(refused);
+      const view = await subjects!.jetstream().views.kv(opsBucket(prefix), { history: 1, ttl: 30_000 });
+      await view.put('subjects.i1', '{}');
+      const keys: string[] = [];
+      for await (const key of await view.keys()) keys.push(key);
+      expect(keys.sort()).toEqual(['appeals.i1', 'subjects.i1']);
+      expect((await view.get('appeals.i1'))?.string()).toBe('{}');
+      // A reader may watch a bucket too (an ordered consumer, as a gateway watching a bucket would).
+      const watch = await view.watch({ include: KvWatchInclude.UpdatesOnly });
+      await appealsKv.put('appeals.i2', '{"n":2}');
+      for await (const entry of watch) {
+        expect(entry.key).toBe('appeals.i2');
+        break;
+      }
+      watch.stop();
+      expect((await jsm.consumers.info(stream, 'audit-recorder')).num_pending).toBe(0);
+      await appealsKv.delete('appeals.i1');
+
+      // The gateway publishes its refusals and nothing else.
+      const gateway = await as('gateway');
+      await gateway.jetstream().publish(`${prefix}.events.request.refused`, '{}');
+      await expect(gateway.jetstreamManager()).rejects.toThrow(refused);
+      await expect(gateway.request(`$JS.API.CONSUMER.MSG.NEXT.${stream}.audit-recorder`, next, { timeout: 2000 })).rejects.toThrow(refused);
 
       await expect(connectNats(`nats://127.0.0.1:${port}`, 'anonymous').then((c) => c.close())).rejects.toThrow(/Authorization Violation/);
       await expect(connectNats(`nats://appeals:wrong@127.0.0.1:${port}`, 'wrong').then((c) => c.close())).rejects.toThrow(/Authorization Violation/);
     } finally {
+      await Promise.all(open.map((nc) => nc.close().catch(() => undefined)));
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
       rmSync(dir, { recursive: true, force: true });

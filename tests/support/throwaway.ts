@@ -8,7 +8,7 @@ import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, wri
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { natsConnectOptions } from '@pdp/shared';
+import { natsConnectOptions, natsInboxPrefix } from '@pdp/shared';
 import { connect } from 'nats';
 import pg from 'pg';
 import { NATS_USERS, natsServerConfig, natsUrlFor, type NatsUser } from '../../scripts/dev-nats';
@@ -209,7 +209,7 @@ export class ThrowawayNats {
   async waitForJetStream(timeoutMs = 60_000): Promise<void> {
     const running = this.nodes.filter((n) => n.child);
     await waitUntil(async () => {
-      const nc = await connect({ ...natsConnectOptions(natsUrlFor('subjects', this.passwords.subjects, running[0]!.port)), reconnect: false });
+      const nc = await connect({ ...natsConnectOptions(natsUrlFor('subjects', this.passwords.subjects, running[0]!.port)), inboxPrefix: natsInboxPrefix('subjects'), reconnect: false });
       try {
         const jsm = await nc.jetstreamManager({ timeout: 1000 });
         await jsm.getAccountInfo();

@@ -1,7 +1,10 @@
-import { localeFromAcceptLanguage, t, type Locale, type Logger } from '@pdp/shared';
+import { ANONYMOUS, localeFromAcceptLanguage, t, type Locale, type Logger } from '@pdp/shared';
 import express, { type Express, type Request, type Response } from 'express';
 import { DESCRIPTION_MAX, DESCRIPTION_MIN } from '../../../services/appeals/src/domain/appeal';
+import { metaOf } from '../gate';
+import type { GateRefusal } from '../refusals';
 import { formAssets } from './assets';
+import { FORM_TOKEN_FIELD, FormTokens, type PostVerdict } from './csrf';
 import { dispatchGraphQL } from './dispatch';
 import { acceptedPage, formPage, messagePage, type FormState, type PageContext, type PolicyText } from './render';
 import { FIELDS, FORM_KINDS, FORMS, text, type FieldName, type FormSlug } from './texts';
@@ -48,7 +51,9 @@ function secure(res: Response): void {
   res.set({
     'Content-Security-Policy': CSP,
     'X-Content-Type-Options': 'nosniff',
-    'Referrer-Policy': 'no-referrer',
+    // Our own address only, to ourselves: browsers before Fetch Metadata then send the real
+    // `Origin` with the form's post (under no-referrer they send `null`; csrf.ts); others get nothing.
+    'Referrer-Policy': 'same-origin',
     'X-Frame-Options': 'DENY',
     'Cross-Origin-Opener-Policy': 'same-origin',
   });
@@ -62,9 +67,14 @@ function page(res: Response, status: number, html: string): void {
 
 export interface FormsOptions {
   logger: Logger;
+  /** The gateway's internal secret: the key of the pages' tokens is derived from it (csrf.ts). */
+  secret: string;
+  /** Refusals that are attempts (a cross-site post, a forged token) go to the audit like the gate's. */
+  onRefused?: (refusal: GateRefusal) => void;
 }
 
-export function mountForms(app: Express, { logger }: FormsOptions): void {
+export function mountForms(app: Express, { logger, secret, onRefused }: FormsOptions): void {
+  const tokens = new FormTokens(secret);
   // Built now, so the first page does not wait for it; a failure is logged and the pages work without it.
   formAssets().catch((err: unknown) => logger.error({ err: err instanceof Error ? err.message : 'unknown' }, 'forms script could not be built'));
   const router = express.Router();
@@ -85,13 +95,13 @@ export function mountForms(app: Express, { logger }: FormsOptions): void {
   });
 
   /** The privacy policy and the Annex 2 consent in force, from consents, as the person's request. */
-  async function pageContext(req: Request, slug: FormSlug, locale: Locale): Promise<PageContext | { status: number; message: string }> {
+  async function pageContext(req: Request, res: Response, slug: FormSlug, locale: Locale): Promise<PageContext | { status: number; message: string }> {
     const answer = await dispatchGraphQL(app, req, { query: TEMPLATES, variables: { locale } }, locale.toLowerCase());
     const body = JSON.parse(answer.body || '{}') as GraphQLAnswer<{ consentTemplates: Array<PolicyText & { code: string }> }>;
     const find = (code: string) => body.data?.consentTemplates.find((t) => t.code === code);
     const policy = find('PRIVACY_POLICY');
     const consent = find('ANNEX2_APPLICANT');
-    if (policy && consent) return { slug, locale, policy, consent, description: { min: DESCRIPTION_MIN, max: DESCRIPTION_MAX } };
+    if (policy && consent) return { slug, locale, policy, consent, description: { min: DESCRIPTION_MIN, max: DESCRIPTION_MAX }, token: tokens.issue(req, res, slug) };
     // No consent without the text it is given to: no form without the policy in force.
     if (answer.status === 429) return { status: 429, message: t('rate.limited', locale) };
     logger.warn({ status: answer.status, codes: body.errors?.map((e) => e.extensions?.code) }, 'forms: the policy in force could not be read');
@@ -103,7 +113,7 @@ export function mountForms(app: Express, { logger }: FormsOptions): void {
     if (!isForm(slug)) return next();
     const locale = localeOf(req);
     try {
-      const ctx = await pageContext(req, slug, locale);
+      const ctx = await pageContext(req, res, slug, locale);
       if ('status' in ctx) return page(res, ctx.status, messagePage(locale, slug, ctx.message));
       page(res, 200, formPage(ctx));
     } catch (err) {
@@ -118,6 +128,9 @@ export function mountForms(app: Express, { logger }: FormsOptions): void {
     const posted = (req.body ?? {}) as Record<string, unknown>;
     const values: FormState['values'] = Object.fromEntries(FIELDS.map((f) => [f, typeof posted[f] === 'string' ? (posted[f] as string) : '']));
     try {
+      // Before anything is sent on: a post from another site, or without this page's token, stores nothing.
+      const verdict = tokens.check(req, slug, posted[FORM_TOKEN_FIELD]);
+      if (verdict !== 'ok') return await refusePost(req, res, slug, locale, verdict, values);
       const input = {
         kind: FORMS[slug].kind,
         iin: values.iin ?? '',
@@ -138,13 +151,31 @@ export function mountForms(app: Express, { logger }: FormsOptions): void {
         else if (!field) state.general ??= e.message;
       }
       if (!state.general && Object.keys(state.errors).length === 0) state.general = t('internal', locale);
-      const ctx = await pageContext(req, slug, locale);
+      const ctx = await pageContext(req, res, slug, locale);
       if ('status' in ctx) return page(res, ctx.status, messagePage(locale, slug, state.general ?? ctx.message));
       page(res, answer.status === 429 ? 429 : 422, formPage(ctx, state));
     } catch (err) {
       next(err);
     }
   });
+
+  /**
+   * A refused post. From another site: a page that says so, with a link to the form — never the
+   * form filled with what that site sent, ready to be sent on. Without a valid or fresh token (a page
+   * left open too long, another browser's page, an old browser's post of an old page): the form
+   * again with the person's entries and a new token, to check and send again.
+   */
+  async function refusePost(req: Request, res: Response, slug: FormSlug, locale: Locale, verdict: Exclude<PostVerdict, 'ok'>, values: FormState['values']): Promise<void> {
+    // Attempts (never a person's slip: a missing or expired token) are audited like the gate's refusals.
+    const code = verdict === 'cross-site' ? 'CROSS_SITE_POST' : verdict === 'invalid' ? 'FORM_TOKEN_INVALID' : null;
+    if (code) onRefused?.({ codes: [code], status: 403, actor: ANONYMOUS, meta: metaOf(req, locale) });
+    logger.warn({ form: slug, verdict }, 'forms: post refused, nothing stored');
+    if (verdict === 'cross-site') return page(res, 403, messagePage(locale, slug, text('crossSite', locale), true));
+    const ctx = await pageContext(req, res, slug, locale);
+    const message = text(verdict === 'expired' ? 'tokenExpired' : 'tokenInvalid', locale);
+    if ('status' in ctx) return page(res, ctx.status, messagePage(locale, slug, ctx.message));
+    page(res, 403, formPage(ctx, { values, errors: {}, general: message }));
+  }
 
   app.use('/forms', router);
 }

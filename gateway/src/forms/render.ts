@@ -1,4 +1,5 @@
 import type { Locale } from '@pdp/shared';
+import { FORM_TOKEN_FIELD } from './csrf';
 import { FIELDS, FORMS, localDate, text, type FieldName, type FormSlug, type FormTexts } from './texts';
 
 /**
@@ -32,6 +33,8 @@ export interface PageContext {
   policy: PolicyText;
   consent: PolicyText;
   description: { min: number; max: number };
+  /** The page's token against cross-site posts (csrf.ts), sent back with the form. */
+  token: string;
 }
 
 export function esc(value: string): string {
@@ -171,6 +174,7 @@ ${form.notes.map((n) => `<p class="note">${esc(n[locale])}</p>`).join('\n')}
 ${errorSummary(locale, state)}
 <form method="post" action="/forms/${ctx.slug}?lang=${lang}" novalidate data-form="${ctx.slug}">
 <input type="hidden" name="lang" value="${lang}">
+<input type="hidden" name="${FORM_TOKEN_FIELD}" value="${esc(ctx.token)}">
 ${field(ctx, state, 'iin')}
 ${field(ctx, state, 'phone')}
 ${field(ctx, state, 'email')}
@@ -194,6 +198,7 @@ export function acceptedPage(slug: FormSlug, locale: Locale, accepted: Accepted)
   return layout(locale, slug, `${form.accepted[locale]} — ${text('chamber', locale)}`, main);
 }
 
-export function messagePage(locale: Locale, slug: FormSlug | null, message: string): string {
-  return layout(locale, slug, `${message} — ${text('chamber', locale)}`, `<h1>${esc(message)}</h1>`);
+export function messagePage(locale: Locale, slug: FormSlug | null, message: string, linkToForm = false): string {
+  const link = linkToForm && slug ? `\n<p><a href="/forms/${slug}?lang=${locale.toLowerCase()}">${esc(text('openForm', locale))}</a></p>` : '';
+  return layout(locale, slug, `${message} — ${text('chamber', locale)}`, `<h1>${esc(message)}</h1>${link}`);
 }

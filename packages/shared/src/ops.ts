@@ -8,7 +8,7 @@
  *   reporting). No personal data: counts, ages, consumer names.
  * - Every service answers requests about its own parked events on `<prefix>.ops.<service>.parked.*`
  *   (one instance per request, a queue group): a list without payloads, and a replay through the
- *   consumer that parked it. A request carries the caller's signed actor token (`INTERNAL_JWT_SECRET`),
+ *   consumer that parked it. A request carries the caller's actor token from the gateway (for the ops view's service),
  *   and the answering service checks the role itself.
  * - One subgraph (subjects) serves `platformHealth`, `parkedEvents` and `replayParkedEvent`,
  *   assembling the four services' snapshots and answers (`OpsView`, `opsResolvers`).

@@ -14,10 +14,10 @@ import { Guard, type RequestScope } from './auth/guard';
 import { FieldCipher } from './crypto';
 import { createDb, migrateToLatest, pingDb } from './db';
 import { UnauthenticatedError } from './errors';
-import type { ServiceName } from './events/catalog';
+import { isDurableOf, type ServiceName } from './events/catalog';
 import { EventConsumer, type ConsumerSpec } from './events/consumer';
 import { Handoffs } from './events/handoff';
-import { connectionState, connectNats, ensureHandoffStream, ensureStream } from './events/nats';
+import { connectionState, connectNats, ensureHandoffStream, ensureStream, natsInboxPrefix } from './events/nats';
 import { OutboxRelay } from './events/relay';
 import { EventSigner, EventVerifier, registerEventSigner } from './events/signing';
 import { mountHealth, runChecks, startMetrics } from './health';
@@ -132,7 +132,7 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
   const db = createDb<DB>(config.databaseUrl, config.dbPoolMax);
   await migrateToLatest(db as Kysely<any>, def.migrations);
 
-  const nc: NatsConnection = await connectNats(config.natsUrl, `pdp-${def.name}`);
+  const nc: NatsConnection = await connectNats(config.natsUrl, `pdp-${def.name}`, { inboxPrefix: natsInboxPrefix(def.name) });
   const connection = connectionState(nc);
   const js: JetStreamClient = nc.jetstream();
   const jsm: JetStreamManager = await nc.jetstreamManager();
@@ -159,7 +159,11 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
   await def.init?.(deps);
   const relay = new OutboxRelay({ db: db as Kysely<any>, databaseUrl: config.databaseUrl, js, logger, service: def.name });
   await relay.start();
-  const consumers = def.consumers(deps).map(
+  const specs = def.consumers(deps);
+  const unlisted = specs.filter((spec) => !isDurableOf(def.name, spec.name)).map((spec) => spec.name);
+  // NATS permits a service only its own listed durables: an unlisted one would fail at its first fetch.
+  if (unlisted.length > 0) throw new Error(`consumers ${unlisted.join(', ')} are not ${def.name}'s in DURABLE_CONSUMERS (events/catalog.ts)`);
+  const consumers = specs.map(
     (spec) =>
       new EventConsumer(spec, { db: db as Kysely<any>, js, jsm, stream, prefix: config.eventsPrefix, logger, service: def.name, signer, verifier, ackWaitMs: config.ackWaitMs, databaseUrl: config.databaseUrl }),
   );

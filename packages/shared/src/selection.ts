@@ -1,4 +1,14 @@
-import { Kind, type FieldNode, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
+import {
+  getDirectiveValues,
+  GraphQLIncludeDirective,
+  GraphQLSkipDirective,
+  Kind,
+  type FieldNode,
+  type FragmentSpreadNode,
+  type GraphQLResolveInfo,
+  type InlineFragmentNode,
+  type SelectionSetNode,
+} from 'graphql';
 
 /**
  * Whether the query selects the field at `path` below the resolver's field (e.g. `['totalCount']`,
@@ -21,4 +31,34 @@ export function selects(info: Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragments
     if (level.length === 0) return false;
   }
   return true;
+}
+
+/**
+ * Every field the query selects below the resolver's field, as dot-joined paths of field names
+ * (`appeal`, `appeal.reference`, `appeal.subject.id`), through inline and named fragments, leaving out
+ * what `@skip`/`@include` leave out. In a subgraph a field another subgraph resolves shows up as the
+ * entity reference the gateway asks for (`appeal.subject.__typename`, `appeal.subject.id`).
+ */
+export function selectedPaths(info: Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragments' | 'variableValues'>): Set<string> {
+  const paths = new Set<string>();
+  const included = (node: FieldNode | InlineFragmentNode | FragmentSpreadNode) =>
+    getDirectiveValues(GraphQLSkipDirective, node, info.variableValues)?.if !== true &&
+    getDirectiveValues(GraphQLIncludeDirective, node, info.variableValues)?.if !== false;
+  const walk = (set: SelectionSetNode | undefined, prefix: string, seen: Set<string>): void => {
+    for (const sel of set?.selections ?? []) {
+      if (!included(sel)) continue;
+      if (sel.kind === Kind.FIELD) {
+        const path = prefix ? `${prefix}.${sel.name.value}` : sel.name.value;
+        paths.add(path);
+        walk(sel.selectionSet, path, new Set());
+      } else if (sel.kind === Kind.INLINE_FRAGMENT) {
+        walk(sel.selectionSet, prefix, seen);
+      } else if (!seen.has(sel.name.value)) {
+        seen.add(sel.name.value);
+        walk(info.fragments[sel.name.value]?.selectionSet, prefix, seen);
+      }
+    }
+  };
+  for (const node of info.fieldNodes) walk(node.selectionSet, '', new Set());
+  return paths;
 }

@@ -18,16 +18,16 @@ describe('configuration', () => {
   it('reports every problem at once and freezes the result', () => {
     const models = { ...commonEnv, service: serviceEnv(4001), extra: z.object({ SEAL: z.string().min(1) }) };
     try {
-      parseEnv(models, { INTERNAL_JWT_SECRET: 'short', PORT: 'x' });
+      parseEnv(models, { ACTOR_VERIFY_KEYS: '{"kty":"oct","k":"secret"}', PORT: 'x' });
       expect.fail('should throw');
     } catch (err) {
       expect(err).toBeInstanceOf(ConfigError);
       const text = (err as ConfigError).problems.join('\n');
-      for (const name of ['INTERNAL_JWT_SECRET', 'PD_ENCRYPTION_KEYS', 'BLIND_INDEX_KEY', 'EVENT_SIGNING_KEY', 'EVENT_VERIFY_KEYS', 'DATABASE_URL', 'PORT', 'SEAL']) expect(text).toContain(name);
+      for (const name of ['ACTOR_VERIFY_KEYS', 'PD_ENCRYPTION_KEYS', 'BLIND_INDEX_KEY', 'EVENT_SIGNING_KEY', 'EVENT_VERIFY_KEYS', 'DATABASE_URL', 'PORT', 'SEAL']) expect(text).toContain(name);
     }
     const eventKey = generateEventKeyPair();
     const env = parseEnv(models, {
-      INTERNAL_JWT_SECRET: 'x'.repeat(32),
+      ACTOR_VERIFY_KEYS: eventKey.publicJwk,
       PD_ENCRYPTION_KEYS: 'k1:abc',
       BLIND_INDEX_KEY: 'y'.repeat(32),
       DATABASE_URL: 'postgres://localhost/x',

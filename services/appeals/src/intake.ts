@@ -1,13 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import {
   addWorkingDays,
+  BadUserInputError,
   blindIndex,
   handoffOutboxRows,
   parseInput,
   sealHandoff,
   signedOutboxRows,
+  t,
   type RequestScope,
 } from '@pdp/shared';
+import { GraphQLError } from 'graphql';
 import type { Deps } from './config';
 import { insertAppeal, nextReferenceNumber } from './db/appeals.repository';
 import {
@@ -29,9 +32,10 @@ export const STATUS_LOOKUP_INDEX = 'appeal-status-iin';
  * token is FORBIDDEN here (and recorded) — the consent would otherwise be recorded in the person's
  * name with the caller's IP as its evidence; staff enter paper appeals with `registerAppeal`.
  */
-export async function submitAppeal(deps: Deps, scope: RequestScope, input: Record<string, unknown>): Promise<AppealRecord> {
+export async function submitAppeal(deps: Deps, scope: RequestScope, input: Record<string, unknown>, selection: ReadonlySet<string>): Promise<AppealRecord> {
   await deps.guard.authorize(scope, 'Mutation.submitAppeal');
   const requested = input.locale === 'KK' || input.locale === 'RU' ? (input.locale as Locale) : null;
+  await checkReceipt(deps, scope, selection, requested ?? scope.meta.locale);
   const form = parseInput(submitAppealSchema, input, requested ?? scope.meta.locale);
   return accept(deps, scope, {
     ...form,
@@ -40,6 +44,29 @@ export async function submitAppeal(deps: Deps, scope: RequestScope, input: Recor
     enteredBy: null,
     evidence: { ip: scope.meta.ip, userAgent: scope.meta.userAgent },
   });
+}
+
+/** What the public caller may read of the appeal it has just submitted: its receipt, nothing staff see. */
+const RECEIPT = new Set(['__typename', 'appeal', ...['__typename', 'id', 'reference', 'kind', 'status', 'deadline', 'submittedAt', 'locale', 'channel'].map((f) => `appeal.${f}`)]);
+
+/**
+ * The answer to a submission is either the stored appeal's reference or a refusal with nothing
+ * stored (docs/api.md, "submitAppeal"). A selection of more than the receipt — the applicant
+ * (`subject`, another subgraph's: here its entity reference), contact data, history, the answer —
+ * would have been refused field by field *after* the appeal and its consent were stored, and a
+ * refused non-null field (`history`) nulled the whole payload: the person never saw the reference of
+ * what was kept in their name. So such a selection is refused first (FORBIDDEN, recorded as a denied
+ * attempt), and so is one without `appeal { reference }` (BAD_USER_INPUT); the appeal is not stored.
+ */
+async function checkReceipt(deps: Deps, scope: RequestScope, selection: ReadonlySet<string>, locale: Locale): Promise<void> {
+  const beyond = [...selection].filter((path) => !RECEIPT.has(path));
+  // The outermost refused fields only (`appeal.subject`, not also `appeal.subject.id`).
+  const fields = beyond.filter((path) => !beyond.some((other) => path.startsWith(`${other}.`)));
+  if (fields.length > 0) {
+    await deps.guard.recordDenied(scope, 'Mutation.submitAppeal', 'ROLE');
+    throw new GraphQLError(t('intake.receiptOnly', locale), { extensions: { code: 'FORBIDDEN', fields } });
+  }
+  if (!selection.has('appeal.reference')) throw new BadUserInputError('appeal.reference', 'intake.referenceRequired', locale);
 }
 
 /**

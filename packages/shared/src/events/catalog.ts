@@ -27,6 +27,25 @@ export const PD_HOLDERS = ['subjects', 'appeals', 'consents'] as const;
 export type PdHolder = (typeof PD_HOLDERS)[number];
 const holder = z.enum(PD_HOLDERS);
 const blockVersion = z.number().int().positive().max(2_147_483_647);
+/**
+ * Every durable consumer of the event stream, by the service that owns it (`<service>-<purpose>`).
+ * NATS lets each service's user fetch from, acknowledge on and create only its own durables (the
+ * consumer's name is in every JetStream API subject: scripts/dev-nats.ts, operations.md), so a
+ * service whose consumer is not listed here cannot consume at all: `startService` refuses to start
+ * it. Adding a consumer? This is the place; docs/events.md describes each.
+ */
+export const DURABLE_CONSUMERS = {
+  subjects: ['subjects-intake', 'subjects-receipts', 'subjects-erasure', 'subjects-purposes', 'subjects-consents', 'subjects-partners'],
+  appeals: ['appeals-subject-link', 'appeals-lifecycle', 'appeals-consents'],
+  consents: ['consents-intake', 'consents-lifecycle', 'consents-registrations', 'consents-receipts'],
+  audit: ['audit-recorder'],
+  gateway: [],
+} as const satisfies Record<ServiceName, readonly string[]>;
+
+export function isDurableOf(service: ServiceName, name: string): boolean {
+  return (DURABLE_CONSUMERS[service] as readonly string[]).includes(name);
+}
+
 /** Why a consumer refused an event (`event.rejected`); see docs/events.md, "Signatures". */
 export const REJECTION_REASONS = ['MALFORMED', 'WRONG_SUBJECT', 'WRONG_SOURCE', 'RECEIPT_MISMATCH', 'UNSIGNED', 'UNKNOWN_SIGNER', 'BAD_SIGNATURE'] as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[number];

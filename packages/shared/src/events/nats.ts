@@ -1,14 +1,24 @@
 import { connect, Events, RetentionPolicy, StorageType, type JetStreamManager, type NatsConnection, type StreamConfig } from 'nats';
+import type { ServiceName } from './catalog';
 import { streamName } from './envelope';
 import { natsConnectOptions } from './nats-credentials';
 import { handoffStreamName } from './handoff';
 
-export async function connectNats(url: string, name: string): Promise<NatsConnection> {
+/**
+ * A service's own inbox prefix (`_INBOX_<service>`): where JetStream's API answers, publish acks and
+ * pulled events reach it. Each NATS user may subscribe only under its own (scripts/dev-nats.ts), so
+ * no service sees another's deliveries — nor, answering them, acknowledges them for it.
+ */
+export function natsInboxPrefix(service: ServiceName): string {
+  return `_INBOX_${service}`;
+}
+
+export async function connectNats(url: string, name: string, options: { inboxPrefix?: string } = {}): Promise<NatsConnection> {
   // Credentials in the URL become options: nats.js would ignore them there, and quote the URL in errors.
   // No async traces: nats.js would otherwise capture a stack (an Error) on every request — each
   // publish the relay makes, each hand-off read — to append to a failure's stack that our logs never
   // print (safeError keeps name and message only).
-  return connect({ ...natsConnectOptions(url), name, maxReconnectAttempts: -1, reconnectTimeWait: 500, noAsyncTraces: true });
+  return connect({ ...natsConnectOptions(url), name, maxReconnectAttempts: -1, reconnectTimeWait: 500, noAsyncTraces: true, ...options });
 }
 
 /**

@@ -1,3 +1,4 @@
+import { selectedPaths } from '@pdp/shared';
 import type { Deps } from '../config';
 import type { MutationResolvers } from '../generated/graphql';
 import { registerAppeal, submitAppeal } from '../intake';
@@ -6,7 +7,7 @@ import { answerAppeal, assignAppeal, forwardAppeal, registerCreditor, respondToA
 
 export function mutationResolvers(deps: Deps): MutationResolvers {
   return {
-    submitAppeal: async (_, { input }, ctx) => ({ appeal: await submitAppeal(deps, ctx, { ...input }) }),
+    submitAppeal: async (_, { input }, ctx, info) => ({ appeal: await submitAppeal(deps, ctx, { ...input }, selectedPaths(info)) }),
     registerAppeal: async (_, { input }, ctx) => registerAppeal(deps, ctx, { ...input }),
     async changeAppealStatus(_, { appealId, status }, ctx) {
       await deps.guard.authorize(ctx, 'Mutation.changeAppealStatus');
