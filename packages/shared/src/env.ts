@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { importSigningKey, parseVerifyKeys } from './events/signing';
+import { parseKeySpec } from './crypto';
 
 /** A configuration error lists every problem at once, so an operator fixes them in one pass. */
 export class ConfigError extends Error {
@@ -70,7 +71,11 @@ export const commonEnv = {
   }),
   security: z.object({
     INTERNAL_JWT_SECRET: z.string().min(32, 'must be at least 32 characters'),
-    PD_ENCRYPTION_KEYS: z.string().min(1, 'required: "keyId:base64key[,keyId:base64key...]"'),
+    PD_ENCRYPTION_KEYS: z
+      .string({ error: 'required: "keyId:base64key[,keyId:base64key...]"' })
+      .superRefine((value, ctx) => {
+        for (const problem of parseKeySpec(value).problems) ctx.addIssue({ code: 'custom', message: problem });
+      }),
     BLIND_INDEX_KEY: z.string().min(32, 'must be at least 32 characters'),
   }),
 };
