@@ -201,8 +201,9 @@ export class FieldReencryption<DB> {
     unreadable: Set<string>,
   ): Promise<{ rows: number; last: string | null; reencrypted: number; unreadable: number }> {
     const { cipher, logger } = this.opts;
-    const { rows } = await sql<Record<string, string | null> & { id: string }>`
-      select id::text as id, ${sql.join(columns.map((c) => sql.ref(c)))} from ${sql.table(table)}
+    // The id as text under another name: `order by id` must sort (and walk the index) by the column.
+    const { rows } = await sql<Record<string, string | null> & { row_id: string }>`
+      select id::text as row_id, ${sql.join(columns.map((c) => sql.ref(c)))} from ${sql.table(table)}
       where ${cursor === null ? sql`true` : sql`id > cast(${cursor} as ${sql.raw(idType)})`}
         and (${stale}) and not (id::text = any(${[...unreadable]}::text[]))
       order by id limit ${this.batchSize} for update skip locked`.execute(trx);
@@ -215,21 +216,21 @@ export class FieldReencryption<DB> {
         const value = row[column] ?? null;
         if (value === null || cipher.isCurrent(value)) return value;
         try {
-          const next = cipher.reencrypt(value, { table, column, id: row.id } as FieldAddress<DB>);
+          const next = cipher.reencrypt(value, { table, column, id: row.row_id } as FieldAddress<DB>);
           changed = true;
           return next;
         } catch (err) {
           if (!(err instanceof FieldUnreadableError)) throw err;
           opened = false;
-          logger.warn({ table, column, rowId: row.id, reason: err.reason }, 'stored value does not open; left as it is');
+          logger.warn({ table, column, rowId: row.row_id, reason: err.reason }, 'stored value does not open; left as it is');
           return value;
         }
       });
       if (!opened) {
-        unreadable.add(row.id);
+        unreadable.add(row.row_id);
         bad += 1;
       }
-      if (changed) updates.push({ id: row.id, values });
+      if (changed) updates.push({ id: row.row_id, values });
     }
     if (updates.length > 0) {
       const arrays = columns.map((_, i) => sql`${updates.map((u) => u.values[i] ?? null)}::text[]`);
@@ -239,7 +240,7 @@ export class FieldReencryption<DB> {
         where t.id = cast(v.id as ${sql.raw(idType)})`.execute(trx);
       await sql`update field_encryption set pending = greatest(pending - ${updates.length}, 0), updated_at = now() where table_name = ${table}`.execute(trx);
     }
-    return { rows: rows.length, last: rows.at(-1)?.id ?? null, reencrypted: updates.length, unreadable: bad };
+    return { rows: rows.length, last: rows.at(-1)?.row_id ?? null, reencrypted: updates.length, unreadable: bad };
   }
 
   private async complete(table: string, unreadable: number): Promise<void> {
