@@ -87,7 +87,7 @@ async function settledProbe(platform: ProcessPlatform) {
 }
 
 /** The baseline's writes: what the intake's own transaction stores, without the platform around it. */
-function directInsert(db: Kysely<AppealsDatabase>, cipher: FieldCipher) {
+function directInsert(db: Kysely<AppealsDatabase>, cipher: FieldCipher<AppealsDatabase>) {
   return async () => {
     const id = randomUUID();
     await db.transaction().execute(async (trx) => {
@@ -102,9 +102,9 @@ function directInsert(db: Kysely<AppealsDatabase>, cipher: FieldCipher) {
           channel: 'baseline',
           locale: 'RU',
           subject_id: null,
-          phone_enc: cipher.encrypt('+77011234567'),
-          email_enc: cipher.encrypt('a@b.kz'),
-          description_enc: cipher.encrypt('baseline text'),
+          phone_enc: cipher.encrypt('+77011234567', { table: 'appeals', column: 'phone_enc', id }),
+          email_enc: cipher.encrypt('a@b.kz', { table: 'appeals', column: 'email_enc', id }),
+          description_enc: cipher.encrypt('baseline text', { table: 'appeals', column: 'description_enc', id }),
           deadline: '2026-12-31',
         })
         .execute();
@@ -123,16 +123,30 @@ function directInsert(db: Kysely<AppealsDatabase>, cipher: FieldCipher) {
  * What it leaves out is what the guarantees add: GraphQL and HTTP, tokens, validation, sealing,
  * signed events, the relays, NATS and the consumers with their inboxes.
  */
-function directSubmission(dbs: { [N in keyof Databases]: Kysely<DatabaseOf<N>> }, cipher: FieldCipher, blindKey: string, events: Map<EventType, Envelope>) {
+type Ciphers = { [N in 'subjects' | 'appeals' | 'consents']: FieldCipher<DatabaseOf<N>> };
+
+/** The services' ciphers as each service makes its own (the service name is bound into every value). */
+function ciphers(spec: string): Ciphers {
+  return {
+    subjects: new FieldCipher<DatabaseOf<'subjects'>>('subjects', spec),
+    appeals: new FieldCipher<DatabaseOf<'appeals'>>('appeals', spec),
+    consents: new FieldCipher<DatabaseOf<'consents'>>('consents', spec),
+  };
+}
+
+function directSubmission(dbs: { [N in keyof Databases]: Kysely<DatabaseOf<N>> }, cipher: Ciphers, blindKey: string, events: Map<EventType, Envelope>) {
   let n = 0;
   return async () => {
     n += 1;
     const appealId = randomUUID();
     const iin = makeIin('1970-01-01', n % 2 ? 'M' : 'F', n);
+    const newSubjectId = randomUUID();
+    const consentId = randomUUID();
     const subject = await dbs.subjects.transaction().execute((trx) =>
       findOrRegisterSubject(trx, {
+        id: newSubjectId,
         iinBidx: iinBlindIndex(blindKey, iin),
-        iinEncrypted: cipher.encrypt(iin),
+        iinEncrypted: cipher.subjects.encrypt(iin, { table: 'subjects', column: 'iin_enc', id: newSubjectId }),
         category: 'APPLICANT',
         source: { code: 'WEB_FORM_ANNEX_3', reference: appealId },
         purpose: { code: 'APPEAL_HANDLING', reference: appealId },
@@ -152,9 +166,9 @@ function directSubmission(dbs: { [N in keyof Databases]: Kysely<DatabaseOf<N>> }
             channel: 'baseline',
             locale: 'RU',
             subject_id: subject.id,
-            phone_enc: cipher.encrypt('+77011234567'),
-            email_enc: cipher.encrypt('a@b.kz'),
-            description_enc: cipher.encrypt('baseline text'),
+            phone_enc: cipher.appeals.encrypt('+77011234567', { table: 'appeals', column: 'phone_enc', id: appealId }),
+            email_enc: cipher.appeals.encrypt('a@b.kz', { table: 'appeals', column: 'email_enc', id: appealId }),
+            description_enc: cipher.appeals.encrypt('baseline text', { table: 'appeals', column: 'description_enc', id: appealId }),
             deadline: '2026-12-31',
           })
           .execute();
@@ -165,14 +179,14 @@ function directSubmission(dbs: { [N in keyof Databases]: Kysely<DatabaseOf<N>> }
         const template = await templateInForce(trx, 'ANNEX2_APPLICANT', 'RU', givenAt);
         if (!template) throw new Error('no ANNEX2_APPLICANT template in force');
         await insertConsent(trx, {
-          id: randomUUID(),
+          id: consentId,
           templateCode: template.code,
           templateVersion: template.version,
           locale: 'RU',
           channel: 'baseline',
           givenAt,
-          ipEnc: cipher.encrypt('127.0.0.1'),
-          userAgentEnc: cipher.encrypt('bench'),
+          ipEnc: cipher.consents.encrypt('127.0.0.1', { table: 'consents', column: 'ip_enc', id: consentId }),
+          userAgentEnc: cipher.consents.encrypt('bench', { table: 'consents', column: 'user_agent_enc', id: consentId }),
           documentEnc: null,
           enteredBy: null,
           appealId,
@@ -235,8 +249,8 @@ export async function intakeBench(count: number, concurrency: number) {
       if (res.errors) throw new Error(JSON.stringify(res.errors).slice(0, 300));
     };
     const settle = async () => eventually(() => probe.settled(submitted), 600_000, 'intake settled everywhere');
-    const cipher = new FieldCipher(randomKeySpec());
-    const baselineInsert = directInsert(appeals, cipher);
+    const cipher = ciphers(randomKeySpec());
+    const baselineInsert = directInsert(appeals, cipher.appeals);
 
     // Warm-up of every process (connections, JIT, prepared plans) and of the baselines.
     await runConcurrent(200, concurrency, submit);

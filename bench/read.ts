@@ -33,6 +33,7 @@ import { form, SUBMIT } from '@pdp/tests/support/intake';
 import { connect } from 'nats';
 import pg from 'pg';
 import { composeSupergraph, SUBGRAPHS } from '../gateway/src/composition';
+import type { Database as AppealsDatabase } from '../services/appeals/src/db/tables';
 import {
   addCpu,
   freePort,
@@ -211,7 +212,7 @@ export async function readBench(count: number, concurrency: number) {
     // Each client its own signed header, as each request through a gateway has its own token (request id).
     const publicHeaders = Array.from({ length: concurrency }, () => actorHeader(secrets.ACTOR_SIGNING_KEY!, { id: 'anonymous', roles: ['PUBLIC'], creditorId: null }));
     const sharedPublicHeader = publicHeaders[0]!;
-    const cipher = new FieldCipher(secrets.PD_ENCRYPTION_KEYS!);
+    const cipher = new FieldCipher<AppealsDatabase>('appeals', secrets.PD_ENCRYPTION_KEYS!);
 
     const subjectTargets: Target[] = [
       { name: 'ours', run: async (i) => checkSubject(await post(ourUrl, SUBJECT_READ, { id: ids[i % ids.length] }, { authorization: `Bearer ${dpoTokens[i % concurrency]}` })) },
@@ -225,7 +226,14 @@ export async function readBench(count: number, concurrency: number) {
             db.appeals.query('select id, reference, kind, status, deadline, submitted_at, phone_enc, email_enc, description_enc from appeals where subject_id = $1 and depersonalized_at is null order by submitted_at', [id]),
             db.consents.query('select id, template_code, template_version, withdrawn_at, given_at, channel from consents where subject_id = $1 order by given_at', [id]),
           ]);
-          const appeals = a.rows.map((r) => ({ ...r, contact: { phone: r.phone_enc && cipher.decrypt(r.phone_enc), email: r.email_enc && cipher.decrypt(r.email_enc), description: cipher.decrypt(r.description_enc) } }));
+          const appeals = a.rows.map((r) => ({
+            ...r,
+            contact: {
+              phone: r.phone_enc && cipher.decrypt(r.phone_enc, { table: 'appeals', column: 'phone_enc', id: r.id }),
+              email: r.email_enc && cipher.decrypt(r.email_enc, { table: 'appeals', column: 'email_enc', id: r.id }),
+              description: cipher.decrypt(r.description_enc, { table: 'appeals', column: 'description_enc', id: r.id }),
+            },
+          }));
           checkSubject({ subject: { ...s.rows[0], appeals, consents: c.rows } });
         },
       },

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- intake|propagation|relay-restart|read|worklist|scale|revocation|audit] [count] [concurrency]`:
+ * `npm run bench [-- intake|propagation|relay-restart|read|worklist|scale|revocation|audit|cipher] [count] [concurrency]`:
  * runs scenarios, saves each one's results in bench/results/<name>.json and prints one table of ratios.
  * Without a name: every scenario but `audit` (its 10M-entry chain verification takes a quarter of an
  * hour on its own; the search at 10M entries is in `scale`).
@@ -7,6 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { auditBench } from './audit';
+import { cipherBench } from './cipher';
 import { intakeBench } from './intake';
 import { propagationBench } from './propagation';
 import { readBench } from './read';
@@ -25,10 +26,11 @@ const scenarios: Record<string, (count: number, concurrency: number) => Promise<
   read: readBench,
   scale: scaleBench,
   revocation: revocationBench,
+  cipher: (count) => cipherBench(count),
 };
 
 const [which = 'all', countArg, concurrencyArg] = process.argv.slice(2);
-const DEFAULTS: Record<string, [number, number]> = { intake: [2000, 16], propagation: [50, 8], 'relay-restart': [200, 1], audit: [10_000_000, 1], worklist: [200, 16], read: [2000, 16], scale: [200, 16], revocation: [20, 8] };
+const DEFAULTS: Record<string, [number, number]> = { intake: [2000, 16], propagation: [50, 8], 'relay-restart': [200, 1], audit: [10_000_000, 1], worklist: [200, 16], read: [2000, 16], scale: [200, 16], revocation: [20, 8], cipher: [50_000, 1] };
 const names = which === 'all' ? Object.keys(scenarios).filter((n) => n !== 'audit') : [which];
 mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
 const rows: Row[] = [];

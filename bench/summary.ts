@@ -60,6 +60,11 @@ export function summarize(name: string, r: Json): Row[] {
         { scenario: name, measure: 'verifyAuditChain(full)', baseline: 'reading the same rows', ratio: r.verifyFull.ratio },
         { scenario: name, measure: 'verifyAuditChain() after 1000 new', baseline: 'reading those 1000 rows', ratio: r.verifyIncremental.ratio },
       ];
+    case 'cipher':
+      return [
+        { scenario: name, measure: `one field opened on the read path, v2 (${r.perField.v2Ns} ns)`, baseline: 'the v1 decryption as it was', ratio: r.perField.ratio },
+        { scenario: name, measure: `re-encryption job, values a second (${r.reencryption.valuesPerSecond})`, baseline: 'opening and sealing them in the process alone', ratio: r.reencryption.ratio },
+      ];
     default:
       return [];
   }

@@ -100,6 +100,8 @@ export class System {
 
   /** Accounts of this platform: granted by its bootstrap DPO, signed in at the provider. */
   readonly accounts: Accounts;
+  /** `PD_ENCRYPTION_KEYS` of every service (benches seed ciphertexts with it). */
+  readonly fieldKeys = randomKeySpec('k1');
 
   constructor(readonly options: SystemOptions) {
     this.prefix = options.label.toLowerCase().replace(/[^a-z0-9_]/g, '_');
@@ -130,7 +132,7 @@ export class System {
     const [subjectsSeal, consentsSeal, appealsSeal] = await Promise.all([generateSealKeyPair(), generateSealKeyPair(), generateSealKeyPair()]);
     const calendar = calendarFromEnv(undefined, undefined);
 
-    const keys = { encryption: randomKeySpec('k1'), blindIndex: randomBytes(32).toString('base64url') };
+    const keys = { encryption: this.fieldKeys, blindIndex: randomBytes(32).toString('base64url') };
     const eventVerifyKeys = JSON.stringify(Object.fromEntries(Object.entries(this.eventKeys).map(([s, pair]) => [s, JSON.parse(pair.publicJwk)])));
     const base = (name: ServiceName, port: number): Omit<ServiceConfig, 'extra'> => ({
       port,

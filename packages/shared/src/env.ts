@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseActorVerifyKeys } from './auth/actor';
 import { importSigningKey, parseVerifyKeys } from './events/signing';
+import { parseKeySpec } from './crypto';
 
 /** A configuration error lists every problem at once, so an operator fixes them in one pass. */
 export class ConfigError extends Error {
@@ -76,7 +77,11 @@ export const commonEnv = {
       .superRefine((value, ctx) => {
         for (const problem of parseActorVerifyKeys(value).problems) ctx.addIssue({ code: 'custom', message: problem });
       }),
-    PD_ENCRYPTION_KEYS: z.string().min(1, 'required: "keyId:base64key[,keyId:base64key...]"'),
+    PD_ENCRYPTION_KEYS: z
+      .string({ error: 'required: "keyId:base64key[,keyId:base64key...]"' })
+      .superRefine((value, ctx) => {
+        for (const problem of parseKeySpec(value).problems) ctx.addIssue({ code: 'custom', message: problem });
+      }),
     BLIND_INDEX_KEY: z.string().min(32, 'must be at least 32 characters'),
   }),
 };

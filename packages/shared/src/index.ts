@@ -11,6 +11,7 @@ export * from './period';
 export * from './http';
 export * from './logger';
 export * from './crypto';
+export * from './field-encryption';
 export * from './seal';
 export * from './db';
 export * from './metrics';

@@ -86,3 +86,19 @@ export const outboxPublishDelay = new Histogram({
   buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
   registers: [registry],
 });
+
+// Field encryption (docs/security.md, "Data at rest"; docs/operations.md, "Field keys").
+
+export const fieldsUnreadable = new Counter({
+  name: 'pdp_field_unreadable_total',
+  help: 'Stored ciphertexts that did not open where they were read (tampered, moved from another row, an unlisted key, a retired format)',
+  labelNames: ['service', 'table', 'column', 'reason'],
+  registers: [registry],
+});
+
+export const fieldReencryptionPending = new Gauge({
+  name: 'pdp_field_reencryption_pending',
+  help: 'Rows of an encrypted table holding a value not yet under the first key of PD_ENCRYPTION_KEYS in format v2, as the re-encryption job last counted',
+  labelNames: ['service', 'table'],
+  registers: [registry],
+});

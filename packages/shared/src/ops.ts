@@ -28,10 +28,12 @@ import type { PlatformTables } from './events/migrations';
 import { BadUserInputError, NotFoundError } from './errors';
 import { GraphQLError } from 'graphql';
 import { t, type Locale } from './i18n';
+import type { FieldEncryptionState } from './field-encryption';
 import { safeError, scrubText, type Logger } from './logger';
 import {
   consumerAckPending,
   consumerPending,
+  fieldReencryptionPending,
   outboxBacklog,
   outboxOldestUnpublished,
   parkedEventsGauge,
@@ -62,6 +64,14 @@ export function instanceId(): string {
 }
 
 const consumerHealthSchema = z.object({ name: z.string().max(100), pending: z.number().int().min(0), ackPending: z.number().int().min(0) });
+const fieldEncryptionSchema = z.object({
+  table: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/),
+  keyId: z.string().max(40).nullable(),
+  completedAt: z.iso.datetime().nullable(),
+  legacyRetiredAt: z.iso.datetime().nullable(),
+  pending: z.number().int().min(0),
+  unreadable: z.number().int().min(0),
+});
 
 export const healthSnapshotSchema = z.object({
   service: z.enum(OPS_SERVICES),
@@ -73,6 +83,8 @@ export const healthSnapshotSchema = z.object({
   parkedEvents: z.number().int().min(0),
   consumers: z.array(consumerHealthSchema).max(50),
   relayListening: z.boolean(),
+  /** Each encrypted table's re-encryption (field-encryption.ts); absent from an instance of an older version. */
+  fieldEncryption: z.array(fieldEncryptionSchema).max(50).default([]),
   reportedAt: z.iso.datetime(),
 });
 export type HealthSnapshot = z.infer<typeof healthSnapshotSchema>;
@@ -106,6 +118,8 @@ export interface HealthReporterOptions {
   consumers: () => string[];
   readiness: () => Promise<{ ready: boolean; checks: Record<string, string> }>;
   relayListening: () => boolean;
+  /** The service's `field_encryption` rows; null for a service without encrypted columns. */
+  fieldEncryption: (() => Promise<FieldEncryptionState[]>) | null;
   connected: () => boolean;
   intervalMs: number;
   replicas: number;
@@ -140,6 +154,7 @@ export class HealthReporter {
       parkedEvents: 0,
       consumers: [],
       relayListening: false,
+      fieldEncryption: [],
       reportedAt: new Date().toISOString(),
     };
   }
@@ -183,6 +198,7 @@ export class HealthReporter {
       consumerPending.set({ consumer: c.name }, c.pending);
       consumerAckPending.set({ consumer: c.name }, c.ackPending);
     }
+    for (const f of snapshot.fieldEncryption) fieldReencryptionPending.set({ service, table: f.table }, f.pending);
     if (!this.opts.connected()) return;
     try {
       this.kv ??= await within(2000, this.opts.js.views.kv(opsBucket(this.opts.prefix), { history: 1, ttl: snapshotTtlMs(this.opts.intervalMs), replicas: this.opts.replicas }));
@@ -196,10 +212,12 @@ export class HealthReporter {
 
   private async collect(): Promise<HealthSnapshot> {
     const previous = this.last;
-    const [readiness, figures, consumers] = await Promise.all([
+    const fieldEncryption = this.opts.fieldEncryption;
+    const [readiness, figures, consumers, encryption] = await Promise.all([
       this.opts.readiness().catch(() => ({ ready: false, checks: { health: 'failed' } })),
       within(1000, this.figures()).catch(() => null),
       this.consumerFigures(previous.consumers),
+      fieldEncryption ? within(1000, fieldEncryption()).catch(() => previous.fieldEncryption) : Promise.resolve([]),
     ]);
     return {
       service: this.opts.service,
@@ -211,6 +229,7 @@ export class HealthReporter {
       parkedEvents: figures?.parked ?? previous.parkedEvents,
       consumers,
       relayListening: this.opts.relayListening(),
+      fieldEncryption: encryption,
       reportedAt: new Date().toISOString(),
     };
   }
@@ -391,6 +410,7 @@ export interface ServiceHealthView {
   /** Instances that reported lately. */
   instances: number;
   relayListening: boolean;
+  fieldEncryption: FieldEncryptionState[];
   reportedAt: string | null;
 }
 
@@ -461,7 +481,7 @@ export class OpsView {
         const fresh = own.filter((s) => now - Date.parse(s.reportedAt) <= this.opts.staleAfterMs);
         const latest = own[0];
         if (!latest) {
-          return { name, ready: false, outboxBacklog: 0, oldestUnpublishedSeconds: null, parkedEvents: 0, consumers: [], instances: 0, relayListening: false, reportedAt: null };
+          return { name, ready: false, outboxBacklog: 0, oldestUnpublishedSeconds: null, parkedEvents: 0, consumers: [], instances: 0, relayListening: false, fieldEncryption: [], reportedAt: null };
         }
         // Consumer lag lives in NATS, not in the service: read it live, so a service that is down
         // still shows its lag growing.
@@ -475,6 +495,7 @@ export class OpsView {
           consumers,
           instances: fresh.length,
           relayListening: fresh.some((s) => s.relayListening),
+          fieldEncryption: latest.fieldEncryption,
           reportedAt: latest.reportedAt,
         };
       }),

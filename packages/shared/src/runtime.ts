@@ -11,8 +11,9 @@ import type { Kysely, Migration } from 'kysely';
 import type { JetStreamClient, JetStreamManager, NatsConnection } from 'nats';
 import { ACTOR_HEADER, ActorTokenVerifier } from './auth/actor';
 import { Guard, type RequestScope } from './auth/guard';
-import { FieldCipher } from './crypto';
+import { FieldCipher, type EncryptedColumns, type EncryptedTable } from './crypto';
 import { createDb, migrateToLatest, pingDb } from './db';
+import { FieldReencryption, fieldEncryptionState, legacyRetiredTables } from './field-encryption';
 import { UnauthenticatedError } from './errors';
 import { isDurableOf, type ServiceName } from './events/catalog';
 import { EventConsumer, type ConsumerSpec } from './events/consumer';
@@ -65,7 +66,7 @@ export interface ServiceDeps<DB, Extra> {
   config: ServiceConfig<Extra>;
   logger: Logger;
   guard: Guard;
-  cipher: FieldCipher;
+  cipher: FieldCipher<DB>;
   prefix: string;
   /** Personal data handed over outside the event stream (`events/handoff.ts`). */
   handoffs: Handoffs;
@@ -92,6 +93,8 @@ export interface ServiceDefinition<DB, Extra, Ctx extends RequestScope> {
   name: ServiceName;
   typeDefs: DocumentNode;
   migrations: Record<string, Migration>;
+  /** Every encrypted column of the service's tables: what the cipher binds, what the re-encryption job brings up to date. */
+  encryptedColumns: EncryptedColumns<DB>;
   resolvers: (deps: ServiceDeps<DB, Extra>) => GraphQLResolverMap<Ctx>;
   consumers: (deps: ServiceDeps<DB, Extra>) => ConsumerSpec[];
   context: (deps: ServiceDeps<DB, Extra>, scope: RequestScope) => Ctx;
@@ -131,6 +134,10 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
   if (!verifier.trusts(signer)) throw new Error(`EVENT_SIGNING_KEY: its public key is not listed for ${def.name} in EVENT_VERIFY_KEYS`);
   const db = createDb<DB>(config.databaseUrl, config.dbPoolMax);
   await migrateToLatest(db as Kysely<any>, def.migrations);
+  // v1 values (bound to no row) open only in tables whose re-encryption has not completed yet.
+  const encryptedTables = Object.keys(def.encryptedColumns) as Array<EncryptedTable<DB>>;
+  const retired = encryptedTables.length > 0 ? await legacyRetiredTables(db as Kysely<any>) : new Set<string>();
+  const cipher = new FieldCipher<DB>(def.name, config.encryptionKeys, { legacyTables: encryptedTables.filter((t) => !retired.has(t)) });
 
   const nc: NatsConnection = await connectNats(config.natsUrl, `pdp-${def.name}`, { inboxPrefix: natsInboxPrefix(def.name) });
   const connection = connectionState(nc);
@@ -146,7 +153,7 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
     config,
     logger,
     guard: new Guard(db as Kysely<any>, config.eventsPrefix, def.name),
-    cipher: new FieldCipher(config.encryptionKeys),
+    cipher,
     prefix: config.eventsPrefix,
     handoffs,
     js,
@@ -234,6 +241,9 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
     }, job.everyMs),
   );
   for (const worker of workers) worker.start();
+  const reencryption =
+    encryptedTables.length > 0 ? new FieldReencryption<DB>({ service: def.name, db: db as Kysely<any>, cipher, columns: def.encryptedColumns, logger }) : null;
+  reencryption?.start();
   const ops = def.name as OpsService;
   const reporter = new HealthReporter({
     service: ops,
@@ -249,6 +259,7 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
       return { ready: !shuttingDown && Object.values(results).every((r) => r === 'ok'), checks: results };
     },
     relayListening: () => relay.isListening,
+    fieldEncryption: reencryption ? () => fieldEncryptionState(db as Kysely<any>) : null,
     connected: connection.connected,
     intervalMs: healthReportMs,
     replicas,
@@ -268,6 +279,7 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
       shuttingDown = true;
       timers.forEach(clearInterval);
       for (const worker of workers) await worker.stop();
+      await reencryption?.stop();
       await responder.stop();
       await reporter.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ConfigError, SERVICES, commonEnv, createLogger, generateEventKeyPair, parseEnv, safeError, serviceEnv } from '../src';
+import { ConfigError, SERVICES, commonEnv, createLogger, generateEventKeyPair, parseEnv, randomKeySpec, safeError, serviceEnv } from '../src';
 
 describe('logs', () => {
   it('redact personal data wherever it sits in a log object', () => {
@@ -28,7 +28,7 @@ describe('configuration', () => {
     const eventKey = generateEventKeyPair();
     const env = parseEnv(models, {
       ACTOR_VERIFY_KEYS: eventKey.publicJwk,
-      PD_ENCRYPTION_KEYS: 'k1:abc',
+      PD_ENCRYPTION_KEYS: randomKeySpec('k1'),
       BLIND_INDEX_KEY: 'y'.repeat(32),
       DATABASE_URL: 'postgres://localhost/x',
       SEAL: 'jwk',

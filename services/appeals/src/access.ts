@@ -99,7 +99,7 @@ export async function grantAccess(deps: Deps, scope: RequestScope, input: unknow
     await repo.insertGrant(trx, {
       id,
       account: g.account,
-      displayNameEnc: deps.cipher.encrypt(g.displayName),
+      displayNameEnc: deps.cipher.encrypt(g.displayName, { table: 'access_grants', column: 'display_name_enc', id }),
       roles: g.roles,
       creditorId: g.creditorId ?? null,
       reason: g.reason,
@@ -180,7 +180,7 @@ export async function me(deps: Deps, scope: RequestScope): Promise<MeRecord> {
   const granted = !isUngranted(scope.actor);
   return {
     account: scope.actor.id,
-    displayName: grant ? deps.cipher.decrypt(grant.display_name_enc) : scope.actor.id,
+    displayName: grant ? deps.cipher.decrypt(grant.display_name_enc, { table: 'access_grants', column: 'display_name_enc', id: grant.id }) : scope.actor.id,
     roles: granted ? scope.actor.roles : [],
     creditorId: granted ? scope.actor.creditorId : (grant?.creditor_id ?? null),
   };
@@ -243,7 +243,7 @@ export async function bootstrapDpo(deps: Deps, account: string): Promise<void> {
   const actor = { id: 'system:bootstrap', roles: [] as Role[], creditorId: null };
   const granted = await deps.db.transaction().execute(async (trx) => {
     if (!(await repo.registryIsEmpty(trx))) return false;
-    await repo.insertGrant(trx, { id, account, displayNameEnc: deps.cipher.encrypt(account), roles: ['DPO'], creditorId: null, reason, grantedBy: actor.id });
+    await repo.insertGrant(trx, { id, account, displayNameEnc: deps.cipher.encrypt(account, { table: 'access_grants', column: 'display_name_enc', id }), roles: ['DPO'], creditorId: null, reason, grantedBy: actor.id });
     await enqueueEvent(trx, deps.prefix, {
       source: 'appeals',
       actor,

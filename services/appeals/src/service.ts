@@ -4,7 +4,7 @@ import { gql } from 'graphql-tag';
 import type { AppealsConfig, AppealsExtra } from './config';
 import type { Context } from './context';
 import { migrations } from './db/migrations';
-import type { Database } from './db/tables';
+import { ENCRYPTED_COLUMNS, type Database } from './db/tables';
 import { consentsProjectionConsumer } from './events/consents';
 import { lifecycleConsumer } from './events/lifecycle';
 import { subjectLinkConsumer } from './events/subject-link';
@@ -29,6 +29,7 @@ export const appealsService: ServiceDefinition<Database, AppealsExtra, Context> 
   name: 'appeals',
   typeDefs,
   migrations,
+  encryptedColumns: ENCRYPTED_COLUMNS,
   resolvers: (deps) =>
     ({
       Query: { ...queryResolvers(deps), ...accessQueryResolvers(deps) },

@@ -13,7 +13,7 @@ import {
 import type { Transaction } from 'kysely';
 import { z } from 'zod';
 import type { Deps } from './config';
-import { addChange, appealByReference } from './db/appeals.repository';
+import { addChange, addNote, appealByReference } from './db/appeals.repository';
 import type { Database } from './db/tables';
 import { lockAppeal, setAppealStatus } from './db/lifecycle.repository';
 import { canMove, noteSchema, STATUS_NAMES, type AppealStatus } from './domain/appeal';
@@ -44,7 +44,7 @@ export async function changeAppealStatus(deps: Deps, scope: RequestScope, appeal
 export async function commentAppeal(deps: Deps, scope: RequestScope, appealId: string, noteRaw: string): Promise<void> {
   const { note } = parseInput(noteSchema, { note: noteRaw }, scope.meta.locale);
   await onUnblockedAppeal(deps, scope, appealId, 'appeal.comment', async (trx, appeal) => {
-    await addChange(trx, appealId, appeal.status, scope.actor.id, deps.cipher.encrypt(note));
+    await addNote(trx, appealId, appeal.status, scope.actor.id, (id) => deps.cipher.encrypt(note, { table: 'appeal_changes', column: 'note_enc', id }));
     await deps.guard.recordAccess(
       scope,
       [{ subjectId: appeal.subject_id, resource: 'appeal', resourceIds: [appealId], fields: ['history.note'], operation: 'STORE' }],

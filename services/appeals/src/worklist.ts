@@ -138,7 +138,7 @@ export async function answerAppeal(deps: Deps, scope: RequestScope, appealId: st
     move(scope, from, 'ANSWERED');
     await trx
       .updateTable('appeals')
-      .set({ status: 'ANSWERED', answer_enc: deps.cipher.encrypt(answer), answered_at: new Date(), updated_at: new Date() })
+      .set({ status: 'ANSWERED', answer_enc: deps.cipher.encrypt(answer, { table: 'appeals', column: 'answer_enc', id: appealId }), answered_at: new Date(), updated_at: new Date() })
       .where('id', '=', appealId)
       .execute();
     await addChange(trx, appealId, 'ANSWERED', scope.actor.id);
@@ -262,7 +262,7 @@ export async function respondToAppeal(deps: Deps, scope: RequestScope, appealId:
   await deps.db.transaction().execute(async (trx) => {
     await trx
       .updateTable('appeals')
-      .set({ partner_response_enc: deps.cipher.encrypt(response), partner_responded_at: new Date(), updated_at: new Date() })
+      .set({ partner_response_enc: deps.cipher.encrypt(response, { table: 'appeals', column: 'partner_response_enc', id: appealId }), partner_responded_at: new Date(), updated_at: new Date() })
       .where('id', '=', appealId)
       .execute();
     await enqueueEvent(trx, deps.prefix, { ...base(scope, visible.subject_id), type: 'appeal.partner_responded', data: { appealId, creditorId } });

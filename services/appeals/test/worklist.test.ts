@@ -54,7 +54,7 @@ describe('the worklist reads a page with one SQL query', () => {
     }));
     await db.insertInto('appeals').values(rows).execute();
     statements.length = 0;
-    const deps = { db, guard: new Guard(db, config.eventsPrefix, 'appeals'), cipher: new FieldCipher(config.encryptionKeys), prefix: config.eventsPrefix, config } as unknown as Deps;
+    const deps = { db, guard: new Guard(db, config.eventsPrefix, 'appeals'), cipher: new FieldCipher<Database>('appeals', config.encryptionKeys), prefix: config.eventsPrefix, config } as unknown as Deps;
     const scope = { actor: { id: 'operator-1', roles: ['OPERATOR' as const], creditorId: null }, meta: { requestId: 'r1', locale: 'RU' as const, ip: null, userAgent: null } };
     const page = await worklist(deps, scope, { filter: { kind: ['COMPLAINT'] }, first: 50 }, { withTotal: true, withContact: false });
     expect(page.nodes).toHaveLength(50);

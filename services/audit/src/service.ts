@@ -31,6 +31,8 @@ export const auditService: ServiceDefinition<Database, AuditExtra, Context> = {
   name: 'audit',
   typeDefs,
   migrations,
+  // The audit holds no personal data, so nothing encrypted (architecture.md).
+  encryptedColumns: {},
   resolvers: (deps) =>
     ({
       Query: queryResolvers(deps),

@@ -4,7 +4,7 @@ import { gql } from 'graphql-tag';
 import type { ConsentsConfig, ConsentsExtra } from './config';
 import type { Context } from './context';
 import { migrations } from './db/migrations';
-import type { Database } from './db/tables';
+import { ENCRYPTED_COLUMNS, type Database } from './db/tables';
 import { intakeConsumer } from './events/intake';
 import { lifecycleConsumer } from './events/lifecycle';
 import { accessReportResolvers } from './resolvers/AccessReport';
@@ -26,6 +26,7 @@ export const consentsService: ServiceDefinition<Database, ConsentsExtra, Context
   name: 'consents',
   typeDefs,
   migrations,
+  encryptedColumns: ENCRYPTED_COLUMNS,
   resolvers: (deps) =>
     ({
       Query: queryResolvers(deps),

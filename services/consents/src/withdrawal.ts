@@ -41,7 +41,7 @@ export async function withdrawConsent(deps: Deps, scope: RequestScope, consentId
     if (!consent.granted) throw new ConflictError(scope.meta.locale, 'CONSENT_NOT_GRANTED');
     const open = await openObligations(trx, consentId);
     if (open.length > 0) throw new ConsentWithdrawalForbiddenError(scope.meta.locale, open.map((o) => ({ id: o.id, dueDate: o.due_date })));
-    await applyWithdrawal(deps, trx, scope, consent, deps.cipher.encrypt(reason));
+    await applyWithdrawal(deps, trx, scope, consent, deps.cipher.encrypt(reason, { table: 'consents', column: 'withdrawal_reason_enc', id: consent.id }));
   });
 }
 

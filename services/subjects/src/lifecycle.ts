@@ -140,7 +140,7 @@ export async function requestRectification(deps: Deps, scope: RequestScope, inpu
       id,
       subjectId: input.subjectId,
       field,
-      newValueEnc: deps.cipher.encrypt(normalized),
+      newValueEnc: deps.cipher.encrypt(normalized, { table: 'rectification_requests', column: 'new_value_enc', id }),
       documents,
       requestedBy: scope.actor.id,
       deadline: deadline.toISOString().slice(0, 10),
@@ -169,10 +169,11 @@ export async function reviewRectification(deps: Deps, scope: RequestScope, reque
       await enqueueEvent(trx, deps.prefix, { ...base(scope, subject.id), type: 'rectification.rejected', data: { requestId, field: request.field } });
       return;
     }
-    const value = deps.cipher.decrypt(request.new_value_enc);
+    const value = deps.cipher.decrypt(request.new_value_enc, { table: 'rectification_requests', column: 'new_value_enc', id: request.id });
     const holder = RECTIFIABLE_FIELDS[request.field]!;
     if (holder === 'subjects') {
-      const replaced = await repo.replaceIin(trx, subject.id, deps.cipher.encrypt(value), iinBlindIndex(deps.config.blindIndexKey, value));
+      const iinEnc = deps.cipher.encrypt(value, { table: 'subjects', column: 'iin_enc', id: subject.id });
+      const replaced = await repo.replaceIin(trx, subject.id, iinEnc, iinBlindIndex(deps.config.blindIndexKey, value));
       if (!replaced) throw new ConflictError(scope.meta.locale, 'IIN_TAKEN', 'state.iinTaken');
       await repo.setRectificationStatus(trx, requestId, 'APPLIED', review);
       await enqueueEvent(trx, deps.prefix, { ...base(scope, subject.id), type: 'rectification.applied', data: { requestId, field: request.field, service: 'subjects' } });

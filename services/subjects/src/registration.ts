@@ -46,9 +46,11 @@ interface Enrolment {
 
 /** Finds or registers the person, refusing a blocked one (no change while processing is stopped, 6.1.3). */
 async function enrol(deps: Deps, trx: Transaction<Database>, scope: RequestScope, e: Enrolment): Promise<{ id: string; created: boolean }> {
+  const id = randomUUID();
   const found = await findOrRegisterSubject(trx, {
+    id,
     iinBidx: iinBlindIndex(deps.config.blindIndexKey, e.iin),
-    iinEncrypted: deps.cipher.encrypt(e.iin),
+    iinEncrypted: deps.cipher.encrypt(e.iin, { table: 'subjects', column: 'iin_enc', id }),
     category: e.category,
     source: { code: e.source, reference: e.id },
     purpose: { code: e.purpose, reference: e.id },
@@ -80,8 +82,8 @@ export async function registerEmployee(deps: Deps, scope: RequestScope, raw: unk
       id: employmentId,
       subjectId: id,
       consentId,
-      fullNameEnc: deps.cipher.encrypt(input.fullName),
-      positionEnc: deps.cipher.encrypt(input.position),
+      fullNameEnc: deps.cipher.encrypt(input.fullName, { table: 'employments', column: 'full_name_enc', id: employmentId }),
+      positionEnc: deps.cipher.encrypt(input.position, { table: 'employments', column: 'position_enc', id: employmentId }),
       signedAt: input.signedAt,
       locale: input.locale,
       registeredBy: scope.actor.id,
@@ -151,8 +153,8 @@ export async function registerCounterparty(deps: Deps, scope: RequestScope, raw:
       id: contractId,
       subjectId: id,
       consentId,
-      fullNameEnc: deps.cipher.encrypt(input.fullName),
-      contractNumberEnc: deps.cipher.encrypt(input.contractNumber),
+      fullNameEnc: deps.cipher.encrypt(input.fullName, { table: 'contracts', column: 'full_name_enc', id: contractId }),
+      contractNumberEnc: deps.cipher.encrypt(input.contractNumber, { table: 'contracts', column: 'contract_number_enc', id: contractId }),
       contractDate: input.contractDate,
       consentForm: input.consentForm,
       locale: input.locale,

@@ -4,7 +4,7 @@ import { gql } from 'graphql-tag';
 import type { Context } from './context';
 import type { SubjectsConfig, SubjectsExtra } from './config';
 import { migrations } from './db/migrations';
-import type { Database } from './db/tables';
+import { ENCRYPTED_COLUMNS, type Database } from './db/tables';
 import { intakeConsumer } from './events/intake';
 import { erasureConsumer, purposesConsumer, receiptsConsumer } from './events/lifecycle';
 import { sweepRetention } from './lifecycle';
@@ -26,6 +26,7 @@ export const subjectsService: ServiceDefinition<Database, SubjectsExtra, Context
   name: 'subjects',
   typeDefs,
   migrations,
+  encryptedColumns: ENCRYPTED_COLUMNS,
   resolvers: (deps) =>
     ({
       Query: queryResolvers(deps),

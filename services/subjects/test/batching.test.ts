@@ -36,7 +36,7 @@ describe('entity resolution is batched', () => {
     await db.insertInto('subject_categories').values(ids.map((id) => ({ subject_id: id, category: 'APPLICANT' }))).execute();
     statements.length = 0;
 
-    const deps = { db, guard: new Guard(db, config.eventsPrefix, 'subjects'), cipher: new FieldCipher(config.encryptionKeys), prefix: config.eventsPrefix, config } as unknown as Deps;
+    const deps = { db, guard: new Guard(db, config.eventsPrefix, 'subjects'), cipher: new FieldCipher<Database>('subjects', config.encryptionKeys), prefix: config.eventsPrefix, config } as unknown as Deps;
     const scope = { actor: { id: 'dpo-1', roles: ['DPO' as const], creditorId: null }, meta: { requestId: 'r1', locale: 'RU' as const, ip: null, userAgent: null } };
     const loader = subjectLoader(deps, scope);
     // What __resolveReference does for each representation of one `_entities` call.

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { generateSealKeyPair, type RunningService } from '@pdp/shared';
 import { callSubgraph, eventually, makeIin, publishEvent, publishHandoff } from '@pdp/shared/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -76,7 +76,7 @@ describe('subjects service: registration from the intake', () => {
 
   it('two registrations of one IIN at once make one subject, with both sources', async () => {
     const bidx = `bidx-${randomBytes(8).toString('hex')}`;
-    const reg = (reference: string) => ({ iinBidx: bidx, iinEncrypted: 'sealed', category: 'APPLICANT' as const, source: { code: 'WEB_FORM_ANNEX_3', reference }, purpose: { code: 'APPEAL_HANDLING', reference } });
+    const reg = (reference: string) => ({ id: randomUUID(), iinBidx: bidx, iinEncrypted: 'sealed', category: 'APPLICANT' as const, source: { code: 'WEB_FORM_ANNEX_3', reference }, purpose: { code: 'APPEAL_HANDLING', reference } });
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
     // The first registers and holds its transaction open; the second waits on the blind index, then

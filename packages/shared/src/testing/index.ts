@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createCipheriv, randomBytes, randomUUID } from 'node:crypto';
 import { connect } from 'nats';
 import { ACTOR_HEADER, ActorTokenSigner, type Actor } from '../auth/actor';
 import { randomKeySpec } from '../crypto';
@@ -123,4 +123,16 @@ export async function publishHandoff<To extends PdHolder>(natsUrl: string, prefi
     await nc.close();
   }
   return handoff.ref;
+}
+
+/**
+ * A field value as the platform wrote it before format v2 (`v1.<keyId>.<iv>.<tag>.<body>`, bound to
+ * nothing), with the first key of `spec`: what the re-encryption job finds in an older database.
+ */
+export function legacyCiphertext(spec: string, plain: string): string {
+  const [id, key] = spec.split(',')[0]!.split(':') as [string, string];
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', Buffer.from(key, 'base64'), iv);
+  const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
+  return ['v1', id, iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), body.toString('base64url')].join('.');
 }

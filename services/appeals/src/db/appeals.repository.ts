@@ -125,6 +125,8 @@ export async function appealByReference(db: Db, reference: string) {
 }
 
 export interface AppealChangeRow {
+  /** The row's id: its note is bound to it. */
+  id: string;
   appealId: string;
   status: string;
   noteEnc: string | null;
@@ -137,14 +139,30 @@ export async function changesOf(db: Db, appealIds: readonly string[]): Promise<A
   if (appealIds.length === 0) return [];
   const rows = await db
     .selectFrom('appeal_changes')
-    .select(['appeal_id', 'status', 'note_enc', 'changed_by', 'changed_at'])
+    .select(['id', 'appeal_id', 'status', 'note_enc', 'changed_by', 'changed_at'])
     .where('appeal_id', 'in', [...appealIds])
     .orderBy('appeal_id')
     .orderBy('id')
     .execute();
-  return rows.map((r) => ({ appealId: r.appeal_id, status: r.status, noteEnc: r.note_enc, by: r.changed_by, at: r.changed_at.toISOString() }));
+  return rows.map((r) => ({ id: r.id, appealId: r.appeal_id, status: r.status, noteEnc: r.note_enc, by: r.changed_by, at: r.changed_at.toISOString() }));
 }
 
-export async function addChange(db: Db, appealId: string, status: string, by: string, noteEnc: string | null = null): Promise<void> {
-  await db.insertInto('appeal_changes').values({ appeal_id: appealId, status, note_enc: noteEnc, changed_by: by }).execute();
+export async function addChange(db: Db, appealId: string, status: string, by: string): Promise<void> {
+  await db.insertInto('appeal_changes').values({ appeal_id: appealId, status, note_enc: null, changed_by: by }).execute();
+}
+
+/**
+ * A history line with a note. The row's id is taken from its sequence first, because the note is
+ * encrypted bound to it (`seal` gets the id) before the row exists.
+ */
+export async function addNote(db: Db, appealId: string, status: string, by: string, seal: (id: string) => string): Promise<void> {
+  const [id] = await nextIds(db, 'appeal_changes', 1);
+  await db.insertInto('appeal_changes').values({ id: id!, appeal_id: appealId, status, note_enc: seal(id!), changed_by: by }).execute();
+}
+
+/** The next `n` values of a table's `bigserial` id, for rows whose encrypted values are bound to them before insert. */
+export async function nextIds(db: Db, table: 'appeal_changes' | 'contact_history', n: number): Promise<string[]> {
+  if (n === 0) return [];
+  const { rows } = await sql<{ id: string }>`select nextval(pg_get_serial_sequence(${table}, 'id')) as id from generate_series(1, ${n})`.execute(db);
+  return rows.map((r) => r.id);
 }

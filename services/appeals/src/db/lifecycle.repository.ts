@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { AppealStatus } from '../domain/appeal';
 import type { Database } from './tables';
 
@@ -31,12 +31,33 @@ export async function depersonalizeAppealsOf(trx: Db, subjectId: string): Promis
   return ids.length;
 }
 
+export type ContactColumn = 'phone_enc' | 'email_enc';
+
+/** The subject's appeals with one contact value each, locked until the correction commits. */
+export async function lockContacts(trx: Transaction<Database>, subjectId: string, column: ContactColumn): Promise<Array<{ id: string; value: string | null }>> {
+  return trx.selectFrom('appeals').select(['id', `${column} as value`]).where('subject_id', '=', subjectId).orderBy('id').forUpdate().execute();
+}
+
+export interface ContactCorrection {
+  appealId: string;
+  /** The contact_history row keeping the previous value (its id reserved: the value is bound to it). */
+  historyId: string;
+  previousEnc: string | null;
+  valueEnc: string;
+}
+
 /** Applies a corrected phone or e-mail to the subject's appeals, keeping the previous values. */
-export async function rectifyContact(trx: Db, subjectId: string, field: 'phone' | 'email', valueEnc: string, requestId: string): Promise<void> {
-  const column = field === 'phone' ? 'phone_enc' : 'email_enc';
-  await sql`insert into contact_history (appeal_id, field, previous_enc, request_id)
-            select id, ${field}, ${sql.ref(column)}, ${requestId} from appeals where subject_id = ${subjectId}`.execute(trx);
-  await trx.updateTable('appeals').set({ [column]: valueEnc, updated_at: new Date() }).where('subject_id', '=', subjectId).execute();
+export async function rectifyContact(trx: Db, field: 'phone' | 'email', requestId: string, corrections: ContactCorrection[]): Promise<void> {
+  if (corrections.length === 0) return;
+  const column: ContactColumn = field === 'phone' ? 'phone_enc' : 'email_enc';
+  await trx
+    .insertInto('contact_history')
+    .values(corrections.map((c) => ({ id: c.historyId, appeal_id: c.appealId, field, previous_enc: c.previousEnc, request_id: requestId })))
+    .execute();
+  // Each appeal its own ciphertext: a value is bound to its row.
+  for (const c of corrections) {
+    await trx.updateTable('appeals').set({ [column]: c.valueEnc, updated_at: new Date() }).where('id', '=', c.appealId).execute();
+  }
 }
 
 export async function lockAppeal(trx: Transaction<Database>, id: string) {

@@ -1,5 +1,5 @@
 import type { Generated, Selectable } from 'kysely';
-import type { BlockedSubjectsTable, BlockVersionsTable, PlatformTables, Role } from '@pdp/shared';
+import type { BlockedSubjectsTable, BlockVersionsTable, EncryptedColumns, FieldEncryptionTable, PlatformTables, Role } from '@pdp/shared';
 
 export interface AppealsTable {
   id: string;
@@ -108,6 +108,19 @@ export interface Database extends PlatformTables {
   appeal_changes: AppealChangesTable;
   creditors: CreditorsTable;
   transfer_consents: TransferConsentsTable;
+  field_encryption: FieldEncryptionTable;
 }
 
 export type AppealRow = Selectable<AppealsTable>;
+
+/**
+ * Every encrypted column, named once: the cipher binds each value to its table, column and row, and
+ * the re-encryption job brings these to the current format and key. The compiler checks that every
+ * `*_enc` column of `Database` is here.
+ */
+export const ENCRYPTED_COLUMNS: EncryptedColumns<Database> = {
+  appeals: { phone_enc: true, email_enc: true, description_enc: true, answer_enc: true, partner_response_enc: true },
+  appeal_changes: { note_enc: true },
+  contact_history: { previous_enc: true },
+  access_grants: { display_name_enc: true },
+};

@@ -2,6 +2,7 @@ import { enqueueEvent, setBlocked, type ConsumerSpec, type Envelope } from '@pdp
 import type { Transaction } from 'kysely';
 import { z } from 'zod';
 import type { Deps } from '../config';
+import { nextIds } from '../db/appeals.repository';
 import * as repo from '../db/lifecycle.repository';
 import type { Database } from '../db/tables';
 
@@ -47,7 +48,7 @@ export function lifecycleConsumer(deps: Deps): ConsumerSpec {
           // Gone: the subject was erased before this was applied; the request went with it.
           if (!corrected) return;
           const { value } = corrected;
-          await repo.rectifyContact(db, subjectId, data.field, deps.cipher.encrypt(value), data.requestId);
+          await repo.rectifyContact(db, data.field, data.requestId, await contactCorrections(deps, db, subjectId, data.field, value));
           await enqueueEvent(trx, deps.prefix, { ...common, type: 'rectification.applied', data: { requestId: data.requestId, field: data.field, service: 'appeals' } });
           return;
         }
@@ -56,4 +57,24 @@ export function lifecycleConsumer(deps: Deps): ConsumerSpec {
       }
     },
   };
+}
+
+/**
+ * The corrected value sealed for each of the subject's appeals (a value is bound to its row), and
+ * each previous value opened where it was and sealed again where the contact history keeps it.
+ */
+async function contactCorrections(deps: Deps, db: Transaction<Database>, subjectId: string, field: 'phone' | 'email', value: string): Promise<repo.ContactCorrection[]> {
+  const column = field === 'phone' ? 'phone_enc' : 'email_enc';
+  const appeals = await repo.lockContacts(db, subjectId, column);
+  const historyIds = await nextIds(db, 'contact_history', appeals.length);
+  return appeals.map((a, i) => {
+    const historyId = historyIds[i]!;
+    const previous = a.value === null ? null : deps.cipher.decrypt(a.value, { table: 'appeals', column, id: a.id });
+    return {
+      appealId: a.id,
+      historyId,
+      previousEnc: previous === null ? null : deps.cipher.encrypt(previous, { table: 'contact_history', column: 'previous_enc', id: historyId }),
+      valueEnc: deps.cipher.encrypt(value, { table: 'appeals', column, id: a.id }),
+    };
+  });
 }

@@ -25,7 +25,7 @@ const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 export function accessGrantResolvers(deps: Deps): AccessGrantResolvers {
   return {
-    displayName: (g) => deps.cipher.decrypt(g.display_name_enc),
+    displayName: (g) => deps.cipher.decrypt(g.display_name_enc, { table: 'access_grants', column: 'display_name_enc', id: g.id }),
     creditor: (g, _, ctx) => (g.creditor_id ? ctx.creditors.load(g.creditor_id) : null),
     grantedBy: (g) => g.granted_by,
     grantedAt: (g) => g.granted_at.toISOString(),

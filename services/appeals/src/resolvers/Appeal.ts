@@ -11,9 +11,9 @@ export function appealResolvers(deps: Deps): AppealResolvers {
       const loaded = await ctx.appeals.load(appeal.id);
       if (!loaded?.descriptionEnc) return null;
       return {
-        phone: loaded.phoneEnc ? deps.cipher.decrypt(loaded.phoneEnc) : null,
-        email: loaded.emailEnc ? deps.cipher.decrypt(loaded.emailEnc) : null,
-        description: deps.cipher.decrypt(loaded.descriptionEnc),
+        phone: loaded.phoneEnc ? deps.cipher.decrypt(loaded.phoneEnc, { table: 'appeals', column: 'phone_enc', id: loaded.id }) : null,
+        email: loaded.emailEnc ? deps.cipher.decrypt(loaded.emailEnc, { table: 'appeals', column: 'email_enc', id: loaded.id }) : null,
+        description: deps.cipher.decrypt(loaded.descriptionEnc, { table: 'appeals', column: 'description_enc', id: loaded.id }),
       };
     },
     channel: (appeal) => appeal.channel,
@@ -27,14 +27,14 @@ export function appealResolvers(deps: Deps): AppealResolvers {
       const loaded = await ctx.appeals.load(appeal.id);
       if (!loaded?.answerEnc) return null;
       await deps.guard.recordAccess(ctx, [{ subjectId: appeal.subjectId, resource: 'appeal', resourceIds: [appeal.id], fields: ['answer'] }]);
-      return deps.cipher.decrypt(loaded.answerEnc);
+      return deps.cipher.decrypt(loaded.answerEnc, { table: 'appeals', column: 'answer_enc', id: loaded.id });
     },
     async partnerResponse(appeal, _, ctx) {
       await deps.guard.authorize(ctx, 'Appeal.pd', appeal.subjectId);
       const loaded = await ctx.appeals.load(appeal.id);
       if (!loaded?.partnerResponseEnc) return null;
       await deps.guard.recordAccess(ctx, [{ subjectId: appeal.subjectId, resource: 'appeal', resourceIds: [appeal.id], fields: ['partnerResponse'] }]);
-      return deps.cipher.decrypt(loaded.partnerResponseEnc);
+      return deps.cipher.decrypt(loaded.partnerResponseEnc, { table: 'appeals', column: 'partner_response_enc', id: loaded.id });
     },
     async subject(appeal, _, ctx) {
       // Only the reference leaves appeals; subjects resolves (and checks, and records) the rest.
@@ -43,7 +43,12 @@ export function appealResolvers(deps: Deps): AppealResolvers {
     },
     async history(appeal, _, ctx) {
       const changes = await ctx.appealHistory.load(appeal);
-      return changes.map((c) => ({ status: c.status as never, at: c.at, by: c.by, note: c.noteEnc ? deps.cipher.decrypt(c.noteEnc) : null }));
+      return changes.map((c) => ({
+        status: c.status as never,
+        at: c.at,
+        by: c.by,
+        note: c.noteEnc ? deps.cipher.decrypt(c.noteEnc, { table: 'appeal_changes', column: 'note_enc', id: c.id }) : null,
+      }));
     },
   };
 }

@@ -36,16 +36,16 @@ export function partnerAppealConnectionResolvers(): PartnerAppealConnectionResol
 
 /** Only what was forwarded: every other field is null. The IIN is subjects' to give. */
 export function partnerAppealResolvers(deps: Deps): PartnerAppealResolvers {
-  const ifForwarded = (a: AppealRecord, field: 'PHONE' | 'EMAIL' | 'DESCRIPTION', enc: string | null) =>
-    a.forwardedFields.includes(field) && enc ? deps.cipher.decrypt(enc) : null;
+  const ifForwarded = (a: AppealRecord, field: 'PHONE' | 'EMAIL' | 'DESCRIPTION', enc: string | null, column: 'phone_enc' | 'email_enc' | 'description_enc') =>
+    a.forwardedFields.includes(field) && enc ? deps.cipher.decrypt(enc, { table: 'appeals', column, id: a.id }) : null;
   return {
     __resolveReference: (ref, ctx) => partnerAppeal(deps, ctx, ref.id),
     reference: (a) => a.reference ?? '',
     forwardedAt: (a) => a.forwardedAt ?? '',
-    phone: (a) => ifForwarded(a, 'PHONE', a.phoneEnc),
-    email: (a) => ifForwarded(a, 'EMAIL', a.emailEnc),
-    description: (a) => ifForwarded(a, 'DESCRIPTION', a.descriptionEnc),
-    response: (a) => (a.partnerResponseEnc ? deps.cipher.decrypt(a.partnerResponseEnc) : null),
+    phone: (a) => ifForwarded(a, 'PHONE', a.phoneEnc, 'phone_enc'),
+    email: (a) => ifForwarded(a, 'EMAIL', a.emailEnc, 'email_enc'),
+    description: (a) => ifForwarded(a, 'DESCRIPTION', a.descriptionEnc, 'description_enc'),
+    response: (a) => (a.partnerResponseEnc ? deps.cipher.decrypt(a.partnerResponseEnc, { table: 'appeals', column: 'partner_response_enc', id: a.id }) : null),
   };
 }
 

@@ -1,5 +1,5 @@
 import type { Generated, Selectable } from 'kysely';
-import type { BlockedSubjectsTable, BlockVersionsTable, PlatformTables } from '@pdp/shared';
+import type { BlockedSubjectsTable, BlockVersionsTable, EncryptedColumns, FieldEncryptionTable, PlatformTables } from '@pdp/shared';
 
 export interface ConsentTemplatesTable {
   code: string;
@@ -73,9 +73,20 @@ export interface Database extends PlatformTables {
   withdrawal_receipts: WithdrawalReceiptsTable;
   blocked_subjects: BlockedSubjectsTable;
   block_versions: BlockVersionsTable;
+  field_encryption: FieldEncryptionTable;
 }
 
 export type ConsentRow = Selectable<ConsentsTable>;
 export type TemplateRow = Selectable<ConsentTemplatesTable>;
 export type ObligationRow = Selectable<ObligationsTable>;
 export type WithdrawalReceiptRow = Selectable<WithdrawalReceiptsTable>;
+
+/**
+ * Every encrypted column, named once: the cipher binds each value to its table, column and row, and
+ * the re-encryption job brings these to the current format and key. The compiler checks that every
+ * `*_enc` column of `Database` is here.
+ */
+export const ENCRYPTED_COLUMNS: EncryptedColumns<Database> = {
+  consents: { ip_enc: true, user_agent_enc: true, document_enc: true, withdrawal_reason_enc: true },
+  obligations: { description_enc: true },
+};

@@ -41,9 +41,9 @@ export function intakeConsumer(deps: Deps): ConsumerSpec {
           locale: data.locale,
           channel: data.channel,
           givenAt,
-          ipEnc: evidence.ip ? deps.cipher.encrypt(evidence.ip) : null,
-          userAgentEnc: evidence.userAgent ? deps.cipher.encrypt(evidence.userAgent) : null,
-          documentEnc: evidence.document ? deps.cipher.encrypt(evidence.document) : null,
+          ipEnc: evidence.ip ? deps.cipher.encrypt(evidence.ip, { table: 'consents', column: 'ip_enc', id }) : null,
+          userAgentEnc: evidence.userAgent ? deps.cipher.encrypt(evidence.userAgent, { table: 'consents', column: 'user_agent_enc', id }) : null,
+          documentEnc: evidence.document ? deps.cipher.encrypt(evidence.document, { table: 'consents', column: 'document_enc', id }) : null,
           // For paper, the operator who typed it in; the web forms have no one in between.
           enteredBy: PAPER_CHANNELS.has(data.channel) ? event.actor.id : null,
           appealId: data.appealId,

@@ -55,7 +55,7 @@ export function registrationsConsumer(deps: Deps): ConsumerSpec {
         givenAt: kazakhstanMidnight(day),
         ipEnc: null,
         userAgentEnc: null,
-        documentEnc: deps.cipher.encrypt(evidence.document),
+        documentEnc: deps.cipher.encrypt(evidence.document, { table: 'consents', column: 'document_enc', id: data.consentId }),
         enteredBy: event.actor.id,
         appealId: null,
         subjectId: data.subjectId,
@@ -67,7 +67,12 @@ export function registrationsConsumer(deps: Deps): ConsumerSpec {
         if (data.obligations.some((o) => !wording.has(o.id))) throw new PermanentError('hand-off does not hold every obligation of its event');
         await insertObligations(
           db,
-          data.obligations.map((o) => ({ id: o.id, consentId: data.consentId, descriptionEnc: deps.cipher.encrypt(wording.get(o.id)!), dueDate: o.dueDate })),
+          data.obligations.map((o) => ({
+            id: o.id,
+            consentId: data.consentId,
+            descriptionEnc: deps.cipher.encrypt(wording.get(o.id)!, { table: 'obligations', column: 'description_enc', id: o.id }),
+            dueDate: o.dueDate,
+          })),
         );
       }
       await enqueueEvent(trx, deps.prefix, {

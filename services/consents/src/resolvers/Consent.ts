@@ -1,18 +1,19 @@
 import { PD_HOLDERS } from '@pdp/shared';
 import type { Deps } from '../config';
 import { templateKey } from '../db/templates.repository';
-import { consentStatus } from '../domain/consent';
+import { consentStatus, type ConsentRecord } from '../domain/consent';
 import type { ConsentResolvers } from '../generated/graphql';
 
 export function consentResolvers(deps: Deps): ConsentResolvers {
-  const open = (value: string | null) => (value ? deps.cipher.decrypt(value) : null);
+  const open = (value: string | null, consent: ConsentRecord, column: 'ip_enc' | 'user_agent_enc' | 'document_enc' | 'withdrawal_reason_enc') =>
+    value ? deps.cipher.decrypt(value, { table: 'consents', column, id: consent.id }) : null;
   return {
     __resolveReference: (ref, ctx) => ctx.consents.load(ref.id),
     status: (consent) => consentStatus(consent),
     evidence: (consent) => ({
-      ip: open(consent.ipEnc),
-      userAgent: open(consent.userAgentEnc),
-      document: open(consent.documentEnc),
+      ip: open(consent.ipEnc, consent, 'ip_enc'),
+      userAgent: open(consent.userAgentEnc, consent, 'user_agent_enc'),
+      document: open(consent.documentEnc, consent, 'document_enc'),
       enteredBy: consent.enteredBy,
     }),
     async template(consent, _, ctx) {
@@ -22,7 +23,7 @@ export function consentResolvers(deps: Deps): ConsentResolvers {
     },
     purpose: (consent) => consent.purposeCode,
     obligations: (consent, _, ctx) => ctx.obligations.load(consent.id),
-    withdrawalReason: (consent) => open(consent.withdrawalReasonEnc),
+    withdrawalReason: (consent) => open(consent.withdrawalReasonEnc, consent, 'withdrawal_reason_enc'),
     async withdrawalReceipts(consent, _, ctx) {
       if (!consent.withdrawnAt) return [];
       const got = await ctx.withdrawalReceipts.load(consent.id);

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import type { Category, SubjectRecord, SubjectStatus } from '../domain/subject';
@@ -7,6 +6,8 @@ import type { Database } from './tables';
 type Db = Kysely<Database> | Transaction<Database>;
 
 export interface Registration {
+  /** The id a new subject gets: its IIN's ciphertext is bound to it. Unused when the person is found. */
+  id: string;
   iinBidx: string;
   iinEncrypted: string;
   category: Category;
@@ -25,7 +26,7 @@ export async function findOrRegisterSubject(trx: Transaction<Database>, reg: Reg
   for (let attempt = 0; ; attempt += 1) {
     const { rows } = await sql<{ id: string; created: boolean }>`
       with inserted as (
-        insert into subjects (id, status, iin_enc, iin_bidx) values (${randomUUID()}, 'ACTIVE', ${reg.iinEncrypted}, ${reg.iinBidx})
+        insert into subjects (id, status, iin_enc, iin_bidx) values (${reg.id}, 'ACTIVE', ${reg.iinEncrypted}, ${reg.iinBidx})
         on conflict (iin_bidx) where iin_bidx is not null do nothing
         returning id
       ), found as (

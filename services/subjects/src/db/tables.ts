@@ -1,5 +1,5 @@
 import type { Generated, Insertable, Selectable } from 'kysely';
-import type { PlatformTables } from '@pdp/shared';
+import type { EncryptedColumns, FieldEncryptionTable, PlatformTables } from '@pdp/shared';
 
 export interface SubjectsTable {
   id: string;
@@ -151,9 +151,22 @@ export interface Database extends PlatformTables {
   subject_categories: SubjectCategoriesTable;
   subject_sources: SubjectSourcesTable;
   subject_purposes: SubjectPurposesTable;
+  field_encryption: FieldEncryptionTable;
 }
 
 export type SubjectRow = Selectable<SubjectsTable>;
 export type NewSubject = Insertable<SubjectsTable>;
 export type EmploymentRow = Selectable<EmploymentsTable>;
 export type ContractRow = Selectable<ContractsTable>;
+
+/**
+ * Every encrypted column, named once: the cipher binds each value to its table, column and row, and
+ * the re-encryption job brings these to the current format and key. The compiler checks that every
+ * `*_enc` column of `Database` is here.
+ */
+export const ENCRYPTED_COLUMNS: EncryptedColumns<Database> = {
+  subjects: { iin_enc: true },
+  employments: { full_name_enc: true, position_enc: true },
+  contracts: { full_name_enc: true, contract_number_enc: true },
+  rectification_requests: { new_value_enc: true },
+};

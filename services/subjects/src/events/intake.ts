@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { enqueueEvents, type ConsumerSpec, type Envelope } from '@pdp/shared';
 import type { Transaction } from 'kysely';
 import { z } from 'zod';
@@ -26,9 +27,11 @@ export function intakeConsumer(deps: Deps): ConsumerSpec {
       const { iin } = identity;
       assertValidIin(iin);
       const sourceCode = FORM_SOURCES[submitted.data.channel] ?? 'WEB_FORM';
+      const newId = randomUUID();
       const { id, created } = await findOrRegisterSubject(trx as Transaction<Database>, {
+        id: newId,
         iinBidx: iinBlindIndex(deps.config.blindIndexKey, iin),
-        iinEncrypted: deps.cipher.encrypt(iin),
+        iinEncrypted: deps.cipher.encrypt(iin, { table: 'subjects', column: 'iin_enc', id: newId }),
         category: 'APPLICANT',
         source: { code: sourceCode, reference: submitted.data.appealId },
         purpose: { code: PURPOSES.APPEAL_HANDLING, reference: submitted.data.appealId },

@@ -191,6 +191,25 @@ export type ErasureReceipt = {
   service: Scalars['String']['output'];
 };
 
+/**
+ * How far a table's values are what the service writes now: format v2 (bound to its row) under the first key of
+ * PD_ENCRYPTION_KEYS. Counts and key ids only.
+ */
+export type FieldEncryptionHealth = {
+  __typename?: 'FieldEncryptionHealth';
+  /** When the re-encryption job last found no value left to re-encrypt. */
+  completedAt: Maybe<Scalars['String']['output']>;
+  /** Every value of the table was v2 under this key when completedAt was recorded; null until the first completion. */
+  keyId: Maybe<Scalars['String']['output']>;
+  /** Since then a v1 value (bound to no row) is refused in this table. */
+  legacyRetiredAt: Maybe<Scalars['String']['output']>;
+  /** Rows still holding a value to re-encrypt (counted down while the job runs). */
+  pending: Scalars['Int']['output'];
+  table: Scalars['String']['output'];
+  /** Rows holding a value that does not open where it is (tampered, moved, or under a key no longer listed). */
+  unreadable: Scalars['Int']['output'];
+};
+
 export type Locale =
   | 'KK'
   | 'RU';
@@ -452,6 +471,8 @@ export type ReplayOutcome =
 export type ServiceHealth = {
   __typename?: 'ServiceHealth';
   consumers: Array<ConsumerHealth>;
+  /** Each encrypted table's re-encryption (docs/operations.md, "Field keys"); empty for a service without encrypted columns. */
+  fieldEncryption: Array<FieldEncryptionHealth>;
   /** Instances that reported lately. */
   instances: Scalars['Int']['output'];
   name: Scalars['String']['output'];
@@ -618,6 +639,7 @@ export type ResolversTypes = {
   ErasureActStatus: ErasureActStatus;
   ErasureMethod: ErasureMethod;
   ErasureReceipt: ResolverTypeWrapper<ErasureReceipt>;
+  FieldEncryptionHealth: ResolverTypeWrapper<FieldEncryptionHealth>;
   Locale: Locale;
   Mutation: ResolverTypeWrapper<{}>;
   ObligationInput: ObligationInput;
@@ -658,6 +680,7 @@ export type ResolversParentTypes = {
   Employment: EmploymentRow;
   ErasureAct: ErasureActRow;
   ErasureReceipt: ErasureReceipt;
+  FieldEncryptionHealth: FieldEncryptionHealth;
   Mutation: {};
   ObligationInput: ObligationInput;
   ParkedEvent: ParkedEvent;
@@ -780,6 +803,16 @@ export type ErasureReceiptResolvers<ContextType = Context, ParentType extends Re
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
+export type FieldEncryptionHealthResolvers<ContextType = Context, ParentType extends ResolversParentTypes['FieldEncryptionHealth'] = ResolversParentTypes['FieldEncryptionHealth']> = {
+  completedAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  keyId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  legacyRetiredAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  pending?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  table?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  unreadable?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   approveErasure?: Resolver<ResolversTypes['ErasureAct'], ParentType, ContextType, RequireFields<MutationApproveErasureArgs, 'actId'>>;
   blockSubject?: Resolver<ResolversTypes['Subject'], ParentType, ContextType, RequireFields<MutationBlockSubjectArgs, 'reason' | 'subjectId'>>;
@@ -860,6 +893,7 @@ export type RectificationRequestResolvers<ContextType = Context, ParentType exte
 
 export type ServiceHealthResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ServiceHealth'] = ResolversParentTypes['ServiceHealth']> = {
   consumers?: Resolver<Array<ResolversTypes['ConsumerHealth']>, ParentType, ContextType>;
+  fieldEncryption?: Resolver<Array<ResolversTypes['FieldEncryptionHealth']>, ParentType, ContextType>;
   instances?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   oldestUnpublishedSeconds?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
@@ -911,6 +945,7 @@ export type Resolvers<ContextType = Context> = {
   Employment?: EmploymentResolvers<ContextType>;
   ErasureAct?: ErasureActResolvers<ContextType>;
   ErasureReceipt?: ErasureReceiptResolvers<ContextType>;
+  FieldEncryptionHealth?: FieldEncryptionHealthResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   ParkedEvent?: ParkedEventResolvers<ContextType>;
   PartnerAppeal?: PartnerAppealResolvers<ContextType>;

@@ -25,13 +25,24 @@ export function partnerIinLoader(deps: Deps, scope: RequestScope): DataLoader<st
       .where('g.revoked_at', 'is', null)
       .where('s.status', '=', 'ACTIVE')
       .execute();
+    // Opened first, so a value that does not open (moved or tampered) fails its own field only and
+    // is not recorded as transferred.
+    const byAppeal = new Map(rows.map((r) => [r.appeal_id, openIin(deps, r.subject_id, r.iin_enc)]));
+    const opened = rows.filter((r) => !(byAppeal.get(r.appeal_id) instanceof Error));
     await deps.guard.recordAccess(
       scope,
-      rows.map((r) => ({ subjectId: r.subject_id, resource: 'partner_appeal', resourceIds: [r.appeal_id], fields: ['iin'], operation: 'TRANSFER' as const })),
+      opened.map((r) => ({ subjectId: r.subject_id, resource: 'partner_appeal', resourceIds: [r.appeal_id], fields: ['iin'], operation: 'TRANSFER' as const })),
     );
-    const byAppeal = new Map(rows.map((r) => [r.appeal_id, r.iin_enc ? deps.cipher.decrypt(r.iin_enc) : null]));
     return appealIds.map((id) => byAppeal.get(id) ?? null);
   });
+}
+
+function openIin(deps: Deps, subjectId: string, iinEnc: string | null): string | null | Error {
+  try {
+    return iinEnc ? deps.cipher.decrypt(iinEnc, { table: 'subjects', column: 'iin_enc', id: subjectId }) : null;
+  } catch (err) {
+    return err as Error;
+  }
 }
 
 export function partnerAppealResolvers(): PartnerAppealResolvers {

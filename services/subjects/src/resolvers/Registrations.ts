@@ -6,11 +6,14 @@ type Locale = 'KK' | 'RU';
 
 /** Employments and contracts: names, positions and numbers decrypted only when a field asks (the read was recorded by `Subject`). */
 export function registrationResolvers(deps: Deps): { Employment: EmploymentResolvers; CounterpartyContract: CounterpartyContractResolvers } {
-  const open = (value: string | null) => (value ? deps.cipher.decrypt(value) : null);
+  const employment = (e: { id: string }, column: 'full_name_enc' | 'position_enc', value: string | null) =>
+    value ? deps.cipher.decrypt(value, { table: 'employments', column, id: e.id }) : null;
+  const contract = (c: { id: string }, column: 'full_name_enc' | 'contract_number_enc', value: string | null) =>
+    value ? deps.cipher.decrypt(value, { table: 'contracts', column, id: c.id }) : null;
   return {
     Employment: {
-      fullName: (e) => open(e.full_name_enc),
-      position: (e) => open(e.position_enc),
+      fullName: (e) => employment(e, 'full_name_enc', e.full_name_enc),
+      position: (e) => employment(e, 'position_enc', e.position_enc),
       signedAt: (e) => e.signed_at,
       locale: (e) => e.locale as Locale,
       endedOn: (e) => e.ended_on,
@@ -18,8 +21,8 @@ export function registrationResolvers(deps: Deps): { Employment: EmploymentResol
       consent: (e) => ({ id: e.consent_id }),
     },
     CounterpartyContract: {
-      fullName: (c) => open(c.full_name_enc),
-      contractNumber: (c) => open(c.contract_number_enc),
+      fullName: (c) => contract(c, 'full_name_enc', c.full_name_enc),
+      contractNumber: (c) => contract(c, 'contract_number_enc', c.contract_number_enc),
       contractDate: (c) => c.contract_date,
       consentForm: (c) => c.consent_form as ConsentForm,
       locale: (c) => c.locale as Locale,

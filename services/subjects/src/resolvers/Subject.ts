@@ -18,7 +18,7 @@ export function subjectResolvers(deps: Deps): SubjectResolvers {
     async iin(subject, _, ctx) {
       // The CHAIRMAN sees status, categories and holdings — never a PD value.
       await deps.guard.authorize(ctx, 'Subject.pd', subject.id);
-      return subject.iinEncrypted ? deps.cipher.decrypt(subject.iinEncrypted) : null;
+      return subject.iinEncrypted ? deps.cipher.decrypt(subject.iinEncrypted, { table: 'subjects', column: 'iin_enc', id: subject.id }) : null;
     },
     async blockReceipts(subject, _, ctx) {
       const rows = await ctx.blockReceipts.load(subject.id);

@@ -249,4 +249,23 @@ export const migrations: Record<string, Migration> = {
       await sql`drop sequence access_version_seq`.execute(db);
     },
   },
+  '2026_12_07_0010_field_encryption': {
+    async up(db: Kysely<any>) {
+      // How far the re-encryption job (@pdp/shared field-encryption.ts) has brought each encrypted
+      // table to format v2 under the active key; a table recorded complete refuses v1 values.
+      await db.schema
+        .createTable('field_encryption')
+        .addColumn('table_name', 'text', (c) => c.primaryKey())
+        .addColumn('key_id', 'text')
+        .addColumn('completed_at', 'timestamptz')
+        .addColumn('legacy_retired_at', 'timestamptz')
+        .addColumn('pending', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('unreadable', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.dropTable('field_encryption').execute();
+    },
+  },
 };
