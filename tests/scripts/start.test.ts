@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectNats, DURABLE_CONSUMERS, ensureHandoffStream, ensureStream, natsConnectOptions, natsInboxPrefix, opsBucket, redactNatsUrl } from '@pdp/shared';
+import { accessBucket, connectNats, DURABLE_CONSUMERS, ensureHandoffStream, ensureStream, natsConnectOptions, natsInboxPrefix, opsBucket, redactNatsUrl } from '@pdp/shared';
 import { AckPolicy, DeliverPolicy, KvWatchInclude, type NatsConnection } from 'nats';
 import { describe, expect, it } from 'vitest';
 import { NATS_USERS, natsPermissions, natsServerConfig, natsUrlFor, type NatsUser } from '../../scripts/dev-nats';
@@ -77,7 +77,7 @@ describe('npm start: NATS credentials and permissions', () => {
 
   const server = spawnSync('sh', ['-c', 'command -v nats-server || ls /usr/sbin/nats-server 2>/dev/null'], { encoding: 'utf8' }).stdout.trim();
 
-  it('each service may consume only through its own durables, listed in DURABLE_CONSUMERS; the gateway only publishes', () => {
+  it('each service may consume only through its own durables, listed in DURABLE_CONSUMERS; the gateway only publishes and watches the access registry', () => {
     const allow = (u: NatsUser) => natsPermissions(u, 'pdp').publish.allow;
     for (const u of ['subjects', 'appeals', 'consents', 'audit'] as const) {
       for (const d of DURABLE_CONSUMERS[u]) {
@@ -93,7 +93,11 @@ describe('npm start: NATS credentials and permissions', () => {
     expect(allow('subjects')).toContain('$JS.API.CONSUMER.INFO.PDP_EVENTS.*');
     expect(allow('appeals')).not.toContain('$JS.API.CONSUMER.INFO.PDP_EVENTS.*');
     expect(allow('gateway')).toContain('pdp.events.request.refused');
-    expect(allow('gateway').filter((s) => !s.startsWith('pdp.events.'))).toEqual([]);
+    // Besides its refusals: reading (never writing) the access registry's bucket, which appeals alone writes.
+    expect(allow('gateway').filter((s) => !s.startsWith('pdp.events.') && !s.includes('KV_PDP_EVENTS_ACCESS') && s !== '$JS.API.INFO')).toEqual([]);
+    expect(allow('gateway').filter((s) => s.startsWith('$KV.'))).toEqual([]);
+    expect(allow('appeals')).toContain('$KV.PDP_EVENTS_ACCESS.>');
+    for (const u of ['subjects', 'consents', 'audit'] as const) expect(allow(u).some((s) => s.includes('EVENTS_ACCESS'))).toBe(false);
     expect(natsPermissions('gateway', 'pdp').subscribe.allow).toEqual(['_INBOX_gateway.>']);
   });
 
@@ -227,10 +231,14 @@ describe('npm start: NATS credentials and permissions', () => {
       expect((await jsm.consumers.info(stream, 'audit-recorder')).num_pending).toBe(0);
       await appealsKv.delete('appeals.i1');
 
-      // The gateway publishes its refusals and nothing else.
+      // The gateway publishes its refusals, watches the access registry appeals writes, and nothing else.
       const gateway = await as('gateway');
       await gateway.jetstream().publish(`${prefix}.events.request.refused`, '{}');
-      await expect(gateway.jetstreamManager()).rejects.toThrow(refused);
+      const registry = await appeals.jetstream().views.kv(accessBucket(prefix), { history: 1 });
+      await registry.put('a.x', '{}');
+      const watched = await gateway.jetstream().views.kv(accessBucket(prefix), { bindOnly: true });
+      expect((await watched.get('a.x'))?.string()).toBe('{}');
+      await expect(watched.put('a.x', '{"roles":["DPO"]}')).rejects.toThrow();
       await expect(gateway.request(`$JS.API.CONSUMER.MSG.NEXT.${stream}.audit-recorder`, next, { timeout: 2000 })).rejects.toThrow(refused);
 
       await expect(connectNats(`nats://127.0.0.1:${port}`, 'anonymous').then((c) => c.close())).rejects.toThrow(/Authorization Violation/);
