@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { TestProject } from 'vitest/node';
+import { chooseBrowser, registryChromium } from './chromium';
 import { dropRun } from './system';
 
 /**
@@ -13,7 +14,21 @@ export default async function setup(project: TestProject) {
   project.provide('serverUrl', serverUrl);
   project.provide('natsUrl', natsUrl);
   project.provide('runPrefix', runPrefix);
+  await unpackBrowser();
   return async () => {
     await dropRun(serverUrl, natsUrl, runPrefix);
   };
+}
+
+/**
+ * The registry's Chromium is unpacked here, once, before any worker starts (~3 s the first time in a
+ * checkout), so that no two test files unpack it at once and no test's timeout pays for it. A
+ * failure is left to the browser tests, which report it in their one line.
+ */
+async function unpackBrowser(): Promise<void> {
+  try {
+    if (chooseBrowser().kind === 'registry') await registryChromium();
+  } catch {
+    // reported by launchBrowser() in each browser test file
+  }
 }
