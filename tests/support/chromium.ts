@@ -249,7 +249,8 @@ export const CHROMIUM_ARGS = [
   '--lang=ru',
 ];
 
-const isCi = (env: NodeJS.ProcessEnv) => Boolean(env.CI) && !['0', 'false'].includes(env.CI!.toLowerCase());
+/** Under CI (`CI` set, and not 0 or false) the browser tests never skip. */
+export const isCi = (env: NodeJS.ProcessEnv = process.env) => Boolean(env.CI) && !['0', 'false'].includes(env.CI!.toLowerCase());
 
 /**
  * A started Chromium, or why there is none (only outside CI: under CI the browser tests never skip).

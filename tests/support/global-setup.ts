@@ -1,22 +1,32 @@
 import { randomBytes } from 'node:crypto';
 import type { TestProject } from 'vitest/node';
 import { chooseBrowser, registryChromium } from './chromium';
+import { testServers } from './servers';
 import { dropRun } from './system';
 
 /**
- * One prefix per test run: every test file makes its own databases and stream under it, and the
- * teardown drops them all, so runs and files never share state.
+ * The run's servers (the machine's, or throwaway ones when none answers: servers.ts) and one prefix
+ * per test run: every test file makes its own databases and stream under it, and the teardown drops
+ * them all, so runs and files never share state.
  */
 export default async function setup(project: TestProject) {
-  const serverUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const natsUrl = process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
+  const servers = await testServers();
+  const { serverUrl, natsUrl } = servers;
+  if (servers.started.length > 0) console.log(`npm test: nothing answered at the default addresses, so the suite runs on ${servers.started.join(' and ')}, removed at the end`);
+  // Child processes the tests start (the platform's own scripts) find the same servers.
+  process.env.TEST_DATABASE_URL = serverUrl;
+  process.env.TEST_NATS_URL = natsUrl;
   const runPrefix = `t${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
   project.provide('serverUrl', serverUrl);
   project.provide('natsUrl', natsUrl);
   project.provide('runPrefix', runPrefix);
   await unpackBrowser();
   return async () => {
-    await dropRun(serverUrl, natsUrl, runPrefix);
+    try {
+      await dropRun(serverUrl, natsUrl, runPrefix);
+    } finally {
+      await servers.stop();
+    }
   };
 }
 
