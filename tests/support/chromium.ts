@@ -97,7 +97,7 @@ const MARKER = '.unpacked.json';
 const ready = new Map<string, Promise<RegistryChromium>>();
 
 /**
- * The registry's Chromium, unpacked (once per checkout and version: ~3 s, 225 MB) and able to start.
+ * The registry's Chromium, unpacked (once per checkout and version: ~3 s, 210 MB) and able to start.
  * A damaged or missing package file, or a browser that cannot start here, is one `BrowserSetupError`.
  * Parallel callers are safe: each unpacks into a directory of its own and renames it into place; the
  * one that loses the race uses the winner's. (The global setup unpacks before any worker starts.)
@@ -228,7 +228,7 @@ function checkStarts(found: RegistryChromium): void {
   const run = spawnSync(found.executablePath, ['--version'], { env: { ...process.env, ...found.env }, encoding: 'utf8', timeout: 30_000 });
   if (run.status === 0 && /^Chromium \d/.test(run.stdout)) return;
   const why = run.error?.message ?? (`${run.stderr}`.trim().split('\n').at(-1) || `exit ${run.status ?? run.signal}`);
-  throw new BrowserSetupError(`the registry's Chromium (${REGISTRY_PACKAGE} ${found.version}) cannot start here: ${why}`);
+  throw new BrowserSetupError(`the registry's Chromium (${REGISTRY_PACKAGE} ${found.version}) cannot start here: ${why} (install what it names, or set TEST_BROWSER to another Chromium)`);
 }
 
 /**

