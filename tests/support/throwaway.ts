@@ -12,7 +12,7 @@ import { natsConnectOptions, natsInboxPrefix } from '@pdp/shared';
 import { connect } from 'nats';
 import pg from 'pg';
 import { NATS_USERS, natsServerConfig, natsUrlFor, type NatsUser } from '../../scripts/dev-nats';
-import { packagedNativeDir } from '../../scripts/embedded-pg';
+import { packagedNativeDir, postgresAccount, type Account } from '../../scripts/embedded-pg';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -70,14 +70,9 @@ function postgresBin(): string {
   return join(packagedNativeDir(), 'bin');
 }
 
-/** PostgreSQL refuses to run as root: then it runs as the `postgres` user. */
-function postgresUser(): { uid: number; gid: number } | null {
-  if (process.getuid?.() !== 0) return null;
-  const id = (flag: string) => Number(spawnSync('id', [flag, 'postgres'], { encoding: 'utf8' }).stdout.trim());
-  const uid = id('-u');
-  const gid = id('-g');
-  if (!Number.isInteger(uid) || uid <= 0) throw new Error('running as root without a postgres user: cannot start a throwaway PostgreSQL');
-  return { uid, gid };
+/** PostgreSQL refuses to run as root: then it runs as the `postgres` user (made when missing, as `npm start` does). */
+function postgresUser(): Account | null {
+  return process.getuid?.() === 0 ? postgresAccount() : null;
 }
 
 export class ThrowawayPostgres {
@@ -86,22 +81,28 @@ export class ThrowawayPostgres {
     readonly dir: string,
     readonly port: number,
     private readonly bin: string,
-    private readonly user: { uid: number; gid: number } | null,
+    private readonly user: Account | null,
   ) {}
 
   static async start(): Promise<ThrowawayPostgres> {
     const dir = mkdtempSync(join(tmpdir(), 'pdp-fault-pg-'));
-    const user = postgresUser();
-    if (user) chownSync(dir, user.uid, user.gid);
-    const bin = postgresBin();
-    const init = spawnSync(join(bin, 'initdb'), ['-D', join(dir, 'data'), '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync'], {
-      encoding: 'utf8',
-      ...(user ?? {}),
-    });
-    if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}`);
-    const server = new ThrowawayPostgres(dir, await freePort(), bin, user);
-    await server.start();
-    return server;
+    try {
+      const user = postgresUser();
+      if (user) chownSync(dir, user.uid, user.gid);
+      const bin = postgresBin();
+      const init = spawnSync(join(bin, 'initdb'), ['-D', join(dir, 'data'), '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync'], {
+        encoding: 'utf8',
+        ...(user ?? {}),
+      });
+      if (init.status !== 0) throw new Error(`initdb failed: ${init.error?.message ?? init.stderr}`);
+      const server = new ThrowawayPostgres(dir, await freePort(), bin, user);
+      await server.start();
+      return server;
+    } catch (err) {
+      // Nothing of a server that did not start is left behind (its child, if any, is killed at exit).
+      rmSync(dir, { recursive: true, force: true });
+      throw err;
+    }
   }
 
   url(database = 'postgres'): string {
@@ -221,6 +222,44 @@ export class ThrowawayNats {
 
   async destroy(): Promise<void> {
     await Promise.all(this.nodes.map((_, i) => this.stopNode(i, 'SIGTERM')));
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A nats-server with JetStream and no authentication, as the machine's at 127.0.0.1:4222 is: what
+ * `npm test` runs the suite on when none answers there (tests/support/servers.ts).
+ */
+export class OpenNats {
+  private constructor(
+    readonly dir: string,
+    readonly port: number,
+    private readonly child: ChildProcess,
+  ) {}
+
+  static async start(): Promise<OpenNats> {
+    const dir = mkdtempSync(join(tmpdir(), 'pdp-test-nats-'));
+    const port = await freePort();
+    const child = track(spawn(natsServerBin(), ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', join(dir, 'js'), '-l', join(dir, 'nats.log')], { stdio: 'ignore' }));
+    const nats = new OpenNats(dir, port, child);
+    await waitUntil(async () => {
+      if (child.exitCode !== null) throw new Error(`nats-server exited (${child.exitCode}): see ${join(dir, 'nats.log')}`);
+      const nc = await connect({ servers: nats.url, reconnect: false });
+      try {
+        await (await nc.jetstreamManager({ timeout: 1000 })).getAccountInfo();
+      } finally {
+        await nc.close();
+      }
+    }, 'nats-server', 60_000);
+    return nats;
+  }
+
+  get url(): string {
+    return `nats://127.0.0.1:${this.port}`;
+  }
+
+  async destroy(): Promise<void> {
+    await stopChild(this.child, 'SIGTERM');
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
