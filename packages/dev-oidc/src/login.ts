@@ -45,7 +45,9 @@ ${opts.error ? `<p class="error" role="alert" id="login-error">${text.error}</p>
   res.writeHead(opts.error ? 400 : 200, {
     'content-type': 'text/html; charset=utf-8',
     'cache-control': 'no-store',
-    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    // No form-action: Chromium applies it to the redirects after the post too, and the last one goes to
+    // the client's redirect URI, on another origin.
+    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
     'x-content-type-options': 'nosniff',
     'referrer-policy': 'no-referrer',
   });
