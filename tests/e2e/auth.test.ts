@@ -205,6 +205,26 @@ describe('sign-in at the OpenID provider; what an account may do is the access r
     expect((mine[0]!.details as { reasonSha256: string }).reasonSha256).toMatch(/^[0-9a-f]{64}$/);
   });
 
+  test('a refused call names its subject: twelve refused blockSubject(X) are twelve denials a search by X finds; an appeal id leads to its subject', async ({ system }) => {
+    const res = await graphql(system.url, SUBMIT, { input: form() });
+    const appealId = res.data.submitAppeal.appeal.id as string;
+    const subjectId = await settled(system, appealId);
+    const operator = await system.tokenFor(['OPERATOR'], { sub: 'op-probing' });
+    for (let i = 0; i < 12; i += 1) {
+      const refused = await graphql(system.url, 'mutation($id: ID!) { blockSubject(subjectId: $id, reason: "x") { id } }', { id: subjectId }, { token: operator });
+      expect(refused.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    }
+    const hr = await system.tokenFor(['HR'], { sub: 'hr-probing' });
+    const forward = await graphql(system.url, 'mutation($a: ID!, $c: ID!) { forwardAppeal(appealId: $a, creditorId: $c, fields: [PHONE]) { id } }', { a: appealId, c: crypto.randomUUID() }, { token: hr });
+    expect(forward.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    await quiescent(system);
+    const auditor = await system.tokenFor(['AUDITOR']);
+    const found = await graphql(system.url, 'query($s: ID!) { auditEntries(filter: { subjectId: $s, operation: "DENIED" }, first: 50) { edges { node { actorId } } } }', { s: subjectId }, { token: auditor });
+    const actors = found.data.auditEntries.edges.map((e: { node: { actorId: string } }) => e.node.actorId);
+    expect(actors.filter((a: string) => a === 'op-probing')).toHaveLength(12);
+    expect(actors).toContain('hr-probing');
+  });
+
   test('anyone may submit a form; only staff may read subjects, and refusals are recorded', async ({ system, gw }) => {
     const submitted = await gw(SUBMIT, { input: form() });
     const appealId = submitted.data.submitAppeal.appeal.id;

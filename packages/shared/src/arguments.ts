@@ -32,8 +32,8 @@ export interface ArgumentRules {
   maxStringLength?: number;
 }
 
-/** Asks the permission table about a root field (`Query.x`, `Mutation.y`) before anything else. */
-export type RootAuthorizer = (context: unknown, operation: string) => Promise<void>;
+/** Asks the permission table about a root field (`Query.x`, `Mutation.y`) before anything else; `args` name its subject when refused. */
+export type RootAuthorizer = (context: unknown, operation: string, args: Record<string, unknown>) => Promise<void>;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SEQ = /^(0|[1-9]\d{0,17})$/;
@@ -107,7 +107,7 @@ export function guardArguments(schema: GraphQLSchema, rules: ArgumentRules = {},
         text: rules.texts?.[`${type.name}.${field.name}.${arg.name}`] ?? null,
       }));
       field.resolve = async (source, args: Record<string, unknown>, context: { meta?: { locale?: Locale } }, info) => {
-        if (operation) await authorize!(context, operation);
+        if (operation) await authorize!(context, operation, args);
         const problems: Problem[] = [];
         for (const spec of specs) {
           const value = args[spec.name];

@@ -25,7 +25,7 @@ import { mountHealth, runChecks, startMetrics } from './health';
 import { HealthReporter, instanceId, OPS_ARGUMENT_IDS, OPS_ARGUMENT_TEXTS, opsResolvers, OpsResponder, OpsView, type OpsService } from './ops';
 import { localeFromAcceptLanguage, t } from './i18n';
 import { guardArguments, type ArgumentRules } from './arguments';
-import { isOperation } from './auth/permissions';
+import { isOperation, subjectOfCall, type SubjectFinders } from './auth/permissions';
 import { httpErrorHandler, jsonBody } from './http';
 import { createLogger, safeError, scrubText, type Logger } from './logger';
 import { graphqlDuration } from './metrics';
@@ -104,6 +104,8 @@ export interface ServiceDefinition<DB, Extra, Ctx extends RequestScope> {
   opsView?: boolean;
   /** Periodic jobs (retention sweeps and the like), started after the server. */
   jobs?: (deps: ServiceDeps<DB, Extra>) => Array<{ name: string; everyMs: number; run: () => Promise<void> }>;
+  /** How this service finds the subject of its records (`SUBJECT_OF` in permissions.ts), for refused calls. */
+  subjectFinders?: (deps: ServiceDeps<DB, Extra>) => SubjectFinders;
   /** Work done once after the migrations, before the service serves (e.g. the bootstrap DPO's grant). */
   init?: (deps: ServiceDeps<DB, Extra>) => Promise<void>;
   /** Long-running background work (e.g. appeals' access bucket sync). */
@@ -180,6 +182,7 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
   const production = config.production ?? false;
   const healthReportMs = config.healthReportMs ?? 5000;
   const resolvers = def.resolvers(deps) as GraphQLResolverMap<unknown>;
+  const finders = def.subjectFinders?.(deps) ?? {};
   if (def.opsView) {
     const view = new OpsView({ nc, js, jsm, prefix: config.eventsPrefix, stream, connected: connection.connected, staleAfterMs: 3 * healthReportMs, replicas });
     const ops = opsResolvers(view, deps.guard);
@@ -191,7 +194,8 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
     def.opsView
       ? { ...def.argumentRules, ids: { ...def.argumentRules?.ids, ...OPS_ARGUMENT_IDS }, texts: { ...def.argumentRules?.texts, ...OPS_ARGUMENT_TEXTS } }
       : def.argumentRules,
-    (context, operation) => (isOperation(operation) ? deps.guard.authorize(context as RequestScope, operation) : Promise.resolve()),
+    (context, operation, args) =>
+      isOperation(operation) ? deps.guard.authorize(context as RequestScope, operation, () => subjectOfCall(operation, args, finders)) : Promise.resolve(),
   );
   const apollo = new ApolloServer<Ctx>({
     schema,

@@ -47,6 +47,10 @@ export const appealsService: ServiceDefinition<Database, AppealsExtra, Context> 
       ControlReport: controlReportResolvers(deps),
     }) as never,
   consumers: (deps) => [subjectLinkConsumer(), lifecycleConsumer(deps), consentsProjectionConsumer(deps)],
+  // Whom a refused call about an appeal was about (SUBJECT_OF).
+  subjectFinders: (deps) => ({
+    appeal: async (id) => (await deps.db.selectFrom('appeals').select('subject_id').where('id', '=', id).executeTakeFirst())?.subject_id ?? null,
+  }),
   init: async (deps) => {
     if (deps.config.extra.bootstrapDpo) await bootstrapDpo(deps, deps.config.extra.bootstrapDpo);
   },

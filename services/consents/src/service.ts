@@ -39,6 +39,12 @@ export const consentsService: ServiceDefinition<Database, ConsentsExtra, Context
       ControlReport: controlReportResolvers(deps),
     }) as never,
   consumers: (deps) => [intakeConsumer(deps), lifecycleConsumer(deps), registrationsConsumer(deps), receiptsConsumer()],
+  // Whom a refused call about a consent or its obligation was about (SUBJECT_OF).
+  subjectFinders: (deps) => ({
+    consent: async (id) => (await deps.db.selectFrom('consents').select('subject_id').where('id', '=', id).executeTakeFirst())?.subject_id ?? null,
+    obligation: async (id) =>
+      (await deps.db.selectFrom('obligations').innerJoin('consents', 'consents.id', 'obligations.consent_id').select('consents.subject_id').where('obligations.id', '=', id).executeTakeFirst())?.subject_id ?? null,
+  }),
   // A template's text may be longer than the shared default for a string argument.
   argumentRules: { maxStringLength: MAX_TEMPLATE_TEXT },
   context: (deps, scope) => ({

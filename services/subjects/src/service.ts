@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { startService, type RequestScope, type ServiceDefinition } from '@pdp/shared';
+import { checkIin, startService, type RequestScope, type ServiceDefinition } from '@pdp/shared';
+import { findSubjectIdByBidx } from './db/subjects.repository';
+import { iinBlindIndex } from './domain/identity';
 import { gql } from 'graphql-tag';
 import type { Context } from './context';
 import type { SubjectsConfig, SubjectsExtra } from './config';
@@ -42,6 +44,12 @@ export const subjectsService: ServiceDefinition<Database, SubjectsExtra, Context
   // platformHealth, parkedEvents, replayParkedEvent: the schema's ops section, resolved by the runtime (shared ops.ts).
   opsView: true,
   context: (deps, scope: RequestScope) => ({ ...scope, subjects: subjectLoader(deps, scope), partnerIins: partnerIinLoader(deps, scope), ...lifecycleLoaders(deps) }),
+  // Whom a refused call was about (SUBJECT_OF): an act's, a request's, or an IIN's subject.
+  subjectFinders: (deps) => ({
+    erasureAct: async (id) => (await deps.db.selectFrom('erasure_acts').select('subject_id').where('id', '=', id).executeTakeFirst())?.subject_id ?? null,
+    rectification: async (id) => (await deps.db.selectFrom('rectification_requests').select('subject_id').where('id', '=', id).executeTakeFirst())?.subject_id ?? null,
+    iin: async (iin) => (checkIin(iin).ok ? findSubjectIdByBidx(deps.db, iinBlindIndex(deps.config.blindIndexKey, iin)) : null),
+  }),
   jobs: (deps) => [{ name: 'retention-sweep', everyMs: deps.config.extra.retentionSweepMs, run: async () => void (await sweepRetention(deps)) }],
 };
 

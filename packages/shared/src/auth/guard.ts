@@ -6,6 +6,9 @@ import { ForbiddenError, TokenRequiredError } from '../errors';
 import { ANONYMOUS, hasAnyRole, type Actor, type RequestMeta, type Role } from './actor';
 import { coversCategories, rolesFor, type Operation } from './permissions';
 
+/** A refused call's subject: its id, or how to find it (looked up only when the call is refused). */
+export type SubjectOfDenial = string | null | (() => Promise<string | null>);
+
 export interface RequestScope {
   actor: Actor;
   meta: RequestMeta;
@@ -88,12 +91,14 @@ export class Guard {
    * The permission table's verdict for an operation (`packages/shared/src/auth/permissions.ts`): one
    * of the actor's roles is listed, or the attempt is recorded (reason ROLE) and FORBIDDEN.
    */
-  async authorize(scope: RequestScope, operation: Operation, subjectId: string | null = null): Promise<void> {
-    return this.require(scope, operation, rolesFor(operation), subjectId);
+  async authorize(scope: RequestScope, operation: Operation, subject: SubjectOfDenial = null): Promise<void> {
+    return this.require(scope, operation, rolesFor(operation), subject);
   }
 
-  async require(scope: RequestScope, operation: string, roles: readonly Role[], subjectId: string | null = null): Promise<void> {
+  async require(scope: RequestScope, operation: string, roles: readonly Role[], subject: SubjectOfDenial = null): Promise<void> {
     if (hasAnyRole(scope.actor, roles)) return;
+    // Whom the refused call was about: found only now (a lookup may cost a query), for the record.
+    const subjectId = typeof subject === 'function' ? await subject() : subject;
     // A partner reaching outside the appeals forwarded to it is probing its scope (a detection rule
     // counts these); a signed-in account the access registry grants nothing is NO_GRANT.
     const reason: DenialReason = isUngranted(scope.actor) ? 'NO_GRANT' : scope.actor.roles.includes('PARTNER') ? 'SCOPE' : 'ROLE';

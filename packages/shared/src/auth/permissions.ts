@@ -122,6 +122,67 @@ export const OPERATIONS = {
 
 export type Operation = keyof typeof OPERATIONS;
 
+/** A record a service can name the subject of: the id is looked up by the service that holds it. */
+export type SubjectVia = 'appeal' | 'erasureAct' | 'rectification' | 'consent' | 'obligation' | 'iin';
+
+/**
+ * Where a root field's subject is, for the record of a refused call (7.2.2: a denial must say whom
+ * it was about, or a search by subject misses it): the argument (a dotted path into an input) that
+ * holds the subject's id, or an id of a record `via` which the service finds the subject. Looked up
+ * only when the call is refused.
+ */
+export type SubjectRef = { arg: string; via?: SubjectVia };
+
+export const SUBJECT_OF: Partial<Record<Operation, SubjectRef>> = {
+  'Query.subject': { arg: 'id' },
+  'Query.subjectByIin': { arg: 'iin', via: 'iin' },
+  'Query.accessReport': { arg: 'subjectId' },
+  'Query.erasureAct': { arg: 'id', via: 'erasureAct' },
+  'Query.erasureActs': { arg: 'subjectId' },
+  'Mutation.blockSubject': { arg: 'subjectId' },
+  'Mutation.unblockSubject': { arg: 'subjectId' },
+  'Mutation.proposeErasure': { arg: 'subjectId' },
+  'Mutation.approveErasure': { arg: 'actId', via: 'erasureAct' },
+  'Mutation.rejectErasure': { arg: 'actId', via: 'erasureAct' },
+  'Mutation.requestRectification': { arg: 'input.subjectId' },
+  'Mutation.reviewRectification': { arg: 'requestId', via: 'rectification' },
+  'Mutation.endEmployment': { arg: 'subjectId' },
+  'Query.appeal': { arg: 'id', via: 'appeal' },
+  'Mutation.changeAppealStatus': { arg: 'appealId', via: 'appeal' },
+  'Mutation.commentAppeal': { arg: 'appealId', via: 'appeal' },
+  'Mutation.assignAppeal': { arg: 'appealId', via: 'appeal' },
+  'Mutation.answerAppeal': { arg: 'appealId', via: 'appeal' },
+  'Mutation.forwardAppeal': { arg: 'appealId', via: 'appeal' },
+  'Mutation.respondToAppeal': { arg: 'appealId', via: 'appeal' },
+  'Mutation.withdrawConsent': { arg: 'consentId', via: 'consent' },
+  'Mutation.fulfilObligation': { arg: 'obligationId', via: 'obligation' },
+  'Mutation.setPublicationConsent': { arg: 'subjectId' },
+  'Query.auditLog': { arg: 'subjectId' },
+};
+
+/** Finds the subject of a record a service holds (`SubjectVia`); null when there is none or the id is not one. */
+export type SubjectFinders = Partial<Record<SubjectVia, (id: string) => Promise<string | null>>>;
+
+const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The subject a refused call was about, from its arguments and the row's `SUBJECT_OF`. Never throws:
+ * an argument that is not an id (the call was refused before its arguments were checked) is no subject.
+ */
+export async function subjectOfCall(operation: Operation, args: Record<string, unknown>, finders: SubjectFinders): Promise<string | null> {
+  const ref = SUBJECT_OF[operation];
+  if (!ref) return null;
+  const value = ref.arg.split('.').reduce<unknown>((v, key) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined), args);
+  if (typeof value !== 'string') return null;
+  if (!ref.via) return UUID_TEXT.test(value) ? value : null;
+  if (ref.via !== 'iin' && !UUID_TEXT.test(value)) return null;
+  try {
+    return (await finders[ref.via]?.(value)) ?? null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Rows open to every role, PUBLIC included, that still need a signed-in account: an account with no
  * grant (the gateway passes it on as PUBLIC under its own name) may ask, a request without a token
