@@ -33,11 +33,16 @@ export function clientKey(ip: string | null): string {
   }
 }
 
+const TABLE = 'pdp_rate_limits';
+
 /** Makes limiters over one shared store (or memory); `ready` resolves once the store's table exists. */
 export class LimiterFactory {
   private readonly pending: Array<Promise<void>> = [];
+  private readonly table: Promise<void> | null;
 
-  constructor(private readonly store: pg.Pool | null) {}
+  constructor(private readonly store: pg.Pool | null) {
+    this.table = store ? createTable(store) : null;
+  }
 
   make(name: string, points: number): Limiter | null {
     if (points <= 0) return null;
@@ -50,7 +55,9 @@ export class LimiterFactory {
           {
             storeClient: this.store,
             storeType: 'pool',
-            tableName: 'pdp_rate_limits',
+            tableName: TABLE,
+            // Made once by createTable: the library's own CREATE TABLE races when several start at once.
+            tableCreated: true,
             keyPrefix: name,
             points,
             duration: 60,
@@ -68,6 +75,26 @@ export class LimiterFactory {
 
   /** The store's table is there (created by the library at the first start). */
   async ready(): Promise<void> {
+    await this.table;
     await Promise.all(this.pending);
+  }
+}
+
+/**
+ * The limiter's table (its own layout: key, points, expire), made under an advisory lock: several
+ * gateways (and a gateway's three limiters) starting at once must not race on PostgreSQL's catalog.
+ */
+async function createTable(pool: pg.Pool): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    await client.query("select pg_advisory_xact_lock(hashtext('pdp-rate-limits-table'))");
+    await client.query(`create table if not exists ${TABLE} (key varchar(255) primary key, points integer not null default 0, expire bigint)`);
+    await client.query('commit');
+  } catch (err) {
+    await client.query('rollback').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
   }
 }

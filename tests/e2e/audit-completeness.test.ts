@@ -505,8 +505,8 @@ describe('7.2.3: every operation of the API leaves exactly its entries', () => {
       for (const variant of ['allowed', 'denied'] as const) {
         if (variant === 'denied' && !c.denied) continue;
         const as = variant === 'allowed' ? c.as : c.denied!.as;
-        // One account per role (each new account is a grant, and its entries are waited out).
-        const sub = as === 'ANONYMOUS' ? '' : `${as.toLowerCase()}-map`;
+        // An account per case: one account refused again and again would raise REPEATED_DENIALS.
+        const sub = `${c.field.replace('.', '-')}-${variant}`;
         const token = as === 'ANONYMOUS' ? undefined : await system.tokenFor([as], { sub, ...(as === 'PARTNER' ? { creditorId: c.creditor?.(state) } : {}) });
         // The grant and its checks leave entries of their own: counted from after them.
         await quiescent(system);

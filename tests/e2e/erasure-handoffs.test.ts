@@ -150,6 +150,8 @@ describe('erasure reaches the hand-offs of personal data between services', () =
       await eventually(async () => !(await handoffExists(jsm, system, 'appeals', phoneReq)), 10_000, 'corrected phone hand-off erased once applied');
 
       // A corrected e-mail approved while appeals is down waits in the hand-off stream.
+      // Granted while appeals, which keeps the access registry, is still up.
+      await system.tokenFor(['CHAIRMAN']);
       await system.stopService('appeals');
       const emailReq = (await gw(REQUEST, { input: { subjectId, field: 'email', newValue: newEmail, documents: ['Statement No. 2'] } }, { as: 'DPO' })).data.requestRectification.id;
       expect((await gw(REVIEW, { id: emailReq }, { as: 'DPO' })).data.reviewRectification.status).toBe('APPROVED');

@@ -1,5 +1,6 @@
 import { natsSubject, streamName } from '@pdp/shared';
 import { eventually, makeIin } from '@pdp/shared/testing';
+import { sql } from 'kysely';
 import { connect } from 'nats';
 import { describe } from 'vitest';
 import { expect, test } from '../support/fixtures';
@@ -26,7 +27,7 @@ describe('no lost data, no double effects', () => {
     const before = await counts(system, appealId);
 
     // Publish the very same envelope again under new message ids, as a broken relay or a replay would.
-    const row = await system.platformDb('appeals').selectFrom('outbox').select('payload').executeTakeFirstOrThrow();
+    const row = await system.platformDb('appeals').selectFrom('outbox').select('payload').where(sql<boolean>`payload->>'type' = 'appeal.submitted'`).executeTakeFirstOrThrow();
     const nc = await connect({ servers: system.options.natsUrl });
     const js = nc.jetstream();
     for (const suffix of ['dup-1', 'dup-2']) {
