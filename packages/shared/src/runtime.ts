@@ -68,6 +68,12 @@ export interface ServiceDeps<DB, Extra> {
   prefix: string;
   /** Personal data handed over outside the event stream (`events/handoff.ts`). */
   handoffs: Handoffs;
+  /**
+   * The event stream itself, for a service that must publish or read outside its outbox and
+   * consumers (the audit's witness of its checkpoints): JetStream, the stream's name, this service's
+   * signer and the verifier of everyone's events.
+   */
+  events: { js: JetStreamClient; jsm: JetStreamManager; stream: string; signer: EventSigner; verifier: EventVerifier };
 }
 
 export interface ServiceDefinition<DB, Extra, Ctx extends RequestScope> {
@@ -126,6 +132,7 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
     cipher: new FieldCipher(config.encryptionKeys),
     prefix: config.eventsPrefix,
     handoffs,
+    events: { js, jsm, stream, signer, verifier },
   };
 
   const unregisterSigner = registerEventSigner(config.eventsPrefix, signer);

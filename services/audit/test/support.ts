@@ -33,6 +33,7 @@ export async function startTestAudit(extra: Partial<AuditExtra> = {}): Promise<T
       origin: 'pdp.audit/test',
       checkpointEvery: 5,
       checkpointSeconds: 3600,
+      reconcileSeconds: 3600,
       fullVerifyHours: 0,
       workHours: null,
       notifyWorkingDays: 1,

@@ -92,8 +92,10 @@ describe('tampering with the audit by someone with database access', () => {
     };
     await asAttacker(db, cut);
     expect((await audit.call(VERIFY)).data.verifyAuditChain).toMatchObject({ valid: false, firstInvalidSeq: '16', reason: 'TRUNCATED' });
-    // The finding is an incident, itself chained as entry 16 after the cut.
+    // The finding is an incident, itself chained after the cut — as entry 21, linked to entry 20: the
+    // head the audit wrote, not the one the database was cut back to.
     await eventually(async () => (await audit.count()) === 16, 10_000, 'the AUDIT_TAMPERED incident recorded');
+    expect((await entriesBetween(db, '15', '100', 10)).map((e) => [e.seq, e.type])).toEqual([['21', 'incident.raised']]);
 
     // A fresh process knows only what the database says: the signed record of the last valid run (through 20).
     const { config } = audit;
@@ -103,7 +105,7 @@ describe('tampering with the audit by someone with database access', () => {
     try {
       const { callSubgraph } = await import('@pdp/shared/testing');
       const res = await callSubgraph(restarted.url, config.internalJwtSecret, { id: 'auditor-1', roles: ['AUDITOR'], creditorId: null }, VERIFY);
-      expect(res.data.verifyAuditChain).toMatchObject({ valid: false, firstInvalidSeq: '17', reason: 'TRUNCATED' });
+      expect(res.data.verifyAuditChain).toMatchObject({ valid: false, firstInvalidSeq: '16', reason: 'TRUNCATED' });
       // A forged "verified" record (no key to sign it) is ignored, not trusted.
       await asAttacker(restarted.db, async () => {
         await sql`insert into audit_verifications (verified_at, full_run, valid, entries_checked, head_seq, through_seq, through_hash, key_id, signature)
@@ -160,8 +162,10 @@ describe('tampering with the audit by someone with database access', () => {
     expect(full.data.verifyAuditChain).toEqual({ valid: true, entriesChecked: 20, verifiedThroughSeq: '20' });
     await audit.record(7);
     const incremental = await audit.call('{ verifyAuditChain { valid full entriesChecked resumedFromSeq verifiedThroughSeq headSeq } }');
-    expect(incremental.data.verifyAuditChain).toEqual({ valid: true, full: false, entriesChecked: 7, resumedFromSeq: '20', verifiedThroughSeq: '25', headSeq: '27' });
+    // Verification first makes a checkpoint of the head the recorder wrote: it goes through 27.
+    expect(incremental.data.verifyAuditChain).toEqual({ valid: true, full: false, entriesChecked: 7, resumedFromSeq: '20', verifiedThroughSeq: '27', headSeq: '27' });
+    await audit.record(2);
     const next = await audit.call('{ verifyAuditChain { entriesChecked resumedFromSeq } }');
-    expect(next.data.verifyAuditChain).toEqual({ entriesChecked: 2, resumedFromSeq: '25' });
+    expect(next.data.verifyAuditChain).toEqual({ entriesChecked: 2, resumedFromSeq: '27' });
   });
 });

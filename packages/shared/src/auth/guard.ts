@@ -1,6 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import { blockedAmong } from '../blocked-subjects';
-import type { OperationKind, ServiceName } from '../events/catalog';
+import type { DenialReason, OperationKind, ServiceName } from '../events/catalog';
 import { enqueueEvent, enqueueEvents } from '../events/outbox';
 import { ForbiddenError, TokenRequiredError } from '../errors';
 import { ANONYMOUS, hasAnyRole, type Actor, type RequestMeta, type Role } from './actor';
@@ -96,7 +96,7 @@ export class Guard {
     throw new ForbiddenError(scope.meta.locale);
   }
 
-  async recordDenied(scope: RequestScope, operation: string, reason: 'ROLE' | 'BLOCKED' | 'SCOPE' | 'PURPOSE', subjectId: string | null = null): Promise<void> {
+  async recordDenied(scope: RequestScope, operation: string, reason: DenialReason, subjectId: string | null = null): Promise<void> {
     await enqueueEvent(this.db, this.prefix, {
       type: 'access.denied',
       source: this.service,

@@ -27,6 +27,9 @@ export const PD_HOLDERS = ['subjects', 'appeals', 'consents'] as const;
 export type PdHolder = (typeof PD_HOLDERS)[number];
 const holder = z.enum(PD_HOLDERS);
 const blockVersion = z.number().int().positive().max(2_147_483_647);
+/** Why a service refused an action (`access.denied`); see docs/security.md. */
+export const DENIAL_REASONS = ['ROLE', 'BLOCKED', 'SCOPE', 'PURPOSE', 'OWN_INCIDENT'] as const;
+export type DenialReason = (typeof DENIAL_REASONS)[number];
 /** Why a consumer refused an event (`event.rejected`); see docs/events.md, "Signatures". */
 export const REJECTION_REASONS = ['MALFORMED', 'WRONG_SUBJECT', 'WRONG_SOURCE', 'RECEIPT_MISMATCH', 'UNSIGNED', 'UNKNOWN_SIGNER', 'BAD_SIGNATURE'] as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[number];
@@ -144,7 +147,8 @@ export const EVENT_CATALOG = {
   })),
   'access.denied': event('any', 'DENIED', z.object({
     operation: z.string(),
-    reason: z.enum(['ROLE', 'BLOCKED', 'SCOPE', 'PURPOSE']),
+    // OWN_INCIDENT: someone tried to move on an incident about their own actions (the audit refuses it).
+    reason: z.enum(DENIAL_REASONS),
     ...accessContext,
   })),
   // `version`: the subject's blocks and unblocks numbered by subjects, so that a holder applies only
@@ -220,6 +224,20 @@ export const EVENT_CATALOG = {
     from: z.enum(['OPEN', 'ACKNOWLEDGED', 'REPORTED', 'CLOSED']),
     to: z.enum(['OPEN', 'ACKNOWLEDGED', 'REPORTED', 'CLOSED']),
     referenceSha256: z.string().regex(/^[0-9a-f]{64}$/).nullable(),
+  })),
+  /**
+   * The audit signed a head of its chain (a checkpoint: docs/security.md, "The audit log") and
+   * publishes it here too, outside its database, as a witness: a rewrite of the audit's database
+   * alone contradicts the newest one. Hashes and a signature, no personal data. The audit does not
+   * chain these into its own log.
+   */
+  'audit.checkpointed': event('audit', 'STORE', z.object({
+    origin: z.string().regex(/^[\w.:/-]{1,100}$/),
+    seq: seqText,
+    hash: z.string().regex(/^[0-9a-f]{64}$/),
+    signedAt: z.string().regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/),
+    keyId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),
+    signature: z.string().regex(/^[A-Za-z0-9+/]{86}==$/, 'an Ed25519 signature, base64'),
   })),
   /**
    * Ops replayed a parked event (`replayParkedEvent`): the service that had parked it judged and
