@@ -110,7 +110,7 @@ export class Evidence {
   /** `checkpointAudit`: the checkpoint, or a refusal when the database's head is not the audit's. */
   async checkpointForExport(locale: Locale): Promise<Checkpoint | null> {
     const { checkpoint, refused } = await this.checkpointNow();
-    if (refused) throw new PolicyError('AUDIT_TAMPERED', 'audit.headNotOwn', locale, { firstInvalidSeq: refused.seq, reason: refused.reason });
+    if (refused) throw new PolicyError('CONFLICT', 'audit.headNotOwn', locale, { reason: 'AUDIT_TAMPERED', firstInvalidSeq: refused.seq, finding: refused.reason });
     return checkpoint;
   }
 
