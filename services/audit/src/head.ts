@@ -67,7 +67,7 @@ export class OwnHead {
   /** Under the chain lock: whether the database's head is the audit's own, and where to go on from. */
   async check(trx: Transaction<Database>): Promise<HeadCheck> {
     const db = await chainHead(trx);
-    if (this.pending && sameHead(db, this.pending)) this.known = this.pending;
+    if (this.pending && (await this.holds(trx, db, this.pending))) this.known = this.pending;
     this.pending = null;
     const floor = this.known ?? (await this.witness.latest());
     if (!db && !floor) return { link: null, own: null, finding: null };
@@ -80,6 +80,12 @@ export class OwnHead {
     this.known = mine;
     const finding = mine ? await this.divergence(trx, mine, db) : { reason: 'INSERTED' as const, seq: '1', checkpointSeq: null, detail: 'the log holds entries, none of them signed by the audit as its head' };
     return { link: mine ? { seq: maxSeq(db?.seq, mine.seq), prevHash: mine.hash, recordedAt: db?.recordedAt ?? null } : linkAfter(db, null), own: mine, finding };
+  }
+
+  /** Whether the database holds `head` (committed: the lock was released since it was written). */
+  private async holds(trx: Transaction<Database>, db: Head | null, head: Checkpoint): Promise<boolean> {
+    if (sameHead(db, head)) return true;
+    return (await entryAt(trx, head.seq))?.hash === head.hash;
   }
 
   /**
