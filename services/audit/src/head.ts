@@ -1,7 +1,7 @@
 import type { Transaction } from 'kysely';
 import type { Deps } from './config';
 import { checkpointsBetween, recentCheckpointsBelow } from './db/checkpoints.repository';
-import { chainHead, entriesBetween, entryAt, signedHeadsUpTo, type Head, type Link } from './db/entries.repository';
+import { chainHead, entriesBetween, entryAt, headAt, signedHeadsUpTo, type Head, type Link } from './db/entries.repository';
 import type { Database } from './db/tables';
 import { ChainVerifier, checkpointSignatureValid, signCheckpoint, isoMicros, type Checkpoint, type Finding } from './domain/chain';
 import { sameHead, signedByRecorder } from './domain/head';
@@ -82,10 +82,15 @@ export class OwnHead {
     return { link: mine ? { seq: maxSeq(db?.seq, mine.seq), prevHash: mine.hash, recordedAt: db?.recordedAt ?? null } : linkAfter(db, null), own: mine, finding };
   }
 
-  /** Whether the database holds `head` (committed: the lock was released since it was written). */
+  /**
+   * Whether the append that wrote `head` committed (the lock was released since): its row is there,
+   * with that hash, or with that head signature, which nobody else can have made — so an append
+   * whose rows were rewritten since still counts as the audit's, and its head as the one to keep.
+   */
   private async holds(trx: Transaction<Database>, db: Head | null, head: Checkpoint): Promise<boolean> {
     if (sameHead(db, head)) return true;
-    return (await entryAt(trx, head.seq))?.hash === head.hash;
+    const row = await headAt(trx, head.seq);
+    return row !== null && (row.hash === head.hash || row.headSignature === head.signature);
   }
 
   /**

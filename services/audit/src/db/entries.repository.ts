@@ -79,6 +79,11 @@ export async function chainHead(db: Db): Promise<Head | null> {
   return row ? toHead(row) : null;
 }
 
+export async function headAt(db: Db, seq: string): Promise<Head | null> {
+  const row = await selectHeads(db).where('seq', '=', seq).executeTakeFirst();
+  return row ? toHead(row) : null;
+}
+
 /** The newest entries at or below `seq` that carry a head signature, newest first (valid or not: the caller checks). */
 export async function signedHeadsUpTo(db: Db, seq: string, limit: number): Promise<Head[]> {
   const rows = await selectHeads(db).where('head_signature', 'is not', null).where('seq', '<=', seq).orderBy('seq', 'desc').limit(limit).execute();
