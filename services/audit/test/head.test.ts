@@ -132,6 +132,23 @@ describe('the recorder signs only the heads it wrote', () => {
     expect([incident.evidence, JSON.parse(incident.details).reason]).toEqual([[String(kept + 1n)], 'TRUNCATED']);
   });
 
+  it('after an upgrade, the head written by the earlier version (no head signatures yet) is taken over, not refused', async () => {
+    audit = await startTestAudit({ checkpointEvery: 2 });
+    await audit.record(3);
+    await audit.stop();
+    // What the earlier version left: the same chain and checkpoints, no head signatures.
+    const db = createDb(audit.config.databaseUrl, 1);
+    try {
+      await asAttacker(db, async () => void (await sql`update audit_log set head_key_id = null, head_signature = null`.execute(db)));
+    } finally {
+      await db.destroy();
+    }
+    await audit.restart();
+    await audit.record(1);
+    expect((await audit.call('{ verifyAuditChain(full: true) { valid } }')).data.verifyAuditChain.valid).toBe(true);
+    expect((await audit.call('{ incidents { rule } }')).data.incidents).toEqual([]);
+  });
+
   it("the checkpoint key is nowhere in the audit's database", async () => {
     audit = await startTestAudit({ checkpointEvery: 2, checkpointSeconds: 1 });
     await audit.record(5);
