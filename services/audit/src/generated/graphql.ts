@@ -218,8 +218,9 @@ export type Mutation = {
   acknowledgeIncident: Incident;
   /**
    * AUDITOR. A checkpoint of the head the audit wrote, now, also published on the stream (an export ends
-   * with it); null for an empty log. When the database's head is not the one the audit wrote, the error
-   * AUDIT_TAMPERED (`extensions.firstInvalidSeq`, `extensions.reason`): it signs no head it did not write.
+   * with it); null for an empty log. When the database's head is not the one the audit wrote: CONFLICT,
+   * `extensions.reason` AUDIT_TAMPERED, `firstInvalidSeq` and `finding` (as verifyAuditChain's `reason`):
+   * it signs no head it did not write.
    */
   checkpointAudit: Maybe<AuditCheckpoint>;
   /** DPO. ACKNOWLEDGED (no breach after all) or REPORTED → CLOSED, with a note. */
