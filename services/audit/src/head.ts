@@ -12,6 +12,9 @@ const PAGE = 5000;
 /** A stretch longer than this is not walked here (the scheduled full verification does that). */
 const WALK_LIMIT = 200_000n;
 
+/** A log that holds entries but no head the audit signed, nor a checkpoint they follow. */
+const NONE_SIGNED: Finding = { reason: 'INSERTED', seq: '1', checkpointSeq: null, detail: 'the log holds entries, none of them signed by the audit as its head' };
+
 /** Where a walk of the chain starts: an entry taken as it is. */
 type Anchor = { seq: string; hash: string };
 
@@ -76,10 +79,17 @@ export class OwnHead {
       this.known = own;
       return { link: linkAfter(db, own), own, finding: null };
     }
-    const mine = this.known ?? (await this.newestOwn(trx, db, floor));
-    this.known = mine;
-    const finding = mine ? await this.divergence(trx, mine, db) : { reason: 'INSERTED' as const, seq: '1', checkpointSeq: null, detail: 'the log holds entries, none of them signed by the audit as its head' };
-    return { link: mine ? { seq: maxSeq(db?.seq, mine.seq), prevHash: mine.hash, recordedAt: db?.recordedAt ?? null } : linkAfter(db, null), own: mine, finding };
+    return this.refuse(trx, db, floor);
+  }
+
+  /** The database's head is not the audit's: where the database left the audit's chain, and its own head to go on from. */
+  private async refuse(trx: Transaction<Database>, db: Head | null, floor: Checkpoint | null): Promise<HeadCheck> {
+    const own = this.known ?? (await this.newestOwn(trx, db, floor));
+    this.known = own;
+    if (!own) return { link: linkAfter(db, null), own: null, finding: NONE_SIGNED };
+    // After the database's head if it is further on, so no seq the audit signed is used twice; linked to its own.
+    const link = { seq: maxSeq(db?.seq, own.seq), prevHash: own.hash, recordedAt: db?.recordedAt ?? null };
+    return { link, own, finding: await this.divergence(trx, own, db) };
   }
 
   /**
