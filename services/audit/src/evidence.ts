@@ -37,6 +37,8 @@ export class Evidence {
   readonly witness: Witness;
   readonly head: OwnHead;
   private ticking: Promise<void> | null = null;
+  /** The seq of the last checkpoint of its own head this process stored. */
+  private stored: string | null = null;
 
   constructor(private readonly deps: Deps) {
     this.witness = new Witness(deps);
@@ -122,10 +124,14 @@ export class Evidence {
     await this.ticking;
   }
 
-  /** Stores a checkpoint of the audit's own head when none newer is stored. */
+  /**
+   * Stores a checkpoint of the audit's own head, once per head (by this process: what the database
+   * says it holds decides nothing here — a row planted far ahead must not stop the storing).
+   */
   private async store(trx: Transaction<Database>, own: Checkpoint): Promise<void> {
-    const last = await latestCheckpoint(trx);
-    if (!last || BigInt(last.seq) < BigInt(own.seq)) await insertCheckpoint(trx, own);
+    if (this.stored === own.seq) return;
+    await insertCheckpoint(trx, own);
+    this.stored = own.seq;
     this.remember(own);
   }
 
