@@ -175,7 +175,7 @@ export async function auditBench(count: number) {
   const origin = 'pdp.audit/bench';
   const audit = await startAudit({
     ...base,
-    extra: { checkpointKeys: keys, origin, checkpointEvery: CHECKPOINT_EVERY, checkpointSeconds: 86_400, fullVerifyHours: 0, workHours: null, notifyWorkingDays: 1, calendar: calendarFromEnv(undefined, undefined) },
+    extra: { checkpointKeys: keys, origin, checkpointEvery: CHECKPOINT_EVERY, checkpointSeconds: 86_400, reconcileSeconds: 3600, fullVerifyHours: 0, workHours: null, notifyWorkingDays: 1, calendar: calendarFromEnv(undefined, undefined) },
   });
   const db = audit.db;
   const call = async (query: string, variables: Record<string, unknown> = {}) => {

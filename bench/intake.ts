@@ -16,7 +16,7 @@
  * `npm run bench -- intake [count] [concurrency]`; `INTAKE_PROFILE=1` writes a CPU profile of every
  * process (bench/results/intake-profile/) and summarises each over the gateway chunks.
  */
-import { randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { createDb, FieldCipher, randomKeySpec, streamName, type Envelope, type EventType } from '@pdp/shared';
 import { eventually, makeIin } from '@pdp/shared/testing';
@@ -27,8 +27,9 @@ import { sql, type Kysely } from 'kysely';
 import { connect } from 'nats';
 import pg from 'pg';
 import { SUBGRAPHS } from '../gateway/src/composition';
-import { appendEntries } from '../services/audit/src/db/entries.repository';
+import { appendEntries, chainHead, lockChain } from '../services/audit/src/db/entries.repository';
 import { fromEnvelope } from '../services/audit/src/domain/entry';
+import { signHead } from '../services/audit/src/domain/head';
 import { insertConsent, templateInForce } from '../services/consents/src/db/consents.repository';
 import { findOrRegisterSubject } from '../services/subjects/src/db/subjects.repository';
 import { iinBlindIndex } from '../services/subjects/src/domain/identity';
@@ -46,6 +47,9 @@ import {
   type ProcessPlatform,
 } from './processes';
 import { runConcurrent, stats } from './support';
+
+/** The baseline signs each append's head as the audit's recorder does (the key itself is not checked here). */
+const HEAD_KEY = generateKeyPairSync('ed25519').privateKey;
 
 const ROUNDS = 2;
 /** The appeals service's pool (DB_POOL_MAX in bench/processes.ts): the baseline gets as many connections. */
@@ -195,12 +199,17 @@ function directSubmission(dbs: { [N in keyof Databases]: Kysely<DatabaseOf<N>> }
           purpose: { code: 'APPEAL_HANDLING', reference: appealId },
         });
       }),
-      dbs.audit.transaction().execute((trx) =>
-        appendEntries(
+      // As the recorder appends: under the chain lock, after the head, the new head signed.
+      dbs.audit.transaction().execute(async (trx) => {
+        await lockChain(trx);
+        const head = await chainHead(trx);
+        return appendEntries(
           trx,
           SUBMISSION_EVENTS.map((type) => fromEnvelope({ ...events.get(type)!, id: randomUUID(), subjectId: subject.id, occurredAt: givenAt.toISOString() })),
-        ),
-      ),
+          head && { seq: head.seq, prevHash: head.hash, recordedAt: head.recordedAt },
+          (h) => ({ keyId: 'bench', signature: signHead('pdp.audit/bench', 'bench', HEAD_KEY, h).signature }),
+        );
+      }),
     ]);
   };
 }

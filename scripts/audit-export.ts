@@ -2,9 +2,13 @@
  * `npm run audit:export -- --url <gateway>/graphql --token <AUDITOR JWT> --out FILE`
  *
  * Writes the whole audit log as NDJSON for offline verification (services/audit/src/domain/export.ts):
- * a header, every entry in seq order with each signed checkpoint after the entry it covers, and last
- * a checkpoint of the head made for this export. The token may also come from AUDIT_TOKEN (a command
- * line is visible to other users of the machine). Check the file with `npm run audit:verify`.
+ * a header, every entry in seq order with each signed checkpoint after the entry it covers — those of
+ * the audit's database and the newest one it published outside it (`auditWitness`, marked
+ * `witnessed`) — and last a checkpoint of the head the audit wrote, made for this export. When the
+ * audit refuses to sign its database's head (AUDIT_TAMPERED: entries it did not write), the export
+ * goes to the end of the log without that checkpoint, and `npm run audit:verify` names the first bad
+ * entry. The token may also come from AUDIT_TOKEN (a command line is visible to other users of the
+ * machine). Exit 0: exported; 1: exported, but the audit refused to sign its head; 2: not exported.
  */
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
@@ -34,6 +38,12 @@ interface Checkpoint {
   origin: string;
 }
 
+class Refused extends Error {
+  constructor(readonly code: string, message: string, readonly extensions: Record<string, unknown>) {
+    super(message);
+  }
+}
+
 /** One GraphQL call; a rate limit (429) is waited out as Retry-After says, since a long export makes many. */
 async function call<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
   let res: Response;
@@ -46,36 +56,64 @@ async function call<T>(query: string, variables: Record<string, unknown> = {}): 
     if (res.status !== 429) break;
     await new Promise((r) => setTimeout(r, 1000 * Number(res.headers.get('retry-after') ?? 5)));
   }
-  const body = (await res.json()) as { data?: T; errors?: Array<{ message: string; extensions?: { code?: string } }> };
+  const body = (await res.json()) as { data?: T; errors?: Array<{ message: string; extensions?: { code?: string } & Record<string, unknown> }> };
   if (body.errors?.length || !body.data) {
     const e = body.errors?.[0];
-    throw new Error(`the gateway refused: ${e?.extensions?.code ?? res.status} ${e?.message ?? ''}`);
+    throw new Refused(e?.extensions?.code ?? String(res.status), `the gateway refused: ${e?.extensions?.code ?? res.status} ${e?.message ?? ''}`, e?.extensions ?? {});
   }
   return body.data;
 }
 
+/**
+ * A checkpoint of the head the audit wrote, now; null when it refuses, because its database's head
+ * is not that one (the export then goes to the end of the log, for the verifier to name where).
+ */
+async function headCheckpoint(): Promise<{ head: Checkpoint | null; refused: Record<string, unknown> | null }> {
+  try {
+    const { checkpointAudit: head } = await call<{ checkpointAudit: Checkpoint | null }>(`mutation { checkpointAudit { ${CHECKPOINT} } }`);
+    if (!head) throw new Error('the audit log is empty');
+    return { head, refused: null };
+  } catch (err) {
+    if (err instanceof Refused && err.code === 'CONFLICT' && err.extensions.reason === 'AUDIT_TAMPERED') return { head: null, refused: err.extensions };
+    throw err;
+  }
+}
+
+const same = (a: Checkpoint, b: Checkpoint) => a.seq === b.seq && a.hash === b.hash && a.signature === b.signature;
+
 async function main(): Promise<void> {
   // A checkpoint of the head now: the export ends with it, so every entry in it is covered by a signature.
-  const { checkpointAudit: head } = await call<{ checkpointAudit: Checkpoint | null }>(`mutation { checkpointAudit { ${CHECKPOINT} } }`);
-  if (!head) throw new Error('the audit log is empty');
+  const { head, refused } = await headCheckpoint();
+  const { auditWitness: witness } = await call<{ auditWitness: Checkpoint | null }>(`{ auditWitness { ${CHECKPOINT} } }`);
   const { auditKeys } = await call<{ auditKeys: Array<{ keyId: string; algorithm: string; publicKeyPem: string }> }>('{ auditKeys { keyId algorithm publicKeyPem } }');
+  // The end: that checkpoint, or a newer one already witnessed; every entry when the audit refused.
+  const end = head && witness && BigInt(witness.seq) > BigInt(head.seq) ? witness : head;
+  const through = end ? BigInt(end.seq) : null;
 
-  const checkpoints: Checkpoint[] = [];
+  const checkpoints: Array<Checkpoint & { witnessed?: true }> = [];
   for (let after = '0'; ; ) {
     const { auditCheckpoints: page } = await call<{ auditCheckpoints: Checkpoint[] }>(
       `query($after: ID, $first: Int) { auditCheckpoints(afterSeq: $after, first: $first) { ${CHECKPOINT} } }`,
       { after, first: PAGE },
     );
-    checkpoints.push(...page.filter((c) => BigInt(c.seq) <= BigInt(head.seq)));
-    if (page.length < PAGE || BigInt(page.at(-1)!.seq) >= BigInt(head.seq)) break;
+    checkpoints.push(...page.filter((c) => through === null || BigInt(c.seq) <= through));
+    if (page.length < PAGE || (through !== null && BigInt(page.at(-1)!.seq) >= through)) break;
     after = page.at(-1)!.seq;
   }
+  for (const extra of [end, witness]) {
+    if (!extra || (through !== null && BigInt(extra.seq) > through)) continue;
+    const stored = checkpoints.find((c) => same(c, extra));
+    if (!stored) checkpoints.push(extra);
+    if (extra === witness) Object.assign(stored ?? checkpoints.at(-1)!, { witnessed: true as const });
+  }
+  checkpoints.sort((a, b) => (BigInt(a.seq) < BigInt(b.seq) ? -1 : BigInt(a.seq) > BigInt(b.seq) ? 1 : 0));
 
   const out = createWriteStream(values.out!);
   const write = async (line: unknown) => {
     if (!out.write(`${JSON.stringify(line)}\n`)) await once(out, 'drain');
   };
-  await write({ kind: 'header', format: EXPORT_FORMAT, version: EXPORT_VERSION, origin: head.origin, exportedAt: new Date().toISOString(), throughSeq: head.seq, keys: auditKeys });
+  const origin = end?.origin ?? witness?.origin ?? checkpoints[0]?.origin ?? '';
+  await write({ kind: 'header', format: EXPORT_FORMAT, version: EXPORT_VERSION, origin, exportedAt: new Date().toISOString(), throughSeq: end?.seq ?? null, keys: auditKeys });
   let entries = 0;
   let next = 0;
   for (let after: string | null = null; ; ) {
@@ -86,7 +124,7 @@ async function main(): Promise<void> {
       });
     let done = false;
     for (const { node } of page.edges) {
-      if (BigInt(node.seq) > BigInt(head.seq)) {
+      if (through !== null && BigInt(node.seq) > through) {
         done = true;
         break;
       }
@@ -97,10 +135,18 @@ async function main(): Promise<void> {
     if (done || !page.pageInfo.hasNextPage) break;
     after = page.pageInfo.endCursor;
   }
+  // Checkpoints beyond the last entry (the audit's own head, where the database was cut back).
+  while (checkpoints[next]) await write({ kind: 'checkpoint', ...checkpoints[next++] });
   out.end();
   await once(out, 'finish');
-  console.error(`exported ${entries} entries and ${next} checkpoints through entry ${head.seq} to ${values.out}`);
-  console.error(`head ${head.hash}, signed ${head.signedAt} with key ${head.keyId} (origin ${head.origin}); keep this line to check later exports against`);
+  console.error(`exported ${entries} entries and ${next} checkpoints${end ? ` through entry ${end.seq}` : ''} to ${values.out}`);
+  console.error(witness ? `newest checkpoint witnessed outside the audit's database: entry ${witness.seq}` : 'no checkpoint witnessed outside the audit\'s database (the event stream holds none)');
+  if (end) {
+    console.error(`head ${end.hash}, signed ${end.signedAt} with key ${end.keyId} (origin ${end.origin}); keep this line to check later exports against`);
+    return;
+  }
+  console.error(`the audit refused to sign its head (AUDIT_TAMPERED, ${String(refused?.finding ?? '')} at entry ${String(refused?.firstInvalidSeq ?? '?')}): its database holds entries it did not write; the export goes to the end of the log — npm run audit:verify names the first bad entry`);
+  process.exitCode = 1;
 }
 
 main().catch((err: unknown) => {

@@ -3,10 +3,11 @@
  *
  * Verifies an audit export offline: no network, no database, no project secret — only the file and
  * the audit's public checkpoint key(s) (a PEM file may hold several; give the retired ones too after
- * a rotation). Every entry's hash and link, gap-free seqs, every checkpoint's signature, and that the
- * file ends with a checkpoint covering its last entry. With --previous, also that the log was not
- * rewritten or cut since that export. Exit 0: intact; 1: tampered (the first bad entry is named);
- * 2: the command itself could not run.
+ * a rotation). Every entry's hash and link, gap-free seqs, every checkpoint's signature — those from
+ * the audit's database and the one witnessed outside it alike —, and that a checkpoint covers the
+ * last entry (entries no checkpoint covers were not written by the audit: it signs only its own
+ * heads). With --previous, also that the log was not rewritten or cut since that export. Exit 0:
+ * intact; 1: tampered (the first bad entry is named); 2: the command itself could not run.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { createReadStream, readFileSync } from 'node:fs';
@@ -40,7 +41,7 @@ async function lastCheckpoint(file: string): Promise<Checkpoint | null> {
   let last: Checkpoint | null = null;
   for await (const text of lines(file)()) {
     if (text.includes('"kind":"checkpoint"')) {
-      const { kind: _, ...cp } = JSON.parse(text) as Checkpoint & { kind: string };
+      const { kind: _, witnessed: __, ...cp } = JSON.parse(text) as Checkpoint & { kind: string; witnessed?: boolean };
       last = cp;
     }
   }
@@ -64,6 +65,7 @@ async function main(): Promise<void> {
   });
   if (verdict.intact) {
     console.log(`intact: ${verdict.entries} entries, ${verdict.checkpoints} signed checkpoints, through entry ${verdict.through.seq} (signed ${verdict.through.signedAt} with key ${verdict.through.keyId}, origin ${verdict.origin})`);
+    console.log(verdict.witnessed ? `witnessed outside the audit's database: the checkpoint of entry ${verdict.witnessed.seq} (signed ${verdict.witnessed.signedAt})` : 'no checkpoint in the file was witnessed outside the audit\'s database');
     process.exit(0);
   }
   const where = verdict.seq ? `entry ${verdict.seq}` : verdict.line ? `line ${verdict.line}` : 'the file';

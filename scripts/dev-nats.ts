@@ -42,6 +42,8 @@ export interface NatsGrant {
   kv: { write: Array<{ bucket: Bucket; keys: string }>; read: Bucket[] };
   /** Ops requests about parked events (ops.ts): every service answers its own; the ops view also asks them and reads every consumer's lag. */
   ops: 'answer' | 'view' | null;
+  /** Reads messages of the event stream by number (the audit: its witness checkpoint, and reconciliation of gaps). */
+  readEvents?: boolean;
 }
 
 const NO_HANDOFFS = { send: false, read: false, erase: false } as const;
@@ -71,7 +73,7 @@ export const NATS_GRANTS: Record<Exclude<NatsUser, 'start'>, NatsGrant> = {
     kv: { write: [ownSnapshots('consents')], read: [] },
     ops: 'answer',
   },
-  audit: { service: 'audit', durables: DURABLE_CONSUMERS.audit, handoffs: NO_HANDOFFS, kv: { write: [ownSnapshots('audit')], read: [] }, ops: 'answer' },
+  audit: { service: 'audit', durables: DURABLE_CONSUMERS.audit, handoffs: NO_HANDOFFS, kv: { write: [ownSnapshots('audit')], read: [] }, ops: 'answer', readEvents: true },
   // Publishes its refusals (`request.refused`) straight to the stream, and watches the access registry.
   gateway: { service: 'gateway', durables: [], handoffs: NO_HANDOFFS, kv: { write: [], read: [accessBucket] }, ops: null },
 };
@@ -139,7 +141,9 @@ export function natsPermissions(user: NatsUser, prefix: string): Permissions {
   ];
   // The ops view asks every service about its parked events and shows every consumer's lag (read only).
   const opsView = grant.ops === 'view' ? [`${prefix}.ops.*.parked.*`, `${API}.CONSUMER.INFO.${events}.*`] : [];
-  const allow = [...own, ...(manager ? [`${API}.INFO`] : []), ...streams, ...durables, ...handoffApi, ...kv, ...opsView];
+  // Reading by number: `STREAM.MSG.GET` names the stream, not the message (it is in the request body).
+  const readEvents = grant.readEvents ? [`${API}.STREAM.MSG.GET.${events}`] : [];
+  const allow = [...own, ...(manager ? [`${API}.INFO`] : []), ...streams, ...durables, ...handoffApi, ...kv, ...opsView, ...readEvents];
   return {
     publish: { allow: [...new Set(allow)], deny: [] },
     subscribe: { allow: [`${natsInboxPrefix(grant.service)}.>`, ...(grant.ops ? [`${prefix}.ops.${grant.service}.>`] : [])], deny: [] },

@@ -419,6 +419,7 @@ const CASES: Case[] = [
   { field: 'Query.auditEntries', as: 'DPO', query: '{ auditEntries(first: 3) { edges { node { seq } } } }', entries: [read('audit')], denied: { as: 'CHAIRMAN' }, deniedBy: 'audit' },
   { field: 'Query.auditCheckpoints', as: 'AUDITOR', query: '{ auditCheckpoints { seq } }', entries: [], denied: { as: 'DPO' }, deniedBy: 'audit' },
   { field: 'Query.auditKeys', as: 'AUDITOR', query: '{ auditKeys { keyId } }', entries: [], denied: { as: 'DPO' }, deniedBy: 'audit' },
+  { field: 'Query.auditWitness', as: 'AUDITOR', query: '{ auditWitness { seq } }', entries: [], denied: { as: 'DPO' }, deniedBy: 'audit' },
   { field: 'Query.verifyAuditChain', as: 'AUDITOR', query: '{ verifyAuditChain { valid } }', entries: [], denied: { as: 'DPO' }, deniedBy: 'audit' },
   { field: 'Mutation.checkpointAudit', as: 'AUDITOR', query: 'mutation { checkpointAudit { seq } }', entries: [], denied: { as: 'DPO' }, deniedBy: 'audit' },
   {

@@ -165,4 +165,21 @@ describe('search, incidents and the control report', () => {
     expect((await call(REPORT, { from: '25.11.2026', to: today }, 'AUDITOR')).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'from' });
     expect(await auditHead(system)).not.toBe('0');
   });
+
+  it('an incident about a DPO’s own refusals is decided by another DPO: OWN_INCIDENT, in Kazakh and Russian', async () => {
+    // Five refusals of one DPO (an erasure act only the chairman approves): an incident about that DPO.
+    for (let i = 0; i < 5; i += 1) await call('mutation { approveErasure(actId: "00000000-0000-4000-8000-000000000001") { id } }', {}, 'DPO', 'dpo-self');
+    const raised = await eventually(async () => {
+      const res = await call(`{ incidents(status: [OPEN]) { ${INCIDENT} } }`, {}, 'DPO', 'dpo-other');
+      return res.data.incidents.find((i: { actorId: string; rule: string }) => i.actorId === 'dpo-self' && i.rule === 'REPEATED_DENIALS');
+    }, 15_000, 'REPEATED_DENIALS for dpo-self');
+    const acknowledge = (sub: string, lang: string) =>
+      system.tokenFor(['DPO'], { sub }).then((token) =>
+        graphql(system.url, `mutation($id: ID!) { acknowledgeIncident(id: $id) { ${INCIDENT} } }`, { id: raised.id }, { token, headers: { 'accept-language': lang } }),
+      );
+    const [kk, ru] = [(await acknowledge('dpo-self', 'kk')).errors?.[0], (await acknowledge('dpo-self', 'ru')).errors?.[0]];
+    expect(kk).toMatchObject({ message: 'Сіздің өз әрекеттеріңіз туралы инцидентті басқа қызметкер қабылдайды, хабарлайды және жабады', extensions: { code: 'FORBIDDEN', reason: 'OWN_INCIDENT' } });
+    expect(ru).toMatchObject({ message: 'Инцидент о ваших собственных действиях принимает, сообщает и закрывает другой сотрудник', extensions: { code: 'FORBIDDEN', reason: 'OWN_INCIDENT' } });
+    expect((await acknowledge('dpo-other', 'ru')).data.acknowledgeIncident).toMatchObject({ status: 'ACKNOWLEDGED', acknowledgedBy: 'dpo-other' });
+  });
 });

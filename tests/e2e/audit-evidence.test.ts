@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,30 +7,12 @@ import { join } from 'node:path';
 import type { Role } from '@pdp/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { entryHash, type ChainEntry } from '../../services/audit/src/domain/chain';
-import { quiescent } from '../support/audit';
+import { quiescent, runAuditScript as run } from '../support/audit';
 import { graphql } from '../support/client';
 import { startSystem } from '../support/fixtures';
 import { intakeSubject } from '../support/intake';
 import type { System } from '../support/system';
 
-const root = join(import.meta.dirname, '..', '..');
-
-/** Runs one of the audit scripts as its own process, as an auditor would; verification gets no network at all. */
-function run(script: 'audit-export' | 'audit-verify', args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string }> {
-  const offline = script === 'audit-verify' ? ['--require', join(root, 'tests/support/no-network.cjs')] : [];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...offline, '--import', 'tsx', join(root, 'scripts', `${script}.ts`), ...args], {
-      cwd: root,
-      // No DATABASE_URL, no NATS_URL, no secret of the project: the verifier must not need any.
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-    });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code: code ?? -1, out }));
-  });
-}
 
 type Line = { kind: string; seq?: string } & Record<string, unknown>;
 const readLines = (file: string): Line[] => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Line);

@@ -24,8 +24,13 @@ const TAKERS: Partial<Record<EventType, Array<[ServiceName, string]>>> = {
   'erasure.receipt': [['subjects', 'subjects-receipts'], ['audit', 'audit-recorder']],
 };
 
-/** Tables that legitimately change when an event is refused: the event platform's own, and the audit's record of it. */
-const BOOKKEEPING = new Set(['outbox', 'inbox', 'parked_events', 'kysely_migration', 'kysely_migration_lock', 'audit_log', 'incidents']);
+/**
+ * Tables that legitimately change when an event is refused: the event platform's own, the audit's
+ * record of it, and which stream messages the audit's recorder saw (its reconciliation's bookkeeping).
+ */
+const BOOKKEEPING = new Set([
+  'outbox', 'inbox', 'parked_events', 'kysely_migration', 'kysely_migration_lock', 'audit_log', 'incidents', 'audit_stream_seqs', 'audit_reconciliation',
+]);
 
 /** Every row of every business table of every service. */
 async function snapshot(system: System): Promise<Record<string, unknown[]>> {

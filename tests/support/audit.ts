@@ -1,7 +1,28 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { streamName } from '@pdp/shared';
 import { eventually } from '@pdp/shared/testing';
 import { connect } from 'nats';
 import { SERVICE_NAMES, type System } from './system';
+
+const root = join(import.meta.dirname, '..', '..');
+
+/** Runs one of the audit scripts as its own process, as an auditor would; verification gets no network at all. */
+export function runAuditScript(script: 'audit-export' | 'audit-verify', args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string }> {
+  const offline = script === 'audit-verify' ? ['--require', join(root, 'tests/support/no-network.cjs')] : [];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...offline, '--import', 'tsx', join(root, 'scripts', `${script}.ts`), ...args], {
+      cwd: root,
+      // No DATABASE_URL, no NATS_URL, no secret of the project: the verifier must not need any.
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.on('error', reject);
+    child.on('exit', (code) => resolve({ code: code ?? -1, out }));
+  });
+}
 
 /** The audit's newest seq ('0' for an empty log). */
 export async function auditHead(system: System): Promise<string> {

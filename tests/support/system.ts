@@ -187,6 +187,7 @@ export class System {
       origin: `pdp.audit/${this.prefix}`,
       checkpointEvery: 1000,
       checkpointSeconds: 60,
+      reconcileSeconds: 10,
       fullVerifyHours: 0,
       workHours: null,
       notifyWorkingDays: 1,

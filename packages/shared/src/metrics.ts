@@ -13,7 +13,7 @@ export const eventsRelayed = new Counter({
 
 export const eventsConsumed = new Counter({
   name: 'pdp_events_consumed_total',
-  help: 'Events handled by a consumer, by outcome (applied, duplicate, retried, parked)',
+  help: 'Events handled by a consumer, by outcome (applied, duplicate, retried, parked, rejected, replayed, recovered)',
   labelNames: ['consumer', 'outcome'],
   registers: [registry],
 });

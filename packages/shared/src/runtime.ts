@@ -70,14 +70,14 @@ export interface ServiceDeps<DB, Extra> {
   prefix: string;
   /** Personal data handed over outside the event stream (`events/handoff.ts`). */
   handoffs: Handoffs;
-  /** JetStream, for a service's own buckets (appeals' access bucket); events go through the outbox. */
-  js: JetStreamClient;
+  /**
+   * The event stream itself, for a service that must publish or read outside its outbox and
+   * consumers (the audit's witness of its checkpoints, appeals' access bucket): JetStream, the
+   * stream's name, this service's signer and the verifier of everyone's events.
+   */
+  events: { js: JetStreamClient; jsm: JetStreamManager; stream: string; signer: EventSigner; verifier: EventVerifier };
   /** Replicas of what the service creates on JetStream (`EVENTS_REPLICAS`). */
   replicas: number;
-  /** This service's signing key (events are signed by the outbox; detached signatures, e.g. access entries). */
-  signer: EventSigner;
-  /** Every service's public keys. */
-  verifier: EventVerifier;
 }
 
 /** Something a service runs in the background while it serves (started after the server, stopped first). */
@@ -158,10 +158,8 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
     cipher,
     prefix: config.eventsPrefix,
     handoffs,
-    js,
+    events: { js, jsm, stream, signer, verifier },
     replicas,
-    signer,
-    verifier,
   };
 
   const unregisterSigner = registerEventSigner(config.eventsPrefix, signer);

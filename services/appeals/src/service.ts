@@ -55,7 +55,7 @@ export const appealsService: ServiceDefinition<Database, AppealsExtra, Context> 
     if (deps.config.extra.bootstrapDpo) await bootstrapDpo(deps, deps.config.extra.bootstrapDpo);
   },
   workers: (deps) => [
-    new AccessSync({ db: deps.db, js: deps.js, prefix: deps.prefix, replicas: deps.replicas, signer: deps.signer, verifier: deps.verifier, logger: deps.logger }),
+    new AccessSync({ db: deps.db, js: deps.events.js, prefix: deps.prefix, replicas: deps.replicas, signer: deps.events.signer, verifier: deps.events.verifier, logger: deps.logger }),
   ],
   context: (deps, scope) => ({
     ...scope,

@@ -22,7 +22,10 @@ export const auditEnv = z.object({
   /** Names this log in every checkpoint: a checkpoint of one deployment is no proof for another. */
   AUDIT_ORIGIN: z.string().regex(/^[\w.:/-]{1,100}$/).default('pdp.audit'),
   AUDIT_CHECKPOINT_EVERY: z.coerce.number().int().min(1).max(1_000_000).default(1000),
-  AUDIT_CHECKPOINT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  /** How soon the head the recorder wrote becomes a checkpoint, in the database and on the stream (docs/security.md). */
+  AUDIT_CHECKPOINT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(1),
+  /** How often the recorder checks that everything the stream acknowledged to it is recorded. */
+  AUDIT_RECONCILE_SECONDS: z.coerce.number().int().min(1).max(3600).default(10),
   /** A full verification of the whole chain this often (0 = never by itself). */
   AUDIT_FULL_VERIFY_HOURS: z.coerce.number().min(0).max(24 * 31).default(24),
   /** Working hours in Kazakhstan (UTC+5); staff access outside them, or on a non-working day, is an incident ("off": no such rule). */
@@ -37,6 +40,7 @@ export interface AuditExtra {
   origin: string;
   checkpointEvery: number;
   checkpointSeconds: number;
+  reconcileSeconds: number;
   fullVerifyHours: number;
   /** Null turns the off-hours rule off. */
   workHours: { start: number; end: number } | null;
@@ -50,6 +54,7 @@ export function auditExtraFromEnv(env: z.infer<typeof auditEnv>): AuditExtra {
     origin: env.AUDIT_ORIGIN,
     checkpointEvery: env.AUDIT_CHECKPOINT_EVERY,
     checkpointSeconds: env.AUDIT_CHECKPOINT_SECONDS,
+    reconcileSeconds: env.AUDIT_RECONCILE_SECONDS,
     fullVerifyHours: env.AUDIT_FULL_VERIFY_HOURS,
     workHours: env.AUDIT_WORK_HOURS,
     notifyWorkingDays: env.INCIDENT_NOTIFY_WORKING_DAYS,

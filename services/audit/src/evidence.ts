@@ -1,11 +1,16 @@
+import { PolicyError, type Locale } from '@pdp/shared';
 import type { Transaction } from 'kysely';
 import type { Deps } from './config';
-import { chainHead, entriesBetween, entryAt, lockChain } from './db/entries.repository';
+import { appendEntries, chainHead, entriesBetween, entryAt, lockChain } from './db/entries.repository';
 import { checkpointAt, checkpointsBetween, insertCheckpoint, insertVerification, latestCheckpoint, recentVerifications } from './db/checkpoints.repository';
 import type { Database, VerificationRow } from './db/tables';
 import { ChainVerifier, entryHash, isoMicros, signCheckpoint, type Checkpoint, type ChainEntry, type Finding } from './domain/chain';
+import type { NewEntry } from './domain/entry';
+import { sameHead, signHead } from './domain/head';
 import { signVerification, verificationSignatureValid, type VerificationNote, type VerificationResult } from './domain/verification';
+import { OwnHead } from './head';
 import { raiseIncident } from './incidents';
+import { Witness } from './witness';
 
 const PAGE = 5000;
 
@@ -14,16 +19,51 @@ interface Known {
   hash: string;
 }
 
+/** What a checkpoint request came to: the checkpoint of the audit's own head, and whether the database's head was refused. */
+export interface CheckpointResult {
+  checkpoint: Checkpoint | null;
+  refused: Finding | null;
+}
+
 /**
- * The audit's evidence keeping for one running service: signed checkpoints of the head, and
- * verification of the chain against them. Remembers the newest checkpoint it signed or verified, so a
- * tail cut off together with its checkpoints is still caught while it runs (and, after a restart, by
- * the signed verification records).
+ * The audit's evidence keeping for one running service: appends that sign their head, signed
+ * checkpoints of the head the recorder wrote (never of one it did not: `OwnHead`), published outside
+ * the database too (`Witness`), and verification of the chain against them. Remembers the newest
+ * checkpoint it signed or verified, so a tail cut off together with its checkpoints is still caught
+ * while it runs (and, after a restart, by the witness and the signed verification records).
  */
 export class Evidence {
   private known: Known | null = null;
+  readonly witness: Witness;
+  readonly head: OwnHead;
+  private ticking: Promise<void> | null = null;
+  /** The seq of the last checkpoint of its own head this process stored. */
+  private stored: string | null = null;
 
-  constructor(private readonly deps: Deps) {}
+  constructor(private readonly deps: Deps) {
+    this.witness = new Witness(deps);
+    this.head = new OwnHead(deps, this.witness);
+  }
+
+  /**
+   * Appends entries (the recorder, in its transaction) after the head the recorder wrote last, and
+   * signs the new head. A database head that is not the audit's is an incident; the entries then go
+   * on from the audit's own head, so nothing it signs later vouches for what it did not write.
+   */
+  async append(trx: Transaction<Database>, entries: NewEntry[]): Promise<ChainEntry[]> {
+    await lockChain(trx);
+    const check = await this.head.check(trx);
+    const { keyId, privateKey } = this.keys.signing;
+    let head: Checkpoint | null = null;
+    const placed = await appendEntries(trx, entries, check.link, (h) => {
+      head = signHead(this.deps.config.extra.origin, keyId, privateKey, h);
+      return { keyId, signature: head.signature };
+    });
+    if (head) this.head.wrote(head);
+    if (check.finding) await this.tampered(trx, check.finding, check.own);
+    await this.checkpointEvery(trx, placed);
+    return placed;
+  }
 
   private get keys() {
     return this.deps.config.extra.checkpointKeys;
@@ -43,12 +83,6 @@ export class Evidence {
     }
   }
 
-  /** A checkpoint of the head when it moved past the last one; the existing one when not; null for an empty log. */
-  private async checkpointHead(trx: Transaction<Database>, head: Pick<ChainEntry, 'seq' | 'hash'>): Promise<Checkpoint | null> {
-    const last = await latestCheckpoint(trx);
-    return last && BigInt(last.seq) >= BigInt(head.seq) ? last : this.sign(trx, head);
-  }
-
   private async sign(trx: Transaction<Database>, entry: Pick<ChainEntry, 'seq' | 'hash'>): Promise<Checkpoint> {
     const { keyId, privateKey } = this.keys.signing;
     const cp = signCheckpoint({ origin: this.deps.config.extra.origin, seq: entry.seq, hash: entry.hash, signedAt: isoMicros(new Date()), keyId }, privateKey);
@@ -57,13 +91,59 @@ export class Evidence {
     return cp;
   }
 
-  /** A checkpoint of the current head now (the periodic job; the export asks for one). */
-  async checkpointNow(): Promise<Checkpoint | null> {
-    return this.deps.db.transaction().execute(async (trx) => {
+  /**
+   * A checkpoint of the head the recorder wrote, now (the periodic job; the export asks for one):
+   * stored when it is newer than the newest stored one — its signature is the one the append made,
+   * so nothing is signed when nothing changed — and published on the stream. When the database's
+   * head is not the audit's, `refused` says where, and the checkpoint is of the audit's own head.
+   */
+  async checkpointNow(): Promise<CheckpointResult> {
+    const result = await this.deps.db.transaction().execute(async (trx): Promise<CheckpointResult> => {
       await lockChain(trx);
-      const head = await chainHead(trx);
-      return head ? this.checkpointHead(trx, head) : null;
+      const check = await this.head.check(trx);
+      if (check.finding) await this.tampered(trx, check.finding, check.own);
+      else if (check.own) await this.store(trx, check.own);
+      return { checkpoint: check.own, refused: check.finding };
     });
+    if (result.checkpoint) await this.witness.publishQuietly(result.checkpoint);
+    return result;
+  }
+
+  /** `checkpointAudit`: the checkpoint, or a refusal when the database's head is not the audit's. */
+  async checkpointForExport(locale: Locale): Promise<Checkpoint | null> {
+    const { checkpoint, refused } = await this.checkpointNow();
+    if (refused) throw new PolicyError('CONFLICT', 'audit.headNotOwn', locale, { reason: 'AUDIT_TAMPERED', firstInvalidSeq: refused.seq, finding: refused.reason });
+    return checkpoint;
+  }
+
+  /** The periodic checkpoint; one at a time, however slow the database is. */
+  async tick(): Promise<void> {
+    this.ticking ??= this.checkpointNow()
+      .then(() => undefined)
+      .finally(() => (this.ticking = null));
+    await this.ticking;
+  }
+
+  /**
+   * Stores a checkpoint of the audit's own head, once per head (by this process: what the database
+   * says it holds decides nothing here — a row planted far ahead must not stop the storing).
+   */
+  private async store(trx: Transaction<Database>, own: Checkpoint): Promise<void> {
+    if (this.stored === own.seq) return;
+    await insertCheckpoint(trx, own);
+    this.stored = own.seq;
+    this.remember(own);
+  }
+
+  /**
+   * The database's head is not the one the audit wrote: an `AUDIT_TAMPERED` incident naming the first
+   * entry that is not the audit's, and the audit's own head stored as a checkpoint (it signed it), so
+   * that the export and every verification hold the head the database was made to contradict.
+   */
+  private async tampered(trx: Transaction<Database>, finding: Finding, own: Checkpoint | null): Promise<void> {
+    if (own && !(await checkpointAt(trx, own.seq))) await insertCheckpoint(trx, own);
+    if (own) this.remember(own);
+    await raiseIncident(this.deps, trx, tamperedHit(finding));
   }
 
   /**
@@ -74,6 +154,9 @@ export class Evidence {
    */
   async verify(full: boolean, known: Finding | null = null): Promise<VerificationResult> {
     const { db } = this.deps;
+    // The head the recorder wrote becomes a checkpoint first (or the database's head is found not to
+    // be the audit's): everything up to now is then checked against a signature.
+    if (!known) await this.checkpointNow();
     const verifiedAt = new Date().toISOString();
     // What must still be there is read before the head, so entries appended meanwhile are no gap.
     const records = await this.trustedRecords();
@@ -82,8 +165,13 @@ export class Evidence {
     const headSeq = head?.seq ?? '0';
     const resume = full ? null : records.find((r) => r.valid && r.through_seq !== null) ?? null;
     const anchor = resume ? { seq: resume.through_seq!, hash: resume.through_hash! } : null;
+    // Beside the database's checkpoints, the newest one published outside it: removing checkpoints
+    // from the database hides nothing it covers (it may lie beyond the database's end: a cut).
+    const witnessed = await this.witness.latest().catch(() => null);
+    const stored = await checkpointsBetween(db, anchor?.seq ?? '0', headSeq);
+    const outside = witnessed && BigInt(witnessed.seq) > BigInt(anchor?.seq ?? '0') && !stored.some((c) => sameHead(c, witnessed)) ? [witnessed] : [];
 
-    const verifier = new ChainVerifier(await checkpointsBetween(db, anchor?.seq ?? '0', headSeq), {
+    const verifier = new ChainVerifier([...stored, ...outside], {
       keysFor: (keyId) => {
         const key = this.keys.verify.get(keyId);
         return key ? [key] : [];
@@ -187,22 +275,28 @@ export class Evidence {
   }
 
   private async raiseTampered(finding: Finding): Promise<void> {
-    await this.deps.db.transaction().execute((trx) =>
-      raiseIncident(this.deps, trx, {
-        rule: 'AUDIT_TAMPERED',
-        key: `chain:${finding.reason}:${finding.seq}`,
-        actorId: 'system:audit-verification',
-        subjectId: null,
-        evidence: [finding.seq],
-        details: { reason: finding.reason, firstInvalidSeq: finding.seq, checkpointSeq: finding.checkpointSeq },
-        windowMinutes: 24 * 60,
-      }),
-    );
+    await this.deps.db.transaction().execute((trx) => raiseIncident(this.deps, trx, tamperedHit(finding)));
   }
 
   private remember(k: Known): void {
     if (!this.known || BigInt(k.seq) > BigInt(this.known.seq)) this.known = { seq: k.seq, hash: k.hash };
   }
+}
+
+/**
+ * An `AUDIT_TAMPERED` incident about the first bad entry; the recorder and a verification run that
+ * find the same entry raise one incident between them.
+ */
+function tamperedHit(finding: Finding) {
+  return {
+    rule: 'AUDIT_TAMPERED',
+    key: `chain:${finding.seq}`,
+    actorId: 'system:audit-verification',
+    subjectId: null,
+    evidence: [finding.seq],
+    details: { reason: finding.reason, firstInvalidSeq: finding.seq, checkpointSeq: finding.checkpointSeq },
+    windowMinutes: 24 * 60,
+  };
 }
 
 /** The finding about the earliest entry: the first bad one is what verification names. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ConflictError, NotFoundError, enqueueEvent, type RequestScope } from '@pdp/shared';
+import { ConflictError, NotFoundError, PolicyError, enqueueEvent, type RequestScope } from '@pdp/shared';
 import type { Kysely, Transaction } from 'kysely';
 import type { Deps } from './config';
 import { addEvidence, insertIncident, lockIncident, openIncidentFor, updateIncident } from './db/incidents.repository';
@@ -54,7 +54,18 @@ export async function raiseIncident(deps: Deps, trx: Transaction<Database>, hit:
   });
 }
 
-/** The DPO moves an incident on (acknowledge, report with the notification's reference, close). */
+const OPERATIONS: Record<IncidentAction, string> = {
+  acknowledge: 'Mutation.acknowledgeIncident',
+  report: 'Mutation.reportIncident',
+  close: 'Mutation.closeIncident',
+};
+
+/**
+ * The DPO moves an incident on (acknowledge, report with the notification's reference, close) —
+ * never one about their own actions: whose repeated refusals, night work or mass reads an incident
+ * records is not who decides it was no breach. That refusal is recorded as a denied attempt
+ * (reason OWN_INCIDENT), which the control report counts.
+ */
 export async function changeIncident(
   deps: Deps,
   scope: RequestScope,
@@ -65,6 +76,11 @@ export async function changeIncident(
   return (deps.db as Kysely<Database>).transaction().execute(async (trx) => {
     const incident = await lockIncident(trx, id);
     if (!incident) throw new NotFoundError(scope.meta.locale, 'Incident');
+    if (incident.actor_id === scope.actor.id) {
+      // Recorded outside this transaction, which the refusal rolls back.
+      await deps.guard.recordDenied(scope, OPERATIONS[action], 'OWN_INCIDENT');
+      throw new PolicyError('FORBIDDEN', 'incident.own', scope.meta.locale, { reason: 'OWN_INCIDENT' });
+    }
     const from = incident.status as IncidentStatus;
     const to = transition(from, action);
     if (!to) throw new ConflictError(scope.meta.locale, 'TRANSITION_NOT_ALLOWED');

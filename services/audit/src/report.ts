@@ -1,6 +1,6 @@
 import { kazakhstanToday, type ReportPeriod } from '@pdp/shared';
 import type { Deps } from './config';
-import { countByOperation, deniedAttempts, seqRangeOf } from './db/entries.repository';
+import { countByOperation, deniedAttempts, denialsFor, seqRangeOf } from './db/entries.repository';
 import { incidentCounts, incidentsDetected } from './db/incidents.repository';
 import type { AuditPart } from './domain/report';
 import { reportedLate } from './domain/incident';
@@ -17,9 +17,10 @@ const LISTED_INCIDENTS = 500;
 export async function auditPart(deps: Deps, period: ReportPeriod): Promise<AuditPart> {
   const { db } = deps;
   const range = await seqRangeOf(db, period.start, period.end);
-  const [operations, denied, counts, incidents, verification] = await Promise.all([
+  const [operations, denied, ownIncident, counts, incidents, verification] = await Promise.all([
     range ? countByOperation(db, range.fromSeq!, range.toSeq!) : [],
     range ? deniedAttempts(db, range.fromSeq!, range.toSeq!) : 0,
+    range ? denialsFor(db, 'OWN_INCIDENT', range.fromSeq!, range.toSeq!) : 0,
     incidentCounts(db, period.start, period.end, kazakhstanToday()),
     incidentsDetected(db, period.start, period.end, LISTED_INCIDENTS),
     evidenceOf(deps).verify(false),
@@ -29,6 +30,7 @@ export async function auditPart(deps: Deps, period: ReportPeriod): Promise<Audit
     to: period.to,
     operations,
     deniedAttempts: denied,
+    ownIncidentRefusals: ownIncident,
     incidentsOpened: counts.opened,
     incidentsReportedLate: counts.late,
     incidents: incidents.map((i) => {

@@ -17,12 +17,12 @@ import { auditTrailLoader, subjectResolvers } from './resolvers/Subject';
 
 export const typeDefs = gql(readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8'));
 
-/** Periodic work: a checkpoint of the head every T seconds (if it moved), a full verification every H hours. */
+/** Periodic work: a checkpoint of the recorder's head every T seconds (if it moved), a full verification every H hours. */
 function jobs(deps: Deps) {
   const { checkpointSeconds, fullVerifyHours } = deps.config.extra;
   const evidence = evidenceOf(deps);
   return [
-    { name: 'audit-checkpoint', everyMs: checkpointSeconds * 1000, run: async () => void (await evidence.checkpointNow()) },
+    { name: 'audit-checkpoint', everyMs: checkpointSeconds * 1000, run: () => evidence.tick() },
     ...(fullVerifyHours > 0 ? [{ name: 'audit-full-verification', everyMs: fullVerifyHours * 3_600_000, run: async () => void (await evidence.verify(true)) }] : []),
   ];
 }

@@ -13,7 +13,7 @@ describe('audit service', () => {
     await audit.stop();
   });
 
-  it('chains every event with every field hashed, gap-free seqs and a signed checkpoint every N entries', async () => {
+  it('chains every event with every field hashed, gap-free seqs, a signed checkpoint every N entries and of the head when verifying', async () => {
     await audit.record(12);
     const trail = await audit.call('{ auditLog(limit: 12) { seq hashVersion operation outcome actorId purpose resource resourceIds fields prevHash hash recordedAt } }');
     const entries = trail.data.auditLog;
@@ -35,7 +35,7 @@ describe('audit service', () => {
     const read = await audit.service.db.selectFrom('audit_log').select(['event_type', 'actor_id', 'resource', 'resource_ids']).where('seq', '=', '13').executeTakeFirstOrThrow();
     expect(read).toEqual({ event_type: 'pd.accessed', actor_id: 'auditor-1', resource: 'audit_entry', resource_ids: entries.map((e: { seq: string }) => e.seq) });
     const ok = await audit.call('{ verifyAuditChain(full: true) { valid entriesChecked checkpointsChecked firstInvalidSeq verifiedThroughSeq } }');
-    expect(ok.data.verifyAuditChain).toEqual({ valid: true, entriesChecked: 13, checkpointsChecked: 2, firstInvalidSeq: null, verifiedThroughSeq: '10' });
+    expect(ok.data.verifyAuditChain).toEqual({ valid: true, entriesChecked: 13, checkpointsChecked: 3, firstInvalidSeq: null, verifiedThroughSeq: '13' });
   });
 
   it('the table refuses changes; an edit with the trigger disabled is found, recorded_at included', async () => {

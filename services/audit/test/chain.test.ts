@@ -75,7 +75,8 @@ describe('the chain, pure', () => {
     const swapped = [...entries];
     [swapped[10], swapped[11]] = [swapped[11]!, swapped[10]!];
     expect(verify(swapped, checkpoints)).toMatchObject({ reason: 'SEQ_GAP', seq: '11' });
-    expect(verify(entries.slice(0, 17), checkpoints)).toMatchObject({ reason: 'TRUNCATED', seq: '18', checkpointSeq: '20' });
+    // Cut after 17: entries 16 and 17 may be intact, but no checkpoint that still matches confirms them.
+    expect(verify(entries.slice(0, 17), checkpoints)).toMatchObject({ reason: 'TRUNCATED', seq: '16', checkpointSeq: '20' });
     // Rewritten from entry 12 on, every later hash and link recomputed: the checkpoint at 15 disagrees.
     let prev = entries[10]!.hash;
     const rewritten = entries.map((e) => {
@@ -90,4 +91,40 @@ describe('the chain, pure', () => {
     expect(verify(rewritten, forged)).toMatchObject({ reason: 'CHECKPOINT_SIGNATURE', seq: '15' });
     expect(verify(entries, checkpoints.map((c) => ({ ...c, keyId: 'k2' })))).toMatchObject({ reason: 'CHECKPOINT_KEY_UNKNOWN', seq: '5' });
   });
+
+  it('entries slipped in after a signed head are named: the audit links its next entry past them, to the head it signed', () => {
+    const { entries, checkpoints } = chain(10);
+    const invented = link({ ...entries[9]!, seq: '11', eventId: randomUUID(), actorId: 'chairman-1' }, entries[9]!.hash);
+    // The audit's own next entry continues from entry 10, its head, after the invented one.
+    const next = link({ ...entries[9]!, seq: '12', eventId: randomUUID() }, entries[9]!.hash);
+    expect(verify([...entries, invented, next], checkpoints)).toMatchObject({ reason: 'INSERTED', seq: '11' });
+  });
+
+  it('a tail cut back and then continued by the audit is a cut from the last confirmed entry, not a mere gap', () => {
+    const { entries, checkpoints } = chain(20);
+    // 18…20 deleted; the audit, which wrote 20, goes on at 21 from entry 20's hash.
+    const next = link({ ...entries[19]!, seq: '21', eventId: randomUUID() }, entries[19]!.hash);
+    expect(verify([...entries.slice(0, 17), next], checkpoints)).toMatchObject({ reason: 'TRUNCATED', seq: '16', checkpointSeq: '20' });
+  });
+
+  it('a renumbered tail the audit then continued is a rewrite from the last confirmed entry', () => {
+    const { entries, checkpoints } = chain(20);
+    // Entry 16 deleted, 17…20 renumbered 16…19 and relinked; the audit goes on at 20 from its head (the old 20).
+    const relinked: ChainEntry[] = [];
+    let prev = entries[14]!.hash;
+    for (const [i, e] of entries.slice(16).entries()) {
+      const r = link({ ...e, seq: String(16 + i) }, prev);
+      relinked.push(r);
+      prev = r.hash;
+    }
+    const next = link({ ...entries[19]!, seq: '20', eventId: randomUUID() }, entries[19]!.hash);
+    expect(verify([...entries.slice(0, 15), ...relinked, next], checkpoints)).toMatchObject({ reason: 'CHECKPOINT_MISMATCH', seq: '16', checkpointSeq: '20' });
+  });
 });
+
+/** An entry placed after `prevHash`, its hash recomputed (as anyone who knows the public rule can). */
+function link(e: ChainEntry, prevHash: string): ChainEntry {
+  const r = { ...e, prevHash };
+  r.hash = entryHash(r);
+  return r;
+}

@@ -19,6 +19,8 @@ export interface TestAudit {
   /** Publishes `n` events (subject.blocked of fresh subjects by default) and waits until they are entries. */
   record(n: number, actorId?: string): Promise<void>;
   count(): Promise<number>;
+  /** Stops the service and starts it again on the same database and stream: a fresh process, no memory. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -33,6 +35,7 @@ export async function startTestAudit(extra: Partial<AuditExtra> = {}): Promise<T
       origin: 'pdp.audit/test',
       checkpointEvery: 5,
       checkpointSeconds: 3600,
+      reconcileSeconds: 3600,
       fullVerifyHours: 0,
       workHours: null,
       notifyWorkingDays: 1,
@@ -40,13 +43,12 @@ export async function startTestAudit(extra: Partial<AuditExtra> = {}): Promise<T
       ...extra,
     },
   };
-  const service = await startAudit(config);
-  const count = async () => Number((await service.db.selectFrom('audit_log').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
-  return {
+  const count = async () => Number((await audit.service.db.selectFrom('audit_log').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
+  const audit: TestAudit = {
     config,
-    service,
+    service: await startAudit(config),
     key,
-    call: (query, variables = {}, actor = auditor) => callSubgraph(service.url, 'audit', actor as typeof auditor, query, variables),
+    call: (query, variables = {}, actor = auditor) => callSubgraph(audit.service.url, 'audit', actor as typeof auditor, query, variables),
     async record(n, actorId = 'dpo-1') {
       const before = await count();
       for (let i = 0; i < n; i += 1) {
@@ -56,6 +58,11 @@ export async function startTestAudit(extra: Partial<AuditExtra> = {}): Promise<T
       await eventually(async () => (await count()) >= before + n, 15_000, `${n} entries`);
     },
     count,
-    stop: () => service.stop(),
+    async restart() {
+      await audit.service.stop();
+      audit.service = await startAudit(config);
+    },
+    stop: () => audit.service.stop(),
   };
+  return audit;
 }

@@ -4,24 +4,12 @@ import { eventually } from '@pdp/shared/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { entriesBetween } from '../src/db/entries.repository';
 import type { Database } from '../src/db/tables';
-import { entryHash, signCheckpoint, type ChainEntry } from '../src/domain/chain';
+import { signCheckpoint, type ChainEntry } from '../src/domain/chain';
+import { asAttacker, rechain } from './attacker';
 import { startTestAudit, type TestAudit } from './support';
 
-/**
- * An auditor's attacker: a database login that can disable the append-only triggers and rewrite
- * rows, but holds no checkpoint key. Each kind of tampering must be caught by verifyAuditChain.
- */
+/** Each kind of tampering by someone with the database login (attacker.ts) must be caught by verifyAuditChain. */
 const VERIFY = '{ verifyAuditChain(full: true) { valid firstInvalidSeq reason detail } }';
-
-async function asAttacker(db: Kysely<Database>, tamper: () => Promise<void>): Promise<void> {
-  const tables = ['audit_log', 'audit_checkpoints', 'audit_verifications'];
-  for (const t of tables) await sql`alter table ${sql.table(t)} disable trigger user`.execute(db);
-  try {
-    await tamper();
-  } finally {
-    for (const t of tables) await sql`alter table ${sql.table(t)} enable trigger user`.execute(db);
-  }
-}
 
 /** Writes entries back as they are given (every column the hash covers), by their current seq. */
 async function overwrite(db: Kysely<Database>, entries: ChainEntry[], seqOf: (e: ChainEntry) => string = (e) => e.seq): Promise<void> {
@@ -29,17 +17,6 @@ async function overwrite(db: Kysely<Database>, entries: ChainEntry[], seqOf: (e:
     await sql`update audit_log set seq = ${e.seq}, details = ${JSON.stringify(e.details)}::jsonb, actor_id = ${e.actorId},
       prev_hash = ${e.prevHash}, hash = ${e.hash} where seq = ${seqOf(e)}`.execute(db);
   }
-}
-
-/** Recomputes every hash and link from `fromSeq` on, as one who knows the (public) hashing rule would. */
-function rechain(entries: ChainEntry[], prevHash: string): ChainEntry[] {
-  let prev = prevHash;
-  return entries.map((e) => {
-    const next = { ...e, prevHash: prev };
-    next.hash = entryHash(next);
-    prev = next.hash;
-    return next;
-  });
 }
 
 describe('tampering with the audit by someone with database access', () => {
@@ -92,8 +69,10 @@ describe('tampering with the audit by someone with database access', () => {
     };
     await asAttacker(db, cut);
     expect((await audit.call(VERIFY)).data.verifyAuditChain).toMatchObject({ valid: false, firstInvalidSeq: '16', reason: 'TRUNCATED' });
-    // The finding is an incident, itself chained as entry 16 after the cut.
+    // The finding is an incident, itself chained after the cut — as entry 21, linked to entry 20: the
+    // head the audit wrote, not the one the database was cut back to.
     await eventually(async () => (await audit.count()) === 16, 10_000, 'the AUDIT_TAMPERED incident recorded');
+    expect((await entriesBetween(db, '15', '100', 10)).map((e) => [e.seq, e.type])).toEqual([['21', 'incident.raised']]);
 
     // A fresh process knows only what the database says: the signed record of the last valid run (through 20).
     const { config } = audit;
@@ -103,7 +82,7 @@ describe('tampering with the audit by someone with database access', () => {
     try {
       const { callSubgraph } = await import('@pdp/shared/testing');
       const res = await callSubgraph(restarted.url, 'audit', { id: 'auditor-1', roles: ['AUDITOR'], creditorId: null }, VERIFY);
-      expect(res.data.verifyAuditChain).toMatchObject({ valid: false, firstInvalidSeq: '17', reason: 'TRUNCATED' });
+      expect(res.data.verifyAuditChain).toMatchObject({ valid: false, firstInvalidSeq: '16', reason: 'TRUNCATED' });
       // A forged "verified" record (no key to sign it) is ignored, not trusted.
       await asAttacker(restarted.db, async () => {
         await sql`insert into audit_verifications (verified_at, full_run, valid, entries_checked, head_seq, through_seq, through_hash, key_id, signature)
@@ -121,7 +100,7 @@ describe('tampering with the audit by someone with database access', () => {
     const db = await start();
     const all = await entriesBetween(db, '0', '20', 100);
     const kept = all.filter((e) => e.seq !== '8').map((e, i) => ({ ...e, seq: String(i + 1) }));
-    const relinked = [...kept.slice(0, 7), ...rechain(kept.slice(7), kept[6]!.hash)];
+    const relinked = [...kept.slice(0, 7), ...rechain(kept.slice(7), 8n, kept[6]!.hash)];
     await asAttacker(db, async () => {
       await sql`delete from audit_log where seq = 8`.execute(db);
       await sql`update audit_log set seq = seq + 1000 where seq > 8`.execute(db);
@@ -134,14 +113,14 @@ describe('tampering with the audit by someone with database access', () => {
     const db = await start();
     const all = await entriesBetween(db, '0', '20', 100);
     const edited = all.map((e) => (e.seq === '12' ? { ...e, actorId: 'someone-else' } : e));
-    await asAttacker(db, () => overwrite(db, [...edited.slice(0, 11), ...rechain(edited.slice(11), edited[10]!.hash)]));
+    await asAttacker(db, () => overwrite(db, [...edited.slice(0, 11), ...rechain(edited.slice(11), 12n, edited[10]!.hash)]));
     expect((await audit.call(VERIFY)).data.verifyAuditChain).toMatchObject({ valid: false, firstInvalidSeq: '11', reason: 'CHECKPOINT_MISMATCH' });
   });
 
   it('…and re-signing the checkpoints without the key does not help', async () => {
     const db = await start();
     const all = await entriesBetween(db, '0', '20', 100);
-    const rewritten = rechain(all.map((e) => (e.seq === '12' ? { ...e, actorId: 'someone-else' } : e)).slice(11), all[10]!.hash);
+    const rewritten = rechain(all.map((e) => (e.seq === '12' ? { ...e, actorId: 'someone-else' } : e)).slice(11), 12n, all[10]!.hash);
     const { privateKey } = generateKeyPairSync('ed25519');
     await asAttacker(db, async () => {
       await overwrite(db, rewritten);
@@ -160,8 +139,10 @@ describe('tampering with the audit by someone with database access', () => {
     expect(full.data.verifyAuditChain).toEqual({ valid: true, entriesChecked: 20, verifiedThroughSeq: '20' });
     await audit.record(7);
     const incremental = await audit.call('{ verifyAuditChain { valid full entriesChecked resumedFromSeq verifiedThroughSeq headSeq } }');
-    expect(incremental.data.verifyAuditChain).toEqual({ valid: true, full: false, entriesChecked: 7, resumedFromSeq: '20', verifiedThroughSeq: '25', headSeq: '27' });
+    // Verification first makes a checkpoint of the head the recorder wrote: it goes through 27.
+    expect(incremental.data.verifyAuditChain).toEqual({ valid: true, full: false, entriesChecked: 7, resumedFromSeq: '20', verifiedThroughSeq: '27', headSeq: '27' });
+    await audit.record(2);
     const next = await audit.call('{ verifyAuditChain { entriesChecked resumedFromSeq } }');
-    expect(next.data.verifyAuditChain).toEqual({ entriesChecked: 2, resumedFromSeq: '25' });
+    expect(next.data.verifyAuditChain).toEqual({ entriesChecked: 2, resumedFromSeq: '27' });
   });
 });

@@ -99,6 +99,7 @@ export const OPERATIONS = {
   'Query.auditEntries': ['AUDITOR', 'DPO'],
   'Query.auditCheckpoints': ['AUDITOR'],
   'Query.auditKeys': ['AUDITOR'],
+  'Query.auditWitness': ['AUDITOR'],
   'Query.controlReport': ['AUDITOR', 'DPO', 'CHAIRMAN'],
   'Mutation.acknowledgeIncident': ['DPO'],
   'Mutation.reportIncident': ['DPO'],

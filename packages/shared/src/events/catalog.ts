@@ -53,9 +53,10 @@ export type RejectionReason = (typeof REJECTION_REASONS)[number];
  * Why an attempt was denied (`access.denied`, `request.refused`): the caller's role (ROLE), a blocked
  * subject (BLOCKED), a partner outside its appeals (SCOPE), a category outside the role's purpose
  * (PURPOSE), an account with no grant in the access registry (NO_GRANT), a suspended creditor's
- * partner (CREDITOR_SUSPENDED), a DPO changing its own grant (OWN_GRANT).
+ * partner (CREDITOR_SUSPENDED), a DPO changing its own grant (OWN_GRANT), someone moving an incident
+ * about their own actions (OWN_INCIDENT).
  */
-export const DENIAL_REASONS = ['ROLE', 'BLOCKED', 'SCOPE', 'PURPOSE', 'NO_GRANT', 'CREDITOR_SUSPENDED', 'OWN_GRANT'] as const;
+export const DENIAL_REASONS = ['ROLE', 'BLOCKED', 'SCOPE', 'PURPOSE', 'NO_GRANT', 'CREDITOR_SUSPENDED', 'OWN_GRANT', 'OWN_INCIDENT'] as const;
 export type DenialReason = (typeof DENIAL_REASONS)[number];
 
 /**
@@ -272,6 +273,20 @@ export const EVENT_CATALOG = {
     from: z.enum(['OPEN', 'ACKNOWLEDGED', 'REPORTED', 'CLOSED']),
     to: z.enum(['OPEN', 'ACKNOWLEDGED', 'REPORTED', 'CLOSED']),
     referenceSha256: z.string().regex(/^[0-9a-f]{64}$/).nullable(),
+  })),
+  /**
+   * The audit signed a head of its chain (a checkpoint: docs/security.md, "The audit log") and
+   * publishes it here too, outside its database, as a witness: a rewrite of the audit's database
+   * alone contradicts the newest one. Hashes and a signature, no personal data. The audit does not
+   * chain these into its own log.
+   */
+  'audit.checkpointed': event('audit', 'STORE', z.object({
+    origin: z.string().regex(/^[\w.:/-]{1,100}$/),
+    seq: seqText,
+    hash: z.string().regex(/^[0-9a-f]{64}$/),
+    signedAt: z.string().regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/),
+    keyId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),
+    signature: z.string().regex(/^[A-Za-z0-9+/]{86}==$/, 'an Ed25519 signature, base64'),
   })),
   /**
    * Ops replayed a parked event (`replayParkedEvent`): the service that had parked it judged and

@@ -1,10 +1,11 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import pg from 'pg';
-import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from 'nats';
+import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg, type StoredMsg } from 'nats';
 import { safeError, type Logger } from '../logger';
 import { eventsConsumed } from '../metrics';
 import { SERVICES, isEventType, type EventType, type RejectionReason, type ServiceName } from './catalog';
 import { parseEnvelope, type Envelope } from './envelope';
+import { isMessageNotFound } from './handoff';
 import type { PlatformTables } from './migrations';
 import { enqueueEvent } from './outbox';
 import type { EventSigner, EventVerifier } from './signing';
@@ -19,7 +20,39 @@ export class PermanentError extends Error {
   override name = 'PermanentError';
 }
 
-export type EventHandler = (trx: Transaction<any>, event: Envelope) => Promise<void>;
+/** Where an event came from: its sequence number in the stream (null for a parked event replayed from its row). */
+export interface Delivery {
+  streamSeq: number | null;
+}
+
+export type EventHandler = (trx: Transaction<any>, event: Envelope, delivery: Delivery) => Promise<void>;
+
+/**
+ * A consumer that notices messages acknowledged without being handled — pulled and acked by another
+ * client holding its credentials — and handles them after all (see `EventConsumer.reconcile`). The
+ * service keeps which stream sequence numbers its handler saw, in its own database, in the handler's
+ * transaction; everything the stream acknowledges for the consumer must be among them, or be read
+ * back from the stream by its number. Only for a consumer of every type (`types: 'all'`): one of some
+ * types acks the others unhandled.
+ */
+export interface Reconciliation {
+  /** How often a round runs. */
+  everyMs: number;
+  /** The stream sequence numbers in (after, through] the handler saw (recorded by the service). */
+  handled(after: number, through: number): Promise<Set<number>>;
+  /** Where the last round got to; null before the first. */
+  progress(): Promise<number | null>;
+  /** Everything up to `through` is accounted for (the service may forget what it kept below it). */
+  advance(through: number): Promise<void>;
+  /** Runs of sequence numbers acknowledged but never handled, and gone from the stream (expired, deleted). */
+  gone(runs: Array<{ from: number; to: number }>): Promise<void>;
+}
+
+/**
+ * What the consumer uses of a delivered message. A message read back from the stream by its number
+ * (a reconciled gap) is given the same shape, so it takes exactly the path a delivery takes.
+ */
+type Delivered = Pick<JsMsg, 'subject' | 'ack' | 'nak' | 'term' | 'json' | 'string'> & { info: Pick<JsMsg['info'], 'deliveryCount' | 'streamSequence'> };
 
 export interface ConsumerSpec {
   /** Durable name: `<service>-<purpose>`. */
@@ -32,7 +65,9 @@ export interface ConsumerSpec {
    * default up to DEFAULT_BATCH, each through `handle` in turn. If the batch fails, each of its events
    * goes through `handle` on its own, with the usual retries and parking.
    */
-  batch?: { max: number; handle?: (trx: Transaction<any>, events: Envelope[]) => Promise<void> };
+  batch?: { max: number; handle?: (trx: Transaction<any>, events: Envelope[], deliveries: Delivery[]) => Promise<void> };
+  /** Optional: fill gaps left by someone else acknowledging this consumer's messages. */
+  reconcile?: Reconciliation;
 }
 
 /**
@@ -218,6 +253,10 @@ export class EventConsumer {
   }
   private accepts: (type: string) => boolean = () => true;
   private batchMax = DEFAULT_BATCH;
+  private reconciler: NodeJS.Timeout | null = null;
+  private round: Promise<void> | null = null;
+  /** Failed attempts at a message read back by reconciliation, by stream sequence (it has no delivery count). */
+  private readonly recoveryAttempts = new Map<number, number>();
 
   constructor(private readonly spec: ConsumerSpec, private readonly opts: ConsumerOptions) {}
 
@@ -255,6 +294,7 @@ export class EventConsumer {
       });
     }
     const consumer = await this.opts.js.consumers.get(stream, this.spec.name);
+    await this.startReconciling();
     if (isOrderedConsumer(types) && this.opts.databaseUrl) {
       this.loop = this.lead(this.opts.databaseUrl, () => consumer.consume({ max_messages: 256 })).catch((err: unknown) => {
         this.opts.logger.error({ err: describe(err), consumer: this.spec.name }, 'ordered consumer stopped');
@@ -271,6 +311,8 @@ export class EventConsumer {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    if (this.reconciler) clearInterval(this.reconciler);
+    await this.round;
     this.wakeLeader?.();
     await this.messages?.close();
     await this.loop;
@@ -319,7 +361,7 @@ export class EventConsumer {
     const refused = this.opts.verifier.check(event, raw as object, row.subject, this.opts.prefix);
     if (refused) return keep('REJECTED', `EventRejected: ${refused}`, event);
     try {
-      const applied = await this.apply(event, async (trx) => {
+      const applied = await this.apply(event, { streamSeq: null }, async (trx) => {
         await trx.updateTable('parked_events').set({ resolved_at: new Date() }).where('id', '=', row.id).execute();
       }, async (trx, fresh) => {
         await record(trx, fresh ? 'APPLIED' : 'DUPLICATE', event);
@@ -329,6 +371,88 @@ export class EventConsumer {
     } catch (err) {
       return keep('FAILED', describe(err), event);
     }
+  }
+
+  /** Starts the reconciliation rounds, after recording where they start: what is acknowledged now. */
+  private async startReconciling(): Promise<void> {
+    const r = this.spec.reconcile;
+    if (!r) return;
+    if ((await r.progress()) === null) await r.advance(await this.ackFloor());
+    this.reconciler = setInterval(() => {
+      this.round ??= this.reconcile()
+        .catch((err: unknown) => this.opts.logger.warn({ err: describe(err), consumer: this.spec.name }, 'reconciliation round failed; trying again'))
+        .finally(() => (this.round = null));
+    }, r.everyMs);
+  }
+
+  private async ackFloor(): Promise<number> {
+    return (await this.opts.jsm.consumers.info(this.opts.stream, this.spec.name)).ack_floor.stream_seq;
+  }
+
+  /**
+   * One round: every stream sequence number up to the consumer's ack floor (all acknowledged) that
+   * the service has no record of is read back from the stream and handled as a delivery would be —
+   * applied (or found a duplicate), parked or rejected; one parked earlier counts as handled. One the
+   * stream no longer has is reported as gone. One instance at a time (an advisory lock); a failure
+   * that may pass stops the round there, and the next goes on from it.
+   */
+  async reconcile(): Promise<void> {
+    const r = this.spec.reconcile;
+    if (!r || this.stopping) return;
+    const db = this.opts.db as Kysely<PlatformTables>;
+    await db.transaction().execute(async (trx) => {
+      const { rows } = await sql<{ held: boolean }>`select pg_try_advisory_xact_lock(hashtext(${`pdp-reconcile:${this.spec.name}`})) as held`.execute(trx);
+      if (!rows[0]?.held) return;
+      const after = (await r.progress()) ?? 0;
+      const through = Math.min(await this.ackFloor(), after + RECONCILE_SPAN);
+      if (through <= after) return;
+      const handled = await r.handled(after, through);
+      const gone: number[] = [];
+      let reached = after;
+      for (let seq = after + 1; seq <= through && !this.stopping; seq += 1) {
+        if (!handled.has(seq)) {
+          const outcome = await this.recover(seq);
+          if (outcome === 'retry') break;
+          if (outcome === 'gone') gone.push(seq);
+        }
+        reached = seq;
+      }
+      if (gone.length > 0) await r.gone(runsOf(gone));
+      if (reached > after) await r.advance(reached);
+    });
+  }
+
+  /** A message acknowledged without a record here: read back by its number and handled now. */
+  private async recover(seq: number): Promise<'handled' | 'gone' | 'retry'> {
+    let stored: StoredMsg;
+    try {
+      stored = await this.opts.jsm.streams.getMessage(this.opts.stream, { seq });
+    } catch (err) {
+      if (isMessageNotFound(err)) return 'gone';
+      throw err;
+    }
+    const db = this.opts.db as Kysely<PlatformTables>;
+    const payload = stored.string();
+    const parked = await db.selectFrom('parked_events').select('id').where('consumer', '=', this.spec.name).where('subject', '=', stored.subject).where('payload', '=', payload).limit(1).executeTakeFirst();
+    if (parked) return 'handled';
+    this.opts.logger.warn({ consumer: this.spec.name, streamSeq: seq, subject: stored.subject }, 'a message was acknowledged without being handled here; handling it from the stream');
+    let outcome: 'handled' | 'retry' = 'retry';
+    const attempts = (this.recoveryAttempts.get(seq) ?? 0) + 1;
+    await this.processBatch([
+      {
+        subject: stored.subject,
+        info: { deliveryCount: attempts, streamSequence: seq },
+        json: <T>() => stored.json<T>(),
+        string: () => payload,
+        ack: () => void (outcome = 'handled'),
+        term: () => void (outcome = 'handled'),
+        nak: () => void (outcome = 'retry'),
+      },
+    ]);
+    if (outcome === 'retry') this.recoveryAttempts.set(seq, attempts);
+    else this.recoveryAttempts.delete(seq);
+    eventsConsumed.inc({ consumer: this.spec.name, outcome: 'recovered' });
+    return outcome;
   }
 
   private async run(messages: ConsumerMessages): Promise<void> {
@@ -362,14 +486,14 @@ export class EventConsumer {
    * ones are rejected one by one), then applies the rest in one transaction; acks after commit. A
    * failed batch falls back to one transaction per event, so a bad event is retried or parked alone.
    */
-  private async processBatch(batch: JsMsg[]): Promise<void> {
+  private async processBatch(batch: Delivered[]): Promise<void> {
     // In one tick, so the acks of other types leave in one write to NATS, not one each.
     const ours = batch.filter((msg) => {
       if (this.takesSubject(msg.subject)) return true;
       msg.ack();
       return false;
     });
-    const valid: Array<{ msg: JsMsg; event: Envelope }> = [];
+    const valid: Array<{ msg: Delivered; event: Envelope }> = [];
     for (const msg of ours) {
       const checked = await this.check(msg);
       if (checked) valid.push({ msg, event: checked });
@@ -378,7 +502,7 @@ export class EventConsumer {
     if (valid.length === 1) return this.applyOne(valid[0]!.msg, valid[0]!.event);
     let applied: Set<string>;
     try {
-      applied = await this.applyBatch(valid.map((v) => v.event));
+      applied = await this.applyBatch(valid);
     } catch (err) {
       this.opts.logger.warn({ err: describe(err), consumer: this.spec.name, events: valid.length }, 'batch failed; handling its events one by one');
       for (const { msg, event } of valid) await this.applyOne(msg, event);
@@ -403,7 +527,7 @@ export class EventConsumer {
   }
 
   /** The event a message of a type it takes carries, when this consumer must apply it; otherwise it is acked or rejected here. */
-  private async check(msg: JsMsg): Promise<Envelope | null> {
+  private async check(msg: Delivered): Promise<Envelope | null> {
     const { prefix } = this.opts;
     let raw: unknown = null;
     let event: Envelope;
@@ -429,33 +553,33 @@ export class EventConsumer {
   }
 
   /** Returns the ids applied now (the others were duplicates). */
-  private async applyBatch(events: Envelope[]): Promise<Set<string>> {
+  private async applyBatch(batch: Array<{ msg: Delivered; event: Envelope }>): Promise<Set<string>> {
     const db = this.opts.db as Kysely<PlatformTables>;
     return db.transaction().execute(async (trx) => {
       const fresh = await trx
         .insertInto('inbox')
-        .values(events.map((e) => ({ consumer: this.spec.name, event_id: e.id, event_type: e.type })))
+        .values(batch.map(({ event: e }) => ({ consumer: this.spec.name, event_id: e.id, event_type: e.type })))
         .onConflict((oc) => oc.columns(['consumer', 'event_id']).doNothing())
         .returning('event_id')
         .execute();
       const ids = new Set(fresh.map((r) => r.event_id));
       // The same event twice in one batch (a redelivery) is applied once.
       const seen = new Set<string>();
-      const todo = events.filter((e) => ids.has(e.id) && !seen.has(e.id) && seen.add(e.id));
-      if (todo.length > 0) await this.handleBatch(trx, todo);
+      const todo = batch.filter(({ event: e }) => ids.has(e.id) && !seen.has(e.id) && seen.add(e.id));
+      if (todo.length > 0) await this.handleBatch(trx, todo.map((t) => t.event), todo.map((t) => ({ streamSeq: t.msg.info.streamSequence })));
       return ids;
     });
   }
 
-  private async handleBatch(trx: Transaction<any>, events: Envelope[]): Promise<void> {
-    if (this.spec.batch?.handle) return this.spec.batch.handle(trx, events);
-    for (const event of events) await this.spec.handle(trx, event);
+  private async handleBatch(trx: Transaction<any>, events: Envelope[], deliveries: Delivery[]): Promise<void> {
+    if (this.spec.batch?.handle) return this.spec.batch.handle(trx, events, deliveries);
+    for (const [i, event] of events.entries()) await this.spec.handle(trx, event, deliveries[i]!);
   }
 
-  private async applyOne(msg: JsMsg, event: Envelope): Promise<void> {
+  private async applyOne(msg: Delivered, event: Envelope): Promise<void> {
     const consumer = this.spec.name;
     try {
-      const applied = await this.apply(event);
+      const applied = await this.apply(event, { streamSeq: msg.info.streamSequence });
       msg.ack();
       eventsConsumed.inc({ consumer, outcome: applied ? 'applied' : 'duplicate' });
     } catch (err) {
@@ -477,6 +601,7 @@ export class EventConsumer {
    */
   private async apply(
     event: Envelope,
+    delivery: Delivery,
     always?: (trx: Transaction<PlatformTables>) => Promise<void>,
     after?: (trx: Transaction<PlatformTables>, fresh: boolean) => Promise<unknown>,
   ): Promise<boolean> {
@@ -489,20 +614,20 @@ export class EventConsumer {
         .onConflict((oc) => oc.columns(['consumer', 'event_id']).doNothing())
         .returning('event_id')
         .executeTakeFirst();
-      if (fresh) await this.spec.handle(trx, event);
+      if (fresh) await this.spec.handle(trx, event, delivery);
       await after?.(trx, Boolean(fresh));
       return Boolean(fresh);
     });
   }
 
-  private async park(msg: JsMsg, eventId: string | null, err: unknown): Promise<void> {
+  private async park(msg: Delivered, eventId: string | null, err: unknown): Promise<void> {
     await this.parkRow(this.opts.db as Kysely<PlatformTables>, msg, eventId, describe(err));
     msg.term();
     eventsConsumed.inc({ consumer: this.spec.name, outcome: 'parked' });
     this.opts.logger.error({ consumer: this.spec.name, eventId, subject: msg.subject }, 'event parked for ops');
   }
 
-  private async parkRow(db: Kysely<PlatformTables>, msg: JsMsg, eventId: string | null, error: string): Promise<void> {
+  private async parkRow(db: Kysely<PlatformTables>, msg: Delivered, eventId: string | null, error: string): Promise<void> {
     await db
       .insertInto('parked_events')
       .values({
@@ -522,7 +647,7 @@ export class EventConsumer {
    * an inbox row (its id is the sender's claim, and must not shadow a genuine event of that id).
    * The record holds only what was checked: a uuid, a catalog type, a known service, the reason.
    */
-  private async reject(msg: JsMsg, raw: unknown, reason: RejectionReason, err: unknown): Promise<void> {
+  private async reject(msg: Delivered, raw: unknown, reason: RejectionReason, err: unknown): Promise<void> {
     const claims = claimsOf(raw, msg.subject, this.opts.prefix);
     const db = this.opts.db as Kysely<PlatformTables>;
     await db.transaction().execute(async (trx) => {
@@ -545,6 +670,20 @@ export class EventConsumer {
     eventsConsumed.inc({ consumer: this.spec.name, outcome: 'rejected' });
     this.opts.logger.error({ consumer: this.spec.name, eventId: claims.eventId, type: claims.type, claimedSource: claims.source, reason }, 'event rejected and parked');
   }
+}
+
+/** At most this many sequence numbers are looked at in one reconciliation round. */
+const RECONCILE_SPAN = 100_000;
+
+/** Consecutive numbers as runs: [3, 4, 5, 9] → 3…5, 9…9. */
+function runsOf(seqs: number[]): Array<{ from: number; to: number }> {
+  const runs: Array<{ from: number; to: number }> = [];
+  for (const seq of seqs) {
+    const last = runs.at(-1);
+    if (last && last.to === seq - 1) last.to = seq;
+    else runs.push({ from: seq, to: seq });
+  }
+  return runs;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

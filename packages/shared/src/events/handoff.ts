@@ -106,7 +106,8 @@ interface PendingRemoval {
 /** A transaction that has not ended after this long is given up on; its redelivery schedules again. */
 const PENDING_GIVE_UP_MS = 10 * 60_000;
 
-function isNotFound(err: unknown): boolean {
+/** Whether a JetStream message read (or delete) failed because there is no such message. */
+export function isMessageNotFound(err: unknown): boolean {
   const code = (err as { api_error?: { err_code?: number }; code?: unknown })?.api_error?.err_code;
   // 10037: no message found (get); 10057: no message found (delete, already gone).
   return code === 10037 || code === 10057 || (err instanceof Error && /no message found/i.test(err.message));
@@ -135,7 +136,7 @@ export class Handoffs {
     try {
       stored = await this.opts.jsm.streams.getMessage(this.opts.stream, { last_by_subj: subject });
     } catch (err) {
-      if (!isNotFound(err)) throw err;
+      if (!isMessageNotFound(err)) throw err;
       this.opts.logger.warn({ handoff: { to: ref.to, id: ref.id } }, 'hand-off gone (erased or expired): treated as erased, nothing stored');
       return null;
     }
@@ -186,7 +187,7 @@ export class Handoffs {
           const { seq } = await jsm.streams.getMessage(stream, { last_by_subj: subject });
           await jsm.streams.deleteMessage(stream, seq, true);
         } catch (err) {
-          if (!isNotFound(err)) throw err;
+          if (!isMessageNotFound(err)) throw err;
         }
       }),
     );
@@ -254,7 +255,7 @@ export class Handoffs {
             if (current.subject !== p.subject) return;
             await this.opts.jsm.streams.deleteMessage(this.opts.stream, p.seq, true);
           } catch (err) {
-            if (!isNotFound(err)) keep.push(p);
+            if (!isMessageNotFound(err)) keep.push(p);
           }
         }),
       );

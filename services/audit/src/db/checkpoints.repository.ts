@@ -19,10 +19,12 @@ export async function latestCheckpoint(db: Db): Promise<Checkpoint | null> {
   return row ? toCheckpoint(row) : null;
 }
 
+/** Stores a checkpoint; one already stored at that seq (another instance's, a forced one) stays. */
 export async function insertCheckpoint(trx: Db, cp: Checkpoint): Promise<void> {
   await trx
     .insertInto('audit_checkpoints')
     .values({ seq: cp.seq, origin: cp.origin, hash: cp.hash, signed_at: new Date(cp.signedAt), key_id: cp.keyId, signature: cp.signature })
+    .onConflict((oc) => oc.column('seq').doNothing())
     .execute();
 }
 
@@ -34,6 +36,11 @@ export async function listCheckpoints(db: Db, afterSeq: string, limit: number): 
 /** Every checkpoint in (afterSeq, throughSeq]: what a verification run checks the entries against. */
 export async function checkpointsBetween(db: Db, afterSeq: string, throughSeq: string): Promise<Checkpoint[]> {
   return (await selectCheckpoints(db).where('seq', '>', afterSeq).where('seq', '<=', throughSeq).orderBy('seq').execute()).map(toCheckpoint);
+}
+
+/** The newest checkpoints at or below `seq`, newest first (the caller checks their signatures). */
+export async function recentCheckpointsBelow(db: Db, seq: string, limit: number): Promise<Checkpoint[]> {
+  return (await selectCheckpoints(db).where('seq', '<=', seq).orderBy('seq', 'desc').limit(limit).execute()).map(toCheckpoint);
 }
 
 export async function checkpointAt(db: Db, seq: string): Promise<Checkpoint | null> {

@@ -55,29 +55,63 @@ function toEntry(r: EntryRow): ChainEntry {
   };
 }
 
+/** An entry as a head of the chain: where it is, its hash, and the recorder's signature if it signed it as a head. */
 export interface Head {
   seq: string;
   hash: string;
   recordedAt: Date;
+  /** `recordedAt` as hashed and signed (microseconds). */
+  recordedAtText: string;
+  headKeyId: string | null;
+  headSignature: string | null;
 }
+
+function selectHeads(db: Db) {
+  return db.selectFrom('audit_log').select(['seq', 'hash', 'recorded_at', micros('recorded_at').as('recorded'), 'head_key_id', 'head_signature']);
+}
+
+type HeadRow = Awaited<ReturnType<ReturnType<typeof selectHeads>['executeTakeFirstOrThrow']>>;
+
+const toHead = (r: HeadRow): Head => ({ seq: r.seq, hash: r.hash, recordedAt: r.recorded_at, recordedAtText: r.recorded, headKeyId: r.head_key_id, headSignature: r.head_signature });
 
 export async function chainHead(db: Db): Promise<Head | null> {
-  const row = await db.selectFrom('audit_log').select(['seq', 'hash', 'recorded_at']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
-  return row ? { seq: row.seq, hash: row.hash, recordedAt: row.recorded_at } : null;
+  const row = await selectHeads(db).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+  return row ? toHead(row) : null;
 }
 
+export async function headAt(db: Db, seq: string): Promise<Head | null> {
+  const row = await selectHeads(db).where('seq', '=', seq).executeTakeFirst();
+  return row ? toHead(row) : null;
+}
+
+/** The newest entries at or below `seq` that carry a head signature, newest first (valid or not: the caller checks). */
+export async function signedHeadsUpTo(db: Db, seq: string, limit: number): Promise<Head[]> {
+  const rows = await selectHeads(db).where('head_signature', 'is not', null).where('seq', '<=', seq).orderBy('seq', 'desc').limit(limit).execute();
+  return rows.map(toHead);
+}
+
+/** Where new entries go: after `seq`, linked to `prevHash` — the head the recorder wrote last, which the database should hold. */
+export interface Link {
+  seq: string;
+  prevHash: string;
+  /** `recordedAt` of the entry before: time never goes back along the chain. */
+  recordedAt: Date | null;
+}
+
+/** Signs a new head (the recorder's key): its key id and signature, stored on the head's row. */
+export type HeadSigner = (head: Pick<ChainEntry, 'seq' | 'hash' | 'recordedAt'>) => { keyId: string; signature: string };
+
 /**
- * Appends entries at the head, in order, under the chain lock: each `seq` is the previous one's plus
- * one (never a sequence, whose numbers a rolled-back transaction would skip), `recordedAt` never goes
- * back in time (so a period is a range of `seq`), and each hash covers all of it. One INSERT for all.
+ * Appends entries after `link`, in order, under the chain lock (the caller holds it): each `seq` is
+ * the previous one's plus one (never a sequence, whose numbers a rolled-back transaction would skip),
+ * `recordedAt` never goes back in time (so a period is a range of `seq`), each hash covers all of it,
+ * and the last one carries the recorder's signature as the new head. One INSERT for all.
  */
-export async function appendEntries(trx: Transaction<Database>, entries: NewEntry[]): Promise<ChainEntry[]> {
-  await lockChain(trx);
-  const head = await chainHead(trx);
+export async function appendEntries(trx: Transaction<Database>, entries: NewEntry[], link: Link | null, signHead: HeadSigner): Promise<ChainEntry[]> {
   const now = new Date();
-  const recordedAt = head && head.recordedAt > now ? head.recordedAt : now;
-  let seq = BigInt(head?.seq ?? '0');
-  let prevHash = head?.hash ?? GENESIS_HASH;
+  const recordedAt = link?.recordedAt && link.recordedAt > now ? link.recordedAt : now;
+  let seq = BigInt(link?.seq ?? '0');
+  let prevHash = link?.prevHash ?? GENESIS_HASH;
   const placed = entries.map((entry) => {
     seq += 1n;
     const e: ChainEntry = { ...entry, seq: String(seq), hashVersion: ENTRY_HASH_VERSION, recordedAt: isoMicros(recordedAt), prevHash, hash: '' };
@@ -85,6 +119,8 @@ export async function appendEntries(trx: Transaction<Database>, entries: NewEntr
     prevHash = e.hash;
     return e;
   });
+  const head = placed.at(-1);
+  const signature = head ? signHead(head) : null;
   await trx
     .insertInto('audit_log')
     .values(
@@ -111,6 +147,8 @@ export async function appendEntries(trx: Transaction<Database>, entries: NewEntr
         details: JSON.stringify(e.details),
         prev_hash: e.prevHash,
         hash: e.hash,
+        head_key_id: e === head ? signature!.keyId : null,
+        head_signature: e === head ? signature!.signature : null,
       })),
     )
     .execute();
@@ -207,6 +245,20 @@ export async function recentOf(
   if (extra.reason && 'not' in extra.reason) q = q.where(sql`coalesce(details->>'reason', '')`, '<>', extra.reason.not);
   const rows = await q.orderBy('occurred_at', 'desc').limit(limit).execute();
   return rows.map((r) => r.seq).reverse();
+}
+
+/** Refusals of a given reason (`access.denied`) in a `seq` range, e.g. OWN_INCIDENT. */
+export async function denialsFor(db: Db, reason: string, fromSeq: string, toSeq: string): Promise<number> {
+  const row = await db
+    .selectFrom('audit_log')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('operation', '=', 'DENIED')
+    .where('event_type', '=', 'access.denied')
+    .where(sql`details->>'reason'`, '=', reason)
+    .where('seq', '>=', fromSeq)
+    .where('seq', '<=', toSeq)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }
 
 /** Denied attempts in a `seq` range; a gateway summary of several refusals counts as that many. */

@@ -25,6 +25,9 @@ export interface AuditLogTable {
   details: unknown;
   prev_hash: string;
   hash: string;
+  /** On the last entry of each append: the recorder's signature of the new head (a checkpoint note). */
+  head_key_id: string | null;
+  head_signature: string | null;
 }
 
 export interface CheckpointsTable {
@@ -72,6 +75,16 @@ export interface IncidentsTable {
   close_note: string | null;
 }
 
+export interface StreamSeqsTable {
+  stream_seq: string;
+}
+
+export interface ReconciliationTable {
+  consumer: string;
+  through_seq: string;
+  updated_at: Generated<Date>;
+}
+
 export interface Database extends PlatformTables {
   audit_log: AuditLogTable;
   audit_checkpoints: CheckpointsTable;
@@ -79,6 +92,8 @@ export interface Database extends PlatformTables {
   incidents: IncidentsTable;
   blocked_subjects: BlockedSubjectsTable;
   block_versions: BlockVersionsTable;
+  audit_stream_seqs: StreamSeqsTable;
+  audit_reconciliation: ReconciliationTable;
 }
 
 export type IncidentRow = Selectable<IncidentsTable>;

@@ -143,6 +143,7 @@ export type Tampering =
   | 'SEQ_GAP'
   | 'OUT_OF_ORDER'
   | 'LINK_BROKEN'
+  | 'INSERTED'
   | 'HASH_MISMATCH'
   | 'CHECKPOINT_MISMATCH'
   | 'CHECKPOINT_SIGNATURE'
@@ -152,7 +153,11 @@ export type Tampering =
 
 export interface Finding {
   reason: Tampering;
-  /** The first entry found bad (for a gap: the missing one; for a rewrite: the first of the rewritten range). */
+  /**
+   * The first entry found bad: for a gap the missing one, for an edit the edited one; for a rewrite,
+   * a cut or an insertion the first entry that no signed checkpoint still confirms (the one after the
+   * last checkpoint that matched) — nothing after it is provably what the audit wrote.
+   */
   seq: string;
   checkpointSeq: string | null;
   /** One line for people, in English: what is wrong and where. Never an entry's contents. */
@@ -172,8 +177,10 @@ export interface VerifierOptions {
  * Checks a chain fed entry by entry in `seq` order against the checkpoints covering it (given upfront,
  * in any order). The first problem wins; feeding stops mattering after it. Detects an edited entry
  * (its hash), a removed one (a gap in `seq`), reordered ones (order and links), a cut-off tail
- * (a checkpoint beyond the last entry) and a rewrite that recomputed every later hash (the signed
- * checkpoint no longer matches).
+ * (a checkpoint beyond the last entry, or inside a gap the audit's later entries jumped), a rewrite
+ * that recomputed every later hash (the signed checkpoint no longer matches), and entries slipped in
+ * after a signed head (the audit's next entry links past them, to the head it signed: the audit
+ * never builds on a head it did not write).
  */
 export class ChainVerifier {
   private expected: bigint;
@@ -181,6 +188,8 @@ export class ChainVerifier {
   private readonly checkpoints: Checkpoint[];
   private next = 0;
   private lastGood: bigint;
+  /** The hash of entry `lastGood` (the anchor's, or the genesis'), for telling an insertion from a broken link. */
+  private lastGoodHash: string;
   private origin: string | null;
   finding: Finding | null = null;
   entriesChecked = 0;
@@ -195,6 +204,7 @@ export class ChainVerifier {
     this.expected = start + 1n;
     this.lastGood = start;
     this.prevHash = opts.anchor?.hash ?? GENESIS_HASH;
+    this.lastGoodHash = this.prevHash;
     this.origin = opts.origin;
   }
 
@@ -206,12 +216,8 @@ export class ChainVerifier {
   add(e: ChainEntry): boolean {
     if (this.finding) return false;
     const seq = BigInt(e.seq);
-    if (seq !== this.expected) {
-      return seq > this.expected
-        ? this.fail('SEQ_GAP', this.expected, `entry ${this.expected} is missing: the log goes from ${this.expected - 1n} to ${seq}`)
-        : this.fail('OUT_OF_ORDER', seq, `entry ${seq} comes after entry ${this.expected - 1n}: reordered or repeated`);
-    }
-    if (e.prevHash !== this.prevHash) return this.fail('LINK_BROKEN', seq, `entry ${seq} does not link to entry ${seq - 1n}: an entry before it was removed, replaced or reordered`);
+    if (seq !== this.expected) return seq > this.expected ? this.gap(seq) : this.fail('OUT_OF_ORDER', seq, `entry ${seq} comes after entry ${this.expected - 1n}: reordered or repeated`);
+    if (e.prevHash !== this.prevHash) return this.brokenLink(seq, e.prevHash);
     if (entryHash(e) !== e.hash) return this.fail('HASH_MISMATCH', seq, `entry ${seq} does not match its hash: edited`);
     this.entriesChecked += 1;
     this.lastSeq = e.seq;
@@ -231,6 +237,7 @@ export class ChainVerifier {
       }
       this.checkpointsChecked += 1;
       this.lastGood = seq;
+      this.lastGoodHash = e.hash;
       this.verifiedCheckpoint = cp;
     }
     return true;
@@ -241,9 +248,39 @@ export class ChainVerifier {
     if (this.finding) return this.finding;
     const beyond = this.checkpoints[this.next];
     if (beyond && this.checkpointTrusted(beyond)) {
-      this.fail('TRUNCATED', this.expected, `checkpoint ${beyond.seq} covers entries up to ${beyond.seq}, but the log ends at ${this.expected - 1n}: cut off`, beyond.seq);
+      this.fail('TRUNCATED', this.lastGood + 1n, `checkpoint ${beyond.seq} covers entries up to ${beyond.seq}, but the log ends at ${this.expected - 1n}: cut off${this.unconfirmed()}`, beyond.seq);
     }
     return this.finding;
+  }
+
+  /** Entries missing before `seq`: cut back if a signed checkpoint lies in the gap (and the audit went on), else removed. */
+  private gap(seq: bigint): false {
+    const swallowed = this.checkpoints[this.next];
+    if (swallowed && BigInt(swallowed.seq) < seq) {
+      if (!this.checkpointTrusted(swallowed)) return false;
+      return this.fail('TRUNCATED', this.lastGood + 1n, `entries ${this.expected}…${seq - 1n} are missing, though checkpoint ${swallowed.seq} covered them: cut back${this.unconfirmed()}`, swallowed.seq);
+    }
+    return this.fail('SEQ_GAP', this.expected, `entry ${this.expected} is missing: the log goes from ${this.expected - 1n} to ${seq}`);
+  }
+
+  /**
+   * Entry `seq` does not link to the one before it. When it links instead to the last entry a signed
+   * checkpoint confirmed, the entries between were slipped in after that head; when it links to a
+   * hash another checkpoint signed, the entries since the last confirmed one were rewritten.
+   */
+  private brokenLink(seq: bigint, prevHash: string): false {
+    if (prevHash === this.lastGoodHash && seq > this.lastGood + 1n) {
+      return this.fail('INSERTED', this.lastGood + 1n, `entries ${this.lastGood + 1n}…${seq - 1n} are not in the chain the audit signed: entry ${seq} continues it from entry ${this.lastGood}`);
+    }
+    const signed = this.checkpoints.find((c) => c.hash === prevHash && BigInt(c.seq) > this.lastGood);
+    if (signed && this.checkpointTrusted(signed)) {
+      return this.fail('CHECKPOINT_MISMATCH', this.lastGood + 1n, `entries ${this.lastGood + 1n}…${seq - 1n} are not those the audit signed: entry ${seq} continues from the head signed in checkpoint ${signed.seq}`, signed.seq);
+    }
+    return this.fail('LINK_BROKEN', seq, `entry ${seq} does not link to entry ${seq - 1n}: an entry before it was removed, replaced or reordered`);
+  }
+
+  private unconfirmed(): string {
+    return this.lastGood + 1n < this.expected ? `; entries from ${this.lastGood + 1n} on are not confirmed by a checkpoint that still matches` : '';
   }
 
   /** A checkpoint counts only when its origin is right and one of the keys for its id signed it. */

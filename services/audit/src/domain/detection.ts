@@ -20,8 +20,13 @@ export const RULES = {
   OFF_HOURS_ACCESS: { threshold: 1, windowMinutes: 24 * 60 },
   /** An event its type's owner did not produce unaltered was refused by a consumer (signatures). */
   FORGED_EVENT: { threshold: 1, windowMinutes: 60 },
-  /** Verification found the audit chain edited, cut or rewritten (raised by verification, not by an entry). */
+  /**
+   * The audit chain edited, cut, rewritten or added to by someone else: found by a verification run,
+   * or by the recorder when the database's head is not the one it wrote (not by an entry).
+   */
   AUDIT_TAMPERED: { threshold: 1, windowMinutes: 24 * 60 },
+  /** Stream messages acknowledged to the audit but never recorded, and gone from the stream (reconciliation). */
+  AUDIT_GAP: { threshold: 1, windowMinutes: 24 * 60 },
 } as const;
 
 export type RuleName = keyof typeof RULES;

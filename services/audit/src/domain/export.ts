@@ -5,8 +5,13 @@ import { ChainVerifier, checkpointSignatureValid, type Checkpoint, type ChainEnt
 /**
  * The offline export of the audit (`npm run audit:export`): NDJSON, one object per line —
  * a header, then the entries in seq order with each checkpoint right after the entry it covers, and
- * last a checkpoint covering the last entry. `verifyExport` needs nothing but the lines and the
- * public key(s): no network, no database, no project secret (`npm run audit:verify`).
+ * last a checkpoint covering the last entry. Checkpoints come from the audit's database and from its
+ * witness outside it (the newest one the audit published on the event stream, `witnessed: true`),
+ * so a rewrite of the database alone contradicts a signed checkpoint in the file. When the audit
+ * refused to sign its head (entries in its database it did not write), the export goes to the end of
+ * the log without a last checkpoint (`throughSeq: null`), and the verifier names the first entry no
+ * checkpoint covers. `verifyExport` needs nothing but the lines and the public key(s): no network, no
+ * database, no project secret (`npm run audit:verify`).
  */
 export const EXPORT_FORMAT = 'pdp-audit-export';
 export const EXPORT_VERSION = 1;
@@ -21,7 +26,8 @@ export const headerLine = z.object({
   version: z.literal(EXPORT_VERSION),
   origin: z.string(),
   exportedAt: z.string(),
-  throughSeq: seq,
+  /** The entry the export goes to, covered by its last checkpoint; null when the audit refused to sign its head. */
+  throughSeq: seq.nullable(),
   /** The checkpoint keys the audit listed (for people; the verifier trusts only the keys it is given). */
   keys: z.array(z.object({ keyId: z.string(), algorithm: z.string(), publicKeyPem: z.string() })),
 });
@@ -60,6 +66,8 @@ export const checkpointLine = z.object({
   signedAt: instant,
   keyId: z.string(),
   signature: z.string(),
+  /** Read from the audit's witness outside its database (the event stream), not only from the database. */
+  witnessed: z.boolean().optional(),
 });
 
 export type ExportHeader = z.infer<typeof headerLine>;
@@ -70,12 +78,12 @@ export function entryOf(line: z.infer<typeof entryLine>): ChainEntry {
 }
 
 export function checkpointOf(line: z.infer<typeof checkpointLine>): Checkpoint {
-  const { kind: _, ...cp } = line;
+  const { kind: _, witnessed: __, ...cp } = line;
   return cp;
 }
 
 export type ExportVerdict =
-  | { intact: true; entries: number; checkpoints: number; through: Checkpoint; origin: string }
+  | { intact: true; entries: number; checkpoints: number; through: Checkpoint; origin: string; witnessed: Checkpoint | null }
   | { intact: false; line: number | null; seq: string | null; reason: string; message: string };
 
 export interface VerifyExportOptions {
@@ -94,7 +102,8 @@ export async function verifyExport(read: LineSource, opts: VerifyExportOptions):
   // Pass 1: header and checkpoints, and what the last line is.
   let header: ExportHeader | null = null;
   const checkpoints: Checkpoint[] = [];
-  let last: { kind: string; seq: string } | null = null;
+  let witnessed: Checkpoint | null = null;
+  let lastEntry: string | null = null;
   // Seqs of the entries present: a "missing" one that is in the file was moved, not removed.
   const present = new Set<string>();
   let n = 0;
@@ -117,23 +126,21 @@ export async function verifyExport(read: LineSource, opts: VerifyExportOptions):
     if (kind === 'checkpoint') {
       const parsed = checkpointLine.safeParse(raw);
       if (!parsed.success) return bad(n, null, 'MALFORMED', `line ${n} is not a checkpoint`);
-      checkpoints.push(checkpointOf(parsed.data));
-      last = { kind, seq: parsed.data.seq };
+      const cp = checkpointOf(parsed.data);
+      checkpoints.push(cp);
+      if (parsed.data.witnessed && (!witnessed || BigInt(cp.seq) > BigInt(witnessed.seq))) witnessed = cp;
     } else if (kind === 'entry') {
       const s = (raw as { seq?: unknown }).seq;
-      last = { kind, seq: typeof s === 'string' ? s : '?' };
+      lastEntry = typeof s === 'string' ? s : '?';
       if (typeof s === 'string') present.add(s);
     } else {
       return bad(n, null, 'MALFORMED', `line ${n} is neither an entry nor a checkpoint`);
     }
   }
   if (!header) return bad(null, null, 'MALFORMED', 'the file is empty');
-  if (!last) return bad(null, null, 'MALFORMED', 'the export holds no entries');
-  if (last.kind !== 'checkpoint') {
-    // The first bad entry is the first one missing, after the last one there.
-    const missing = /^\d+$/.test(last.seq) ? String(BigInt(last.seq) + 1n) : last.seq;
-    return bad(null, missing, 'TRUNCATED', `the export does not end with a checkpoint: cut off after entry ${last.seq}`);
-  }
+  if (!lastEntry) return bad(null, null, 'MALFORMED', 'the export holds no entries');
+  if (!/^\d+$/.test(lastEntry)) return bad(null, lastEntry, 'MALFORMED', 'the last entry has no seq');
+  const end = BigInt(lastEntry);
 
   // The first entry's predecessor must be a signed checkpoint in the file (a partial export), or there is none.
   const keysFor = () => opts.keys;
@@ -168,9 +175,10 @@ export async function verifyExport(read: LineSource, opts: VerifyExportOptions):
     return bad(null, finding.seq, 'OUT_OF_ORDER', `entry ${finding.seq} is not where it belongs: entries were reordered`);
   }
   if (finding) return bad(null, finding.seq, finding.reason, finding.detail);
-  const through = checkpoints.filter((c) => c.seq === last.seq).at(-1)!;
-  if (BigInt(header.throughSeq) !== BigInt(through.seq)) {
-    return bad(null, String(BigInt(through.seq) + 1n), 'TRUNCATED', `the export says it goes to entry ${header.throughSeq}, but it ends at ${through.seq}: cut off`);
+  const through = checkpoints.filter((c) => BigInt(c.seq) === end).at(-1);
+  if (!through) return uncovered(header, end, checkpoints);
+  if (header.throughSeq === null || BigInt(header.throughSeq) !== end) {
+    return bad(null, String(end + 1n), 'TRUNCATED', `the export says it goes to entry ${header.throughSeq ?? 'the end of the log'}, but it ends at ${end}: cut off`);
   }
   if (opts.previous) {
     const p = opts.previous;
@@ -180,7 +188,20 @@ export async function verifyExport(read: LineSource, opts: VerifyExportOptions):
     const same = await hashAt(read, p.seq);
     if (same !== null && same !== p.hash) return bad(null, p.seq, 'CHECKPOINT_MISMATCH', `entry ${p.seq} differs from the previous export's checkpoint: the log was rewritten since`);
   }
-  return { intact: true, entries, checkpoints: checkpoints.length, through, origin };
+  return { intact: true, entries, checkpoints: checkpoints.length, through, origin, witnessed };
+}
+
+/**
+ * The last entries are covered by no checkpoint: the file was cut (it ends before the entry its
+ * header names), or the audit never signed them — it signs only heads it wrote, so entries it did
+ * not write stay unsigned, and the first of them is the first bad entry.
+ */
+function uncovered(header: ExportHeader, end: bigint, checkpoints: Checkpoint[]): ExportVerdict {
+  if (header.throughSeq !== null && BigInt(header.throughSeq) > end) {
+    return bad(null, String(end + 1n), 'TRUNCATED', `the export does not end with a checkpoint: cut off after entry ${end}`);
+  }
+  const signed = checkpoints.reduce((max, c) => (BigInt(c.seq) < end && BigInt(c.seq) > max ? BigInt(c.seq) : max), 0n);
+  return bad(null, String(signed + 1n), 'UNSIGNED', `entries ${signed + 1n}…${end} are covered by no checkpoint: the audit did not sign them (it signs only what it wrote)`);
 }
 
 async function hashAt(read: LineSource, wanted: string): Promise<string | null> {

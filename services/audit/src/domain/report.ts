@@ -31,6 +31,8 @@ export interface AuditPart {
   to: string;
   operations: Array<{ operation: string; count: number }>;
   deniedAttempts: number;
+  /** Refusals to let someone decide an incident about their own actions (OWN_INCIDENT). */
+  ownIncidentRefusals: number;
   incidentsOpened: number;
   incidentsReportedLate: number;
   incidents: ReportIncident[];
@@ -53,6 +55,7 @@ const TEXT = {
     incidents: 'Инциденты (пункт 7.2.2) и уведомление уполномоченного органа',
     opened: 'Выявлено инцидентов',
     late: 'Из них сообщено с опозданием или просрочено',
+    ownIncident: 'Отказано в рассмотрении инцидента о собственных действиях',
     columns: ['№', 'Правило', 'Статус', 'Выявлен', 'Сообщить до', 'Сообщено', 'В срок'],
     yes: 'да',
     no: 'нет',
@@ -89,6 +92,7 @@ const TEXT = {
     incidents: 'Инциденттер (7.2.2-тармақ) және уәкілетті органға хабарлау',
     opened: 'Анықталған инциденттер',
     late: 'Оның ішінде кеш хабарланған немесе мерзімі өткен',
+    ownIncident: 'Өз әрекеттері туралы инцидентті қарауға бас тартылды',
     columns: ['№', 'Ереже', 'Күйі', 'Анықталды', 'Хабарлау мерзімі', 'Хабарланды', 'Мерзімінде'],
     yes: 'иә',
     no: 'жоқ',
@@ -145,7 +149,7 @@ export function controlReportDocument(audit: AuditPart, holders: HolderCounts, l
 <table><thead><tr><th>${escape(T.kind)}</th><th>${escape(T.count)}</th></tr></thead><tbody>${operations}</tbody></table>
 <table>${row(T.denied, audit.deniedAttempts)}</table>
 <h2>${escape(T.incidents)}</h2>
-<table>${row(T.opened, audit.incidentsOpened)}${row(T.late, audit.incidentsReportedLate)}</table>
+<table>${row(T.opened, audit.incidentsOpened)}${row(T.late, audit.incidentsReportedLate)}${row(T.ownIncident, audit.ownIncidentRefusals)}</table>
 ${incidents ? `<table><thead><tr>${T.columns.map((c) => `<th>${escape(c)}</th>`).join('')}</tr></thead><tbody>${incidents}</tbody></table>` : ''}
 <h2>${escape(T.rights)}</h2>
 <table>${row(T.rectifications, holders.rightsRequests)}${row(T.rectificationsLate, holders.rightsRequestsOverdue)}${row(T.appeals, holders.appealsReceived)}${row(T.appealsLate, holders.appealsOverdue)}${row(T.erasures, holders.erasureActsCompleted)}${row(T.withdrawals, holders.consentWithdrawals)}</table>

@@ -121,12 +121,12 @@ export type ChainVerification = {
   checkpointsChecked: Scalars['Int']['output'];
   detail: Maybe<Scalars['String']['output']>;
   entriesChecked: Scalars['Int']['output'];
-  /** The first entry found bad: the edited one, the missing one, the first of a rewritten range. */
+  /** The first entry found bad: the edited one, the missing one; for a rewrite, a cut or an insertion the first one no signed checkpoint still confirms. */
   firstInvalidSeq: Maybe<Scalars['ID']['output']>;
   /** Whether it started from the first entry, rather than after the last verified checkpoint. */
   full: Scalars['Boolean']['output'];
   headSeq: Maybe<Scalars['ID']['output']>;
-  /** SEQ_GAP, OUT_OF_ORDER, LINK_BROKEN, HASH_MISMATCH, CHECKPOINT_MISMATCH, CHECKPOINT_SIGNATURE, CHECKPOINT_KEY_UNKNOWN, CHECKPOINT_ORIGIN or TRUNCATED. */
+  /** SEQ_GAP, OUT_OF_ORDER, LINK_BROKEN, INSERTED, HASH_MISMATCH, CHECKPOINT_MISMATCH, CHECKPOINT_SIGNATURE, CHECKPOINT_KEY_UNKNOWN, CHECKPOINT_ORIGIN or TRUNCATED. */
   reason: Maybe<Scalars['String']['output']>;
   resumedFromSeq: Maybe<Scalars['ID']['output']>;
   valid: Scalars['Boolean']['output'];
@@ -157,6 +157,8 @@ export type ControlReport = {
   incidentsOpened: Scalars['Int']['output'];
   incidentsReportedLate: Scalars['Int']['output'];
   operations: Array<OperationCount>;
+  /** Refusals to let someone acknowledge, report or close an incident about their own actions (OWN_INCIDENT). */
+  ownIncidentRefusals: Scalars['Int']['output'];
   rightsRequests: Scalars['Int']['output'];
   rightsRequestsOverdue: Scalars['Int']['output'];
   to: Scalars['String']['output'];
@@ -214,7 +216,12 @@ export type Mutation = {
   __typename?: 'Mutation';
   /** DPO. OPEN → ACKNOWLEDGED. */
   acknowledgeIncident: Incident;
-  /** AUDITOR. Signs the current head now (an export ends with it); the latest checkpoint when it already covers the head; null for an empty log. */
+  /**
+   * AUDITOR. A checkpoint of the head the audit wrote, now, also published on the stream (an export ends
+   * with it); null for an empty log. When the database's head is not the one the audit wrote: CONFLICT,
+   * `extensions.reason` AUDIT_TAMPERED, `firstInvalidSeq` and `finding` (as verifyAuditChain's `reason`):
+   * it signs no head it did not write.
+   */
   checkpointAudit: Maybe<AuditCheckpoint>;
   /** DPO. ACKNOWLEDGED (no breach after all) or REPORTED → CLOSED, with a note. */
   closeIncident: Incident;
@@ -261,6 +268,11 @@ export type Query = {
   auditKeys: Array<AuditKey>;
   /** AUDITOR, DPO. Oldest first; page with afterSeq. */
   auditLog: Array<AuditEntry>;
+  /**
+   * AUDITOR. The newest checkpoint the audit published outside its database (the event stream, read
+   * now): a rewrite of the database alone contradicts it. Null when the stream holds none.
+   */
+  auditWitness: Maybe<AuditCheckpoint>;
   /** AUDITOR, DPO, CHAIRMAN (7.2.4). Dates YYYY-MM-DD, Kazakhstan, both included; at most 366 days. */
   controlReport: ControlReport;
   /** AUDITOR, DPO. Newest first, optionally of some statuses. */
@@ -549,6 +561,7 @@ export type ControlReportResolvers<ContextType = Context, ParentType extends Res
   incidentsOpened?: Resolver<ResolversTypes['Int'], { __typename: 'ControlReport' } & GraphQLRecursivePick<ParentType, {"from":true,"to":true}>, ContextType>;
   incidentsReportedLate?: Resolver<ResolversTypes['Int'], { __typename: 'ControlReport' } & GraphQLRecursivePick<ParentType, {"from":true,"to":true}>, ContextType>;
   operations?: Resolver<Array<ResolversTypes['OperationCount']>, { __typename: 'ControlReport' } & GraphQLRecursivePick<ParentType, {"from":true,"to":true}>, ContextType>;
+  ownIncidentRefusals?: Resolver<ResolversTypes['Int'], { __typename: 'ControlReport' } & GraphQLRecursivePick<ParentType, {"from":true,"to":true}>, ContextType>;
 
 
   to?: Resolver<ResolversTypes['String'], { __typename: 'ControlReport' } & GraphQLRecursivePick<ParentType, {"from":true,"to":true}>, ContextType>;
@@ -602,6 +615,7 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   auditEntries?: Resolver<ResolversTypes['AuditEntryConnection'], ParentType, ContextType, Partial<QueryAuditEntriesArgs>>;
   auditKeys?: Resolver<Array<ResolversTypes['AuditKey']>, ParentType, ContextType>;
   auditLog?: Resolver<Array<ResolversTypes['AuditEntry']>, ParentType, ContextType, Partial<QueryAuditLogArgs>>;
+  auditWitness?: Resolver<Maybe<ResolversTypes['AuditCheckpoint']>, ParentType, ContextType>;
   controlReport?: Resolver<ResolversTypes['ControlReport'], ParentType, ContextType, RequireFields<QueryControlReportArgs, 'from' | 'to'>>;
   incidents?: Resolver<Array<ResolversTypes['Incident']>, ParentType, ContextType, Partial<QueryIncidentsArgs>>;
   overdueIncidents?: Resolver<Array<ResolversTypes['Incident']>, ParentType, ContextType, Partial<QueryOverdueIncidentsArgs>>;

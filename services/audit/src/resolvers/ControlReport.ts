@@ -28,6 +28,7 @@ export function controlReportResolvers(): ControlReportResolvers {
     __resolveReference: (ref) => ref as ControlReportRef,
     operations: async (ref, _, ctx) => (await part(ref, ctx)).operations,
     deniedAttempts: async (ref, _, ctx) => (await part(ref, ctx)).deniedAttempts,
+    ownIncidentRefusals: async (ref, _, ctx) => (await part(ref, ctx)).ownIncidentRefusals,
     incidentsOpened: async (ref, _, ctx) => (await part(ref, ctx)).incidentsOpened,
     incidentsReportedLate: async (ref, _, ctx) => (await part(ref, ctx)).incidentsReportedLate,
     incidents: async (ref, _, ctx) => (await part(ref, ctx)).incidents.map((i) => ({ ...i, status: i.status as 'OPEN' })),

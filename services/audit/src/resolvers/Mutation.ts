@@ -24,7 +24,7 @@ export function mutationResolvers(deps: Deps): MutationResolvers {
     },
     async checkpointAudit(_, __, ctx) {
       await guard.authorize(ctx, 'Mutation.checkpointAudit');
-      return evidenceOf(deps).checkpointNow();
+      return evidenceOf(deps).checkpointForExport(ctx.meta.locale);
     },
   };
 }

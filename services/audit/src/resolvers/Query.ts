@@ -84,6 +84,10 @@ export function queryResolvers(deps: Deps): QueryResolvers {
       await guard.authorize(ctx, 'Query.auditCheckpoints');
       return listCheckpoints(deps.db, args.afterSeq ?? '0', page(args.first));
     },
+    async auditWitness(_, __, ctx) {
+      await guard.authorize(ctx, 'Query.auditWitness');
+      return evidenceOf(deps).witness.latest();
+    },
     async auditKeys(_, __, ctx) {
       await guard.authorize(ctx, 'Query.auditKeys');
       const { signing, verify } = deps.config.extra.checkpointKeys;

@@ -159,4 +159,28 @@ export const migrations: Record<string, Migration> = {
       await db.schema.dropTable('block_versions').execute();
     },
   },
+  '2026_12_07_0004_head_signatures': {
+    async up(db: Kysely<any>) {
+      // The last entry of each append carries the recorder's signature of the new head (a checkpoint
+      // note of it, signed at commit): the database's head is then always one the audit wrote, or
+      // provably not. Not covered by the entry's hash (it signs that hash). ALTER fires no row trigger.
+      await sql`alter table audit_log add column head_key_id text, add column head_signature text`.execute(db);
+      await sql`create index audit_log_signed_heads on audit_log (seq) where head_signature is not null`.execute(db);
+      // Which stream messages the recorder handled, until reconciliation has passed them
+      // (consumer.ts, "Reconciliation"): bookkeeping, not evidence, so not append-only.
+      await db.schema.createTable('audit_stream_seqs').addColumn('stream_seq', 'bigint', (c) => c.primaryKey()).execute();
+      await db.schema
+        .createTable('audit_reconciliation')
+        .addColumn('consumer', 'text', (c) => c.primaryKey())
+        .addColumn('through_seq', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.dropTable('audit_reconciliation').execute();
+      await db.schema.dropTable('audit_stream_seqs').execute();
+      await db.schema.dropIndex('audit_log_signed_heads').execute();
+      await sql`alter table audit_log drop column head_key_id, drop column head_signature`.execute(db);
+    },
+  },
 };
