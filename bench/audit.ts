@@ -50,7 +50,7 @@ function* entries(count: number, startSeq: bigint, prevHash: string, from: numbe
     const seq = startSeq + BigInt(i);
     const [type, operation, source, outcome, resource] = pick(Number(seq));
     const at = new Date(Math.floor(from + i * step));
-    const subjectId = i % 17 === 0 ? null : (subjects[i % subjects.length]!.slice(0, 30) + String(Number(seq) % 200_000).padStart(6, '0'));
+    const subjectId = i % 17 === 0 ? null : subjects[i % subjects.length]!.slice(0, 30) + String(Number(seq) % 200_000).padStart(6, '0');
     const entry: ChainEntry = {
       seq: String(seq),
       hashVersion: ENTRY_HASH_VERSION,
@@ -88,10 +88,28 @@ function* entries(count: number, startSeq: bigint, prevHash: string, from: numbe
 /** Writes a batch as one JSON document expanded by PostgreSQL (json_populate_recordset): far cheaper than parameters per value. */
 async function insertBatch(db: Kysely<Database>, batch: ChainEntry[], checkpoints: Checkpoint[]): Promise<void> {
   const rows = batch.map((e) => ({
-    seq: e.seq, hash_version: e.hashVersion, event_id: e.eventId, event_type: e.type, operation: e.operation, source: e.source, actor_id: e.actorId,
-    actor_roles: e.actorRoles, creditor_id: e.creditorId, purpose: e.purpose, outcome: e.outcome, client_key: e.clientKey, resource: e.resource,
-    resource_ids: e.resourceIds, fields: e.fields, subject_id: e.subjectId, correlation_id: e.correlationId, occurred_at: e.occurredAt,
-    recorded_at: e.recordedAt, details: e.details, prev_hash: e.prevHash, hash: e.hash,
+    seq: e.seq,
+    hash_version: e.hashVersion,
+    event_id: e.eventId,
+    event_type: e.type,
+    operation: e.operation,
+    source: e.source,
+    actor_id: e.actorId,
+    actor_roles: e.actorRoles,
+    creditor_id: e.creditorId,
+    purpose: e.purpose,
+    outcome: e.outcome,
+    client_key: e.clientKey,
+    resource: e.resource,
+    resource_ids: e.resourceIds,
+    fields: e.fields,
+    subject_id: e.subjectId,
+    correlation_id: e.correlationId,
+    occurred_at: e.occurredAt,
+    recorded_at: e.recordedAt,
+    details: e.details,
+    prev_hash: e.prevHash,
+    hash: e.hash,
   }));
   await sql`insert into audit_log select * from json_populate_recordset(null::audit_log, ${JSON.stringify(rows)}::json)`.execute(db);
   if (checkpoints.length === 0) return;
@@ -108,7 +126,9 @@ async function withoutSecondaryIndexes<T>(db: Kysely<Database>, load: () => Prom
   const { rows: constraints } = await sql<{ name: string; def: string }>`select conname as name, pg_get_constraintdef(oid) as def
     from pg_constraint where conrelid = 'audit_log'::regclass and contype = 'u'`.execute(db);
   const { rows: indexes } = await sql<{ name: string; def: string }>`select indexname as name, indexdef as def from pg_indexes
-    where tablename = 'audit_log' and indexname <> 'audit_log_pkey' and indexname not in (select conname from pg_constraint where conrelid = 'audit_log'::regclass)`.execute(db);
+    where tablename = 'audit_log' and indexname <> 'audit_log_pkey' and indexname not in (select conname from pg_constraint where conrelid = 'audit_log'::regclass)`.execute(
+    db,
+  );
   for (const c of constraints) await sql`alter table audit_log drop constraint ${sql.ref(c.name)}`.execute(db);
   for (const i of indexes) await sql`drop index ${sql.ref(i.name)}`.execute(db);
   const result = await load();
@@ -118,7 +138,15 @@ async function withoutSecondaryIndexes<T>(db: Kysely<Database>, load: () => Prom
   return result;
 }
 
-async function seed(db: Kysely<Database>, count: number, after: { seq: string; hash: string }, from: number, to: number, origin: string, key: ReturnType<typeof checkpointKeys>) {
+async function seed(
+  db: Kysely<Database>,
+  count: number,
+  after: { seq: string; hash: string },
+  from: number,
+  to: number,
+  origin: string,
+  key: ReturnType<typeof checkpointKeys>,
+) {
   let batch: ChainEntry[] = [];
   let checkpoints: Checkpoint[] = [];
   let last = after;
@@ -175,7 +203,17 @@ export async function auditBench(count: number) {
   const origin = 'pdp.audit/bench';
   const audit = await startAudit({
     ...base,
-    extra: { checkpointKeys: keys, origin, checkpointEvery: CHECKPOINT_EVERY, checkpointSeconds: 86_400, reconcileSeconds: 3600, fullVerifyHours: 0, workHours: null, notifyWorkingDays: 1, calendar: calendarFromEnv(undefined, undefined) },
+    extra: {
+      checkpointKeys: keys,
+      origin,
+      checkpointEvery: CHECKPOINT_EVERY,
+      checkpointSeconds: 86_400,
+      reconcileSeconds: 3600,
+      fullVerifyHours: 0,
+      workHours: null,
+      notifyWorkingDays: 1,
+      calendar: calendarFromEnv(undefined, undefined),
+    },
   });
   const db = audit.db;
   const call = async (query: string, variables: Record<string, unknown> = {}) => {
@@ -189,7 +227,10 @@ export async function auditBench(count: number) {
     const body = await new Promise<string>((resolve, reject) => {
       const req = httpRequest(audit.url, { method: 'POST', headers: { 'content-type': 'application/json', [ACTOR_HEADER]: token } }, (res) => {
         let text = '';
-        res.setEncoding('utf8').on('data', (d: string) => (text += d)).on('end', () => resolve(text));
+        res
+          .setEncoding('utf8')
+          .on('data', (d: string) => (text += d))
+          .on('end', () => resolve(text));
       });
       req.on('error', reject);
       req.end(JSON.stringify({ query }));
@@ -201,7 +242,9 @@ export async function auditBench(count: number) {
   try {
     const now = Date.now();
     const yearAgo = now - 365 * 86_400_000;
-    const seeding = await timed(() => withoutSecondaryIndexes(db, () => seed(db, count, { seq: '0', hash: GENESIS_HASH }, yearAgo, now - 3_600_000, origin, keys)));
+    const seeding = await timed(() =>
+      withoutSecondaryIndexes(db, () => seed(db, count, { seq: '0', hash: GENESIS_HASH }, yearAgo, now - 3_600_000, origin, keys)),
+    );
     await sql`vacuum analyze audit_log`.execute(db);
     await sql`vacuum analyze audit_checkpoints`.execute(db);
 
@@ -219,11 +262,12 @@ export async function auditBench(count: number) {
     const middle = BigInt(more.seq) / 2n;
     const pkPage = await samples(30, (i) => sql`select * from audit_log where seq > ${String(middle + BigInt(i * 1000))} order by seq limit 100`.execute(db));
     const subjectId = (await db.selectFrom('audit_log').select('subject_id').where('seq', '=', String(middle)).executeTakeFirstOrThrow()).subject_id;
-    const ENTRIES = 'query($f: AuditFilter, $a: String) { auditEntries(filter: $f, first: 100, after: $a) { edges { node { seq hash } } pageInfo { hasNextPage } } }';
+    const ENTRIES =
+      'query($f: AuditFilter, $a: String) { auditEntries(filter: $f, first: 100, after: $a) { edges { node { seq hash } } pageInfo { hasNextPage } } }';
     const day = (d: number) => new Date(yearAgo + d * 86_400_000).toISOString();
     const filters: Record<string, { f?: Record<string, unknown>; a?: string }> = {
-      'subject': { f: { subjectId } },
-      'actor': { f: { actorId: 'staff-421' } },
+      subject: { f: { subjectId } },
+      actor: { f: { actorId: 'staff-421' } },
       'actor, from the middle (cursor)': { f: { actorId: 'staff-421' }, a: encodeAuditCursor(String(middle)) },
       'operation DESTROY (rare)': { f: { operation: 'DESTROY' } },
       'source consents': { f: { source: 'consents' } },
@@ -238,7 +282,10 @@ export async function auditBench(count: number) {
       search[name] = stats(latencies, latencies.reduce((s, x) => s + x, 0) / 1000);
     }
     const baseline = stats(pkPage, pkPage.reduce((s, x) => s + x, 0) / 1000);
-    const size = await sql<{ table: string; index: string }>`select pg_size_pretty(pg_table_size('audit_log')) as table, pg_size_pretty(pg_indexes_size('audit_log')) as index`.execute(db);
+    const size = await sql<{
+      table: string;
+      index: string;
+    }>`select pg_size_pretty(pg_table_size('audit_log')) as table, pg_size_pretty(pg_indexes_size('audit_log')) as index`.execute(db);
     return {
       scenario: 'audit',
       entries: Number(more.seq),
@@ -260,7 +307,11 @@ export async function auditBench(count: number) {
         ratio: Number((incremental.ms / rawNew.ms).toFixed(2)),
         nothingNewMs: idle.ms,
       },
-      auditEntries: { baselinePkPage100: baseline, byFilter: search, p50Ratios: Object.fromEntries(Object.entries(search).map(([k, s]) => [k, Number((s.p50 / baseline.p50).toFixed(1))])) },
+      auditEntries: {
+        baselinePkPage100: baseline,
+        byFilter: search,
+        p50Ratios: Object.fromEntries(Object.entries(search).map(([k, s]) => [k, Number((s.p50 / baseline.p50).toFixed(1))])),
+      },
     };
   } finally {
     await audit.stop();

@@ -71,12 +71,24 @@ async function reencryption(spec: string, rows: number) {
       const n = Math.min(5000, rows - lo);
       await db
         .insertInto('things')
-        .values(Array.from({ length: n }, (_, i) => ({ id: randomUUID(), phone_enc: legacyCiphertext(spec, `+7701${String(lo + i).padStart(7, '0')}`), description_enc: legacyCiphertext(spec, TEXT) })))
+        .values(
+          Array.from({ length: n }, (_, i) => ({
+            id: randomUUID(),
+            phone_enc: legacyCiphertext(spec, `+7701${String(lo + i).padStart(7, '0')}`),
+            description_enc: legacyCiphertext(spec, TEXT),
+          })),
+        )
         .execute();
     }
     await sql`vacuum (analyze) things`.execute(db);
     const cipher = new FieldCipher<Db>('appeals', spec, { legacyTables: ['things'] });
-    const job = new FieldReencryption<Db>({ service: 'appeals', db, cipher, columns: { things: { phone_enc: true, description_enc: true } }, logger: createLogger('bench', 'warn') });
+    const job = new FieldReencryption<Db>({
+      service: 'appeals',
+      db,
+      cipher,
+      columns: { things: { phone_enc: true, description_enc: true } },
+      logger: createLogger('bench', 'warn'),
+    });
     const sample = (await db.selectFrom('things').select(['id', 'phone_enc', 'description_enc']).limit(5000).execute()).flatMap((r) => [
       { value: r.phone_enc!, at: { table: 'things', column: 'phone_enc', id: r.id } as const },
       { value: r.description_enc!, at: { table: 'things', column: 'description_enc', id: r.id } as const },
@@ -89,7 +101,14 @@ async function reencryption(spec: string, rows: number) {
     const seconds = (performance.now() - t0) / 1000;
     if (!outcome?.completed || outcome.reencrypted !== rows) throw new Error(`re-encryption incomplete: ${JSON.stringify(outcome)}`);
     const valuesPerSecond = Math.round((2 * rows) / seconds);
-    return { rows, seconds: Number(seconds.toFixed(2)), rowsPerSecond: Math.round(rows / seconds), valuesPerSecond, cryptoAloneValuesPerSecond: Math.round(alone), ratio: Number((valuesPerSecond / alone).toFixed(2)) };
+    return {
+      rows,
+      seconds: Number(seconds.toFixed(2)),
+      rowsPerSecond: Math.round(rows / seconds),
+      valuesPerSecond,
+      cryptoAloneValuesPerSecond: Math.round(alone),
+      ratio: Number((valuesPerSecond / alone).toFixed(2)),
+    };
   } finally {
     await db.destroy();
     const admin = createDb<unknown>(serverUrl, 1);

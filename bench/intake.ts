@@ -61,10 +61,9 @@ const SUBMISSION_EVENTS: EventType[] = ['appeal.submitted', 'subject.registered'
 
 /** Counts what every service has settled: appeals and consents linked to their subject, nothing left unpublished or unrecorded. */
 async function settledProbe(platform: ProcessPlatform) {
-  const pools = Object.fromEntries(SUBGRAPHS.map((name) => [name, new pg.Pool({ connectionString: platform.databaseUrls[name], max: 1, application_name: 'bench-intake' })])) as Record<
-    (typeof SUBGRAPHS)[number],
-    pg.Pool
-  >;
+  const pools = Object.fromEntries(
+    SUBGRAPHS.map((name) => [name, new pg.Pool({ connectionString: platform.databaseUrls[name], max: 1, application_name: 'bench-intake' })]),
+  ) as Record<(typeof SUBGRAPHS)[number], pg.Pool>;
   const nc = await connect({ servers: NATS_URL });
   const jsm = await nc.jetstreamManager();
   const count = async (pool: pg.Pool, query: string) => (await pool.query<{ n: number }>(query)).rows[0]!.n;
@@ -113,7 +112,10 @@ function directInsert(db: Kysely<AppealsDatabase>, cipher: FieldCipher<AppealsDa
         })
         .execute();
       // Published rows, so the relay leaves them alone and consumers never see them.
-      await trx.insertInto('outbox').values({ id, subject: 'baseline', payload: JSON.stringify({ id }), published_at: new Date() }).execute();
+      await trx
+        .insertInto('outbox')
+        .values({ id, subject: 'baseline', payload: JSON.stringify({ id }), published_at: new Date() })
+        .execute();
     });
   };
 }
@@ -177,7 +179,10 @@ function directSubmission(dbs: { [N in keyof Databases]: Kysely<DatabaseOf<N>> }
           })
           .execute();
         await trx.insertInto('appeal_changes').values({ appeal_id: appealId, status: 'NEW', note_enc: null, changed_by: 'public' }).execute();
-        await trx.insertInto('outbox').values({ id: appealId, subject: 'baseline', payload: JSON.stringify({ id: appealId }), published_at: new Date() }).execute();
+        await trx
+          .insertInto('outbox')
+          .values({ id: appealId, subject: 'baseline', payload: JSON.stringify({ id: appealId }), published_at: new Date() })
+          .execute();
       }),
       dbs.consents.transaction().execute(async (trx) => {
         const template = await templateInForce(trx, 'ANNEX2_APPLICANT', 'RU', givenAt);

@@ -60,12 +60,16 @@ export async function stop(proc: Proc): Promise<void> {
 export async function waitReady(url: string, what: string, proc: Proc): Promise<void> {
   let exited = false;
   void proc.exited.then(() => (exited = true));
-  await eventually(async () => {
-    if (exited) throw new Error(`${what} exited; see its log`);
-    const res = await fetch(url).catch(() => null);
-    await res?.body?.cancel();
-    return res?.ok ?? false;
-  }, 120_000, `${what} ready`);
+  await eventually(
+    async () => {
+      if (exited) throw new Error(`${what} exited; see its log`);
+      const res = await fetch(url).catch(() => null);
+      await res?.body?.cancel();
+      return res?.ok ?? false;
+    },
+    120_000,
+    `${what} ready`,
+  );
 }
 
 export { freePort };
@@ -179,7 +183,9 @@ function cpuMs(pid: number | undefined): number {
 
 function pids(): number[] {
   try {
-    return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number);
+    return readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .map(Number);
   } catch {
     return [];
   }
@@ -266,7 +272,11 @@ export function summariseProfile(profile: CpuProfile, windows: Array<[number, nu
     const workspace = /\/(gateway|packages\/shared|services\/[^/]+)\/src\//.exec(url);
     if (workspace) return workspace[1]!;
     if (url.startsWith('node:')) return url.split('/').slice(0, 2).join('/');
-    return url.replace(/^file:\/\//, '').split('/').slice(-2).join('/');
+    return url
+      .replace(/^file:\/\//, '')
+      .split('/')
+      .slice(-2)
+      .join('/');
   };
   const packages = new Map<string, number>();
   const functions = new Map<string, number>();

@@ -117,7 +117,9 @@ async function alternate(
 ): Promise<Record<string, Stats & { chunks: number[]; cpuMsPerRequest: CpuSplit; accessRecordsPerRequest?: number }>> {
   const cpu = new Map<string, CpuSplit>();
   const recorded = new Map<string, number>();
-  const pooled = new Map<string, { latencies: number[]; seconds: number; chunks: number[] }>(targets.map((t) => [t.name, { latencies: [], seconds: 0, chunks: [] }]));
+  const pooled = new Map<string, { latencies: number[]; seconds: number; chunks: number[] }>(
+    targets.map((t) => [t.name, { latencies: [], seconds: 0, chunks: [] }]),
+  );
   const only = process.env.READ_TARGETS?.split(',');
   for (let round = 0; round < ROUNDS; round += 1) {
     const order = round % 2 === 0 ? targets : [...targets].reverse();
@@ -176,7 +178,24 @@ export async function readBench(count: number, concurrency: number) {
 };\n`,
     );
     const hiveBin = join(root, 'bench', 'node_modules', '@graphql-hive', 'gateway', 'dist', 'bin.js');
-    hive = start('hive', process.execPath, [hiveBin, 'supergraph', join(log, 'supergraph.graphql'), '--host', '127.0.0.1', '--port', String(hivePort), '--config-path', join(log, 'gateway.config.mjs'), '--disable-websockets'], { NODE_ENV: 'production' }, log);
+    hive = start(
+      'hive',
+      process.execPath,
+      [
+        hiveBin,
+        'supergraph',
+        join(log, 'supergraph.graphql'),
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(hivePort),
+        '--config-path',
+        join(log, 'gateway.config.mjs'),
+        '--disable-websockets',
+      ],
+      { NODE_ENV: 'production' },
+      log,
+    );
     procs.push(hive);
     cpuProcs = procs;
     const hiveUrl = `http://127.0.0.1:${hivePort}/graphql`;
@@ -195,11 +214,15 @@ export async function readBench(count: number, concurrency: number) {
       return pool;
     };
     const db = { subjects: sqlPool('subjects'), appeals: sqlPool('appeals'), consents: sqlPool('consents') };
-    await eventually(async () => {
-      const a = await db.appeals.query('select count(*)::int n from appeals where subject_id is not null');
-      const c = await db.consents.query('select count(*)::int n from consents where subject_id is not null');
-      return a.rows[0].n === SUBJECTS * 3 && c.rows[0].n === SUBJECTS * 3;
-    }, 300_000, 'seeded appeals and consents linked to their subjects');
+    await eventually(
+      async () => {
+        const a = await db.appeals.query('select count(*)::int n from appeals where subject_id is not null');
+        const c = await db.consents.query('select count(*)::int n from consents where subject_id is not null');
+        return a.rows[0].n === SUBJECTS * 3 && c.rows[0].n === SUBJECTS * 3;
+      },
+      300_000,
+      'seeded appeals and consents linked to their subjects',
+    );
     const ids = (await db.subjects.query<{ id: string }>('select id from subjects order by id')).rows.map((r) => r.id);
     if (ids.length !== SUBJECTS) throw new Error(`expected ${SUBJECTS} subjects, found ${ids.length}`);
     const seedSeconds = (performance.now() - seedStarted) / 1000;
@@ -208,23 +231,40 @@ export async function readBench(count: number, concurrency: number) {
     const accounts = new Accounts(() => ourUrl, platform.provider);
     const dpoTokens: string[] = [];
     for (let i = 0; i < concurrency; i += 1) dpoTokens.push(await accounts.tokenFor(['DPO'], { sub: `dpo-${i + 1}` }));
-    const dpoHeader = Array.from({ length: concurrency }, (_, i) => actorHeader(secrets.ACTOR_SIGNING_KEY!, { id: `dpo-${i + 1}`, roles: ['DPO'], creditorId: null }));
+    const dpoHeader = Array.from({ length: concurrency }, (_, i) =>
+      actorHeader(secrets.ACTOR_SIGNING_KEY!, { id: `dpo-${i + 1}`, roles: ['DPO'], creditorId: null }),
+    );
     // Each client its own signed header, as each request through a gateway has its own token (request id).
-    const publicHeaders = Array.from({ length: concurrency }, () => actorHeader(secrets.ACTOR_SIGNING_KEY!, { id: 'anonymous', roles: ['PUBLIC'], creditorId: null }));
+    const publicHeaders = Array.from({ length: concurrency }, () =>
+      actorHeader(secrets.ACTOR_SIGNING_KEY!, { id: 'anonymous', roles: ['PUBLIC'], creditorId: null }),
+    );
     const sharedPublicHeader = publicHeaders[0]!;
     const cipher = new FieldCipher<AppealsDatabase>('appeals', secrets.PD_ENCRYPTION_KEYS!);
 
     const subjectTargets: Target[] = [
-      { name: 'ours', run: async (i) => checkSubject(await post(ourUrl, SUBJECT_READ, { id: ids[i % ids.length] }, { authorization: `Bearer ${dpoTokens[i % concurrency]}` })) },
+      {
+        name: 'ours',
+        run: async (i) =>
+          checkSubject(await post(ourUrl, SUBJECT_READ, { id: ids[i % ids.length] }, { authorization: `Bearer ${dpoTokens[i % concurrency]}` })),
+      },
       { name: 'hive', run: async (i) => checkSubject(await post(hiveUrl, SUBJECT_READ, { id: ids[i % ids.length] }, await dpoHeader[i % concurrency]!())) },
       {
         name: 'sql',
         run: async (i) => {
           const id = ids[i % ids.length]!;
           const [s, a, c] = await Promise.all([
-            db.subjects.query('select s.id, s.status, array(select category from subject_categories where subject_id = s.id) categories from subjects s where s.id = $1', [id]),
-            db.appeals.query('select id, reference, kind, status, deadline, submitted_at, phone_enc, email_enc, description_enc from appeals where subject_id = $1 and depersonalized_at is null order by submitted_at', [id]),
-            db.consents.query('select id, template_code, template_version, withdrawn_at, given_at, channel from consents where subject_id = $1 order by given_at', [id]),
+            db.subjects.query(
+              'select s.id, s.status, array(select category from subject_categories where subject_id = s.id) categories from subjects s where s.id = $1',
+              [id],
+            ),
+            db.appeals.query(
+              'select id, reference, kind, status, deadline, submitted_at, phone_enc, email_enc, description_enc from appeals where subject_id = $1 and depersonalized_at is null order by submitted_at',
+              [id],
+            ),
+            db.consents.query(
+              'select id, template_code, template_version, withdrawn_at, given_at, channel from consents where subject_id = $1 order by given_at',
+              [id],
+            ),
           ]);
           const appeals = a.rows.map((r) => ({
             ...r,
@@ -244,13 +284,20 @@ export async function readBench(count: number, concurrency: number) {
     // and cannot. Measured beside the rest to show what the earlier 417 vs 73 req/s compared.
     const oneSubject = ids[0]!;
     const sameTargets: Target[] = [
-      { name: 'oursSameSubjectSameToken', run: async () => checkSubject(await post(ourUrl, SUBJECT_READ, { id: oneSubject }, { authorization: `Bearer ${dpoTokens[0]}` })) },
+      {
+        name: 'oursSameSubjectSameToken',
+        run: async () => checkSubject(await post(ourUrl, SUBJECT_READ, { id: oneSubject }, { authorization: `Bearer ${dpoTokens[0]}` })),
+      },
       { name: 'hiveSameSubjectSharedHeader', run: async () => checkSubject(await post(hiveUrl, SUBJECT_READ, { id: oneSubject }, await dpoHeader[0]!())) },
     ];
     const templateTargets: Target[] = [
       { name: 'ours', run: async () => void (await post(ourUrl, TEMPLATE_READ, {}, {})) },
       { name: 'hive', run: async (i) => void (await post(hiveUrl, TEMPLATE_READ, {}, await publicHeaders[i % concurrency]!())) },
-      { name: 'subgraph', run: async (i) => void (await post(urls.consents, TEMPLATE_READ, {}, { 'x-pdp-actor': (await publicHeaders[i % concurrency]!())['x-pdp-actor-consents']! })) },
+      {
+        name: 'subgraph',
+        run: async (i) =>
+          void (await post(urls.consents, TEMPLATE_READ, {}, { 'x-pdp-actor': (await publicHeaders[i % concurrency]!())['x-pdp-actor-consents']! })),
+      },
       // Every client with the same header: Hive then merges identical queries in flight into one
       // subgraph call (executor-http's deduplicateInflightRequests, on by default). Our gateway cannot:
       // each request carries its own actor token, whose request id correlates what it leaves recorded.
@@ -279,7 +326,8 @@ export async function readBench(count: number, concurrency: number) {
     const perChunk = Math.max(concurrency, Math.floor(count / ROUNDS));
     const windows: Record<string, Array<[number, number]>> = {};
     // subjects' access records (`pd.accessed` in its outbox): one per read of a subject, whoever asked.
-    const subjectRecords = async () => (await db.subjects.query<{ n: number }>(`select count(*)::int n from outbox where subject like '%.pd.accessed'`)).rows[0]!.n;
+    const subjectRecords = async () =>
+      (await db.subjects.query<{ n: number }>(`select count(*)::int n from outbox where subject like '%.pd.accessed'`)).rows[0]!.n;
     const subject = await alternate(subjectTargets, perChunk, concurrency, windows, subjectRecords);
     await settle('sameSubject');
     const same = await alternate(sameTargets, Math.max(concurrency, Math.floor(perChunk / 4)), concurrency, {}, subjectRecords);
@@ -296,7 +344,10 @@ export async function readBench(count: number, concurrency: number) {
       for (const proc of platform.procs) await stop(proc);
       const read = (name: string) => readProfile(profileDir, name);
       const both = (w: Record<string, Array<[number, number]>>) => [...(w.ours ?? []), ...(w.hive ?? [])];
-      profileSummary = { subject: { gateway: summariseProfile(read('gateway'), windows.ours ?? []) }, consentTemplate: { gateway: summariseProfile(read('gateway'), templateWindows.ours ?? []) } };
+      profileSummary = {
+        subject: { gateway: summariseProfile(read('gateway'), windows.ours ?? []) },
+        consentTemplate: { gateway: summariseProfile(read('gateway'), templateWindows.ours ?? []) },
+      };
       for (const name of SUBGRAPHS) profileSummary.subject![name] = summariseProfile(read(name), both(windows));
       profileSummary.consentTemplate!.consents = summariseProfile(read('consents'), both(templateWindows));
     }

@@ -44,7 +44,12 @@ export async function relayRestartBench(count: number): Promise<unknown> {
       let arrive!: () => void;
       const arrived = new Promise<void>((resolve) => (arrive = resolve));
       await db.transaction().execute(async (trx) => {
-        const event = await enqueueEvent(trx, prefix, { type: 'subject.blocked', source: 'subjects', actor: { id: 'bench', roles: [] }, data: { subjectId: crypto.randomUUID() } });
+        const event = await enqueueEvent(trx, prefix, {
+          type: 'subject.blocked',
+          source: 'subjects',
+          actor: { id: 'bench', roles: [] },
+          data: { subjectId: crypto.randomUUID() },
+        });
         waiting.set(event.id, arrive);
       });
       const committed = performance.now();
@@ -65,7 +70,14 @@ export async function relayRestartBench(count: number): Promise<unknown> {
     while (!relay.isListening && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     const relistenedWithinMs = relay.isListening ? 15_000 - (deadline - Date.now()) : null;
     const after = await measure();
-    return { scenario: 'relay-restart', count, unit: 'ms from commit to the subscriber', beforeRestart: before, afterRestart: after, listeningAgainAfterStartMs: relistenedWithinMs };
+    return {
+      scenario: 'relay-restart',
+      count,
+      unit: 'ms from commit to the subscriber',
+      beforeRestart: before,
+      afterRestart: after,
+      listeningAgainAfterStartMs: relistenedWithinMs,
+    };
   } finally {
     sub.unsubscribe();
     await relay.stop();

@@ -80,7 +80,7 @@ export async function revocationBench(count: number, concurrency: number) {
     });
     await sample;
     // Everything runs in this process (the subgraphs too): an upper bound of the gateway's share.
-    const cpuPerReadUs = ((process.cpuUsage(cpu0).user + process.cpuUsage(cpu0).system) / (reads - reads0));
+    const cpuPerReadUs = (process.cpuUsage(cpu0).user + process.cpuUsage(cpu0).system) / (reads - reads0);
     const idleStats = stats(idle, 1);
     const loadedStats = stats(loaded, 1);
     return {

@@ -30,7 +30,17 @@ const scenarios: Record<string, (count: number, concurrency: number) => Promise<
 };
 
 const [which = 'all', countArg, concurrencyArg] = process.argv.slice(2);
-const DEFAULTS: Record<string, [number, number]> = { intake: [2000, 16], propagation: [50, 8], 'relay-restart': [200, 1], audit: [10_000_000, 1], worklist: [200, 16], read: [2000, 16], scale: [200, 16], revocation: [20, 8], cipher: [50_000, 1] };
+const DEFAULTS: Record<string, [number, number]> = {
+  intake: [2000, 16],
+  propagation: [50, 8],
+  'relay-restart': [200, 1],
+  audit: [10_000_000, 1],
+  worklist: [200, 16],
+  read: [2000, 16],
+  scale: [200, 16],
+  revocation: [20, 8],
+  cipher: [50_000, 1],
+};
 const names = which === 'all' ? Object.keys(scenarios).filter((n) => n !== 'audit') : [which];
 mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
 const rows: Row[] = [];

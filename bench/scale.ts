@@ -74,7 +74,12 @@ export async function scaleBench(count: number, concurrency: number) {
   const system = await benchSystem('scale');
   const pools = Object.fromEntries(
     (['subjects', 'appeals', 'audit'] as const).map((name) => {
-      const pool = new pg.Pool({ connectionString: system.databaseUrls[name], max: Math.max(2, Math.ceil(concurrency / 2)), idleTimeoutMillis: 0, application_name: 'bench-direct' });
+      const pool = new pg.Pool({
+        connectionString: system.databaseUrls[name],
+        max: Math.max(2, Math.ceil(concurrency / 2)),
+        idleTimeoutMillis: 0,
+        application_name: 'bench-direct',
+      });
       pool.on('error', () => undefined);
       return [name, pool];
     }),
@@ -109,11 +114,19 @@ export async function scaleBench(count: number, concurrency: number) {
       });
       appealIds.push(res.data.submitAppeal.appeal.id);
     }
-    const subject = await eventually(async () => {
-      const rows = await dbs.appeals.selectFrom('appeals').select('subject_id').where('id', 'in', appealIds).execute();
-      return rows.length === 3 && rows.every((r) => r.subject_id && r.subject_id === rows[0]!.subject_id) ? rows[0]!.subject_id! : null;
-    }, 30_000, 'the three appeals linked to one subject');
-    const { iin_bidx: bidx, iin_enc: iinEnc } = await dbs.subjects.selectFrom('subjects').select(['iin_bidx', 'iin_enc']).where('id', '=', subject).executeTakeFirstOrThrow();
+    const subject = await eventually(
+      async () => {
+        const rows = await dbs.appeals.selectFrom('appeals').select('subject_id').where('id', 'in', appealIds).execute();
+        return rows.length === 3 && rows.every((r) => r.subject_id && r.subject_id === rows[0]!.subject_id) ? rows[0]!.subject_id! : null;
+      },
+      30_000,
+      'the three appeals linked to one subject',
+    );
+    const { iin_bidx: bidx, iin_enc: iinEnc } = await dbs.subjects
+      .selectFrom('subjects')
+      .select(['iin_bidx', 'iin_enc'])
+      .where('id', '=', subject)
+      .executeTakeFirstOrThrow();
 
     // The 10k of each.
     let t = performance.now();
@@ -130,7 +143,9 @@ export async function scaleBench(count: number, concurrency: number) {
     await grow(dbs.appeals, await countRows(dbs.appeals, 'appeals'), APPEALS, t0, t1, template, SUBJECTS);
     progress(`appeals: ${await countRows(dbs.appeals, 'appeals')}`);
     await system.stopService('audit');
-    await withoutSecondaryIndexes(dbs.audit, ['audit_log'], () => seedAudit(dbs.audit, 1, AUDIT - SMALL, t0, new Date(t0.getTime() + (t1.getTime() - t0.getTime()) * (1 - SMALL / AUDIT))));
+    await withoutSecondaryIndexes(dbs.audit, ['audit_log'], () =>
+      seedAudit(dbs.audit, 1, AUDIT - SMALL, t0, new Date(t0.getTime() + (t1.getTime() - t0.getTime()) * (1 - SMALL / AUDIT))),
+    );
     await sql`vacuum (analyze) audit_log`.execute(dbs.audit);
     await system.startService('audit');
     const seedLarge = (performance.now() - t) / 1000;
@@ -172,7 +187,11 @@ export async function scaleBench(count: number, concurrency: number) {
     const shapes = {} as Record<Size, Record<string, number>>;
     for (const size of ['small', 'large'] as const) {
       await show(size);
-      shapes[size] = { subjects: await countRows(dbs.subjects, 'subjects'), appeals: await countRows(dbs.appeals, 'appeals'), auditEntries: await countRows(dbs.audit, 'audit_log') };
+      shapes[size] = {
+        subjects: await countRows(dbs.subjects, 'subjects'),
+        appeals: await countRows(dbs.appeals, 'appeals'),
+        auditEntries: await countRows(dbs.audit, 'audit_log'),
+      };
     }
     for (const name of Object.keys(gateway)) {
       progress(name);
@@ -214,7 +233,10 @@ export async function scaleBench(count: number, concurrency: number) {
         const [x, y] = [a[key]!, b[key]!];
         const p50 = ratio(y.p50, x.p50);
         const p99 = ratio(y.p99, x.p99);
-        const server = x.server && y.server ? { executionMs: ratio(y.server.executionMs, x.server.executionMs), sharedBuffers: ratio(y.server.sharedBuffers, x.server.sharedBuffers) } : {};
+        const server =
+          x.server && y.server
+            ? { executionMs: ratio(y.server.executionMs, x.server.executionMs), sharedBuffers: ratio(y.server.sharedBuffers, x.server.sharedBuffers) }
+            : {};
         return [key, { p50, p99, targetMet: p50 <= 1.2 && p99 <= 1.2, ...server }];
       }),
     );

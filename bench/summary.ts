@@ -18,10 +18,32 @@ export function summarize(name: string, r: Json): Row[] {
   switch (name) {
     case 'intake':
       return [
-        { scenario: name, measure: 'submitAppeal via gateway, answered per second', baseline: 'the same inserts straight into appeals', ratio: r.throughputRatio, target: '→ 0.5', met: r.throughputRatio >= 0.5 },
-        { scenario: name, measure: 'submitAppeal, settled in every service per second', baseline: 'the same inserts straight into appeals', ratio: r.settledRatio },
-        { scenario: name, measure: 'submitAppeal via gateway, answered per second', baseline: 'every row of a submission straight into the 4 databases', ratio: r.throughputRatioFull },
-        { scenario: name, measure: 'submitAppeal, settled in every service per second', baseline: 'every row of a submission straight into the 4 databases', ratio: r.settledRatioFull },
+        {
+          scenario: name,
+          measure: 'submitAppeal via gateway, answered per second',
+          baseline: 'the same inserts straight into appeals',
+          ratio: r.throughputRatio,
+          target: '→ 0.5',
+          met: r.throughputRatio >= 0.5,
+        },
+        {
+          scenario: name,
+          measure: 'submitAppeal, settled in every service per second',
+          baseline: 'the same inserts straight into appeals',
+          ratio: r.settledRatio,
+        },
+        {
+          scenario: name,
+          measure: 'submitAppeal via gateway, answered per second',
+          baseline: 'every row of a submission straight into the 4 databases',
+          ratio: r.throughputRatioFull,
+        },
+        {
+          scenario: name,
+          measure: 'submitAppeal, settled in every service per second',
+          baseline: 'every row of a submission straight into the 4 databases',
+          ratio: r.settledRatioFull,
+        },
       ];
     case 'propagation':
       return [
@@ -29,12 +51,33 @@ export function summarize(name: string, r: Json): Row[] {
         { scenario: name, measure: 'block → last receipt, p50, under intake', baseline: 'raw JetStream round trip', ratio: r.p50RatioToRawUnderLoad },
       ];
     case 'relay-restart':
-      return [{ scenario: name, measure: 'outbox → stream p50 after a PostgreSQL restart', baseline: 'before the restart', ratio: round(r.afterRestart.p50 / r.beforeRestart.p50) }];
+      return [
+        {
+          scenario: name,
+          measure: 'outbox → stream p50 after a PostgreSQL restart',
+          baseline: 'before the restart',
+          ratio: round(r.afterRestart.p50 / r.beforeRestart.p50),
+        },
+      ];
     case 'read':
       return [
-        { scenario: name, measure: 'subject(id) + appeals + consents, per second', baseline: 'Hive Gateway, same subgraphs', ratio: r.subject.oursOverHive, target: '≥ 1.0', met: r.subject.oursOverHive >= 1 },
+        {
+          scenario: name,
+          measure: 'subject(id) + appeals + consents, per second',
+          baseline: 'Hive Gateway, same subgraphs',
+          ratio: r.subject.oursOverHive,
+          target: '≥ 1.0',
+          met: r.subject.oursOverHive >= 1,
+        },
         { scenario: name, measure: 'subject(id) + appeals + consents, per second', baseline: 'plain SQL, three databases', ratio: r.subject.oursOverSql },
-        { scenario: name, measure: 'consentTemplate, per second', baseline: 'Hive Gateway', ratio: r.consentTemplate.oursOverHive, target: '≥ 1.0', met: r.consentTemplate.oursOverHive >= 1 },
+        {
+          scenario: name,
+          measure: 'consentTemplate, per second',
+          baseline: 'Hive Gateway',
+          ratio: r.consentTemplate.oursOverHive,
+          target: '≥ 1.0',
+          met: r.consentTemplate.oursOverHive >= 1,
+        },
         { scenario: name, measure: 'consentTemplate, per second', baseline: 'the subgraph directly', ratio: r.consentTemplate.oursOverSubgraph },
       ];
     case 'worklist':
@@ -51,9 +94,30 @@ export function summarize(name: string, r: Json): Row[] {
     }
     case 'revocation':
       return [
-        { scenario: name, measure: `revokeAccess → first refusal on 2 gateways, p99 ${r.revokeToRefusedMs.p99} ms idle`, baseline: 'the 5 s target', ratio: round(r.revokeToRefusedMs.p99 / 5000), target: '≤ 1', met: r.revokeToRefusedMs.p99 <= 5000 },
-        { scenario: name, measure: `the same under read load, p99 ${r.revokeToRefusedUnderLoadMs.p99} ms`, baseline: 'the 5 s target', ratio: round(r.revokeToRefusedUnderLoadMs.p99 / 5000), target: '≤ 1', met: r.revokeToRefusedUnderLoadMs.p99 <= 5000 },
-        { scenario: name, measure: 'the registry check of a request (CPU)', baseline: 'the CPU of a read through the gateway', ratio: r.registryShareOfReadCpu, target: '≤ 0.05', met: r.registryShareOfReadCpu <= 0.05 },
+        {
+          scenario: name,
+          measure: `revokeAccess → first refusal on 2 gateways, p99 ${r.revokeToRefusedMs.p99} ms idle`,
+          baseline: 'the 5 s target',
+          ratio: round(r.revokeToRefusedMs.p99 / 5000),
+          target: '≤ 1',
+          met: r.revokeToRefusedMs.p99 <= 5000,
+        },
+        {
+          scenario: name,
+          measure: `the same under read load, p99 ${r.revokeToRefusedUnderLoadMs.p99} ms`,
+          baseline: 'the 5 s target',
+          ratio: round(r.revokeToRefusedUnderLoadMs.p99 / 5000),
+          target: '≤ 1',
+          met: r.revokeToRefusedUnderLoadMs.p99 <= 5000,
+        },
+        {
+          scenario: name,
+          measure: 'the registry check of a request (CPU)',
+          baseline: 'the CPU of a read through the gateway',
+          ratio: r.registryShareOfReadCpu,
+          target: '≤ 0.05',
+          met: r.registryShareOfReadCpu <= 0.05,
+        },
       ];
     case 'audit':
       return [
@@ -62,8 +126,18 @@ export function summarize(name: string, r: Json): Row[] {
       ];
     case 'cipher':
       return [
-        { scenario: name, measure: `one field opened on the read path, v2 (${r.perField.v2Ns} ns)`, baseline: 'the v1 decryption as it was', ratio: r.perField.ratio },
-        { scenario: name, measure: `re-encryption job, values a second (${r.reencryption.valuesPerSecond})`, baseline: 'opening and sealing them in the process alone', ratio: r.reencryption.ratio },
+        {
+          scenario: name,
+          measure: `one field opened on the read path, v2 (${r.perField.v2Ns} ns)`,
+          baseline: 'the v1 decryption as it was',
+          ratio: r.perField.ratio,
+        },
+        {
+          scenario: name,
+          measure: `re-encryption job, values a second (${r.reencryption.valuesPerSecond})`,
+          baseline: 'opening and sealing them in the process alone',
+          ratio: r.reencryption.ratio,
+        },
       ];
     default:
       return [];

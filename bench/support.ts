@@ -9,7 +9,15 @@ let provider: Promise<ProviderInfo> | null = null;
 export function benchProvider(): Promise<ProviderInfo> {
   provider ??= (async () => {
     const clientKey = randomBytes(32).toString('base64url');
-    const running = await startDevProvider({ port: 0, audience: 'pdp-api', signingKey: generateProviderKey(), cookieKeys: [randomBytes(32).toString('base64url')], clientKey, partnerClients: [], accessTokenTtlSeconds: 4 * 3600 });
+    const running = await startDevProvider({
+      port: 0,
+      audience: 'pdp-api',
+      signingKey: generateProviderKey(),
+      cookieKeys: [randomBytes(32).toString('base64url')],
+      clientKey,
+      partnerClients: [],
+      accessTokenTtlSeconds: 4 * 3600,
+    });
     return { issuer: running.issuer, audience: 'pdp-api', clientKey };
   })();
   return provider;
@@ -38,7 +46,14 @@ export interface Stats {
 export function stats(latenciesMs: number[], seconds: number): Stats {
   const sorted = [...latenciesMs].sort((a, b) => a - b);
   const at = (q: number) => Number((sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0).toFixed(2));
-  return { count: sorted.length, seconds: Number(seconds.toFixed(3)), perSecond: Number((sorted.length / seconds).toFixed(1)), p50: at(0.5), p95: at(0.95), p99: at(0.99) };
+  return {
+    count: sorted.length,
+    seconds: Number(seconds.toFixed(3)),
+    perSecond: Number((sorted.length / seconds).toFixed(1)),
+    p50: at(0.5),
+    p95: at(0.95),
+    p99: at(0.99),
+  };
 }
 
 /** Runs `task(i)` for i in [0, count) with at most `concurrency` in flight; returns per-task latencies. */

@@ -103,7 +103,10 @@ export async function worklistBench(count: number, concurrency: number) {
   try {
     await openConnections(pool, concurrency);
     const template = await ciphertexts(system, db);
-    await db.insertInto('creditors').values({ id: CREDITOR_ID, bin: '050540004455', name: 'ТОО «Кредит Плюс»', country: 'KZ', registered_by: 'dpo-1' }).execute();
+    await db
+      .insertInto('creditors')
+      .values({ id: CREDITOR_ID, bin: '050540004455', name: 'ТОО «Кредит Плюс»', country: 'KZ', registered_by: 'dpo-1' })
+      .execute();
     // 0.1 % of the subjects are blocked: the operator's worklist leaves their appeals out.
     await sql`insert into blocked_subjects (subject_id, blocked_at)
       select ${subjectId(sql`k * 1000`)}, now() from generate_series(0, ${SUBJECT_POOL / 1000 - 1}::int) k`.execute(db);
@@ -113,7 +116,10 @@ export async function worklistBench(count: number, concurrency: number) {
     // The audit runs elsewhere in production; here it would share the 2 cores with the pages while it
     // records their reads. Stopped, it leaves them waiting in JetStream. (Bounded: a stop that waits
     // on in-flight work must not hold the bench; noted in the result.)
-    const auditStopped = await Promise.race([system.stopService('audit').then(() => true), new Promise<false>((resolve) => setTimeout(() => resolve(false), 60_000))]);
+    const auditStopped = await Promise.race([
+      system.stopService('audit').then(() => true),
+      new Promise<false>((resolve) => setTimeout(() => resolve(false), 60_000)),
+    ]);
     progress(`audit stopped: ${auditStopped}`);
 
     const t1 = new Date();
@@ -138,7 +144,10 @@ export async function worklistBench(count: number, concurrency: number) {
       if (res.errors) throw new Error(JSON.stringify(res.errors));
       return res.data;
     };
-    const state = {} as Record<Size, { appeals: number; statements: Record<string, CompiledQuery>; gateway: Record<string, () => Promise<void>>; shape: Awaited<ReturnType<typeof shape>> }>;
+    const state = {} as Record<
+      Size,
+      { appeals: number; statements: Record<string, CompiledQuery>; gateway: Record<string, () => Promise<void>>; shape: Awaited<ReturnType<typeof shape>> }
+    >;
     for (const size of SIZES) {
       await tables.show(size);
       const page1 = await again(() => call(operator, opList(false), { filter: FILTER, first: PAGE }));
@@ -190,7 +199,15 @@ export async function worklistBench(count: number, concurrency: number) {
     await tables.show('large');
 
     const bySize = Object.fromEntries(
-      SIZES.map((size) => [String(state[size].appeals), { ...state[size].shape, seedSeconds: Number(seedSeconds[size].toFixed(1)), relayDrainSeconds: Number(results[size].drained.toFixed(1)), queries: results[size].final() }]),
+      SIZES.map((size) => [
+        String(state[size].appeals),
+        {
+          ...state[size].shape,
+          seedSeconds: Number(seedSeconds[size].toFixed(1)),
+          relayDrainSeconds: Number(results[size].drained.toFixed(1)),
+          queries: results[size].final(),
+        },
+      ]),
     );
     const [a, b] = SIZES.map((size) => results[size].final());
     // 1M over 10k, per query: the latencies (the target), and the server's own figures.
@@ -200,7 +217,10 @@ export async function worklistBench(count: number, concurrency: number) {
         const [x, y] = [a![name]!, b![name]!];
         const p50 = ratio(y.p50, x.p50);
         const p99 = ratio(y.p99, x.p99);
-        const server = x.server && y.server ? { executionMs: ratio(y.server.executionMs, x.server.executionMs), sharedBuffers: ratio(y.server.sharedBuffers, x.server.sharedBuffers) } : {};
+        const server =
+          x.server && y.server
+            ? { executionMs: ratio(y.server.executionMs, x.server.executionMs), sharedBuffers: ratio(y.server.sharedBuffers, x.server.sharedBuffers) }
+            : {};
         return [name, { p50, p99, targetMet: p50 <= 1.2 && p99 <= 1.2, ...server }];
       }),
     );
@@ -354,7 +374,14 @@ export async function ciphertexts(system: System, db: Kysely<Database>): Promise
     .select(['phone_enc', 'email_enc', 'description_enc', 'iin_bidx', 'channel'])
     .where('id', '=', res.data.submitAppeal.appeal.id)
     .executeTakeFirstOrThrow();
-  return { id: res.data.submitAppeal.appeal.id, phone: row.phone_enc!, email: row.email_enc!, description: row.description_enc!, iinBidx: row.iin_bidx, channel: row.channel };
+  return {
+    id: res.data.submitAppeal.appeal.id,
+    phone: row.phone_enc!,
+    email: row.email_enc!,
+    description: row.description_enc!,
+    iinBidx: row.iin_bidx,
+    channel: row.channel,
+  };
 }
 
 /**
@@ -368,7 +395,8 @@ async function sealForwarded(db: Kysely<Database>, cipher: FieldCipher<Database>
   const rows = await db.selectFrom('appeals').select(['id', 'partner_response_enc']).where('forwarded_to', '=', CREDITOR_ID).execute();
   for (let lo = 0; lo < rows.length; lo += 5000) {
     const batch = rows.slice(lo, lo + 5000);
-    const seal = (column: 'phone_enc' | 'description_enc' | 'partner_response_enc', value: string, id: string) => cipher.encrypt(value, { table: 'appeals', column, id });
+    const seal = (column: 'phone_enc' | 'description_enc' | 'partner_response_enc', value: string, id: string) =>
+      cipher.encrypt(value, { table: 'appeals', column, id });
     await sql`update appeals a set phone_enc = v.phone, description_enc = v.description, partner_response_enc = v.response
       from unnest(${batch.map((r) => r.id)}::uuid[], ${batch.map((r) => seal('phone_enc', phone, r.id))}::text[],
                   ${batch.map((r) => seal('description_enc', description, r.id))}::text[],
@@ -378,7 +406,10 @@ async function sealForwarded(db: Kysely<Database>, cipher: FieldCipher<Database>
 }
 
 async function countAppeals(db: Kysely<Database>): Promise<number> {
-  const { n } = await db.selectFrom('appeals').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+  const { n } = await db
+    .selectFrom('appeals')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(n);
 }
 
@@ -586,14 +617,25 @@ function expectPage(connection: { totalCount?: number; edges: unknown[] }, withT
 /** Waits until appeals' relay has published every read the pages recorded (the audit, stopped, records them later). */
 export async function quiesce(db: Kysely<Database>) {
   const outbox = db as unknown as Kysely<PlatformTables>;
-  await eventually(async () => {
-    const { n } = await outbox.selectFrom('outbox').select((eb) => eb.fn.countAll<string>().as('n')).where('published_at', 'is', null).executeTakeFirstOrThrow();
-    return Number(n) === 0;
-  }, 600_000, 'the relay drained');
+  await eventually(
+    async () => {
+      const { n } = await outbox
+        .selectFrom('outbox')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .where('published_at', 'is', null)
+        .executeTakeFirstOrThrow();
+      return Number(n) === 0;
+    },
+    600_000,
+    'the relay drained',
+  );
 }
 
 export async function settings(db: Kysely<any>) {
   const names = ['shared_buffers', 'work_mem', 'effective_cache_size', 'random_page_cost', 'max_parallel_workers_per_gather', 'jit'];
-  const { rows } = await sql<{ name: string; setting: string }>`select name, current_setting(name) as setting from pg_settings where name in (${sql.join(names)})`.execute(db);
+  const { rows } = await sql<{
+    name: string;
+    setting: string;
+  }>`select name, current_setting(name) as setting from pg_settings where name in (${sql.join(names)})`.execute(db);
   return Object.fromEntries(rows.map((r) => [r.name, r.setting]));
 }

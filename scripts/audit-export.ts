@@ -39,7 +39,11 @@ interface Checkpoint {
 }
 
 class Refused extends Error {
-  constructor(readonly code: string, message: string, readonly extensions: Record<string, unknown>) {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly extensions: Record<string, unknown>,
+  ) {
     super(message);
   }
 }
@@ -59,7 +63,11 @@ async function call<T>(query: string, variables: Record<string, unknown> = {}): 
   const body = (await res.json()) as { data?: T; errors?: Array<{ message: string; extensions?: { code?: string } & Record<string, unknown> }> };
   if (body.errors?.length || !body.data) {
     const e = body.errors?.[0];
-    throw new Refused(e?.extensions?.code ?? String(res.status), `the gateway refused: ${e?.extensions?.code ?? res.status} ${e?.message ?? ''}`, e?.extensions ?? {});
+    throw new Refused(
+      e?.extensions?.code ?? String(res.status),
+      `the gateway refused: ${e?.extensions?.code ?? res.status} ${e?.message ?? ''}`,
+      e?.extensions ?? {},
+    );
   }
   return body.data;
 }
@@ -85,7 +93,9 @@ async function main(): Promise<void> {
   // A checkpoint of the head now: the export ends with it, so every entry in it is covered by a signature.
   const { head, refused } = await headCheckpoint();
   const { auditWitness: witness } = await call<{ auditWitness: Checkpoint | null }>(`{ auditWitness { ${CHECKPOINT} } }`);
-  const { auditKeys } = await call<{ auditKeys: Array<{ keyId: string; algorithm: string; publicKeyPem: string }> }>('{ auditKeys { keyId algorithm publicKeyPem } }');
+  const { auditKeys } = await call<{ auditKeys: Array<{ keyId: string; algorithm: string; publicKeyPem: string }> }>(
+    '{ auditKeys { keyId algorithm publicKeyPem } }',
+  );
   // The end: that checkpoint, or a newer one already witnessed; every entry when the audit refused.
   const end = head && witness && BigInt(witness.seq) > BigInt(head.seq) ? witness : head;
   const through = end ? BigInt(end.seq) : null;
@@ -113,15 +123,32 @@ async function main(): Promise<void> {
     if (!out.write(`${JSON.stringify(line)}\n`)) await once(out, 'drain');
   };
   const origin = end?.origin ?? witness?.origin ?? checkpoints[0]?.origin ?? '';
-  await write({ kind: 'header', format: EXPORT_FORMAT, version: EXPORT_VERSION, origin, exportedAt: new Date().toISOString(), throughSeq: end?.seq ?? null, keys: auditKeys });
+  await write({
+    kind: 'header',
+    format: EXPORT_FORMAT,
+    version: EXPORT_VERSION,
+    origin,
+    exportedAt: new Date().toISOString(),
+    throughSeq: end?.seq ?? null,
+    keys: auditKeys,
+  });
   let entries = 0;
   let next = 0;
   for (let after: string | null = null; ; ) {
-    const { auditEntries: page }: { auditEntries: { edges: Array<{ node: Record<string, unknown> & { seq: string; details: string } }>; pageInfo: { hasNextPage: boolean; endCursor: string | null } } } =
-      await call(`query($after: String, $first: Int) { auditEntries(first: $first, after: $after) { edges { node { ${ENTRY} } } pageInfo { hasNextPage endCursor } } }`, {
+    const {
+      auditEntries: page,
+    }: {
+      auditEntries: {
+        edges: Array<{ node: Record<string, unknown> & { seq: string; details: string } }>;
+        pageInfo: { hasNextPage: boolean; endCursor: string | null };
+      };
+    } = await call(
+      `query($after: String, $first: Int) { auditEntries(first: $first, after: $after) { edges { node { ${ENTRY} } } pageInfo { hasNextPage endCursor } } }`,
+      {
         after,
         first: PAGE,
-      });
+      },
+    );
     let done = false;
     for (const { node } of page.edges) {
       if (through !== null && BigInt(node.seq) > through) {
@@ -140,12 +167,18 @@ async function main(): Promise<void> {
   out.end();
   await once(out, 'finish');
   console.error(`exported ${entries} entries and ${next} checkpoints${end ? ` through entry ${end.seq}` : ''} to ${values.out}`);
-  console.error(witness ? `newest checkpoint witnessed outside the audit's database: entry ${witness.seq}` : 'no checkpoint witnessed outside the audit\'s database (the event stream holds none)');
+  console.error(
+    witness
+      ? `newest checkpoint witnessed outside the audit's database: entry ${witness.seq}`
+      : "no checkpoint witnessed outside the audit's database (the event stream holds none)",
+  );
   if (end) {
     console.error(`head ${end.hash}, signed ${end.signedAt} with key ${end.keyId} (origin ${end.origin}); keep this line to check later exports against`);
     return;
   }
-  console.error(`the audit refused to sign its head (AUDIT_TAMPERED, ${String(refused?.finding ?? '')} at entry ${String(refused?.firstInvalidSeq ?? '?')}): its database holds entries it did not write; the export goes to the end of the log — npm run audit:verify names the first bad entry`);
+  console.error(
+    `the audit refused to sign its head (AUDIT_TAMPERED, ${String(refused?.finding ?? '')} at entry ${String(refused?.firstInvalidSeq ?? '?')}): its database holds entries it did not write; the export goes to the end of the log — npm run audit:verify names the first bad entry`,
+  );
   process.exitCode = 1;
 }
 

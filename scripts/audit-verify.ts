@@ -35,7 +35,10 @@ function publicKeys(files: string[]): KeyObject[] {
   return keys;
 }
 
-const lines = (file: string): LineSource => () => createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+const lines =
+  (file: string): LineSource =>
+  () =>
+    createInterface({ input: createReadStream(file), crlfDelay: Infinity });
 
 async function lastCheckpoint(file: string): Promise<Checkpoint | null> {
   let last: Checkpoint | null = null;
@@ -49,7 +52,9 @@ async function lastCheckpoint(file: string): Promise<Checkpoint | null> {
 }
 
 async function main(): Promise<void> {
-  let parsed;
+  let parsed: ReturnType<
+    typeof parseArgs<{ allowPositionals: true; options: { 'public-key': { type: 'string'; multiple: true }; previous: { type: 'string' } } }>
+  >;
   try {
     parsed = parseArgs({ allowPositionals: true, options: { 'public-key': { type: 'string', multiple: true }, previous: { type: 'string' } } });
   } catch (err) {
@@ -64,8 +69,14 @@ async function main(): Promise<void> {
     previous: parsed.values.previous ? await lastCheckpoint(parsed.values.previous) : null,
   });
   if (verdict.intact) {
-    console.log(`intact: ${verdict.entries} entries, ${verdict.checkpoints} signed checkpoints, through entry ${verdict.through.seq} (signed ${verdict.through.signedAt} with key ${verdict.through.keyId}, origin ${verdict.origin})`);
-    console.log(verdict.witnessed ? `witnessed outside the audit's database: the checkpoint of entry ${verdict.witnessed.seq} (signed ${verdict.witnessed.signedAt})` : 'no checkpoint in the file was witnessed outside the audit\'s database');
+    console.log(
+      `intact: ${verdict.entries} entries, ${verdict.checkpoints} signed checkpoints, through entry ${verdict.through.seq} (signed ${verdict.through.signedAt} with key ${verdict.through.keyId}, origin ${verdict.origin})`,
+    );
+    console.log(
+      verdict.witnessed
+        ? `witnessed outside the audit's database: the checkpoint of entry ${verdict.witnessed.seq} (signed ${verdict.witnessed.signedAt})`
+        : "no checkpoint in the file was witnessed outside the audit's database",
+    );
     process.exit(0);
   }
   const where = verdict.seq ? `entry ${verdict.seq}` : verdict.line ? `line ${verdict.line}` : 'the file';

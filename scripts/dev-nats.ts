@@ -73,7 +73,14 @@ export const NATS_GRANTS: Record<Exclude<NatsUser, 'start'>, NatsGrant> = {
     kv: { write: [ownSnapshots('consents')], read: [] },
     ops: 'answer',
   },
-  audit: { service: 'audit', durables: DURABLE_CONSUMERS.audit, handoffs: NO_HANDOFFS, kv: { write: [ownSnapshots('audit')], read: [] }, ops: 'answer', readEvents: true },
+  audit: {
+    service: 'audit',
+    durables: DURABLE_CONSUMERS.audit,
+    handoffs: NO_HANDOFFS,
+    kv: { write: [ownSnapshots('audit')], read: [] },
+    ops: 'answer',
+    readEvents: true,
+  },
   // Publishes its refusals (`request.refused`) straight to the stream, and watches the access registry.
   gateway: { service: 'gateway', durables: [], handoffs: NO_HANDOFFS, kv: { write: [], read: [accessBucket] }, ops: null },
 };

@@ -258,6 +258,9 @@ function stopChild(child: ChildProcess): Promise<void> {
 }
 
 function lastLine(text: string | null | undefined): string {
-  const lines = (text ?? '').split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = (text ?? '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   return (lines.at(-1) ?? 'no output').slice(0, 300);
 }

@@ -11,8 +11,7 @@ const pnpm = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).packag
 const marker = join(root, 'node_modules', '.modules.yaml');
 const lockfile = join(root, 'pnpm-lock.yaml');
 
-const upToDate =
-  existsSync(marker) && (!existsSync(lockfile) || statSync(lockfile).mtimeMs <= statSync(marker).mtimeMs);
+const upToDate = existsSync(marker) && (!existsSync(lockfile) || statSync(lockfile).mtimeMs <= statSync(marker).mtimeMs);
 
 if (!upToDate) {
   const frozen = existsSync(lockfile) ? ['--frozen-lockfile'] : [];

@@ -13,7 +13,11 @@ export type PlatformService = (typeof SERVICE_NAMES)[number];
 
 /** Secrets of one process only: kept in the file, never in every process's environment. */
 export const ownSecret = (name: string) =>
-  name.startsWith('EVENT_SIGNING_KEY_') || name.startsWith('NATS_PASSWORD_') || name.startsWith('DEV_OIDC_') || name === 'AUDIT_CHECKPOINT_KEYS' || name === 'ACTOR_SIGNING_KEY';
+  name.startsWith('EVENT_SIGNING_KEY_') ||
+  name.startsWith('NATS_PASSWORD_') ||
+  name.startsWith('DEV_OIDC_') ||
+  name === 'AUDIT_CHECKPOINT_KEYS' ||
+  name === 'ACTOR_SIGNING_KEY';
 
 /** Adds every secret missing from `kept` (a secret added by a later version too); returns all of them. */
 export async function fillSecrets(kept: Record<string, string> = {}): Promise<Record<string, string>> {
@@ -63,7 +67,9 @@ export function processEnv(
   const shared = Object.fromEntries(Object.entries(secrets).filter(([name]) => !ownSecret(name)));
   return {
     ...shared,
-    ...(who === 'gateway' ? { ACTOR_SIGNING_KEY: secrets.ACTOR_SIGNING_KEY! } : { ACTOR_VERIFY_KEYS: ActorTokenSigner.fromKey(secrets.ACTOR_SIGNING_KEY!).publicJwk }),
+    ...(who === 'gateway'
+      ? { ACTOR_SIGNING_KEY: secrets.ACTOR_SIGNING_KEY! }
+      : { ACTOR_VERIFY_KEYS: ActorTokenSigner.fromKey(secrets.ACTOR_SIGNING_KEY!).publicJwk }),
     NATS_URL: natsUrlFor(who),
     EVENT_SIGNING_KEY: secrets[`EVENT_SIGNING_KEY_${who.toUpperCase()}`]!,
     EVENT_VERIFY_KEYS: eventVerifyKeys(secrets),

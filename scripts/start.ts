@@ -42,10 +42,12 @@ async function devSecrets(): Promise<Record<string, string>> {
 async function freePort(preferred: number): Promise<number> {
   const tryPort = (port: number) =>
     new Promise<number>((resolve, reject) => {
-      const srv = createServer().once('error', reject).listen(port, '127.0.0.1', () => {
-        const { port: p } = srv.address() as { port: number };
-        srv.close(() => resolve(p));
-      });
+      const srv = createServer()
+        .once('error', reject)
+        .listen(port, '127.0.0.1', () => {
+          const { port: p } = srv.address() as { port: number };
+          srv.close(() => resolve(p));
+        });
     });
   return tryPort(preferred).catch(() => tryPort(0));
 }
@@ -66,9 +68,13 @@ async function postgresServerUrl(): Promise<string> {
 async function natsUrls(secrets: Record<string, string>): Promise<(user: NatsUser) => string> {
   const given = process.env.NATS_URL;
   if (given) return () => given;
-  const found = spawnSync('sh', ['-c', 'command -v nats-server || ls /usr/sbin/nats-server /usr/local/bin/nats-server 2>/dev/null | head -1'], { encoding: 'utf8' }).stdout.trim();
+  const found = spawnSync('sh', ['-c', 'command -v nats-server || ls /usr/sbin/nats-server /usr/local/bin/nats-server 2>/dev/null | head -1'], {
+    encoding: 'utf8',
+  }).stdout.trim();
   if (!found) {
-    throw new Error('NATS_URL is not set and no nats-server is installed: install one (e.g. apt-get install nats-server) or point NATS_URL at a NATS server with JetStream.');
+    throw new Error(
+      'NATS_URL is not set and no nats-server is installed: install one (e.g. apt-get install nats-server) or point NATS_URL at a NATS server with JetStream.',
+    );
   }
   const port = await freePort(Number(process.env.EMBEDDED_NATS_PORT ?? 14222));
   const passwords = Object.fromEntries(NATS_USERS.map((u) => [u, secrets[`NATS_PASSWORD_${u.toUpperCase()}`]!])) as Record<NatsUser, string>;
@@ -80,12 +86,17 @@ async function natsUrls(secrets: Record<string, string>): Promise<(user: NatsUse
   let exited = false;
   child.once('exit', () => (exited = true));
   const urlFor = (user: NatsUser) => natsUrlFor(user, passwords[user], port);
-  await waitFor(async () => {
-    if (exited) throw new Error(`it stopped at start: see ${log}`);
-    const { connect } = await import('nats');
-    const nc = await connect(natsConnectOptions(urlFor('start')));
-    await nc.close();
-  }, 'nats-server', 60_000, () => exited);
+  await waitFor(
+    async () => {
+      if (exited) throw new Error(`it stopped at start: see ${log}`);
+      const { connect } = await import('nats');
+      const nc = await connect(natsConnectOptions(urlFor('start')));
+      await nc.close();
+    },
+    'nats-server',
+    60_000,
+    () => exited,
+  );
   console.log(`nats-server with JetStream on 127.0.0.1:${port} (data in .data/nats; one user per service, passwords in .data/dev-secrets.json)`);
   return urlFor;
 }
@@ -180,7 +191,11 @@ async function main(): Promise<void> {
       (urls[name] ??= []).push(`http://127.0.0.1:${port}/graphql`);
       const audit: Record<string, string> = name === 'audit' ? { AUDIT_CHECKPOINT_KEYS: secrets.AUDIT_CHECKPOINT_KEYS! } : {};
       if (name === 'appeals' && bootstrapDpo) audit.BOOTSTRAP_DPO = bootstrapDpo;
-      run(instances > 1 ? `${name}#${i}` : name, `services/${name}/src/index.ts`, processEnv(name, secrets, natsUrlFor, { ...common, ...audit, PORT: String(port), DATABASE_URL: databaseUrl }));
+      run(
+        instances > 1 ? `${name}#${i}` : name,
+        `services/${name}/src/index.ts`,
+        processEnv(name, secrets, natsUrlFor, { ...common, ...audit, PORT: String(port), DATABASE_URL: databaseUrl }),
+      );
     }
   }
   const gatewayPort = await freePort(Number(process.env.PORT ?? 4000));
@@ -203,10 +218,14 @@ async function main(): Promise<void> {
     }),
   );
   const base = `http://127.0.0.1:${gatewayPort}`;
-  await waitFor(async () => {
-    const res = await fetch(`${base}/readyz`);
-    if (!res.ok) throw new Error(`readyz ${res.status}`);
-  }, 'the platform', 120_000);
+  await waitFor(
+    async () => {
+      const res = await fetch(`${base}/readyz`);
+      if (!res.ok) throw new Error(`readyz ${res.status}`);
+    },
+    'the platform',
+    120_000,
+  );
 
   // The public key an offline audit verification needs (npm run audit:verify -- FILE --public-key …).
   const auditKeyFile = join(dataDir, 'audit-checkpoint-public.pem');
@@ -232,19 +251,32 @@ async function main(): Promise<void> {
 async function grantDemoAccounts(url: string, issuer: string, secrets: Record<string, string>): Promise<void> {
   const dpo = (await signInWithCode(issuer, 'dpo')).accessToken;
   const call = async (query: string, variables: Record<string, unknown> = {}) => {
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${dpo}` }, body: JSON.stringify({ query, variables }) });
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${dpo}` },
+      body: JSON.stringify({ query, variables }),
+    });
     return (await res.json()) as { data?: any; errors?: Array<{ extensions?: { code?: string } }> };
   };
   // The bootstrap grant reaches the gateway within a second or so.
-  await waitFor(async () => {
-    const me = await call('{ me { roles } }');
-    if (!me.data?.me?.roles?.includes('DPO')) throw new Error('dpo not granted yet');
-  }, 'the bootstrap DPO', 30_000);
+  await waitFor(
+    async () => {
+      const me = await call('{ me { roles } }');
+      if (!me.data?.me?.roles?.includes('DPO')) throw new Error('dpo not granted yet');
+    },
+    'the bootstrap DPO',
+    30_000,
+  );
   const creditorId = await developmentCreditor(call);
   const granted = new Set<string>(
-    ((await call('{ accessGrants(filter: { active: true }, first: 100) { edges { node { account } } } }')).data?.accessGrants?.edges ?? []).map((e: { node: { account: string } }) => e.node.account),
+    ((await call('{ accessGrants(filter: { active: true }, first: 100) { edges { node { account } } } }')).data?.accessGrants?.edges ?? []).map(
+      (e: { node: { account: string } }) => e.node.account,
+    ),
   );
-  const wanted: Array<[string, Role, string | null]> = [...DEMO_ACCOUNTS.map(([a, r]): [string, Role, null] => [a, r, null]), ...(creditorId ? [[DEV_PARTNER_CLIENT, 'PARTNER', creditorId] as [string, Role, string]] : [])];
+  const wanted: Array<[string, Role, string | null]> = [
+    ...DEMO_ACCOUNTS.map(([a, r]): [string, Role, null] => [a, r, null]),
+    ...(creditorId ? [[DEV_PARTNER_CLIENT, 'PARTNER', creditorId] as [string, Role, string]] : []),
+  ];
   for (const [account, role, creditor] of wanted) {
     if (granted.has(account)) continue;
     const res = await call('mutation($input: AccessGrantInput!) { grantAccess(input: $input) { id } }', {
@@ -256,7 +288,9 @@ async function grantDemoAccounts(url: string, issuer: string, secrets: Record<st
   console.log(`  dpo        DPO        ${dpo}`);
   for (const [account, role] of DEMO_ACCOUNTS) console.log(`  ${account.padEnd(10)} ${role.padEnd(10)} ${(await signInWithCode(issuer, account)).accessToken}`);
   if (creditorId) {
-    console.log(`  ${DEV_PARTNER_CLIENT} PARTNER (creditor ${DEV_CREDITOR.name}, ${creditorId}): client credentials, secret ${devClientSecret(secrets.DEV_OIDC_CLIENT_KEY!, DEV_PARTNER_CLIENT)}`);
+    console.log(
+      `  ${DEV_PARTNER_CLIENT} PARTNER (creditor ${DEV_CREDITOR.name}, ${creditorId}): client credentials, secret ${devClientSecret(secrets.DEV_OIDC_CLIENT_KEY!, DEV_PARTNER_CLIENT)}`,
+    );
   }
   console.log('  PUBLIC     (no token: submitAppeal and consentTemplate are open)');
   console.log('More: npm run token -- ACCOUNT   |   npm run token -- --client partner-demo --secret SECRET');
@@ -266,7 +300,9 @@ async function grantDemoAccounts(url: string, issuer: string, secrets: Record<st
 const DEV_CREDITOR = { bin: '050540004455', name: 'ТОО «Демо Кредитор»', country: 'KZ' };
 
 /** Registers the development creditor through the API as the DPO would (once; found again by BIN later). */
-async function developmentCreditor(call: (query: string, variables?: Record<string, unknown>) => Promise<{ data?: any; errors?: Array<{ extensions?: { code?: string } }> }>): Promise<string | null> {
+async function developmentCreditor(
+  call: (query: string, variables?: Record<string, unknown>) => Promise<{ data?: any; errors?: Array<{ extensions?: { code?: string } }> }>,
+): Promise<string | null> {
   try {
     const found = (await call('{ creditors { id bin } }')).data?.creditors?.find((c: { bin: string }) => c.bin === DEV_CREDITOR.bin);
     if (found) return found.id as string;

@@ -41,7 +41,10 @@ export class Supervised {
   stopping = false;
   private exited: Promise<void> = Promise.resolve();
 
-  constructor(readonly spec: ProcessSpec, private readonly opts: Required<SupervisorOptions>) {}
+  constructor(
+    readonly spec: ProcessSpec,
+    private readonly opts: Required<SupervisorOptions>,
+  ) {}
 
   get pid(): number | undefined {
     return this.child?.pid;

@@ -9,7 +9,8 @@
 import { parseArgs } from 'node:util';
 import { clientCredentialsToken, signInWithCode } from '@pdp/dev-oidc/client';
 
-const USAGE = 'usage: npm run token -- ACCOUNT [--url GATEWAY]\n       npm run token -- --client ID --secret SECRET [--url GATEWAY]\n       (--issuer URL instead of --url to name the provider itself)';
+const USAGE =
+  'usage: npm run token -- ACCOUNT [--url GATEWAY]\n       npm run token -- --client ID --secret SECRET [--url GATEWAY]\n       (--issuer URL instead of --url to name the provider itself)';
 
 function fail(message: string): never {
   console.error(message);
@@ -37,9 +38,17 @@ function oauthError(err: unknown): string | null {
 }
 
 async function main(): Promise<void> {
-  let parsed: ReturnType<typeof parseArgs<{ options: { url: { type: 'string' }; issuer: { type: 'string' }; client: { type: 'string' }; secret: { type: 'string' } }; allowPositionals: true }>>;
+  let parsed: ReturnType<
+    typeof parseArgs<{
+      options: { url: { type: 'string' }; issuer: { type: 'string' }; client: { type: 'string' }; secret: { type: 'string' } };
+      allowPositionals: true;
+    }>
+  >;
   try {
-    parsed = parseArgs({ options: { url: { type: 'string' }, issuer: { type: 'string' }, client: { type: 'string' }, secret: { type: 'string' } }, allowPositionals: true });
+    parsed = parseArgs({
+      options: { url: { type: 'string' }, issuer: { type: 'string' }, client: { type: 'string' }, secret: { type: 'string' } },
+      allowPositionals: true,
+    });
   } catch (err) {
     return fail(`${(err as Error).message}\n${USAGE}`);
   }

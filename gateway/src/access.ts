@@ -31,11 +31,7 @@ import {
 import type { KV, KvEntry, NatsConnection } from 'nats';
 import { Counter, Gauge } from 'prom-client';
 
-export type AccessDecision =
-  | { state: 'granted'; roles: Role[]; creditorId: string | null }
-  | { state: 'none' }
-  | { state: 'suspended' }
-  | { state: 'stale' };
+export type AccessDecision = { state: 'granted'; roles: Role[]; creditorId: string | null } | { state: 'none' } | { state: 'suspended' } | { state: 'stale' };
 
 export interface AccessViewOptions {
   natsUrl: string;
@@ -45,7 +41,11 @@ export interface AccessViewOptions {
   logger: Logger;
 }
 
-const ignored = new Counter({ name: 'pdp_gateway_access_entries_ignored_total', help: 'Access bucket values ignored: not signed by appeals for their key', registers: [registry] });
+const ignored = new Counter({
+  name: 'pdp_gateway_access_entries_ignored_total',
+  help: 'Access bucket values ignored: not signed by appeals for their key',
+  registers: [registry],
+});
 /** The newest view's staleness (one gateway per process in production; the last one made in tests). */
 let stalenessOf: () => number = () => -1;
 new Gauge({
@@ -177,7 +177,10 @@ export class AccessView {
   private apply(entries: Entries, entry: KvEntry): void {
     // A KV entry's revision is its message's sequence in the bucket's stream.
     this.readSeq = Math.max(this.readSeq, entry.revision);
-    if (entry.operation !== 'PUT') return entries.delete(entry.key);
+    if (entry.operation !== 'PUT') {
+      entries.delete(entry.key);
+      return;
+    }
     const value = readAccessValue(this.opts.verifier, entry.key, entry.value);
     if (!value) {
       ignored.inc();

@@ -52,21 +52,31 @@ const urlList = (fallback: string) =>
   z
     .string()
     .default(fallback)
-    .transform((s) => s.split(',').map((u) => u.trim()).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((u) => u.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.url()).min(1).max(32));
 
 const gatewayEnv = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   HOST: z.string().default('127.0.0.1'),
   /** The OpenID provider (its discovery document is at <issuer>/.well-known/openid-configuration). */
-  OIDC_ISSUER: z.url({ error: 'required: the OpenID provider\'s issuer URL (npm start runs a development one)' }),
+  OIDC_ISSUER: z.url({ error: "required: the OpenID provider's issuer URL (npm start runs a development one)" }),
   /** The `aud` the provider puts in access tokens for this API. */
   OIDC_AUDIENCE: z.string().min(1).default('pdp-api'),
   /** Accepted signature algorithms, comma-separated: asymmetric ones only. */
   OIDC_ALGORITHMS: z
     .string()
     .default('RS256,ES256,EdDSA')
-    .transform((s) => s.split(',').map((a) => a.trim()).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((a) => a.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.enum(ASYMMETRIC_ALGORITHMS, { error: `each one of ${ASYMMETRIC_ALGORITHMS.join(', ')} (no shared-secret algorithm)` })).min(1)),
   OIDC_JWKS_COOLDOWN_SECONDS: limit(5, 1),
   OIDC_JWKS_REFRESH_SECONDS: limit(300, 10),

@@ -255,9 +255,7 @@ export class RequestGate {
       const tooLong = /contains more tha[nt] \d+ tokens/.test(error.message);
       return {
         refusals: [
-          tooLong
-            ? { code: 'TOKEN_LIMIT', key: 'limit.tokens' }
-            : { code: 'GRAPHQL_PARSE_FAILED', key: 'graphql.syntax', locations: error.locations },
+          tooLong ? { code: 'TOKEN_LIMIT', key: 'limit.tokens' } : { code: 'GRAPHQL_PARSE_FAILED', key: 'graphql.syntax', locations: error.locations },
         ],
       };
     }
@@ -280,14 +278,26 @@ export class RequestGate {
     const outcome = res.locals.outcome as { codes: string[] } | undefined;
     outcome?.codes.push(...refusals.map((r) => r.code));
     const { actor, meta } = res.locals.gate as GateLocals;
-    this.opts.onRefused?.({ codes: refusals.map((r) => r.code), status, actor, meta, operation: res.locals.operation as GateRefusal['operation'], ...(reason ? { reason } : {}) });
+    this.opts.onRefused?.({
+      codes: refusals.map((r) => r.code),
+      status,
+      actor,
+      meta,
+      operation: res.locals.operation as GateRefusal['operation'],
+      ...(reason ? { reason } : {}),
+    });
     sendGraphQLErrors(
       res,
       status,
       refusals.map((r) => ({
         message: t(r.key, locale),
         ...(r.locations ? { locations: r.locations } : {}),
-        extensions: { code: r.code, ...(r.field ? { field: r.field } : {}), ...(r.reason ? { reason: r.reason } : {}), ...(r.detail ? { detail: r.detail } : {}) },
+        extensions: {
+          code: r.code,
+          ...(r.field ? { field: r.field } : {}),
+          ...(r.reason ? { reason: r.reason } : {}),
+          ...(r.detail ? { detail: r.detail } : {}),
+        },
       })),
     );
     return false;
@@ -333,11 +343,13 @@ function requestShape(req: Request, params: Record<string, unknown> | undefined)
       return refusal(400, 'BAD_REQUEST', 'http.malformed', 'extensions');
     }
   }
-  if (extensions !== undefined && extensions !== null && (typeof extensions !== 'object' || Array.isArray(extensions))) return refusal(400, 'BAD_REQUEST', 'input.wrongType', 'extensions');
+  if (extensions !== undefined && extensions !== null && (typeof extensions !== 'object' || Array.isArray(extensions)))
+    return refusal(400, 'BAD_REQUEST', 'input.wrongType', 'extensions');
   if (extensions && 'persistedQuery' in extensions) return refusal(400, 'PERSISTED_QUERY_NOT_SUPPORTED', 'graphql.persistedQuery');
   if (params.query === undefined || params.query === null || params.query === '') return refusal(400, 'BAD_REQUEST', 'graphql.queryMissing', 'query');
   if (typeof params.query !== 'string') return refusal(400, 'BAD_REQUEST', 'input.wrongType', 'query');
-  if (params.operationName !== undefined && params.operationName !== null && typeof params.operationName !== 'string') return refusal(400, 'BAD_REQUEST', 'input.wrongType', 'operationName');
+  if (params.operationName !== undefined && params.operationName !== null && typeof params.operationName !== 'string')
+    return refusal(400, 'BAD_REQUEST', 'input.wrongType', 'operationName');
   return { query: params.query };
 }
 

@@ -57,9 +57,22 @@ export interface GatewayContext {
  * library's internal message — becomes a generic internal error: no host, address or library text.
  */
 const CLIENT_CODES = new Set([
-  'BAD_USER_INPUT', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'SUBJECT_BLOCKED', 'RATE_LIMITED',
-  'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'OPERATION_RESOLUTION_FAILURE', 'PERSISTED_QUERY_NOT_SUPPORTED',
-  'PERSISTED_QUERY_NOT_FOUND', 'BAD_REQUEST', 'CONSENT_REQUIRED', 'TRANSFER_FORBIDDEN', 'CONSENT_WITHDRAWAL_FORBIDDEN',
+  'BAD_USER_INPUT',
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'CONFLICT',
+  'SUBJECT_BLOCKED',
+  'RATE_LIMITED',
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'OPERATION_RESOLUTION_FAILURE',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'BAD_REQUEST',
+  'CONSENT_REQUIRED',
+  'TRANSFER_FORBIDDEN',
+  'CONSENT_WITHDRAWAL_FORBIDDEN',
   'UNAVAILABLE',
 ]);
 
@@ -91,7 +104,9 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   access.start();
   const authenticator = new Authenticator({ oidc, access, maxLifetimeSeconds: config.maxTokenLifetimeSeconds ?? 24 * 3600 });
   // Rate limits counted where every gateway instance sees them (rate-limits.ts).
-  const limitStore = config.rateLimitDatabaseUrl ? new pg.Pool({ connectionString: config.rateLimitDatabaseUrl, max: 4, application_name: 'pdp-gateway-limits' }) : null;
+  const limitStore = config.rateLimitDatabaseUrl
+    ? new pg.Pool({ connectionString: config.rateLimitDatabaseUrl, max: 4, application_name: 'pdp-gateway-limits' })
+    : null;
   limitStore?.on('error', (err) => logger.warn({ err: safeError(err) }, 'rate-limit database connection lost'));
   if (!limitStore && production) logger.warn('RATE_LIMIT_DATABASE_URL is not set: each gateway instance counts the rate limits on its own');
   const limiters = new LimiterFactory(limitStore);

@@ -39,7 +39,18 @@ export interface OidcOptions {
 export const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'] as const;
 
 /** Why a token was refused; goes to the client as `extensions.reason` and to the audit. */
-export type TokenProblem = 'MALFORMED' | 'ALGORITHM' | 'UNKNOWN_KEY' | 'SIGNATURE' | 'ISSUER' | 'AUDIENCE' | 'EXPIRED' | 'NOT_YET_VALID' | 'CLAIMS' | 'LIFETIME' | 'SUBJECT';
+export type TokenProblem =
+  | 'MALFORMED'
+  | 'ALGORITHM'
+  | 'UNKNOWN_KEY'
+  | 'SIGNATURE'
+  | 'ISSUER'
+  | 'AUDIENCE'
+  | 'EXPIRED'
+  | 'NOT_YET_VALID'
+  | 'CLAIMS'
+  | 'LIFETIME'
+  | 'SUBJECT';
 
 export class TokenRefused extends Error {
   override name = 'TokenRefused';
@@ -133,7 +144,10 @@ export class OidcVerifier {
   }
 
   private noteKeys(): void {
-    const ids = (this.jwks?.jwks()?.keys ?? []).map((k) => `${k.kid ?? ''}:${k.x ?? k.n?.slice(0, 16) ?? ''}`).sort().join(',');
+    const ids = (this.jwks?.jwks()?.keys ?? [])
+      .map((k) => `${k.kid ?? ''}:${k.x ?? k.n?.slice(0, 16) ?? ''}`)
+      .sort()
+      .join(',');
     if (ids !== this.lastKeyIds) {
       this.lastKeyIds = ids;
       this.keySetVersion += 1;
@@ -172,7 +186,10 @@ export class OidcVerifier {
       this.noteKeys();
       this.opts.logger.info({ keys: jwks.jwks()?.keys.length ?? 0 }, 'identity provider keys loaded');
     } catch (err) {
-      this.opts.logger.warn({ err: { name: (err as Error).name, message: (err as Error).message.slice(0, 200) } }, 'identity provider discovery failed; retrying');
+      this.opts.logger.warn(
+        { err: { name: (err as Error).name, message: (err as Error).message.slice(0, 200) } },
+        'identity provider discovery failed; retrying',
+      );
       throw new ProviderUnavailable('identity provider not reached');
     }
   }

@@ -45,7 +45,10 @@ export class SubgraphPool {
   /** The kept-alive connections to this subgraph's instances. */
   readonly agent = newAgent();
 
-  constructor(readonly name: string, urls: readonly string[]) {
+  constructor(
+    readonly name: string,
+    urls: readonly string[],
+  ) {
     if (urls.length === 0) throw new Error(`${name}: no URL`);
     this.instances = urls.map((url) => ({ url, downUntil: 0, ready: true }));
   }
@@ -165,7 +168,12 @@ class SubgraphResponse {
   readonly redirected = false;
   readonly headers: ResponseHeaders;
   bodyUsed = false;
-  constructor(readonly url: string, readonly status: number, headers: Dispatcher.ResponseData['headers'], private readonly body: Dispatcher.ResponseData['body']) {
+  constructor(
+    readonly url: string,
+    readonly status: number,
+    headers: Dispatcher.ResponseData['headers'],
+    private readonly body: Dispatcher.ResponseData['body'],
+  ) {
     this.ok = status >= 200 && status < 300;
     this.statusText = STATUS_CODES[status] ?? '';
     this.headers = new ResponseHeaders(headers);

@@ -61,10 +61,19 @@ const refusalQueue = new Gauge({ name: 'pdp_gateway_refusal_queue', help: 'Gatew
  * stored anywhere").
  */
 export const AUDITED_REFUSALS: ReadonlySet<string> = new Set([
-  'UNAUTHENTICATED', 'FORBIDDEN', 'RATE_LIMITED', 'ALIAS_LIMIT', 'TOKEN_LIMIT', 'DIRECTIVE_LIMIT', 'COST_LIMIT', 'QUERY_TOO_DEEP', 'INTROSPECTION_DISABLED',
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'RATE_LIMITED',
+  'ALIAS_LIMIT',
+  'TOKEN_LIMIT',
+  'DIRECTIVE_LIMIT',
+  'COST_LIMIT',
+  'QUERY_TOO_DEEP',
+  'INTROSPECTION_DISABLED',
   'PERSISTED_QUERY_NOT_SUPPORTED',
   // The public forms (forms/csrf.ts): a post from another site, a page token that is not ours.
-  'CROSS_SITE_POST', 'FORM_TOKEN_INVALID',
+  'CROSS_SITE_POST',
+  'FORM_TOKEN_INVALID',
 ]);
 
 /** The actor of a refusal when authentication failed: no token claim is trusted, so nobody. */

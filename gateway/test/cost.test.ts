@@ -31,7 +31,9 @@ describe('the cost of a request', () => {
 
   it('counts fragments as their fields, aliases each, and a chain of fragments spread twice in linear time', () => {
     const plain = cost('{ entries(first: 5) { items { seq type note } } }');
-    expect(cost('{ entries(first: 5) { ...page } } fragment page on Page { items { ... on Entry { seq } ...rest } } fragment rest on Entry { type note }')).toBe(plain);
+    expect(
+      cost('{ entries(first: 5) { ...page } } fragment page on Page { items { ... on Entry { seq } ...rest } } fragment rest on Entry { type note }'),
+    ).toBe(plain);
     expect(cost('{ a: entry { seq } b: entry { seq } }')).toBe(2 * cost('{ entry { seq } }'));
     // f0 spreads f1 twice, f1 spreads f2 twice, … : 2^40 spreads if walked, one walk each here.
     const depth = 40;

@@ -17,7 +17,11 @@ async function serve(trustProxy: boolean): Promise<string> {
   const app = express();
   app.set('trust proxy', trustProxy);
   app.get('/forms/:form', (req, res) => void res.json({ token: tokens.issue(req, res, req.params.form as 'appeal') }));
-  app.post('/forms/:form', express.urlencoded({ extended: false }), (req, res) => void res.json({ verdict: tokens.check(req, req.params.form as 'appeal', (req.body as Record<string, unknown>).formToken) }));
+  app.post(
+    '/forms/:form',
+    express.urlencoded({ extended: false }),
+    (req, res) => void res.json({ verdict: tokens.check(req, req.params.form as 'appeal', (req.body as Record<string, unknown>).formToken) }),
+  );
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -42,17 +46,23 @@ async function page(base: string, form = 'appeal', headers: Record<string, strin
 }
 
 async function send(base: string, form: string, fields: Record<string, string>, headers: Record<string, string> = {}) {
-  const res = await fetch(`${base}/forms/${form}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(fields).toString() });
+  const res = await fetch(`${base}/forms/${form}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body: new URLSearchParams(fields).toString(),
+  });
   return ((await res.json()) as { verdict: string }).verdict;
 }
 
 describe('the public forms refuse cross-site posts', () => {
   it('a page sets an HttpOnly, SameSite cookie; over HTTPS behind a proxy it is a __Host- cookie', async () => {
     expect((await page(direct)).setCookie).toMatch(/^pdp-forms=[A-Za-z0-9_-]{22}; Max-Age=86400; Path=\/; Expires=.*; HttpOnly; SameSite=Lax$/);
-    expect((await page(proxied, 'appeal', { 'x-forwarded-proto': 'https' })).setCookie).toMatch(/^__Host-pdp-forms=[A-Za-z0-9_-]{22}; .*Path=\/; .*HttpOnly; Secure; SameSite=Lax$/);
+    expect((await page(proxied, 'appeal', { 'x-forwarded-proto': 'https' })).setCookie).toMatch(
+      /^__Host-pdp-forms=[A-Za-z0-9_-]{22}; .*Path=\/; .*HttpOnly; Secure; SameSite=Lax$/,
+    );
   });
 
-  it('the page\'s own post goes through, with or without the browser\'s headers; a post from elsewhere never', async () => {
+  it("the page's own post goes through, with or without the browser's headers; a post from elsewhere never", async () => {
     const { token, cookie } = await page(direct);
     const own = { cookie, origin: direct, 'sec-fetch-site': 'same-origin' };
     expect(await send(direct, 'appeal', { formToken: token }, own)).toBe('ok');
@@ -74,7 +84,7 @@ describe('the public forms refuse cross-site posts', () => {
     }
   });
 
-  it('a missing, forged, another form\'s, another browser\'s, unbound or expired token is refused, each for what it is', async () => {
+  it("a missing, forged, another form's, another browser's, unbound or expired token is refused, each for what it is", async () => {
     const { token, cookie } = await page(direct);
     const other = await page(direct);
     const own = { cookie, origin: direct };
@@ -104,7 +114,9 @@ describe('the public forms refuse cross-site posts', () => {
   it('behind a reverse proxy (TRUST_PROXY) the origin is the one the browser addressed', async () => {
     const forwarded = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'forms.collectors.kz' };
     const { token, cookie } = await page(proxied, 'appeal', forwarded);
-    expect(await send(proxied, 'appeal', { formToken: token }, { ...forwarded, cookie, origin: 'https://forms.collectors.kz', 'sec-fetch-site': 'same-origin' })).toBe('ok');
+    expect(
+      await send(proxied, 'appeal', { formToken: token }, { ...forwarded, cookie, origin: 'https://forms.collectors.kz', 'sec-fetch-site': 'same-origin' }),
+    ).toBe('ok');
     expect(await send(proxied, 'appeal', { formToken: token }, { ...forwarded, cookie, origin: 'http://forms.collectors.kz' })).toBe('cross-site');
     // Without trust in the proxy its headers are ignored: the gateway's own address is the origin.
     expect(await send(direct, 'appeal', { formToken: token }, { ...forwarded, cookie, origin: 'https://forms.collectors.kz' })).toBe('cross-site');

@@ -35,7 +35,13 @@ describe('the public forms', () => {
   it('every text of every form is in Kazakh and in Russian', () => {
     for (const slug of FORM_KINDS) {
       const form = FORMS[slug];
-      for (const [name, text] of [['heading', form.heading], ['submit', form.submit], ['accepted', form.accepted], ...form.notes.map((n, i) => [`note${i}`, n] as const)] as const) walk(`${slug}.${name}`, text);
+      for (const [name, text] of [
+        ['heading', form.heading],
+        ['submit', form.submit],
+        ['accepted', form.accepted],
+        ...form.notes.map((n, i) => [`note${i}`, n] as const),
+      ] as const)
+        walk(`${slug}.${name}`, text);
     }
     for (const [name, text] of Object.entries(PAGE)) walk(name, text);
   });

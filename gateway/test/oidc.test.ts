@@ -95,8 +95,21 @@ describe("the gateway's OpenID Connect token check", () => {
     await verifier.verify(await provider.token('k1'));
     const before = provider.requests.jwks;
     await provider.addKey('stranger');
-    const flood = await Promise.all(Array.from({ length: 200 }, () => provider.token('stranger', {}).then((t) => t.replace(/^[^.]+/, Buffer.from(JSON.stringify({ alg: 'ES256', kid: `made-up-${Math.random()}` })).toString('base64url')))));
-    const outcomes = await Promise.all(flood.map((t) => verifier.verify(t).then(() => 'ok', (e: unknown) => (e as TokenRefused).problem)));
+    const flood = await Promise.all(
+      Array.from({ length: 200 }, () =>
+        provider
+          .token('stranger', {})
+          .then((t) => t.replace(/^[^.]+/, Buffer.from(JSON.stringify({ alg: 'ES256', kid: `made-up-${Math.random()}` })).toString('base64url'))),
+      ),
+    );
+    const outcomes = await Promise.all(
+      flood.map((t) =>
+        verifier.verify(t).then(
+          () => 'ok',
+          (e: unknown) => (e as TokenRefused).problem,
+        ),
+      ),
+    );
     expect(new Set(outcomes)).toEqual(new Set(['UNKNOWN_KEY']));
     expect(provider.requests.jwks - before).toBeLessThanOrEqual(1);
   });
@@ -127,7 +140,15 @@ describe("the gateway's OpenID Connect token check", () => {
     providers.push(provider);
     await provider.addKey('k1');
     provider.up = false;
-    const verifier = new OidcVerifier({ issuer: provider.issuer, audience: 'pdp-api', algorithms: ['ES256'], cooldownSeconds: 0, refreshSeconds: 3600, clockToleranceSeconds: 5, logger: createLogger('test', 'silent') });
+    const verifier = new OidcVerifier({
+      issuer: provider.issuer,
+      audience: 'pdp-api',
+      algorithms: ['ES256'],
+      cooldownSeconds: 0,
+      refreshSeconds: 3600,
+      clockToleranceSeconds: 5,
+      logger: createLogger('test', 'silent'),
+    });
     verifiers.push(verifier);
     await expect(verifier.verify(await provider.token('k1'))).rejects.toBeInstanceOf(ProviderUnavailable);
     provider.up = true;
@@ -138,7 +159,15 @@ describe("the gateway's OpenID Connect token check", () => {
     const provider = await new TestProvider().start();
     providers.push(provider);
     await provider.addKey('k1');
-    const verifier = new OidcVerifier({ issuer: `${provider.issuer}/`, audience: 'pdp-api', algorithms: ['ES256'], cooldownSeconds: 0, refreshSeconds: 3600, clockToleranceSeconds: 5, logger: createLogger('test', 'silent') });
+    const verifier = new OidcVerifier({
+      issuer: `${provider.issuer}/`,
+      audience: 'pdp-api',
+      algorithms: ['ES256'],
+      cooldownSeconds: 0,
+      refreshSeconds: 3600,
+      clockToleranceSeconds: 5,
+      logger: createLogger('test', 'silent'),
+    });
     verifiers.push(verifier);
     await expect(verifier.verify(await provider.token('k1'))).rejects.toBeInstanceOf(ProviderUnavailable);
   });

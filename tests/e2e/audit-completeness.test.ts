@@ -64,7 +64,13 @@ const CASES: Case[] = [
     as: 'ANONYMOUS',
     query: SUBMIT,
     vars: () => ({ input: form({ iin: makeIin('1975-03-03', 'F', 77) }) }),
-    entries: ['appeal.submitted COLLECT appeals', 'subject.registered COLLECT subjects', 'subject.appeal_linked STORE subjects', 'consent.recorded COLLECT consents', 'consent.subject_linked STORE consents'],
+    entries: [
+      'appeal.submitted COLLECT appeals',
+      'subject.registered COLLECT subjects',
+      'subject.appeal_linked STORE subjects',
+      'consent.recorded COLLECT consents',
+      'consent.subject_linked STORE consents',
+    ],
     denied: { as: 'OPERATOR' },
     deniedBy: 'appeals',
   },
@@ -77,7 +83,15 @@ const CASES: Case[] = [
     denied: { as: 'OPERATOR' },
     deniedBy: 'appeals',
   },
-  { field: 'Query.subject', as: 'DPO', query: 'query($id: ID!) { subject(id: $id) { id status iin } }', vars: (s) => ({ id: s.subjectId }), entries: [read('subjects')], denied: { as: 'PARTNER' }, deniedBy: 'subjects' },
+  {
+    field: 'Query.subject',
+    as: 'DPO',
+    query: 'query($id: ID!) { subject(id: $id) { id status iin } }',
+    vars: (s) => ({ id: s.subjectId }),
+    entries: [read('subjects')],
+    denied: { as: 'PARTNER' },
+    deniedBy: 'subjects',
+  },
   {
     field: 'Query.subjectByIin',
     as: 'OPERATOR',
@@ -97,7 +111,15 @@ const CASES: Case[] = [
     denied: { as: 'OPERATOR' },
     deniedBy: 'subjects',
   },
-  { field: 'Query.appeal', as: 'OPERATOR', query: 'query($id: ID!) { appeal(id: $id) { id status contact { phone email description } } }', vars: (s) => ({ id: s.appealId }), entries: [read('appeals')], denied: { as: 'PARTNER' }, deniedBy: 'appeals' },
+  {
+    field: 'Query.appeal',
+    as: 'OPERATOR',
+    query: 'query($id: ID!) { appeal(id: $id) { id status contact { phone email description } } }',
+    vars: (s) => ({ id: s.appealId }),
+    entries: [read('appeals')],
+    denied: { as: 'PARTNER' },
+    deniedBy: 'appeals',
+  },
   { field: 'Query.overdueAppeals', as: 'OPERATOR', query: '{ overdueAppeals { id } }', entries: [], denied: { as: 'PARTNER' }, deniedBy: 'appeals' },
   {
     field: 'Mutation.commentAppeal',
@@ -150,7 +172,14 @@ const CASES: Case[] = [
     denied: { as: 'OPERATOR' },
     deniedBy: 'appeals',
   },
-  { field: 'Query.accessGrants', as: 'AUDITOR', query: '{ accessGrants(first: 5) { edges { node { id displayName } } } }', entries: [read('appeals')], denied: { as: 'OPERATOR' }, deniedBy: 'appeals' },
+  {
+    field: 'Query.accessGrants',
+    as: 'AUDITOR',
+    query: '{ accessGrants(first: 5) { edges { node { id displayName } } } }',
+    entries: [read('appeals')],
+    denied: { as: 'OPERATOR' },
+    deniedBy: 'appeals',
+  },
   {
     field: 'Query.accessList',
     as: 'AUDITOR',
@@ -250,8 +279,24 @@ const CASES: Case[] = [
     field: 'Mutation.registerAppeal',
     as: 'OPERATOR',
     query: 'mutation($input: PaperAppealInput!) { registerAppeal(input: $input) { id } }',
-    vars: () => ({ input: { kind: 'COMPLAINT', iin: makeIin('1981-01-21', 'M', 5), phone: '+77011112233', description: 'Paper complaint received at the office', channel: 'PAPER', consentDocument: 'Annex 2 No. 7', locale: 'RU' } }),
-    entries: ['appeal.submitted COLLECT appeals', 'subject.registered COLLECT subjects', 'subject.appeal_linked STORE subjects', 'consent.recorded COLLECT consents', 'consent.subject_linked STORE consents'],
+    vars: () => ({
+      input: {
+        kind: 'COMPLAINT',
+        iin: makeIin('1981-01-21', 'M', 5),
+        phone: '+77011112233',
+        description: 'Paper complaint received at the office',
+        channel: 'PAPER',
+        consentDocument: 'Annex 2 No. 7',
+        locale: 'RU',
+      },
+    }),
+    entries: [
+      'appeal.submitted COLLECT appeals',
+      'subject.registered COLLECT subjects',
+      'subject.appeal_linked STORE subjects',
+      'consent.recorded COLLECT consents',
+      'consent.subject_linked STORE consents',
+    ],
     denied: { as: 'DPO' },
     deniedBy: 'appeals',
   },
@@ -289,7 +334,13 @@ const CASES: Case[] = [
     as: 'DPO',
     query: 'mutation($id: ID!) { blockSubject(subjectId: $id, reason: "Processing conditions violated") { id status } }',
     vars: (s) => ({ id: s.subjectId }),
-    entries: ['subject.blocked BLOCK subjects', 'subject.block_applied BLOCK subjects', 'subject.block_applied BLOCK appeals', 'subject.block_applied BLOCK consents', read('subjects')],
+    entries: [
+      'subject.blocked BLOCK subjects',
+      'subject.block_applied BLOCK subjects',
+      'subject.block_applied BLOCK appeals',
+      'subject.block_applied BLOCK consents',
+      read('subjects'),
+    ],
     denied: { as: 'OPERATOR' },
     deniedBy: 'subjects',
   },
@@ -298,7 +349,13 @@ const CASES: Case[] = [
     as: 'DPO',
     query: 'mutation($id: ID!) { unblockSubject(subjectId: $id, reason: "Violation remedied") { id status } }',
     vars: (s) => ({ id: s.subjectId }),
-    entries: ['subject.unblocked UNBLOCK subjects', 'subject.block_applied UNBLOCK subjects', 'subject.block_applied UNBLOCK appeals', 'subject.block_applied UNBLOCK consents', read('subjects')],
+    entries: [
+      'subject.unblocked UNBLOCK subjects',
+      'subject.block_applied UNBLOCK subjects',
+      'subject.block_applied UNBLOCK appeals',
+      'subject.block_applied UNBLOCK consents',
+      read('subjects'),
+    ],
     denied: { as: 'AUDITOR' },
     deniedBy: 'subjects',
   },
@@ -306,7 +363,16 @@ const CASES: Case[] = [
     field: 'Mutation.registerEmployee',
     as: 'HR',
     query: 'mutation($input: EmployeeInput!) { registerEmployee(input: $input) { id } }',
-    vars: () => ({ input: { iin: makeIin('1985-02-02', 'F', 11), fullName: 'Айгерим Сәтбаева', position: 'Accountant', consentDocument: 'Annex 1 No. 3', signedAt: '2026-11-02', locale: 'KK' } }),
+    vars: () => ({
+      input: {
+        iin: makeIin('1985-02-02', 'F', 11),
+        fullName: 'Айгерим Сәтбаева',
+        position: 'Accountant',
+        consentDocument: 'Annex 1 No. 3',
+        signedAt: '2026-11-02',
+        locale: 'KK',
+      },
+    }),
     // The subject, the employment with its Annex 1 consent (recorded by consents), the subject read back.
     entries: ['subject.registered COLLECT subjects', 'employee.registered COLLECT subjects', read('subjects'), 'consent.recorded COLLECT consents'],
     keep: (d, s) => (s.employeeId = d.registerEmployee.id),
@@ -328,8 +394,13 @@ const CASES: Case[] = [
     query: 'mutation($input: CounterpartyInput!) { registerCounterparty(input: $input) { id } }',
     vars: () => ({
       input: {
-        iin: makeIin('1979-07-07', 'M', 21), fullName: 'Ерлан Нұрланов', contractNumber: 'C-2026/17', contractDate: '2026-10-01',
-        consentForm: 'CONTRACT_CLAUSE', obligations: [{ description: 'Deliver the audit report', dueDate: '2027-01-31' }], locale: 'RU',
+        iin: makeIin('1979-07-07', 'M', 21),
+        fullName: 'Ерлан Нұрланов',
+        contractNumber: 'C-2026/17',
+        contractDate: '2026-10-01',
+        consentForm: 'CONTRACT_CLAUSE',
+        obligations: [{ description: 'Deliver the audit report', dueDate: '2027-01-31' }],
+        locale: 'RU',
       },
     }),
     entries: ['subject.registered COLLECT subjects', 'counterparty.registered COLLECT subjects', read('subjects'), 'consent.recorded COLLECT consents'],
@@ -374,13 +445,24 @@ const CASES: Case[] = [
     field: 'Mutation.withdrawConsent',
     as: 'DPO',
     prepare: async (system, s) => {
-      const row = await (system.db('consents') as any).selectFrom('consents').select('id').where('subject_id', '=', s.subjectId).where('appeal_id', 'is not', null).executeTakeFirst();
+      const row = await (system.db('consents') as any)
+        .selectFrom('consents')
+        .select('id')
+        .where('subject_id', '=', s.subjectId)
+        .where('appeal_id', 'is not', null)
+        .executeTakeFirst();
       s.consentId = row?.id;
     },
     query: 'mutation($id: ID!) { withdrawConsent(consentId: $id, reason: "The subject asked in writing") { id status } }',
     vars: (s) => ({ id: s.consentId }),
     // Every holder stops what the consent covered and answers with a receipt.
-    entries: ['consent.withdrawn MODIFY consents', 'consent.withdrawal_applied MODIFY consents', 'consent.withdrawal_applied MODIFY subjects', 'consent.withdrawal_applied MODIFY appeals', read('consents')],
+    entries: [
+      'consent.withdrawn MODIFY consents',
+      'consent.withdrawal_applied MODIFY consents',
+      'consent.withdrawal_applied MODIFY subjects',
+      'consent.withdrawal_applied MODIFY appeals',
+      read('consents'),
+    ],
     denied: { as: 'OPERATOR' },
     deniedBy: 'consents',
   },
@@ -394,14 +476,35 @@ const CASES: Case[] = [
     denied: { as: 'CHAIRMAN' },
     deniedBy: 'subjects',
   },
-  { field: 'Query.erasureAct', as: 'CHAIRMAN', query: 'query($id: ID!) { erasureAct(id: $id) { id status grounds } }', vars: (s) => ({ id: s.actId }), entries: [read('subjects')], denied: { as: 'OPERATOR' }, deniedBy: 'subjects' },
-  { field: 'Query.erasureActs', as: 'AUDITOR', query: '{ erasureActs(status: PROPOSED) { id grounds } }', entries: [read('subjects')], denied: { as: 'HR' }, deniedBy: 'subjects' },
+  {
+    field: 'Query.erasureAct',
+    as: 'CHAIRMAN',
+    query: 'query($id: ID!) { erasureAct(id: $id) { id status grounds } }',
+    vars: (s) => ({ id: s.actId }),
+    entries: [read('subjects')],
+    denied: { as: 'OPERATOR' },
+    deniedBy: 'subjects',
+  },
+  {
+    field: 'Query.erasureActs',
+    as: 'AUDITOR',
+    query: '{ erasureActs(status: PROPOSED) { id grounds } }',
+    entries: [read('subjects')],
+    denied: { as: 'HR' },
+    deniedBy: 'subjects',
+  },
   {
     field: 'Mutation.approveErasure',
     as: 'CHAIRMAN',
     query: 'mutation($id: ID!) { approveErasure(actId: $id) { id status } }',
     vars: (s) => ({ id: s.actId }),
-    entries: ['erasure.approved STORE subjects', 'erasure.receipt DEPERSONALIZE subjects', 'erasure.receipt DEPERSONALIZE appeals', 'erasure.receipt DEPERSONALIZE consents', 'erasure.completed DEPERSONALIZE subjects'],
+    entries: [
+      'erasure.approved STORE subjects',
+      'erasure.receipt DEPERSONALIZE subjects',
+      'erasure.receipt DEPERSONALIZE appeals',
+      'erasure.receipt DEPERSONALIZE consents',
+      'erasure.completed DEPERSONALIZE subjects',
+    ],
     denied: { as: 'DPO' },
     deniedBy: 'subjects',
   },
@@ -415,8 +518,23 @@ const CASES: Case[] = [
     denied: { as: 'DPO' },
     deniedBy: 'subjects',
   },
-  { field: 'Query.auditLog', as: 'AUDITOR', query: 'query($id: ID!) { auditLog(subjectId: $id, limit: 5) { seq } }', vars: (s) => ({ id: s.subjectId }), entries: [read('audit')], denied: { as: 'OPERATOR' }, deniedBy: 'audit' },
-  { field: 'Query.auditEntries', as: 'DPO', query: '{ auditEntries(first: 3) { edges { node { seq } } } }', entries: [read('audit')], denied: { as: 'CHAIRMAN' }, deniedBy: 'audit' },
+  {
+    field: 'Query.auditLog',
+    as: 'AUDITOR',
+    query: 'query($id: ID!) { auditLog(subjectId: $id, limit: 5) { seq } }',
+    vars: (s) => ({ id: s.subjectId }),
+    entries: [read('audit')],
+    denied: { as: 'OPERATOR' },
+    deniedBy: 'audit',
+  },
+  {
+    field: 'Query.auditEntries',
+    as: 'DPO',
+    query: '{ auditEntries(first: 3) { edges { node { seq } } } }',
+    entries: [read('audit')],
+    denied: { as: 'CHAIRMAN' },
+    deniedBy: 'audit',
+  },
   { field: 'Query.auditCheckpoints', as: 'AUDITOR', query: '{ auditCheckpoints { seq } }', entries: [], denied: { as: 'DPO' }, deniedBy: 'audit' },
   { field: 'Query.auditKeys', as: 'AUDITOR', query: '{ auditKeys { keyId } }', entries: [], denied: { as: 'DPO' }, deniedBy: 'audit' },
   { field: 'Query.auditWitness', as: 'AUDITOR', query: '{ auditWitness { seq } }', entries: [], denied: { as: 'DPO' }, deniedBy: 'audit' },
@@ -432,7 +550,15 @@ const CASES: Case[] = [
     deniedBy: 'audit',
   },
   { field: 'Query.overdueIncidents', as: 'AUDITOR', query: '{ overdueIncidents { id } }', entries: [], denied: { as: 'CHAIRMAN' }, deniedBy: 'audit' },
-  { field: 'Mutation.acknowledgeIncident', as: 'DPO', query: 'mutation($id: ID!) { acknowledgeIncident(id: $id) { status } }', vars: (s) => ({ id: s.incidentId }), entries: ['incident.status_changed STORE audit'], denied: { as: 'AUDITOR' }, deniedBy: 'audit' },
+  {
+    field: 'Mutation.acknowledgeIncident',
+    as: 'DPO',
+    query: 'mutation($id: ID!) { acknowledgeIncident(id: $id) { status } }',
+    vars: (s) => ({ id: s.incidentId }),
+    entries: ['incident.status_changed STORE audit'],
+    denied: { as: 'AUDITOR' },
+    deniedBy: 'audit',
+  },
   {
     field: 'Mutation.reportIncident',
     as: 'DPO',
@@ -476,7 +602,13 @@ describe('7.2.3: every operation of the API leaves exactly its entries', () => {
     system = await startSystem();
     const a = await intakeSubject(system);
     const appeal = await system.db('appeals').selectFrom('appeals').select(['reference']).where('id', '=', a.appealId).executeTakeFirstOrThrow();
-    Object.assign(state, { subjectId: a.subjectId, appealId: a.appealId, reference: appeal.reference, iin: a.input.iin, erasable: (await intakeSubject(system)).subjectId });
+    Object.assign(state, {
+      subjectId: a.subjectId,
+      appealId: a.appealId,
+      reference: appeal.reference,
+      iin: a.input.iin,
+      erasable: (await intakeSubject(system)).subjectId,
+    });
     // An incident to move along its lifecycle: five refusals of one actor.
     for (let i = 0; i < 5; i += 1) {
       await graphql(system.url, '{ verifyAuditChain { valid } }', {}, { token: await system.tokenFor(['OPS'], { sub: 'ops-setup' }) });
@@ -526,7 +658,14 @@ describe('7.2.3: every operation of the API leaves exactly its entries', () => {
         const actor = as === 'ANONYMOUS' ? 'anonymous' : sub;
         for (const e of await system.db('audit').selectFrom('audit_log').selectAll().where('seq', '>', head).execute()) {
           const roles = as === 'ANONYMOUS' ? ['PUBLIC'] : [as];
-          if (e.actor_id !== actor || JSON.stringify(e.actor_roles) !== JSON.stringify(roles) || !e.purpose || !e.correlation_id || e.hash_version !== 2 || !e.outcome) {
+          if (
+            e.actor_id !== actor ||
+            JSON.stringify(e.actor_roles) !== JSON.stringify(roles) ||
+            !e.purpose ||
+            !e.correlation_id ||
+            e.hash_version !== 2 ||
+            !e.outcome
+          ) {
             problems.push(`${c.field} ${variant}: entry ${e.seq} (${e.event_type}) lacks its actor, roles, purpose, request or outcome`);
           }
           if (e.outcome !== (e.operation === 'DENIED' ? 'DENIED' : 'ALLOWED')) problems.push(`${c.field} ${variant}: entry ${e.seq} outcome ${e.outcome}`);

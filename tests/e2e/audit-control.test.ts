@@ -8,7 +8,6 @@ import { startSystem } from '../support/fixtures';
 import { intakeSubject } from '../support/intake';
 import type { System } from '../support/system';
 
-
 const ENTRIES = `query($filter: AuditFilter, $first: Int, $after: String) {
   auditEntries(filter: $filter, first: $first, after: $after) {
     edges { cursor node { seq type operation outcome source actorId subjectId purpose } } pageInfo { hasNextPage endCursor } } }`;
@@ -46,7 +45,15 @@ describe('search, incidents and the control report', () => {
 
     const byActor = await call(ENTRIES, { filter: { actorId: 'dpo-search', operation: 'ACCESS', source: 'subjects' } }, 'DPO');
     expect(byActor.data.auditEntries.edges.map((e: { node: object }) => e.node)).toEqual([
-      expect.objectContaining({ type: 'pd.accessed', operation: 'ACCESS', outcome: 'ALLOWED', source: 'subjects', actorId: 'dpo-search', subjectId, purpose: 'SUBJECT_RIGHTS' }),
+      expect.objectContaining({
+        type: 'pd.accessed',
+        operation: 'ACCESS',
+        outcome: 'ALLOWED',
+        source: 'subjects',
+        actorId: 'dpo-search',
+        subjectId,
+        purpose: 'SUBJECT_RIGHTS',
+      }),
     ]);
     const today = kazakhstanToday();
     const inPeriod = await call(ENTRIES, { filter: { from: today, to: new Date(Date.now() + 86_400_000).toISOString() }, first: 1000 }, 'AUDITOR');
@@ -69,11 +76,16 @@ describe('search, incidents and the control report', () => {
   });
 
   it('an incident goes OPEN → ACKNOWLEDGED → REPORTED → CLOSED, each step in the chain; overdue ones are listed', async () => {
-    for (let i = 0; i < 5; i += 1) await call('mutation($id: ID!) { blockSubject(subjectId: $id, reason: "looking around") { id } }', { id: subjectId }, 'OPERATOR', 'op-curious');
-    const raised = await eventually(async () => {
-      const res = await call(`{ incidents(status: [OPEN]) { ${INCIDENT} } }`, {}, 'DPO');
-      return res.data.incidents.find((i: { actorId: string }) => i.actorId === 'actor:op-curious' || i.actorId === 'op-curious');
-    }, 15_000, 'REPEATED_DENIALS for op-curious');
+    for (let i = 0; i < 5; i += 1)
+      await call('mutation($id: ID!) { blockSubject(subjectId: $id, reason: "looking around") { id } }', { id: subjectId }, 'OPERATOR', 'op-curious');
+    const raised = await eventually(
+      async () => {
+        const res = await call(`{ incidents(status: [OPEN]) { ${INCIDENT} } }`, {}, 'DPO');
+        return res.data.incidents.find((i: { actorId: string }) => i.actorId === 'actor:op-curious' || i.actorId === 'op-curious');
+      },
+      15_000,
+      'REPEATED_DENIALS for op-curious',
+    );
     const notifyBy = addWorkingDays(new Date(), 1, calendarFromEnv(undefined, undefined)).toISOString().slice(0, 10);
     expect(raised).toMatchObject({ rule: 'REPEATED_DENIALS', status: 'OPEN', notifyBy, overdue: false });
     expect(raised.evidence).toHaveLength(5);
@@ -87,10 +99,15 @@ describe('search, incidents and the control report', () => {
     const reported = (await step('reportIncident(id: $id, reference: "No. 12-3/456")')).data.reportIncident;
     expect(reported).toMatchObject({ status: 'REPORTED', reportedBy: 'dpo-incidents', reference: 'No. 12-3/456', overdue: false });
     expect((await step('reportIncident(id: $id, reference: "again")')).errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT' });
-    expect((await step('closeIncident(id: $id, note: "Notified; access revoked")')).data.closeIncident).toMatchObject({ status: 'CLOSED', closeNote: 'Notified; access revoked' });
+    expect((await step('closeIncident(id: $id, note: "Notified; access revoked")')).data.closeIncident).toMatchObject({
+      status: 'CLOSED',
+      closeNote: 'Notified; access revoked',
+    });
 
     await quiescent(system);
-    const changes = (await entriesAfter(system, '0')).filter((e) => e.event_type.startsWith('incident.') && (e.details as { incidentId: string }).incidentId === id);
+    const changes = (await entriesAfter(system, '0')).filter(
+      (e) => e.event_type.startsWith('incident.') && (e.details as { incidentId: string }).incidentId === id,
+    );
     expect(changes.map((e) => [e.event_type, (e.details as { to?: string }).to ?? null])).toEqual([
       ['incident.raised', null],
       ['incident.status_changed', 'ACKNOWLEDGED'],
@@ -106,7 +123,14 @@ describe('search, incidents and the control report', () => {
     await system
       .db('audit')
       .insertInto('incidents')
-      .values({ rule: 'MASS_READ', actor_id: 'op-old', incident_key: 'actor:op-old', detected_at: old, details: '{}', notify_by: kazakhstanToday(new Date(old.getTime() + 86_400_000)) } as never)
+      .values({
+        rule: 'MASS_READ',
+        actor_id: 'op-old',
+        incident_key: 'actor:op-old',
+        detected_at: old,
+        details: '{}',
+        notify_by: kazakhstanToday(new Date(old.getTime() + 86_400_000)),
+      } as never)
       .execute();
     const overdue = await call(`{ overdueIncidents { ${INCIDENT} } }`, {}, 'AUDITOR');
     expect(overdue.data.overdueIncidents).toEqual([expect.objectContaining({ rule: 'MASS_READ', actorId: 'op-old', status: 'OPEN', overdue: true })]);
@@ -119,10 +143,21 @@ describe('search, incidents and the control report', () => {
       'DPO',
     );
     const { subjectId: erased } = await intakeSubject(system);
-    const act = (await call('mutation($id: ID!) { proposeErasure(subjectId: $id, method: DESTROY, grounds: "Collected unlawfully") { id } }', { id: erased }, 'DPO')).data.proposeErasure;
+    const act = (
+      await call('mutation($id: ID!) { proposeErasure(subjectId: $id, method: DESTROY, grounds: "Collected unlawfully") { id } }', { id: erased }, 'DPO')
+    ).data.proposeErasure;
     await call('mutation($id: ID!) { approveErasure(actId: $id) { id } }', { id: act.id }, 'CHAIRMAN');
-    await eventually(async () => (await call('query($id: ID!) { erasureAct(id: $id) { status } }', { id: act.id }, 'AUDITOR')).data.erasureAct.status === 'COMPLETED', 20_000, 'act completed');
-    await system.db('consents').updateTable('consents').set({ withdrawn_at: new Date() } as never).where('subject_id', '=', subjectId).execute();
+    await eventually(
+      async () => (await call('query($id: ID!) { erasureAct(id: $id) { status } }', { id: act.id }, 'AUDITOR')).data.erasureAct.status === 'COMPLETED',
+      20_000,
+      'act completed',
+    );
+    await system
+      .db('consents')
+      .updateTable('consents')
+      .set({ withdrawn_at: new Date() } as never)
+      .where('subject_id', '=', subjectId)
+      .execute();
     await quiescent(system);
 
     const today = kazakhstanToday();
@@ -147,11 +182,21 @@ describe('search, incidents and the control report', () => {
     });
     expect(r.incidents).toEqual([expect.objectContaining({ rule: 'REPEATED_DENIALS', reportedInTime: true })]);
     // The incident raised ten days ago is in its own period, and late.
-    const older = await call(REPORT, { from: kazakhstanToday(new Date(Date.now() - 12 * 86_400_000)), to: kazakhstanToday(new Date(Date.now() - 2 * 86_400_000)) }, 'AUDITOR');
+    const older = await call(
+      REPORT,
+      { from: kazakhstanToday(new Date(Date.now() - 12 * 86_400_000)), to: kazakhstanToday(new Date(Date.now() - 2 * 86_400_000)) },
+      'AUDITOR',
+    );
     expect(older.data.controlReport).toMatchObject({ incidentsOpened: 1, incidentsReportedLate: 1, incidents: [{ rule: 'MASS_READ', reportedInTime: false }] });
 
     const doc = async (locale: 'KK' | 'RU') =>
-      (await call(`query($from: String!, $to: String!) { controlReport(from: $from, to: $to) { document(locale: ${locale}) } }`, { from: today, to: today }, 'DPO')).data.controlReport.document as string;
+      (
+        await call(
+          `query($from: String!, $to: String!) { controlReport(from: $from, to: $to) { document(locale: ${locale}) } }`,
+          { from: today, to: today },
+          'DPO',
+        )
+      ).data.controlReport.document as string;
     const [kk, ru] = await Promise.all([doc('KK'), doc('RU')]);
     expect(ru).toMatch(/^<!doctype html>\n<html lang="ru">/);
     expect(ru).toContain('Отчёт о контроле мер защиты персональных данных');
@@ -169,17 +214,34 @@ describe('search, incidents and the control report', () => {
   it('an incident about a DPO’s own refusals is decided by another DPO: OWN_INCIDENT, in Kazakh and Russian', async () => {
     // Five refusals of one DPO (an erasure act only the chairman approves): an incident about that DPO.
     for (let i = 0; i < 5; i += 1) await call('mutation { approveErasure(actId: "00000000-0000-4000-8000-000000000001") { id } }', {}, 'DPO', 'dpo-self');
-    const raised = await eventually(async () => {
-      const res = await call(`{ incidents(status: [OPEN]) { ${INCIDENT} } }`, {}, 'DPO', 'dpo-other');
-      return res.data.incidents.find((i: { actorId: string; rule: string }) => i.actorId === 'dpo-self' && i.rule === 'REPEATED_DENIALS');
-    }, 15_000, 'REPEATED_DENIALS for dpo-self');
+    const raised = await eventually(
+      async () => {
+        const res = await call(`{ incidents(status: [OPEN]) { ${INCIDENT} } }`, {}, 'DPO', 'dpo-other');
+        return res.data.incidents.find((i: { actorId: string; rule: string }) => i.actorId === 'dpo-self' && i.rule === 'REPEATED_DENIALS');
+      },
+      15_000,
+      'REPEATED_DENIALS for dpo-self',
+    );
     const acknowledge = (sub: string, lang: string) =>
-      system.tokenFor(['DPO'], { sub }).then((token) =>
-        graphql(system.url, `mutation($id: ID!) { acknowledgeIncident(id: $id) { ${INCIDENT} } }`, { id: raised.id }, { token, headers: { 'accept-language': lang } }),
-      );
+      system
+        .tokenFor(['DPO'], { sub })
+        .then((token) =>
+          graphql(
+            system.url,
+            `mutation($id: ID!) { acknowledgeIncident(id: $id) { ${INCIDENT} } }`,
+            { id: raised.id },
+            { token, headers: { 'accept-language': lang } },
+          ),
+        );
     const [kk, ru] = [(await acknowledge('dpo-self', 'kk')).errors?.[0], (await acknowledge('dpo-self', 'ru')).errors?.[0]];
-    expect(kk).toMatchObject({ message: 'Сіздің өз әрекеттеріңіз туралы инцидентті басқа қызметкер қабылдайды, хабарлайды және жабады', extensions: { code: 'FORBIDDEN', reason: 'OWN_INCIDENT' } });
-    expect(ru).toMatchObject({ message: 'Инцидент о ваших собственных действиях принимает, сообщает и закрывает другой сотрудник', extensions: { code: 'FORBIDDEN', reason: 'OWN_INCIDENT' } });
+    expect(kk).toMatchObject({
+      message: 'Сіздің өз әрекеттеріңіз туралы инцидентті басқа қызметкер қабылдайды, хабарлайды және жабады',
+      extensions: { code: 'FORBIDDEN', reason: 'OWN_INCIDENT' },
+    });
+    expect(ru).toMatchObject({
+      message: 'Инцидент о ваших собственных действиях принимает, сообщает и закрывает другой сотрудник',
+      extensions: { code: 'FORBIDDEN', reason: 'OWN_INCIDENT' },
+    });
     expect((await acknowledge('dpo-other', 'ru')).data.acknowledgeIncident).toMatchObject({ status: 'ACKNOWLEDGED', acknowledgedBy: 'dpo-other' });
   });
 });

@@ -3,7 +3,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-
 import type { Role } from '@pdp/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { entryHash, type ChainEntry } from '../../services/audit/src/domain/chain';
@@ -13,9 +12,12 @@ import { startSystem } from '../support/fixtures';
 import { intakeSubject } from '../support/intake';
 import type { System } from '../support/system';
 
-
 type Line = { kind: string; seq?: string } & Record<string, unknown>;
-const readLines = (file: string): Line[] => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Line);
+const readLines = (file: string): Line[] =>
+  readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Line);
 const writeLines = (file: string, lines: Line[]) => writeFileSync(file, `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
 
 describe('the audit as evidence', () => {
@@ -58,7 +60,12 @@ describe('the audit as evidence', () => {
       ['op-rate', 'DENIED', 'DENIED', 'gateway', 'RATE_LIMITED'],
       ['dpo-typo', 'DENIED', 'DENIED', 'gateway', 'ALIAS_LIMIT'],
     ]);
-    expect(refused[6]).toMatchObject({ actor_roles: ['OPERATOR'], purpose: 'APPEAL_HANDLING', fields: ['consentTemplate'], details: { status: 429, count: 1 } });
+    expect(refused[6]).toMatchObject({
+      actor_roles: ['OPERATOR'],
+      purpose: 'APPEAL_HANDLING',
+      fields: ['consentTemplate'],
+      details: { status: 429, count: 1 },
+    });
     expect(refused[7]).toMatchObject({ actor_roles: ['DPO'], fields: [], details: { status: 400, count: 1 } });
     // The same client, told apart by a keyed hash of its address; no address, token or query kept.
     expect(new Set(refused.map((r) => r.client_key)).size).toBe(1);
@@ -104,18 +111,45 @@ describe('the audit as evidence', () => {
 
     const cases: Array<[string, string[], number, RegExp]> = [
       ['intact', [file, '--public-key', pem], 0, /^intact: \d+ entries, \d+ signed checkpoints, through entry \d+/],
-      ['edited', [variant('edited', (l) => (l[at(l, '5')]!.actorId = 'someone-else', l)), '--public-key', pem], 1, /TAMPERED at entry 5 \(HASH_MISMATCH\)/],
+      ['edited', [variant('edited', (l) => ((l[at(l, '5')]!.actorId = 'someone-else'), l)), '--public-key', pem], 1, /TAMPERED at entry 5 \(HASH_MISMATCH\)/],
       ['removed', [variant('removed', (l) => l.filter((_, i) => i !== at(l, '6'))), '--public-key', pem], 1, /TAMPERED at entry 6 \(SEQ_GAP\)/],
       [
         'reordered',
-        [variant('reordered', (l) => { const [a, b] = [at(l, '7'), at(l, '8')]; [l[a], l[b]] = [l[b]!, l[a]!]; return l; }), '--public-key', pem],
+        [
+          variant('reordered', (l) => {
+            const [a, b] = [at(l, '7'), at(l, '8')];
+            [l[a], l[b]] = [l[b]!, l[a]!];
+            return l;
+          }),
+          '--public-key',
+          pem,
+        ],
         1,
         /TAMPERED at entry 7 \(OUT_OF_ORDER\)/,
       ],
       // The first bad entry named is the first one missing.
-      ['cut', [variant('cut', (l) => l.slice(0, -3)), '--public-key', pem], 1, new RegExp(`TAMPERED at entry ${Number(lines.slice(0, -3).filter((x) => x.kind === 'entry').at(-1)!.seq) + 1} \\(TRUNCATED\\)`)],
+      [
+        'cut',
+        [variant('cut', (l) => l.slice(0, -3)), '--public-key', pem],
+        1,
+        new RegExp(
+          `TAMPERED at entry ${
+            Number(
+              lines
+                .slice(0, -3)
+                .filter((x) => x.kind === 'entry')
+                .at(-1)!.seq,
+            ) + 1
+          } \\(TRUNCATED\\)`,
+        ),
+      ],
       ['first removed', [variant('first-removed', (l) => l.filter((_, i) => i !== at(l, '1'))), '--public-key', pem], 1, /TAMPERED at entry 1 \(SEQ_GAP\)/],
-      ['cut-at-checkpoint', [variant('cut-at-checkpoint', (l) => l.slice(0, l.findIndex((x) => x.kind === 'checkpoint' && x.seq === '20') + 1)), '--public-key', pem], 1, /TAMPERED at entry 21 \(TRUNCATED\)/],
+      [
+        'cut-at-checkpoint',
+        [variant('cut-at-checkpoint', (l) => l.slice(0, l.findIndex((x) => x.kind === 'checkpoint' && x.seq === '20') + 1)), '--public-key', pem],
+        1,
+        /TAMPERED at entry 21 \(TRUNCATED\)/,
+      ],
       ['rewritten', [variant('rewritten', (l) => rewrite(l, '13')), '--public-key', pem], 1, /TAMPERED at entry 11 \(CHECKPOINT_MISMATCH\)/],
       ['other-key', [file, '--public-key', otherKey], 1, /TAMPERED at entry 10 \(CHECKPOINT_SIGNATURE\)/],
     ];
@@ -154,5 +188,3 @@ function rewrite(lines: Line[], seq: string): Line[] {
   }
   return lines;
 }
-
-

@@ -101,7 +101,11 @@ describe("the audit's tail, rewritten in its database alone", () => {
   it('editing one read and re-chaining every later entry is named at the edited one', async () => {
     await attack(async (db) => {
       const tail = await tailFrom(db, reads[0]!);
-      await replaceTail(db, reads[0]!, tail.map((e, i) => (i === 0 ? { ...e, actorId: 'dpo-other' } : e)));
+      await replaceTail(
+        db,
+        reads[0]!,
+        tail.map((e, i) => (i === 0 ? { ...e, actorId: 'dpo-other' } : e)),
+      );
     });
     expect(await exportAndVerify()).toMatchObject({ code: 1, out: expect.stringContaining(`TAMPERED at entry ${reads[0]} (CHECKPOINT_MISMATCH)`) });
   });

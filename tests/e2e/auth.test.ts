@@ -52,8 +52,10 @@ async function refusalsIn(system: System) {
   return system.db('audit').selectFrom('audit_log').select(['actor_id', 'details']).where('event_type', '=', 'request.refused').orderBy('seq').execute();
 }
 
-describe('sign-in at the OpenID provider; what an account may do is the access registry\'s', () => {
-  test('a token from the provider names an account; with no grant it may ask `me` and the public texts, nothing else (NO_GRANT, recorded)', async ({ system }) => {
+describe("sign-in at the OpenID provider; what an account may do is the access registry's", () => {
+  test('a token from the provider names an account; with no grant it may ask `me` and the public texts, nothing else (NO_GRANT, recorded)', async ({
+    system,
+  }) => {
     const token = await signIn(testEnv().provider.issuer, 'newcomer');
     const me = await graphql(system.url, ME, {}, { token });
     expect(me.data.me).toEqual({ account: 'newcomer', displayName: 'newcomer', roles: [], creditor: null });
@@ -88,10 +90,16 @@ describe('sign-in at the OpenID provider; what an account may do is the access r
       ['no exp', await forged({ exp: undefined }), 'CLAIMS'],
       ['garbage', 'not-a-jwt', 'MALFORMED'],
     ];
-    for (const sub of ['anonymous', 'аnonymous', 'ｐｕｂｌｉｃ', 'pub1ic', 'system:retention', 'SYSTEM:retention']) cases.push([`reserved name ${sub}`, await forged({ sub }), 'SUBJECT']);
+    for (const sub of ['anonymous', 'аnonymous', 'ｐｕｂｌｉｃ', 'pub1ic', 'system:retention', 'SYSTEM:retention'])
+      cases.push([`reserved name ${sub}`, await forged({ sub }), 'SUBJECT']);
     for (const [name, token, reason] of cases) {
       const res = await graphql(system.url, SUBJECT, { id: crypto.randomUUID() }, { token, headers: { 'accept-language': 'ru' } });
-      expect({ name, status: res.status, code: res.errors?.[0]?.extensions?.code, reason: res.errors?.[0]?.extensions?.reason }).toEqual({ name, status: 401, code: 'UNAUTHENTICATED', reason });
+      expect({ name, status: res.status, code: res.errors?.[0]?.extensions?.code, reason: res.errors?.[0]?.extensions?.reason }).toEqual({
+        name,
+        status: 401,
+        code: 'UNAUTHENTICATED',
+        reason,
+      });
       expect(res.errors?.[0]?.message).toMatch(/[А-Яа-я]/);
     }
     const refusals = await refusalsIn(system);
@@ -99,11 +107,18 @@ describe('sign-in at the OpenID provider; what an account may do is the access r
     expect(JSON.stringify(refusals)).not.toContain(provider.issuer.split(':')[2]);
   });
 
-  test('roles come from the registry: a grant is enforced, a revocation stops the very next requests on every gateway, whatever the exp', async ({ system }) => {
+  test('roles come from the registry: a grant is enforced, a revocation stops the very next requests on every gateway, whatever the exp', async ({
+    system,
+  }) => {
     const second = await system.startExtraGateway();
     const dpo = await system.accounts.dpo();
     const token = await signIn(testEnv().provider.issuer, 'op-revoked');
-    const granted = await graphql(system.url, GRANT, { input: { account: 'op-revoked', displayName: 'Айгүл Нұрланқызы', roles: ['OPERATOR'], reason: 'Приказ №12 от 01.12.2026' } }, { token: dpo });
+    const granted = await graphql(
+      system.url,
+      GRANT,
+      { input: { account: 'op-revoked', displayName: 'Айгүл Нұрланқызы', roles: ['OPERATOR'], reason: 'Приказ №12 от 01.12.2026' } },
+      { token: dpo },
+    );
     expect(granted.data.grantAccess).toMatchObject({ account: 'op-revoked', roles: ['OPERATOR'], grantedBy: 'dpo-bootstrap', revokedAt: null });
     const worklist = '{ appeals(first: 1) { totalCount } }';
     for (const url of [system.url, second.url]) {
@@ -112,41 +127,90 @@ describe('sign-in at the OpenID provider; what an account may do is the access r
     const revoked = await graphql(system.url, REVOKE, { id: granted.data.grantAccess.id, reason: 'Уволена' }, { token: dpo });
     expect(revoked.data.revokeAccess).toMatchObject({ revokedBy: 'dpo-bootstrap', revokeReason: 'Уволена' });
     for (const url of [system.url, second.url]) {
-      await eventually(async () => (await graphql(url, worklist, {}, { token })).errors?.[0]?.extensions?.reason === 'NO_GRANT', 10_000, 'the revocation on both gateways');
+      await eventually(
+        async () => (await graphql(url, worklist, {}, { token })).errors?.[0]?.extensions?.reason === 'NO_GRANT',
+        10_000,
+        'the revocation on both gateways',
+      );
     }
-    const list = await graphql(system.url, '{ accessGrants(filter: { account: "op-revoked" }) { totalCount edges { node { roles revokedAt } } } }', {}, { token: dpo });
+    const list = await graphql(
+      system.url,
+      '{ accessGrants(filter: { account: "op-revoked" }) { totalCount edges { node { roles revokedAt } } } }',
+      {},
+      { token: dpo },
+    );
     expect(list.data.accessGrants.totalCount).toBe(1);
     expect(list.data.accessGrants.edges[0].node.revokedAt).not.toBeNull();
   });
 
-  test('a partner system signs in with client credentials; its creditor comes from its grant; a suspension stops it and forwarding to it', async ({ system }) => {
+  test('a partner system signs in with client credentials; its creditor comes from its grant; a suspension stops it and forwarding to it', async ({
+    system,
+  }) => {
     const { provider } = testEnv();
     const dpo = await system.accounts.dpo();
-    const creditor = await graphql(system.url, 'mutation { registerCreditor(input: { bin: "050540004455", name: "ТОО «Кредитор»", country: "KZ" }) { id } }', {}, { token: dpo });
+    const creditor = await graphql(
+      system.url,
+      'mutation { registerCreditor(input: { bin: "050540004455", name: "ТОО «Кредитор»", country: "KZ" }) { id } }',
+      {},
+      { token: dpo },
+    );
     const creditorId = creditor.data.registerCreditor.id;
     const token = await clientToken(provider.issuer, 'partner-client-1', devClientSecret(provider.clientKey, 'partner-client-1'));
-    await graphql(system.url, GRANT, { input: { account: 'partner-client-1', displayName: 'ТОО «Кредитор» API', roles: ['PARTNER'], creditorId, reason: 'Договор №7' } }, { token: dpo });
+    await graphql(
+      system.url,
+      GRANT,
+      { input: { account: 'partner-client-1', displayName: 'ТОО «Кредитор» API', roles: ['PARTNER'], creditorId, reason: 'Договор №7' } },
+      { token: dpo },
+    );
     await system.accounts.untilEnforced('partner-client-1', token, ['PARTNER'], creditorId);
-    expect((await graphql(system.url, ME, {}, { token })).data.me).toMatchObject({ account: 'partner-client-1', roles: ['PARTNER'], creditor: { id: creditorId } });
+    expect((await graphql(system.url, ME, {}, { token })).data.me).toMatchObject({
+      account: 'partner-client-1',
+      roles: ['PARTNER'],
+      creditor: { id: creditorId },
+    });
     const page = '{ partnerAppeals(first: 5) { totalCount } }';
     expect((await graphql(system.url, page, {}, { token })).data.partnerAppeals.totalCount).toBe(0);
 
-    const suspended = await graphql(system.url, 'mutation($id: ID!) { suspendCreditor(creditorId: $id, reason: "Нарушение договора") { suspendedAt suspendReason } }', { id: creditorId }, { token: dpo });
+    const suspended = await graphql(
+      system.url,
+      'mutation($id: ID!) { suspendCreditor(creditorId: $id, reason: "Нарушение договора") { suspendedAt suspendReason } }',
+      { id: creditorId },
+      { token: dpo },
+    );
     expect(suspended.data.suspendCreditor.suspendReason).toBe('Нарушение договора');
-    await eventually(async () => (await graphql(system.url, page, {}, { token })).errors?.[0]?.extensions?.reason === 'CREDITOR_SUSPENDED', 10_000, 'the suspension');
+    await eventually(
+      async () => (await graphql(system.url, page, {}, { token })).errors?.[0]?.extensions?.reason === 'CREDITOR_SUSPENDED',
+      10_000,
+      'the suspension',
+    );
     expect((await graphql(system.url, ME, {}, { token })).data.me.roles).toEqual([]);
     const { appealId } = await intakeAppeal(system);
     const operator = await system.tokenFor(['OPERATOR']);
-    const forward = await graphql(system.url, 'mutation($a: ID!, $c: ID!) { forwardAppeal(appealId: $a, creditorId: $c, fields: [PHONE]) { id } }', { a: appealId, c: creditorId }, { token: operator });
+    const forward = await graphql(
+      system.url,
+      'mutation($a: ID!, $c: ID!) { forwardAppeal(appealId: $a, creditorId: $c, fields: [PHONE]) { id } }',
+      { a: appealId, c: creditorId },
+      { token: operator },
+    );
     expect(forward.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', reason: 'CREDITOR_SUSPENDED' });
 
-    await graphql(system.url, 'mutation($id: ID!) { resumeCreditor(creditorId: $id, reason: "Устранено") { suspendedAt } }', { id: creditorId }, { token: dpo });
+    await graphql(
+      system.url,
+      'mutation($id: ID!) { resumeCreditor(creditorId: $id, reason: "Устранено") { suspendedAt } }',
+      { id: creditorId },
+      { token: dpo },
+    );
     await eventually(async () => (await graphql(system.url, page, {}, { token })).data?.partnerAppeals, 10_000, 'the resumption');
   });
 
   test('a DPO cannot grant or revoke its own access (OWN_GRANT), and the attempt is recorded', async ({ system }) => {
     const dpo = await system.tokenFor(['DPO'], { sub: 'dpo-self' });
-    const own = await graphql(system.url, GRANT, { input: { account: 'dpo-self', displayName: 'Me', roles: ['DPO', 'AUDITOR'], reason: 'more' } }, { token: dpo });
+    const own = await graphql(
+      system.url,
+      GRANT,
+      { input: { account: 'dpo-self', displayName: 'Me', roles: ['DPO', 'AUDITOR'], reason: 'more' } },
+      { token: dpo },
+    );
     expect(own.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'OWN_GRANT' });
     const mine = await graphql(system.url, '{ accessGrants(filter: { account: "dpo-self", active: true }) { edges { node { id } } } }', {}, { token: dpo });
     const revoke = await graphql(system.url, REVOKE, { id: mine.data.accessGrants.edges[0].node.id, reason: 'no' }, { token: dpo });
@@ -166,13 +230,29 @@ describe('sign-in at the OpenID provider; what an account may do is the access r
       { token: dpo, headers: { 'accept-language': 'kk' } },
     );
     expect(bad.errors?.map((e) => [e.extensions?.code, e.extensions?.field]).sort()).toEqual(
-      [['BAD_USER_INPUT', 'account'], ['BAD_USER_INPUT', 'creditorId'], ['BAD_USER_INPUT', 'displayName'], ['BAD_USER_INPUT', 'reason'], ['BAD_USER_INPUT', 'roles']].sort(),
+      [
+        ['BAD_USER_INPUT', 'account'],
+        ['BAD_USER_INPUT', 'creditorId'],
+        ['BAD_USER_INPUT', 'displayName'],
+        ['BAD_USER_INPUT', 'reason'],
+        ['BAD_USER_INPUT', 'roles'],
+      ].sort(),
     );
     const partner = await graphql(system.url, GRANT, { input: { account: 'p-1', displayName: 'P', roles: ['PARTNER'], reason: 'x' } }, { token: dpo });
     expect(partner.errors?.map((e) => e.extensions?.field)).toEqual(['creditorId']);
-    const mixed = await graphql(system.url, GRANT, { input: { account: 'p-1', displayName: 'P', roles: ['PARTNER', 'OPERATOR'], creditorId: crypto.randomUUID(), reason: 'x' } }, { token: dpo });
+    const mixed = await graphql(
+      system.url,
+      GRANT,
+      { input: { account: 'p-1', displayName: 'P', roles: ['PARTNER', 'OPERATOR'], creditorId: crypto.randomUUID(), reason: 'x' } },
+      { token: dpo },
+    );
     expect(mixed.errors?.map((e) => e.extensions?.field)).toEqual(['roles']);
-    const unknown = await graphql(system.url, GRANT, { input: { account: 'p-1', displayName: 'P', roles: ['PARTNER'], creditorId: crypto.randomUUID(), reason: 'x' } }, { token: dpo });
+    const unknown = await graphql(
+      system.url,
+      GRANT,
+      { input: { account: 'p-1', displayName: 'P', roles: ['PARTNER'], creditorId: crypto.randomUUID(), reason: 'x' } },
+      { token: dpo },
+    );
     expect(unknown.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'creditorId' });
     const emptyReason = await graphql(system.url, REVOKE, { id: crypto.randomUUID(), reason: '' }, { token: dpo });
     expect(emptyReason.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'reason' });
@@ -183,11 +263,42 @@ describe('sign-in at the OpenID provider; what an account may do is the access r
     const dpo = await system.accounts.dpo();
     // Two grants of last year, written as the registry writes them (history cannot be made through the API).
     const at = (d: string) => new Date(`${d}T06:00:00Z`);
-    await system.db('appeals').insertInto('access_grants').values([
-      { id: crypto.randomUUID(), account: 'hr-2025', display_name_enc: 'x', roles: ['HR'], creditor_id: null, reason: 'r', granted_by: 'dpo-old', granted_at: at('2025-03-01'), revoked_at: at('2025-03-10'), revoked_by: 'dpo-old', revoke_reason: 'left' },
-      { id: crypto.randomUUID(), account: 'ops-2025', display_name_enc: 'x', roles: ['OPS'], creditor_id: null, reason: 'r', granted_by: 'dpo-old', granted_at: at('2025-03-05'), revoked_at: null, revoked_by: null, revoke_reason: null },
-    ] as never).execute();
-    const on = async (day: string) => (await graphql(system.url, 'query($on: String!) { accessList(on: $on) { account } }', { on: day }, { token: dpo })).data.accessList.map((g: { account: string }) => g.account);
+    await system
+      .db('appeals')
+      .insertInto('access_grants')
+      .values([
+        {
+          id: crypto.randomUUID(),
+          account: 'hr-2025',
+          display_name_enc: 'x',
+          roles: ['HR'],
+          creditor_id: null,
+          reason: 'r',
+          granted_by: 'dpo-old',
+          granted_at: at('2025-03-01'),
+          revoked_at: at('2025-03-10'),
+          revoked_by: 'dpo-old',
+          revoke_reason: 'left',
+        },
+        {
+          id: crypto.randomUUID(),
+          account: 'ops-2025',
+          display_name_enc: 'x',
+          roles: ['OPS'],
+          creditor_id: null,
+          reason: 'r',
+          granted_by: 'dpo-old',
+          granted_at: at('2025-03-05'),
+          revoked_at: null,
+          revoked_by: null,
+          revoke_reason: null,
+        },
+      ] as never)
+      .execute();
+    const on = async (day: string) =>
+      (await graphql(system.url, 'query($on: String!) { accessList(on: $on) { account } }', { on: day }, { token: dpo })).data.accessList.map(
+        (g: { account: string }) => g.account,
+      );
     expect(await on('2025-02-28')).toEqual([]);
     expect(await on('2025-03-07')).toEqual(['hr-2025', 'ops-2025']);
     expect(await on('2025-03-10')).toEqual(['hr-2025', 'ops-2025']);
@@ -195,31 +306,62 @@ describe('sign-in at the OpenID provider; what an account may do is the access r
     const future = await graphql(system.url, '{ accessList(on: "2999-01-01") { account } }', {}, { token: dpo });
     expect(future.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'on' });
 
-    const granted = await graphql(system.url, GRANT, { input: { account: 'aud-1', displayName: 'Аудитор', roles: ['AUDITOR'], reason: 'Приказ №3' } }, { token: dpo });
+    const granted = await graphql(
+      system.url,
+      GRANT,
+      { input: { account: 'aud-1', displayName: 'Аудитор', roles: ['AUDITOR'], reason: 'Приказ №3' } },
+      { token: dpo },
+    );
     await graphql(system.url, REVOKE, { id: granted.data.grantAccess.id, reason: 'Проверка окончена' }, { token: dpo });
     await quiescent(system);
-    const entries = await system.db('audit').selectFrom('audit_log').select(['event_type', 'actor_id', 'details']).where('event_type', 'in', ['access.granted', 'access.revoked']).orderBy('seq').execute();
+    const entries = await system
+      .db('audit')
+      .selectFrom('audit_log')
+      .select(['event_type', 'actor_id', 'details'])
+      .where('event_type', 'in', ['access.granted', 'access.revoked'])
+      .orderBy('seq')
+      .execute();
     const mine = entries.filter((e) => (e.details as { account?: string }).account === 'aud-1');
-    expect(mine.map((e) => [e.event_type, e.actor_id])).toEqual([['access.granted', 'dpo-bootstrap'], ['access.revoked', 'dpo-bootstrap']]);
+    expect(mine.map((e) => [e.event_type, e.actor_id])).toEqual([
+      ['access.granted', 'dpo-bootstrap'],
+      ['access.revoked', 'dpo-bootstrap'],
+    ]);
     expect(JSON.stringify(entries)).not.toContain('Аудитор');
     expect((mine[0]!.details as { reasonSha256: string }).reasonSha256).toMatch(/^[0-9a-f]{64}$/);
   });
 
-  test('a refused call names its subject: twelve refused blockSubject(X) are twelve denials a search by X finds; an appeal id leads to its subject', async ({ system }) => {
+  test('a refused call names its subject: twelve refused blockSubject(X) are twelve denials a search by X finds; an appeal id leads to its subject', async ({
+    system,
+  }) => {
     const res = await graphql(system.url, SUBMIT, { input: form() });
     const appealId = res.data.submitAppeal.appeal.id as string;
     const subjectId = await settled(system, appealId);
     const operator = await system.tokenFor(['OPERATOR'], { sub: 'op-probing' });
     for (let i = 0; i < 12; i += 1) {
-      const refused = await graphql(system.url, 'mutation($id: ID!) { blockSubject(subjectId: $id, reason: "x") { id } }', { id: subjectId }, { token: operator });
+      const refused = await graphql(
+        system.url,
+        'mutation($id: ID!) { blockSubject(subjectId: $id, reason: "x") { id } }',
+        { id: subjectId },
+        { token: operator },
+      );
       expect(refused.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     }
     const hr = await system.tokenFor(['HR'], { sub: 'hr-probing' });
-    const forward = await graphql(system.url, 'mutation($a: ID!, $c: ID!) { forwardAppeal(appealId: $a, creditorId: $c, fields: [PHONE]) { id } }', { a: appealId, c: crypto.randomUUID() }, { token: hr });
+    const forward = await graphql(
+      system.url,
+      'mutation($a: ID!, $c: ID!) { forwardAppeal(appealId: $a, creditorId: $c, fields: [PHONE]) { id } }',
+      { a: appealId, c: crypto.randomUUID() },
+      { token: hr },
+    );
     expect(forward.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     await quiescent(system);
     const auditor = await system.tokenFor(['AUDITOR']);
-    const found = await graphql(system.url, 'query($s: ID!) { auditEntries(filter: { subjectId: $s, operation: "DENIED" }, first: 50) { edges { node { actorId } } } }', { s: subjectId }, { token: auditor });
+    const found = await graphql(
+      system.url,
+      'query($s: ID!) { auditEntries(filter: { subjectId: $s, operation: "DENIED" }, first: 50) { edges { node { actorId } } } }',
+      { s: subjectId },
+      { token: auditor },
+    );
     const actors = found.data.auditEntries.edges.map((e: { node: { actorId: string } }) => e.node.actorId);
     expect(actors.filter((a: string) => a === 'op-probing')).toHaveLength(12);
     expect(actors).toContain('hr-probing');
@@ -265,7 +407,10 @@ describe('sign-in at the OpenID provider; what an account may do is the access r
     }
     expect((await graphql(url, SUBJECT, { id: crypto.randomUUID() }, { headers: { 'x-pdp-actor': gatewayKey.sign(dpo, meta, 'subjects') } })).status).toBe(200);
     for (const name of ['subjects', 'appeals', 'consents', 'audit'] as const) {
-      const entities = await graphql(system.services.get(name)!.url, `query { _entities(representations: [{ __typename: "Subject", id: "${crypto.randomUUID()}" }]) { __typename } }`);
+      const entities = await graphql(
+        system.services.get(name)!.url,
+        `query { _entities(representations: [{ __typename: "Subject", id: "${crypto.randomUUID()}" }]) { __typename } }`,
+      );
       expect(entities.status).toBe(401);
     }
     expect((await graphql(system.url, `{ _service { sdl } }`)).errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
@@ -288,7 +433,12 @@ describe('sign-in at the OpenID provider; what an account may do is the access r
       const token = await system.tokenFor(['DPO']);
       const shallow = await graphql(system.url, `query($id: ID!) { subject(id: $id) { appeals { id } } }`, { id: crypto.randomUUID() }, { token });
       expect(shallow.errors).toBeUndefined();
-      const tooDeep = await graphql(system.url, `query($id: ID!) { subject(id: $id) { appeals { contact { phone } } } }`, { id: crypto.randomUUID() }, { token });
+      const tooDeep = await graphql(
+        system.url,
+        `query($id: ID!) { subject(id: $id) { appeals { contact { phone } } } }`,
+        { id: crypto.randomUUID() },
+        { token },
+      );
       expect(tooDeep.status).toBe(400);
       expect(tooDeep.errors?.[0]?.extensions?.code).toBe('QUERY_TOO_DEEP');
     } finally {
@@ -313,7 +463,15 @@ describe('sign-in at the OpenID provider; what an account may do is the access r
 });
 
 async function grantCount(system: System): Promise<number> {
-  return Number((await system.db('appeals').selectFrom('access_grants').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
+  return Number(
+    (
+      await system
+        .db('appeals')
+        .selectFrom('access_grants')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 }
 
 async function intakeAppeal(system: System): Promise<{ appealId: string }> {

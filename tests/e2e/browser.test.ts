@@ -55,42 +55,51 @@ describe("the browser tests' Chromium", () => {
     expect(chooseBrowser({ TEST_BROWSER: 'none' }, [debian])).toEqual({ kind: 'none', reason: 'TEST_BROWSER=none' });
   });
 
-  it.skipIf(noBrowser)("with Debian's hidden, the registry's Chromium starts and renders a Kazakh page from 127.0.0.1, every letter in a font it carries", async () => {
-    const started = await startBrowser({ ...process.env, TEST_BROWSER: 'registry' });
-    if (!('browser' in started)) throw new Error(`no browser: ${started.skip}`);
-    const { browser } = started;
-    const page = await serve(`<!doctype html><html lang="kk"><body><p id="default">${KAZAKH}</p><p id="packaged" style="font-family: 'Open Sans'">${KAZAKH}</p></body></html>`);
-    try {
-      // The package's Chromium (153 for @sparticuz/chromium 153.x), not a browser the machine has.
-      expect(browser.version().split('.')[0]).toBe(version.split('.')[0]);
-      const tab = await browser.newPage();
-      const requests: string[] = [];
-      tab.on('request', (r) => requests.push(r.url()));
-      await tab.goto(page.url);
-      expect(await tab.textContent('#default')).toBe(KAZAKH);
-      const cdp = await tab.context().newCDPSession(tab);
-      const { root } = await cdp.send('DOM.getDocument');
-      await cdp.send('CSS.enable');
-      const fontsOf = async (selector: string) => {
-        const { nodeId } = await cdp.send('DOM.querySelector', { nodeId: root.nodeId, selector });
-        return (await cdp.send('CSS.getPlatformFontsForNode', { nodeId })).fonts;
-      };
-      // The font the package ships has every letter (a missing one would be drawn from a fallback font):
-      // a machine with no fonts of its own still shows the forms in Kazakh.
-      expect(await fontsOf('#packaged')).toEqual([expect.objectContaining({ familyName: 'Open Sans', glyphCount: glyphs })]);
-      expect((await fontsOf('#default')).reduce((n, f) => n + f.glyphCount, 0)).toBe(glyphs);
-      expect(requests).toEqual([page.url]);
-    } finally {
-      page.close();
-      await browser.close();
-    }
-  });
+  it.skipIf(noBrowser)(
+    "with Debian's hidden, the registry's Chromium starts and renders a Kazakh page from 127.0.0.1, every letter in a font it carries",
+    async () => {
+      const started = await startBrowser({ ...process.env, TEST_BROWSER: 'registry' });
+      if (!('browser' in started)) throw new Error(`no browser: ${started.skip}`);
+      const { browser } = started;
+      const page = await serve(
+        `<!doctype html><html lang="kk"><body><p id="default">${KAZAKH}</p><p id="packaged" style="font-family: 'Open Sans'">${KAZAKH}</p></body></html>`,
+      );
+      try {
+        // The package's Chromium (153 for @sparticuz/chromium 153.x), not a browser the machine has.
+        expect(browser.version().split('.')[0]).toBe(version.split('.')[0]);
+        const tab = await browser.newPage();
+        const requests: string[] = [];
+        tab.on('request', (r) => requests.push(r.url()));
+        await tab.goto(page.url);
+        expect(await tab.textContent('#default')).toBe(KAZAKH);
+        const cdp = await tab.context().newCDPSession(tab);
+        const { root } = await cdp.send('DOM.getDocument');
+        await cdp.send('CSS.enable');
+        const fontsOf = async (selector: string) => {
+          const { nodeId } = await cdp.send('DOM.querySelector', { nodeId: root.nodeId, selector });
+          return (await cdp.send('CSS.getPlatformFontsForNode', { nodeId })).fonts;
+        };
+        // The font the package ships has every letter (a missing one would be drawn from a fallback font):
+        // a machine with no fonts of its own still shows the forms in Kazakh.
+        expect(await fontsOf('#packaged')).toEqual([expect.objectContaining({ familyName: 'Open Sans', glyphCount: glyphs })]);
+        expect((await fontsOf('#default')).reduce((n, f) => n + f.glyphCount, 0)).toBe(glyphs);
+        expect(requests).toEqual([page.url]);
+      } finally {
+        page.close();
+        await browser.close();
+      }
+    },
+  );
 
   it('TEST_BROWSER=none skips outside CI, saying so, and fails under CI; a wrong TEST_BROWSER is one line', async () => {
     await expect(startBrowser({ TEST_BROWSER: 'none', CI: '' })).resolves.toEqual({ skip: 'TEST_BROWSER=none' });
     await expect(startBrowser({ TEST_BROWSER: 'none', CI: 'false' })).resolves.toEqual({ skip: 'TEST_BROWSER=none' });
-    expect(await oneLine(startBrowser({ TEST_BROWSER: 'none', CI: 'true' }))).toBe('CI: the browser tests never skip, and there is no browser: TEST_BROWSER=none');
-    expect(await oneLine(startBrowser({ TEST_BROWSER: 'firefox' }))).toBe("TEST_BROWSER must be auto, registry, none or the absolute path of a Chromium, not 'firefox'");
+    expect(await oneLine(startBrowser({ TEST_BROWSER: 'none', CI: 'true' }))).toBe(
+      'CI: the browser tests never skip, and there is no browser: TEST_BROWSER=none',
+    );
+    expect(await oneLine(startBrowser({ TEST_BROWSER: 'firefox' }))).toBe(
+      "TEST_BROWSER must be auto, registry, none or the absolute path of a Chromium, not 'firefox'",
+    );
     expect(await oneLine(startBrowser({ TEST_BROWSER: '/nowhere/chromium' }))).toBe('TEST_BROWSER names /nowhere/chromium, which does not exist');
   });
 
@@ -113,31 +122,35 @@ describe("the browser tests' Chromium", () => {
     expect(readdirSync(scratch).filter((f) => f.startsWith('cache-truncated'))).toEqual([]);
   });
 
-  it.skipIf(noBrowser)('an unpacked browser cut short is unpacked again; two processes unpacking at once both get one that starts', async () => {
-    const cacheDir = join(scratch, 'cache-shared');
-    mkdirSync(cacheDir);
-    // A binary cut short under its marker (the disk filled, or someone copied the cache half-way).
-    writeFileSync(join(cacheDir, '.unpacked.json'), JSON.stringify({ version, chromiumBytes: 209_022_176 }));
-    writeFileSync(join(cacheDir, 'chromium'), '#!/bin/sh\n');
-    const child = () =>
-      new Promise<string>((resolve, reject) => {
-        const code = `import { registryChromium } from ${JSON.stringify(new URL('../support/chromium.ts', import.meta.url).pathname)};
+  it.skipIf(noBrowser)(
+    'an unpacked browser cut short is unpacked again; two processes unpacking at once both get one that starts',
+    async () => {
+      const cacheDir = join(scratch, 'cache-shared');
+      mkdirSync(cacheDir);
+      // A binary cut short under its marker (the disk filled, or someone copied the cache half-way).
+      writeFileSync(join(cacheDir, '.unpacked.json'), JSON.stringify({ version, chromiumBytes: 209_022_176 }));
+      writeFileSync(join(cacheDir, 'chromium'), '#!/bin/sh\n');
+      const child = () =>
+        new Promise<string>((resolve, reject) => {
+          const code = `import { registryChromium } from ${JSON.stringify(new URL('../support/chromium.ts', import.meta.url).pathname)};
           const r = await registryChromium({ cacheDir: ${JSON.stringify(cacheDir)} }); console.log(r.executablePath);`;
-        const proc = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '--eval', code], { stdio: ['ignore', 'pipe', 'pipe'] });
-        let out = '';
-        let err = '';
-        proc.stdout.on('data', (d: Buffer) => (out += d));
-        proc.stderr.on('data', (d: Buffer) => (err += d));
-        proc.once('exit', (status) => (status === 0 ? resolve(out.trim()) : reject(new Error(`exit ${status}: ${err}`))));
-      });
-    const paths = await Promise.all([child(), child()]);
-    expect(paths).toEqual([join(cacheDir, 'chromium'), join(cacheDir, 'chromium')]);
-    expect(statSync(join(cacheDir, 'chromium')).size).toBeGreaterThan(100_000_000);
-    // Each unpacked into a directory of its own: none is left, and the loser's copy is gone.
-    expect(readdirSync(scratch).filter((f) => f.startsWith('cache-shared'))).toEqual(['cache-shared']);
-    expect(existsSync(join(cacheDir, 'fonts.conf'))).toBe(true);
-    // Each process ran it (`chromium --version`) before answering; in this one it is ready as it is.
-    const again = await registryChromium({ cacheDir });
-    expect(again.executablePath).toBe(join(cacheDir, 'chromium'));
-  }, 120_000);
+          const proc = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '--eval', code], { stdio: ['ignore', 'pipe', 'pipe'] });
+          let out = '';
+          let err = '';
+          proc.stdout.on('data', (d: Buffer) => (out += d));
+          proc.stderr.on('data', (d: Buffer) => (err += d));
+          proc.once('exit', (status) => (status === 0 ? resolve(out.trim()) : reject(new Error(`exit ${status}: ${err}`))));
+        });
+      const paths = await Promise.all([child(), child()]);
+      expect(paths).toEqual([join(cacheDir, 'chromium'), join(cacheDir, 'chromium')]);
+      expect(statSync(join(cacheDir, 'chromium')).size).toBeGreaterThan(100_000_000);
+      // Each unpacked into a directory of its own: none is left, and the loser's copy is gone.
+      expect(readdirSync(scratch).filter((f) => f.startsWith('cache-shared'))).toEqual(['cache-shared']);
+      expect(existsSync(join(cacheDir, 'fonts.conf'))).toBe(true);
+      // Each process ran it (`chromium --version`) before answering; in this one it is ready as it is.
+      const again = await registryChromium({ cacheDir });
+      expect(again.executablePath).toBe(join(cacheDir, 'chromium'));
+    },
+    120_000,
+  );
 });

@@ -84,26 +84,38 @@ function counterparty(overrides: Record<string, unknown> = {}) {
 }
 
 async function consentsOf(subjectId: string, as: Role = 'DPO', count = 1) {
-  return eventually(async () => {
-    const res = await gw(SUBJECT, { id: subjectId }, as);
-    return res.data?.subject?.consents?.length >= count ? res.data.subject : undefined;
-  }, 15_000, 'consent recorded');
+  return eventually(
+    async () => {
+      const res = await gw(SUBJECT, { id: subjectId }, as);
+      return res.data?.subject?.consents?.length >= count ? res.data.subject : undefined;
+    },
+    15_000,
+    'consent recorded',
+  );
 }
 
 async function receiptsOf(subjectId: string, consentId: string) {
-  return eventually(async () => {
-    const res = await gw(CONSENTS, { id: subjectId }, 'DPO');
-    const consent = res.data?.subject?.consents.find((c: { id: string }) => c.id === consentId);
-    const receipts = consent?.withdrawalReceipts as Array<{ service: string; appliedAt: string | null }> | undefined;
-    return receipts && receipts.length === 3 && receipts.every((r) => r.appliedAt) ? receipts : undefined;
-  }, 20_000, 'a receipt from every holder');
+  return eventually(
+    async () => {
+      const res = await gw(CONSENTS, { id: subjectId }, 'DPO');
+      const consent = res.data?.subject?.consents.find((c: { id: string }) => c.id === consentId);
+      const receipts = consent?.withdrawalReceipts as Array<{ service: string; appliedAt: string | null }> | undefined;
+      return receipts && receipts.length === 3 && receipts.every((r) => r.appliedAt) ? receipts : undefined;
+    },
+    20_000,
+    'a receipt from every holder',
+  );
 }
 
 async function proposedAct(subjectId: string) {
-  return eventually(async () => {
-    const res = await gw(ACTS, { id: subjectId }, 'DPO');
-    return res.data?.erasureActs?.find((a: { status: string }) => a.status === 'PROPOSED');
-  }, 15_000, 'erasure proposed by retention');
+  return eventually(
+    async () => {
+      const res = await gw(ACTS, { id: subjectId }, 'DPO');
+      return res.data?.erasureActs?.find((a: { status: string }) => a.status === 'PROPOSED');
+    },
+    15_000,
+    'erasure proposed by retention',
+  );
 }
 
 /** Every outbox payload and audit entry of the platform, as text: none may hold a value of personal data. */
@@ -137,7 +149,8 @@ describe('templates (Art. 8(4), 8.3)', () => {
     if (existsSync(seedFile)) {
       const seed = readFileSync(seedFile, 'utf8').replace(/\s+/g, ' ');
       for (const code of ['ANNEX1_EMPLOYEE', 'ANNEX2_APPLICANT']) {
-        for (const t of list.filter((x) => x.code === code)) expect(seed, `${code} ${t.locale} verbatim`).toContain(t.body.replace(/\s+/g, ' ').replace(/\/$/, ''));
+        for (const t of list.filter((x) => x.code === code))
+          expect(seed, `${code} ${t.locale} verbatim`).toContain(t.body.replace(/\s+/g, ' ').replace(/\/$/, ''));
       }
     }
     expect(list.find((t) => t.code === 'PUBLICATION')?.publicSources).toBe(true);
@@ -160,17 +173,27 @@ describe('templates (Art. 8(4), 8.3)', () => {
     // A date that is no date says so (date.invalid), in the caller's language; a past one, date.past.
     for (const effectiveFrom of ['not-a-date', '2026-02-30', '2026-13-01T00:00:00+05:00']) {
       const wrong = await gw(PUBLISH, { code: 'ANNEX2_APPLICANT', locale: 'RU', title: 'Согласие', body, effectiveFrom }, 'DPO');
-      expect(wrong.errors?.map((e) => [e.extensions?.field, e.message])).toEqual([['effectiveFrom', 'Дата должна быть существующей датой в формате ГГГГ-ММ-ДД']]);
+      expect(wrong.errors?.map((e) => [e.extensions?.field, e.message])).toEqual([
+        ['effectiveFrom', 'Дата должна быть существующей датой в формате ГГГГ-ММ-ДД'],
+      ]);
     }
     expect(bad.errors?.find((e) => e.extensions?.field === 'effectiveFrom')?.message).not.toBe('Дата должна быть существующей датой в формате ГГГГ-ММ-ДД');
-    const published = await gw(PUBLISH, { code: 'ANNEX2_APPLICANT', locale: 'RU', title: 'Согласие на сбор и обработку персональных данных', body, effectiveFrom: today() }, 'DPO');
+    const published = await gw(
+      PUBLISH,
+      { code: 'ANNEX2_APPLICANT', locale: 'RU', title: 'Согласие на сбор и обработку персональных данных', body, effectiveFrom: today() },
+      'DPO',
+    );
     expect(published.errors).toBeUndefined();
     expect(published.data.publishConsentTemplate).toMatchObject({ code: 'ANNEX2_APPLICANT', version: 2, locale: 'RU' });
     // The content of Art. 8(4) carries over from version 1 when not given.
     expect(published.data.publishConsentTemplate.purpose).toMatch(/жалобы или обращения/);
     // One taking effect tomorrow is not in force yet.
     const tomorrow = new Date(Date.now() + 36 * 3600 * 1000).toISOString().slice(0, 10);
-    const later = await gw(PUBLISH, { code: 'ANNEX2_APPLICANT', locale: 'RU', title: 'Согласие (редакция 3)', body: `${body} Редакция 3.`, effectiveFrom: tomorrow }, 'DPO');
+    const later = await gw(
+      PUBLISH,
+      { code: 'ANNEX2_APPLICANT', locale: 'RU', title: 'Согласие (редакция 3)', body: `${body} Редакция 3.`, effectiveFrom: tomorrow },
+      'DPO',
+    );
     expect(later.data.publishConsentTemplate.version).toBe(3);
     const inForce = await gw(`{ consentTemplate(code: "ANNEX2_APPLICANT", locale: RU) { version body } }`);
     expect(inForce.data.consentTemplate).toEqual({ version: 2, body });
@@ -219,7 +242,8 @@ describe('employees (3.1.1, 5.1)', () => {
       expect(denied.errors?.[0]?.extensions?.code, role).toBe('FORBIDDEN');
       expect(denied.data?.subject ?? null).toBeNull();
     }
-    for (const role of ['DPO', 'AUDITOR'] as const) expect((await gw(SUBJECT, { id: subject.id }, role)).data.subject.employments[0].fullName).toBe(input.fullName);
+    for (const role of ['DPO', 'AUDITOR'] as const)
+      expect((await gw(SUBJECT, { id: subject.id }, role)).data.subject.employments[0].fullName).toBe(input.fullName);
 
     const stored = await system.db('subjects').selectFrom('employments').selectAll().executeTakeFirstOrThrow();
     expect(JSON.stringify(stored)).not.toContain(input.fullName);
@@ -237,10 +261,14 @@ describe('employees (3.1.1, 5.1)', () => {
     expect(employment.fullName).toBe('Сериков Арман Болатұлы');
     // consents records it within moments of the registration's event.
     expect(employment.consent === null || employment.consent.status === 'ACTIVE').toBe(true);
-    const later = await eventually(async () => {
-      const r = await gw(`query($id: ID!) { subject(id: $id) { employments { consent { status } } } }`, { id: res.data.registerEmployee.id }, 'HR');
-      return r.data?.subject?.employments?.[0]?.consent ?? undefined;
-    }, 15_000, 'the consent recorded');
+    const later = await eventually(
+      async () => {
+        const r = await gw(`query($id: ID!) { subject(id: $id) { employments { consent { status } } } }`, { id: res.data.registerEmployee.id }, 'HR');
+        return r.data?.subject?.employments?.[0]?.consent ?? undefined;
+      },
+      15_000,
+      'the consent recorded',
+    );
     expect(later).toEqual({ status: 'ACTIVE' });
   });
 
@@ -257,12 +285,21 @@ describe('employees (3.1.1, 5.1)', () => {
     expect(act).toMatchObject({ automatic: true, proposedBy: 'system:retention' });
     // The CHAIRMAN approves: every holder erases and confirms; name and position are gone everywhere.
     expect((await gw(`mutation($id: ID!) { approveErasure(actId: $id) { status } }`, { id: act.id }, 'CHAIRMAN')).data.approveErasure.status).toBe('APPROVED');
-    await eventually(async () => {
-      const res = await gw(`query($id: ID!) { erasureAct(id: $id) { status } }`, { id: act.id }, 'DPO');
-      return res.data?.erasureAct?.status === 'COMPLETED';
-    }, 20_000, 'the act completed');
+    await eventually(
+      async () => {
+        const res = await gw(`query($id: ID!) { erasureAct(id: $id) { status } }`, { id: act.id }, 'DPO');
+        return res.data?.erasureAct?.status === 'COMPLETED';
+      },
+      20_000,
+      'the act completed',
+    );
     expect(await system.db('subjects').selectFrom('employments').select('id').where('subject_id', '=', id).execute()).toEqual([]);
-    const consents = await system.db('consents').selectFrom('consents').select(['subject_id', 'document_enc', 'purpose_reference']).where('purpose_code', '=', 'LABOUR_RELATIONS').execute();
+    const consents = await system
+      .db('consents')
+      .selectFrom('consents')
+      .select(['subject_id', 'document_enc', 'purpose_reference'])
+      .where('purpose_code', '=', 'LABOUR_RELATIONS')
+      .execute();
     expect(consents.filter((c) => c.subject_id === id)).toEqual([]);
   });
 
@@ -279,29 +316,49 @@ describe('employees (3.1.1, 5.1)', () => {
     expect(res.data.appeal.subject.consents).toEqual([{ templateCode: 'ANNEX2_APPLICANT' }]);
     const employments = await gw(`query($id: ID!) { subject(id: $id) { employments { fullName } } }`, { id }, 'OPERATOR');
     expect(employments.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-    const denied = await eventually(async () => {
-      const rows = await system.db('audit').selectFrom('audit_log').select(['source', 'details']).where('subject_id', '=', id).where('event_type', '=', 'access.denied').execute();
-      const reasons = rows.map((r) => `${r.source}:${(r.details as { operation: string }).operation}:${(r.details as { reason: string }).reason}`);
-      return reasons.includes('consents:Subject.consents:PURPOSE') && reasons.includes('subjects:Subject.employments:PURPOSE') ? reasons : undefined;
-    }, 15_000, 'PURPOSE denials in the audit');
+    const denied = await eventually(
+      async () => {
+        const rows = await system
+          .db('audit')
+          .selectFrom('audit_log')
+          .select(['source', 'details'])
+          .where('subject_id', '=', id)
+          .where('event_type', '=', 'access.denied')
+          .execute();
+        const reasons = rows.map((r) => `${r.source}:${(r.details as { operation: string }).operation}:${(r.details as { reason: string }).reason}`);
+        return reasons.includes('consents:Subject.consents:PURPOSE') && reasons.includes('subjects:Subject.employments:PURPOSE') ? reasons : undefined;
+      },
+      15_000,
+      'PURPOSE denials in the audit',
+    );
     expect(denied).toBeDefined();
   });
 });
 
 describe('counterparties (3.1.2, 5.2) and withdrawal (6.1.5, Art. 8(2))', () => {
-  it('withdrawal is refused, naming the open obligations in the caller\'s language, until they are fulfilled; then every holder confirms', async () => {
+  it("withdrawal is refused, naming the open obligations in the caller's language, until they are fulfilled; then every holder confirms", async () => {
     const input = counterparty();
-    const bad = await gw(REGISTER_COUNTERPARTY, { input: counterparty({ contractDate: '2026-02-30', obligations: [{ description: '', dueDate: 'soon' }] }) }, 'CONTRACTS');
+    const bad = await gw(
+      REGISTER_COUNTERPARTY,
+      { input: counterparty({ contractDate: '2026-02-30', obligations: [{ description: '', dueDate: 'soon' }] }) },
+      'CONTRACTS',
+    );
     expect(bad.errors?.map((e) => e.extensions?.field).sort()).toEqual(['contractDate', 'obligations.0.description', 'obligations.0.dueDate']);
     const res = await gw(REGISTER_COUNTERPARTY, { input }, 'CONTRACTS');
     expect(res.errors).toBeUndefined();
     const subject = res.data.registerCounterparty;
-    expect(subject).toMatchObject({ categories: ['COUNTERPARTY'], purposes: [{ code: 'CONTRACT_PERFORMANCE', state: 'ACTIVE' }], contracts: [{ contractNumber: input.contractNumber, consentForm: 'CONTRACT_CLAUSE' }] });
+    expect(subject).toMatchObject({
+      categories: ['COUNTERPARTY'],
+      purposes: [{ code: 'CONTRACT_PERFORMANCE', state: 'ACTIVE' }],
+      contracts: [{ contractNumber: input.contractNumber, consentForm: 'CONTRACT_CLAUSE' }],
+    });
     expect((await gw(SUBJECT, { id: subject.id }, 'HR')).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     const held = await consentsOf(subject.id, 'CONTRACTS');
     const consent = held.consents[0];
     expect(consent).toMatchObject({ templateCode: 'COUNTERPARTY_CONTRACT', channel: 'CONTRACT_CLAUSE', evidence: { document: input.contractNumber } });
-    expect(consent.obligations.map((o: { description: string; dueDate: string }) => [o.description, o.dueDate])).toEqual(input.obligations.map((o) => [o.description, o.dueDate]));
+    expect(consent.obligations.map((o: { description: string; dueDate: string }) => [o.description, o.dueDate])).toEqual(
+      input.obligations.map((o) => [o.description, o.dueDate]),
+    );
     const [first, second] = consent.obligations as Array<{ id: string }>;
 
     const refusedRu = await gw(WITHDRAW, { id: consent.id, reason: 'Заявление субъекта от 20.11.2026' }, 'DPO', 'ru');
@@ -319,18 +376,29 @@ describe('counterparties (3.1.2, 5.2) and withdrawal (6.1.5, Art. 8(2))', () => 
     expect((await gw(FULFIL, { id: first!.id }, 'CONTRACTS')).errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', reason: 'OBLIGATION_FULFILLED' });
     const stillRefused = await gw(WITHDRAW, { id: consent.id, reason: 'Заявление субъекта' }, 'DPO');
     expect(stillRefused.errors?.[0]?.extensions).toMatchObject({ code: 'CONSENT_WITHDRAWAL_FORBIDDEN', obligationIds: [second!.id] });
-    expect(await system.db('consents').selectFrom('consents').select('withdrawn_at').where('id', '=', consent.id).executeTakeFirst()).toEqual({ withdrawn_at: null });
+    expect(await system.db('consents').selectFrom('consents').select('withdrawn_at').where('id', '=', consent.id).executeTakeFirst()).toEqual({
+      withdrawn_at: null,
+    });
 
     await gw(FULFIL, { id: second!.id }, 'CONTRACTS');
     const withdrawn = await gw(WITHDRAW, { id: consent.id, reason: 'Заявление субъекта от 20.11.2026' }, 'DPO');
     expect(withdrawn.errors).toBeUndefined();
-    expect(withdrawn.data.withdrawConsent).toMatchObject({ id: consent.id, status: 'WITHDRAWN', withdrawnBy: 'dpo-issue8', withdrawalReason: 'Заявление субъекта от 20.11.2026' });
+    expect(withdrawn.data.withdrawConsent).toMatchObject({
+      id: consent.id,
+      status: 'WITHDRAWN',
+      withdrawnBy: 'dpo-issue8',
+      withdrawalReason: 'Заявление субъекта от 20.11.2026',
+    });
     expect((await receiptsOf(subject.id, consent.id)).map((r) => r.service)).toEqual(['subjects', 'appeals', 'consents']);
-    expect((await gw(WITHDRAW, { id: consent.id, reason: 'ещё раз' }, 'DPO')).errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', reason: 'CONSENT_WITHDRAWN' });
+    expect((await gw(WITHDRAW, { id: consent.id, reason: 'ещё раз' }, 'DPO')).errors?.[0]?.extensions).toMatchObject({
+      code: 'CONFLICT',
+      reason: 'CONSENT_WITHDRAWN',
+    });
     // The contract was performed and the consent withdrawn: nothing else needs the data.
     expect(await proposedAct(subject.id)).toMatchObject({ automatic: true });
     const events = await everyEventText();
-    for (const value of [input.iin, input.fullName, input.contractNumber, input.obligations[0]!.description, 'Заявление субъекта']) expect(events).not.toContain(value);
+    for (const value of [input.iin, input.fullName, input.contractNumber, input.obligations[0]!.description, 'Заявление субъекта'])
+      expect(events).not.toContain(value);
   });
 
   it("an applicant's withdrawal spreads like a block: every holder confirms and the appeal's purpose is achieved", async () => {
@@ -360,7 +428,10 @@ describe('publication consent (6.1.6)', () => {
     const same = await gw(PUBLICATION, { id: subjectId, granted: true, locale: 'KK' }, 'DPO');
     expect(same.data.setPublicationConsent.id).toBe(grant.data.setPublicationConsent.id);
     expect((await gw(REPORT, { id: subjectId }, 'CHAIRMAN')).data.accessReport.publicationConsent).toEqual({ granted: true });
-    expect((await gw(CONSENTS, { id: subjectId }, 'DPO')).data.subject.publicationConsent).toEqual({ granted: true, consentId: grant.data.setPublicationConsent.id });
+    expect((await gw(CONSENTS, { id: subjectId }, 'DPO')).data.subject.publicationConsent).toEqual({
+      granted: true,
+      consentId: grant.data.setPublicationConsent.id,
+    });
 
     const refusal = await gw(PUBLICATION, { id: subjectId, granted: false, locale: 'RU' }, 'DPO');
     expect(refusal.data.setPublicationConsent).toMatchObject({ granted: false, status: 'ACTIVE' });
@@ -371,12 +442,22 @@ describe('publication consent (6.1.6)', () => {
     // Granting again ends the refusal: one decision stands, never two ACTIVE ones.
     const regrant = await gw(PUBLICATION, { id: subjectId, granted: true, locale: 'RU' }, 'DPO');
     expect(regrant.data.setPublicationConsent).toMatchObject({ granted: true, status: 'ACTIVE' });
-    const publication = await system.db('consents').selectFrom('consents').select(['id', 'granted', 'withdrawn_at']).where('subject_id', '=', subjectId).where('template_code', '=', 'PUBLICATION').orderBy('given_at').execute();
+    const publication = await system
+      .db('consents')
+      .selectFrom('consents')
+      .select(['id', 'granted', 'withdrawn_at'])
+      .where('subject_id', '=', subjectId)
+      .where('template_code', '=', 'PUBLICATION')
+      .orderBy('given_at')
+      .execute();
     expect(publication.map((c) => [c.id, c.granted, c.withdrawn_at !== null])).toEqual([
       [grant.data.setPublicationConsent.id, true, true],
       [refusal.data.setPublicationConsent.id, false, true],
       [regrant.data.setPublicationConsent.id, true, false],
     ]);
-    expect((await gw(CONSENTS, { id: subjectId }, 'DPO')).data.subject.publicationConsent).toEqual({ granted: true, consentId: regrant.data.setPublicationConsent.id });
+    expect((await gw(CONSENTS, { id: subjectId }, 'DPO')).data.subject.publicationConsent).toEqual({
+      granted: true,
+      consentId: regrant.data.setPublicationConsent.id,
+    });
   });
 });

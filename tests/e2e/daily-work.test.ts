@@ -72,7 +72,11 @@ describe("each role's whole day", () => {
     expect(appeal.reference).toMatch(/^CMP-\d{4}-\d{6}$/);
     const subjectId = await settled(system, appeal.id);
 
-    const consent = await gw(`query($id: ID!) { subject(id: $id) { consents { channel evidence { ip userAgent document enteredBy } } } }`, { id: subjectId }, { as: 'DPO' });
+    const consent = await gw(
+      `query($id: ID!) { subject(id: $id) { consents { channel evidence { ip userAgent document enteredBy } } } }`,
+      { id: subjectId },
+      { as: 'DPO' },
+    );
     expect(consent.data.subject.consents).toEqual([
       { channel: 'IN_PERSON', evidence: { ip: null, userAgent: null, document: input.consentDocument, enteredBy: 'operator-aigul' } },
     ]);
@@ -83,7 +87,7 @@ describe("each role's whole day", () => {
     expect(entered.entered_by).toBe('operator-aigul');
   });
 
-  test("an appeal leads to its subject and tells its story: every move and note, when and by whom", async ({ system, gw }) => {
+  test('an appeal leads to its subject and tells its story: every move and note, when and by whom', async ({ system, gw }) => {
     const { appealId, subjectId } = await intakeSubject(system);
     const operator = await system.tokenFor(['OPERATOR'], { sub: 'operator-1' });
     expect((await graphql(system.url, MOVE, { id: appealId, s: 'IN_PROGRESS' }, { token: operator })).errors).toBeUndefined();
@@ -100,16 +104,32 @@ describe("each role's whole day", () => {
     // The note is stored encrypted, and reading the history is recorded.
     const stored = await system.db('appeals').selectFrom('appeal_changes').select('note_enc').where('note_enc', 'is not', null).executeTakeFirstOrThrow();
     expect(stored.note_enc).not.toContain('документы');
-    await eventually(async () => {
-      const rows = await system.db('audit').selectFrom('audit_log').select('details').where('subject_id', '=', subjectId).where('event_type', '=', 'pd.accessed').execute();
-      return rows.some((r) => JSON.stringify(r.details).includes('history'));
-    }, 15_000, 'history read recorded');
+    await eventually(
+      async () => {
+        const rows = await system
+          .db('audit')
+          .selectFrom('audit_log')
+          .select('details')
+          .where('subject_id', '=', subjectId)
+          .where('event_type', '=', 'pd.accessed')
+          .execute();
+        return rows.some((r) => JSON.stringify(r.details).includes('history'));
+      },
+      15_000,
+      'history read recorded',
+    );
     // The public caller who submitted it sees none of that.
     expect((await gw(STORY, { id: appealId })).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     // A blocked subject's appeal takes no notes and does not move.
     await gw(BLOCK, { id: subjectId, r: 'Запрос субъекта от 25.11.2026' }, { as: 'DPO' });
-    await eventually(async () => (await system.db('appeals').selectFrom('blocked_subjects').select('subject_id').execute()).length === 1, 15_000, 'block applied');
-    expect((await graphql(system.url, COMMENT, { id: appealId, note: 'ещё заметка' }, { token: operator })).errors?.[0]?.extensions?.code).toBe('SUBJECT_BLOCKED');
+    await eventually(
+      async () => (await system.db('appeals').selectFrom('blocked_subjects').select('subject_id').execute()).length === 1,
+      15_000,
+      'block applied',
+    );
+    expect((await graphql(system.url, COMMENT, { id: appealId, note: 'ещё заметка' }, { token: operator })).errors?.[0]?.extensions?.code).toBe(
+      'SUBJECT_BLOCKED',
+    );
   });
 
   test('what a person reads is in Kazakh or Russian: the access report, conflicts, limits, validation', async ({ system, gw }) => {
@@ -135,7 +155,11 @@ describe("each role's whole day", () => {
       const conflict = await gw(MOVE, { id: appealId, s: 'ANSWERED' }, { as: 'OPERATOR', headers });
       expect(conflict.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', reason: 'TRANSITION_NOT_ALLOWED' });
       const invalid = await gw(`{ subject(id: "${subjectId}") { nope } }`, {}, { as: 'DPO', headers });
-      const tooMany = await gw(`{ ${Array.from({ length: 16 }, (_, i) => `a${i}: consentTemplate(code: "X", locale: RU) { version }`).join(' ')} }`, {}, { headers });
+      const tooMany = await gw(
+        `{ ${Array.from({ length: 16 }, (_, i) => `a${i}: consentTemplate(code: "X", locale: RU) { version }`).join(' ')} }`,
+        {},
+        { headers },
+      );
       for (const res of [conflict, invalid, tooMany]) {
         expect(res.errors?.length).toBeGreaterThan(0);
         for (const e of res.errors ?? []) expectNoEnglish(e.message, `${lang} error ${e.extensions?.code}`);
@@ -150,7 +174,11 @@ describe("each role's whole day", () => {
     const other = await intakeSubject(system);
     await gw(BLOCK, { id: subjectId, r: 'Заявление субъекта № 7' }, { as: 'DPO' });
     await gw(UNBLOCK, { id: subjectId, r: 'Проверка завершена' }, { as: 'DPO' });
-    const blocks = await gw(`query($id: ID!) { subject(id: $id) { blocks { blockedBy reason unblockedBy unblockReason blockedAt unblockedAt } } }`, { id: subjectId }, { as: 'DPO' });
+    const blocks = await gw(
+      `query($id: ID!) { subject(id: $id) { blocks { blockedBy reason unblockedBy unblockReason blockedAt unblockedAt } } }`,
+      { id: subjectId },
+      { as: 'DPO' },
+    );
     expect(blocks.data.subject.blocks).toEqual([
       expect.objectContaining({ blockedBy: 'dpo-1', reason: 'Заявление субъекта № 7', unblockedBy: 'dpo-1', unblockReason: 'Проверка завершена' }),
     ]);
@@ -176,7 +204,11 @@ describe("each role's whole day", () => {
     const holdings = await gw(REPORT, { id: subjectId }, { as: 'CHAIRMAN' });
     expect(holdings.errors).toBeUndefined();
     expect(holdings.data.accessReport).toMatchObject({ status: 'ACTIVE', categories: ['APPLICANT'], appealsHolding: { records: 1 } });
-    const rejected = await gw(`mutation($id: ID!) { rejectErasure(actId: $id, note: "Идёт судебное разбирательство") { status decisionNote } }`, { id: act }, { as: 'CHAIRMAN' });
+    const rejected = await gw(
+      `mutation($id: ID!) { rejectErasure(actId: $id, note: "Идёт судебное разбирательство") { status decisionNote } }`,
+      { id: act },
+      { as: 'CHAIRMAN' },
+    );
     expect(rejected.data.rejectErasure).toEqual({ status: 'REJECTED', decisionNote: 'Идёт судебное разбирательство' });
     const bySubject = await gw(`query($id: ID!) { erasureActs(subjectId: $id) { id subjectId decisionNote } }`, { id: subjectId }, { as: 'CHAIRMAN' });
     expect(bySubject.data.erasureActs).toEqual([{ id: act, subjectId, decisionNote: 'Идёт судебное разбирательство' }]);
@@ -189,7 +221,7 @@ describe("each role's whole day", () => {
     expect(third.data.erasureActs).toEqual([]);
   });
 
-  test("a person learns where their appeal stands with its reference and their IIN — and nothing else", async () => {
+  test('a person learns where their appeal stands with its reference and their IIN — and nothing else', async () => {
     const system: System = await startSystem({ gateway: { limits: { statusLookupsPerMinute: 6 } } });
     try {
       const iin = makeIin('1992-09-30', 'M', 321);
@@ -209,12 +241,16 @@ describe("each role's whole day", () => {
       expect(limited.status).toBe(429);
       expect(limited.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
       // Every lookup is in the audit: the match as a read, the misses as denied attempts.
-      await eventually(async () => {
-        const rows = await system.db('audit').selectFrom('audit_log').select(['event_type', 'details']).execute();
-        const reads = rows.filter((r) => r.event_type === 'pd.accessed' && JSON.stringify(r.details).includes('appeal_status'));
-        const misses = rows.filter((r) => r.event_type === 'access.denied' && JSON.stringify(r.details).includes('appeal.status'));
-        return reads.length >= 3 && misses.length >= 3;
-      }, 15_000, 'status lookups audited');
+      await eventually(
+        async () => {
+          const rows = await system.db('audit').selectFrom('audit_log').select(['event_type', 'details']).execute();
+          const reads = rows.filter((r) => r.event_type === 'pd.accessed' && JSON.stringify(r.details).includes('appeal_status'));
+          const misses = rows.filter((r) => r.event_type === 'access.denied' && JSON.stringify(r.details).includes('appeal.status'));
+          return reads.length >= 3 && misses.length >= 3;
+        },
+        15_000,
+        'status lookups audited',
+      );
     } finally {
       await system.destroy();
     }

@@ -43,7 +43,8 @@ async function leaks(where: string, text: string, pd: string[]): Promise<string[
   for (const jwe of text.match(JWE) ?? []) {
     for (const [i, pair] of keys.seal.entries()) {
       const opened = await unseal<unknown>(jwe, pair.privateJwk).then(JSON.stringify, () => null);
-      if (opened !== null) found.push(`${where}: a JWE opens with seal key #${i}${pd.some((v) => opened.toLowerCase().includes(v.toLowerCase())) ? ' to the person’s data' : ''}`);
+      if (opened !== null)
+        found.push(`${where}: a JWE opens with seal key #${i}${pd.some((v) => opened.toLowerCase().includes(v.toLowerCase())) ? ' to the person’s data' : ''}`);
     }
   }
   // A field ciphertext opens only in the row it was sealed for (its place is bound into it), so it is
@@ -143,7 +144,9 @@ describe('erasure reaches the hand-offs of personal data between services', () =
       }
 
       // A corrected phone reaches appeals and its hand-off goes once applied.
-      const phoneReq = (await gw(REQUEST, { input: { subjectId, field: 'phone', newValue: `8 ${newPhoneDigits}`, documents: ['Statement No. 1'] } }, { as: 'DPO' })).data.requestRectification.id;
+      const phoneReq = (
+        await gw(REQUEST, { input: { subjectId, field: 'phone', newValue: `8 ${newPhoneDigits}`, documents: ['Statement No. 1'] } }, { as: 'DPO' })
+      ).data.requestRectification.id;
       expect((await gw(REVIEW, { id: phoneReq }, { as: 'DPO' })).data.reviewRectification.status).toBe('APPROVED');
       const before2 = (await appealOf(system, first))?.phone_enc;
       await eventually(async () => (await appealOf(system, first))?.phone_enc !== before2, 15_000, 'phone corrected in appeals');
@@ -153,7 +156,8 @@ describe('erasure reaches the hand-offs of personal data between services', () =
       // Granted while appeals, which keeps the access registry, is still up.
       await system.tokenFor(['CHAIRMAN']);
       await system.stopService('appeals');
-      const emailReq = (await gw(REQUEST, { input: { subjectId, field: 'email', newValue: newEmail, documents: ['Statement No. 2'] } }, { as: 'DPO' })).data.requestRectification.id;
+      const emailReq = (await gw(REQUEST, { input: { subjectId, field: 'email', newValue: newEmail, documents: ['Statement No. 2'] } }, { as: 'DPO' })).data
+        .requestRectification.id;
       expect((await gw(REVIEW, { id: emailReq }, { as: 'DPO' })).data.reviewRectification.status).toBe('APPROVED');
       await eventually(async () => handoffExists(jsm, system, 'appeals', emailReq), 10_000, 'corrected e-mail hand-off published');
       const control = await scan(jsm, system, pd);
@@ -173,7 +177,12 @@ describe('erasure reaches the hand-offs of personal data between services', () =
       }
       expect(await handoffExists(jsm, system, 'appeals', emailReq)).toBe(false);
       // The e-mail correction found its hand-off gone and applied nothing; the consents stored no evidence.
-      const consents = await system.db('consents').selectFrom('consents').select(['ip_enc', 'user_agent_enc']).where('appeal_id', 'in', [first, second]).execute();
+      const consents = await system
+        .db('consents')
+        .selectFrom('consents')
+        .select(['ip_enc', 'user_agent_enc'])
+        .where('appeal_id', 'in', [first, second])
+        .execute();
       expect(consents.every((c) => c.ip_enc === null && c.user_agent_enc === null)).toBe(true);
     } finally {
       await nc.close();
@@ -187,7 +196,14 @@ describe('erasure reaches the hand-offs of personal data between services', () =
       const iin = makeIin('1991-11-11', 'F', randomInt(1, 9000));
       const appealId = await submit(gw, form({ iin }), 'HandoffProbe/1');
       const consent = await eventually(
-        async () => system.db('consents').selectFrom('consents').select(['id', 'ip_enc', 'user_agent_enc', 'subject_id']).where('appeal_id', '=', appealId).where('subject_id', 'is not', null).executeTakeFirst(),
+        async () =>
+          system
+            .db('consents')
+            .selectFrom('consents')
+            .select(['id', 'ip_enc', 'user_agent_enc', 'subject_id'])
+            .where('appeal_id', '=', appealId)
+            .where('subject_id', 'is not', null)
+            .executeTakeFirst(),
         15_000,
         'consent recorded and linked',
       );

@@ -35,7 +35,12 @@ function refused(res: { data?: unknown; errors?: Array<{ extensions?: Record<str
 async function two(system: System) {
   const people = [
     { iin: makeIin('1981-01-11', 'M', 311), phone: '+7 701 111 11 11', email: 'first.person@mail.kz', description: 'Первое обращение: звонят по ночам.' },
-    { iin: makeIin('1982-02-12', 'F', 312), phone: '+7 702 222 22 22', email: 'second.person@mail.kz', description: 'Второе обращение: угрожают родственникам.' },
+    {
+      iin: makeIin('1982-02-12', 'F', 312),
+      phone: '+7 702 222 22 22',
+      email: 'second.person@mail.kz',
+      description: 'Второе обращение: угрожают родственникам.',
+    },
   ];
   const [a, b] = [await intakeSubject(system, people[0]), await intakeSubject(system, people[1])];
   return { a: { ...a, ...people[0]! }, b: { ...b, ...people[1]! } };
@@ -77,7 +82,9 @@ describe('a ciphertext moved to another row does not open', () => {
 
     // consents: the evidence of the two intake consents swapped.
     const consentIds = await Promise.all(
-      [a.appealId, b.appealId].map(async (appealId) => (await system.db('consents').selectFrom('consents').select('id').where('appeal_id', '=', appealId).executeTakeFirstOrThrow()).id),
+      [a.appealId, b.appealId].map(
+        async (appealId) => (await system.db('consents').selectFrom('consents').select('id').where('appeal_id', '=', appealId).executeTakeFirstOrThrow()).id,
+      ),
     );
     expect((await gw(EVIDENCE, { id: a.subjectId }, { as: 'DPO' })).errors).toBeUndefined();
     await swapRows(system, 'consents', 'consents', ['ip_enc', 'user_agent_enc'], consentIds as [string, string]);
@@ -89,15 +96,23 @@ describe('a ciphertext moved to another row does not open', () => {
     const newIins = [makeIin('1983-03-13', 'M', 313), makeIin('1984-04-14', 'F', 314)];
     const requests: string[] = [];
     for (const [i, person] of [a, b].entries()) {
-      const res = await gw(REQUEST, { input: { subjectId: person.subjectId, field: 'iin', newValue: newIins[i], documents: ['ID card 012345678'] } }, { as: 'DPO' });
+      const res = await gw(
+        REQUEST,
+        { input: { subjectId: person.subjectId, field: 'iin', newValue: newIins[i], documents: ['ID card 012345678'] } },
+        { as: 'DPO' },
+      );
       expect(res.errors).toBeUndefined();
       requests.push(res.data.requestRectification.id);
     }
     await swapRows(system, 'subjects', 'rectification_requests', ['new_value_enc'], requests as [string, string]);
     const subjects = system.db('subjects');
-    const identities = async () => subjects.selectFrom('subjects').select(['id', 'iin_enc', 'iin_bidx']).where('id', 'in', [a.subjectId, b.subjectId]).orderBy('id').execute();
+    const identities = async () =>
+      subjects.selectFrom('subjects').select(['id', 'iin_enc', 'iin_bidx']).where('id', 'in', [a.subjectId, b.subjectId]).orderBy('id').execute();
     const outbox = system.platformDb('subjects');
-    const { seq: lastSeq } = await outbox.selectFrom('outbox').select((eb) => eb.fn.max('seq').as('seq')).executeTakeFirstOrThrow();
+    const { seq: lastSeq } = await outbox
+      .selectFrom('outbox')
+      .select((eb) => eb.fn.max('seq').as('seq'))
+      .executeTakeFirstOrThrow();
     const before = await identities();
 
     // Approving would have given a's record b's new IIN. Refused, and the whole change rolled back.
@@ -112,10 +127,14 @@ describe('a ciphertext moved to another row does not open', () => {
     // No event says anything was applied (the lookups just made add their own reads only).
     const events = (await outbox.selectFrom('outbox').select('payload').where('seq', '>', lastSeq).execute()).map((r) => (r.payload as { type: string }).type);
     expect(events.filter((t) => t.startsWith('rectification.'))).toEqual([]);
-    await eventually(async () => {
-      const applied = await system.db('audit').selectFrom('audit_log').select('event_type').where('subject_id', 'in', [a.subjectId, b.subjectId]).execute();
-      return applied.some((r) => r.event_type === 'rectification.requested') && applied.every((r) => r.event_type !== 'rectification.applied');
-    }, 15_000, 'the audit holds the requests and no application');
+    await eventually(
+      async () => {
+        const applied = await system.db('audit').selectFrom('audit_log').select('event_type').where('subject_id', 'in', [a.subjectId, b.subjectId]).execute();
+        return applied.some((r) => r.event_type === 'rectification.requested') && applied.every((r) => r.event_type !== 'rectification.applied');
+      },
+      15_000,
+      'the audit holds the requests and no application',
+    );
 
     // Put back, the same approval goes through.
     await swapRows(system, 'subjects', 'rectification_requests', ['new_value_enc'], requests as [string, string]);

@@ -18,10 +18,26 @@ const DURABLES: Record<ServiceName, string[]> = {
 
 /** The consumers that take each type the test forges (docs/events.md, "Consumers"). */
 const TAKERS: Partial<Record<EventType, Array<[ServiceName, string]>>> = {
-  'erasure.approved': [['appeals', 'appeals-lifecycle'], ['consents', 'consents-lifecycle'], ['subjects', 'subjects-erasure'], ['audit', 'audit-recorder']],
-  'subject.appeal_linked': [['appeals', 'appeals-subject-link'], ['consents', 'consents-intake'], ['audit', 'audit-recorder']],
-  'subject.blocked': [['appeals', 'appeals-lifecycle'], ['consents', 'consents-lifecycle'], ['audit', 'audit-recorder']],
-  'erasure.receipt': [['subjects', 'subjects-receipts'], ['audit', 'audit-recorder']],
+  'erasure.approved': [
+    ['appeals', 'appeals-lifecycle'],
+    ['consents', 'consents-lifecycle'],
+    ['subjects', 'subjects-erasure'],
+    ['audit', 'audit-recorder'],
+  ],
+  'subject.appeal_linked': [
+    ['appeals', 'appeals-subject-link'],
+    ['consents', 'consents-intake'],
+    ['audit', 'audit-recorder'],
+  ],
+  'subject.blocked': [
+    ['appeals', 'appeals-lifecycle'],
+    ['consents', 'consents-lifecycle'],
+    ['audit', 'audit-recorder'],
+  ],
+  'erasure.receipt': [
+    ['subjects', 'subjects-receipts'],
+    ['audit', 'audit-recorder'],
+  ],
 };
 
 /**
@@ -29,7 +45,15 @@ const TAKERS: Partial<Record<EventType, Array<[ServiceName, string]>>> = {
  * record of it, and which stream messages the audit's recorder saw (its reconciliation's bookkeeping).
  */
 const BOOKKEEPING = new Set([
-  'outbox', 'inbox', 'parked_events', 'kysely_migration', 'kysely_migration_lock', 'audit_log', 'incidents', 'audit_stream_seqs', 'audit_reconciliation',
+  'outbox',
+  'inbox',
+  'parked_events',
+  'kysely_migration',
+  'kysely_migration_lock',
+  'audit_log',
+  'incidents',
+  'audit_stream_seqs',
+  'audit_reconciliation',
 ]);
 
 /** Every row of every business table of every service. */
@@ -37,7 +61,9 @@ async function snapshot(system: System): Promise<Record<string, unknown[]>> {
   const out: Record<string, unknown[]> = {};
   for (const service of SERVICE_NAMES) {
     const db = system.db(service) as Kysely<any>;
-    const { rows: tables } = await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' order by 1`.execute(db);
+    const { rows: tables } = await sql<{
+      name: string;
+    }>`select table_name as name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' order by 1`.execute(db);
     for (const { name } of tables) {
       if (BOOKKEEPING.has(name)) continue;
       const { rows } = await sql`select * from ${sql.table(name)}`.execute(db);
@@ -51,10 +77,18 @@ async function drained(system: System): Promise<void> {
   const nc = await connect({ servers: system.options.natsUrl });
   try {
     const jsm = await nc.jetstreamManager();
-    await eventually(async () => {
-      const infos = await Promise.all(Object.values(DURABLES).flat().map((d) => jsm.consumers.info(streamName(system.prefix), d)));
-      return infos.every((i) => i.num_pending === 0 && i.num_ack_pending === 0);
-    }, 20_000, 'every consumer caught up');
+    await eventually(
+      async () => {
+        const infos = await Promise.all(
+          Object.values(DURABLES)
+            .flat()
+            .map((d) => jsm.consumers.info(streamName(system.prefix), d)),
+        );
+        return infos.every((i) => i.num_pending === 0 && i.num_ack_pending === 0);
+      },
+      20_000,
+      'every consumer caught up',
+    );
   } finally {
     await nc.close();
   }
@@ -68,7 +102,17 @@ describe('events nobody can forge', () => {
     const auditBefore = await system.db('audit').selectFrom('audit_log').select('event_id').execute();
 
     const base = (type: EventType, source: ServiceName, data: Record<string, unknown>) =>
-      ({ id: randomUUID(), type, version: 1, occurredAt: new Date().toISOString(), source, actor: { id: 'chairman-1', roles: ['CHAIRMAN'] }, subjectId, correlationId: null, data }) as Envelope;
+      ({
+        id: randomUUID(),
+        type,
+        version: 1,
+        occurredAt: new Date().toISOString(),
+        source,
+        actor: { id: 'chairman-1', roles: ['CHAIRMAN'] },
+        subjectId,
+        correlationId: null,
+        data,
+      }) as Envelope;
     const erasure = () => base('erasure.approved', 'subjects', { actId: randomUUID(), method: 'DESTROY', services: ['subjects', 'appeals', 'consents'] });
 
     // (a) a forged erasure.approved: unsigned, and signed with a key nobody trusts.
@@ -109,18 +153,41 @@ describe('events nobody can forge', () => {
       for (const [service, consumer] of TAKERS[event.type as EventType]!) {
         await eventually(
           async () =>
-            (await system.platformDb(service).selectFrom('parked_events').select('error').where('consumer', '=', consumer).where('event_id', '=', event.id).execute())
-              .some((p) => p.error === `EventRejected: ${reason}`),
+            (
+              await system
+                .platformDb(service)
+                .selectFrom('parked_events')
+                .select('error')
+                .where('consumer', '=', consumer)
+                .where('event_id', '=', event.id)
+                .execute()
+            ).some((p) => p.error === `EventRejected: ${reason}`),
           20_000,
           `${event.type} (${reason}) parked by ${consumer}`,
         );
-        await eventually(async () => {
-          const rows = await system.db('audit').selectFrom('audit_log').select(['source', 'operation', 'details']).where('event_type', '=', 'event.rejected').execute();
-          return rows.some((r) => {
-            const d = r.details as { consumer: string; eventId: string; reason: string; type: string };
-            return r.source === service && r.operation === 'DENIED' && d.consumer === consumer && d.eventId === event.id && d.reason === reason && d.type === event.type;
-          });
-        }, 20_000, `audit entry for ${consumer} refusing ${event.type} (${reason})`);
+        await eventually(
+          async () => {
+            const rows = await system
+              .db('audit')
+              .selectFrom('audit_log')
+              .select(['source', 'operation', 'details'])
+              .where('event_type', '=', 'event.rejected')
+              .execute();
+            return rows.some((r) => {
+              const d = r.details as { consumer: string; eventId: string; reason: string; type: string };
+              return (
+                r.source === service &&
+                r.operation === 'DENIED' &&
+                d.consumer === consumer &&
+                d.eventId === event.id &&
+                d.reason === reason &&
+                d.type === event.type
+              );
+            });
+          },
+          20_000,
+          `audit entry for ${consumer} refusing ${event.type} (${reason})`,
+        );
       }
     }
     await drained(system);
@@ -138,6 +205,8 @@ describe('events nobody can forge', () => {
     expect(fresh).toHaveLength(forged.reduce((n, [e]) => n + TAKERS[e.type as EventType]!.length, 0));
     // The refusals hold no payload: only checked facts.
     for (const r of fresh) expect(Object.keys(r.details as object).sort()).toEqual(['claimedSource', 'consumer', 'eventId', 'reason', 'type']);
-    expect(await system.db('appeals').selectFrom('appeals').select('subject_id').where('id', '=', appealId).executeTakeFirst()).toEqual({ subject_id: subjectId });
+    expect(await system.db('appeals').selectFrom('appeals').select('subject_id').where('id', '=', appealId).executeTakeFirst()).toEqual({
+      subject_id: subjectId,
+    });
   });
 });

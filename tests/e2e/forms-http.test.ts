@@ -47,12 +47,14 @@ async function storedCount(s: System) {
   return {
     appeals: (await s.db('appeals').selectFrom('appeals').select('id').execute()).length,
     consents: (await s.db('consents').selectFrom('consents').select('id').execute()).length,
-    submitted: (await s.platformDb('appeals').selectFrom('outbox').select('payload').execute()).filter((r) => (r.payload as { type: string }).type === 'appeal.submitted').length,
+    submitted: (await s.platformDb('appeals').selectFrom('outbox').select('payload').execute()).filter(
+      (r) => (r.payload as { type: string }).type === 'appeal.submitted',
+    ).length,
   };
 }
 
 describe('the public forms over HTTP', () => {
-  it('the page checks every field with the API\'s own rules and messages', async () => {
+  it("the page checks every field with the API's own rules and messages", async () => {
     const iins = ['', '123', '12345678901a', '991332300010', '900517300018', '900517700019', makeIin('1990-05-17', 'M', 7)];
     const phones = ['', '12', '+7 916 000 00 00', '8 701 123 45 67', '+77011234567', '7011234567', '+7 (747) 111-22-33'];
     const emails = ['', 'nope', 'a@b', 'Aigerim@Mail.kz', ' x@mail.kz ', 'a@@mail.kz', `${'x'.repeat(250)}@mail.kz`];
@@ -60,40 +62,72 @@ describe('the public forms over HTTP', () => {
     const consent = [false, true, false, true, true, false, true];
     for (const locale of ['KK', 'RU'] as const) {
       for (let i = 0; i < iins.length; i += 1) {
-        const input = { kind: 'APPEAL', iin: iins[i]!, phone: phones[i]!, email: emails[i]!, description: descriptions[i]!, privacyPolicyAccepted: consent[i]!, locale };
+        const input = {
+          kind: 'APPEAL',
+          iin: iins[i]!,
+          phone: phones[i]!,
+          email: emails[i]!,
+          description: descriptions[i]!,
+          privacyPolicyAccepted: consent[i]!,
+          locale,
+        };
         const res = await graphql(system.url, SUBMIT, { input });
         const api = Object.fromEntries((res.errors ?? []).map((e) => [e.extensions?.field, e.message]));
         const page = Object.fromEntries(
-          (['iin', 'phone', 'email', 'description', 'privacyPolicyAccepted'] as const).map((f) => [f, checkField(f, input[f], locale)]).filter(([, m]) => m !== null),
+          (['iin', 'phone', 'email', 'description', 'privacyPolicyAccepted'] as const)
+            .map((f) => [f, checkField(f, input[f], locale)])
+            .filter(([, m]) => m !== null),
         );
         expect(page, `${locale} case ${i}`).toEqual(api);
       }
     }
   });
 
-  it('a plain post is a public submitAppeal as the person: their browser is the consent\'s evidence', async () => {
+  it("a plain post is a public submitAppeal as the person: their browser is the consent's evidence", async () => {
     const iin = makeIin('1983-04-04', 'F', Math.floor(Math.random() * 9000));
-    const res = await postFromPage(`${base}/forms/appeal?lang=kk`, { iin, phone: '+7 701 222 33 44', email: 'saule@mail.kz', description: 'Коллектор қорқытады.', privacyPolicyAccepted: 'true' }, { 'user-agent': 'FormsTest/1.0 (plain post)' });
+    const res = await postFromPage(
+      `${base}/forms/appeal?lang=kk`,
+      { iin, phone: '+7 701 222 33 44', email: 'saule@mail.kz', description: 'Коллектор қорқытады.', privacyPolicyAccepted: 'true' },
+      { 'user-agent': 'FormsTest/1.0 (plain post)' },
+    );
     expect(res.status).toBe(200);
     const html = await res.text();
     const reference = /class="reference">([A-Z]{3}-\d{4}-\d{6})</.exec(html)?.[1];
     expect(reference).toMatch(/^APL-/);
     const token = await system.tokenFor(['DPO']);
-    const appeal = await eventually(async () => {
-      const r = await graphql(system.url, `query($ref: String!) { appeals(filter: { reference: $ref }) { edges { node { id locale channel } } } }`, { ref: reference }, { token });
-      return r.data?.appeals.edges[0]?.node;
-    }, 10_000, 'the appeal');
+    const appeal = await eventually(
+      async () => {
+        const r = await graphql(
+          system.url,
+          `query($ref: String!) { appeals(filter: { reference: $ref }) { edges { node { id locale channel } } } }`,
+          { ref: reference },
+          { token },
+        );
+        return r.data?.appeals.edges[0]?.node;
+      },
+      10_000,
+      'the appeal',
+    );
     expect(appeal).toMatchObject({ locale: 'KK', channel: 'collectors.kz/appeal' });
     const subjectId = await settled(system, appeal.id);
-    const consents = await graphql(system.url, `query($id: ID!) { subject(id: $id) { consents { templateCode locale evidence { ip userAgent } } } }`, { id: subjectId }, { token });
-    expect(consents.data.subject.consents).toEqual([{ templateCode: 'ANNEX2_APPLICANT', locale: 'KK', evidence: { ip: expect.stringMatching(/127\.0\.0\.1$/), userAgent: 'FormsTest/1.0 (plain post)' } }]);
+    const consents = await graphql(
+      system.url,
+      `query($id: ID!) { subject(id: $id) { consents { templateCode locale evidence { ip userAgent } } } }`,
+      { id: subjectId },
+      { token },
+    );
+    expect(consents.data.subject.consents).toEqual([
+      { templateCode: 'ANNEX2_APPLICANT', locale: 'KK', evidence: { ip: expect.stringMatching(/127\.0\.0\.1$/), userAgent: 'FormsTest/1.0 (plain post)' } },
+    ]);
   });
 
   it('pages and assets: strict headers, a 404 for an unknown form, the script compressed', async () => {
     for (const path of ['/forms/appeal', '/forms/complaint?lang=ru', '/forms/schedule?lang=kk']) {
       const res = await fetch(`${base}${path}`, { headers: { 'accept-language': 'kk-KZ,kk;q=0.9' } });
       expect(res.status).toBe(200);
-      expect(res.headers.get('content-security-policy')).toBe("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'");
+      expect(res.headers.get('content-security-policy')).toBe(
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+      );
       expect(res.headers.get('x-content-type-options')).toBe('nosniff');
       expect(res.headers.get('referrer-policy')).toBe('same-origin');
       expect(res.headers.get('cache-control')).toBe('no-store');
@@ -109,11 +143,17 @@ describe('the public forms over HTTP', () => {
     expect((await js.text()).length).toBeGreaterThan(1000);
   });
 
-  it('a post from another site is refused, in the person\'s language, and nothing is stored anywhere', async () => {
+  it("a post from another site is refused, in the person's language, and nothing is stored anywhere", async () => {
     const before = await storedCount(system);
     const url = `${base}/forms/complaint?lang=ru`;
     const page = await openForm(url);
-    const entries = { iin: makeIin('1984-02-02', 'M', 5), phone: '+77015550011', email: 'victim@mail.kz', description: 'Заявление, составленное чужой страницей.', privacyPolicyAccepted: 'true' };
+    const entries = {
+      iin: makeIin('1984-02-02', 'M', 5),
+      phone: '+77015550011',
+      email: 'victim@mail.kz',
+      description: 'Заявление, составленное чужой страницей.',
+      privacyPolicyAccepted: 'true',
+    };
     // A hostile page's form: the browser says where it comes from; it may even carry the visitor's
     // cookie (SameSite=Lax keeps it back from a cross-site POST, an old browser might not) and a token.
     const attempts: Array<Record<string, string>> = [
@@ -137,19 +177,29 @@ describe('the public forms over HTTP', () => {
     expect(await kk.text()).toContain(text('crossSite', 'KK'));
     expect(await storedCount(system)).toEqual(before);
     // Each is a refused attempt in the audit, with no address or entry kept.
-    const refused = await eventually(async () => {
-      const rows = await system.db('audit').selectFrom('audit_log').selectAll().where('event_type', '=', 'request.refused').execute();
-      const ours = rows.filter((r) => (r.details as { codes: string[] }).codes.includes('CROSS_SITE_POST'));
-      return ours.length === attempts.length + 1 ? ours : undefined;
-    }, 15_000, 'the refusals in the audit');
+    const refused = await eventually(
+      async () => {
+        const rows = await system.db('audit').selectFrom('audit_log').selectAll().where('event_type', '=', 'request.refused').execute();
+        const ours = rows.filter((r) => (r.details as { codes: string[] }).codes.includes('CROSS_SITE_POST'));
+        return ours.length === attempts.length + 1 ? ours : undefined;
+      },
+      15_000,
+      'the refusals in the audit',
+    );
     expect(refused[0]).toMatchObject({ actor_id: 'anonymous', source: 'gateway', details: { status: 403 } });
     for (const secret of ['victim@mail.kz', '127.0.0.1', entries.iin]) expect(JSON.stringify(refused)).not.toContain(secret);
   });
 
-  it('a post without the page\'s token, or with another\'s, is refused: the form again, entries kept, nothing stored', async () => {
+  it("a post without the page's token, or with another's, is refused: the form again, entries kept, nothing stored", async () => {
     const before = await storedCount(system);
     const url = `${base}/forms/appeal?lang=kk`;
-    const entries = { iin: makeIin('1991-09-09', 'F', 12), phone: '+77017770000', email: 'dana@mail.kz', description: 'Токенсіз жіберілген өтініш.', privacyPolicyAccepted: 'true' };
+    const entries = {
+      iin: makeIin('1991-09-09', 'F', 12),
+      phone: '+77017770000',
+      email: 'dana@mail.kz',
+      description: 'Токенсіз жіберілген өтініш.',
+      privacyPolicyAccepted: 'true',
+    };
     const page = await openForm(url);
     const other = await openForm(url);
     const cases: Array<[Record<string, string>, Record<string, string>]> = [
@@ -182,11 +232,17 @@ describe('the public forms over HTTP', () => {
     expect(await storedCount(system)).toEqual({ appeals: before.appeals + 1, consents: expect.any(Number), submitted: before.submitted + 1 });
   });
 
-  it('the gate\'s public rate limit counts the form posts of one address', async () => {
+  it("the gate's public rate limit counts the form posts of one address", async () => {
     const limited = await startSystem({ publicRatePerMinute: 3 });
     try {
       const url = `${limited.url.replace(/\/graphql$/, '')}/forms/complaint?lang=ru`;
-      const good = () => ({ iin: makeIin('1970-01-01', 'M', Math.floor(Math.random() * 9000)), phone: '+77017776655', email: 'a@mail.kz', description: 'Коллектор звонит ночью.', privacyPolicyAccepted: 'true' });
+      const good = () => ({
+        iin: makeIin('1970-01-01', 'M', Math.floor(Math.random() * 9000)),
+        phone: '+77017776655',
+        email: 'a@mail.kz',
+        description: 'Коллектор звонит ночью.',
+        privacyPolicyAccepted: 'true',
+      });
       // The page itself counts too (it reads the policy in force): one page, then its posts.
       const { formToken, cookie } = await openForm(url);
       const send = () => post(url, { ...good(), formToken }, { cookie, origin: new URL(url).origin });

@@ -60,12 +60,17 @@ async function fillValid(page: Page, overrides: Partial<Record<'iin' | 'phone' |
 
 async function inWorklist(reference: string) {
   const token = await system.tokenFor(['OPERATOR']);
-  const res = await graphql(system.url, `query($ref: String!) { appeals(filter: { reference: $ref }) { totalCount edges { node { reference kind status } } } }`, { ref: reference }, { token });
+  const res = await graphql(
+    system.url,
+    `query($ref: String!) { appeals(filter: { reference: $ref }) { totalCount edges { node { reference kind status } } } }`,
+    { ref: reference },
+    { token },
+  );
   return res.data?.appeals;
 }
 
 describe.skipIf(!browser)('the public forms in a browser', () => {
-  it('each form in each language: the Annex\'s fields and notes, the policy in force, labels, a strict CSP, nothing from elsewhere', async () => {
+  it("each form in each language: the Annex's fields and notes, the policy in force, labels, a strict CSP, nothing from elsewhere", async () => {
     const token = await system.tokenFor(['DPO']);
     for (const slug of FORM_KINDS) {
       for (const [locale, lang] of LANGS) {
@@ -77,15 +82,22 @@ describe.skipIf(!browser)('the public forms in a browser', () => {
         for (const note of FORMS[slug].notes) await expect(page.getByText(note[locale], { exact: true }).isVisible()).resolves.toBe(true);
         // Every field is found by its label, as a screen reader announces it.
         for (const label of [PAGE.iin, PAGE.phone, PAGE.email, PAGE.description]) expect(await page.getByLabel(label[locale], { exact: true }).count()).toBe(1);
-        expect(await page.getByRole('checkbox', { name: `${PAGE.consentBefore[locale]}${PAGE.consentLink[locale]}${PAGE.consentAfter[locale]}`.trim() }).count()).toBe(1);
+        expect(
+          await page.getByRole('checkbox', { name: `${PAGE.consentBefore[locale]}${PAGE.consentLink[locale]}${PAGE.consentAfter[locale]}`.trim() }).count(),
+        ).toBe(1);
         expect(await page.getByRole('button', { name: FORMS[slug].submit[locale] }).count()).toBe(1);
         // The privacy policy in force, from consents.
-        const policy = (await graphql(system.url, `query($l: Locale!) { consentTemplate(code: "PRIVACY_POLICY", locale: $l) { title body } }`, { l: locale }, { token })).data.consentTemplate;
+        const policy = (
+          await graphql(system.url, `query($l: Locale!) { consentTemplate(code: "PRIVACY_POLICY", locale: $l) { title body } }`, { l: locale }, { token })
+        ).data.consentTemplate;
         await page.locator('#privacy summary').click();
         expect(await page.locator('#privacy summary').textContent()).toBe(policy.title);
         expect(await page.locator('#privacy .policy').textContent()).toContain(policy.body.split('\n\n')[1]);
         await page.waitForLoadState('networkidle');
-        expect(requests.every((u) => u.startsWith(base)), requests.join('\n')).toBe(true);
+        expect(
+          requests.every((u) => u.startsWith(base)),
+          requests.join('\n'),
+        ).toBe(true);
         expect(problems).toEqual([]);
         if (process.env.UPDATE_SCREENSHOTS) {
           mkdirSync(shots, { recursive: true });
@@ -118,7 +130,13 @@ describe.skipIf(!browser)('the public forms in a browser', () => {
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('error-summary');
     const expected = [t('iin.checksum', 'KK'), t('phone.invalid', 'KK'), t('email.invalid', 'KK'), t('text.required', 'KK'), t('privacy.notAccepted', 'KK')];
     expect(await summary.locator('li').allTextContents()).toEqual(expected);
-    for (const [field, message] of [['iin', expected[0]], ['phone', expected[1]], ['email', expected[2]], ['description', expected[3]], ['privacyPolicyAccepted', expected[4]]]) {
+    for (const [field, message] of [
+      ['iin', expected[0]],
+      ['phone', expected[1]],
+      ['email', expected[2]],
+      ['description', expected[3]],
+      ['privacyPolicyAccepted', expected[4]],
+    ]) {
       expect(await page.locator(`#${field}-error .error-text`).textContent(), field).toBe(message);
     }
     expect(await page.title()).toMatch(/^Қате: /);
@@ -139,7 +157,7 @@ describe.skipIf(!browser)('the public forms in a browser', () => {
     await close();
   });
 
-  it('JavaScript off: a plain post shows the API\'s answer at every bad field, keeps what was typed, and then accepts', async () => {
+  it("JavaScript off: a plain post shows the API's answer at every bad field, keeps what was typed, and then accepts", async () => {
     const { page, close } = await open('/forms/complaint?lang=ru', false);
     await page.locator('#iin').fill('991332300010');
     await page.locator('#email').fill('dana@mail.kz');
@@ -162,7 +180,7 @@ describe.skipIf(!browser)('the public forms in a browser', () => {
     await close();
   });
 
-  it('a hostile site\'s form posting to ours, with or without JavaScript, is refused and nothing is stored', async () => {
+  it("a hostile site's form posting to ours, with or without JavaScript, is refused and nothing is stored", async () => {
     const count = async () => ({
       appeals: (await system.db('appeals').selectFrom('appeals').select('id').execute()).length,
       consents: (await system.db('consents').selectFrom('consents').select('id').execute()).length,
@@ -174,8 +192,16 @@ describe.skipIf(!browser)('the public forms in a browser', () => {
       // The visitor has seen the real form before: the browser holds its cookie.
       await page.goto(`${base}/forms/complaint?lang=ru`);
       // Another site (served by the browser's own routing: no network) with a form aimed at ours.
-      const fields = { iin: makeIin('1985-06-06', 'F', 31), phone: '+77019998877', email: 'victim@mail.kz', description: 'Жалоба, которую составила чужая страница.', privacyPolicyAccepted: 'true' };
-      const hidden = Object.entries(fields).map(([k, v]) => `<input type="hidden" name="${k}" value="${v}">`).join('');
+      const fields = {
+        iin: makeIin('1985-06-06', 'F', 31),
+        phone: '+77019998877',
+        email: 'victim@mail.kz',
+        description: 'Жалоба, которую составила чужая страница.',
+        privacyPolicyAccepted: 'true',
+      };
+      const hidden = Object.entries(fields)
+        .map(([k, v]) => `<input type="hidden" name="${k}" value="${v}">`)
+        .join('');
       await page.route('http://hostile.test/**', (route) =>
         route.fulfill({
           contentType: 'text/html',

@@ -49,7 +49,11 @@ async function everyRole(system: System) {
 }
 
 async function appealCount(system: System) {
-  const row = await system.db('appeals').selectFrom('appeals').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+  const row = await system
+    .db('appeals')
+    .selectFrom('appeals')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
@@ -81,7 +85,10 @@ describe('hardening: nothing of the request in errors, limits that hold', () => 
     expect(numberErr).toEqual([expect.objectContaining({ message: 'Мәннің түрі дұрыс емес', extensions: { code: 'BAD_USER_INPUT', field: 'iin' } })]);
     expectNoLeak(asNumber.text);
 
-    const unknownField = await post(system.url, JSON.stringify({ query: SUBMIT, variables: { input: { ...form({ iin: IIN, phone: PHONE, email: EMAIL }), nickname: 'x' } } }));
+    const unknownField = await post(
+      system.url,
+      JSON.stringify({ query: SUBMIT, variables: { input: { ...form({ iin: IIN, phone: PHONE, email: EMAIL }), nickname: 'x' } } }),
+    );
     expect(JSON.parse(unknownField.text).errors).toEqual([
       expect.objectContaining({ message: 'Неизвестное поле', extensions: { code: 'BAD_USER_INPUT', field: 'nickname' } }),
     ]);
@@ -95,9 +102,17 @@ describe('hardening: nothing of the request in errors, limits that hold', () => 
 
     // A field left out is named as through variables ('email', not 'SubmitAppealInput.email'); a bad
     // default value by its variable.
-    const noEmail = await post(system.url, JSON.stringify({ query: `mutation { submitAppeal(input: { kind: APPEAL, iin: "${IIN}", phone: "${PHONE}", description: "Коллектор звонит ночью", privacyPolicyAccepted: true }) { appeal { id } } }` }));
+    const noEmail = await post(
+      system.url,
+      JSON.stringify({
+        query: `mutation { submitAppeal(input: { kind: APPEAL, iin: "${IIN}", phone: "${PHONE}", description: "Коллектор звонит ночью", privacyPolicyAccepted: true }) { appeal { id } } }`,
+      }),
+    );
     expect(JSON.parse(noEmail.text).errors).toEqual([expect.objectContaining({ extensions: { code: 'BAD_USER_INPUT', field: 'email' } })]);
-    const noEmailVariable = await post(system.url, JSON.stringify({ query: SUBMIT, variables: { input: { ...form({ iin: IIN, phone: PHONE }), email: undefined } } }));
+    const noEmailVariable = await post(
+      system.url,
+      JSON.stringify({ query: SUBMIT, variables: { input: { ...form({ iin: IIN, phone: PHONE }), email: undefined } } }),
+    );
     expect(JSON.parse(noEmailVariable.text).errors).toEqual([expect.objectContaining({ extensions: { code: 'BAD_USER_INPUT', field: 'email' } })]);
     const badDefault = await post(system.url, JSON.stringify({ query: `query($who: String = ${IIN}) { subjectByIin(iin: $who) { id } }` }));
     expect(JSON.parse(badDefault.text).errors).toEqual([expect.objectContaining({ extensions: { code: 'BAD_USER_INPUT', field: 'who' } })]);
@@ -125,7 +140,9 @@ describe('hardening: nothing of the request in errors, limits that hold', () => 
       if (forbidden()) res = await post(system.url, JSON.stringify({ query: c.query, variables: c.variables }));
       const body = JSON.parse(res.text);
       // Every bad argument is named at once: the one under test among them (a filler of another may be refused too).
-      const named = (body.errors as Array<{ extensions?: { code?: string; field?: string } }> | undefined)?.find((e) => e.extensions?.field === c.field) ?? body.errors?.[0];
+      const named =
+        (body.errors as Array<{ extensions?: { code?: string; field?: string } }> | undefined)?.find((e) => e.extensions?.field === c.field) ??
+        body.errors?.[0];
       expect({ case: c.name, code: named?.extensions?.code, field: named?.extensions?.field }).toEqual({
         case: c.name,
         code: 'BAD_USER_INPUT',
@@ -135,34 +152,103 @@ describe('hardening: nothing of the request in errors, limits that hold', () => 
     }
   });
 
-  test('what is not GraphQL over HTTP is refused in the caller\'s language, and a persisted-query hash never stands in for the text', async ({ system }) => {
+  test("what is not GraphQL over HTTP is refused in the caller's language, and a persisted-query hash never stands in for the text", async ({ system }) => {
     const url = system.url;
     const kk = { 'accept-language': 'kk' };
     const send = async (method: string, body: string | undefined, headers: Record<string, string>, target = url) => {
       const res = await fetch(target, { method, headers: { ...kk, ...headers }, body });
-      return { status: res.status, allow: res.headers.get('allow'), body: (await res.json()) as { errors: Array<{ message: string; extensions: Record<string, unknown> }> } };
+      return {
+        status: res.status,
+        allow: res.headers.get('allow'),
+        body: (await res.json()) as { errors: Array<{ message: string; extensions: Record<string, unknown> }> },
+      };
     };
     const json = { 'content-type': 'application/json' };
     const lookup = 'query($r: String!, $i: String!) { appealStatus(reference: $r, iin: $i) { status } }';
     const hash = (await import('node:crypto')).createHash('sha256').update(lookup).digest('hex');
     const persisted = { extensions: { persistedQuery: { version: 1, sha256Hash: hash } }, variables: { r: 'APL-2026-000001', i: IIN } };
     const cases: Array<[string, Awaited<ReturnType<typeof send>>, number, string, string, string?]> = [
-      ['a hash with its text', await send('POST', JSON.stringify({ query: lookup, ...persisted }), json), 400, 'PERSISTED_QUERY_NOT_SUPPORTED', 'Сақталған сұрауларға қолдау көрсетілмейді: query мәтінін жіберіңіз'],
-      ['a hash alone', await send('POST', JSON.stringify(persisted), json), 400, 'PERSISTED_QUERY_NOT_SUPPORTED', 'Сақталған сұрауларға қолдау көрсетілмейді: query мәтінін жіберіңіз'],
-      ['text/plain', await send('POST', JSON.stringify({ query: '{ __typename }' }), { 'content-type': 'text/plain' }), 415, 'UNSUPPORTED_MEDIA_TYPE', 'POST сұрауының денесі application/json болуы керек'],
-      ['a form post', await send('POST', 'query=%7B__typename%7D', { 'content-type': 'application/x-www-form-urlencoded' }), 415, 'UNSUPPORTED_MEDIA_TYPE', 'POST сұрауының денесі application/json болуы керек'],
-      ['a batch', await send('POST', JSON.stringify([{ query: '{ __typename }' }]), json), 400, 'BAD_REQUEST', 'Бір сұрауда бірнеше операция жіберуге болмайды'],
+      [
+        'a hash with its text',
+        await send('POST', JSON.stringify({ query: lookup, ...persisted }), json),
+        400,
+        'PERSISTED_QUERY_NOT_SUPPORTED',
+        'Сақталған сұрауларға қолдау көрсетілмейді: query мәтінін жіберіңіз',
+      ],
+      [
+        'a hash alone',
+        await send('POST', JSON.stringify(persisted), json),
+        400,
+        'PERSISTED_QUERY_NOT_SUPPORTED',
+        'Сақталған сұрауларға қолдау көрсетілмейді: query мәтінін жіберіңіз',
+      ],
+      [
+        'text/plain',
+        await send('POST', JSON.stringify({ query: '{ __typename }' }), { 'content-type': 'text/plain' }),
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+        'POST сұрауының денесі application/json болуы керек',
+      ],
+      [
+        'a form post',
+        await send('POST', 'query=%7B__typename%7D', { 'content-type': 'application/x-www-form-urlencoded' }),
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+        'POST сұрауының денесі application/json болуы керек',
+      ],
+      [
+        'a batch',
+        await send('POST', JSON.stringify([{ query: '{ __typename }' }]), json),
+        400,
+        'BAD_REQUEST',
+        'Бір сұрауда бірнеше операция жіберуге болмайды',
+      ],
       ['a number for the query', await send('POST', JSON.stringify({ query: 123 }), json), 400, 'BAD_REQUEST', 'Мәннің түрі дұрыс емес', 'query'],
       ['no query', await send('POST', JSON.stringify({ variables: { iin: IIN } }), json), 400, 'BAD_REQUEST', 'Сұрауда query мәтіні жоқ', 'query'],
       // JSON-encoded variables in a body: refused by the gate in the caller's language, valid or not.
-      ['variables as text', await send('POST', JSON.stringify({ query: lookup, variables: JSON.stringify({ r: 'APL-2026-000001', i: IIN }) }), json), 400, 'BAD_REQUEST', 'Мәннің түрі дұрыс емес', 'variables'],
-      ['extensions as text', await send('POST', JSON.stringify({ query: '{ __typename }', extensions: 'x' }), json), 400, 'BAD_REQUEST', 'Мәннің түрі дұрыс емес', 'extensions'],
+      [
+        'variables as text',
+        await send('POST', JSON.stringify({ query: lookup, variables: JSON.stringify({ r: 'APL-2026-000001', i: IIN }) }), json),
+        400,
+        'BAD_REQUEST',
+        'Мәннің түрі дұрыс емес',
+        'variables',
+      ],
+      [
+        'extensions as text',
+        await send('POST', JSON.stringify({ query: '{ __typename }', extensions: 'x' }), json),
+        400,
+        'BAD_REQUEST',
+        'Мәннің түрі дұрыс емес',
+        'extensions',
+      ],
       ['PUT', await send('PUT', JSON.stringify({ query: '{ __typename }' }), json), 405, 'METHOD_NOT_ALLOWED', 'Тек GET және POST әдістері қабылданады'],
-      ['a simple cross-site GET', await send('GET', undefined, {}, `${url}?query=${encodeURIComponent('{ __typename }')}`), 400, 'BAD_REQUEST', 'GET сұрауына apollo-require-preflight немесе x-apollo-operation-name тақырыбы қажет'],
-      ['a mutation over GET', await send('GET', undefined, { 'apollo-require-preflight': 'true' }, `${url}?query=${encodeURIComponent(`mutation { submitAppeal(input: {kind: APPEAL, iin: "${IIN}", phone: "${PHONE}", email: "${EMAIL}", description: "Коллектор звонит ночью", privacyPolicyAccepted: true}) { appeal { id } } }`)}`), 405, 'METHOD_NOT_ALLOWED', 'Өзгерту операциялары тек POST арқылы жіберіледі'],
+      [
+        'a simple cross-site GET',
+        await send('GET', undefined, {}, `${url}?query=${encodeURIComponent('{ __typename }')}`),
+        400,
+        'BAD_REQUEST',
+        'GET сұрауына apollo-require-preflight немесе x-apollo-operation-name тақырыбы қажет',
+      ],
+      [
+        'a mutation over GET',
+        await send(
+          'GET',
+          undefined,
+          { 'apollo-require-preflight': 'true' },
+          `${url}?query=${encodeURIComponent(`mutation { submitAppeal(input: {kind: APPEAL, iin: "${IIN}", phone: "${PHONE}", email: "${EMAIL}", description: "Коллектор звонит ночью", privacyPolicyAccepted: true}) { appeal { id } } }`)}`,
+        ),
+        405,
+        'METHOD_NOT_ALLOWED',
+        'Өзгерту операциялары тек POST арқылы жіберіледі',
+      ],
     ];
     for (const [name, res, status, code, message, field] of cases) {
-      expect({ name, status: res.status, errors: res.body.errors }).toEqual({ name, status, errors: [{ message, extensions: { code, ...(field ? { field } : {}) } }] });
+      expect({ name, status: res.status, errors: res.body.errors }).toEqual({
+        name,
+        status,
+        errors: [{ message, extensions: { code, ...(field ? { field } : {}) } }],
+      });
       expectNoLeak(JSON.stringify(res.body));
     }
     expect(cases.find(([name]) => name === 'PUT')![1].allow).toBe('GET, POST');
@@ -172,9 +258,12 @@ describe('hardening: nothing of the request in errors, limits that hold', () => 
     expect(await appealCount(system)).toBe(0);
   });
 
-  test('a page costs its size whether the size is a literal or a variable; the documented pages fit the default limit', { timeout: 120_000 }, async ({ system }) => {
+  test('a page costs its size whether the size is a literal or a variable; the documented pages fit the default limit', { timeout: 120_000 }, async ({
+    system,
+  }) => {
     const token = await staff(system);
-    const fields = 'seq type operation outcome source actorId actorRoles creditorId purpose subjectId resource resourceIds fields correlationId occurredAt recordedAt details prevHash hash';
+    const fields =
+      'seq type operation outcome source actorId actorRoles creditorId purpose subjectId resource resourceIds fields correlationId occurredAt recordedAt details prevHash hash';
     const literal = (n: number) => `{ auditEntries(first: ${n}) { edges { cursor node { ${fields} } } pageInfo { hasNextPage endCursor } } }`;
     const variable = `query($n: Int) { auditEntries(first: $n) { edges { cursor node { ${fields} } } pageInfo { hasNextPage endCursor } } }`;
     for (const res of [await graphql(system.url, literal(1000), {}, { token }), await graphql(system.url, variable, { n: 1000 }, { token })]) {
@@ -208,9 +297,24 @@ describe('hardening: nothing of the request in errors, limits that hold', () => 
 
   test('a NUL character or a lone surrogate in any text is BAD_USER_INPUT naming the field, and nothing is stored', async ({ system }) => {
     const token = await staff(system);
-    const blocked = await graphql(system.url, 'mutation($id: ID!, $r: String!) { blockSubject(subjectId: $id, reason: $r) { id } }', { id: crypto.randomUUID(), r: 'ground\u0000s' }, { token, headers: { 'accept-language': 'kk' } });
-    expect(blocked.errors).toEqual([expect.objectContaining({ message: 'Мәтінде рұқсат етілмеген таңба бар', extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'reason' }) })]);
-    const filtered = await graphql(system.url, 'query($f: AppealFilter) { appeals(filter: $f) { edges { node { id } } } }', { f: { reference: 'APL\u0000' } }, { token });
+    const blocked = await graphql(
+      system.url,
+      'mutation($id: ID!, $r: String!) { blockSubject(subjectId: $id, reason: $r) { id } }',
+      { id: crypto.randomUUID(), r: 'ground\u0000s' },
+      { token, headers: { 'accept-language': 'kk' } },
+    );
+    expect(blocked.errors).toEqual([
+      expect.objectContaining({
+        message: 'Мәтінде рұқсат етілмеген таңба бар',
+        extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'reason' }),
+      }),
+    ]);
+    const filtered = await graphql(
+      system.url,
+      'query($f: AppealFilter) { appeals(filter: $f) { edges { node { id } } } }',
+      { f: { reference: 'APL\u0000' } },
+      { token },
+    );
     expect(filtered.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'reference' });
     const submitted = await graphql(system.url, SUBMIT, { input: form({ iin: IIN, description: 'Коллектор звонит\u0000 ночью' }) });
     expect(submitted.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'description' });
@@ -221,8 +325,10 @@ describe('hardening: nothing of the request in errors, limits that hold', () => 
 
     // An assignee is a staff id (it travels in an event and stays in the audit), never free text.
     const { id } = (await graphql(system.url, SUBMIT, { input: form({ iin: IIN }) })).data.submitAppeal.appeal;
-    const assign = (who: string) => graphql(system.url, 'mutation($id: ID!, $who: String!) { assignAppeal(appealId: $id, assignee: $who) { assignee } }', { id, who }, { token });
-    for (const who of ['op\ud800x', `Айгерим ${IIN}`, IIN]) expect((await assign(who)).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'assignee' });
+    const assign = (who: string) =>
+      graphql(system.url, 'mutation($id: ID!, $who: String!) { assignAppeal(appealId: $id, assignee: $who) { assignee } }', { id, who }, { token });
+    for (const who of ['op\ud800x', `Айгерим ${IIN}`, IIN])
+      expect((await assign(who)).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'assignee' });
     expect((await assign('a.serikova@chamber.kz')).data?.assignAppeal.assignee).toBe('a.serikova@chamber.kz');
     const events = await system.db('appeals').selectFrom('outbox').select('payload').execute();
     expect(JSON.stringify(events)).not.toContain(IIN);
@@ -272,7 +378,7 @@ describe('hardening: nothing of the request in errors, limits that hold', () => 
     const id = crypto.randomUUID();
     const cases: Array<[string, string]> = [
       ['ALIAS_LIMIT', `{ ${Array.from({ length: 16 }, (_, i) => `s${i}: subject(id: "${id}") { id }`).join(' ')} }`],
-      ['TOKEN_LIMIT', `{ subject(id: "${id}") { ${Array.from({ length: 1100 }, () => "id").join(' ')} } }`],
+      ['TOKEN_LIMIT', `{ subject(id: "${id}") { ${Array.from({ length: 1100 }, () => 'id').join(' ')} } }`],
       ['DIRECTIVE_LIMIT', `{ subject(id: "${id}") { id ${Array.from({ length: 51 }, () => '@include(if: true)').join(' ')} } }`],
     ];
     for (const [code, query] of cases) {
@@ -286,7 +392,12 @@ describe('hardening: nothing of the request in errors, limits that hold', () => 
     const cheap = await startSystem({ gateway: { limits: { maxCost: 20 } } });
     try {
       const token = await staff(cheap);
-      const costly = await graphql(cheap.url, `query($id: ID!) { subject(id: $id) { id status appeals { id reference kind status deadline } consents { id } } }`, { id }, { token });
+      const costly = await graphql(
+        cheap.url,
+        `query($id: ID!) { subject(id: $id) { id status appeals { id reference kind status deadline } consents { id } } }`,
+        { id },
+        { token },
+      );
       expect(costly.errors?.[0]?.extensions?.code).toBe('COST_LIMIT');
     } finally {
       await cheap.destroy();
@@ -341,7 +452,10 @@ interface ArgCase {
  */
 function argumentCases(schema: GraphQLSchema): ArgCase[] {
   const cases: ArgCase[] = [];
-  for (const [op, root] of [['query', schema.getQueryType()], ['mutation', schema.getMutationType()]] as const) {
+  for (const [op, root] of [
+    ['query', schema.getQueryType()],
+    ['mutation', schema.getMutationType()],
+  ] as const) {
     if (!root) continue;
     for (const field of Object.values(root.getFields())) {
       const selection = isObjectType(getNamedType(field.type)) ? '{ __typename }' : '';

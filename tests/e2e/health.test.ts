@@ -9,7 +9,10 @@ describe('health', () => {
     expect((await fetch(`${gateway}/livez`)).status).toBe(200);
     const ready = await fetch(`${gateway}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: 'ready', checks: { subjects: 'ok', appeals: 'ok', consents: 'ok', audit: 'ok', 'identity-provider': 'ok', 'access-registry': 'ok' } });
+    expect(await ready.json()).toEqual({
+      status: 'ready',
+      checks: { subjects: 'ok', appeals: 'ok', consents: 'ok', audit: 'ok', 'identity-provider': 'ok', 'access-registry': 'ok' },
+    });
     const service = await fetch(`${base(system.services.get('appeals')!.url)}/readyz`);
     expect(await service.json()).toEqual({ status: 'ready', checks: { database: 'ok', nats: 'ok', 'access-registry': 'ok' } });
 

@@ -37,7 +37,7 @@ async function assertNothingStored(system: System): Promise<void> {
 }
 
 describe('bad input to submitAppeal stores nothing anywhere', () => {
-  test('each kind of bad input is BAD_USER_INPUT naming the field, in the caller\'s language', async ({ system, gw }) => {
+  test("each kind of bad input is BAD_USER_INPUT naming the field, in the caller's language", async ({ system, gw }) => {
     for (const [, overrides, field, kk, ru] of CASES) {
       const inKazakh = await gw(SUBMIT, { input: form({ ...overrides, locale: 'KK' }) });
       expect(inKazakh.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });

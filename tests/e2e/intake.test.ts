@@ -3,7 +3,6 @@ import { describe } from 'vitest';
 import { expect, test } from '../support/fixtures';
 import { form, settled, SUBMIT } from '../support/intake';
 
-
 const SUBJECT_FIELDS = `id status categories iin registeredAt
   purposes { code state reference } sources { code reference }
   appeals { id reference kind status contact { phone email description } }
@@ -41,11 +40,17 @@ describe('public intake through the gateway', () => {
     expect(consent.user_agent_enc).not.toContain('FormBrowser');
 
     // audit: the collection is recorded, chained, without personal data
-    const audit = await eventually(async () => {
-      const rows = await system.db('audit').selectFrom('audit_log').selectAll().orderBy('seq').execute();
-      const types = rows.map((r) => r.event_type);
-      return ['appeal.submitted', 'subject.registered', 'subject.appeal_linked', 'consent.recorded', 'consent.subject_linked'].every((t) => types.includes(t)) ? rows : undefined;
-    }, 15_000, 'audit entries');
+    const audit = await eventually(
+      async () => {
+        const rows = await system.db('audit').selectFrom('audit_log').selectAll().orderBy('seq').execute();
+        const types = rows.map((r) => r.event_type);
+        return ['appeal.submitted', 'subject.registered', 'subject.appeal_linked', 'consent.recorded', 'consent.subject_linked'].every((t) => types.includes(t))
+          ? rows
+          : undefined;
+      },
+      15_000,
+      'audit entries',
+    );
     expect(audit.find((r) => r.event_type === 'appeal.submitted')).toMatchObject({ operation: 'COLLECT', source: 'appeals', actor_id: 'anonymous' });
 
     // Nothing personal anywhere on the event path: every outbox and the audit log.
@@ -81,19 +86,35 @@ describe('public intake through the gateway', () => {
     expect(byId.data.subject).toMatchObject({ id: s1 });
 
     // Those reads were recorded, per service, with the actor.
-    await eventually(async () => {
-      const rows = await system.db('audit').selectFrom('audit_log').select(['source', 'actor_id']).where('operation', '=', 'ACCESS').where('subject_id', '=', s1).execute();
-      const sources = new Set(rows.map((r) => r.source));
-      return sources.has('subjects') && sources.has('appeals') && sources.has('consents') && rows.some((r) => r.actor_id === 'operator-1');
-    }, 15_000, 'access records');
+    await eventually(
+      async () => {
+        const rows = await system
+          .db('audit')
+          .selectFrom('audit_log')
+          .select(['source', 'actor_id'])
+          .where('operation', '=', 'ACCESS')
+          .where('subject_id', '=', s1)
+          .execute();
+        const sources = new Set(rows.map((r) => r.source));
+        return sources.has('subjects') && sources.has('appeals') && sources.has('consents') && rows.some((r) => r.actor_id === 'operator-1');
+      },
+      15_000,
+      'access records',
+    );
   });
 
-  test('the answer to a submission is the stored appeal\'s reference, or a refusal with nothing stored', async ({ system, gw }) => {
+  test("the answer to a submission is the stored appeal's reference, or a refusal with nothing stored", async ({ system, gw }) => {
     const submit = (selection: string, fragments = '') =>
-      gw(`mutation S($input: SubmitAppealInput!${selection.includes('$no') ? ', $no: Boolean = true' : ''}) { submitAppeal(input: $input) { appeal { ${selection} } } } ${fragments}`, { input: form() }, { headers: { 'accept-language': 'kk' } });
+      gw(
+        `mutation S($input: SubmitAppealInput!${selection.includes('$no') ? ', $no: Boolean = true' : ''}) { submitAppeal(input: $input) { appeal { ${selection} } } } ${fragments}`,
+        { input: form() },
+        { headers: { 'accept-language': 'kk' } },
+      );
     const stored = async () => ({
       appeals: (await system.db('appeals').selectFrom('appeals').select('id').execute()).length,
-      submitted: (await system.platformDb('appeals').selectFrom('outbox').select('payload').execute()).filter((r) => (r.payload as { type: string }).type === 'appeal.submitted').length,
+      submitted: (await system.platformDb('appeals').selectFrom('outbox').select('payload').execute()).filter(
+        (r) => (r.payload as { type: string }).type === 'appeal.submitted',
+      ).length,
     });
     // More than the receipt — the applicant (subjects' entity), contact data, history (a non-null list
     // that used to null the whole answer after the appeal was kept), the answer, staff fields, also in
@@ -117,11 +138,15 @@ describe('public intake through the gateway', () => {
     // Without the reference in the answer nothing is kept either (@skip counts as left out).
     for (const selection of ['id', 'id status', 'reference @skip(if: $no) id']) {
       const res = await submit(selection);
-      expect(res.errors, selection).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'appeal.reference' }) })]);
+      expect(res.errors, selection).toEqual([
+        expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'appeal.reference' }) }),
+      ]);
     }
     expect(await stored()).toEqual({ appeals: 0, submitted: 0 });
     // Each over-reaching selection is a denied attempt in the audit.
-    const denied = (await system.platformDb('appeals').selectFrom('outbox').select('payload').execute()).filter((r) => (r.payload as { type: string }).type === 'access.denied');
+    const denied = (await system.platformDb('appeals').selectFrom('outbox').select('payload').execute()).filter(
+      (r) => (r.payload as { type: string }).type === 'access.denied',
+    );
     expect(denied).toHaveLength(beyond.length);
     expect((denied[0]!.payload as { data: { operation: string } }).data.operation).toBe('Mutation.submitAppeal');
     // No appeal.submitted (its hand-offs go in the same transaction): subjects and consents never hear of these.

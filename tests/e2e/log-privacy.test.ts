@@ -22,7 +22,14 @@ describe('log privacy', () => {
     const { serverUrl, natsUrl, runPrefix, provider } = testEnv();
     const child = spawn(process.execPath, ['--import', 'tsx', 'tests/support/serve.ts'], {
       cwd: new URL('../..', import.meta.url).pathname,
-      env: { ...process.env, TEST_DATABASE_URL: serverUrl, TEST_NATS_URL: natsUrl, SYSTEM_LABEL: `${runPrefix}_logs_${process.pid}`, LOG_LEVEL: 'debug', TEST_PROVIDER: JSON.stringify(provider) },
+      env: {
+        ...process.env,
+        TEST_DATABASE_URL: serverUrl,
+        TEST_NATS_URL: natsUrl,
+        SYSTEM_LABEL: `${runPrefix}_logs_${process.pid}`,
+        LOG_LEVEL: 'debug',
+        TEST_PROVIDER: JSON.stringify(provider),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -54,7 +61,13 @@ describe('log privacy', () => {
     bodies.push(
       [gw, JSON.stringify({ query: SUBMIT, variables: { input: { ...form, iin: Number(IIN) } } }), {}],
       [gw, JSON.stringify({ query: SUBMIT, variables: { input: { ...form, nickname: EMAIL } } }), {}],
-      [gw, JSON.stringify({ query: `mutation { submitAppeal(input: { kind: APPEAL, iin: ${IIN}, phone: "${PHONE}", email: "${EMAIL}", description: "${TEXT}", privacyPolicyAccepted: true }) { appeal { id } } }` }), {}],
+      [
+        gw,
+        JSON.stringify({
+          query: `mutation { submitAppeal(input: { kind: APPEAL, iin: ${IIN}, phone: "${PHONE}", email: "${EMAIL}", description: "${TEXT}", privacyPolicyAccepted: true }) { appeal { id } } }`,
+        }),
+        {},
+      ],
       [gw, JSON.stringify({ query: `mutation { submitAppeal(input: { iin: "${IIN}" "${EMAIL}" }) }` }), {}],
       [gw, JSON.stringify({ query: `query A { subject(id: "${IIN}") { id } } query B { appeal(id: "${EMAIL}") { id } }` }), auth],
       [gw, JSON.stringify({ query: `{ subject(id: "${IIN}") { id } }` }), auth],

@@ -18,7 +18,15 @@ async function park(system: System, service: 'consents' | 'appeals', consumer: s
   const row = await system
     .platformDb(service)
     .insertInto('parked_events')
-    .values({ consumer, event_id: payload.id as string, subject: `${system.prefix}.events.${type}`, payload: JSON.stringify(payload), error: 'Error: simulated failure', deliveries: 8, resolved_at: null })
+    .values({
+      consumer,
+      event_id: payload.id as string,
+      subject: `${system.prefix}.events.${type}`,
+      payload: JSON.stringify(payload),
+      error: 'Error: simulated failure',
+      deliveries: 8,
+      resolved_at: null,
+    })
     .returning('id')
     .executeTakeFirstOrThrow();
   return row.id;
@@ -27,11 +35,15 @@ async function park(system: System, service: 'consents' | 'appeals', consumer: s
 describe('the ops view', () => {
   test('platformHealth shows every service: ready, outbox, parked events, consumer lag; OPS and DPO only', async ({ system, gw }) => {
     await intakeSubject(system);
-    const health = await eventually(async () => {
-      const res = await gw(HEALTH, {}, { as: 'OPS' });
-      const h = res.data?.platformHealth;
-      return h?.ready && h.services.every((s: { outboxBacklog: number }) => s.outboxBacklog === 0) ? h : undefined;
-    }, 30_000, 'platform ready in the ops view');
+    const health = await eventually(
+      async () => {
+        const res = await gw(HEALTH, {}, { as: 'OPS' });
+        const h = res.data?.platformHealth;
+        return h?.ready && h.services.every((s: { outboxBacklog: number }) => s.outboxBacklog === 0) ? h : undefined;
+      },
+      30_000,
+      'platform ready in the ops view',
+    );
     expect(health.services.map((s: { name: string }) => s.name)).toEqual(['subjects', 'appeals', 'consents', 'audit']);
     for (const s of health.services) {
       expect(s).toMatchObject({ ready: true, instances: 1, relayListening: true, parkedEvents: 0, oldestUnpublishedSeconds: null });
@@ -49,11 +61,15 @@ describe('the ops view', () => {
 
     // A service that stops reporting is not ready; the platform is not either.
     await system.stopService('consents');
-    await eventually(async () => {
-      const h = (await gw(HEALTH, {}, { as: 'OPS' })).data?.platformHealth;
-      const consents = h?.services.find((s: { name: string }) => s.name === 'consents');
-      return h && !h.ready && consents && !consents.ready && consents.instances === 0;
-    }, 20_000, 'consents shown as down');
+    await eventually(
+      async () => {
+        const h = (await gw(HEALTH, {}, { as: 'OPS' })).data?.platformHealth;
+        const consents = h?.services.find((s: { name: string }) => s.name === 'consents');
+        return h && !h.ready && consents && !consents.ready && consents.instances === 0;
+      },
+      20_000,
+      'consents shown as down',
+    );
     await system.startService('consents');
   });
 
@@ -73,18 +89,29 @@ describe('the ops view', () => {
     expect(listed.errors).toBeUndefined();
     expect(listed.data.parkedEvents.map((p: { id: string }) => p.id)).toEqual([forgedId, genuineId]);
     expect(listed.data.parkedEvents[1]).toEqual({
-      id: genuineId, service: 'consents', consumer: 'consents-lifecycle', eventId: block.id, type: 'subject.blocked', error: 'Error: simulated failure',
-      deliveries: 8, parkedAt: expect.any(String), resolvedAt: null,
+      id: genuineId,
+      service: 'consents',
+      consumer: 'consents-lifecycle',
+      eventId: block.id,
+      type: 'subject.blocked',
+      error: 'Error: simulated failure',
+      deliveries: 8,
+      parkedAt: expect.any(String),
+      resolvedAt: null,
     });
     // Never the payload: not the subject it names, not its signature.
     expect(JSON.stringify(listed)).not.toContain(subjectId);
     expect(JSON.stringify(listed)).not.toContain(block.signature);
     // Without a service: every service asked.
     expect((await gw(PARKED, {}, { as: 'OPS' })).data.parkedEvents).toHaveLength(2);
-    await eventually(async () => {
-      const h = (await gw(HEALTH, {}, { as: 'OPS' })).data?.platformHealth;
-      return h?.services.find((s: { name: string }) => s.name === 'consents')?.parkedEvents === 2;
-    }, 20_000, 'parked count in platformHealth');
+    await eventually(
+      async () => {
+        const h = (await gw(HEALTH, {}, { as: 'OPS' })).data?.platformHealth;
+        return h?.services.find((s: { name: string }) => s.name === 'consents')?.parkedEvents === 2;
+      },
+      20_000,
+      'parked count in platformHealth',
+    );
 
     const replayed = await gw(REPLAY, { service: 'consents', id: genuineId }, { as: 'OPS' });
     expect(replayed.errors).toBeUndefined();
@@ -99,10 +126,14 @@ describe('the ops view', () => {
     expect((await gw(PARKED, { service: 'consents' }, { as: 'OPS' })).data.parkedEvents.map((p: { id: string }) => p.id)).toEqual([forgedId]);
 
     // Both replays are in the audit, with who did it; never the payload.
-    const entries = await eventually(async () => {
-      const rows = await system.db('audit').selectFrom('audit_log').selectAll().where('event_type', '=', 'event.replayed').execute();
-      return rows.length === 2 ? rows : undefined;
-    }, 30_000, 'replays audited');
+    const entries = await eventually(
+      async () => {
+        const rows = await system.db('audit').selectFrom('audit_log').selectAll().where('event_type', '=', 'event.replayed').execute();
+        return rows.length === 2 ? rows : undefined;
+      },
+      30_000,
+      'replays audited',
+    );
     expect(entries.map((e) => e.actor_id)).toEqual(['ops-1', 'ops-1']);
     expect(JSON.stringify(entries)).not.toContain(subjectId);
     expect(JSON.stringify(entries)).toContain('APPLIED');
@@ -127,11 +158,21 @@ describe('the ops view', () => {
 
   test('/metrics of every service carries the ops figures', async ({ system }) => {
     for (const [name, service] of system.services) {
-      const metrics = await eventually(async () => {
-        const text = await (await fetch(service.url.replace(/\/graphql$/, '/metrics'))).text();
-        return text.includes('pdp_service_ready{') ? text : undefined;
-      }, 10_000, `${name} metrics`);
-      for (const metric of ['pdp_service_ready', 'pdp_outbox_backlog', 'pdp_outbox_oldest_unpublished_seconds', 'pdp_parked_events', 'pdp_outbox_listener_up']) {
+      const metrics = await eventually(
+        async () => {
+          const text = await (await fetch(service.url.replace(/\/graphql$/, '/metrics'))).text();
+          return text.includes('pdp_service_ready{') ? text : undefined;
+        },
+        10_000,
+        `${name} metrics`,
+      );
+      for (const metric of [
+        'pdp_service_ready',
+        'pdp_outbox_backlog',
+        'pdp_outbox_oldest_unpublished_seconds',
+        'pdp_parked_events',
+        'pdp_outbox_listener_up',
+      ]) {
         expect(metrics).toMatch(new RegExp(`^${metric}\\{service="${name}"\\} \\d`, 'm'));
       }
       expect(metrics).toMatch(/^pdp_consumer_pending\{consumer="[a-z-]+"\} \d/m);
@@ -149,7 +190,8 @@ describe('the gateway in front of subgraph instances', () => {
       const res = await gw(SUBMIT, { input: form() }, { token });
       expect(res.errors?.[0]?.extensions?.code).toBe('INTERNAL_SERVER_ERROR');
       const text = JSON.stringify(res);
-      for (const leak of ['127.0.0.1', 'localhost', 'ECONNREFUSED', 'fetch failed', 'request to', 'http://', '/graphql', 'appeals']) expect(text).not.toContain(leak);
+      for (const leak of ['127.0.0.1', 'localhost', 'ECONNREFUSED', 'fetch failed', 'request to', 'http://', '/graphql', 'appeals'])
+        expect(text).not.toContain(leak);
     }
     await system.startService('appeals');
   });
@@ -165,7 +207,11 @@ describe('the gateway in front of subgraph instances', () => {
     const system = await startSystem({ extraSubgraphUrls: { appeals: [`http://127.0.0.1:${dead}/graphql`] } });
     try {
       for (let i = 0; i < 6; i += 1) {
-        const res = await fetch(system.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: SUBMIT, variables: { input: form() } }) });
+        const res = await fetch(system.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query: SUBMIT, variables: { input: form() } }),
+        });
         const body = (await res.json()) as { errors?: unknown };
         expect(body.errors).toBeUndefined();
       }

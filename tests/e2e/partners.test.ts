@@ -36,14 +36,24 @@ async function partner(system: System, creditorId: string) {
 
 /** Waits until appeals knows the subject's consents (its projection from consents' events). */
 async function consentKnown(system: System, appealId: string) {
-  await eventually(async () => (await system.db('appeals').selectFrom('transfer_consents').select('consent_id').where('appeal_id', '=', appealId).execute()).length > 0, 15_000, 'consent projected');
+  await eventually(
+    async () => (await system.db('appeals').selectFrom('transfer_consents').select('consent_id').where('appeal_id', '=', appealId).execute()).length > 0,
+    15_000,
+    'consent projected',
+  );
 }
 
 /** A consent withdrawal, as consents publishes it (signed with its key). */
 async function withdraw(system: System, subjectId: string) {
   const consent = await system.db('consents').selectFrom('consents').select('id').where('subject_id', '=', subjectId).executeTakeFirstOrThrow();
   const envelope = EventSigner.fromKey('consents', system.eventKeys.consents.privateJwk).sign(
-    buildEnvelope({ type: 'consent.withdrawn', source: 'consents', actor: { id: 'dpo-1', roles: ['DPO'] }, subjectId, data: { consentId: consent.id, templateCode: 'ANNEX2_APPLICANT' } }),
+    buildEnvelope({
+      type: 'consent.withdrawn',
+      source: 'consents',
+      actor: { id: 'dpo-1', roles: ['DPO'] },
+      subjectId,
+      data: { consentId: consent.id, templateCode: 'ANNEX2_APPLICANT' },
+    }),
   );
   const nc = await connect({ servers: system.options.natsUrl });
   try {
@@ -115,11 +125,15 @@ describe('the operator’s worklist', () => {
     expect((await op(LIST, { filter: { status: ['ANSWERED'] } })).data.appeals.totalCount).toBe(1);
     // HR's purpose does not cover applicants' appeals.
     expect((await (await as(system, 'HR'))(LIST)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-    await eventually(async () => {
-      const rows = await system.db('audit').selectFrom('audit_log').select('event_type').execute();
-      const types = rows.map((r) => r.event_type);
-      return types.includes('appeal.assigned') && types.includes('appeal.answered');
-    }, 15_000, 'assign and answer in the audit');
+    await eventually(
+      async () => {
+        const rows = await system.db('audit').selectFrom('audit_log').select('event_type').execute();
+        const types = rows.map((r) => r.event_type);
+        return types.includes('appeal.assigned') && types.includes('appeal.answered');
+      },
+      15_000,
+      'assign and answer in the audit',
+    );
   });
 
   test("a blocked subject's appeals are listed for the DPO only and never move", async ({ system }) => {
@@ -127,7 +141,11 @@ describe('the operator’s worklist', () => {
     const dpo = await as(system, 'DPO');
     const op = await as(system, 'OPERATOR');
     await dpo(BLOCK, { id: subjectId });
-    await eventually(async () => (await system.db('appeals').selectFrom('blocked_subjects').select('subject_id').execute()).length === 1, 15_000, 'block applied');
+    await eventually(
+      async () => (await system.db('appeals').selectFrom('blocked_subjects').select('subject_id').execute()).length === 1,
+      15_000,
+      'block applied',
+    );
     expect((await op(LIST)).data.appeals.totalCount).toBe(0);
     expect((await dpo(LIST)).data.appeals.edges.map((e: { node: { id: string } }) => e.node.id)).toEqual([appealId]);
     expect((await dpo(ASSIGN, { id: appealId, who: 'x' })).errors?.[0]?.extensions?.code).toBe('SUBJECT_BLOCKED');
@@ -143,10 +161,14 @@ describe('creditors, forwarding and the partner view', () => {
     expect(ok.data.registerCreditor).toMatchObject({ bin: BIN_KZ, country: 'KZ' });
     expect((await dpo(CREDITOR, { input: { bin: BIN_KZ, name: 'Другое', country: 'KZ' } })).errors?.[0]?.extensions?.code).toBe('CONFLICT');
     expect((await (await as(system, 'OPERATOR'))(`{ creditors { id bin } }`)).data.creditors).toEqual([{ id: ok.data.registerCreditor.id, bin: BIN_KZ }]);
-    expect((await (await as(system, 'OPERATOR'))(CREDITOR, { input: { bin: BIN_KZ2, name: 'Y Y', country: 'KZ' } })).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect((await (await as(system, 'OPERATOR'))(CREDITOR, { input: { bin: BIN_KZ2, name: 'Y Y', country: 'KZ' } })).errors?.[0]?.extensions?.code).toBe(
+      'FORBIDDEN',
+    );
   });
 
-  test('withdrawing the consent an appeal was given with takes that appeal out of the view and out of forwarding, though other consents stand', { timeout: 120_000 }, async ({ system }) => {
+  test('withdrawing the consent an appeal was given with takes that appeal out of the view and out of forwarding, though other consents stand', {
+    timeout: 120_000,
+  }, async ({ system }) => {
     const dpo = await as(system, 'DPO');
     const op = await as(system, 'OPERATOR');
     const creditor = (await dpo(CREDITOR, { input: { bin: BIN_KZ, name: 'ТОО «А»', country: 'KZ' } })).data.registerCreditor.id;
@@ -173,7 +195,9 @@ describe('creditors, forwarding and the partner view', () => {
     expect((await op(FORWARD, { id: first.appealId, c: creditor, f: ['EMAIL'] })).errors?.[0]?.extensions?.code).toBe('CONSENT_REQUIRED');
   });
 
-  test('forwarding is a TRANSFER of the chosen fields; partners see only their own, and block, withdrawal and erasure close the view', { timeout: 120_000 }, async ({ system }) => {
+  test('forwarding is a TRANSFER of the chosen fields; partners see only their own, and block, withdrawal and erasure close the view', {
+    timeout: 120_000,
+  }, async ({ system }) => {
     const dpo = await as(system, 'DPO');
     const op = await as(system, 'OPERATOR');
     const creditorA = (await dpo(CREDITOR, { input: { bin: BIN_KZ, name: 'ТОО «А»', country: 'KZ' } })).data.registerCreditor.id;
@@ -191,37 +215,69 @@ describe('creditors, forwarding and the partner view', () => {
 
     const a = await partner(system, creditorA);
     const b = await partner(system, creditorB);
-    const viewA = await eventually(async () => {
-      const res = await a(PARTNER);
-      const node = res.data?.partnerAppeals.edges[0]?.node;
-      return node?.iin ? res : null;
-    }, 15_000, 'the partner sees the IIN once subjects knows the grant');
+    const viewA = await eventually(
+      async () => {
+        const res = await a(PARTNER);
+        const node = res.data?.partnerAppeals.edges[0]?.node;
+        return node?.iin ? res : null;
+      },
+      15_000,
+      'the partner sees the IIN once subjects knows the grant',
+    );
     expect(viewA.data.partnerAppeals.totalCount).toBe(1);
-    expect(viewA.data.partnerAppeals.edges[0].node).toMatchObject({ id: appealId, kind: 'SCHEDULE_REQUEST', status: 'FORWARDED', iin: input.iin, phone: '+77011234567', email: null, description: null });
+    expect(viewA.data.partnerAppeals.edges[0].node).toMatchObject({
+      id: appealId,
+      kind: 'SCHEDULE_REQUEST',
+      status: 'FORWARDED',
+      iin: input.iin,
+      phone: '+77011234567',
+      email: null,
+      description: null,
+    });
     // Another creditor sees nothing and cannot reach in.
     expect((await b(PARTNER)).data.partnerAppeals).toMatchObject({ totalCount: 0, edges: [] });
     expect((await b(RESPOND, { id: appealId, r: 'x' })).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     expect((await b(`query($id: ID!) { appeal(id: $id) { id } }`, { id: appealId })).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     expect((await b(`query($id: ID!) { subject(id: $id) { id } }`, { id: subjectId })).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     const probes = await system.db('appeals').selectFrom('outbox').select('payload').execute();
-    const scoped = probes.map((r) => r.payload as { type: string; data: { reason?: string; creditorId?: string } }).filter((p) => p.type === 'access.denied' && p.data.reason === 'SCOPE');
+    const scoped = probes
+      .map((r) => r.payload as { type: string; data: { reason?: string; creditorId?: string } })
+      .filter((p) => p.type === 'access.denied' && p.data.reason === 'SCOPE');
     expect(scoped.length).toBeGreaterThanOrEqual(2);
     // Each refusal names the creditor that probed.
     expect(scoped.every((p) => p.data.creditorId === creditorB)).toBe(true);
 
     // The creditor answers; the operator reads it.
     expect((await a(RESPOND, { id: appealId, r: 'График: 6 платежей по 50 000 тг' })).data.respondToAppeal.response).toBe('График: 6 платежей по 50 000 тг');
-    expect((await op(`query($id: ID!) { appeal(id: $id) { partnerResponse } }`, { id: appealId })).data.appeal.partnerResponse).toBe('График: 6 платежей по 50 000 тг');
+    expect((await op(`query($id: ID!) { appeal(id: $id) { partnerResponse } }`, { id: appealId })).data.appeal.partnerResponse).toBe(
+      'График: 6 платежей по 50 000 тг',
+    );
     // Reads by the partner are recorded as transfers of the forwarded fields.
-    await eventually(async () => {
-      const rows = await system.db('audit').selectFrom('audit_log').select(['event_type', 'operation', 'details', 'creditor_id']).execute();
-      return rows.some((r) => r.event_type === 'pd.accessed' && r.operation === 'TRANSFER' && r.creditor_id === creditorA && JSON.stringify(r.details).includes('partner_appeal'));
-    }, 15_000, "partner reads audited with the creditor's id");
+    await eventually(
+      async () => {
+        const rows = await system.db('audit').selectFrom('audit_log').select(['event_type', 'operation', 'details', 'creditor_id']).execute();
+        return rows.some(
+          (r) =>
+            r.event_type === 'pd.accessed' && r.operation === 'TRANSFER' && r.creditor_id === creditorA && JSON.stringify(r.details).includes('partner_appeal'),
+        );
+      },
+      15_000,
+      "partner reads audited with the creditor's id",
+    );
     // And the other creditor's probes are in the audit as SCOPE refusals with its id.
-    await eventually(async () => {
-      const rows = await system.db('audit').selectFrom('audit_log').select(['event_type', 'details', 'creditor_id']).where('event_type', '=', 'access.denied').execute();
-      return rows.filter((r) => r.creditor_id === creditorB && JSON.stringify(r.details).includes('SCOPE')).length >= 2;
-    }, 15_000, "the probes audited with the creditor's id");
+    await eventually(
+      async () => {
+        const rows = await system
+          .db('audit')
+          .selectFrom('audit_log')
+          .select(['event_type', 'details', 'creditor_id'])
+          .where('event_type', '=', 'access.denied')
+          .execute();
+        return rows.filter((r) => r.creditor_id === creditorB && JSON.stringify(r.details).includes('SCOPE')).length >= 2;
+      },
+      15_000,
+      "the probes audited with the creditor's id",
+    );
 
     // A block closes the view at once; unblocking opens it again.
     await dpo(BLOCK, { id: subjectId });
@@ -236,10 +292,14 @@ describe('creditors, forwarding and the partner view', () => {
     await eventually(async () => (await a(PARTNER)).data.partnerAppeals.totalCount === 0, 15_000, 'withdrawn: view closed');
     await op(MOVE, { id: appealId, s: 'IN_PROGRESS' });
     expect((await op(FORWARD, { id: appealId, c: creditorA, f: ['PHONE'] })).errors?.[0]?.extensions?.code).toBe('CONSENT_REQUIRED');
-    await eventually(async () => {
-      const rows = await system.db('appeals').selectFrom('outbox').select('payload').execute();
-      return rows.some((r) => (r.payload as { type: string }).type === 'consent.withdrawal_applied');
-    }, 15_000, 'appeals receipt for the withdrawal');
+    await eventually(
+      async () => {
+        const rows = await system.db('appeals').selectFrom('outbox').select('payload').execute();
+        return rows.some((r) => (r.payload as { type: string }).type === 'consent.withdrawal_applied');
+      },
+      15_000,
+      'appeals receipt for the withdrawal',
+    );
   });
 
   test('an erasure closes the partner view', { timeout: 90_000 }, async ({ system }) => {
@@ -252,7 +312,9 @@ describe('creditors, forwarding and the partner view', () => {
     await op(FORWARD, { id: appealId, c: creditor, f: ['DESCRIPTION'] });
     const p = await partner(system, creditor);
     await eventually(async () => (await p(PARTNER)).data.partnerAppeals.totalCount === 1, 15_000, 'forwarded');
-    const act = (await dpo(`mutation($id: ID!) { proposeErasure(subjectId: $id, method: DESTROY, grounds: "Заявление субъекта № 3") { id } }`, { id: subjectId })).data.proposeErasure.id;
+    const act = (
+      await dpo(`mutation($id: ID!) { proposeErasure(subjectId: $id, method: DESTROY, grounds: "Заявление субъекта № 3") { id } }`, { id: subjectId })
+    ).data.proposeErasure.id;
     await (await as(system, 'CHAIRMAN'))(`mutation($id: ID!) { approveErasure(actId: $id) { id } }`, { id: act });
     await eventually(async () => (await p(PARTNER)).data.partnerAppeals.totalCount === 0, 20_000, 'erased: view closed');
     expect((await p(RESPOND, { id: appealId, r: 'x' })).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');

@@ -82,14 +82,30 @@ describe('who may see whose data', () => {
   test('a person in two categories: each role sees only its own category, with its purposes and sources', async ({ system }) => {
     const { subjectId, input } = await intakeSubject(system);
     const hr = await tokenOf(system, 'HR');
-    const employee = { iin: input.iin, fullName: 'Сериков Арман', position: 'Маман', consentDocument: 'Приложение 1 № 9/2026', signedAt: '2026-11-02', locale: 'KK' };
-    const registered = await graphql(system.url, 'mutation($input: EmployeeInput!) { registerEmployee(input: $input) { id } }', { input: employee }, { token: hr });
+    const employee = {
+      iin: input.iin,
+      fullName: 'Сериков Арман',
+      position: 'Маман',
+      consentDocument: 'Приложение 1 № 9/2026',
+      signedAt: '2026-11-02',
+      locale: 'KK',
+    };
+    const registered = await graphql(
+      system.url,
+      'mutation($input: EmployeeInput!) { registerEmployee(input: $input) { id } }',
+      { input: employee },
+      { token: hr },
+    );
     expect(registered.data?.registerEmployee?.id).toBe(subjectId);
     const query = `query($id: ID!) { subject(id: $id) { categories purposes { code } sources { code } } }`;
     const seen = async (role: Role) => (await graphql(system.url, query, { id: subjectId }, { token: await tokenOf(system, role) })).data?.subject;
     // HR does not learn that its employee filed a complaint; the operator does not learn where they work.
     expect(await seen('HR')).toEqual({ categories: ['EMPLOYEE'], purposes: [{ code: 'LABOUR_RELATIONS' }], sources: [{ code: 'HR' }] });
-    expect(await seen('OPERATOR')).toEqual({ categories: ['APPLICANT'], purposes: [{ code: 'APPEAL_HANDLING' }], sources: [{ code: expect.stringMatching(/^WEB_FORM_ANNEX_/) }] });
+    expect(await seen('OPERATOR')).toEqual({
+      categories: ['APPLICANT'],
+      purposes: [{ code: 'APPEAL_HANDLING' }],
+      sources: [{ code: expect.stringMatching(/^WEB_FORM_ANNEX_/) }],
+    });
     const dpo = await seen('DPO');
     expect([...dpo.categories].sort()).toEqual(['APPLICANT', 'EMPLOYEE']);
     expect(dpo.purposes.map((p: { code: string }) => p.code).sort()).toEqual(['APPEAL_HANDLING', 'LABOUR_RELATIONS']);

@@ -30,7 +30,11 @@ describe('blocking and erasure reach every service, exactly once', () => {
     await system.stopService('appeals');
     await system.stopService('consents');
 
-    await gw(`mutation($id: ID!) { blockSubject(subjectId: $id, reason: "Complaint about unlawful processing") { status } }`, { id: blockedOne.subjectId }, { as: 'DPO' });
+    await gw(
+      `mutation($id: ID!) { blockSubject(subjectId: $id, reason: "Complaint about unlawful processing") { status } }`,
+      { id: blockedOne.subjectId },
+      { as: 'DPO' },
+    );
     const actId = (await gw(PROPOSE, { id: erasedOne.subjectId }, { as: 'DPO' })).data.proposeErasure.id;
     await gw(APPROVE, { id: actId }, { as: 'CHAIRMAN' });
     await new Promise((r) => setTimeout(r, 500));
@@ -41,17 +45,25 @@ describe('blocking and erasure reach every service, exactly once', () => {
     await eventually(async () => (await actStatus(gw, actId)) === 'COMPLETED', 20_000, 'act completed after restart');
     expect(await system.db('appeals').selectFrom('appeals').select('id').where('id', '=', erasedOne.appealId).execute()).toEqual([]);
     expect(await system.db('consents').selectFrom('consents').select('id').where('appeal_id', '=', erasedOne.appealId).execute()).toEqual([]);
-    await eventually(async () => {
-      const receipts = await system.db('subjects').selectFrom('block_receipts').selectAll().where('subject_id', '=', blockedOne.subjectId).execute();
-      return receipts.length === 3 && receipts.every((r) => r.blocked);
-    }, 20_000, 'block receipts after restart');
+    await eventually(
+      async () => {
+        const receipts = await system.db('subjects').selectFrom('block_receipts').selectAll().where('subject_id', '=', blockedOne.subjectId).execute();
+        return receipts.length === 3 && receipts.every((r) => r.blocked);
+      },
+      20_000,
+      'block receipts after restart',
+    );
     expect(await system.db('appeals').selectFrom('blocked_subjects').select('subject_id').execute()).toEqual([{ subject_id: blockedOne.subjectId }]);
   });
 
   test('redelivered block and erasure events change nothing and send no second receipt', async ({ system, gw }) => {
     const blockedOne = await intakeSubject(system);
     const erasedOne = await intakeSubject(system);
-    await gw(`mutation($id: ID!) { blockSubject(subjectId: $id, reason: "Processing conditions violated") { status } }`, { id: blockedOne.subjectId }, { as: 'DPO' });
+    await gw(
+      `mutation($id: ID!) { blockSubject(subjectId: $id, reason: "Processing conditions violated") { status } }`,
+      { id: blockedOne.subjectId },
+      { as: 'DPO' },
+    );
     const actId = (await gw(PROPOSE, { id: erasedOne.subjectId }, { as: 'DPO' })).data.proposeErasure.id;
     await gw(APPROVE, { id: actId }, { as: 'CHAIRMAN' });
     await eventually(async () => (await actStatus(gw, actId)) === 'COMPLETED', 20_000, 'act completed');
@@ -69,11 +81,15 @@ describe('blocking and erasure reach every service, exactly once', () => {
       }
     }
     const jsm = await nc.jetstreamManager();
-    await eventually(async () => {
-      const durables = ['appeals-lifecycle', 'consents-lifecycle', 'subjects-erasure', 'subjects-receipts', 'audit-recorder'];
-      const infos = await Promise.all(durables.map((d) => jsm.consumers.info(streamName(system.prefix), d)));
-      return infos.every((i) => i.num_pending === 0 && i.num_ack_pending === 0);
-    }, 20_000, 'redeliveries consumed');
+    await eventually(
+      async () => {
+        const durables = ['appeals-lifecycle', 'consents-lifecycle', 'subjects-erasure', 'subjects-receipts', 'audit-recorder'];
+        const infos = await Promise.all(durables.map((d) => jsm.consumers.info(streamName(system.prefix), d)));
+        return infos.every((i) => i.num_pending === 0 && i.num_ack_pending === 0);
+      },
+      20_000,
+      'redeliveries consumed',
+    );
     await nc.close();
 
     for (const service of ['appeals', 'consents'] as const) {
@@ -82,7 +98,13 @@ describe('blocking and erasure reach every service, exactly once', () => {
     }
     expect(await outboxCount(system, 'subjects', 'erasure.receipt', erasedOne.subjectId)).toBe(1);
     expect(await outboxCount(system, 'subjects', 'erasure.completed', erasedOne.subjectId)).toBe(1);
-    const audit = await system.db('audit').selectFrom('audit_log').select('event_type').where('subject_id', '=', erasedOne.subjectId).where('event_type', '=', 'erasure.approved').execute();
+    const audit = await system
+      .db('audit')
+      .selectFrom('audit_log')
+      .select('event_type')
+      .where('subject_id', '=', erasedOne.subjectId)
+      .where('event_type', '=', 'erasure.approved')
+      .execute();
     expect(audit).toHaveLength(1);
     expect(await actStatus(gw, actId)).toBe('COMPLETED');
   });
@@ -93,11 +115,22 @@ describe('blocking and erasure reach every service, exactly once', () => {
     const UNBLOCK = `mutation($id: ID!, $r: String!) { unblockSubject(subjectId: $id, reason: $r) { status } }`;
     await gw(BLOCK, { id: one.subjectId, r: 'Complaint about unlawful processing' }, { as: 'DPO' });
     await gw(UNBLOCK, { id: one.subjectId, r: 'The complaint was examined and rejected' }, { as: 'DPO' });
-    const receipts = () => system.db('subjects').selectFrom('block_receipts').select(['service', 'blocked', 'version']).where('subject_id', '=', one.subjectId).orderBy('service').execute();
-    await eventually(async () => {
-      const r = await receipts();
-      return r.length === 3 && r.every((x) => !x.blocked && x.version === 2);
-    }, 20_000, 'unblock confirmed by every holder');
+    const receipts = () =>
+      system
+        .db('subjects')
+        .selectFrom('block_receipts')
+        .select(['service', 'blocked', 'version'])
+        .where('subject_id', '=', one.subjectId)
+        .orderBy('service')
+        .execute();
+    await eventually(
+      async () => {
+        const r = await receipts();
+        return r.length === 3 && r.every((x) => !x.blocked && x.version === 2);
+      },
+      20_000,
+      'unblock confirmed by every holder',
+    );
 
     // The block as subjects signed it (version 1), and appeals' receipt of it, handed out again as if
     // they had never been applied: what a killed instance's unacknowledged message, or a nak'd one,
@@ -120,15 +153,27 @@ describe('blocking and erasure reach every service, exactly once', () => {
       await js.publish(natsSubject(system.prefix, event.type as EventType), JSON.stringify(event), { msgID: `${event.id}-late` });
     }
     const jsm = await nc.jetstreamManager();
-    await eventually(async () => {
-      const infos = await Promise.all(['appeals-lifecycle', 'consents-lifecycle', 'subjects-receipts'].map((d) => jsm.consumers.info(streamName(system.prefix), d)));
-      return infos.every((i) => i.num_pending === 0 && i.num_ack_pending === 0);
-    }, 20_000, 'late events consumed');
+    await eventually(
+      async () => {
+        const infos = await Promise.all(
+          ['appeals-lifecycle', 'consents-lifecycle', 'subjects-receipts'].map((d) => jsm.consumers.info(streamName(system.prefix), d)),
+        );
+        return infos.every((i) => i.num_pending === 0 && i.num_ack_pending === 0);
+      },
+      20_000,
+      'late events consumed',
+    );
     await nc.close();
     for (const service of ['appeals', 'consents'] as const) {
       // Taken (its inbox row is back) and changed nothing: not blocked, no second receipt.
       expect(await system.platformDb(service).selectFrom('inbox').select('event_id').where('event_id', '=', block!.id).execute()).toHaveLength(1);
-      expect(await (system.db(service) as ReturnType<typeof system.db<'appeals'>>).selectFrom('blocked_subjects').select('subject_id').where('subject_id', '=', one.subjectId).execute()).toEqual([]);
+      expect(
+        await (system.db(service) as ReturnType<typeof system.db<'appeals'>>)
+          .selectFrom('blocked_subjects')
+          .select('subject_id')
+          .where('subject_id', '=', one.subjectId)
+          .execute(),
+      ).toEqual([]);
       expect(await outboxCount(system, service, 'subject.block_applied', one.subjectId)).toBe(2);
     }
     expect((await receipts()).map((r) => [r.service, r.blocked, r.version])).toEqual([

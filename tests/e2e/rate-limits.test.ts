@@ -24,7 +24,8 @@ describe('rate limits hold across gateway instances and IPv6 networks', () => {
   test('an IPv6 client is counted by its /64; an IPv4 address mapped into IPv6 is that IPv4 address', async () => {
     const system = await startSystem({ publicRatePerMinute: 3, gateway: { trustProxy: true } });
     try {
-      for (const ip of ['2001:db8:1:2::1', '2001:db8:1:2::2', '2001:db8:1:2:ffff:ffff:ffff:fffe']) expect((await graphql(system.url, QUERY, {}, from(ip))).status).toBe(200);
+      for (const ip of ['2001:db8:1:2::1', '2001:db8:1:2::2', '2001:db8:1:2:ffff:ffff:ffff:fffe'])
+        expect((await graphql(system.url, QUERY, {}, from(ip))).status).toBe(200);
       expect((await graphql(system.url, QUERY, {}, from('2001:db8:1:2:abcd::9'))).status).toBe(429);
       expect((await graphql(system.url, QUERY, {}, from('2001:db8:1:3::1'))).status).toBe(200);
       for (const ip of ['10.0.0.7', '::ffff:10.0.0.7', '10.0.0.7']) expect((await graphql(system.url, QUERY, {}, from(ip))).status).toBe(200);

@@ -27,21 +27,32 @@ describe('no lost data, no double effects', () => {
     const before = await counts(system, appealId);
 
     // Publish the very same envelope again under new message ids, as a broken relay or a replay would.
-    const row = await system.platformDb('appeals').selectFrom('outbox').select('payload').where(sql<boolean>`payload->>'type' = 'appeal.submitted'`).executeTakeFirstOrThrow();
+    const row = await system
+      .platformDb('appeals')
+      .selectFrom('outbox')
+      .select('payload')
+      .where(sql<boolean>`payload->>'type' = 'appeal.submitted'`)
+      .executeTakeFirstOrThrow();
     const nc = await connect({ servers: system.options.natsUrl });
     const js = nc.jetstream();
     for (const suffix of ['dup-1', 'dup-2']) {
-      await js.publish(natsSubject(system.prefix, 'appeal.submitted'), JSON.stringify(row.payload), { msgID: `${(row.payload as { id: string }).id}-${suffix}` });
+      await js.publish(natsSubject(system.prefix, 'appeal.submitted'), JSON.stringify(row.payload), {
+        msgID: `${(row.payload as { id: string }).id}-${suffix}`,
+      });
     }
     await nc.close();
 
     // Every consumer has seen the duplicates once they have acked past them.
     const watcher = await connect({ servers: system.options.natsUrl });
     const jsm = await watcher.jetstreamManager();
-    await eventually(async () => {
-      const infos = await Promise.all(['subjects-intake', 'consents-intake', 'audit-recorder'].map((c) => jsm.consumers.info(streamName(system.prefix), c)));
-      return infos.every((i) => i.num_pending === 0 && i.num_ack_pending === 0);
-    }, 15_000, 'duplicates consumed');
+    await eventually(
+      async () => {
+        const infos = await Promise.all(['subjects-intake', 'consents-intake', 'audit-recorder'].map((c) => jsm.consumers.info(streamName(system.prefix), c)));
+        return infos.every((i) => i.num_pending === 0 && i.num_ack_pending === 0);
+      },
+      15_000,
+      'duplicates consumed',
+    );
     await watcher.close();
     const after = await counts(system, appealId);
     expect(after.sources).toBe(1);
@@ -73,10 +84,14 @@ describe('no lost data, no double effects', () => {
     for (const id of ids) await settled(system, id);
     expect(await system.db('subjects').selectFrom('subjects').select('id').execute()).toHaveLength(5);
     expect(await system.db('consents').selectFrom('consents').select('id').where('subject_id', 'is not', null).execute()).toHaveLength(5);
-    await eventually(async () => {
-      const submitted = await system.db('audit').selectFrom('audit_log').select('event_id').where('event_type', '=', 'appeal.submitted').execute();
-      return submitted.length === 5;
-    }, 15_000, 'audit caught up');
+    await eventually(
+      async () => {
+        const submitted = await system.db('audit').selectFrom('audit_log').select('event_id').where('event_type', '=', 'appeal.submitted').execute();
+        return submitted.length === 5;
+      },
+      15_000,
+      'audit caught up',
+    );
   });
 
   test('an outbox written while the relay was down is published on restart', async ({ system, gw }) => {

@@ -30,10 +30,14 @@ describe('retention (4.6) and deadlines', () => {
     // A closed appeal cannot be reopened by a skip in the workflow.
     expect((await as(system, 'OPERATOR', MOVE, { id: appealId, s: 'NEW' })).errors?.[0]?.extensions?.code).toBe('CONFLICT');
 
-    const due = await eventually(async () => {
-      const res = await as(system, 'DPO', `{ erasureActs(status: PROPOSED) { id subjectId method automatic proposedBy grounds } }`);
-      return res.data?.erasureActs.length ? res.data.erasureActs : undefined;
-    }, 15_000, 'automatic proposal');
+    const due = await eventually(
+      async () => {
+        const res = await as(system, 'DPO', `{ erasureActs(status: PROPOSED) { id subjectId method automatic proposedBy grounds } }`);
+        return res.data?.erasureActs.length ? res.data.erasureActs : undefined;
+      },
+      15_000,
+      'automatic proposal',
+    );
     expect(due).toHaveLength(1); // the subject whose appeal is still open is not due
     expect(due[0]).toMatchObject({ subjectId, method: 'DEPERSONALIZE', automatic: true, proposedBy: 'system:retention' });
     expect(due[0].subjectId).not.toBe(open.subjectId);

@@ -16,7 +16,12 @@ const APPROVE = `mutation($id: ID!) { approveErasure(actId: $id) { id status } }
 const ACT = `query($id: ID!) { erasureAct(id: $id) { id subjectId status method completedAt receipts { service completedAt } } }`;
 
 async function auditTypes(system: System, subjectId: string) {
-  const rows = await system.db('audit').selectFrom('audit_log').select(['event_type', 'source', 'operation', 'details']).where('subject_id', '=', subjectId).execute();
+  const rows = await system
+    .db('audit')
+    .selectFrom('audit_log')
+    .select(['event_type', 'source', 'operation', 'details'])
+    .where('subject_id', '=', subjectId)
+    .execute();
   return rows;
 }
 
@@ -26,7 +31,14 @@ describe('6.1.1 access report', () => {
     const res = await gw(REPORT, { id: subjectId }, { as: 'AUDITOR' });
     expect(res.errors).toBeUndefined();
     const report = res.data.accessReport;
-    expect(report).toMatchObject({ subjectId, held: true, status: 'ACTIVE', categories: ['APPLICANT'], purposes: [{ code: 'APPEAL_HANDLING', state: 'ACTIVE' }], sources: [{ code: 'WEB_FORM_ANNEX_3' }] });
+    expect(report).toMatchObject({
+      subjectId,
+      held: true,
+      status: 'ACTIVE',
+      categories: ['APPLICANT'],
+      purposes: [{ code: 'APPEAL_HANDLING', state: 'ACTIVE' }],
+      sources: [{ code: 'WEB_FORM_ANNEX_3' }],
+    });
     expect(report.methods[0]).toMatch(/collectors\.kz/);
     expect(report.storagePeriod).toMatch(/Председателя/);
     expect(report.subjectsHolding).toMatchObject({ service: 'subjects' });
@@ -40,11 +52,15 @@ describe('6.1.1 access report', () => {
       const denied = await gw(REPORT, { id: subjectId }, { as: role });
       expect(denied.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     }
-    await eventually(async () => {
-      const rows = await auditTypes(system, subjectId);
-      const reads = rows.filter((r) => r.event_type === 'pd.accessed' && (r.details as { resource: string }).resource === 'access_report');
-      return new Set(reads.map((r) => r.source)).size === 3;
-    }, 15_000, 'the report recorded by every service');
+    await eventually(
+      async () => {
+        const rows = await auditTypes(system, subjectId);
+        const reads = rows.filter((r) => r.event_type === 'pd.accessed' && (r.details as { resource: string }).resource === 'access_report');
+        return new Set(reads.map((r) => r.source)).size === 3;
+      },
+      15_000,
+      'the report recorded by every service',
+    );
   });
 });
 
@@ -57,21 +73,33 @@ describe('6.1.2 rectification', () => {
     const noDocs = await gw(request, { input: { subjectId, field: 'phone', newValue: '+77021112233', documents: [] } }, { as: 'OPERATOR' });
     expect(noDocs.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'documents' });
 
-    const created = await gw(request, { input: { subjectId, field: 'phone', newValue: '+7 702 111 22 33', documents: ['Statement of 2026-11-20, No. 17'] } }, { as: 'OPERATOR' });
+    const created = await gw(
+      request,
+      { input: { subjectId, field: 'phone', newValue: '+7 702 111 22 33', documents: ['Statement of 2026-11-20, No. 17'] } },
+      { as: 'OPERATOR' },
+    );
     expect(created.data.requestRectification).toMatchObject({ status: 'PENDING', field: 'phone' });
     const id = created.data.requestRectification.id;
     const review = `mutation($id: ID!) { reviewRectification(requestId: $id, approve: true, note: "documents checked") { id status } }`;
     expect((await gw(review, { id }, { as: 'OPERATOR' })).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     expect((await gw(review, { id }, { as: 'DPO' })).data.reviewRectification.status).toBe('APPROVED');
 
-    await eventually(async () => {
-      const res = await gw(`query($id: ID!) { appeal(id: $id) { contact { phone } } }`, { id: appealId }, { as: 'DPO' });
-      return res.data.appeal.contact.phone === '+77021112233';
-    }, 15_000, 'phone corrected in appeals');
-    await eventually(async () => {
-      const res = await gw(`query($id: ID!) { subject(id: $id) { rectifications { status appliedAt } } }`, { id: subjectId }, { as: 'DPO' });
-      return res.data.subject.rectifications[0].status === 'APPLIED';
-    }, 15_000, 'request marked applied');
+    await eventually(
+      async () => {
+        const res = await gw(`query($id: ID!) { appeal(id: $id) { contact { phone } } }`, { id: appealId }, { as: 'DPO' });
+        return res.data.appeal.contact.phone === '+77021112233';
+      },
+      15_000,
+      'phone corrected in appeals',
+    );
+    await eventually(
+      async () => {
+        const res = await gw(`query($id: ID!) { subject(id: $id) { rectifications { status appliedAt } } }`, { id: subjectId }, { as: 'DPO' });
+        return res.data.subject.rectifications[0].status === 'APPLIED';
+      },
+      15_000,
+      'request marked applied',
+    );
     expect(await system.db('appeals').selectFrom('contact_history').select(['field', 'previous_enc']).execute()).toMatchObject([{ field: 'phone' }]);
 
     // The IIN lives in subjects and is corrected there at once.
@@ -91,11 +119,15 @@ describe('6.1.3 blocking', () => {
     const blocked = await gw(BLOCK, { id: subjectId, r: 'Processing conditions violated' }, { as: 'DPO' });
     expect(blocked.data.blockSubject).toEqual({ id: subjectId, status: 'BLOCKED' });
     expect((await gw(BLOCK, { id: subjectId, r: 'again' }, { as: 'DPO' })).errors?.[0]?.extensions?.code).toBe('CONFLICT');
-    await eventually(async () => {
-      const res = await gw(RECEIPTS, { id: subjectId }, { as: 'DPO' });
-      const r = res.data.subject.blockReceipts;
-      return r.length === 3 && r.every((x: { blocked: boolean }) => x.blocked);
-    }, 15_000, 'three block receipts');
+    await eventually(
+      async () => {
+        const res = await gw(RECEIPTS, { id: subjectId }, { as: 'DPO' });
+        const r = res.data.subject.blockReceipts;
+        return r.length === 3 && r.every((x: { blocked: boolean }) => x.blocked);
+      },
+      15_000,
+      'three block receipts',
+    );
     expect(await system.db('appeals').selectFrom('blocked_subjects').select('subject_id').execute()).toEqual([{ subject_id: subjectId }]);
     expect(await system.db('consents').selectFrom('blocked_subjects').select('subject_id').execute()).toEqual([{ subject_id: subjectId }]);
 
@@ -107,19 +139,32 @@ describe('6.1.3 blocking', () => {
     expect((await gw(`query($id: ID!) { appeal(id: $id) { id } }`, { id: crypto.randomUUID() }, { as: 'OPERATOR' })).data.appeal).toBeNull();
     const chairman = await gw(`query($id: ID!) { subject(id: $id) { id status categories blocks { reason } } }`, { id: subjectId }, { as: 'CHAIRMAN' });
     expect(chairman.errors).toBeUndefined();
-    expect(chairman.data.subject).toEqual({ id: subjectId, status: 'BLOCKED', categories: ['APPLICANT'], blocks: [{ reason: 'Processing conditions violated' }] });
+    expect(chairman.data.subject).toEqual({
+      id: subjectId,
+      status: 'BLOCKED',
+      categories: ['APPLICANT'],
+      blocks: [{ reason: 'Processing conditions violated' }],
+    });
     expect((await gw(`query($id: ID!) { subject(id: $id) { iin } }`, { id: subjectId }, { as: 'CHAIRMAN' })).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     expect((await gw(`query($id: ID!) { appeal(id: $id) { id } }`, { id: appealId }, { as: 'AUDITOR' })).data.appeal).toEqual({ id: appealId });
     const move = await gw(`mutation($id: ID!) { changeAppealStatus(appealId: $id, status: IN_PROGRESS) { status } }`, { id: appealId }, { as: 'OPERATOR' });
     expect(move.errors?.[0]?.extensions?.code).toBe('SUBJECT_BLOCKED');
-    const rect = await gw(`mutation($input: RectificationInput!) { requestRectification(input: $input) { id } }`, { input: { subjectId, field: 'email', newValue: 'x@y.kz', documents: ['d'] } }, { as: 'DPO' });
+    const rect = await gw(
+      `mutation($input: RectificationInput!) { requestRectification(input: $input) { id } }`,
+      { input: { subjectId, field: 'email', newValue: 'x@y.kz', documents: ['d'] } },
+      { as: 'DPO' },
+    );
     expect(rect.errors?.[0]?.extensions?.code).toBe('SUBJECT_BLOCKED');
 
     expect((await gw(UNBLOCK, { id: subjectId, r: 'Violation remedied' }, { as: 'DPO' })).data.unblockSubject.status).toBe('ACTIVE');
-    await eventually(async () => {
-      const res = await gw(RECEIPTS, { id: subjectId }, { as: 'DPO' });
-      return res.data.subject.blockReceipts.every((x: { blocked: boolean }) => !x.blocked);
-    }, 15_000, 'three unblock receipts');
+    await eventually(
+      async () => {
+        const res = await gw(RECEIPTS, { id: subjectId }, { as: 'DPO' });
+        return res.data.subject.blockReceipts.every((x: { blocked: boolean }) => !x.blocked);
+      },
+      15_000,
+      'three unblock receipts',
+    );
     expect((await gw(`query($id: ID!) { appeal(id: $id) { id } }`, { id: appealId }, { as: 'OPERATOR' })).data.appeal).toEqual({ id: appealId });
     const moved = await gw(`mutation($id: ID!) { changeAppealStatus(appealId: $id, status: IN_PROGRESS) { status } }`, { id: appealId }, { as: 'OPERATOR' });
     expect(moved.data.changeAppealStatus.status).toBe('IN_PROGRESS');
@@ -138,10 +183,14 @@ describe('4.6 and 6.1.4 erasure acts', () => {
     expect((await gw(PROPOSE, { id: subject.subjectId, m: method }, { as: 'DPO' })).errors?.[0]?.extensions?.code).toBe('CONFLICT');
     expect((await gw(APPROVE, { id: act.id }, { as: 'DPO' })).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     expect((await gw(APPROVE, { id: act.id }, { as: 'CHAIRMAN' })).data.approveErasure.status).toBe('APPROVED');
-    const done = await eventually(async () => {
-      const res = await gw(ACT, { id: act.id }, { as: 'AUDITOR' });
-      return res.data.erasureAct.status === 'COMPLETED' ? res.data.erasureAct : undefined;
-    }, 20_000, 'act completed');
+    const done = await eventually(
+      async () => {
+        const res = await gw(ACT, { id: act.id }, { as: 'AUDITOR' });
+        return res.data.erasureAct.status === 'COMPLETED' ? res.data.erasureAct : undefined;
+      },
+      20_000,
+      'act completed',
+    );
     expect(done.receipts.map((r: { service: string }) => r.service).sort()).toEqual(['appeals', 'consents', 'subjects']);
     expect(done.receipts.every((r: { completedAt: string | null }) => r.completedAt)).toBe(true);
     return { ...subject, actId: act.id };
@@ -164,16 +213,24 @@ describe('4.6 and 6.1.4 erasure acts', () => {
     // left the outbox when published (tests/e2e/erasure-handoffs.test.ts checks the streams too).
     const outbox = await system.platformDb('appeals').selectFrom('outbox').select(['subject', 'payload']).execute();
     expect(outbox.filter((r) => r.subject.includes('.handoff.'))).toEqual([]);
-    const own = outbox.map((r) => r.payload as { type: string; data: { appealId?: string; identity?: unknown } }).find((p) => p.data.appealId === appealId && p.type === 'appeal.submitted');
+    const own = outbox
+      .map((r) => r.payload as { type: string; data: { appealId?: string; identity?: unknown } })
+      .find((p) => p.data.appealId === appealId && p.type === 'appeal.submitted');
     expect(own?.data.identity).toMatchObject({ to: 'subjects', id: appealId });
     expect(JSON.stringify(outbox)).not.toMatch(/eyJ[\w-]+\.[\w-]+\.[\w-]+\.[\w-]+\.[\w-]+/); // no compact JWE
-    expect((await gw(`query($id: ID!) { subject(id: $id) { status iin appeals { id } consents { id } } }`, { id: subjectId }, { as: 'DPO' })).data.subject).toEqual({ status: 'DESTROYED', iin: null, appeals: [], consents: [] });
+    expect(
+      (await gw(`query($id: ID!) { subject(id: $id) { status iin appeals { id } consents { id } } }`, { id: subjectId }, { as: 'DPO' })).data.subject,
+    ).toEqual({ status: 'DESTROYED', iin: null, appeals: [], consents: [] });
   });
 
   test('DEPERSONALIZE keeps statistics but no way back to the person; the same IIN is a new subject', async ({ system, gw }) => {
     const { subjectId, appealId, input } = await completed(system, gw, 'DEPERSONALIZE');
-    expect(await system.db('subjects').selectFrom('subjects').select(['status', 'iin_enc', 'iin_bidx']).where('id', '=', subjectId).executeTakeFirstOrThrow()).toEqual({ status: 'DEPERSONALIZED', iin_enc: null, iin_bidx: null });
-    expect(await system.db('subjects').selectFrom('subject_purposes').select(['code', 'reference']).where('subject_id', '=', subjectId).execute()).toEqual([{ code: 'APPEAL_HANDLING', reference: null }]);
+    expect(
+      await system.db('subjects').selectFrom('subjects').select(['status', 'iin_enc', 'iin_bidx']).where('id', '=', subjectId).executeTakeFirstOrThrow(),
+    ).toEqual({ status: 'DEPERSONALIZED', iin_enc: null, iin_bidx: null });
+    expect(await system.db('subjects').selectFrom('subject_purposes').select(['code', 'reference']).where('subject_id', '=', subjectId).execute()).toEqual([
+      { code: 'APPEAL_HANDLING', reference: null },
+    ]);
     const appeal = await system.db('appeals').selectFrom('appeals').selectAll().where('id', '=', appealId).executeTakeFirstOrThrow();
     expect(appeal).toMatchObject({ kind: 'APPEAL', subject_id: null, reference: null, phone_enc: null, email_enc: null, description_enc: null });
     const consent = await system.db('consents').selectFrom('consents').selectAll().executeTakeFirstOrThrow();

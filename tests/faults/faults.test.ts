@@ -38,17 +38,26 @@ export async function reconciled(platform: ProcessPlatform, accepted: LoadStats[
   expect(problems).toEqual([]);
   // The ops view says the same, without SQL: every service ready, nothing waiting, nothing parked.
   const ops = await platform.tokenFor(['OPS'], { sub: 'ops-fault' });
-  await eventually(async () => {
-    const res = await graphql(platform.gatewayUrl, HEALTH, {}, { token: ops });
-    const health = res.data?.platformHealth;
-    return (
-      health?.ready &&
-      health.services.every(
-        (s: { ready: boolean; outboxBacklog: number; parkedEvents: number; relayListening: boolean; consumers: Array<{ pending: number; ackPending: number }> }) =>
-          s.ready && s.outboxBacklog === 0 && s.parkedEvents === 0 && s.relayListening && s.consumers.every((c) => c.pending === 0 && c.ackPending === 0),
-      )
-    );
-  }, 30_000, 'platformHealth all clear');
+  await eventually(
+    async () => {
+      const res = await graphql(platform.gatewayUrl, HEALTH, {}, { token: ops });
+      const health = res.data?.platformHealth;
+      return (
+        health?.ready &&
+        health.services.every(
+          (s: {
+            ready: boolean;
+            outboxBacklog: number;
+            parkedEvents: number;
+            relayListening: boolean;
+            consumers: Array<{ pending: number; ackPending: number }>;
+          }) => s.ready && s.outboxBacklog === 0 && s.parkedEvents === 0 && s.relayListening && s.consumers.every((c) => c.pending === 0 && c.ackPending === 0),
+        )
+      );
+    },
+    30_000,
+    'platformHealth all clear',
+  );
   const auditor = await platform.tokenFor(['AUDITOR'], { sub: 'auditor-fault' });
   const chain = await graphql(platform.gatewayUrl, '{ verifyAuditChain { valid } }', {}, { token: auditor });
   expect(chain.data?.verifyAuditChain?.valid).toBe(true);
@@ -235,18 +244,27 @@ describe('npm start', () => {
     child.stdout!.on('data', (d: Buffer) => output.push(d.toString()));
     child.stderr!.on('data', (d: Buffer) => output.push(d.toString()));
     const text = () => output.join('');
-    const pidOf = (name: string) => Number([...text().matchAll(new RegExp(`\\[supervisor\\] ${name} (?:started|started again) \\(pid (\\d+)\\)`, 'g'))].at(-1)?.[1]);
+    const pidOf = (name: string) =>
+      Number([...text().matchAll(new RegExp(`\\[supervisor\\] ${name} (?:started|started again) \\(pid (\\d+)\\)`, 'g'))].at(-1)?.[1]);
     try {
-      await waitUntil(async () => {
-        if (!text().includes('The platform is ready')) throw new Error(text().slice(-300));
-      }, 'npm start', 120_000);
+      await waitUntil(
+        async () => {
+          if (!text().includes('The platform is ready')) throw new Error(text().slice(-300));
+        },
+        'npm start',
+        120_000,
+      );
       const first = pidOf('consents');
       expect(alive(first)).toBe(true);
       process.kill(first, 'SIGKILL');
-      await waitUntil(async () => {
-        if (!/\[supervisor\] consents exited \(SIGKILL\); restarting in \d+ ms \(restart 1\)/.test(text())) throw new Error('no restart logged');
-        if (!(pidOf('consents') !== first && alive(pidOf('consents')))) throw new Error('not started again');
-      }, 'consents restarted', 30_000);
+      await waitUntil(
+        async () => {
+          if (!/\[supervisor\] consents exited \(SIGKILL\); restarting in \d+ ms \(restart 1\)/.test(text())) throw new Error('no restart logged');
+          if (!(pidOf('consents') !== first && alive(pidOf('consents')))) throw new Error('not started again');
+        },
+        'consents restarted',
+        30_000,
+      );
       const pids = ['subjects', 'appeals', 'consents', 'audit', 'gateway'].map(pidOf);
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
       child.kill('SIGINT');

@@ -3,7 +3,17 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { accessBucket, connectNats, DURABLE_CONSUMERS, ensureHandoffStream, ensureStream, natsConnectOptions, natsInboxPrefix, opsBucket, redactNatsUrl } from '@pdp/shared';
+import {
+  accessBucket,
+  connectNats,
+  DURABLE_CONSUMERS,
+  ensureHandoffStream,
+  ensureStream,
+  natsConnectOptions,
+  natsInboxPrefix,
+  opsBucket,
+  redactNatsUrl,
+} from '@pdp/shared';
 import { AckPolicy, DeliverPolicy, KvWatchInclude, type NatsConnection } from 'nats';
 import { describe, expect, it } from 'vitest';
 import { NATS_USERS, natsPermissions, natsServerConfig, natsUrlFor, type NatsUser } from '../../scripts/dev-nats';
@@ -85,7 +95,9 @@ describe('npm start: NATS credentials and permissions', () => {
         expect(allow(u)).toContain(`$JS.ACK.PDP_EVENTS.${d}.>`);
       }
       // No wildcard reaches a consumer of the event stream, nor the whole JetStream API.
-      expect(allow(u).filter((s) => /^\$JS\.(API\.CONSUMER\.(CREATE|MSG\.NEXT)|ACK)\.PDP_EVENTS\.\*/.test(s) || s === '$JS.API.>' || s === '$JS.ACK.>')).toEqual([]);
+      expect(
+        allow(u).filter((s) => /^\$JS\.(API\.CONSUMER\.(CREATE|MSG\.NEXT)|ACK)\.PDP_EVENTS\.\*/.test(s) || s === '$JS.API.>' || s === '$JS.ACK.>'),
+      ).toEqual([]);
       expect(natsPermissions(u, 'pdp').subscribe.allow).toEqual([`_INBOX_${u}.>`, `pdp.ops.${u}.>`]);
     }
     expect(allow('appeals')).not.toContain('$JS.API.CONSUMER.MSG.NEXT.PDP_EVENTS.audit-recorder');
@@ -135,7 +147,12 @@ describe('npm start: NATS credentials and permissions', () => {
       await expect(jsm.streams.delete(stream)).rejects.toThrow(/Permissions Violation/);
 
       // Each service's own work, as its code does it (EventConsumer.start, relay, hand-offs, ops bucket).
-      const durable = (name: string, filter = `${prefix}.events.>`) => ({ durable_name: name, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, filter_subject: filter });
+      const durable = (name: string, filter = `${prefix}.events.>`) => ({
+        durable_name: name,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        filter_subject: filter,
+      });
       const audit = await as('audit');
       const auditJsm = await audit.jetstreamManager();
       await auditJsm.consumers.add(stream, durable('audit-recorder'));
@@ -155,15 +172,27 @@ describe('npm start: NATS credentials and permissions', () => {
       await expect(appeals.request(`$JS.API.CONSUMER.MSG.NEXT.${stream}.audit-recorder`, next, { timeout: 2000 })).rejects.toThrow(refused);
       await expect(appealsJs.consumers.get(stream, 'audit-recorder')).rejects.toThrow(refused);
       for (const seq of [1, 2, 3]) {
-        await expect(appeals.request(`$JS.ACK.${stream}.audit-recorder.1.${seq}.${seq}.${Date.now()}000000.0`, '+ACK', { timeout: 2000 })).rejects.toThrow(refused);
-        await expect(appeals.request(`$JS.ACK.${stream}.audit-recorder.1.${seq}.${seq}.${Date.now()}000000.0`, '+TERM', { timeout: 2000 })).rejects.toThrow(refused);
+        await expect(appeals.request(`$JS.ACK.${stream}.audit-recorder.1.${seq}.${seq}.${Date.now()}000000.0`, '+ACK', { timeout: 2000 })).rejects.toThrow(
+          refused,
+        );
+        await expect(appeals.request(`$JS.ACK.${stream}.audit-recorder.1.${seq}.${seq}.${Date.now()}000000.0`, '+TERM', { timeout: 2000 })).rejects.toThrow(
+          refused,
+        );
       }
       await expect(appealsJsm.consumers.add(stream, durable('audit-recorder'))).rejects.toThrow(refused);
       await expect(appealsJsm.consumers.add(stream, durable('audit-other'))).rejects.toThrow(refused);
       await expect(appealsJsm.consumers.info(stream, 'audit-recorder')).rejects.toThrow(refused);
-      await expect(appeals.request(`$JS.API.CONSUMER.DURABLE.CREATE.${stream}.audit-recorder`, JSON.stringify({ stream_name: stream, config: durable('audit-recorder') }), { timeout: 2000 })).rejects.toThrow(refused);
+      await expect(
+        appeals.request(
+          `$JS.API.CONSUMER.DURABLE.CREATE.${stream}.audit-recorder`,
+          JSON.stringify({ stream_name: stream, config: durable('audit-recorder') }),
+          { timeout: 2000 },
+        ),
+      ).rejects.toThrow(refused);
       // An ephemeral consumer of the event stream (or one named in the body, not the subject) is not theirs either.
-      await expect(appeals.request(`$JS.API.CONSUMER.CREATE.${stream}`, JSON.stringify({ stream_name: stream, config: { ack_policy: 'explicit' } }), { timeout: 2000 })).rejects.toThrow(refused);
+      await expect(
+        appeals.request(`$JS.API.CONSUMER.CREATE.${stream}`, JSON.stringify({ stream_name: stream, config: { ack_policy: 'explicit' } }), { timeout: 2000 }),
+      ).rejects.toThrow(refused);
       const lookalike = await appeals.request(
         `$JS.API.CONSUMER.CREATE.${stream}.appeals-lifecycle.${prefix}.events.>`,
         JSON.stringify({ stream_name: stream, config: durable('audit-recorder') }),
@@ -173,9 +202,11 @@ describe('npm start: NATS credentials and permissions', () => {
       // Nor may it listen where the audit's deliveries arrive (and answer their acks from there).
       for (const inbox of ['_INBOX.>', '_INBOX_audit.>']) {
         const sub = appeals.subscribe(inbox);
-        await expect((async () => {
-          for await (const _ of sub) return;
-        })()).rejects.toThrow(refused);
+        await expect(
+          (async () => {
+            for await (const _ of sub) return;
+          })(),
+        ).rejects.toThrow(refused);
       }
       await expect(appealsJsm.streams.getMessage(stream, { seq: 1 })).rejects.toThrow(refused);
       // And so for every service against every other's durables (the erasure and block consumers too).
@@ -202,7 +233,9 @@ describe('npm start: NATS credentials and permissions', () => {
       }
       expect(read).toBe(READ_RECORDS);
       expect(await recorder.info()).toMatchObject({ num_pending: 0, num_ack_pending: 0 });
-      await expect(auditJsm.streams.getMessage(handoffStream, { last_by_subj: `${prefix}.handoff.consents.00000000-0000-4000-8000-000000000001` })).rejects.toThrow(refused);
+      await expect(
+        auditJsm.streams.getMessage(handoffStream, { last_by_subj: `${prefix}.handoff.consents.00000000-0000-4000-8000-000000000001` }),
+      ).rejects.toThrow(refused);
 
       // Hand-offs: the recipient reads and removes its own.
       const consentsJsm = await consentsNc.jetstreamManager();

@@ -9,9 +9,13 @@ describe('supervision', () => {
     const log: string[] = [];
     const supervisor = new Supervisor({ log: (line) => log.push(line), minBackoffMs: 50, maxBackoffMs: 400 });
     const failing = supervisor.run({ name: 'failing', command: process.execPath, args: ['-e', 'process.exit(3)'], stdio: 'ignore' });
-    await waitUntil(async () => {
-      if (failing.restarts < 3) throw new Error('not yet');
-    }, 'three restarts', 10_000);
+    await waitUntil(
+      async () => {
+        if (failing.restarts < 3) throw new Error('not yet');
+      },
+      'three restarts',
+      10_000,
+    );
     await supervisor.stopAll(1000);
     const restarts = failing.restarts;
     await new Promise((r) => setTimeout(r, 600));

@@ -12,7 +12,10 @@ describe("the suite's servers", () => {
     const empty = { databaseUrl: `postgres://postgres@127.0.0.1:${await freePort()}/postgres`, natsUrl: `nats://127.0.0.1:${await freePort()}` };
     const servers = await testServers({}, empty);
     try {
-      expect(servers.started).toEqual([expect.stringMatching(/^PostgreSQL on 127\.0\.0\.1:\d+$/), expect.stringMatching(/^nats-server with JetStream on 127\.0\.0\.1:\d+$/)]);
+      expect(servers.started).toEqual([
+        expect.stringMatching(/^PostgreSQL on 127\.0\.0\.1:\d+$/),
+        expect.stringMatching(/^nats-server with JetStream on 127\.0\.0\.1:\d+$/),
+      ]);
       expect(servers.serverUrl).not.toBe(empty.databaseUrl);
       expect(servers.natsUrl).not.toBe(empty.natsUrl);
       const system = await startSystem({ serverUrl: servers.serverUrl, natsUrl: servers.natsUrl });

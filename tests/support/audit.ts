@@ -8,7 +8,11 @@ import { SERVICE_NAMES, type System } from './system';
 const root = join(import.meta.dirname, '..', '..');
 
 /** Runs one of the audit scripts as its own process, as an auditor would; verification gets no network at all. */
-export function runAuditScript(script: 'audit-export' | 'audit-verify', args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string }> {
+export function runAuditScript(
+  script: 'audit-export' | 'audit-verify',
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; out: string }> {
   const offline = script === 'audit-verify' ? ['--require', join(root, 'tests/support/no-network.cjs')] : [];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...offline, '--import', 'tsx', join(root, 'scripts', `${script}.ts`), ...args], {

@@ -41,10 +41,7 @@ export class BrowserSetupError extends Error {
   }
 }
 
-export type BrowserChoice =
-  | { kind: 'executable'; executablePath: string; origin: string }
-  | { kind: 'registry' }
-  | { kind: 'none'; reason: string };
+export type BrowserChoice = { kind: 'executable'; executablePath: string; origin: string } | { kind: 'registry' } | { kind: 'none'; reason: string };
 
 const REGISTRY_PLATFORM = 'linux-x64';
 
@@ -60,7 +57,10 @@ export function chooseBrowser(env: NodeJS.ProcessEnv = process.env, debian: read
   const registry = (): BrowserChoice =>
     platform === REGISTRY_PLATFORM
       ? { kind: 'registry' }
-      : { kind: 'none', reason: `the registry's Chromium (${REGISTRY_PACKAGE}) is built for ${REGISTRY_PLATFORM}, not ${platform}: set TEST_BROWSER to the path of a Chromium` };
+      : {
+          kind: 'none',
+          reason: `the registry's Chromium (${REGISTRY_PACKAGE}) is built for ${REGISTRY_PLATFORM}, not ${platform}: set TEST_BROWSER to the path of a Chromium`,
+        };
   if (wanted === 'none') return { kind: 'none', reason: 'TEST_BROWSER=none' };
   if (wanted === 'registry') return registry();
   if (wanted === 'auto') {
@@ -228,7 +228,9 @@ function checkStarts(found: RegistryChromium): void {
   const run = spawnSync(found.executablePath, ['--version'], { env: { ...process.env, ...found.env }, encoding: 'utf8', timeout: 30_000 });
   if (run.status === 0 && /^Chromium \d/.test(run.stdout)) return;
   const why = run.error?.message ?? (`${run.stderr}`.trim().split('\n').at(-1) || `exit ${run.status ?? run.signal}`);
-  throw new BrowserSetupError(`the registry's Chromium (${REGISTRY_PACKAGE} ${found.version}) cannot start here: ${why} (install what it names, or set TEST_BROWSER to another Chromium)`);
+  throw new BrowserSetupError(
+    `the registry's Chromium (${REGISTRY_PACKAGE} ${found.version}) cannot start here: ${why} (install what it names, or set TEST_BROWSER to another Chromium)`,
+  );
 }
 
 /**

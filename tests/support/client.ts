@@ -1,4 +1,3 @@
-
 export interface GraphQLResponse<T = any> {
   status: number;
   data?: T;
@@ -10,7 +9,12 @@ export interface CallOptions {
   headers?: Record<string, string>;
 }
 
-export async function graphql<T = any>(url: string, query: string, variables: Record<string, unknown> = {}, opts: CallOptions = {}): Promise<GraphQLResponse<T>> {
+export async function graphql<T = any>(
+  url: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  opts: CallOptions = {},
+): Promise<GraphQLResponse<T>> {
   const res = await fetch(url, {
     method: 'POST',
     headers: {

@@ -18,7 +18,8 @@ const AUDIENCE = 'pdp-api';
 export default async function setup(project: TestProject) {
   const servers = await testServers();
   const { serverUrl, natsUrl } = servers;
-  if (servers.started.length > 0) console.log(`npm test: nothing answered at the default addresses, so the suite runs on ${servers.started.join(' and ')}, removed at the end`);
+  if (servers.started.length > 0)
+    console.log(`npm test: nothing answered at the default addresses, so the suite runs on ${servers.started.join(' and ')}, removed at the end`);
   // Child processes the tests start (the platform's own scripts) find the same servers.
   process.env.TEST_DATABASE_URL = serverUrl;
   process.env.TEST_NATS_URL = natsUrl;

@@ -101,7 +101,12 @@ export class Accounts {
   async grant(account: string, roles: Role[], creditorId: string | null = null): Promise<string> {
     const dpo = await this.dpo();
     await this.untilEnforced(BOOTSTRAP_DPO, dpo, ['DPO'], null);
-    const res = await graphql(this.url(), GRANT, { input: { account, displayName: `Test ${account}`, roles, creditorId, reason: 'test fixture' } }, { token: dpo });
+    const res = await graphql(
+      this.url(),
+      GRANT,
+      { input: { account, displayName: `Test ${account}`, roles, creditorId, reason: 'test fixture' } },
+      { token: dpo },
+    );
     if (res.errors) throw new Error(`grantAccess(${account}) failed: ${JSON.stringify(res.errors.map((e) => e.extensions))}`);
     return res.data.grantAccess.id as string;
   }

@@ -20,17 +20,24 @@ export function form(overrides: Record<string, unknown> = {}) {
 
 /** Waits until the appeal is linked to its subject and its consent and audit entries exist. */
 export async function settled(system: System, appealId: string): Promise<string> {
-  const subjectId = await eventually(async () => {
-    const row = await system.db('appeals').selectFrom('appeals').select('subject_id').where('id', '=', appealId).executeTakeFirst();
-    return row?.subject_id;
-  }, 15_000, 'appeal linked to subject');
-  await eventually(async () => {
-    const c = await system.db('consents').selectFrom('consents').select('subject_id').where('appeal_id', '=', appealId).executeTakeFirst();
-    return c?.subject_id === subjectId;
-  }, 15_000, 'consent linked to subject');
+  const subjectId = await eventually(
+    async () => {
+      const row = await system.db('appeals').selectFrom('appeals').select('subject_id').where('id', '=', appealId).executeTakeFirst();
+      return row?.subject_id;
+    },
+    15_000,
+    'appeal linked to subject',
+  );
+  await eventually(
+    async () => {
+      const c = await system.db('consents').selectFrom('consents').select('subject_id').where('appeal_id', '=', appealId).executeTakeFirst();
+      return c?.subject_id === subjectId;
+    },
+    15_000,
+    'consent linked to subject',
+  );
   return subjectId;
 }
-
 
 /** Submits a form through the gateway and waits until every service has the subject. */
 export async function intakeSubject(system: System, overrides: Record<string, unknown> = {}) {

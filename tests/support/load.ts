@@ -28,7 +28,10 @@ export class Load {
   private readonly loops: Promise<void>[] = [];
   private readonly iins: string[] = [];
 
-  constructor(private readonly platform: ProcessPlatform, opts: { concurrency?: number; blocking?: boolean } = {}) {
+  constructor(
+    private readonly platform: ProcessPlatform,
+    opts: { concurrency?: number; blocking?: boolean } = {},
+  ) {
     for (let i = 0; i < (opts.concurrency ?? 3); i += 1) this.loops.push(this.intake());
     if (opts.blocking ?? true) this.loops.push(this.blocking());
   }
@@ -106,10 +109,21 @@ export async function discrepancies(platform: ProcessPlatform, accepted: LoadSta
   const stored = await appeals.selectFrom('appeals').select(['id', 'subject_id']).execute();
   const storedIds = new Set(stored.map((a) => a.id));
   for (const { appealId } of accepted) if (!storedIds.has(appealId)) problems.push(`accepted appeal ${appealId} missing in appeals`);
-  const counts = async (rows: Promise<Array<{ key: string | null; n: string | number | bigint }>>) =>
-    new Map((await rows).map((r) => [r.key, Number(r.n)]));
-  const sources = await counts(subjects.selectFrom('subject_sources').select([sql<string>`reference`.as('key'), sql<string>`count(*)`.as('n')]).groupBy('reference').execute());
-  const consentRows = await counts(consents.selectFrom('consents').select([sql<string>`appeal_id::text`.as('key'), sql<string>`count(*)`.as('n')]).groupBy('appeal_id').execute());
+  const counts = async (rows: Promise<Array<{ key: string | null; n: string | number | bigint }>>) => new Map((await rows).map((r) => [r.key, Number(r.n)]));
+  const sources = await counts(
+    subjects
+      .selectFrom('subject_sources')
+      .select([sql<string>`reference`.as('key'), sql<string>`count(*)`.as('n')])
+      .groupBy('reference')
+      .execute(),
+  );
+  const consentRows = await counts(
+    consents
+      .selectFrom('consents')
+      .select([sql<string>`appeal_id::text`.as('key'), sql<string>`count(*)`.as('n')])
+      .groupBy('appeal_id')
+      .execute(),
+  );
   // Each appeal's appeal.submitted event in the audit exactly once (the outbox check below names any).
   const auditedTotal = Number(
     (await audit.selectFrom('audit_log').select(sql<string>`count(*)`.as('n')).where('event_type', '=', 'appeal.submitted').executeTakeFirstOrThrow()).n,
@@ -122,7 +136,13 @@ export async function discrepancies(platform: ProcessPlatform, accepted: LoadSta
   if (auditedTotal !== stored.length) problems.push(`audit holds ${auditedTotal} appeal.submitted entries for ${stored.length} appeals`);
 
   // One subject per IIN.
-  const dupes = await subjects.selectFrom('subjects').select('iin_bidx').where('iin_bidx', 'is not', null).groupBy('iin_bidx').having(sql`count(*)`, '>', 1).execute();
+  const dupes = await subjects
+    .selectFrom('subjects')
+    .select('iin_bidx')
+    .where('iin_bidx', 'is not', null)
+    .groupBy('iin_bidx')
+    .having(sql`count(*)`, '>', 1)
+    .execute();
   if (dupes.length > 0) problems.push(`${dupes.length} IINs with more than one subject`);
   const people = new Set(accepted.map((a) => a.iin)).size;
   const registered = Number((await subjects.selectFrom('subjects').select(sql<string>`count(*)`.as('n')).executeTakeFirstOrThrow()).n);
@@ -130,29 +150,45 @@ export async function discrepancies(platform: ProcessPlatform, accepted: LoadSta
 
   // Every block receipted by every holder, and each holder agrees with subjects.
   const statuses = await subjects.selectFrom('subjects').select(['id', 'status']).where('status', 'in', ['ACTIVE', 'BLOCKED']).execute();
-  const blockedIn = async (db: typeof appeals | typeof consents) => new Set((await (db as typeof appeals).selectFrom('blocked_subjects').select('subject_id').execute()).map((r) => r.subject_id));
+  const blockedIn = async (db: typeof appeals | typeof consents) =>
+    new Set((await (db as typeof appeals).selectFrom('blocked_subjects').select('subject_id').execute()).map((r) => r.subject_id));
   const [appealsBlocked, consentsBlocked] = await Promise.all([blockedIn(appeals), blockedIn(consents)]);
   const receipts = await subjects.selectFrom('block_receipts').select(['subject_id', 'service', 'blocked']).execute();
   const touched = new Set(receipts.map((r) => r.subject_id));
   for (const s of statuses) {
     const blocked = s.status === 'BLOCKED';
-    if (appealsBlocked.has(s.id) !== blocked) problems.push(`subject ${s.id} ${s.status} but appeals ${appealsBlocked.has(s.id) ? 'blocks' : 'does not block'} it`);
-    if (consentsBlocked.has(s.id) !== blocked) problems.push(`subject ${s.id} ${s.status} but consents ${consentsBlocked.has(s.id) ? 'blocks' : 'does not block'} it`);
+    if (appealsBlocked.has(s.id) !== blocked)
+      problems.push(`subject ${s.id} ${s.status} but appeals ${appealsBlocked.has(s.id) ? 'blocks' : 'does not block'} it`);
+    if (consentsBlocked.has(s.id) !== blocked)
+      problems.push(`subject ${s.id} ${s.status} but consents ${consentsBlocked.has(s.id) ? 'blocks' : 'does not block'} it`);
     if (!touched.has(s.id) && !blocked) continue;
     for (const service of ['appeals', 'consents'] as const) {
       const receipt = receipts.find((r) => r.subject_id === s.id && r.service === service);
-      if (!receipt || receipt.blocked !== blocked) problems.push(`subject ${s.id} ${s.status}: ${service}'s receipt says ${receipt ? (receipt.blocked ? 'blocked' : 'unblocked') : 'nothing'}`);
+      if (!receipt || receipt.blocked !== blocked)
+        problems.push(`subject ${s.id} ${s.status}: ${service}'s receipt says ${receipt ? (receipt.blocked ? 'blocked' : 'unblocked') : 'nothing'}`);
     }
   }
 
   // Nothing parked, no outbox backlog, every event of every service in the audit exactly once.
   const auditEvents = new Map(
-    (await audit.selectFrom('audit_log').select([sql<string>`event_id::text`.as('id'), sql<string>`count(*)`.as('n')]).groupBy('event_id').execute()).map((r) => [r.id, Number(r.n)]),
+    (
+      await audit
+        .selectFrom('audit_log')
+        .select([sql<string>`event_id::text`.as('id'), sql<string>`count(*)`.as('n')])
+        .groupBy('event_id')
+        .execute()
+    ).map((r) => [r.id, Number(r.n)]),
   );
   for (const service of ['subjects', 'appeals', 'consents', 'audit'] as const) {
     const db = platform.platformDb(service);
     const parked = await db.selectFrom('parked_events').select(['consumer', 'error']).where('resolved_at', 'is', null).execute();
-    if (parked.length > 0) problems.push(`${service}: ${parked.length} parked (${parked.map((p) => `${p.consumer}: ${p.error}`).slice(0, 3).join('; ')})`);
+    if (parked.length > 0)
+      problems.push(
+        `${service}: ${parked.length} parked (${parked
+          .map((p) => `${p.consumer}: ${p.error}`)
+          .slice(0, 3)
+          .join('; ')})`,
+      );
     const outbox = await db.selectFrom('outbox').select(['id', 'published_at']).execute();
     const backlog = outbox.filter((r) => r.published_at === null).length;
     if (backlog > 0) problems.push(`${service}: ${backlog} outbox rows unpublished`);

@@ -110,7 +110,12 @@ export class ProcessPlatform {
       for (const service of SERVICE_NAMES) {
         const port = await freePort();
         const own: Record<string, string> = service === 'audit' ? { AUDIT_CHECKPOINT_KEYS: auditKeys } : service === 'appeals' ? { BOOTSTRAP_DPO } : {};
-        const env = processEnv(service, secrets, (user) => this.nats.url(user), settings({ ...own, PORT: String(port), DATABASE_URL: this.databaseUrls[service] }));
+        const env = processEnv(
+          service,
+          secrets,
+          (user) => this.nats.url(user),
+          settings({ ...own, PORT: String(port), DATABASE_URL: this.databaseUrls[service] }),
+        );
         const process = this.run(`${service}#${index}`, `services/${service}/src/index.ts`, env);
         const instance = { service, index, port, process, url: `http://127.0.0.1:${port}/graphql` };
         this.instances.push(instance);
@@ -119,7 +124,11 @@ export class ProcessPlatform {
       await Promise.all(started.map((i) => this.waitReady(i.port, `${i.service}#${i.index}`, 90_000)));
     }
     const gatewayPort = await freePort();
-    const urls = (service: PlatformService) => this.instances.filter((i) => i.service === service).map((i) => i.url).join(',');
+    const urls = (service: PlatformService) =>
+      this.instances
+        .filter((i) => i.service === service)
+        .map((i) => i.url)
+        .join(',');
     this.gateway = this.run(
       'gateway',
       'gateway/src/index.ts',
@@ -161,10 +170,14 @@ export class ProcessPlatform {
   }
 
   async waitReady(port: number, what: string, timeoutMs = 60_000): Promise<void> {
-    await waitUntil(async () => {
-      const res = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(2000) });
-      if (!res.ok) throw new Error(`readyz ${res.status}`);
-    }, what, timeoutMs);
+    await waitUntil(
+      async () => {
+        const res = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(2000) });
+        if (!res.ok) throw new Error(`readyz ${res.status}`);
+      },
+      what,
+      timeoutMs,
+    );
   }
 
   /** Every process (each instance and the gateway) answers `/readyz` 200. */
@@ -175,7 +188,10 @@ export class ProcessPlatform {
 
   /** `/readyz` of every process and the gateway, with how long each took to answer. */
   async readiness(): Promise<Array<{ who: string; status: number; ms: number }>> {
-    const targets = [...this.instances.map((i) => ({ who: `${i.service}#${i.index}`, port: i.port })), { who: 'gateway', port: Number(new URL(this.gatewayUrl).port) }];
+    const targets = [
+      ...this.instances.map((i) => ({ who: `${i.service}#${i.index}`, port: i.port })),
+      { who: 'gateway', port: Number(new URL(this.gatewayUrl).port) },
+    ];
     return Promise.all(
       targets.map(async ({ who, port }) => {
         const began = performance.now();

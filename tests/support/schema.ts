@@ -31,7 +31,10 @@ export interface RootField {
 /** Every Query and Mutation field of the supergraph (federation internals excluded). */
 export function rootFields(schema: GraphQLSchema): RootField[] {
   const out: RootField[] = [];
-  for (const [operation, type, root] of [['query', 'Query', schema.getQueryType()], ['mutation', 'Mutation', schema.getMutationType()]] as const) {
+  for (const [operation, type, root] of [
+    ['query', 'Query', schema.getQueryType()],
+    ['mutation', 'Mutation', schema.getMutationType()],
+  ] as const) {
     if (!root) continue;
     for (const field of Object.values(root.getFields())) if (!field.name.startsWith('_')) out.push({ operation, type, field });
   }

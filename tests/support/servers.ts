@@ -49,7 +49,9 @@ export async function testServers(
     let serverUrl = env.TEST_DATABASE_URL ?? defaults.databaseUrl;
     if (!env.TEST_DATABASE_URL && !(await answers(serverUrl, 5432))) {
       const pg = await ThrowawayPostgres.start().catch((err: Error) => {
-        throw new Error(`no PostgreSQL answers at ${new URL(serverUrl).host} and none could be started here (${err.message.split('\n')[0]}): start one there, or set TEST_DATABASE_URL`);
+        throw new Error(
+          `no PostgreSQL answers at ${new URL(serverUrl).host} and none could be started here (${err.message.split('\n')[0]}): start one there, or set TEST_DATABASE_URL`,
+        );
       });
       stops.push(() => pg.destroy());
       serverUrl = pg.url();
@@ -58,7 +60,9 @@ export async function testServers(
     let natsUrl = env.TEST_NATS_URL ?? defaults.natsUrl;
     if (!env.TEST_NATS_URL && !(await answers(natsUrl, 4222))) {
       const nats = await OpenNats.start().catch((err: Error) => {
-        throw new Error(`no NATS answers at ${new URL(natsUrl).host} and none could be started here (${err.message.split('\n')[0]}): install nats-server, start one with JetStream there, or set TEST_NATS_URL`);
+        throw new Error(
+          `no NATS answers at ${new URL(natsUrl).host} and none could be started here (${err.message.split('\n')[0]}): install nats-server, start one with JetStream there, or set TEST_NATS_URL`,
+        );
       });
       stops.push(() => nats.destroy());
       natsUrl = nats.url;

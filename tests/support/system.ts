@@ -106,10 +106,14 @@ export class System {
   constructor(readonly options: SystemOptions) {
     this.prefix = options.label.toLowerCase().replace(/[^a-z0-9_]/g, '_');
     // The gateway runs here: ask its view directly (no request, no audit entry, no rate-limit point).
-    this.accounts = new Accounts(() => this.url, options.provider, async (account) => {
-      const decision = this.gateway?.accessOf(account);
-      return decision?.state === 'granted' ? { roles: decision.roles, creditorId: decision.creditorId } : null;
-    });
+    this.accounts = new Accounts(
+      () => this.url,
+      options.provider,
+      async (account) => {
+        const decision = this.gateway?.accessOf(account);
+        return decision?.state === 'granted' ? { roles: decision.roles, creditorId: decision.creditorId } : null;
+      },
+    );
   }
 
   /** A token for an account with exactly `roles` here (granted through the API by the bootstrap DPO). */
@@ -152,35 +156,42 @@ export class System {
       // The ops view's figures every second, so tests see them soon.
       healthReportMs: 1000,
     });
-    this.starters.set('subjects', (port) =>
-      startSubjects({
-        ...base('subjects', port),
-        extra: {
-          sealPrivateKey: subjectsSeal.privateJwk,
-          appealsSealKey: appealsSeal.publicJwk,
-          consentsSealKey: consentsSeal.publicJwk,
-          retentionDays: this.options.retentionDays ?? 365,
-          retentionSweepMs: this.options.retentionSweepMs ?? 3_600_000,
-          retentionMethod: 'DEPERSONALIZE',
-          rightsRequestWorkingDays: 3,
-          calendar,
-        },
-      }) as never,
+    this.starters.set(
+      'subjects',
+      (port) =>
+        startSubjects({
+          ...base('subjects', port),
+          extra: {
+            sealPrivateKey: subjectsSeal.privateJwk,
+            appealsSealKey: appealsSeal.publicJwk,
+            consentsSealKey: consentsSeal.publicJwk,
+            retentionDays: this.options.retentionDays ?? 365,
+            retentionSweepMs: this.options.retentionSweepMs ?? 3_600_000,
+            retentionMethod: 'DEPERSONALIZE',
+            rightsRequestWorkingDays: 3,
+            calendar,
+          },
+        }) as never,
     );
-    this.starters.set('appeals', (port) =>
-      startAppeals({
-        ...base('appeals', port),
-        extra: {
-          subjectsSealKey: subjectsSeal.publicJwk,
-          consentsSealKey: consentsSeal.publicJwk,
-          sealPrivateKey: appealsSeal.privateJwk,
-          answerWorkingDays: 15,
-          calendar,
-          bootstrapDpo: BOOTSTRAP_DPO,
-        },
-      }) as never,
+    this.starters.set(
+      'appeals',
+      (port) =>
+        startAppeals({
+          ...base('appeals', port),
+          extra: {
+            subjectsSealKey: subjectsSeal.publicJwk,
+            consentsSealKey: consentsSeal.publicJwk,
+            sealPrivateKey: appealsSeal.privateJwk,
+            answerWorkingDays: 15,
+            calendar,
+            bootstrapDpo: BOOTSTRAP_DPO,
+          },
+        }) as never,
     );
-    this.starters.set('consents', (port) => startConsents({ ...base('consents', port), extra: { sealPrivateKey: consentsSeal.privateJwk, operator: DEVELOPMENT_OPERATOR } }) as never);
+    this.starters.set(
+      'consents',
+      (port) => startConsents({ ...base('consents', port), extra: { sealPrivateKey: consentsSeal.privateJwk, operator: DEVELOPMENT_OPERATOR } }) as never,
+    );
     // The off-hours rule is off by default here: tests run at any hour and must leave the same entries.
     const audit: AuditExtra = {
       checkpointKeys: checkpointKeys(JSON.stringify([this.auditKey.entry])),
@@ -212,7 +223,10 @@ export class System {
       eventVerifyKeys,
       accessMaxStalenessSeconds: 5,
       rateLimitDatabaseUrl,
-      subgraphs: Object.fromEntries(SERVICE_NAMES.map((n) => [n, [this.services.get(n)!.url, ...(this.options.extraSubgraphUrls?.[n] ?? [])]])) as Record<ServiceName, string[]>,
+      subgraphs: Object.fromEntries(SERVICE_NAMES.map((n) => [n, [this.services.get(n)!.url, ...(this.options.extraSubgraphUrls?.[n] ?? [])]])) as Record<
+        ServiceName,
+        string[]
+      >,
       maxQueryDepth: DEFAULT_LIMITS.maxDepth,
       publicRatePerMinute: this.options.publicRatePerMinute ?? 0,
       trustProxy: false,

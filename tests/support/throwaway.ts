@@ -64,7 +64,9 @@ async function stopChild(child: ChildProcess | null, signal: NodeJS.Signals, gra
 function postgresBin(): string {
   const base = '/usr/lib/postgresql';
   if (existsSync(base)) {
-    const versions = readdirSync(base).filter((v) => existsSync(join(base, v, 'bin', 'postgres'))).sort((a, b) => Number(b) - Number(a));
+    const versions = readdirSync(base)
+      .filter((v) => existsSync(join(base, v, 'bin', 'postgres')))
+      .sort((a, b) => Number(b) - Number(a));
     if (versions[0]) return join(base, versions[0], 'bin');
   }
   return join(packagedNativeDir(), 'bin');
@@ -116,7 +118,8 @@ export class ThrowawayPostgres {
   async start(): Promise<void> {
     const args = ['-D', join(this.dir, 'data'), '-p', String(this.port), '-h', '127.0.0.1', '-k', this.dir];
     // Durability is not what these tests are about; speed is.
-    for (const setting of ['fsync=off', 'synchronous_commit=off', 'full_page_writes=off', 'max_connections=400', 'shared_buffers=64MB']) args.push('-c', setting);
+    for (const setting of ['fsync=off', 'synchronous_commit=off', 'full_page_writes=off', 'max_connections=400', 'shared_buffers=64MB'])
+      args.push('-c', setting);
     this.child = track(spawn(join(this.bin, 'postgres'), args, { stdio: 'ignore', ...(this.user ?? {}) }));
     await waitUntil(async () => {
       const client = new pg.Client({ connectionString: this.url() });
@@ -139,7 +142,9 @@ export class ThrowawayPostgres {
 }
 
 function natsServerBin(): string {
-  const found = spawnSync('sh', ['-c', 'command -v nats-server || ls /usr/sbin/nats-server /usr/local/bin/nats-server 2>/dev/null | head -1'], { encoding: 'utf8' }).stdout.trim();
+  const found = spawnSync('sh', ['-c', 'command -v nats-server || ls /usr/sbin/nats-server /usr/local/bin/nats-server 2>/dev/null | head -1'], {
+    encoding: 'utf8',
+  }).stdout.trim();
   if (!found) throw new Error('no nats-server installed (apt-get install nats-server)');
   return found;
 }
@@ -161,7 +166,11 @@ export class ThrowawayNats {
   readonly passwords: Record<NatsUser, string>;
   private readonly bin = natsServerBin();
 
-  private constructor(readonly dir: string, readonly nodes: NatsNode[], passwords: Record<NatsUser, string>) {
+  private constructor(
+    readonly dir: string,
+    readonly nodes: NatsNode[],
+    passwords: Record<NatsUser, string>,
+  ) {
     this.passwords = passwords;
   }
 
@@ -170,12 +179,18 @@ export class ThrowawayNats {
     const passwords = Object.fromEntries(NATS_USERS.map((u) => [u, `pw-${u}-${Math.random().toString(36).slice(2)}`])) as Record<NatsUser, string>;
     const count = opts.nodes ?? 1;
     const nodes: NatsNode[] = [];
-    for (let i = 0; i < count; i += 1) nodes.push({ name: `n${i + 1}`, port: await freePort(), clusterPort: await freePort(), config: join(dir, `n${i + 1}.conf`), child: null });
+    for (let i = 0; i < count; i += 1)
+      nodes.push({ name: `n${i + 1}`, port: await freePort(), clusterPort: await freePort(), config: join(dir, `n${i + 1}.conf`), child: null });
     for (const node of nodes) {
       mkdirSync(join(dir, node.name), { recursive: true });
       const cluster =
         count > 1
-          ? { serverName: node.name, name: 'pdp', port: node.clusterPort, routes: nodes.filter((n) => n !== node).map((n) => `nats-route://127.0.0.1:${n.clusterPort}`) }
+          ? {
+              serverName: node.name,
+              name: 'pdp',
+              port: node.clusterPort,
+              routes: nodes.filter((n) => n !== node).map((n) => `nats-route://127.0.0.1:${n.clusterPort}`),
+            }
           : undefined;
       writeFileSync(node.config, natsServerConfig({ port: node.port, storeDir: join(dir, node.name, 'js'), prefix: opts.prefix, passwords, cluster }));
     }
@@ -209,15 +224,23 @@ export class ThrowawayNats {
   /** Until JetStream answers through the first running node (in a cluster: a meta leader is elected). */
   async waitForJetStream(timeoutMs = 60_000): Promise<void> {
     const running = this.nodes.filter((n) => n.child);
-    await waitUntil(async () => {
-      const nc = await connect({ ...natsConnectOptions(natsUrlFor('subjects', this.passwords.subjects, running[0]!.port)), inboxPrefix: natsInboxPrefix('subjects'), reconnect: false });
-      try {
-        const jsm = await nc.jetstreamManager({ timeout: 1000 });
-        await jsm.getAccountInfo();
-      } finally {
-        await nc.close();
-      }
-    }, 'throwaway NATS', timeoutMs);
+    await waitUntil(
+      async () => {
+        const nc = await connect({
+          ...natsConnectOptions(natsUrlFor('subjects', this.passwords.subjects, running[0]!.port)),
+          inboxPrefix: natsInboxPrefix('subjects'),
+          reconnect: false,
+        });
+        try {
+          const jsm = await nc.jetstreamManager({ timeout: 1000 });
+          await jsm.getAccountInfo();
+        } finally {
+          await nc.close();
+        }
+      },
+      'throwaway NATS',
+      timeoutMs,
+    );
   }
 
   async destroy(): Promise<void> {
@@ -240,17 +263,23 @@ export class OpenNats {
   static async start(): Promise<OpenNats> {
     const dir = mkdtempSync(join(tmpdir(), 'pdp-test-nats-'));
     const port = await freePort();
-    const child = track(spawn(natsServerBin(), ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', join(dir, 'js'), '-l', join(dir, 'nats.log')], { stdio: 'ignore' }));
+    const child = track(
+      spawn(natsServerBin(), ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', join(dir, 'js'), '-l', join(dir, 'nats.log')], { stdio: 'ignore' }),
+    );
     const nats = new OpenNats(dir, port, child);
-    await waitUntil(async () => {
-      if (child.exitCode !== null) throw new Error(`nats-server exited (${child.exitCode}): see ${join(dir, 'nats.log')}`);
-      const nc = await connect({ servers: nats.url, reconnect: false });
-      try {
-        await (await nc.jetstreamManager({ timeout: 1000 })).getAccountInfo();
-      } finally {
-        await nc.close();
-      }
-    }, 'nats-server', 60_000);
+    await waitUntil(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`nats-server exited (${child.exitCode}): see ${join(dir, 'nats.log')}`);
+        const nc = await connect({ servers: nats.url, reconnect: false });
+        try {
+          await (await nc.jetstreamManager({ timeout: 1000 })).getAccountInfo();
+        } finally {
+          await nc.close();
+        }
+      },
+      'nats-server',
+      60_000,
+    );
     return nats;
   }
 

@@ -47,7 +47,7 @@ function start(): void {
   const baseTitle = document.title.replace(new RegExp(`^${data.titleError}: `), '');
 
   const control = (field: Field) => form.elements.namedItem(field) as HTMLInputElement | HTMLTextAreaElement;
-  const valueOf = (field: Field): string | boolean => {
+  const fieldValue = (field: Field): string | boolean => {
     const el = control(field);
     return el instanceof HTMLInputElement && el.type === 'checkbox' ? el.checked : el.value;
   };
@@ -104,16 +104,16 @@ function start(): void {
   for (const field of FIELDS) {
     const el = control(field);
     el.addEventListener(field === 'privacyPolicyAccepted' ? 'change' : 'blur', () => {
-      if (!pressingSend) showAtField(field, checkField(field, valueOf(field), data.locale));
+      if (!pressingSend) showAtField(field, checkField(field, fieldValue(field), data.locale));
     });
     el.addEventListener('input', () => {
-      if (el.getAttribute('aria-invalid') === 'true') showAtField(field, checkField(field, valueOf(field), data.locale));
+      if (el.getAttribute('aria-invalid') === 'true') showAtField(field, checkField(field, fieldValue(field), data.locale));
     });
   }
 
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    const errors = FIELDS.map((field) => [field, checkField(field, valueOf(field), data.locale)] as [Field, string | null]);
+    const errors = FIELDS.map((field) => [field, checkField(field, fieldValue(field), data.locale)] as [Field, string | null]);
     for (const [field, message] of errors) showAtField(field, message);
     const bad = errors.filter((e): e is [Field, string] => e[1] !== null);
     if (bad.length > 0) return showSummary(bad);
@@ -125,11 +125,11 @@ function start(): void {
     button.textContent = data.sending;
     const input = {
       kind: data.kind,
-      iin: valueOf('iin'),
-      phone: valueOf('phone'),
-      email: valueOf('email'),
-      description: valueOf('description'),
-      privacyPolicyAccepted: valueOf('privacyPolicyAccepted'),
+      iin: fieldValue('iin'),
+      phone: fieldValue('phone'),
+      email: fieldValue('email'),
+      description: fieldValue('description'),
+      privacyPolicyAccepted: fieldValue('privacyPolicyAccepted'),
       locale: data.locale,
     };
     try {

@@ -91,7 +91,13 @@ export class FormTokens {
   issue(req: Request, res: Response, slug: FormSlug): string {
     const name = cookieOf(req, cookieName(req));
     const binding = name && BINDING.test(name) ? name : randomBytes(16).toString('base64url');
-    res.cookie(cookieName(req), binding, { httpOnly: true, sameSite: 'lax', secure: req.secure, path: '/', maxAge: Math.max(COOKIE_MAX_AGE_MS, this.lifetimeMs) });
+    res.cookie(cookieName(req), binding, {
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: req.secure,
+      path: '/',
+      maxAge: Math.max(COOKIE_MAX_AGE_MS, this.lifetimeMs),
+    });
     const issued = Math.floor(this.now() / 1000);
     // A random part makes each page's token its own (and keeps a compressed page from repeating one).
     const nonce = randomBytes(9).toString('base64url');

@@ -101,7 +101,8 @@ export function mountForms(app: Express, { logger, secret, onRefused }: FormsOpt
     const find = (code: string) => body.data?.consentTemplates.find((t) => t.code === code);
     const policy = find('PRIVACY_POLICY');
     const consent = find('ANNEX2_APPLICANT');
-    if (policy && consent) return { slug, locale, policy, consent, description: { min: DESCRIPTION_MIN, max: DESCRIPTION_MAX }, token: tokens.issue(req, res, slug) };
+    if (policy && consent)
+      return { slug, locale, policy, consent, description: { min: DESCRIPTION_MIN, max: DESCRIPTION_MAX }, token: tokens.issue(req, res, slug) };
     // No consent without the text it is given to: no form without the policy in force.
     if (answer.status === 429) return { status: 429, message: t('rate.limited', locale) };
     logger.warn({ status: answer.status, codes: body.errors?.map((e) => e.extensions?.code) }, 'forms: the policy in force could not be read');
@@ -165,7 +166,14 @@ export function mountForms(app: Express, { logger, secret, onRefused }: FormsOpt
    * left open too long, another browser's page, an old browser's post of an old page): the form
    * again with the person's entries and a new token, to check and send again.
    */
-  async function refusePost(req: Request, res: Response, slug: FormSlug, locale: Locale, verdict: Exclude<PostVerdict, 'ok'>, values: FormState['values']): Promise<void> {
+  async function refusePost(
+    req: Request,
+    res: Response,
+    slug: FormSlug,
+    locale: Locale,
+    verdict: Exclude<PostVerdict, 'ok'>,
+    values: FormState['values'],
+  ): Promise<void> {
     // Attempts (never a person's slip: a missing or expired token) are audited like the gate's refusals.
     const code = verdict === 'cross-site' ? 'CROSS_SITE_POST' : verdict === 'invalid' ? 'FORM_TOKEN_INVALID' : null;
     if (code) onRefused?.({ codes: [code], status: 403, actor: ANONYMOUS, meta: metaOf(req, locale) });

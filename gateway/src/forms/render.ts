@@ -96,7 +96,11 @@ function field(ctx: PageContext, state: FormState, name: Exclude<FieldName, 'pri
     name === 'description'
       ? `<textarea ${common} rows="6" maxlength="${ctx.description.max + 500}">${esc(value)}</textarea>`
       : `<input ${common} type="${name === 'phone' ? 'tel' : name === 'email' ? 'email' : 'text'}" value="${esc(value)}" ${
-          name === 'iin' ? 'inputmode="numeric" autocomplete="off" maxlength="20"' : name === 'phone' ? 'autocomplete="tel" maxlength="30"' : 'autocomplete="email" maxlength="254"'
+          name === 'iin'
+            ? 'inputmode="numeric" autocomplete="off" maxlength="20"'
+            : name === 'phone'
+              ? 'autocomplete="tel" maxlength="30"'
+              : 'autocomplete="email" maxlength="254"'
         } spellcheck="false">`;
   return `<div class="field${error ? ' field--error' : ''}" data-field="${name}">
 <label for="${name}">${esc(text(name, locale))}</label>

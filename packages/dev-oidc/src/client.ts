@@ -112,7 +112,9 @@ async function walkToCallback(start: URL, redirectUri: string, account: string):
     }
     // The development provider's errors are short plain text (an OAuth error code and its description).
     const said = /^text\/plain/.test(res.headers.get('content-type') ?? '') ? `: ${body.slice(0, 200)}` : '';
-    throw new Error(`sign-in stopped at ${url.pathname} with status ${res.status}${said || (res.status === 400 ? ' (an account name the provider does not accept?)' : '')}`);
+    throw new Error(
+      `sign-in stopped at ${url.pathname} with status ${res.status}${said || (res.status === 400 ? ' (an account name the provider does not accept?)' : '')}`,
+    );
   }
   throw new Error('sign-in did not reach the client within 10 steps');
 }

@@ -23,10 +23,31 @@ const env = z.object({
   DEV_OIDC_COOKIE_KEY: z.string().min(32, 'must be at least 32 characters'),
   DEV_OIDC_CLIENT_KEY: z.string().min(32, 'must be at least 32 characters'),
   /** Partner clients (client credentials), comma-separated ids. */
-  DEV_OIDC_PARTNER_CLIENTS: z.string().default('partner-demo').transform((s) => s.split(',').map((c) => c.trim()).filter(Boolean)),
+  DEV_OIDC_PARTNER_CLIENTS: z
+    .string()
+    .default('partner-demo')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((c) => c.trim())
+        .filter(Boolean),
+    ),
   /** Where the staff console may send people back after sign-in (its /console/callback URLs), comma-separated. */
-  DEV_OIDC_CONSOLE_REDIRECTS: z.string().optional().transform((s) => s?.split(',').map((c) => c.trim()).filter(Boolean)),
-  DEV_OIDC_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(24 * 3600).default(3600),
+  DEV_OIDC_CONSOLE_REDIRECTS: z
+    .string()
+    .optional()
+    .transform((s) =>
+      s
+        ?.split(',')
+        .map((c) => c.trim())
+        .filter(Boolean),
+    ),
+  DEV_OIDC_TOKEN_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(24 * 3600)
+    .default(3600),
 });
 
 try {

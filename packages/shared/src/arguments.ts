@@ -39,6 +39,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SEQ = /^(0|[1-9]\d{0,17})$/;
 const CURSOR = /^[\w-]{1,200}$/;
 const PAGE_ARGS = new Set(['limit', 'first']);
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is what this pattern exists to find.
 const BAD_CHARACTER = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 interface Problem {
@@ -60,14 +61,17 @@ export function guardArguments(schema: GraphQLSchema, rules: ArgumentRules = {},
 
   const check = (value: unknown, type: GraphQLInputType, path: string, idFormat: IdFormat, problems: Problem[]): void => {
     if (value === null || value === undefined) return;
-    if (isNonNullType(type)) return check(value, type.ofType, path, idFormat, problems);
+    if (isNonNullType(type)) {
+      check(value, type.ofType, path, idFormat, problems);
+      return;
+    }
     if (isListType(type)) {
       const items = Array.isArray(value) ? value : [value];
       if (items.length > maxList) {
         problems.push({ field: path, key: 'list.tooLong' });
         return;
       }
-      items.forEach((item) => check(item, type.ofType, path, idFormat, problems));
+      for (const item of items) check(item, type.ofType, path, idFormat, problems);
       return;
     }
     if (isInputObjectType(type)) {
@@ -122,9 +126,7 @@ export function guardArguments(schema: GraphQLSchema, rules: ArgumentRules = {},
         }
         if (problems.length > 0) {
           const locale = context?.meta?.locale ?? DEFAULT_LOCALE;
-          throw BadUserInputError.many(
-            problems.map((p) => new BadUserInputError(p.field, p.key, locale, p.params)),
-          );
+          throw BadUserInputError.many(problems.map((p) => new BadUserInputError(p.field, p.key, locale, p.params)));
         }
         return resolve(source, args, context, info);
       };

@@ -41,7 +41,11 @@ export async function setBlocked(db: Kysely<any>, subjectId: string, blocked: bo
     if (!newer) return false;
   }
   if (blocked) {
-    await trx.insertInto('blocked_subjects').values({ subject_id: subjectId, blocked_at: at }).onConflict((oc) => oc.column('subject_id').doNothing()).execute();
+    await trx
+      .insertInto('blocked_subjects')
+      .values({ subject_id: subjectId, blocked_at: at })
+      .onConflict((oc) => oc.column('subject_id').doNothing())
+      .execute();
   } else {
     await trx.deleteFrom('blocked_subjects').where('subject_id', '=', subjectId).execute();
   }

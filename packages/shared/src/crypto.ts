@@ -67,7 +67,10 @@ const NAME = /^[a-z][a-z0-9_]{0,62}$/;
 export function parseKeySpec(spec: string): { keys: Array<{ id: string; key: Buffer }>; problems: string[] } {
   const keys: Array<{ id: string; key: Buffer }> = [];
   const problems: string[] = [];
-  for (const entry of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const entry of spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const at = entry.indexOf(':');
     const id = at < 0 ? entry : entry.slice(0, at);
     const key = Buffer.from(at < 0 ? '' : entry.slice(at + 1), 'base64');

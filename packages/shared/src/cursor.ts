@@ -21,7 +21,14 @@ export function decodeCursor(cursor: string | null | undefined, locale: Locale, 
   if (cursor === null || cursor === undefined) return null;
   try {
     const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(parsed) && parsed.length === 2 && typeof parsed[0] === 'string' && typeof parsed[1] === 'string' && idPattern.test(parsed[1]) && !Number.isNaN(Date.parse(parsed[0]))) {
+    if (
+      Array.isArray(parsed) &&
+      parsed.length === 2 &&
+      typeof parsed[0] === 'string' &&
+      typeof parsed[1] === 'string' &&
+      idPattern.test(parsed[1]) &&
+      !Number.isNaN(Date.parse(parsed[0]))
+    ) {
       return { at: parsed[0], id: parsed[1] };
     }
   } catch {

@@ -15,10 +15,7 @@ export class ConfigError extends Error {
  * Parses several zod models of the environment (one per concern), collecting every error, and
  * returns one frozen, typed object.
  */
-export function parseEnv<M extends Record<string, z.ZodType>>(
-  models: M,
-  source: NodeJS.ProcessEnv = process.env,
-): Readonly<{ [K in keyof M]: z.infer<M[K]> }> {
+export function parseEnv<M extends Record<string, z.ZodType>>(models: M, source: NodeJS.ProcessEnv = process.env): Readonly<{ [K in keyof M]: z.infer<M[K]> }> {
   const problems: string[] = [];
   const out: Record<string, unknown> = {};
   for (const [concern, model] of Object.entries(models)) {
@@ -45,7 +42,10 @@ export const commonEnv = {
   }),
   events: z.object({
     NATS_URL: z.string().default('nats://127.0.0.1:4222'),
-    EVENTS_PREFIX: z.string().regex(/^[a-z][a-z0-9_]*$/).default('pdp'),
+    EVENTS_PREFIX: z
+      .string()
+      .regex(/^[a-z][a-z0-9_]*$/)
+      .default('pdp'),
     /** Replicas of the streams (and the ops bucket) a service creates: 1 on one server, 3 on a three-node cluster. */
     EVENTS_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
     /** A delivered event not acknowledged within this is redelivered (an instance killed mid-way). */
@@ -55,15 +55,13 @@ export const commonEnv = {
   }),
   /** Event signatures (docs/events.md, "Signatures"); messages never quote key material. */
   signing: z.object({
-    EVENT_SIGNING_KEY: z
-      .string({ error: "required: this service's Ed25519 private key (JWK or PKCS#8 PEM)" })
-      .superRefine((value, ctx) => {
-        try {
-          importSigningKey(value);
-        } catch (err) {
-          ctx.addIssue({ code: 'custom', message: (err as Error).message });
-        }
-      }),
+    EVENT_SIGNING_KEY: z.string({ error: "required: this service's Ed25519 private key (JWK or PKCS#8 PEM)" }).superRefine((value, ctx) => {
+      try {
+        importSigningKey(value);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      }
+    }),
     EVENT_VERIFY_KEYS: z
       .string({ error: 'required: JSON object, service → Ed25519 public key (JWK or SPKI PEM), or a list of them' })
       .superRefine((value, ctx) => {
@@ -72,16 +70,12 @@ export const commonEnv = {
   }),
   security: z.object({
     /** The gateway's Ed25519 public key: the only signer of the actor tokens a subgraph accepts. */
-    ACTOR_VERIFY_KEYS: z
-      .string({ error: "required: the gateway's Ed25519 public key (JWK or SPKI PEM), or a JSON list of them" })
-      .superRefine((value, ctx) => {
-        for (const problem of parseActorVerifyKeys(value).problems) ctx.addIssue({ code: 'custom', message: problem });
-      }),
-    PD_ENCRYPTION_KEYS: z
-      .string({ error: 'required: "keyId:base64key[,keyId:base64key...]"' })
-      .superRefine((value, ctx) => {
-        for (const problem of parseKeySpec(value).problems) ctx.addIssue({ code: 'custom', message: problem });
-      }),
+    ACTOR_VERIFY_KEYS: z.string({ error: "required: the gateway's Ed25519 public key (JWK or SPKI PEM), or a JSON list of them" }).superRefine((value, ctx) => {
+      for (const problem of parseActorVerifyKeys(value).problems) ctx.addIssue({ code: 'custom', message: problem });
+    }),
+    PD_ENCRYPTION_KEYS: z.string({ error: 'required: "keyId:base64key[,keyId:base64key...]"' }).superRefine((value, ctx) => {
+      for (const problem of parseKeySpec(value).problems) ctx.addIssue({ code: 'custom', message: problem });
+    }),
     BLIND_INDEX_KEY: z.string().min(32, 'must be at least 32 characters'),
   }),
 };

@@ -4,9 +4,7 @@
  * on 10 again the number is invalid).
  */
 export type IinProblem = 'length' | 'century' | 'birthDate' | 'checksum';
-export type IinCheck =
-  | { ok: true; birthDate: string; sex: 'M' | 'F' }
-  | { ok: false; problem: IinProblem };
+export type IinCheck = { ok: true; birthDate: string; sex: 'M' | 'F' } | { ok: false; problem: IinProblem };
 
 const FIRST_WEIGHTS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
 const SECOND_WEIGHTS = [3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2];

@@ -58,6 +58,9 @@ export function safeError(err: unknown): { name: string; message: string; code?:
     .filter(([, v]) => typeof v === 'string' && /^[\w.]{1,63}$/.test(v))
     .map(([k, v]) => `${k} ${String(v)}`);
   const message = isDriverError ? `database error ${code}${where.length ? ` (${where.join(', ')})` : ''}` : scrubText(err.message.slice(0, 500));
-  const frames = err.stack?.split('\n').filter((line) => /^\s+at /.test(line)).join('\n');
+  const frames = err.stack
+    ?.split('\n')
+    .filter((line) => /^\s+at /.test(line))
+    .join('\n');
   return { name: err.name, message, ...(typeof code === 'string' ? { code } : {}), ...(frames ? { stack: frames } : {}) };
 }

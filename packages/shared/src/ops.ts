@@ -60,7 +60,9 @@ function opsSubject(prefix: string, service: OpsService, action: 'list' | 'repla
 
 /** One name per process, also a valid KV key token: host, pid and a random tail. */
 export function instanceId(): string {
-  return `${hostname().replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40)}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  return `${hostname()
+    .replace(/[^A-Za-z0-9_-]/g, '_')
+    .slice(0, 40)}-${process.pid}-${randomBytes(3).toString('hex')}`;
 }
 
 const consumerHealthSchema = z.object({ name: z.string().max(100), pending: z.number().int().min(0), ackPending: z.number().int().min(0) });
@@ -201,7 +203,10 @@ export class HealthReporter {
     for (const f of snapshot.fieldEncryption) fieldReencryptionPending.set({ service, table: f.table }, f.pending);
     if (!this.opts.connected()) return;
     try {
-      this.kv ??= await within(2000, this.opts.js.views.kv(opsBucket(this.opts.prefix), { history: 1, ttl: snapshotTtlMs(this.opts.intervalMs), replicas: this.opts.replicas }));
+      this.kv ??= await within(
+        2000,
+        this.opts.js.views.kv(opsBucket(this.opts.prefix), { history: 1, ttl: snapshotTtlMs(this.opts.intervalMs), replicas: this.opts.replicas }),
+      );
       await within(2000, this.kv.put(this.key, json.encode(snapshot)));
     } catch (err) {
       // The bucket may have gone with a NATS store: bind (or make) it again next time.
@@ -283,7 +288,12 @@ const SEQ = /^[1-9]\d{0,17}$/;
 const listRequest = z.object({ token: z.string().min(1).max(4000), first: z.number().int().min(1).max(200) });
 const replayRequest = z.object({ token: z.string().min(1).max(4000), id: z.string().regex(SEQ) });
 const opsReply = z.discriminatedUnion('ok', [
-  z.object({ ok: z.literal(true), items: z.array(parkedViewSchema).max(200).optional(), item: parkedViewSchema.optional(), outcome: z.enum(['APPLIED', 'DUPLICATE', 'FAILED', 'REJECTED']).optional() }),
+  z.object({
+    ok: z.literal(true),
+    items: z.array(parkedViewSchema).max(200).optional(),
+    item: parkedViewSchema.optional(),
+    outcome: z.enum(['APPLIED', 'DUPLICATE', 'FAILED', 'REJECTED']).optional(),
+  }),
   z.object({ ok: z.literal(false), code: z.enum(['FORBIDDEN', 'NOT_FOUND', 'BAD_USER_INPUT', 'UNAVAILABLE']) }),
 ]);
 
@@ -311,8 +321,14 @@ export class OpsResponder {
     const { nc, prefix, service } = this.opts;
     const queue = `ops-${service}`;
     this.subs = [
-      nc.subscribe(opsSubject(prefix, service, 'list'), { queue, callback: (err, msg) => void (err ? undefined : this.answer(msg, (body) => this.list(body))) }),
-      nc.subscribe(opsSubject(prefix, service, 'replay'), { queue, callback: (err, msg) => void (err ? undefined : this.answer(msg, (body) => this.replay(body))) }),
+      nc.subscribe(opsSubject(prefix, service, 'list'), {
+        queue,
+        callback: (err, msg) => void (err ? undefined : this.answer(msg, (body) => this.list(body))),
+      }),
+      nc.subscribe(opsSubject(prefix, service, 'replay'), {
+        queue,
+        callback: (err, msg) => void (err ? undefined : this.answer(msg, (body) => this.replay(body))),
+      }),
     ];
   }
 
@@ -336,7 +352,9 @@ export class OpsResponder {
     try {
       const { actor, meta } = this.opts.actorTokens.verify(token, OPS_VIEW_SERVICE);
       // The permission table's roles for parked events (OPS), checked again by the service that holds them.
-      return hasAnyRole(actor, rolesFor('Query.parkedEvents')) && hasAnyRole(actor, rolesFor('Mutation.replayParkedEvent')) ? { actor, requestId: meta.requestId } : null;
+      return hasAnyRole(actor, rolesFor('Query.parkedEvents')) && hasAnyRole(actor, rolesFor('Mutation.replayParkedEvent'))
+        ? { actor, requestId: meta.requestId }
+        : null;
     } catch {
       return null;
     }
@@ -346,7 +364,16 @@ export class OpsResponder {
     return this.opts.db as Kysely<PlatformTables>;
   }
 
-  private view(row: { id: string; consumer: string; event_id: string | null; subject: string; error: string; deliveries: number; parked_at: Date; resolved_at: Date | null }): ParkedEventView {
+  private view(row: {
+    id: string;
+    consumer: string;
+    event_id: string | null;
+    subject: string;
+    error: string;
+    deliveries: number;
+    parked_at: Date;
+    resolved_at: Date | null;
+  }): ParkedEventView {
     const eventsPrefix = `${this.opts.prefix}.events.`;
     const type = row.subject.startsWith(eventsPrefix) ? row.subject.slice(eventsPrefix.length) : '';
     return {
@@ -394,7 +421,11 @@ export class OpsResponder {
     if (!row || !consumer) return { ok: false, code: 'NOT_FOUND' };
     const outcome = await consumer.replay(row, caller.actor, caller.requestId);
     this.opts.logger.info({ parkedId: row.id, consumer: row.consumer, eventId: row.event_id, outcome, actor: caller.actor.id }, 'parked event replayed');
-    const after = await this.db.selectFrom('parked_events').select([...this.columns]).where('id', '=', row.id).executeTakeFirstOrThrow();
+    const after = await this.db
+      .selectFrom('parked_events')
+      .select([...this.columns])
+      .where('id', '=', row.id)
+      .executeTakeFirstOrThrow();
     return { ok: true, item: this.view(after), outcome };
   }
 }
@@ -450,7 +481,11 @@ export class OpsView {
     if (!this.opts.connected()) return this.cache;
     try {
       const read = async () => {
-        this.kv ??= await this.opts.js.views.kv(opsBucket(this.opts.prefix), { history: 1, ttl: snapshotTtlMs(this.opts.staleAfterMs / 3), replicas: this.opts.replicas });
+        this.kv ??= await this.opts.js.views.kv(opsBucket(this.opts.prefix), {
+          history: 1,
+          ttl: snapshotTtlMs(this.opts.staleAfterMs / 3),
+          replicas: this.opts.replicas,
+        });
         const kv = this.kv;
         // A key written again while they are listed may come twice.
         const keys = new Set<string>();
@@ -481,7 +516,18 @@ export class OpsView {
         const fresh = own.filter((s) => now - Date.parse(s.reportedAt) <= this.opts.staleAfterMs);
         const latest = own[0];
         if (!latest) {
-          return { name, ready: false, outboxBacklog: 0, oldestUnpublishedSeconds: null, parkedEvents: 0, consumers: [], instances: 0, relayListening: false, fieldEncryption: [], reportedAt: null };
+          return {
+            name,
+            ready: false,
+            outboxBacklog: 0,
+            oldestUnpublishedSeconds: null,
+            parkedEvents: 0,
+            consumers: [],
+            instances: 0,
+            relayListening: false,
+            fieldEncryption: [],
+            reportedAt: null,
+          };
         }
         // Consumer lag lives in NATS, not in the service: read it live, so a service that is down
         // still shows its lag growing.

@@ -147,7 +147,14 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
   const jsm: JetStreamManager = await nc.jetstreamManager();
   const replicas = config.eventsReplicas ?? 1;
   const stream = await ensureStream(jsm, config.eventsPrefix, { replicas });
-  const handoffs = new Handoffs({ service: def.name, db: db as Kysely<any>, jsm, prefix: config.eventsPrefix, stream: await ensureHandoffStream(jsm, config.eventsPrefix, { replicas }), logger });
+  const handoffs = new Handoffs({
+    service: def.name,
+    db: db as Kysely<any>,
+    jsm,
+    prefix: config.eventsPrefix,
+    stream: await ensureHandoffStream(jsm, config.eventsPrefix, { replicas }),
+    logger,
+  });
 
   const deps: ServiceDeps<DB, Extra> = {
     name: def.name,
@@ -172,7 +179,19 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
   if (unlisted.length > 0) throw new Error(`consumers ${unlisted.join(', ')} are not ${def.name}'s in DURABLE_CONSUMERS (events/catalog.ts)`);
   const consumers = specs.map(
     (spec) =>
-      new EventConsumer(spec, { db: db as Kysely<any>, js, jsm, stream, prefix: config.eventsPrefix, logger, service: def.name, signer, verifier, ackWaitMs: config.ackWaitMs, databaseUrl: config.databaseUrl }),
+      new EventConsumer(spec, {
+        db: db as Kysely<any>,
+        js,
+        jsm,
+        stream,
+        prefix: config.eventsPrefix,
+        logger,
+        service: def.name,
+        signer,
+        verifier,
+        ackWaitMs: config.ackWaitMs,
+        databaseUrl: config.databaseUrl,
+      }),
   );
   for (const consumer of consumers) await consumer.start();
 

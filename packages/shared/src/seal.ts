@@ -115,8 +115,16 @@ export async function unseal<T>(jwe: string, privateJwk: string): Promise<T> {
   } catch {
     throw new Error('not a compact JWE');
   }
-  const keys = Object.keys(protectedHeader ?? {}).sort().join(',');
-  if (keys !== 'alg,enc,epk' || protectedHeader.alg !== ALG || protectedHeader.enc !== ENC || typeof protectedHeader.epk !== 'object' || protectedHeader.epk === null) {
+  const keys = Object.keys(protectedHeader ?? {})
+    .sort()
+    .join(',');
+  if (
+    keys !== 'alg,enc,epk' ||
+    protectedHeader.alg !== ALG ||
+    protectedHeader.enc !== ENC ||
+    typeof protectedHeader.epk !== 'object' ||
+    protectedHeader.epk === null
+  ) {
     throw new Error(`only ${ALG} with ${ENC} is accepted`);
   }
   const { kty, crv, x, y } = protectedHeader.epk;

@@ -3,11 +3,7 @@ import { commonEnv, parseEnv, serviceEnv } from './env';
 import type { ServiceConfig } from './runtime';
 
 /** Reads a service's configuration from the environment: the common models plus its own `extra`. */
-export function serviceConfigFromEnv<E extends z.ZodType>(
-  defaultPort: number,
-  extra: E,
-  source: NodeJS.ProcessEnv = process.env,
-): ServiceConfig<z.infer<E>> {
+export function serviceConfigFromEnv<E extends z.ZodType>(defaultPort: number, extra: E, source: NodeJS.ProcessEnv = process.env): ServiceConfig<z.infer<E>> {
   const env = parseEnv({ ...commonEnv, service: serviceEnv(defaultPort), extra }, source);
   return {
     port: env.service.PORT,

@@ -16,8 +16,26 @@ export const iinSchema = z
 
 /** Kazakhstan mobile operators' codes after +7 (Beeline, Kcell/Activ, Tele2/Altel, Izi). */
 const MOBILE_CODES = new Set([
-  '700', '701', '702', '705', '706', '707', '708', '747', '750', '751', '760', '761', '762', '763', '764', '771',
-  '775', '776', '777', '778',
+  '700',
+  '701',
+  '702',
+  '705',
+  '706',
+  '707',
+  '708',
+  '747',
+  '750',
+  '751',
+  '760',
+  '761',
+  '762',
+  '763',
+  '764',
+  '771',
+  '775',
+  '776',
+  '777',
+  '778',
 ]);
 
 export function normalizeKzMobile(raw: string): string | null {
@@ -71,7 +89,11 @@ export const countrySchema = z
  * stays in the audit for good, so it must be an id, not free text that could hold a person's data.
  */
 export const STAFF_ID = /^(?=.*\p{L})[\p{L}\p{N}._@:-]{1,200}$/u;
-export const staffIdSchema = z.string().trim().min(1, { message: 'text.required' satisfies MessageKey }).regex(STAFF_ID, { message: 'staffId.invalid' satisfies MessageKey });
+export const staffIdSchema = z
+  .string()
+  .trim()
+  .min(1, { message: 'text.required' satisfies MessageKey })
+  .regex(STAFF_ID, { message: 'staffId.invalid' satisfies MessageKey });
 
 export function textSchema(min: number, max: number) {
   return z

@@ -47,6 +47,12 @@ export function addWorkingDays(from: Date, days: number, calendar: WorkCalendar)
 
 export function calendarFromEnv(holidays: string | undefined, workingWeekends: string | undefined): WorkCalendar {
   const year = new Date().getUTCFullYear();
-  const list = (s: string | undefined) => (s ? s.split(',').map((d) => d.trim()).filter(Boolean) : []);
+  const list = (s: string | undefined) =>
+    s
+      ? s
+          .split(',')
+          .map((d) => d.trim())
+          .filter(Boolean)
+      : [];
   return kazakhstanCalendar([year - 1, year, year + 1, year + 2], list(holidays), list(workingWeekends));
 }

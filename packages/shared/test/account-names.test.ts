@@ -3,7 +3,19 @@ import { isAcceptableAccountName, looksLikePlatformActor } from '../src';
 
 describe("account names never pose as the platform's own actors", () => {
   it('refuses the reserved ids in any case, compatibility form or look-alike (confusables skeleton)', () => {
-    for (const name of ['anonymous', 'ANONYMOUS', 'аnonymous', 'anonyrnous', 'public', 'pub1ic', 'ｐｕｂｌｉｃ', 'unauthenticated', 'system:retention', 'SYSTEM:x', 'ѕуѕtem:bootstrap']) {
+    for (const name of [
+      'anonymous',
+      'ANONYMOUS',
+      'аnonymous',
+      'anonyrnous',
+      'public',
+      'pub1ic',
+      'ｐｕｂｌｉｃ',
+      'unauthenticated',
+      'system:retention',
+      'SYSTEM:x',
+      'ѕуѕtem:bootstrap',
+    ]) {
       expect(looksLikePlatformActor(name), name).toBe(true);
       expect(isAcceptableAccountName(name), name).toBe(false);
     }

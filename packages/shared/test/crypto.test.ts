@@ -1,6 +1,17 @@
 import { CompactEncrypt, compactDecrypt, decodeProtectedHeader, importJWK, type JWK } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { FieldCipher, FieldUnreadableError, blindIndex, fieldsUnreadable, generateSealKeyPair, parseKeySpec, randomKeySpec, seal, unseal, type EncryptedColumns } from '../src';
+import {
+  FieldCipher,
+  FieldUnreadableError,
+  blindIndex,
+  fieldsUnreadable,
+  generateSealKeyPair,
+  parseKeySpec,
+  randomKeySpec,
+  seal,
+  unseal,
+  type EncryptedColumns,
+} from '../src';
 import { legacyCiphertext } from '../src/testing';
 
 /** Two tables of a service, as kysely types them: the cipher binds values to their `*_enc` columns. */
@@ -74,7 +85,8 @@ describe('field encryption', () => {
     flipped[0]! ^= 1;
     expect(refusal(() => cipher.decrypt(withPart(sealed, 3, flipped.toString('base64url')), A))).toBe('AUTHENTICATION');
     expect(refusal(() => cipher.decrypt(withPart(sealed, 4, Buffer.from('other').toString('base64url')), A))).toBe('AUTHENTICATION');
-    for (const bad of ['', 'v2', 'v2.k1', `${sealed}.x`, withPart(sealed, 0, 'v3'), withPart(sealed, 2, 'short')]) expect(refusal(() => cipher.decrypt(bad, A))).toBe('FORMAT');
+    for (const bad of ['', 'v2', 'v2.k1', `${sealed}.x`, withPart(sealed, 0, 'v3'), withPart(sealed, 2, 'short')])
+      expect(refusal(() => cipher.decrypt(bad, A))).toBe('FORMAT');
   });
 
   it('refuses an unknown key id, and a key id swapped for another listed key', () => {
@@ -119,7 +131,9 @@ describe('field encryption', () => {
 
   it('counts every refusal by place and reason, never by value', async () => {
     const cipher = new FieldCipher<TestDb>('appeals', randomKeySpec('k1'));
-    const count = async () => (await fieldsUnreadable.get()).values.find((v) => v.labels.service === 'appeals' && v.labels.table === 'notes' && v.labels.reason === 'AUTHENTICATION')?.value ?? 0;
+    const count = async () =>
+      (await fieldsUnreadable.get()).values.find((v) => v.labels.service === 'appeals' && v.labels.table === 'notes' && v.labels.reason === 'AUTHENTICATION')
+        ?.value ?? 0;
     const before = await count();
     const sealed = cipher.encrypt('x', { table: 'notes', column: 'note_enc', id: '1' });
     expect(refusal(() => cipher.decrypt(sealed, { table: 'notes', column: 'note_enc', id: '2' }))).toBe('AUTHENTICATION');
@@ -210,7 +224,8 @@ describe('sealed values', () => {
     const parts = jwe.split('.');
     const header = JSON.parse(Buffer.from(parts[0]!, 'base64url').toString());
     const withHeader = (h: object) => [Buffer.from(JSON.stringify(h)).toString('base64url'), ...parts.slice(1)].join('.');
-    const flip = (i: number) => parts.map((p, j) => (j === i ? Buffer.from(Buffer.from(p, 'base64url').map((b, k) => (k === 0 ? b ^ 1 : b))).toString('base64url') : p)).join('.');
+    const flip = (i: number) =>
+      parts.map((p, j) => (j === i ? Buffer.from(Buffer.from(p, 'base64url').map((b, k) => (k === 0 ? b ^ 1 : b))).toString('base64url') : p)).join('.');
     const otherPoint = JSON.parse((await generateSealKeyPair()).publicJwk);
     const bad = [
       flip(1), // the wrapped key

@@ -37,7 +37,12 @@ const keys = { subjects: generateEventKeyPair(), audit: generateEventKeyPair() }
 const subjectsSigner = EventSigner.fromKey('subjects', keys.subjects.privateJwk);
 const auditSigner = EventSigner.fromKey('audit', keys.audit.privateJwk);
 const verifier = EventVerifier.fromJson(
-  JSON.stringify({ subjects: JSON.parse(keys.subjects.publicJwk), appeals: JSON.parse(generateEventKeyPair().publicJwk), consents: JSON.parse(generateEventKeyPair().publicJwk), audit: JSON.parse(keys.audit.publicJwk) }),
+  JSON.stringify({
+    subjects: JSON.parse(keys.subjects.publicJwk),
+    appeals: JSON.parse(generateEventKeyPair().publicJwk),
+    consents: JSON.parse(generateEventKeyPair().publicJwk),
+    audit: JSON.parse(keys.audit.publicJwk),
+  }),
 );
 
 describe('event platform on real PostgreSQL and JetStream', () => {
@@ -71,7 +76,10 @@ describe('event platform on real PostgreSQL and JetStream', () => {
         types: ['subject.blocked'],
         handle: async (trx, event) => {
           await handle(event);
-          await trx.insertInto('effects' as never).values({ event_id: event.id } as never).execute();
+          await trx
+            .insertInto('effects' as never)
+            .values({ event_id: event.id } as never)
+            .execute();
         },
       },
       { db, js: nc.jetstream(), jsm: await nc.jetstreamManager(), stream, prefix, logger, maxAttempts, service: 'audit', signer: auditSigner, verifier },
@@ -101,7 +109,17 @@ describe('event platform on real PostgreSQL and JetStream', () => {
   it('applies a duplicated event once, thanks to the inbox', async () => {
     const js = nc.jetstream();
     const id = crypto.randomUUID();
-    const envelope = subjectsSigner.sign({ id, type: 'subject.blocked', version: 1, occurredAt: new Date().toISOString(), source: 'subjects', actor, subjectId: null, correlationId: null, data: { subjectId: crypto.randomUUID() } } as Envelope);
+    const envelope = subjectsSigner.sign({
+      id,
+      type: 'subject.blocked',
+      version: 1,
+      occurredAt: new Date().toISOString(),
+      source: 'subjects',
+      actor,
+      subjectId: null,
+      correlationId: null,
+      data: { subjectId: crypto.randomUUID() },
+    } as Envelope);
     const c = await consumer('test-dedup', async () => undefined);
     await c.start();
     // Same event under two message ids: JetStream delivers both, the inbox keeps the effect single.
@@ -115,10 +133,14 @@ describe('event platform on real PostgreSQL and JetStream', () => {
 
   it('retries a failing handler with backoff and applies it once it succeeds', async () => {
     let calls = 0;
-    const c = await consumer('test-retry', async () => {
-      calls += 1;
-      if (calls < 3) throw new NotReadyError('not yet');
-    }, 10);
+    const c = await consumer(
+      'test-retry',
+      async () => {
+        calls += 1;
+        if (calls < 3) throw new NotReadyError('not yet');
+      },
+      10,
+    );
     const event = await enqueueEvent(db, prefix, { type: 'subject.blocked', source: 'subjects', actor, data: { subjectId: crypto.randomUUID() } });
     await nc.jetstream().publish(natsSubject(prefix, 'subject.blocked'), JSON.stringify(event), { msgID: event.id });
     await c.start();
@@ -128,21 +150,34 @@ describe('event platform on real PostgreSQL and JetStream', () => {
   });
 
   it('parks a poison message where ops can see it, and goes on', async () => {
-    const c = await consumer('test-poison', async (event) => {
-      if ((event.data as { subjectId: string }).subjectId === '00000000-0000-4000-8000-000000000000') throw new Error('cannot apply');
-    }, 2);
+    const c = await consumer(
+      'test-poison',
+      async (event) => {
+        if ((event.data as { subjectId: string }).subjectId === '00000000-0000-4000-8000-000000000000') throw new Error('cannot apply');
+      },
+      2,
+    );
     await c.start();
     const js = nc.jetstream();
     await js.publish(natsSubject(prefix, 'subject.blocked'), 'not json at all');
-    const bad = await enqueueEvent(db, prefix, { type: 'subject.blocked', source: 'subjects', actor, data: { subjectId: '00000000-0000-4000-8000-000000000000' } });
+    const bad = await enqueueEvent(db, prefix, {
+      type: 'subject.blocked',
+      source: 'subjects',
+      actor,
+      data: { subjectId: '00000000-0000-4000-8000-000000000000' },
+    });
     await js.publish(natsSubject(prefix, 'subject.blocked'), JSON.stringify(bad));
     const good = await enqueueEvent(db, prefix, { type: 'subject.blocked', source: 'subjects', actor, data: { subjectId: crypto.randomUUID() } });
     await js.publish(natsSubject(prefix, 'subject.blocked'), JSON.stringify(good));
     await eventually(async () => (await effectsOf(good.id)) === 1, 10_000, 'good event after poison');
-    const parked = await eventually(async () => {
-      const rows = await db.selectFrom('parked_events').selectAll().where('consumer', '=', 'test-poison').execute();
-      return rows.length === 2 ? rows : undefined;
-    }, 10_000, 'two parked messages');
+    const parked = await eventually(
+      async () => {
+        const rows = await db.selectFrom('parked_events').selectAll().where('consumer', '=', 'test-poison').execute();
+        return rows.length === 2 ? rows : undefined;
+      },
+      10_000,
+      'two parked messages',
+    );
     expect(parked.map((p) => p.event_id).sort()).toEqual([bad.id, null].sort());
     expect(await effectsOf(bad.id)).toBe(0);
     await c.stop();
@@ -167,15 +202,33 @@ describe('event platform on real PostgreSQL and JetStream', () => {
     await js.publish(subject, JSON.stringify(genuine));
     await eventually(async () => (await effectsOf(genuine.id)) === 1, 10_000, 'the genuine event applied');
     expect(calls).toBe(1);
-    const parked = await db.selectFrom('parked_events').select(['event_id', 'error']).where('consumer', '=', 'test-forgery').where('event_id', 'in', [...ids]).orderBy('id').execute();
+    const parked = await db
+      .selectFrom('parked_events')
+      .select(['event_id', 'error'])
+      .where('consumer', '=', 'test-forgery')
+      .where('event_id', 'in', [...ids])
+      .orderBy('id')
+      .execute();
     expect(parked).toEqual([
       { event_id: unsigned.id, error: 'EventRejected: UNSIGNED' },
       { event_id: genuine.id, error: 'EventRejected: BAD_SIGNATURE' },
       { event_id: otherKey.id, error: 'EventRejected: BAD_SIGNATURE' },
     ]);
     // The altered copy shares the genuine id, yet left no inbox row that could hide the genuine event.
-    expect(await db.selectFrom('inbox').select('event_id').where('consumer', '=', 'test-forgery').where('event_id', 'in', [...ids]).execute()).toEqual([{ event_id: genuine.id }]);
-    const rejected = await db.selectFrom('outbox').select(['subject', 'payload']).where('subject', '=', natsSubject(prefix, 'event.rejected')).orderBy('seq').execute();
+    expect(
+      await db
+        .selectFrom('inbox')
+        .select('event_id')
+        .where('consumer', '=', 'test-forgery')
+        .where('event_id', 'in', [...ids])
+        .execute(),
+    ).toEqual([{ event_id: genuine.id }]);
+    const rejected = await db
+      .selectFrom('outbox')
+      .select(['subject', 'payload'])
+      .where('subject', '=', natsSubject(prefix, 'event.rejected'))
+      .orderBy('seq')
+      .execute();
     const records = rejected.map((r) => r.payload as Envelope<'event.rejected'> & { signature: string }).filter((r) => ids.has(r.data.eventId ?? ''));
     expect(records.map((r) => r.data)).toEqual([
       { consumer: 'test-forgery', eventId: unsigned.id, type: 'subject.blocked', claimedSource: 'subjects', reason: 'UNSIGNED' },
@@ -212,10 +265,14 @@ describe('event platform on real PostgreSQL and JetStream', () => {
     const genuine = await enqueueEvent(db, prefix, { type: 'subject.blocked', source: 'subjects', actor, data: { subjectId: crypto.randomUUID() } });
     await js.publish(natsSubject(prefix, 'subject.blocked'), JSON.stringify(genuine));
     await eventually(async () => applied.includes(genuine.id), 10_000, 'the genuine event applied');
-    const parked = await eventually(async () => {
-      const rows = await db.selectFrom('parked_events').select(['event_id', 'error', 'subject']).where('consumer', '=', 'test-several').execute();
-      return rows.some((r) => r.event_id === misfiled.id) && rows.some((r) => r.event_id === smuggled.id) ? rows : undefined;
-    }, 10_000, 'the misfiled events parked');
+    const parked = await eventually(
+      async () => {
+        const rows = await db.selectFrom('parked_events').select(['event_id', 'error', 'subject']).where('consumer', '=', 'test-several').execute();
+        return rows.some((r) => r.event_id === misfiled.id) && rows.some((r) => r.event_id === smuggled.id) ? rows : undefined;
+      },
+      10_000,
+      'the misfiled events parked',
+    );
     expect(parked.filter((r) => r.event_id === misfiled.id || r.event_id === smuggled.id)).toEqual([
       { event_id: misfiled.id, error: 'EventRejected: WRONG_SUBJECT', subject: natsSubject(prefix, 'subject.blocked') },
       { event_id: smuggled.id, error: 'EventRejected: WRONG_SUBJECT', subject: natsSubject(prefix, 'subject.unblocked') },
@@ -233,7 +290,10 @@ describe('event platform on real PostgreSQL and JetStream', () => {
       log: (e) => void (e.level === 'query' && statements.push(e.query.sql)),
     });
     const relay = new OutboxRelay({ db: counted, databaseUrl, js: nc.jetstream(), logger, service: 'subjects', pollMs: 60_000 });
-    await eventually(async () => (await db.selectFrom('outbox').select('id').where('published_at', 'is', null).execute()).length === 0 || undefined, 1000).catch(() => undefined);
+    await eventually(
+      async () => (await db.selectFrom('outbox').select('id').where('published_at', 'is', null).execute()).length === 0 || undefined,
+      1000,
+    ).catch(() => undefined);
     await relay.start();
     const published = async (id: string) => (await db.selectFrom('outbox').select('published_at').where('id', '=', id).executeTakeFirst())?.published_at;
     // Whatever earlier tests left unpublished goes out first; then one commit at a time.
@@ -265,7 +325,10 @@ describe('event platform on real PostgreSQL and JetStream', () => {
             flaky = null;
             throw new NotReadyError('not yet');
           }
-          await trx.insertInto('effects' as never).values({ event_id: event.id } as never).execute();
+          await trx
+            .insertInto('effects' as never)
+            .values({ event_id: event.id } as never)
+            .execute();
         },
       },
       { db, js: nc.jetstream(), jsm: await nc.jetstreamManager(), stream, prefix, logger, maxAttempts: 5, service: 'audit', signer: auditSigner, verifier },
@@ -274,7 +337,12 @@ describe('event platform on real PostgreSQL and JetStream', () => {
     const waiting = async (n: number) => {
       const events = await Promise.all(
         Array.from({ length: n }, () =>
-          enqueueEvent(db, prefix, { type: 'subject.registered', source: 'subjects', actor, data: { subjectId: crypto.randomUUID(), category: 'APPLICANT', source: 'WEB_FORM_ANNEX_3', purposes: ['APPEAL_HANDLING'] } }),
+          enqueueEvent(db, prefix, {
+            type: 'subject.registered',
+            source: 'subjects',
+            actor,
+            data: { subjectId: crypto.randomUUID(), category: 'APPLICANT', source: 'WEB_FORM_ANNEX_3', purposes: ['APPEAL_HANDLING'] },
+          }),
         ),
       );
       for (const e of events) await nc.jetstream().publish(natsSubject(prefix, 'subject.registered'), JSON.stringify(e), { msgID: `batch-${e.id}` });
@@ -282,7 +350,11 @@ describe('event platform on real PostgreSQL and JetStream', () => {
     };
     // The transaction that wrote each effect row (its xmin): committed ones only.
     const writers = async (ids: string[]) =>
-      (await sql<{ event_id: string; writer: string }>`select event_id::text, xmin::text as writer from effects where event_id = any(${ids}::uuid[])`.execute(db)).rows;
+      (
+        await sql<{ event_id: string; writer: string }>`select event_id::text, xmin::text as writer from effects where event_id = any(${ids}::uuid[])`.execute(
+          db,
+        )
+      ).rows;
 
     const first = await waiting(20);
     await c.start();
@@ -300,7 +372,14 @@ describe('event platform on real PostgreSQL and JetStream', () => {
     expect(flaky).toBeNull();
     for (const id of [...first, ...second]) expect(await effectsOf(id)).toBe(1);
     // (The stream holds earlier tests' misfiled events too; none of these is parked.)
-    expect(await db.selectFrom('parked_events').select('error').where('consumer', '=', 'test-batch').where('event_id', 'in', [...first, ...second]).execute()).toEqual([]);
+    expect(
+      await db
+        .selectFrom('parked_events')
+        .select('error')
+        .where('consumer', '=', 'test-batch')
+        .where('event_id', 'in', [...first, ...second])
+        .execute(),
+    ).toEqual([]);
   });
 
   it('erases a hand-off it read only while that hand-off is still at its sequence number', async () => {
@@ -309,7 +388,10 @@ describe('event platform on real PostgreSQL and JetStream', () => {
     const recipient = await generateSealKeyPair();
     const sealed = await sealHandoff('subjects', crypto.randomUUID(), { iin: '900101300007' }, recipient.publicJwk);
     const subject = handoffSubject(prefix, 'subjects', sealed.ref.id);
-    for (const [now, erased] of [[subject, true], [`${prefix}.handoff.subjects.${crypto.randomUUID()}`, false]] as const) {
+    for (const [now, erased] of [
+      [subject, true],
+      [`${prefix}.handoff.subjects.${crypto.randomUUID()}`, false],
+    ] as const) {
       const deleted: number[] = [];
       const jsm = {
         streams: {
@@ -325,5 +407,4 @@ describe('event platform on real PostgreSQL and JetStream', () => {
       expect(deleted).toEqual(erased ? [7] : []);
     }
   });
-
 });

@@ -87,7 +87,13 @@ describe('the re-encryption job', () => {
   it('stopped after a batch, resumes where it stopped at the next start and completes; then v1 is refused', async () => {
     const spec = randomKeySpec('k1');
     const plain = await seedV1(spec, 23);
-    const noteIds = (await db.insertInto('notes').values(Array.from({ length: 4 }, (_, i) => ({ note_enc: legacyCiphertext(spec, `note ${i}`) }))).returning('id').execute()).map((r) => r.id);
+    const noteIds = (
+      await db
+        .insertInto('notes')
+        .values(Array.from({ length: 4 }, (_, i) => ({ note_enc: legacyCiphertext(spec, `note ${i}`) })))
+        .returning('id')
+        .execute()
+    ).map((r) => r.id);
     const first = await startCipher(spec);
     // A row the current version already wrote: the job leaves it exactly as it is.
     const current = randomUUID();
@@ -165,7 +171,11 @@ describe('the re-encryption job', () => {
         const value = `+7702${String(i).padStart(7, '0')}`;
         await db.transaction().execute(async (trx) => {
           await trx.selectFrom('things').select('id').where('id', '=', id).forUpdate().execute();
-          await trx.updateTable('things').set({ other_enc: writer.encrypt(value, { table: 'things', column: 'other_enc', id }) }).where('id', '=', id).execute();
+          await trx
+            .updateTable('things')
+            .set({ other_enc: writer.encrypt(value, { table: 'things', column: 'other_enc', id }) })
+            .where('id', '=', id)
+            .execute();
         });
         written.set(id, value);
       }
@@ -239,7 +249,9 @@ describe('the re-encryption job', () => {
     const ordered = [...plain.keys()].sort();
     // The database refuses the update of the 8th row: the third batch (rows 7–9) fails mid-statement.
     await sql`create function refuse_row() returns trigger language plpgsql as $$ begin raise exception 'refused'; end $$`.execute(db);
-    await sql`create trigger refuse before update on things for each row when (new.id = ${sql.lit(ordered[7]!)}::uuid) execute function refuse_row()`.execute(db);
+    await sql`create trigger refuse before update on things for each row when (new.id = ${sql.lit(ordered[7]!)}::uuid) execute function refuse_row()`.execute(
+      db,
+    );
     const cipher = await startCipher(spec);
     await expect(job(cipher, { batchSize: 3 }).run()).rejects.toThrow();
     const after = await things();

@@ -49,7 +49,11 @@ describe("the gateway's actor token", () => {
 
   it('is a standard EdDSA JWT (jose verifies it), and only its exact signature by the gateway passes', async () => {
     const token = signer.sign(actor, meta, 'subjects');
-    const { payload } = await jwtVerify(token, await importJWK(JSON.parse(gateway.publicJwk), 'EdDSA'), { issuer: 'pdp-gateway', audience: 'subjects', algorithms: ['EdDSA'] });
+    const { payload } = await jwtVerify(token, await importJWK(JSON.parse(gateway.publicJwk), 'EdDSA'), {
+      issuer: 'pdp-gateway',
+      audience: 'subjects',
+      algorithms: ['EdDSA'],
+    });
     expect(payload).toMatchObject({ sub: 'dpo-1', roles: ['DPO'], rid: 'r1' });
     expect((payload.exp ?? 0) - (payload.iat ?? 0)).toBe(60);
     const [header, body, signature] = token.split('.') as [string, string, string];
@@ -73,7 +77,7 @@ describe("the gateway's actor token", () => {
     expect(() => verifier.verify(expired, 'subjects')).toThrow();
   });
 
-  it('takes the gateway\'s keys as a JWK or a list during a rotation, and names a bad one without quoting it', () => {
+  it("takes the gateway's keys as a JWK or a list during a rotation, and names a bad one without quoting it", () => {
     const next = generateEventKeyPair();
     const rotating = ActorTokenVerifier.fromKeys(JSON.stringify([JSON.parse(next.publicJwk), JSON.parse(gateway.publicJwk)]));
     expect(rotating.verify(signer.sign(actor, meta, 'audit'), 'audit')).toBeTruthy();

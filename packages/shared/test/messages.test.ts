@@ -7,7 +7,8 @@ import { MESSAGE_KEYS, t, type Locale } from '../src';
  * Cyrillic, the same placeholders, and no word of English — names of formats and protocols, and the
  * API's role values the caller sends (PUBLIC, PARTNER), aside.
  */
-const ALLOWED_LATIN = /\b(GraphQL|JSON|ISO|IP|operationName|query|GET|POST|NUL|PUBLIC|PARTNER)\b|application\/json|apollo-require-preflight|x-apollo-operation-name|\+7 7XX XXX XX XX/g;
+const ALLOWED_LATIN =
+  /\b(GraphQL|JSON|ISO|IP|operationName|query|GET|POST|NUL|PUBLIC|PARTNER)\b|application\/json|apollo-require-preflight|x-apollo-operation-name|\+7 7XX XXX XX XX/g;
 const KAZAKH_LETTERS = /[әғқңөұүһіӘҒҚҢӨҰҮҺІ]/;
 const placeholders = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
 

@@ -6,7 +6,16 @@ describe('logs', () => {
   it('redact personal data wherever it sits in a log object', () => {
     const lines: string[] = [];
     const log = createLogger('test', 'info', { write: (line: string) => void lines.push(line) });
-    log.info({ iin: '900517300019', input: { phone: '+77011234567', email: 'a@b.kz', description: 'secret story' }, ip: '10.0.0.1', variables: { iin: '1' }, appealId: 'kept' }, 'submitted');
+    log.info(
+      {
+        iin: '900517300019',
+        input: { phone: '+77011234567', email: 'a@b.kz', description: 'secret story' },
+        ip: '10.0.0.1',
+        variables: { iin: '1' },
+        appealId: 'kept',
+      },
+      'submitted',
+    );
     const out = lines.join('');
     for (const pd of ['900517300019', '+77011234567', 'a@b.kz', 'secret story', '10.0.0.1']) expect(out).not.toContain(pd);
     expect(out).toContain('kept');
@@ -23,7 +32,17 @@ describe('configuration', () => {
     } catch (err) {
       expect(err).toBeInstanceOf(ConfigError);
       const text = (err as ConfigError).problems.join('\n');
-      for (const name of ['ACTOR_VERIFY_KEYS', 'PD_ENCRYPTION_KEYS', 'BLIND_INDEX_KEY', 'EVENT_SIGNING_KEY', 'EVENT_VERIFY_KEYS', 'DATABASE_URL', 'PORT', 'SEAL']) expect(text).toContain(name);
+      for (const name of [
+        'ACTOR_VERIFY_KEYS',
+        'PD_ENCRYPTION_KEYS',
+        'BLIND_INDEX_KEY',
+        'EVENT_SIGNING_KEY',
+        'EVENT_VERIFY_KEYS',
+        'DATABASE_URL',
+        'PORT',
+        'SEAL',
+      ])
+        expect(text).toContain(name);
     }
     const eventKey = generateEventKeyPair();
     const env = parseEnv(models, {

@@ -81,11 +81,20 @@ describe('surviving a database restart', () => {
       expect(await terminate(databaseUrl, 'LISTEN')).toBe(1);
       // Back within its first pauses (50 ms, doubling).
       await new Promise((r) => setTimeout(r, 1500));
-      const event = await enqueueEvent(db, prefix, { type: 'subject.blocked', source: 'subjects', actor: { id: 'tester', roles: ['OPS'] }, data: { subjectId: crypto.randomUUID() } });
-      await eventually(async () => {
-        const row = await db.selectFrom('outbox').select('published_at').where('id', '=', event.id).executeTakeFirst();
-        return row?.published_at;
-      }, 5000, 'published on NOTIFY');
+      const event = await enqueueEvent(db, prefix, {
+        type: 'subject.blocked',
+        source: 'subjects',
+        actor: { id: 'tester', roles: ['OPS'] },
+        data: { subjectId: crypto.randomUUID() },
+      });
+      await eventually(
+        async () => {
+          const row = await db.selectFrom('outbox').select('published_at').where('id', '=', event.id).executeTakeFirst();
+          return row?.published_at;
+        },
+        5000,
+        'published on NOTIFY',
+      );
     } finally {
       await relay.stop();
       unregister();

@@ -41,7 +41,15 @@ function erasureApproved() {
 /** What a consumer receives: the envelope after jsonb (keys reordered) and JSON on the wire. */
 function throughJsonb<T>(value: T): T {
   const reorder = (v: unknown): unknown =>
-    Array.isArray(v) ? v.map(reorder) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).reverse().map(([k, x]) => [k, reorder(x)])) : v;
+    Array.isArray(v)
+      ? v.map(reorder)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.entries(v)
+              .reverse()
+              .map(([k, x]) => [k, reorder(x)]),
+          )
+        : v;
   return JSON.parse(JSON.stringify(reorder(value))) as T;
 }
 
@@ -120,7 +128,9 @@ describe('event signatures (Ed25519 over RFC 8785 JSON)', () => {
     const { publicKey, privateKey } = generateKeyPairSync('ed25519');
     const pemSigner = EventSigner.fromKey('audit', privateKey.export({ format: 'pem', type: 'pkcs8' }).toString());
     const pemVerifier = EventVerifier.fromJson(verifyKeys({ audit: publicKey.export({ format: 'pem', type: 'spki' }).toString() }));
-    const signed = pemSigner.sign(buildEnvelope({ type: 'pd.accessed', source: 'audit', actor, data: { resource: 'audit_log', resourceIds: [], fields: [], operation: 'ACCESS' } }));
+    const signed = pemSigner.sign(
+      buildEnvelope({ type: 'pd.accessed', source: 'audit', actor, data: { resource: 'audit_log', resourceIds: [], fields: [], operation: 'ACCESS' } }),
+    );
     expect(pemVerifier.check(signed, signed, `${prefix}.events.pd.accessed`, prefix)).toBeNull();
   });
 
@@ -148,7 +158,9 @@ describe('event signatures (Ed25519 over RFC 8785 JSON)', () => {
     ]);
     const d = (JSON.parse(pairs.subjects.privateJwk) as { d: string }).d;
     expect(error!.message).not.toContain(d);
-    expect(parseEnv({ signing: commonEnv.signing }, { EVENT_SIGNING_KEY: pairs.audit.privateJwk, EVENT_VERIFY_KEYS: verifyKeys() }).signing.EVENT_SIGNING_KEY).toBe(pairs.audit.privateJwk);
+    expect(
+      parseEnv({ signing: commonEnv.signing }, { EVENT_SIGNING_KEY: pairs.audit.privateJwk, EVENT_VERIFY_KEYS: verifyKeys() }).signing.EVENT_SIGNING_KEY,
+    ).toBe(pairs.audit.privateJwk);
     expect(parseVerifyKeys('{').problems).toEqual(['must be a JSON object: service → public key (or a list of them)']);
   });
 

@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { BadUserInputError, checkIin, emailSchema, iinCheckDigit, iinSchema, localeFromAcceptLanguage, normalizeKzMobile, parseInput, textSchema } from '../src';
+import {
+  BadUserInputError,
+  checkIin,
+  emailSchema,
+  iinCheckDigit,
+  iinSchema,
+  localeFromAcceptLanguage,
+  normalizeKzMobile,
+  parseInput,
+  textSchema,
+} from '../src';
 import { makeIin } from '../src/testing';
 
 describe('IIN', () => {

@@ -10,7 +10,18 @@
  * keeps failing makes this instance not ready (`check`), so nobody changes the registry through an
  * instance that cannot pass the change on.
  */
-import { accessBucket, accessKey, accessEntrySchema, readAccessValue, safeError, signAccessValue, type AccessEntry, type EventSigner, type EventVerifier, type Logger } from '@pdp/shared';
+import {
+  accessBucket,
+  accessKey,
+  accessEntrySchema,
+  readAccessValue,
+  safeError,
+  signAccessValue,
+  type AccessEntry,
+  type EventSigner,
+  type EventVerifier,
+  type Logger,
+} from '@pdp/shared';
 import type { Kysely } from 'kysely';
 import type { JetStreamClient, KV } from 'nats';
 import { accountStates, registryVersion } from './db/access.repository';

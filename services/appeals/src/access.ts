@@ -56,7 +56,8 @@ const grantSchema = z
   })
   .superRefine((v, ctx) => {
     if (v.roles.includes('PARTNER') && !v.creditorId) ctx.addIssue({ code: 'custom', path: ['creditorId'], message: 'creditor.required' satisfies MessageKey });
-    if (!v.roles.includes('PARTNER') && v.creditorId) ctx.addIssue({ code: 'custom', path: ['creditorId'], message: 'creditor.onlyPartner' satisfies MessageKey });
+    if (!v.roles.includes('PARTNER') && v.creditorId)
+      ctx.addIssue({ code: 'custom', path: ['creditorId'], message: 'creditor.onlyPartner' satisfies MessageKey });
   });
 
 const reasonSchema = z.object({ reason: textSchema(1, 2000) });
@@ -108,7 +109,14 @@ export async function grantAccess(deps: Deps, scope: RequestScope, input: unknow
     await enqueueEvent(trx, deps.prefix, {
       ...base(scope),
       type: 'access.granted',
-      data: { grantId: id, account: g.account, roles: g.roles as never, creditorId: g.creditorId ?? null, replaces: current?.id ?? null, reasonSha256: digest(g.reason) },
+      data: {
+        grantId: id,
+        account: g.account,
+        roles: g.roles as never,
+        creditorId: g.creditorId ?? null,
+        replaces: current?.id ?? null,
+        reasonSha256: digest(g.reason),
+      },
     });
   });
   return (await repo.grantById(deps.db, id))!;
@@ -149,7 +157,11 @@ export async function resumeCreditor(deps: Deps, scope: RequestScope, creditorId
     const open = await repo.openSuspension(trx, creditorId);
     if (!open) throw new ConflictError(scope.meta.locale, 'CREDITOR_NOT_SUSPENDED', 'creditor.notSuspended');
     await repo.closeSuspension(trx, open.id, scope.actor.id, reason);
-    await enqueueEvent(trx, deps.prefix, { ...base(scope), type: 'creditor.resumed', data: { creditorId, suspensionId: open.id, reasonSha256: digest(reason) } });
+    await enqueueEvent(trx, deps.prefix, {
+      ...base(scope),
+      type: 'creditor.resumed',
+      data: { creditorId, suspensionId: open.id, reasonSha256: digest(reason) },
+    });
   });
   return (await creditorById(deps.db, creditorId))!;
 }
@@ -196,7 +208,12 @@ const filterSchema = z
 
 const GRANT_FIELDS = ['account', 'displayName', 'roles', 'creditor', 'reason', 'grantedBy', 'grantedAt', 'revokedAt', 'revokedBy', 'revokeReason'];
 
-export async function accessGrants(deps: Deps, scope: RequestScope, args: { filter?: unknown; first?: number | null; after?: string | null }, withTotal: boolean): Promise<GrantPage> {
+export async function accessGrants(
+  deps: Deps,
+  scope: RequestScope,
+  args: { filter?: unknown; first?: number | null; after?: string | null },
+  withTotal: boolean,
+): Promise<GrantPage> {
   const filter = parseInput(filterSchema, args.filter ?? null, scope.meta.locale) ?? {};
   const limit = args.first ?? 50;
   const { rows, total } = await repo.grantPage(deps.db, filter, decodeCursor(args.after, scope.meta.locale), limit, withTotal);
@@ -243,7 +260,15 @@ export async function bootstrapDpo(deps: Deps, account: string): Promise<void> {
   const actor = { id: 'system:bootstrap', roles: [] as Role[], creditorId: null };
   const granted = await deps.db.transaction().execute(async (trx) => {
     if (!(await repo.registryIsEmpty(trx))) return false;
-    await repo.insertGrant(trx, { id, account, displayNameEnc: deps.cipher.encrypt(account, { table: 'access_grants', column: 'display_name_enc', id }), roles: ['DPO'], creditorId: null, reason, grantedBy: actor.id });
+    await repo.insertGrant(trx, {
+      id,
+      account,
+      displayNameEnc: deps.cipher.encrypt(account, { table: 'access_grants', column: 'display_name_enc', id }),
+      roles: ['DPO'],
+      creditorId: null,
+      reason,
+      grantedBy: actor.id,
+    });
     await enqueueEvent(trx, deps.prefix, {
       source: 'appeals',
       actor,

@@ -1,15 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  addWorkingDays,
-  BadUserInputError,
-  blindIndex,
-  handoffOutboxRows,
-  parseInput,
-  sealHandoff,
-  signedOutboxRows,
-  t,
-  type RequestScope,
-} from '@pdp/shared';
+import { addWorkingDays, BadUserInputError, blindIndex, handoffOutboxRows, parseInput, sealHandoff, signedOutboxRows, t, type RequestScope } from '@pdp/shared';
 import { GraphQLError } from 'graphql';
 import type { Deps } from './config';
 import { insertAppeal, nextReferenceNumber } from './db/appeals.repository';
@@ -47,7 +37,11 @@ export async function submitAppeal(deps: Deps, scope: RequestScope, input: Recor
 }
 
 /** What the public caller may read of the appeal it has just submitted: its receipt, nothing staff see. */
-const RECEIPT = new Set(['__typename', 'appeal', ...['__typename', 'id', 'reference', 'kind', 'status', 'deadline', 'submittedAt', 'locale', 'channel'].map((f) => `appeal.${f}`)]);
+const RECEIPT = new Set([
+  '__typename',
+  'appeal',
+  ...['__typename', 'id', 'reference', 'kind', 'status', 'deadline', 'submittedAt', 'locale', 'channel'].map((f) => `appeal.${f}`),
+]);
 
 /**
  * The answer to a submission is either the stored appeal's reference or a refusal with nothing

@@ -18,7 +18,14 @@ import { appealConnectionResolvers, partnerAppealConnectionResolvers, partnerApp
 import { creditorsByIds } from './db/worklist.repository';
 import DataLoader from 'dataloader';
 import { controlReportResolvers } from './resolvers/ControlReport';
-import { accessGrantConnectionResolvers, accessGrantResolvers, accessMutationResolvers, accessQueryResolvers, creditorResolvers, meResolvers } from './resolvers/Access';
+import {
+  accessGrantConnectionResolvers,
+  accessGrantResolvers,
+  accessMutationResolvers,
+  accessQueryResolvers,
+  creditorResolvers,
+  meResolvers,
+} from './resolvers/Access';
 import { bootstrapDpo } from './access';
 import { AccessSync } from './access-sync';
 import { openSuspensions } from './db/access.repository';
@@ -55,7 +62,15 @@ export const appealsService: ServiceDefinition<Database, AppealsExtra, Context> 
     if (deps.config.extra.bootstrapDpo) await bootstrapDpo(deps, deps.config.extra.bootstrapDpo);
   },
   workers: (deps) => [
-    new AccessSync({ db: deps.db, js: deps.events.js, prefix: deps.prefix, replicas: deps.replicas, signer: deps.events.signer, verifier: deps.events.verifier, logger: deps.logger }),
+    new AccessSync({
+      db: deps.db,
+      js: deps.events.js,
+      prefix: deps.prefix,
+      replicas: deps.replicas,
+      signer: deps.events.signer,
+      verifier: deps.events.verifier,
+      logger: deps.logger,
+    }),
   ],
   context: (deps, scope) => ({
     ...scope,

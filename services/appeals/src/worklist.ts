@@ -43,11 +43,16 @@ import {
 const HOME_COUNTRY = 'KZ';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-
 const filterSchema = z
   .object({
-    status: z.array(z.enum(['NEW', 'IN_PROGRESS', 'FORWARDED', 'ANSWERED', 'CLOSED'])).max(5).nullish(),
-    kind: z.array(z.enum(['APPEAL', 'COMPLAINT', 'SCHEDULE_REQUEST'])).max(3).nullish(),
+    status: z
+      .array(z.enum(['NEW', 'IN_PROGRESS', 'FORWARDED', 'ANSWERED', 'CLOSED']))
+      .max(5)
+      .nullish(),
+    kind: z
+      .array(z.enum(['APPEAL', 'COMPLAINT', 'SCHEDULE_REQUEST']))
+      .max(3)
+      .nullish(),
     assignee: staffIdSchema.nullish(),
     overdue: z.boolean().nullish(),
     reference: z.string().trim().toUpperCase().max(40, { message: 'text.tooLong' }).nullish(),
@@ -88,13 +93,22 @@ export async function worklist(
 async function recordReads(deps: Deps, scope: RequestScope, records: AppealRecord[], fields: string[]): Promise<void> {
   const bySubject = new Map<string | null, string[]>();
   for (const r of records) bySubject.set(r.subjectId, [...(bySubject.get(r.subjectId) ?? []), r.id]);
-  await deps.guard.recordAccess(scope, [...bySubject].map(([subjectId, ids]) => ({ subjectId, resource: 'appeal', resourceIds: ids, fields })));
+  await deps.guard.recordAccess(
+    scope,
+    [...bySubject].map(([subjectId, ids]) => ({ subjectId, resource: 'appeal', resourceIds: ids, fields })),
+  );
 }
 
 type Locked = NonNullable<Awaited<ReturnType<typeof repo.lockForWork>>>;
 
 /** A change to an appeal under its row lock; a blocked subject's appeal never moves (6.1.3). */
-async function change(deps: Deps, scope: RequestScope, appealId: string, operation: string, apply: (trx: Transaction<Database>, appeal: Locked) => Promise<void>) {
+async function change(
+  deps: Deps,
+  scope: RequestScope,
+  appealId: string,
+  operation: string,
+  apply: (trx: Transaction<Database>, appeal: Locked) => Promise<void>,
+) {
   const blocked = await deps.db.transaction().execute(async (trx) => {
     const appeal = await repo.lockForWork(trx, appealId);
     if (!appeal) throw new NotFoundError(scope.meta.locale, 'Appeal');
@@ -138,7 +152,12 @@ export async function answerAppeal(deps: Deps, scope: RequestScope, appealId: st
     move(scope, from, 'ANSWERED');
     await trx
       .updateTable('appeals')
-      .set({ status: 'ANSWERED', answer_enc: deps.cipher.encrypt(answer, { table: 'appeals', column: 'answer_enc', id: appealId }), answered_at: new Date(), updated_at: new Date() })
+      .set({
+        status: 'ANSWERED',
+        answer_enc: deps.cipher.encrypt(answer, { table: 'appeals', column: 'answer_enc', id: appealId }),
+        answered_at: new Date(),
+        updated_at: new Date(),
+      })
       .where('id', '=', appealId)
       .execute();
     await addChange(trx, appealId, 'ANSWERED', scope.actor.id);
@@ -146,7 +165,11 @@ export async function answerAppeal(deps: Deps, scope: RequestScope, appealId: st
       { ...base(scope, appeal.subject_id), type: 'appeal.status_changed' as const, data: { appealId, from, to: 'ANSWERED' } },
       { ...base(scope, appeal.subject_id), type: 'appeal.answered' as const, data: { appealId } },
     ]);
-    await deps.guard.recordAccess(scope, [{ subjectId: appeal.subject_id, resource: 'appeal', resourceIds: [appealId], fields: ['answer'], operation: 'STORE' }], trx);
+    await deps.guard.recordAccess(
+      scope,
+      [{ subjectId: appeal.subject_id, resource: 'appeal', resourceIds: [appealId], fields: ['answer'], operation: 'STORE' }],
+      trx,
+    );
   });
 }
 
@@ -187,7 +210,10 @@ export async function forwardAppeal(deps: Deps, scope: RequestScope, appealId: s
   await change(deps, scope, appealId, 'Mutation.forwardAppeal', async (trx, appeal) => {
     // A refusal is recorded after this transaction ends: no second connection while it holds one.
     if (creditor.country !== HOME_COUNTRY) {
-      refused = { error: new PolicyError('TRANSFER_FORBIDDEN', 'transfer.crossBorder', scope.meta.locale, { reason: 'CROSS_BORDER' }), subjectId: appeal.subject_id };
+      refused = {
+        error: new PolicyError('TRANSFER_FORBIDDEN', 'transfer.crossBorder', scope.meta.locale, { reason: 'CROSS_BORDER' }),
+        subjectId: appeal.subject_id,
+      };
       return;
     }
     if (!(await repo.hasTransferConsent(trx, appealId, appeal.subject_id))) {
@@ -199,7 +225,15 @@ export async function forwardAppeal(deps: Deps, scope: RequestScope, appealId: s
     const now = new Date();
     await trx
       .updateTable('appeals')
-      .set({ status: 'FORWARDED', forwarded_to: creditor.id, forwarded_fields: unique, forwarded_at: now, partner_response_enc: null, partner_responded_at: null, updated_at: now })
+      .set({
+        status: 'FORWARDED',
+        forwarded_to: creditor.id,
+        forwarded_fields: unique,
+        forwarded_at: now,
+        partner_response_enc: null,
+        partner_responded_at: null,
+        updated_at: now,
+      })
       .where('id', '=', appealId)
       .execute();
     await addChange(trx, appealId, 'FORWARDED', scope.actor.id);
@@ -221,7 +255,12 @@ function partnerCreditor(scope: RequestScope): string | null {
 }
 
 /** The partner's view: only appeals forwarded to its own creditor and still in view; reads recorded with the creditor. */
-export async function partnerAppeals(deps: Deps, scope: RequestScope, args: { first?: number | null; after?: string | null }, withTotal: boolean): Promise<Page<AppealRecord>> {
+export async function partnerAppeals(
+  deps: Deps,
+  scope: RequestScope,
+  args: { first?: number | null; after?: string | null },
+  withTotal: boolean,
+): Promise<Page<AppealRecord>> {
   await deps.guard.authorize(scope, 'Query.partnerAppeals');
   const creditorId = partnerCreditor(scope);
   const limit = args.first ?? 20;
@@ -262,7 +301,11 @@ export async function respondToAppeal(deps: Deps, scope: RequestScope, appealId:
   await deps.db.transaction().execute(async (trx) => {
     await trx
       .updateTable('appeals')
-      .set({ partner_response_enc: deps.cipher.encrypt(response, { table: 'appeals', column: 'partner_response_enc', id: appealId }), partner_responded_at: new Date(), updated_at: new Date() })
+      .set({
+        partner_response_enc: deps.cipher.encrypt(response, { table: 'appeals', column: 'partner_response_enc', id: appealId }),
+        partner_responded_at: new Date(),
+        updated_at: new Date(),
+      })
       .where('id', '=', appealId)
       .execute();
     await enqueueEvent(trx, deps.prefix, { ...base(scope, visible.subject_id), type: 'appeal.partner_responded', data: { appealId, creditorId } });

@@ -54,8 +54,17 @@ describe('the worklist reads a page with one SQL query', () => {
     }));
     await db.insertInto('appeals').values(rows).execute();
     statements.length = 0;
-    const deps = { db, guard: new Guard(db, config.eventsPrefix, 'appeals'), cipher: new FieldCipher<Database>('appeals', config.encryptionKeys), prefix: config.eventsPrefix, config } as unknown as Deps;
-    const scope = { actor: { id: 'operator-1', roles: ['OPERATOR' as const], creditorId: null }, meta: { requestId: 'r1', locale: 'RU' as const, ip: null, userAgent: null } };
+    const deps = {
+      db,
+      guard: new Guard(db, config.eventsPrefix, 'appeals'),
+      cipher: new FieldCipher<Database>('appeals', config.encryptionKeys),
+      prefix: config.eventsPrefix,
+      config,
+    } as unknown as Deps;
+    const scope = {
+      actor: { id: 'operator-1', roles: ['OPERATOR' as const], creditorId: null },
+      meta: { requestId: 'r1', locale: 'RU' as const, ip: null, userAgent: null },
+    };
     const page = await worklist(deps, scope, { filter: { kind: ['COMPLAINT'] }, first: 50 }, { withTotal: true, withContact: false });
     expect(page.nodes).toHaveLength(50);
     expect(page.totalCount).toBe(60);
@@ -67,12 +76,22 @@ describe('the worklist reads a page with one SQL query', () => {
     expect(inserts).toHaveLength(1);
 
     // The next pages: the total is the same on each, and after the last row the page is empty but still counted.
-    const second = await worklist(deps, scope, { filter: { kind: ['COMPLAINT'] }, first: 50, after: page.cursors[49] }, { withTotal: true, withContact: false });
+    const second = await worklist(
+      deps,
+      scope,
+      { filter: { kind: ['COMPLAINT'] }, first: 50, after: page.cursors[49] },
+      { withTotal: true, withContact: false },
+    );
     expect(second.nodes).toHaveLength(10);
     expect(second.totalCount).toBe(60);
     expect(second.hasNextPage).toBe(false);
     expect(new Set([...page.nodes, ...second.nodes].map((n) => n.id)).size).toBe(60);
-    const beyond = await worklist(deps, scope, { filter: { kind: ['COMPLAINT'] }, first: 50, after: second.cursors[9] }, { withTotal: true, withContact: false });
+    const beyond = await worklist(
+      deps,
+      scope,
+      { filter: { kind: ['COMPLAINT'] }, first: 50, after: second.cursors[9] },
+      { withTotal: true, withContact: false },
+    );
     expect(beyond.nodes).toHaveLength(0);
     expect(beyond.totalCount).toBe(60);
   });

@@ -20,14 +20,21 @@ export const auditEnv = z.object({
       for (const problem of parseCheckpointKeys(value).problems) ctx.addIssue({ code: 'custom', message: problem });
     }),
   /** Names this log in every checkpoint: a checkpoint of one deployment is no proof for another. */
-  AUDIT_ORIGIN: z.string().regex(/^[\w.:/-]{1,100}$/).default('pdp.audit'),
+  AUDIT_ORIGIN: z
+    .string()
+    .regex(/^[\w.:/-]{1,100}$/)
+    .default('pdp.audit'),
   AUDIT_CHECKPOINT_EVERY: z.coerce.number().int().min(1).max(1_000_000).default(1000),
   /** How soon the head the recorder wrote becomes a checkpoint, in the database and on the stream (docs/security.md). */
   AUDIT_CHECKPOINT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(1),
   /** How often the recorder checks that everything the stream acknowledged to it is recorded. */
   AUDIT_RECONCILE_SECONDS: z.coerce.number().int().min(1).max(3600).default(10),
   /** A full verification of the whole chain this often (0 = never by itself). */
-  AUDIT_FULL_VERIFY_HOURS: z.coerce.number().min(0).max(24 * 31).default(24),
+  AUDIT_FULL_VERIFY_HOURS: z.coerce
+    .number()
+    .min(0)
+    .max(24 * 31)
+    .default(24),
   /** Working hours in Kazakhstan (UTC+5); staff access outside them, or on a non-working day, is an incident ("off": no such rule). */
   AUDIT_WORK_HOURS: hours.default({ start: 7, end: 22 }),
   INCIDENT_NOTIFY_WORKING_DAYS: z.coerce.number().int().min(1).max(30).default(1),

@@ -11,7 +11,12 @@ const BLOCKED_STOPS = new Set(['ACCESS', 'TRANSFER', 'MODIFY']);
 
 /** Whether the subject was blocked (and still is) when the action happened. */
 async function blockedAt(trx: Transaction<Database>, subjectId: string, occurredAt: string): Promise<boolean> {
-  const row = await trx.selectFrom('blocked_subjects').select('subject_id').where('subject_id', '=', subjectId).where('blocked_at', '<=', new Date(occurredAt)).executeTakeFirst();
+  const row = await trx
+    .selectFrom('blocked_subjects')
+    .select('subject_id')
+    .where('subject_id', '=', subjectId)
+    .where('blocked_at', '<=', new Date(occurredAt))
+    .executeTakeFirst();
   return row !== undefined;
 }
 

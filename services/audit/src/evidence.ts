@@ -112,7 +112,8 @@ export class Evidence {
   /** `checkpointAudit`: the checkpoint, or a refusal when the database's head is not the audit's. */
   async checkpointForExport(locale: Locale): Promise<Checkpoint | null> {
     const { checkpoint, refused } = await this.checkpointNow();
-    if (refused) throw new PolicyError('CONFLICT', 'audit.headNotOwn', locale, { reason: 'AUDIT_TAMPERED', firstInvalidSeq: refused.seq, finding: refused.reason });
+    if (refused)
+      throw new PolicyError('CONFLICT', 'audit.headNotOwn', locale, { reason: 'AUDIT_TAMPERED', firstInvalidSeq: refused.seq, finding: refused.reason });
     return checkpoint;
   }
 
@@ -163,7 +164,7 @@ export class Evidence {
     const memory = this.known;
     const head = await chainHead(db);
     const headSeq = head?.seq ?? '0';
-    const resume = full ? null : records.find((r) => r.valid && r.through_seq !== null) ?? null;
+    const resume = full ? null : (records.find((r) => r.valid && r.through_seq !== null) ?? null);
     const anchor = resume ? { seq: resume.through_seq!, hash: resume.through_hash! } : null;
     // Beside the database's checkpoints, the newest one published outside it: removing checkpoints
     // from the database hides nothing it covers (it may lie beyond the database's end: a cut).
@@ -215,10 +216,20 @@ export class Evidence {
     const { db } = this.deps;
     const [cp, entry] = await Promise.all([checkpointAt(db, anchor.seq), entryAt(db, anchor.seq)]);
     if (!entry || BigInt(anchor.seq) > BigInt(headSeq)) {
-      return { reason: 'TRUNCATED', seq: anchor.seq, checkpointSeq: anchor.seq, detail: `entry ${anchor.seq}, verified before, is gone: the log ends at ${headSeq}` };
+      return {
+        reason: 'TRUNCATED',
+        seq: anchor.seq,
+        checkpointSeq: anchor.seq,
+        detail: `entry ${anchor.seq}, verified before, is gone: the log ends at ${headSeq}`,
+      };
     }
     if (!cp || cp.hash !== anchor.hash) {
-      return { reason: 'CHECKPOINT_MISMATCH', seq: anchor.seq, checkpointSeq: anchor.seq, detail: `checkpoint ${anchor.seq}, verified before, was removed or replaced` };
+      return {
+        reason: 'CHECKPOINT_MISMATCH',
+        seq: anchor.seq,
+        checkpointSeq: anchor.seq,
+        detail: `checkpoint ${anchor.seq}, verified before, was removed or replaced`,
+      };
     }
     if (entry.hash !== anchor.hash || entryHash(entry) !== entry.hash) {
       return { reason: 'HASH_MISMATCH', seq: anchor.seq, checkpointSeq: anchor.seq, detail: `entry ${anchor.seq}, verified before, no longer matches: edited` };
@@ -231,11 +242,21 @@ export class Evidence {
     for (const k of known) {
       if (!k) continue;
       if (BigInt(k.seq) > BigInt(headSeq)) {
-        return { reason: 'TRUNCATED', seq: String(BigInt(headSeq) + 1n), checkpointSeq: k.seq, detail: `checkpoint ${k.seq} was signed, but the log ends at ${headSeq}: cut off` };
+        return {
+          reason: 'TRUNCATED',
+          seq: String(BigInt(headSeq) + 1n),
+          checkpointSeq: k.seq,
+          detail: `checkpoint ${k.seq} was signed, but the log ends at ${headSeq}: cut off`,
+        };
       }
       const cp = await checkpointAt(this.deps.db, k.seq);
       if (!cp || cp.hash !== k.hash) {
-        return { reason: 'CHECKPOINT_MISMATCH', seq: k.seq, checkpointSeq: k.seq, detail: `checkpoint ${k.seq}, signed or verified before, was removed or replaced` };
+        return {
+          reason: 'CHECKPOINT_MISMATCH',
+          seq: k.seq,
+          checkpointSeq: k.seq,
+          detail: `checkpoint ${k.seq}, signed or verified before, was removed or replaced`,
+        };
       }
     }
     return null;

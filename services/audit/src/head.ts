@@ -13,7 +13,12 @@ const PAGE = 5000;
 const WALK_LIMIT = 200_000n;
 
 /** A log that holds entries but no head the audit signed, nor a checkpoint they follow. */
-const NONE_SIGNED: Finding = { reason: 'INSERTED', seq: '1', checkpointSeq: null, detail: 'the log holds entries, none of them signed by the audit as its head' };
+const NONE_SIGNED: Finding = {
+  reason: 'INSERTED',
+  seq: '1',
+  checkpointSeq: null,
+  detail: 'the log holds entries, none of them signed by the audit as its head',
+};
 
 /** Where a walk of the chain starts: an entry taken as it is. */
 type Anchor = { seq: string; hash: string };
@@ -157,7 +162,12 @@ export class OwnHead {
     const found = (await this.walk(trx, anchor, [own, ...(await checkpointsBetween(trx, anchor?.seq ?? '0', own.seq))], end)).finding;
     if (found) return found;
     const next = BigInt(own.seq) + 1n;
-    return { reason: 'INSERTED', seq: String(next), checkpointSeq: own.seq, detail: `entries ${next}…${end} were not written by the audit: the head it wrote is entry ${own.seq}` };
+    return {
+      reason: 'INSERTED',
+      seq: String(next),
+      checkpointSeq: own.seq,
+      detail: `entries ${next}…${end} were not written by the audit: the head it wrote is entry ${own.seq}`,
+    };
   }
 
   private async walk(trx: Transaction<Database>, from: Anchor | null, checkpoints: Checkpoint[], through: string): Promise<ChainVerifier> {

@@ -23,7 +23,9 @@ function jobs(deps: Deps) {
   const evidence = evidenceOf(deps);
   return [
     { name: 'audit-checkpoint', everyMs: checkpointSeconds * 1000, run: () => evidence.tick() },
-    ...(fullVerifyHours > 0 ? [{ name: 'audit-full-verification', everyMs: fullVerifyHours * 3_600_000, run: async () => void (await evidence.verify(true)) }] : []),
+    ...(fullVerifyHours > 0
+      ? [{ name: 'audit-full-verification', everyMs: fullVerifyHours * 3_600_000, run: async () => void (await evidence.verify(true)) }]
+      : []),
   ];
 }
 

@@ -77,6 +77,8 @@ export class Witness {
 
   /** Publishes, logging a failure instead of throwing: the next checkpoint tries again. */
   async publishQuietly(cp: Checkpoint): Promise<void> {
-    await this.publish(cp).catch((err: unknown) => this.deps.logger.warn({ err: safeError(err), seq: cp.seq }, 'checkpoint not published to the stream; will try again'));
+    await this.publish(cp).catch((err: unknown) =>
+      this.deps.logger.warn({ err: safeError(err), seq: cp.seq }, 'checkpoint not published to the stream; will try again'),
+    );
   }
 }

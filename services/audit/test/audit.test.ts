@@ -15,25 +15,46 @@ describe('audit service', () => {
 
   it('chains every event with every field hashed, gap-free seqs, a signed checkpoint every N entries and of the head when verifying', async () => {
     await audit.record(12);
-    const trail = await audit.call('{ auditLog(limit: 12) { seq hashVersion operation outcome actorId purpose resource resourceIds fields prevHash hash recordedAt } }');
+    const trail = await audit.call(
+      '{ auditLog(limit: 12) { seq hashVersion operation outcome actorId purpose resource resourceIds fields prevHash hash recordedAt } }',
+    );
     const entries = trail.data.auditLog;
     expect(entries.map((e: { seq: string }) => e.seq)).toEqual(['1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12']);
-    expect(entries[0]).toMatchObject({ hashVersion: 2, operation: 'BLOCK', outcome: 'ALLOWED', actorId: 'dpo-1', purpose: 'SUBJECT_RIGHTS', resource: 'subject', fields: ['status'] });
+    expect(entries[0]).toMatchObject({
+      hashVersion: 2,
+      operation: 'BLOCK',
+      outcome: 'ALLOWED',
+      actorId: 'dpo-1',
+      purpose: 'SUBJECT_RIGHTS',
+      resource: 'subject',
+      fields: ['status'],
+    });
     expect(entries[1].prevHash).toBe(entries[0].hash);
     expect(entries[0].recordedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
 
     const cps = await audit.call('{ auditCheckpoints { seq hash keyId origin signature note } }');
     expect(cps.data.auditCheckpoints.map((c: { seq: string }) => c.seq)).toEqual(['5', '10']);
     expect(cps.data.auditCheckpoints[1]).toMatchObject({ hash: entries[9].hash, keyId: 'test-1', origin: 'pdp.audit/test' });
-    expect(cps.data.auditCheckpoints[1].note).toBe(`pdp.audit.checkpoint.v1\npdp.audit/test\n10\n${entries[9].hash}\n${cps.data.auditCheckpoints[1].note.split('\n')[4]}\ntest-1\n`);
+    expect(cps.data.auditCheckpoints[1].note).toBe(
+      `pdp.audit.checkpoint.v1\npdp.audit/test\n10\n${entries[9].hash}\n${cps.data.auditCheckpoints[1].note.split('\n')[4]}\ntest-1\n`,
+    );
 
     const keys = await audit.call('{ auditKeys { keyId algorithm publicKeyPem signing } }');
     expect(keys.data.auditKeys).toEqual([{ keyId: 'test-1', algorithm: 'Ed25519', publicKeyPem: audit.key.publicKeyPem, signing: true }]);
 
     // Reading the log is itself recorded (entry 13: the auditor's read of entries 1–12).
     await eventually(async () => (await audit.count()) === 13, 5000, 'the read recorded');
-    const read = await audit.service.db.selectFrom('audit_log').select(['event_type', 'actor_id', 'resource', 'resource_ids']).where('seq', '=', '13').executeTakeFirstOrThrow();
-    expect(read).toEqual({ event_type: 'pd.accessed', actor_id: 'auditor-1', resource: 'audit_entry', resource_ids: entries.map((e: { seq: string }) => e.seq) });
+    const read = await audit.service.db
+      .selectFrom('audit_log')
+      .select(['event_type', 'actor_id', 'resource', 'resource_ids'])
+      .where('seq', '=', '13')
+      .executeTakeFirstOrThrow();
+    expect(read).toEqual({
+      event_type: 'pd.accessed',
+      actor_id: 'auditor-1',
+      resource: 'audit_entry',
+      resource_ids: entries.map((e: { seq: string }) => e.seq),
+    });
     const ok = await audit.call('{ verifyAuditChain(full: true) { valid entriesChecked checkpointsChecked firstInvalidSeq verifiedThroughSeq } }');
     expect(ok.data.verifyAuditChain).toEqual({ valid: true, entriesChecked: 13, checkpointsChecked: 3, firstInvalidSeq: null, verifiedThroughSeq: '13' });
   });
@@ -50,10 +71,14 @@ describe('audit service', () => {
     const broken = await audit.call('{ verifyAuditChain(full: true) { valid firstInvalidSeq reason } }');
     expect(broken.data.verifyAuditChain).toEqual({ valid: false, firstInvalidSeq: '3', reason: 'HASH_MISMATCH' });
     // The failure is an incident itself, with the bad entry as evidence.
-    await eventually(async () => {
-      const res = await audit.call('{ incidents(status: [OPEN]) { rule evidence status notifyBy } }');
-      return res.data.incidents.find((i: { rule: string }) => i.rule === 'AUDIT_TAMPERED');
-    }, 5000, 'AUDIT_TAMPERED incident');
+    await eventually(
+      async () => {
+        const res = await audit.call('{ incidents(status: [OPEN]) { rule evidence status notifyBy } }');
+        return res.data.incidents.find((i: { rule: string }) => i.rule === 'AUDIT_TAMPERED');
+      },
+      5000,
+      'AUDIT_TAMPERED incident',
+    );
   });
 
   it('raises one incident when an actor keeps being denied, with the denials as evidence', async () => {
@@ -65,7 +90,9 @@ describe('audit service', () => {
         data: { operation: 'subject.read', reason: 'ROLE', creditorId: 'creditor-9' },
       });
     }
-    await eventually(async () => (await audit.service.db.selectFrom('audit_log').select('seq').where('actor_id', '=', 'curious-partner').execute()).length === 6);
+    await eventually(
+      async () => (await audit.service.db.selectFrom('audit_log').select('seq').where('actor_id', '=', 'curious-partner').execute()).length === 6,
+    );
     const res = await audit.call('{ incidents { rule actorId evidence status details entries { seq operation creditorId } } }');
     const mine = res.data.incidents.filter((i: { actorId: string }) => i.actorId === 'curious-partner');
     expect(mine.map((i: { rule: string }) => i.rule).sort()).toEqual(['REPEATED_DENIALS', 'SCOPE_PROBE']);

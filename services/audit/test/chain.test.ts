@@ -1,10 +1,22 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { signingInput } from '@pdp/shared';
 import { describe, expect, it } from 'vitest';
-import { ChainVerifier, GENESIS_HASH, canonical, checkpointSignatureValid, entryHash, signCheckpoint, type ChainEntry, type Checkpoint } from '../src/domain/chain';
+import {
+  ChainVerifier,
+  GENESIS_HASH,
+  canonical,
+  checkpointSignatureValid,
+  entryHash,
+  signCheckpoint,
+  type ChainEntry,
+  type Checkpoint,
+} from '../src/domain/chain';
 
 // The RFC 8785 implementation the event signatures use (`canonicalize`, behind signingInput): the chain's own must agree.
-const canonicalize = (v: unknown) => signingInput({ v }).toString('utf8').replace(/^pdp\.event\.v1\n/, '');
+const canonicalize = (v: unknown) =>
+  signingInput({ v })
+    .toString('utf8')
+    .replace(/^pdp\.event\.v1\n/, '');
 
 const { privateKey, publicKey } = generateKeyPairSync('ed25519');
 
@@ -14,10 +26,28 @@ function chain(n: number, every = 5): { entries: ChainEntry[]; checkpoints: Chec
   let prev = GENESIS_HASH;
   for (let i = 1; i <= n; i += 1) {
     const e: ChainEntry = {
-      seq: String(i), hashVersion: 2, eventId: randomUUID(), type: 'pd.accessed', operation: 'ACCESS', source: 'appeals', actorId: `op-${i % 3}`,
-      actorRoles: ['OPERATOR'], creditorId: null, purpose: 'APPEAL_HANDLING', outcome: 'ALLOWED', subjectId: randomUUID(), correlationId: randomUUID(),
-      clientKey: null, resource: 'appeal', resourceIds: [randomUUID()], fields: ['phone'], occurredAt: `2026-11-25T10:00:0${i % 10}.000000Z`,
-      recordedAt: `2026-11-25T10:00:0${i % 10}.040000Z`, details: { resource: 'appeal', fields: ['phone'] }, prevHash: prev, hash: '',
+      seq: String(i),
+      hashVersion: 2,
+      eventId: randomUUID(),
+      type: 'pd.accessed',
+      operation: 'ACCESS',
+      source: 'appeals',
+      actorId: `op-${i % 3}`,
+      actorRoles: ['OPERATOR'],
+      creditorId: null,
+      purpose: 'APPEAL_HANDLING',
+      outcome: 'ALLOWED',
+      subjectId: randomUUID(),
+      correlationId: randomUUID(),
+      clientKey: null,
+      resource: 'appeal',
+      resourceIds: [randomUUID()],
+      fields: ['phone'],
+      occurredAt: `2026-11-25T10:00:0${i % 10}.000000Z`,
+      recordedAt: `2026-11-25T10:00:0${i % 10}.040000Z`,
+      details: { resource: 'appeal', fields: ['phone'] },
+      prevHash: prev,
+      hash: '',
     };
     e.hash = entryHash(e);
     prev = e.hash;
@@ -36,8 +66,8 @@ function verify(entries: ChainEntry[], checkpoints: Checkpoint[]) {
 describe('the chain, pure', () => {
   it('its canonical JSON is RFC 8785, as `canonicalize` writes it', () => {
     const values = [
-      { b: 1, a: [3, { z: null, y: 'ё' }], 'é': true, A: -0, n: 1e21, f: 0.1 + 0.2, s: 'a\u2028"\\' },
-      ['x', { '\u{1F600}': 1, '\uFB33': 2, 'a': 3 }],
+      { b: 1, a: [3, { z: null, y: 'ё' }], é: true, A: -0, n: 1e21, f: 0.1 + 0.2, s: 'a\u2028"\\' },
+      ['x', { '\u{1F600}': 1, '\uFB33': 2, a: 3 }],
       'plain',
       null,
     ];
@@ -47,9 +77,27 @@ describe('the chain, pure', () => {
   it('a version-2 hash covers every field of the entry but the hash itself', () => {
     const [e] = chain(1).entries;
     const changed: Record<string, unknown> = {
-      seq: '2', hashVersion: 3, eventId: randomUUID(), type: 'x', operation: 'MODIFY', source: 'consents', actorId: 'other', actorRoles: ['DPO'],
-      creditorId: 'c', purpose: 'CONTROL', outcome: 'DENIED', subjectId: null, correlationId: 'r', clientKey: 'f'.repeat(32), resource: 'r',
-      resourceIds: [], fields: [], occurredAt: '2026-11-25T10:00:00.000001Z', recordedAt: '2026-11-25T10:00:00.000001Z', details: {}, prevHash: '1'.repeat(64),
+      seq: '2',
+      hashVersion: 3,
+      eventId: randomUUID(),
+      type: 'x',
+      operation: 'MODIFY',
+      source: 'consents',
+      actorId: 'other',
+      actorRoles: ['DPO'],
+      creditorId: 'c',
+      purpose: 'CONTROL',
+      outcome: 'DENIED',
+      subjectId: null,
+      correlationId: 'r',
+      clientKey: 'f'.repeat(32),
+      resource: 'r',
+      resourceIds: [],
+      fields: [],
+      occurredAt: '2026-11-25T10:00:00.000001Z',
+      recordedAt: '2026-11-25T10:00:00.000001Z',
+      details: {},
+      prevHash: '1'.repeat(64),
     };
     const fields = Object.keys(e!).filter((k) => k !== 'hash');
     expect(fields.sort()).toEqual(Object.keys(changed).sort());
@@ -62,7 +110,8 @@ describe('the chain, pure', () => {
     const { checkpoints } = chain(5);
     const cp = checkpoints[0]!;
     expect(checkpointSignatureValid(cp, publicKey)).toBe(true);
-    for (const field of ['origin', 'seq', 'hash', 'signedAt', 'keyId'] as const) expect(checkpointSignatureValid({ ...cp, [field]: `${cp[field]}0` }, publicKey), field).toBe(false);
+    for (const field of ['origin', 'seq', 'hash', 'signedAt', 'keyId'] as const)
+      expect(checkpointSignatureValid({ ...cp, [field]: `${cp[field]}0` }, publicKey), field).toBe(false);
     expect(checkpointSignatureValid(cp, generateKeyPairSync('ed25519').publicKey)).toBe(false);
   });
 
@@ -71,7 +120,12 @@ describe('the chain, pure', () => {
     expect(verify(entries, checkpoints)).toBeNull();
     const edited = entries.map((e) => (e.seq === '7' ? { ...e, actorId: 'x' } : e));
     expect(verify(edited, checkpoints)).toMatchObject({ reason: 'HASH_MISMATCH', seq: '7' });
-    expect(verify(entries.filter((e) => e.seq !== '8'), checkpoints)).toMatchObject({ reason: 'SEQ_GAP', seq: '8' });
+    expect(
+      verify(
+        entries.filter((e) => e.seq !== '8'),
+        checkpoints,
+      ),
+    ).toMatchObject({ reason: 'SEQ_GAP', seq: '8' });
     const swapped = [...entries];
     [swapped[10], swapped[11]] = [swapped[11]!, swapped[10]!];
     expect(verify(swapped, checkpoints)).toMatchObject({ reason: 'SEQ_GAP', seq: '11' });
@@ -89,7 +143,12 @@ describe('the chain, pure', () => {
     expect(verify(rewritten, checkpoints)).toMatchObject({ reason: 'CHECKPOINT_MISMATCH', seq: '11', checkpointSeq: '15' });
     const forged = checkpoints.map((c) => (c.seq === '15' ? { ...c, hash: rewritten[14]!.hash } : c));
     expect(verify(rewritten, forged)).toMatchObject({ reason: 'CHECKPOINT_SIGNATURE', seq: '15' });
-    expect(verify(entries, checkpoints.map((c) => ({ ...c, keyId: 'k2' })))).toMatchObject({ reason: 'CHECKPOINT_KEY_UNKNOWN', seq: '5' });
+    expect(
+      verify(
+        entries,
+        checkpoints.map((c) => ({ ...c, keyId: 'k2' })),
+      ),
+    ).toMatchObject({ reason: 'CHECKPOINT_KEY_UNKNOWN', seq: '5' });
   });
 
   it('entries slipped in after a signed head are named: the audit links its next entry past them, to the head it signed', () => {

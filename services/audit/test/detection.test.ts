@@ -39,7 +39,10 @@ describe('detection rules (7.2.2)', () => {
 
   it('mass reads: 200 reads by one person within ten minutes', async () => {
     const mass = operator('op-mass');
-    await send(audit, Array.from({ length: RULES.MASS_READ.threshold - 1 }, () => read(mass, randomUUID())));
+    await send(
+      audit,
+      Array.from({ length: RULES.MASS_READ.threshold - 1 }, () => read(mass, randomUUID())),
+    );
     expect(await incidentsOf(audit, 'op-mass')).toEqual([]);
     await send(audit, [read(mass, randomUUID())]);
     await eventually(async () => (await incidentsOf(audit, 'op-mass')).length === 1, 10_000, 'MASS_READ');
@@ -54,7 +57,13 @@ describe('detection rules (7.2.2)', () => {
     expect(await incidentsOf(audit, 'op-leak')).toEqual([expect.objectContaining({ rule: 'BLOCKED_SUBJECT_ACCESS', subjectId })]);
     expect(await incidentsOf(audit, 'dpo-reader')).toEqual([]);
 
-    const denied = (): NewEvent<'access.denied'> => ({ type: 'access.denied', source: 'appeals', actor: operator('op-insist'), subjectId, data: { operation: 'Query.appeal', reason: 'BLOCKED' } });
+    const denied = (): NewEvent<'access.denied'> => ({
+      type: 'access.denied',
+      source: 'appeals',
+      actor: operator('op-insist'),
+      subjectId,
+      data: { operation: 'Query.appeal', reason: 'BLOCKED' },
+    });
     await send(audit, [denied(), denied()]);
     expect(await incidentsOf(audit, 'op-insist')).toEqual([]);
     await send(audit, [denied()]);

@@ -31,7 +31,11 @@ async function onStream(audit: TestAudit): Promise<{ seq: string | null; count: 
 /** Waits until the newest stored checkpoint is of the head, and returns the head's seq. */
 async function checkpointed(audit: TestAudit): Promise<bigint> {
   const head = (await chainHead(audit.service.db))!.seq;
-  await eventually(async () => (await audit.service.db.selectFrom('audit_checkpoints').select('seq').where('seq', '=', head).executeTakeFirst()) !== undefined, 5000, `a checkpoint of ${head}`);
+  await eventually(
+    async () => (await audit.service.db.selectFrom('audit_checkpoints').select('seq').where('seq', '=', head).executeTakeFirst()) !== undefined,
+    5000,
+    `a checkpoint of ${head}`,
+  );
   return BigInt(head);
 }
 
@@ -78,15 +82,21 @@ describe('the recorder signs only the heads it wrote', () => {
     const head = BigInt((await chainHead(audit.service.db))!.seq);
     await asAttacker(audit.service.db, async () => {
       const [last] = await tailFrom(audit.service.db, head);
-      await replaceTail(audit.service.db, head + 1n, [{ ...last!, eventId: randomUUID(), actorId: 'chairman-1', actorRoles: ['CHAIRMAN'], recordedAt: isoMicros(new Date()) }]);
+      await replaceTail(audit.service.db, head + 1n, [
+        { ...last!, eventId: randomUUID(), actorId: 'chairman-1', actorRoles: ['CHAIRMAN'], recordedAt: isoMicros(new Date()) },
+      ]);
     });
     const res = await audit.call(`mutation { checkpointAudit { ${CHECKPOINT} } }`);
     expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', reason: 'AUDIT_TAMPERED', firstInvalidSeq: String(head + 1n), finding: 'INSERTED' });
     expect(res.errors?.[0]?.message).toBe('Последние записи журнала аудита записаны не службой аудита: журнал изменён, подпись не ставится');
-    const incident = await eventually(async () => {
-      const list = (await audit.call('{ incidents { rule evidence } }')).data.incidents as Array<{ rule: string; evidence: string[] }>;
-      return list.find((i) => i.rule === 'AUDIT_TAMPERED');
-    }, 5000, 'the AUDIT_TAMPERED incident');
+    const incident = await eventually(
+      async () => {
+        const list = (await audit.call('{ incidents { rule evidence } }')).data.incidents as Array<{ rule: string; evidence: string[] }>;
+        return list.find((i) => i.rule === 'AUDIT_TAMPERED');
+      },
+      5000,
+      'the AUDIT_TAMPERED incident',
+    );
     expect(incident.evidence).toEqual([String(head + 1n)]);
   });
 
@@ -96,7 +106,9 @@ describe('the recorder signs only the heads it wrote', () => {
     const head = (await chainHead(audit.service.db))!;
     await asAttacker(audit.service.db, async () => {
       const [last] = await tailFrom(audit.service.db, BigInt(head.seq));
-      await replaceTail(audit.service.db, BigInt(head.seq) + 1n, [{ ...last!, eventId: randomUUID(), actorId: 'chairman-1', recordedAt: isoMicros(new Date()) }]);
+      await replaceTail(audit.service.db, BigInt(head.seq) + 1n, [
+        { ...last!, eventId: randomUUID(), actorId: 'chairman-1', recordedAt: isoMicros(new Date()) },
+      ]);
     });
     await audit.record(1);
     // The invented entry is head + 1; the audit's next ones (the incident it raised, the event) follow it, linked to its own head.
@@ -125,10 +137,18 @@ describe('the recorder signs only the heads it wrote', () => {
       await db.destroy();
     }
     await audit.restart();
-    const incident = await eventually(async () => {
-      const list = (await audit.call('{ incidents { rule evidence details } }')).data.incidents as Array<{ rule: string; evidence: string[]; details: string }>;
-      return list.find((i) => i.rule === 'AUDIT_TAMPERED');
-    }, 5000, 'the AUDIT_TAMPERED incident');
+    const incident = await eventually(
+      async () => {
+        const list = (await audit.call('{ incidents { rule evidence details } }')).data.incidents as Array<{
+          rule: string;
+          evidence: string[];
+          details: string;
+        }>;
+        return list.find((i) => i.rule === 'AUDIT_TAMPERED');
+      },
+      5000,
+      'the AUDIT_TAMPERED incident',
+    );
     expect([incident.evidence, JSON.parse(incident.details).reason]).toEqual([[String(kept + 1n)], 'TRUNCATED']);
   });
 
@@ -155,7 +175,9 @@ describe('the recorder signs only the heads it wrote', () => {
     await checkpointed(audit);
     await audit.call('{ verifyAuditChain(full: true) { valid } }');
     const secret = (audit.key.entry.key as { d: string }).d;
-    const tables = await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = 'public'`.execute(audit.service.db);
+    const tables = await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = 'public'`.execute(
+      audit.service.db,
+    );
     expect(tables.rows.length).toBeGreaterThan(5);
     for (const { name } of tables.rows) {
       const { rows } = await sql<{ text: string | null }>`select string_agg(t::text, '') as text from ${sql.table(name)} t`.execute(audit.service.db);

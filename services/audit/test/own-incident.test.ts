@@ -25,10 +25,14 @@ describe('an incident about a person is decided by someone else', () => {
         data: { operation: 'Query.subject', reason: 'PURPOSE' },
       });
     }
-    id = await eventually(async () => {
-      const list = (await audit.call('{ incidents { id rule actorId } }')).data.incidents as Array<{ id: string; rule: string; actorId: string }>;
-      return list.find((i) => i.rule === 'REPEATED_DENIALS' && i.actorId === 'dpo-1')?.id;
-    }, 10_000, "the incident about dpo-1's refusals");
+    id = await eventually(
+      async () => {
+        const list = (await audit.call('{ incidents { id rule actorId } }')).data.incidents as Array<{ id: string; rule: string; actorId: string }>;
+        return list.find((i) => i.rule === 'REPEATED_DENIALS' && i.actorId === 'dpo-1')?.id;
+      },
+      10_000,
+      "the incident about dpo-1's refusals",
+    );
   });
   afterEach(async () => {
     await audit.stop();
@@ -41,16 +45,26 @@ describe('an incident about a person is decided by someone else', () => {
       extensions: { code: 'FORBIDDEN', reason: 'OWN_INCIDENT' },
     });
     expect((await audit.call(ACK, { id }, dpo('dpo-2'))).data.acknowledgeIncident.status).toBe('ACKNOWLEDGED');
-    for (const mutation of [REPORT, CLOSE]) expect((await audit.call(mutation, { id }, dpo('dpo-1'))).errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'OWN_INCIDENT' });
+    for (const mutation of [REPORT, CLOSE])
+      expect((await audit.call(mutation, { id }, dpo('dpo-1'))).errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'OWN_INCIDENT' });
     expect((await audit.call(CLOSE, { id }, dpo('dpo-2'))).data.closeIncident.status).toBe('CLOSED');
   });
 
   it('each refusal is a denied attempt in the audit, and the control report counts them', async () => {
     for (const mutation of [ACK, REPORT]) expect((await audit.call(mutation, { id }, dpo('dpo-1'))).errors?.[0]?.extensions?.reason).toBe('OWN_INCIDENT');
-    const own = await eventually(async () => {
-      const rows = await audit.service.db.selectFrom('audit_log').select(['actor_id', 'details']).where('event_type', '=', 'access.denied').where(sql`details->>'reason'`, '=', 'OWN_INCIDENT').execute();
-      return rows.length === 2 ? rows : null;
-    }, 10_000, 'both refusals recorded');
+    const own = await eventually(
+      async () => {
+        const rows = await audit.service.db
+          .selectFrom('audit_log')
+          .select(['actor_id', 'details'])
+          .where('event_type', '=', 'access.denied')
+          .where(sql`details->>'reason'`, '=', 'OWN_INCIDENT')
+          .execute();
+        return rows.length === 2 ? rows : null;
+      },
+      10_000,
+      'both refusals recorded',
+    );
     expect(own.map((r) => [r.actor_id, (r.details as { operation: string }).operation])).toEqual([
       ['dpo-1', 'Mutation.acknowledgeIncident'],
       ['dpo-1', 'Mutation.reportIncident'],

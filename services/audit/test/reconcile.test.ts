@@ -37,7 +37,13 @@ async function blockedWhileDown(audit: TestAudit, n: number): Promise<string[]> 
   const ids: string[] = [];
   for (let i = 0; i < n; i += 1) {
     const subjectId = randomUUID();
-    const e = await publishEvent(audit.config.natsUrl, audit.config.eventsPrefix, { type: 'subject.blocked', source: 'subjects', actor: { id: 'dpo-1', roles: ['DPO'] }, subjectId, data: { subjectId } });
+    const e = await publishEvent(audit.config.natsUrl, audit.config.eventsPrefix, {
+      type: 'subject.blocked',
+      source: 'subjects',
+      actor: { id: 'dpo-1', roles: ['DPO'] },
+      subjectId,
+      data: { subjectId },
+    });
     ids.push(e.id);
   }
   return ids;
@@ -68,10 +74,19 @@ describe('what the audit recorded, reconciled with the stream', () => {
     const [id] = await blockedWhileDown(audit, 1);
     const [seq] = await stealFromRecorder(audit, 1, true);
     await audit.restart();
-    const incident = await eventually(async () => {
-      const list = (await audit.call('{ incidents { rule actorId evidence details } }')).data.incidents as Array<{ rule: string; actorId: string; evidence: string[]; details: string }>;
-      return list.find((i) => i.rule === 'AUDIT_GAP');
-    }, 10_000, 'the AUDIT_GAP incident');
+    const incident = await eventually(
+      async () => {
+        const list = (await audit.call('{ incidents { rule actorId evidence details } }')).data.incidents as Array<{
+          rule: string;
+          actorId: string;
+          evidence: string[];
+          details: string;
+        }>;
+        return list.find((i) => i.rule === 'AUDIT_GAP');
+      },
+      10_000,
+      'the AUDIT_GAP incident',
+    );
     expect(incident).toMatchObject({ actorId: 'system:audit-reconciliation', evidence: [] });
     expect(JSON.parse(incident.details)).toMatchObject({ fromStreamSeq: seq, toStreamSeq: seq, messages: 1 });
     expect(await audit.service.db.selectFrom('audit_log').select('seq').where('event_id', '=', id!).execute()).toEqual([]);
@@ -83,7 +98,17 @@ describe('what the audit recorded, reconciled with the stream', () => {
     // Unsigned: the recorder refuses it, parks it and records the refusal (event.rejected).
     const nc = await connect({ servers: audit.config.natsUrl });
     try {
-      const forged = { id: randomUUID(), type: 'subject.blocked', version: 1, occurredAt: new Date().toISOString(), source: 'subjects', actor: { id: 'dpo-1', roles: ['DPO'] }, subjectId: null, correlationId: null, data: { subjectId: randomUUID() } };
+      const forged = {
+        id: randomUUID(),
+        type: 'subject.blocked',
+        version: 1,
+        occurredAt: new Date().toISOString(),
+        source: 'subjects',
+        actor: { id: 'dpo-1', roles: ['DPO'] },
+        subjectId: null,
+        correlationId: null,
+        data: { subjectId: randomUUID() },
+      };
       await nc.jetstream().publish(`${audit.config.eventsPrefix}.events.subject.blocked`, JSON.stringify(forged));
     } finally {
       await nc.close();

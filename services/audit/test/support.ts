@@ -15,7 +15,11 @@ export interface TestAudit {
   service: RunningService<Database>;
   key: ReturnType<typeof generateCheckpointKey>;
   /** Calls the audit subgraph as the gateway would. */
-  call(query: string, variables?: Record<string, unknown>, actor?: typeof auditor | typeof dpo | { id: string; roles: string[]; creditorId: string | null }): Promise<any>;
+  call(
+    query: string,
+    variables?: Record<string, unknown>,
+    actor?: typeof auditor | typeof dpo | { id: string; roles: string[]; creditorId: string | null },
+  ): Promise<any>;
   /** Publishes `n` events (subject.blocked of fresh subjects by default) and waits until they are entries. */
   record(n: number, actorId?: string): Promise<void>;
   count(): Promise<number>;
@@ -43,7 +47,15 @@ export async function startTestAudit(extra: Partial<AuditExtra> = {}): Promise<T
       ...extra,
     },
   };
-  const count = async () => Number((await audit.service.db.selectFrom('audit_log').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
+  const count = async () =>
+    Number(
+      (
+        await audit.service.db
+          .selectFrom('audit_log')
+          .select((eb) => eb.fn.countAll<string>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
   const audit: TestAudit = {
     config,
     service: await startAudit(config),
@@ -53,7 +65,13 @@ export async function startTestAudit(extra: Partial<AuditExtra> = {}): Promise<T
       const before = await count();
       for (let i = 0; i < n; i += 1) {
         const subjectId = crypto.randomUUID();
-        await publishEvent(config.natsUrl, config.eventsPrefix, { type: 'subject.blocked', source: 'subjects', actor: { id: actorId, roles: ['DPO'] }, subjectId, data: { subjectId } });
+        await publishEvent(config.natsUrl, config.eventsPrefix, {
+          type: 'subject.blocked',
+          source: 'subjects',
+          actor: { id: actorId, roles: ['DPO'] },
+          subjectId,
+          data: { subjectId },
+        });
       }
       await eventually(async () => (await count()) >= before + n, 15_000, `${n} entries`);
     },

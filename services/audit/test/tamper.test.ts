@@ -126,7 +126,10 @@ describe('tampering with the audit by someone with database access', () => {
       await overwrite(db, rewritten);
       for (const seq of ['15', '20']) {
         const hash = rewritten.find((e) => e.seq === seq)!.hash;
-        const cp = signCheckpoint({ origin: 'pdp.audit/test', seq, hash, signedAt: new Date().toISOString().replace('Z', '000Z'), keyId: 'test-1' }, privateKey);
+        const cp = signCheckpoint(
+          { origin: 'pdp.audit/test', seq, hash, signedAt: new Date().toISOString().replace('Z', '000Z'), keyId: 'test-1' },
+          privateKey,
+        );
         await sql`update audit_checkpoints set hash = ${cp.hash}, signature = ${cp.signature} where seq = ${seq}`.execute(db);
       }
     });
@@ -140,7 +143,14 @@ describe('tampering with the audit by someone with database access', () => {
     await audit.record(7);
     const incremental = await audit.call('{ verifyAuditChain { valid full entriesChecked resumedFromSeq verifiedThroughSeq headSeq } }');
     // Verification first makes a checkpoint of the head the recorder wrote: it goes through 27.
-    expect(incremental.data.verifyAuditChain).toEqual({ valid: true, full: false, entriesChecked: 7, resumedFromSeq: '20', verifiedThroughSeq: '27', headSeq: '27' });
+    expect(incremental.data.verifyAuditChain).toEqual({
+      valid: true,
+      full: false,
+      entriesChecked: 7,
+      resumedFromSeq: '20',
+      verifiedThroughSeq: '27',
+      headSeq: '27',
+    });
     await audit.record(2);
     const next = await audit.call('{ verifyAuditChain { entriesChecked resumedFromSeq } }');
     expect(next.data.verifyAuditChain).toEqual({ entriesChecked: 2, resumedFromSeq: '27' });

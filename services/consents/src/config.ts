@@ -29,7 +29,8 @@ export interface ConsentsExtra {
 
 export function consentsExtra(env: z.infer<typeof consentsEnv>, production = false): ConsentsExtra {
   // A consent must name the real operator: production refuses to start on the placeholder.
-  if (production && env.OPERATOR_BIN === DEVELOPMENT_OPERATOR_BIN) throw new Error('OPERATOR_BIN: set the Chamber\'s BIN (the development placeholder is refused in production)');
+  if (production && env.OPERATOR_BIN === DEVELOPMENT_OPERATOR_BIN)
+    throw new Error("OPERATOR_BIN: set the Chamber's BIN (the development placeholder is refused in production)");
   return {
     sealPrivateKey: env.CONSENTS_SEAL_PRIVATE_KEY,
     operator: { bin: env.OPERATOR_BIN, name: { KK: env.OPERATOR_NAME_KK, RU: env.OPERATOR_NAME_RU } },

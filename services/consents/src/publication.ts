@@ -57,7 +57,17 @@ export async function setPublicationConsent(deps: Deps, scope: RequestScope, sub
       actor: scope.actor,
       subjectId,
       correlationId: scope.meta.requestId,
-      data: { consentId: id, templateCode: PUBLICATION, templateVersion: template.version, locale, channel: 'DPO', appealId: null, thirdPartyTransfer: false, purpose: null, granted },
+      data: {
+        consentId: id,
+        templateCode: PUBLICATION,
+        templateVersion: template.version,
+        locale,
+        channel: 'DPO',
+        appealId: null,
+        thirdPartyTransfer: false,
+        purpose: null,
+        granted,
+      },
     });
     return id;
   });

@@ -43,7 +43,14 @@ export const consentsService: ServiceDefinition<Database, ConsentsExtra, Context
   subjectFinders: (deps) => ({
     consent: async (id) => (await deps.db.selectFrom('consents').select('subject_id').where('id', '=', id).executeTakeFirst())?.subject_id ?? null,
     obligation: async (id) =>
-      (await deps.db.selectFrom('obligations').innerJoin('consents', 'consents.id', 'obligations.consent_id').select('consents.subject_id').where('obligations.id', '=', id).executeTakeFirst())?.subject_id ?? null,
+      (
+        await deps.db
+          .selectFrom('obligations')
+          .innerJoin('consents', 'consents.id', 'obligations.consent_id')
+          .select('consents.subject_id')
+          .where('obligations.id', '=', id)
+          .executeTakeFirst()
+      )?.subject_id ?? null,
   }),
   // A template's text may be longer than the shared default for a string argument.
   argumentRules: { maxStringLength: MAX_TEMPLATE_TEXT },

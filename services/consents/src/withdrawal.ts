@@ -40,13 +40,23 @@ export async function withdrawConsent(deps: Deps, scope: RequestScope, consentId
     if (consent.withdrawn_at) throw new ConflictError(scope.meta.locale, 'CONSENT_WITHDRAWN', 'state.consentWithdrawn');
     if (!consent.granted) throw new ConflictError(scope.meta.locale, 'CONSENT_NOT_GRANTED');
     const open = await openObligations(trx, consentId);
-    if (open.length > 0) throw new ConsentWithdrawalForbiddenError(scope.meta.locale, open.map((o) => ({ id: o.id, dueDate: o.due_date })));
+    if (open.length > 0)
+      throw new ConsentWithdrawalForbiddenError(
+        scope.meta.locale,
+        open.map((o) => ({ id: o.id, dueDate: o.due_date })),
+      );
     await applyWithdrawal(deps, trx, scope, consent, deps.cipher.encrypt(reason, { table: 'consents', column: 'withdrawal_reason_enc', id: consent.id }));
   });
 }
 
 /** Marks the consent withdrawn, with consents' own receipt, and tells every holder. */
-export async function applyWithdrawal(deps: Deps, trx: Transaction<Database>, scope: RequestScope, consent: ConsentRow, reasonEnc: string | null): Promise<void> {
+export async function applyWithdrawal(
+  deps: Deps,
+  trx: Transaction<Database>,
+  scope: RequestScope,
+  consent: ConsentRow,
+  reasonEnc: string | null,
+): Promise<void> {
   const at = new Date();
   await markWithdrawn(trx, consent.id, scope.actor.id, reasonEnc, at);
   await insertReceipt(trx, consent.id, 'consents', at);
@@ -62,7 +72,11 @@ export async function applyWithdrawal(deps: Deps, trx: Transaction<Database>, sc
  * may be withdrawn, and subjects marks the contract performed (CONTRACT_PERFORMANCE achieved). Not
  * while the subject is blocked (no changes, 6.1.3); only within the caller's categories (4.4).
  */
-export async function fulfilObligation(deps: Deps, scope: RequestScope, obligationId: string): Promise<{ obligation: ObligationRow; subjectId: string | null }> {
+export async function fulfilObligation(
+  deps: Deps,
+  scope: RequestScope,
+  obligationId: string,
+): Promise<{ obligation: ObligationRow; subjectId: string | null }> {
   return deps.db.transaction().execute(async (trx) => {
     const found = await lockObligation(trx, obligationId);
     const consent = found ? await lockConsent(trx, found.consent_id) : undefined;
@@ -76,7 +90,11 @@ export async function fulfilObligation(deps: Deps, scope: RequestScope, obligati
     const obligation = await markFulfilled(trx, obligationId, scope.actor.id);
     const open = await openObligations(trx, consent.id);
     await enqueueEvents(trx, deps.prefix, [
-      { ...base(scope, consent.subject_id), type: 'obligation.fulfilled' as const, data: { obligationId, consentId: consent.id, openObligations: open.length } },
+      {
+        ...base(scope, consent.subject_id),
+        type: 'obligation.fulfilled' as const,
+        data: { obligationId, consentId: consent.id, openObligations: open.length },
+      },
     ]);
     return { obligation, subjectId: consent.subject_id };
   });

@@ -146,7 +146,11 @@ export async function requestRectification(deps: Deps, scope: RequestScope, inpu
       deadline: deadline.toISOString().slice(0, 10),
     });
     // The new value is collected (kept encrypted here): the audit records that, never the value.
-    await enqueueEvent(trx, deps.prefix, { ...base(scope, input.subjectId), type: 'rectification.requested', data: { requestId: id, field, deadline: deadline.toISOString().slice(0, 10) } });
+    await enqueueEvent(trx, deps.prefix, {
+      ...base(scope, input.subjectId),
+      type: 'rectification.requested',
+      data: { requestId: id, field, deadline: deadline.toISOString().slice(0, 10) },
+    });
     return id;
   });
 }
@@ -176,7 +180,11 @@ export async function reviewRectification(deps: Deps, scope: RequestScope, reque
       const replaced = await repo.replaceIin(trx, subject.id, iinEnc, iinBlindIndex(deps.config.blindIndexKey, value));
       if (!replaced) throw new ConflictError(scope.meta.locale, 'IIN_TAKEN', 'state.iinTaken');
       await repo.setRectificationStatus(trx, requestId, 'APPLIED', review);
-      await enqueueEvent(trx, deps.prefix, { ...base(scope, subject.id), type: 'rectification.applied', data: { requestId, field: request.field, service: 'subjects' } });
+      await enqueueEvent(trx, deps.prefix, {
+        ...base(scope, subject.id),
+        type: 'rectification.applied',
+        data: { requestId, field: request.field, service: 'subjects' },
+      });
       return;
     }
     await repo.setRectificationStatus(trx, requestId, 'APPROVED', review);
@@ -201,7 +209,14 @@ export async function sweepRetention(deps: Deps): Promise<number> {
   let proposed = 0;
   for (const subjectId of due) {
     try {
-      await proposeErasure(deps, system, subjectId, deps.config.extra.retentionMethod, `Retention term of ${deps.config.extra.retentionDays} days after all purposes were achieved has passed (clause 4.6)`, true);
+      await proposeErasure(
+        deps,
+        system,
+        subjectId,
+        deps.config.extra.retentionMethod,
+        `Retention term of ${deps.config.extra.retentionDays} days after all purposes were achieved has passed (clause 4.6)`,
+        true,
+      );
       proposed += 1;
     } catch (err) {
       if (!(err instanceof ConflictError)) throw err;

@@ -43,11 +43,17 @@ export const subjectsService: ServiceDefinition<Database, SubjectsExtra, Context
   consumers: (deps) => [intakeConsumer(deps), receiptsConsumer(deps), erasureConsumer(deps), purposesConsumer(), consentsConsumer(deps), partnersConsumer()],
   // platformHealth, parkedEvents, replayParkedEvent: the schema's ops section, resolved by the runtime (shared ops.ts).
   opsView: true,
-  context: (deps, scope: RequestScope) => ({ ...scope, subjects: subjectLoader(deps, scope), partnerIins: partnerIinLoader(deps, scope), ...lifecycleLoaders(deps) }),
+  context: (deps, scope: RequestScope) => ({
+    ...scope,
+    subjects: subjectLoader(deps, scope),
+    partnerIins: partnerIinLoader(deps, scope),
+    ...lifecycleLoaders(deps),
+  }),
   // Whom a refused call was about (SUBJECT_OF): an act's, a request's, or an IIN's subject.
   subjectFinders: (deps) => ({
     erasureAct: async (id) => (await deps.db.selectFrom('erasure_acts').select('subject_id').where('id', '=', id).executeTakeFirst())?.subject_id ?? null,
-    rectification: async (id) => (await deps.db.selectFrom('rectification_requests').select('subject_id').where('id', '=', id).executeTakeFirst())?.subject_id ?? null,
+    rectification: async (id) =>
+      (await deps.db.selectFrom('rectification_requests').select('subject_id').where('id', '=', id).executeTakeFirst())?.subject_id ?? null,
     iin: async (iin) => (checkIin(iin).ok ? findSubjectIdByBidx(deps.db, iinBlindIndex(deps.config.blindIndexKey, iin)) : null),
   }),
   jobs: (deps) => [{ name: 'retention-sweep', everyMs: deps.config.extra.retentionSweepMs, run: async () => void (await sweepRetention(deps)) }],

@@ -32,12 +32,27 @@ describe('entity resolution is batched', () => {
 
   it('loads twenty subjects of one `_entities` call with one SQL query, and records each read', async () => {
     const ids = Array.from({ length: 20 }, () => randomUUID());
-    await db.insertInto('subjects').values(ids.map((id) => ({ id, status: 'ACTIVE', iin_enc: null, iin_bidx: null }))).execute();
-    await db.insertInto('subject_categories').values(ids.map((id) => ({ subject_id: id, category: 'APPLICANT' }))).execute();
+    await db
+      .insertInto('subjects')
+      .values(ids.map((id) => ({ id, status: 'ACTIVE', iin_enc: null, iin_bidx: null })))
+      .execute();
+    await db
+      .insertInto('subject_categories')
+      .values(ids.map((id) => ({ subject_id: id, category: 'APPLICANT' })))
+      .execute();
     statements.length = 0;
 
-    const deps = { db, guard: new Guard(db, config.eventsPrefix, 'subjects'), cipher: new FieldCipher<Database>('subjects', config.encryptionKeys), prefix: config.eventsPrefix, config } as unknown as Deps;
-    const scope = { actor: { id: 'dpo-1', roles: ['DPO' as const], creditorId: null }, meta: { requestId: 'r1', locale: 'RU' as const, ip: null, userAgent: null } };
+    const deps = {
+      db,
+      guard: new Guard(db, config.eventsPrefix, 'subjects'),
+      cipher: new FieldCipher<Database>('subjects', config.encryptionKeys),
+      prefix: config.eventsPrefix,
+      config,
+    } as unknown as Deps;
+    const scope = {
+      actor: { id: 'dpo-1', roles: ['DPO' as const], creditorId: null },
+      meta: { requestId: 'r1', locale: 'RU' as const, ip: null, userAgent: null },
+    };
     const loader = subjectLoader(deps, scope);
     // What __resolveReference does for each representation of one `_entities` call.
     const loaded = await Promise.all(ids.map((id) => loader.load(id)));

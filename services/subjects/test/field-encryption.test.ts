@@ -36,7 +36,10 @@ describe('subjects: the re-encryption job at service start', () => {
       return { id, status: 'ACTIVE', iin_enc: legacyCiphertext(config.encryptionKeys, iin), iin_bidx: `bidx-${id}` };
     });
     await db.insertInto('subjects').values(rows).execute();
-    await db.insertInto('subject_categories').values(rows.map((r) => ({ subject_id: r.id, category: 'APPLICANT' }))).execute();
+    await db
+      .insertInto('subject_categories')
+      .values(rows.map((r) => ({ subject_id: r.id, category: 'APPLICANT' })))
+      .execute();
   });
   afterAll(async () => {
     await service?.stop();
@@ -51,10 +54,14 @@ describe('subjects: the re-encryption job at service start', () => {
     const [firstId, firstIin] = people.entries().next().value!;
     expect((await callSubgraph(service.url, 'subjects', dpo, IIN, { id: firstId })).data.subject).toEqual({ id: firstId, iin: firstIin });
 
-    const done = await eventually(async () => {
-      const s = await state();
-      return s?.completed_at ? s : null;
-    }, 30_000, 'subjects recorded complete');
+    const done = await eventually(
+      async () => {
+        const s = await state();
+        return s?.completed_at ? s : null;
+      },
+      30_000,
+      'subjects recorded complete',
+    );
     expect(done).toMatchObject({ key_id: 'k1', pending: '0', unreadable: '0' });
     expect(done.legacy_retired_at).not.toBeNull();
     const rows = await db.selectFrom('subjects').select(['id', 'iin_enc']).execute();
@@ -67,18 +74,26 @@ describe('subjects: the re-encryption job at service start', () => {
     expect(tables).toEqual(['contracts', 'employments', 'rectification_requests', 'subjects']);
 
     // Ops watch it through the ops view (no database login): key, completion, counts.
-    const health = await eventually(async () => {
-      const res = await callSubgraph(service!.url, 'subjects', ops, HEALTH);
-      const mine = res.data?.platformHealth.services.find((s: { name: string }) => s.name === 'subjects');
-      return mine?.fieldEncryption.length === 4 ? mine.fieldEncryption : null;
-    }, 10_000, 'the ops view shows the re-encryption');
+    const health = await eventually(
+      async () => {
+        const res = await callSubgraph(service!.url, 'subjects', ops, HEALTH);
+        const mine = res.data?.platformHealth.services.find((s: { name: string }) => s.name === 'subjects');
+        return mine?.fieldEncryption.length === 4 ? mine.fieldEncryption : null;
+      },
+      10_000,
+      'the ops view shows the re-encryption',
+    );
     expect(health.find((f: { table: string }) => f.table === 'subjects')).toMatchObject({ keyId: 'k1', pending: 0, unreadable: 0 });
   });
 
   it('refuses a v1 value put back afterwards (from a backup, or moved), also after a restart', async () => {
     const [victim, other] = [...people.keys()];
     // An old ciphertext of another person, as a backup from before the upgrade holds it.
-    await db.updateTable('subjects').set({ iin_enc: legacyCiphertext(config.encryptionKeys, people.get(other!)!) }).where('id', '=', victim!).execute();
+    await db
+      .updateTable('subjects')
+      .set({ iin_enc: legacyCiphertext(config.encryptionKeys, people.get(other!)!) })
+      .where('id', '=', victim!)
+      .execute();
     const read = async () => callSubgraph(service!.url, 'subjects', dpo, IIN, { id: victim });
     const refused = await read();
     expect(refused.errors?.[0]?.extensions?.code).toBe('INTERNAL_SERVER_ERROR');

@@ -50,12 +50,17 @@ describe('subjects service: registration from the intake', () => {
   }
 
   const linkOf = (appealId: string) =>
-    eventually(async () => {
-      const rows = await subjects.db.selectFrom('outbox').select('payload').execute();
-      const link = rows.map((r) => r.payload as { type: string; data: { appealId: string; subjectId: string; newSubject: boolean } })
-        .find((p) => p.type === 'subject.appeal_linked' && p.data.appealId === appealId);
-      return link?.data;
-    }, 10_000, 'subject.appeal_linked');
+    eventually(
+      async () => {
+        const rows = await subjects.db.selectFrom('outbox').select('payload').execute();
+        const link = rows
+          .map((r) => r.payload as { type: string; data: { appealId: string; subjectId: string; newSubject: boolean } })
+          .find((p) => p.type === 'subject.appeal_linked' && p.data.appealId === appealId);
+        return link?.data;
+      },
+      10_000,
+      'subject.appeal_linked',
+    );
 
   it('registers a new applicant once and finds them again by IIN', async () => {
     const iin = makeIin('1971-07-07', 'F', 3);
@@ -64,19 +69,35 @@ describe('subjects service: registration from the intake', () => {
     expect(first.newSubject).toBe(true);
     expect(second).toMatchObject({ subjectId: first.subjectId, newSubject: false });
 
-    const res = await callSubgraph(subjects.url, 'subjects', dpo, `query($iin: String!) { subjectByIin(iin: $iin) { id iin categories sources { code } purposes { code state } } }`, { iin });
+    const res = await callSubgraph(
+      subjects.url,
+      'subjects',
+      dpo,
+      `query($iin: String!) { subjectByIin(iin: $iin) { id iin categories sources { code } purposes { code state } } }`,
+      { iin },
+    );
     expect(res.data.subjectByIin).toMatchObject({
       id: first.subjectId,
       iin,
       categories: ['APPLICANT'],
       sources: [{ code: 'WEB_FORM_ANNEX_3' }, { code: 'WEB_FORM_ANNEX_5' }],
-      purposes: [{ code: 'APPEAL_HANDLING', state: 'ACTIVE' }, { code: 'APPEAL_HANDLING', state: 'ACTIVE' }],
+      purposes: [
+        { code: 'APPEAL_HANDLING', state: 'ACTIVE' },
+        { code: 'APPEAL_HANDLING', state: 'ACTIVE' },
+      ],
     });
   });
 
   it('two registrations of one IIN at once make one subject, with both sources', async () => {
     const bidx = `bidx-${randomBytes(8).toString('hex')}`;
-    const reg = (reference: string) => ({ id: randomUUID(), iinBidx: bidx, iinEncrypted: 'sealed', category: 'APPLICANT' as const, source: { code: 'WEB_FORM_ANNEX_3', reference }, purpose: { code: 'APPEAL_HANDLING', reference } });
+    const reg = (reference: string) => ({
+      id: randomUUID(),
+      iinBidx: bidx,
+      iinEncrypted: 'sealed',
+      category: 'APPLICANT' as const,
+      source: { code: 'WEB_FORM_ANNEX_3', reference },
+      purpose: { code: 'APPEAL_HANDLING', reference },
+    });
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
     // The first registers and holds its transaction open; the second waits on the blind index, then
@@ -99,7 +120,11 @@ describe('subjects service: registration from the intake', () => {
 
   it('parks an identity that does not hold a valid IIN instead of storing it', async () => {
     const appealId = await submitted('123456789012');
-    await eventually(async () => subjects.db.selectFrom('parked_events').selectAll().where('consumer', '=', 'subjects-intake').executeTakeFirst(), 20_000, 'parked');
+    await eventually(
+      async () => subjects.db.selectFrom('parked_events').selectAll().where('consumer', '=', 'subjects-intake').executeTakeFirst(),
+      20_000,
+      'parked',
+    );
     expect(await subjects.db.selectFrom('subject_sources').select('id').where('reference', '=', appealId).execute()).toEqual([]);
     const parked = await subjects.db.selectFrom('parked_events').select(['error', 'payload']).execute();
     expect(JSON.stringify(parked)).not.toContain('123456789012');

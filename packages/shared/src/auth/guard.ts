@@ -128,7 +128,12 @@ export class Guard {
   async readHeld<T extends HeldRecord>(scope: RequestScope, read: HeldRead<T>): Promise<T[]> {
     await this.authorize(scope, read.operation);
     const all = await read.load();
-    const blocked = hasAnyRole(scope.actor, BLOCKED_READERS) ? new Set<string>() : await blockedAmong(this.db, all.map((r) => r.subjectId));
+    const blocked = hasAnyRole(scope.actor, BLOCKED_READERS)
+      ? new Set<string>()
+      : await blockedAmong(
+          this.db,
+          all.map((r) => r.subjectId),
+        );
     for (const subjectId of blocked) await this.recordDenied(scope, read.operation, 'BLOCKED', subjectId);
     const inScope = (r: T) => !read.categoriesOf || coversCategories(scope.actor.roles, read.categoriesOf(r));
     for (const subjectId of new Set(all.filter((r) => !inScope(r) && !(r.subjectId && blocked.has(r.subjectId))).map((r) => r.subjectId))) {

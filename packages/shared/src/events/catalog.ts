@@ -11,9 +11,7 @@ export const SERVICES = ['subjects', 'appeals', 'consents', 'audit', 'gateway'] 
 export type ServiceName = (typeof SERVICES)[number];
 
 /** Operation kinds of clause 2.2; every audit entry has one. */
-export const OPERATION_KINDS = [
-  'COLLECT', 'STORE', 'MODIFY', 'ACCESS', 'TRANSFER', 'DEPERSONALIZE', 'BLOCK', 'UNBLOCK', 'DESTROY', 'DENIED',
-] as const;
+export const OPERATION_KINDS = ['COLLECT', 'STORE', 'MODIFY', 'ACCESS', 'TRANSFER', 'DEPERSONALIZE', 'BLOCK', 'UNBLOCK', 'DESTROY', 'DENIED'] as const;
 export type OperationKind = (typeof OPERATION_KINDS)[number];
 
 const uuid = z.uuid();
@@ -72,7 +70,10 @@ export type HandoffRef = z.infer<typeof handoffRefSchema>;
 
 /** Who acted for whom and why, on reads and refusals: the partner's creditor and the declared purpose. */
 const accessContext = {
-  purpose: z.string().regex(/^[A-Z_]{1,64}$/).optional(),
+  purpose: z
+    .string()
+    .regex(/^[A-Z_]{1,64}$/)
+    .optional(),
   creditorId: z.string().max(200).nullable().optional(),
 };
 
@@ -89,97 +90,138 @@ function event<D extends z.ZodType>(source: ServiceName | 'any', operation: Oper
 }
 
 export const EVENT_CATALOG = {
-  'appeal.submitted': event('appeals', 'COLLECT', z.object({
-    appealId: uuid,
-    reference: z.string(),
-    kind: appealKind,
-    channel: z.string(),
-    locale,
-    /** `{ iin }` handed off to subjects (id = appealId). */
-    identity: handoff(z.literal('subjects')),
-    consent: z.object({
-      templateCode: z.string(),
-      givenAt: z.iso.datetime(),
-      /** `{ ip, userAgent }` handed off to consents (id = appealId). */
-      evidence: handoff(z.literal('consents')),
+  'appeal.submitted': event(
+    'appeals',
+    'COLLECT',
+    z.object({
+      appealId: uuid,
+      reference: z.string(),
+      kind: appealKind,
+      channel: z.string(),
+      locale,
+      /** `{ iin }` handed off to subjects (id = appealId). */
+      identity: handoff(z.literal('subjects')),
+      consent: z.object({
+        templateCode: z.string(),
+        givenAt: z.iso.datetime(),
+        /** `{ ip, userAgent }` handed off to consents (id = appealId). */
+        evidence: handoff(z.literal('consents')),
+      }),
     }),
-  }), 2),
-  'subject.registered': event('subjects', 'COLLECT', z.object({
-    subjectId: uuid,
-    category: z.string(),
-    source: z.string(),
-    purposes: z.array(z.string()),
-  })),
-  'subject.appeal_linked': event('subjects', 'STORE', z.object({
-    subjectId: uuid,
-    appealId: uuid,
-    newSubject: z.boolean(),
-  })),
-  'consent.recorded': event('consents', 'COLLECT', z.object({
-    consentId: uuid,
-    templateCode: z.string(),
-    templateVersion: z.number().int(),
-    locale,
-    channel: z.string(),
-    appealId: uuid.nullable(),
-    /** Whether the template allows transfer to third parties (creditors): forwarding checks it. */
-    thirdPartyTransfer: z.boolean().optional(),
-    /** The purpose (3.2) the consent serves: APPEAL_HANDLING, LABOUR_RELATIONS, CONTRACT_PERFORMANCE; null for publication. */
-    purpose: purposeCode.nullable().optional(),
-    /** False for a recorded refusal (publication, 6.1.6); a consent otherwise. */
-    granted: z.boolean().optional(),
-  })),
+    2,
+  ),
+  'subject.registered': event(
+    'subjects',
+    'COLLECT',
+    z.object({
+      subjectId: uuid,
+      category: z.string(),
+      source: z.string(),
+      purposes: z.array(z.string()),
+    }),
+  ),
+  'subject.appeal_linked': event(
+    'subjects',
+    'STORE',
+    z.object({
+      subjectId: uuid,
+      appealId: uuid,
+      newSubject: z.boolean(),
+    }),
+  ),
+  'consent.recorded': event(
+    'consents',
+    'COLLECT',
+    z.object({
+      consentId: uuid,
+      templateCode: z.string(),
+      templateVersion: z.number().int(),
+      locale,
+      channel: z.string(),
+      appealId: uuid.nullable(),
+      /** Whether the template allows transfer to third parties (creditors): forwarding checks it. */
+      thirdPartyTransfer: z.boolean().optional(),
+      /** The purpose (3.2) the consent serves: APPEAL_HANDLING, LABOUR_RELATIONS, CONTRACT_PERFORMANCE; null for publication. */
+      purpose: purposeCode.nullable().optional(),
+      /** False for a recorded refusal (publication, 6.1.6); a consent otherwise. */
+      granted: z.boolean().optional(),
+    }),
+  ),
   /** A consent withdrawn (6.1.5): every service stops the processing it covered (no forwarding, no partner view). */
-  'consent.withdrawn': event('consents', 'MODIFY', z.object({
-    consentId: uuid,
-    templateCode: z.string(),
-    /** The purpose it served and what for (the appeal, employment or contract id): subjects marks it achieved. */
-    purpose: z.object({ code: purposeCode, reference: uuid }).nullable().optional(),
-  })),
+  'consent.withdrawn': event(
+    'consents',
+    'MODIFY',
+    z.object({
+      consentId: uuid,
+      templateCode: z.string(),
+      /** The purpose it served and what for (the appeal, employment or contract id): subjects marks it achieved. */
+      purpose: z.object({ code: purposeCode, reference: uuid }).nullable().optional(),
+    }),
+  ),
   /** A holder's receipt: it stopped the processing the withdrawn consent covered. */
   'consent.withdrawal_applied': event('any', 'MODIFY', z.object({ consentId: uuid, service: holder })),
   'consent.subject_linked': event('consents', 'STORE', z.object({ consentId: uuid, appealId: uuid })),
   /** HR registered an employee or candidate with the signed Annex 1 (3.1.1, 5.1); consents records the consent. */
-  'employee.registered': event('subjects', 'COLLECT', z.object({
-    subjectId: uuid,
-    employmentId: uuid,
-    consentId: uuid,
-    locale,
-    signedAt: z.iso.date(),
-    /** `{ document }`, the signed Annex 1's reference, handed off to consents (id = employmentId). */
-    evidence: handoff(z.literal('consents')),
-  })),
+  'employee.registered': event(
+    'subjects',
+    'COLLECT',
+    z.object({
+      subjectId: uuid,
+      employmentId: uuid,
+      consentId: uuid,
+      locale,
+      signedAt: z.iso.date(),
+      /** `{ document }`, the signed Annex 1's reference, handed off to consents (id = employmentId). */
+      evidence: handoff(z.literal('consents')),
+    }),
+  ),
   /** HR: the employment ended, its purpose (LABOUR_RELATIONS) is achieved. */
   'employment.ended': event('subjects', 'MODIFY', z.object({ subjectId: uuid, employmentId: uuid, endedOn: z.iso.date() })),
   /** CONTRACTS registered a counterparty with the contract (3.1.2, 5.2); consents records the consent and its obligations. */
-  'counterparty.registered': event('subjects', 'COLLECT', z.object({
-    subjectId: uuid,
-    contractId: uuid,
-    consentId: uuid,
-    consentForm: z.enum(['CONTRACT_CLAUSE', 'SEPARATE_DOCUMENT']),
-    locale,
-    contractDate: z.iso.date(),
-    /** Ids and due dates only: the descriptions travel in the hand-off. */
-    obligations: z.array(z.object({ id: uuid, dueDate: z.iso.date() })).max(50),
-    /** `{ document, obligations: [{ id, description }] }` handed off to consents (id = contractId). */
-    evidence: handoff(z.literal('consents')),
-  })),
+  'counterparty.registered': event(
+    'subjects',
+    'COLLECT',
+    z.object({
+      subjectId: uuid,
+      contractId: uuid,
+      consentId: uuid,
+      consentForm: z.enum(['CONTRACT_CLAUSE', 'SEPARATE_DOCUMENT']),
+      locale,
+      contractDate: z.iso.date(),
+      /** Ids and due dates only: the descriptions travel in the hand-off. */
+      obligations: z.array(z.object({ id: uuid, dueDate: z.iso.date() })).max(50),
+      /** `{ document, obligations: [{ id, description }] }` handed off to consents (id = contractId). */
+      evidence: handoff(z.literal('consents')),
+    }),
+  ),
   /** A new version of a consent text (8.3), in force from `effectiveFrom`; no personal data. */
-  'consent.template_published': event('consents', 'STORE', z.object({ code: z.string().max(64), version: z.number().int().min(1), locale, effectiveFrom: z.iso.datetime() })),
+  'consent.template_published': event(
+    'consents',
+    'STORE',
+    z.object({ code: z.string().max(64), version: z.number().int().min(1), locale, effectiveFrom: z.iso.datetime() }),
+  ),
   /** An obligation that forbade withdrawing its consent (5.2) is fulfilled; none open means the contract is performed. */
   'obligation.fulfilled': event('consents', 'MODIFY', z.object({ obligationId: uuid, consentId: uuid, openObligations: z.number().int().min(0) })),
-  'pd.accessed': event('any', 'ACCESS', z.object({
-    resource: z.string(),
-    resourceIds: z.array(z.string()).max(1000),
-    fields: z.array(z.string()),
-    operation: z.enum(OPERATION_KINDS),
-    ...accessContext,
-  })),
-  'access.denied': event('any', 'DENIED', z.object({
-    operation: z.string(),
-    reason: z.enum(DENIAL_REASONS),
-    ...accessContext,
-  })),
+  'pd.accessed': event(
+    'any',
+    'ACCESS',
+    z.object({
+      resource: z.string(),
+      resourceIds: z.array(z.string()).max(1000),
+      fields: z.array(z.string()),
+      operation: z.enum(OPERATION_KINDS),
+      ...accessContext,
+    }),
+  ),
+  'access.denied': event(
+    'any',
+    'DENIED',
+    z.object({
+      operation: z.string(),
+      reason: z.enum(DENIAL_REASONS),
+      ...accessContext,
+    }),
+  ),
   // `version`: the subject's blocks and unblocks numbered by subjects, so that a holder applies only
   // a newer one (see setBlocked); absent from the events written before 2026-12-05.
   'subject.blocked': event('subjects', 'BLOCK', z.object({ subjectId: uuid, version: blockVersion.optional() })),
@@ -190,13 +232,18 @@ export const EVENT_CATALOG = {
   'erasure.rejected': event('subjects', 'STORE', z.object({ actId: uuid })),
   'erasure.receipt': event('any', 'DESTROY', z.object({ actId: uuid, method: erasureMethod, service: holder })),
   'erasure.completed': event('subjects', 'DESTROY', z.object({ actId: uuid, method: erasureMethod })),
-  'rectification.approved': event('subjects', 'MODIFY', z.object({
-    requestId: uuid,
-    field: z.string(),
-    service: holder,
-    /** `{ value }` handed off to the holder of the field (id = requestId). */
-    value: handoffRefSchema,
-  }), 2),
+  'rectification.approved': event(
+    'subjects',
+    'MODIFY',
+    z.object({
+      requestId: uuid,
+      field: z.string(),
+      service: holder,
+      /** `{ value }` handed off to the holder of the field (id = requestId). */
+      value: handoffRefSchema,
+    }),
+    2,
+  ),
   'rectification.applied': event('any', 'MODIFY', z.object({ requestId: uuid, field: z.string(), service: holder })),
   /** A documented request to correct a field (6.1.2): the new value is collected, kept encrypted in subjects. */
   'rectification.requested': event('subjects', 'COLLECT', z.object({ requestId: uuid, field: z.string(), deadline: z.iso.date() })),
@@ -206,11 +253,18 @@ export const EVENT_CATALOG = {
   /** The Chamber's answer was written (the text itself stays encrypted in appeals). */
   'appeal.answered': event('appeals', 'STORE', z.object({ appealId: uuid })),
   /** A TRANSFER (2.2, 4.2): which fields of the appeal went to which creditor; never the values. */
-  'appeal.forwarded': event('appeals', 'TRANSFER', z.object({
-    appealId: uuid,
-    creditorId: uuid,
-    fields: z.array(z.enum(['IIN', 'PHONE', 'EMAIL', 'DESCRIPTION'])).min(1).max(4),
-  })),
+  'appeal.forwarded': event(
+    'appeals',
+    'TRANSFER',
+    z.object({
+      appealId: uuid,
+      creditorId: uuid,
+      fields: z
+        .array(z.enum(['IIN', 'PHONE', 'EMAIL', 'DESCRIPTION']))
+        .min(1)
+        .max(4),
+    }),
+  ),
   'appeal.partner_responded': event('appeals', 'COLLECT', z.object({ appealId: uuid, creditorId: uuid })),
   'creditor.registered': event('appeals', 'STORE', z.object({ creditorId: uuid, country: z.string().length(2) })),
   /**
@@ -218,15 +272,19 @@ export const EVENT_CATALOG = {
    * keeps; the grant's reason is staff text kept in appeals and bound here by its digest (the
    * display name, a person's name, never travels).
    */
-  'access.granted': event('appeals', 'STORE', z.object({
-    grantId: uuid,
-    account: z.string().regex(STAFF_ID),
-    roles: z.array(z.enum(ACCOUNT_ROLES)).min(1).max(8),
-    creditorId: uuid.nullable(),
-    /** The grant this one replaced (a change of roles is a new grant), if any. */
-    replaces: uuid.nullable(),
-    reasonSha256: sha256Hex,
-  })),
+  'access.granted': event(
+    'appeals',
+    'STORE',
+    z.object({
+      grantId: uuid,
+      account: z.string().regex(STAFF_ID),
+      roles: z.array(z.enum(ACCOUNT_ROLES)).min(1).max(8),
+      creditorId: uuid.nullable(),
+      /** The grant this one replaced (a change of roles is a new grant), if any. */
+      replaces: uuid.nullable(),
+      reasonSha256: sha256Hex,
+    }),
+  ),
   'access.revoked': event('appeals', 'MODIFY', z.object({ grantId: uuid, account: z.string().regex(STAFF_ID), reasonSha256: sha256Hex })),
   /** A creditor's suspension: its partner accounts can do nothing but `me` until it is resumed. */
   'creditor.suspended': event('appeals', 'MODIFY', z.object({ creditorId: uuid, suspensionId: uuid, reasonSha256: sha256Hex })),
@@ -236,13 +294,17 @@ export const EVENT_CATALOG = {
    * facts the verifier checked or chose: never the payload, never a claimed string that is not a
    * known type, service or uuid (a forger could put personal data there).
    */
-  'event.rejected': event('any', 'DENIED', z.object({
-    consumer: z.string().max(100),
-    eventId: uuid.nullable(),
-    type: z.string().max(100).nullable(),
-    claimedSource: z.enum(SERVICES).nullable(),
-    reason: z.enum(REJECTION_REASONS),
-  })),
+  'event.rejected': event(
+    'any',
+    'DENIED',
+    z.object({
+      consumer: z.string().max(100),
+      eventId: uuid.nullable(),
+      type: z.string().max(100).nullable(),
+      claimedSource: z.enum(SERVICES).nullable(),
+      reason: z.enum(REJECTION_REASONS),
+    }),
+  ),
   /**
    * A request the gateway refused before any subgraph saw it (no or a bad token, a rate limit, a
    * query limit, an invalid query). Never the token, the query text or the address: `client` is a
@@ -250,62 +312,99 @@ export const EVENT_CATALOG = {
    * operation's root fields when the query could be read. `count` > 1 summarises refusals the
    * gateway could not send one by one (docs/security.md, "The audit log").
    */
-  'request.refused': event('gateway', 'DENIED', z.object({
-    codes: z.array(z.string().regex(/^[A-Z_]{2,40}$/)).min(1).max(10),
-    fields: z.array(z.string().regex(/^[_A-Za-z][_0-9A-Za-z]{0,63}$/)).max(20),
-    status: z.number().int().min(400).max(599),
-    client: z.string().regex(/^[0-9a-f]{32}$/).nullable(),
-    count: z.number().int().min(1),
-    /** Why: a token's problem (`EXPIRED`, `ISSUER`…) or a denial's reason (`NO_GRANT`…), when known. */
-    reason: z.string().regex(/^[A-Z_]{2,40}$/).optional(),
-    ...accessContext,
-  })),
+  'request.refused': event(
+    'gateway',
+    'DENIED',
+    z.object({
+      codes: z
+        .array(z.string().regex(/^[A-Z_]{2,40}$/))
+        .min(1)
+        .max(10),
+      fields: z.array(z.string().regex(/^[_A-Za-z][_0-9A-Za-z]{0,63}$/)).max(20),
+      status: z.number().int().min(400).max(599),
+      client: z
+        .string()
+        .regex(/^[0-9a-f]{32}$/)
+        .nullable(),
+      count: z.number().int().min(1),
+      /** Why: a token's problem (`EXPIRED`, `ISSUER`…) or a denial's reason (`NO_GRANT`…), when known. */
+      reason: z
+        .string()
+        .regex(/^[A-Z_]{2,40}$/)
+        .optional(),
+      ...accessContext,
+    }),
+  ),
   /** A detection rule raised an incident (7.2.2); its evidence are audit entries (seqs). */
-  'incident.raised': event('audit', 'STORE', z.object({
-    incidentId: seqText,
-    rule: z.string().regex(/^[A-Z_]{1,64}$/),
-    notifyBy: z.iso.date(),
-    evidence: z.array(seqText).max(100),
-  })),
+  'incident.raised': event(
+    'audit',
+    'STORE',
+    z.object({
+      incidentId: seqText,
+      rule: z.string().regex(/^[A-Z_]{1,64}$/),
+      notifyBy: z.iso.date(),
+      evidence: z.array(seqText).max(100),
+    }),
+  ),
   /** An incident moved on its lifecycle; a report's reference is bound by its digest, not copied. */
-  'incident.status_changed': event('audit', 'STORE', z.object({
-    incidentId: seqText,
-    from: z.enum(['OPEN', 'ACKNOWLEDGED', 'REPORTED', 'CLOSED']),
-    to: z.enum(['OPEN', 'ACKNOWLEDGED', 'REPORTED', 'CLOSED']),
-    referenceSha256: z.string().regex(/^[0-9a-f]{64}$/).nullable(),
-  })),
+  'incident.status_changed': event(
+    'audit',
+    'STORE',
+    z.object({
+      incidentId: seqText,
+      from: z.enum(['OPEN', 'ACKNOWLEDGED', 'REPORTED', 'CLOSED']),
+      to: z.enum(['OPEN', 'ACKNOWLEDGED', 'REPORTED', 'CLOSED']),
+      referenceSha256: z
+        .string()
+        .regex(/^[0-9a-f]{64}$/)
+        .nullable(),
+    }),
+  ),
   /**
    * The audit signed a head of its chain (a checkpoint: docs/security.md, "The audit log") and
    * publishes it here too, outside its database, as a witness: a rewrite of the audit's database
    * alone contradicts the newest one. Hashes and a signature, no personal data. The audit does not
    * chain these into its own log.
    */
-  'audit.checkpointed': event('audit', 'STORE', z.object({
-    origin: z.string().regex(/^[\w.:/-]{1,100}$/),
-    seq: seqText,
-    hash: z.string().regex(/^[0-9a-f]{64}$/),
-    signedAt: z.string().regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/),
-    keyId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),
-    signature: z.string().regex(/^[A-Za-z0-9+/]{86}==$/, 'an Ed25519 signature, base64'),
-  })),
+  'audit.checkpointed': event(
+    'audit',
+    'STORE',
+    z.object({
+      origin: z.string().regex(/^[\w.:/-]{1,100}$/),
+      seq: seqText,
+      hash: z.string().regex(/^[0-9a-f]{64}$/),
+      signedAt: z.string().regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/),
+      keyId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),
+      signature: z.string().regex(/^[A-Za-z0-9+/]{86}==$/, 'an Ed25519 signature, base64'),
+    }),
+  ),
   /**
    * Ops replayed a parked event (`replayParkedEvent`): the service that had parked it judged and
    * applied it again, with this outcome. Never the payload: ids, the consumer, a catalog type.
    */
-  'event.replayed': event('any', 'MODIFY', z.object({
-    consumer: z.string().max(100),
-    parkedId: z.string().regex(/^[1-9]\d{0,18}$/),
-    eventId: uuid.nullable(),
-    type: z.string().max(100).nullable(),
-    outcome: z.enum(['APPLIED', 'DUPLICATE', 'FAILED', 'REJECTED']),
-  })),
+  'event.replayed': event(
+    'any',
+    'MODIFY',
+    z.object({
+      consumer: z.string().max(100),
+      parkedId: z.string().regex(/^[1-9]\d{0,18}$/),
+      eventId: uuid.nullable(),
+      type: z.string().max(100).nullable(),
+      outcome: z.enum(['APPLIED', 'DUPLICATE', 'FAILED', 'REJECTED']),
+    }),
+  ),
 } as const;
 
 /**
  * Receipts a holder sends about itself: `data.service` names the holder and must be the signed
  * `source`, or one holder could confirm an erasure for another.
  */
-export const HOLDER_RECEIPTS = ['subject.block_applied', 'erasure.receipt', 'rectification.applied', 'consent.withdrawal_applied'] as const satisfies readonly (keyof typeof EVENT_CATALOG)[];
+export const HOLDER_RECEIPTS = [
+  'subject.block_applied',
+  'erasure.receipt',
+  'rectification.applied',
+  'consent.withdrawal_applied',
+] as const satisfies readonly (keyof typeof EVENT_CATALOG)[];
 
 export type EventType = keyof typeof EVENT_CATALOG;
 export type EventData<T extends EventType> = z.infer<(typeof EVENT_CATALOG)[T]['data']>;

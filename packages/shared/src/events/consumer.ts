@@ -151,7 +151,9 @@ export function isTransient(err: unknown): boolean {
   // nats.js: timeouts, no responders (503), a closed or reconnecting connection.
   if (e.name === 'NatsError' || ['TIMEOUT', '503', 'CONNECTION_CLOSED', 'CONNECTION_DRAINING', 'DISCONNECT'].includes(code)) return true;
   const message = typeof e.message === 'string' ? e.message : '';
-  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|terminating connection/i.test(message);
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|terminating connection/i.test(
+    message,
+  );
 }
 
 export function backoffMs(deliveryCount: number): number {
@@ -258,7 +260,10 @@ export class EventConsumer {
   /** Failed attempts at a message read back by reconciliation, by stream sequence (it has no delivery count). */
   private readonly recoveryAttempts = new Map<number, number>();
 
-  constructor(private readonly spec: ConsumerSpec, private readonly opts: ConsumerOptions) {}
+  constructor(
+    private readonly spec: ConsumerSpec,
+    private readonly opts: ConsumerOptions,
+  ) {}
 
   async start(): Promise<void> {
     const { jsm, stream, prefix } = this.opts;
@@ -337,7 +342,13 @@ export class EventConsumer {
           actor,
           subjectId: null,
           correlationId,
-          data: { consumer: this.spec.name, parkedId: row.id, eventId: event.id, type: event.type !== null && isEventType(event.type) ? event.type : null, outcome },
+          data: {
+            consumer: this.spec.name,
+            parkedId: row.id,
+            eventId: event.id,
+            type: event.type !== null && isEventType(event.type) ? event.type : null,
+            outcome,
+          },
         },
         this.opts.signer,
       );
@@ -361,11 +372,16 @@ export class EventConsumer {
     const refused = this.opts.verifier.check(event, raw as object, row.subject, this.opts.prefix);
     if (refused) return keep('REJECTED', `EventRejected: ${refused}`, event);
     try {
-      const applied = await this.apply(event, { streamSeq: null }, async (trx) => {
-        await trx.updateTable('parked_events').set({ resolved_at: new Date() }).where('id', '=', row.id).execute();
-      }, async (trx, fresh) => {
-        await record(trx, fresh ? 'APPLIED' : 'DUPLICATE', event);
-      });
+      const applied = await this.apply(
+        event,
+        { streamSeq: null },
+        async (trx) => {
+          await trx.updateTable('parked_events').set({ resolved_at: new Date() }).where('id', '=', row.id).execute();
+        },
+        async (trx, fresh) => {
+          await record(trx, fresh ? 'APPLIED' : 'DUPLICATE', event);
+        },
+      );
       eventsConsumed.inc({ consumer: this.spec.name, outcome: applied ? 'replayed' : 'duplicate' });
       return applied ? 'APPLIED' : 'DUPLICATE';
     } catch (err) {
@@ -433,9 +449,19 @@ export class EventConsumer {
     }
     const db = this.opts.db as Kysely<PlatformTables>;
     const payload = stored.string();
-    const parked = await db.selectFrom('parked_events').select('id').where('consumer', '=', this.spec.name).where('subject', '=', stored.subject).where('payload', '=', payload).limit(1).executeTakeFirst();
+    const parked = await db
+      .selectFrom('parked_events')
+      .select('id')
+      .where('consumer', '=', this.spec.name)
+      .where('subject', '=', stored.subject)
+      .where('payload', '=', payload)
+      .limit(1)
+      .executeTakeFirst();
     if (parked) return 'handled';
-    this.opts.logger.warn({ consumer: this.spec.name, streamSeq: seq, subject: stored.subject }, 'a message was acknowledged without being handled here; handling it from the stream');
+    this.opts.logger.warn(
+      { consumer: this.spec.name, streamSeq: seq, subject: stored.subject },
+      'a message was acknowledged without being handled here; handling it from the stream',
+    );
     let outcome: 'handled' | 'retry' = 'retry';
     const attempts = (this.recoveryAttempts.get(seq) ?? 0) + 1;
     await this.processBatch([
@@ -566,7 +592,12 @@ export class EventConsumer {
       // The same event twice in one batch (a redelivery) is applied once.
       const seen = new Set<string>();
       const todo = batch.filter(({ event: e }) => ids.has(e.id) && !seen.has(e.id) && seen.add(e.id));
-      if (todo.length > 0) await this.handleBatch(trx, todo.map((t) => t.event), todo.map((t) => ({ streamSeq: t.msg.info.streamSequence })));
+      if (todo.length > 0)
+        await this.handleBatch(
+          trx,
+          todo.map((t) => t.event),
+          todo.map((t) => ({ streamSeq: t.msg.info.streamSequence })),
+        );
       return ids;
     });
   }
@@ -668,7 +699,10 @@ export class EventConsumer {
     });
     msg.term();
     eventsConsumed.inc({ consumer: this.spec.name, outcome: 'rejected' });
-    this.opts.logger.error({ consumer: this.spec.name, eventId: claims.eventId, type: claims.type, claimedSource: claims.source, reason }, 'event rejected and parked');
+    this.opts.logger.error(
+      { consumer: this.spec.name, eventId: claims.eventId, type: claims.type, claimedSource: claims.source, reason },
+      'event rejected and parked',
+    );
   }
 }
 

@@ -224,10 +224,11 @@ export class Handoffs {
 
   /** Erases the hand-offs whose reading transaction committed; forgets those whose transaction rolled back. */
   private async flush(): Promise<void> {
-    if (this.flushing) return this.flushing;
-    this.flushing = this.flushOnce().finally(() => {
-      this.flushing = null;
-    });
+    if (!this.flushing) {
+      this.flushing = this.flushOnce().finally(() => {
+        this.flushing = null;
+      });
+    }
     return this.flushing;
   }
 

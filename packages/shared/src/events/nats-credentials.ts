@@ -14,7 +14,10 @@ export interface NatsConnectOptions {
 
 export function natsConnectOptions(url: string): NatsConnectOptions {
   const options: NatsConnectOptions = { servers: [] };
-  for (const entry of url.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const entry of url
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(entry) ? entry : `nats://${entry}`;
     let parsed: URL;
     try {

@@ -79,7 +79,10 @@ export function importVerifyKey(value: unknown): KeyObject {
 export class EventSigner {
   readonly publicKey: KeyObject;
 
-  private constructor(readonly service: ServiceName, private readonly key: KeyObject) {
+  private constructor(
+    readonly service: ServiceName,
+    private readonly key: KeyObject,
+  ) {
     this.publicKey = createPublicKey(key);
   }
 
@@ -144,7 +147,8 @@ export function parseVerifyKeys(text: string): { keys: Map<ServiceName, KeyObjec
       problems.push(`${service}: ${(err as Error).message}`);
     }
   }
-  for (const service of EVENT_PRODUCERS) if (!keys.has(service) && !problems.some((p) => p.startsWith(`${service}:`))) problems.push(`${service}: no public key`);
+  for (const service of EVENT_PRODUCERS)
+    if (!keys.has(service) && !problems.some((p) => p.startsWith(`${service}:`))) problems.push(`${service}: no public key`);
   return { keys, problems };
 }
 

@@ -60,12 +60,7 @@ export function testActorSigner(): ActorTokenSigner {
  * A service's configuration for an integration test of that service alone: its own fresh database
  * and event stream prefix on the test servers, random keys, a random port.
  */
-export async function isolatedServiceConfig<Extra>(
-  serverUrl: string,
-  natsUrl: string,
-  label: string,
-  extra: Extra,
-): Promise<ServiceConfig<Extra>> {
+export async function isolatedServiceConfig<Extra>(serverUrl: string, natsUrl: string, label: string, extra: Extra): Promise<ServiceConfig<Extra>> {
   const prefix = label.toLowerCase().replace(/[^a-z0-9_]/g, '_');
   return {
     port: 0,

@@ -87,8 +87,20 @@ export async function grantPage(db: Db, filter: GrantFilter, after: CursorKey | 
   let q = matching().selectAll();
   // Strictly after the cursor's row, read back by its primary key so microseconds match.
   if (after) q = q.where(sql<boolean>`(granted_at, id) < (select c.granted_at, c.id from access_grants c where c.id = ${after.id})`);
-  const rows = await q.orderBy('granted_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
-  const total = withTotal ? Number((await matching().select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n) : null;
+  const rows = await q
+    .orderBy('granted_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit + 1)
+    .execute();
+  const total = withTotal
+    ? Number(
+        (
+          await matching()
+            .select((eb) => eb.fn.countAll<string>().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      )
+    : null;
   return { rows, total };
 }
 

@@ -63,18 +63,19 @@ export async function insertAppeal(db: Db, a: NewAppeal, outboxRows: Insertable<
 }
 
 export async function linkAppealToSubject(trx: Db, appealId: string, subjectId: string): Promise<number> {
-  const result = await trx
-    .updateTable('appeals')
-    .set({ subject_id: subjectId, updated_at: new Date() })
-    .where('id', '=', appealId)
-    .executeTakeFirst();
+  const result = await trx.updateTable('appeals').set({ subject_id: subjectId, updated_at: new Date() }).where('id', '=', appealId).executeTakeFirst();
   return Number(result.numUpdatedRows);
 }
 
 export async function appealsByIds(db: Db, ids: readonly string[]): Promise<AppealRecord[]> {
   if (ids.length === 0) return [];
   // A depersonalized appeal is statistics, no longer anyone's appeal: it is not read back.
-  const rows = await db.selectFrom('appeals').selectAll().where('id', 'in', [...ids]).where('depersonalized_at', 'is', null).execute();
+  const rows = await db
+    .selectFrom('appeals')
+    .selectAll()
+    .where('id', 'in', [...ids])
+    .where('depersonalized_at', 'is', null)
+    .execute();
   return rows.map(toRecord);
 }
 
@@ -157,7 +158,10 @@ export async function addChange(db: Db, appealId: string, status: string, by: st
  */
 export async function addNote(db: Db, appealId: string, status: string, by: string, seal: (id: string) => string): Promise<void> {
   const [id] = await nextIds(db, 'appeal_changes', 1);
-  await db.insertInto('appeal_changes').values({ id: id!, appeal_id: appealId, status, note_enc: seal(id!), changed_by: by }).execute();
+  await db
+    .insertInto('appeal_changes')
+    .values({ id: id!, appeal_id: appealId, status, note_enc: seal(id!), changed_by: by })
+    .execute();
 }
 
 /** The next `n` values of a table's `bigserial` id, for rows whose encrypted values are bound to them before insert. */

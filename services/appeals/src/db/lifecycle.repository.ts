@@ -7,7 +7,10 @@ type Db = Kysely<Database> | Transaction<Database>;
 /** DESTROY: every appeal of the subject and its history go. */
 export async function destroyAppealsOf(trx: Db, subjectId: string): Promise<number> {
   const ids = (await trx.selectFrom('appeals').select('id').where('subject_id', '=', subjectId).execute()).map((r) => r.id);
-  await trx.deleteFrom('transfer_consents').where((eb) => eb.or([eb('subject_id', '=', subjectId), ...(ids.length ? [eb('appeal_id', 'in', ids)] : [])])).execute();
+  await trx
+    .deleteFrom('transfer_consents')
+    .where((eb) => eb.or([eb('subject_id', '=', subjectId), ...(ids.length ? [eb('appeal_id', 'in', ids)] : [])]))
+    .execute();
   const res = await trx.deleteFrom('appeals').where('subject_id', '=', subjectId).executeTakeFirst();
   await trx.deleteFrom('blocked_subjects').where('subject_id', '=', subjectId).execute();
   return Number(res.numDeletedRows);
@@ -16,16 +19,31 @@ export async function destroyAppealsOf(trx: Db, subjectId: string): Promise<numb
 /** DEPERSONALIZE: contact data, reference number and the link to the subject go; kind, channel, dates and status stay. */
 export async function depersonalizeAppealsOf(trx: Db, subjectId: string): Promise<number> {
   const ids = (await trx.selectFrom('appeals').select('id').where('subject_id', '=', subjectId).execute()).map((r) => r.id);
-  await trx.deleteFrom('transfer_consents').where((eb) => eb.or([eb('subject_id', '=', subjectId), ...(ids.length ? [eb('appeal_id', 'in', ids)] : [])])).execute();
+  await trx
+    .deleteFrom('transfer_consents')
+    .where((eb) => eb.or([eb('subject_id', '=', subjectId), ...(ids.length ? [eb('appeal_id', 'in', ids)] : [])]))
+    .execute();
   if (ids.length > 0) {
     await trx.deleteFrom('contact_history').where('appeal_id', 'in', ids).execute();
     await trx
       .updateTable('appeals')
-      .set({ subject_id: null, reference: null, phone_enc: null, email_enc: null, description_enc: null, iin_bidx: null, entered_by: null, answer_enc: null, partner_response_enc: null, depersonalized_at: new Date(), updated_at: new Date() })
+      .set({
+        subject_id: null,
+        reference: null,
+        phone_enc: null,
+        email_enc: null,
+        description_enc: null,
+        iin_bidx: null,
+        entered_by: null,
+        answer_enc: null,
+        partner_response_enc: null,
+        depersonalized_at: new Date(),
+        updated_at: new Date(),
+      })
       .where('id', 'in', ids)
       .execute();
-      // Status changes stay (statistics); the notes, free text about the person, go.
-      await trx.updateTable('appeal_changes').set({ note_enc: null }).where('appeal_id', 'in', ids).execute();
+    // Status changes stay (statistics); the notes, free text about the person, go.
+    await trx.updateTable('appeal_changes').set({ note_enc: null }).where('appeal_id', 'in', ids).execute();
   }
   await trx.deleteFrom('blocked_subjects').where('subject_id', '=', subjectId).execute();
   return ids.length;
@@ -35,7 +53,13 @@ export type ContactColumn = 'phone_enc' | 'email_enc';
 
 /** The subject's appeals with one contact value each, locked until the correction commits. */
 export async function lockContacts(trx: Transaction<Database>, subjectId: string, column: ContactColumn): Promise<Array<{ id: string; value: string | null }>> {
-  return trx.selectFrom('appeals').select(['id', `${column} as value`]).where('subject_id', '=', subjectId).orderBy('id').forUpdate().execute();
+  return trx
+    .selectFrom('appeals')
+    .select(['id', `${column} as value`])
+    .where('subject_id', '=', subjectId)
+    .orderBy('id')
+    .forUpdate()
+    .execute();
 }
 
 export interface ContactCorrection {
@@ -56,7 +80,11 @@ export async function rectifyContact(trx: Db, field: 'phone' | 'email', requestI
     .execute();
   // Each appeal its own ciphertext: a value is bound to its row.
   for (const c of corrections) {
-    await trx.updateTable('appeals').set({ [column]: c.valueEnc, updated_at: new Date() }).where('id', '=', c.appealId).execute();
+    await trx
+      .updateTable('appeals')
+      .set({ [column]: c.valueEnc, updated_at: new Date() })
+      .where('id', '=', c.appealId)
+      .execute();
   }
 }
 
@@ -73,7 +101,11 @@ export async function overdueAppeals(db: Db, today: string, statuses: AppealStat
 }
 
 export async function countAppealsOf(db: Db, subjectId: string): Promise<number> {
-  const row = await db.selectFrom('appeals').select((eb) => eb.fn.countAll<string>().as('n')).where('subject_id', '=', subjectId).executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom('appeals')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('subject_id', '=', subjectId)
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 

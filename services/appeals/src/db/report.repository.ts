@@ -2,7 +2,13 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from './tables';
 
 /** Appeals received in [start, end) and how many of them still wait past their deadline (`appeals_submitted`). */
-export async function appealCounts(db: Kysely<Database>, start: Date, end: Date, today: string, open: readonly string[]): Promise<{ received: number; overdue: number }> {
+export async function appealCounts(
+  db: Kysely<Database>,
+  start: Date,
+  end: Date,
+  today: string,
+  open: readonly string[],
+): Promise<{ received: number; overdue: number }> {
   const row = await db
     .selectFrom('appeals')
     .select([

@@ -45,23 +45,32 @@ export async function worklistPage(db: Db, filter: WorklistFilter, page: PageReq
     if (filter.overdue === true) q = q.where('appeals.status', 'in', page.openStatuses).where('appeals.deadline', '<', page.today);
     if (filter.overdue === false) q = q.where((eb) => eb.or([eb('appeals.status', 'not in', page.openStatuses), eb('appeals.deadline', '>=', page.today)]));
     if (page.hideBlocked) {
-      q = q.where((eb) => eb.not(eb.exists(eb.selectFrom('blocked_subjects').select('subject_id').whereRef('blocked_subjects.subject_id', '=', 'appeals.subject_id'))));
+      q = q.where((eb) =>
+        eb.not(eb.exists(eb.selectFrom('blocked_subjects').select('subject_id').whereRef('blocked_subjects.subject_id', '=', 'appeals.subject_id'))),
+      );
     }
     return q;
   };
   let q = matching().selectAll('appeals');
   if (page.after) q = q.where(before('submitted_at', page.after));
-  const ordered = q.orderBy('appeals.submitted_at', 'desc').orderBy('appeals.id', 'desc').limit(page.limit + 1);
+  const ordered = q
+    .orderBy('appeals.submitted_at', 'desc')
+    .orderBy('appeals.id', 'desc')
+    .limit(page.limit + 1);
   if (!page.withTotal) return { rows: await ordered.execute(), total: null };
   return withTotal(ordered, () => matching().select((eb) => eb.fn.countAll<string>().as('n')));
 }
 
 /** The appeals forwarded to one creditor that its view still shows (not blocked, consent standing), newest forward first; the total as in worklistPage. */
 export async function partnerPage(db: Db, creditorId: string, after: CursorKey | null, limit: number, total: boolean) {
-  const matching = () => db.selectFrom('appeals').where('appeals.forwarded_to', '=', creditorId).where('appeals.depersonalized_at', 'is', null).where(visibleToPartner);
+  const matching = () =>
+    db.selectFrom('appeals').where('appeals.forwarded_to', '=', creditorId).where('appeals.depersonalized_at', 'is', null).where(visibleToPartner);
   let q = matching().selectAll('appeals');
   if (after) q = q.where(before('forwarded_at', after));
-  const ordered = q.orderBy('appeals.forwarded_at', 'desc').orderBy('appeals.id', 'desc').limit(limit + 1);
+  const ordered = q
+    .orderBy('appeals.forwarded_at', 'desc')
+    .orderBy('appeals.id', 'desc')
+    .limit(limit + 1);
   if (!total) return { rows: await ordered.execute(), total: null };
   return withTotal(ordered, () => matching().select((eb) => eb.fn.countAll<string>().as('n')));
 }
@@ -140,7 +149,11 @@ export async function creditorById(db: Db, id: string): Promise<CreditorRow | un
 
 export async function creditorsByIds(db: Db, ids: readonly string[]): Promise<CreditorRow[]> {
   if (ids.length === 0) return [];
-  return db.selectFrom('creditors').selectAll().where('id', 'in', [...ids]).execute();
+  return db
+    .selectFrom('creditors')
+    .selectAll()
+    .where('id', 'in', [...ids])
+    .execute();
 }
 
 export async function listCreditors(db: Db, limit: number): Promise<CreditorRow[]> {

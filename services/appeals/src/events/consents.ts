@@ -44,7 +44,11 @@ export function consentsProjectionConsumer(deps: Deps): ConsumerSpec {
         }
         case 'consent.withdrawn': {
           const { data } = event as Envelope<'consent.withdrawn'>;
-          await db.updateTable('transfer_consents').set({ withdrawn_at: new Date(event.occurredAt) }).where('consent_id', '=', data.consentId).execute();
+          await db
+            .updateTable('transfer_consents')
+            .set({ withdrawn_at: new Date(event.occurredAt) })
+            .where('consent_id', '=', data.consentId)
+            .execute();
           await enqueueEvent(trx, deps.prefix, {
             source: 'appeals',
             actor: event.actor,

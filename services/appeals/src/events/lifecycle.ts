@@ -49,7 +49,11 @@ export function lifecycleConsumer(deps: Deps): ConsumerSpec {
           if (!corrected) return;
           const { value } = corrected;
           await repo.rectifyContact(db, data.field, data.requestId, await contactCorrections(deps, db, subjectId, data.field, value));
-          await enqueueEvent(trx, deps.prefix, { ...common, type: 'rectification.applied', data: { requestId: data.requestId, field: data.field, service: 'appeals' } });
+          await enqueueEvent(trx, deps.prefix, {
+            ...common,
+            type: 'rectification.applied',
+            data: { requestId: data.requestId, field: data.field, service: 'appeals' },
+          });
           return;
         }
         default:
@@ -63,7 +67,13 @@ export function lifecycleConsumer(deps: Deps): ConsumerSpec {
  * The corrected value sealed for each of the subject's appeals (a value is bound to its row), and
  * each previous value opened where it was and sealed again where the contact history keeps it.
  */
-async function contactCorrections(deps: Deps, db: Transaction<Database>, subjectId: string, field: 'phone' | 'email', value: string): Promise<repo.ContactCorrection[]> {
+async function contactCorrections(
+  deps: Deps,
+  db: Transaction<Database>,
+  subjectId: string,
+  field: 'phone' | 'email',
+  value: string,
+): Promise<repo.ContactCorrection[]> {
   const column = field === 'phone' ? 'phone_enc' : 'email_enc';
   const appeals = await repo.lockContacts(db, subjectId, column);
   const historyIds = await nextIds(db, 'contact_history', appeals.length);

@@ -1,6 +1,13 @@
 import type { Deps } from '../config';
 import * as access from '../access';
-import type { AccessGrantConnectionResolvers, AccessGrantResolvers, CreditorResolvers, MeResolvers, MutationResolvers, QueryResolvers } from '../generated/graphql';
+import type {
+  AccessGrantConnectionResolvers,
+  AccessGrantResolvers,
+  CreditorResolvers,
+  MeResolvers,
+  MutationResolvers,
+  QueryResolvers,
+} from '../generated/graphql';
 import { wantsTotal } from './Worklist';
 
 /** The access registry's root fields (access.ts does the work; the permission table guards each). */

@@ -7,7 +7,12 @@ import { APPEAL_PD_FIELDS, type AppealRecord } from '../domain/appeal';
 /** Staff reads of appeals by id: one query per batch (e.g. an `_entities` call). */
 export function appealLoader(deps: Deps, scope: RequestScope): DataLoader<string, AppealRecord | null> {
   return new DataLoader(async (ids) => {
-    const found = await deps.guard.readHeld(scope, { operation: 'Query.appeal', resource: 'appeal', fields: APPEAL_PD_FIELDS, load: () => appealsByIds(deps.db, ids) });
+    const found = await deps.guard.readHeld(scope, {
+      operation: 'Query.appeal',
+      resource: 'appeal',
+      fields: APPEAL_PD_FIELDS,
+      load: () => appealsByIds(deps.db, ids),
+    });
     const byId = new Map(found.map((a) => [a.id, a]));
     return ids.map((id) => byId.get(id) ?? null);
   });
@@ -16,7 +21,13 @@ export function appealLoader(deps: Deps, scope: RequestScope): DataLoader<string
 /** `Subject.appeals` for every subject of an `_entities` call in one query. */
 export function appealsOfSubjectLoader(deps: Deps, scope: RequestScope): DataLoader<string, AppealRecord[]> {
   return groupedLoader(
-    (subjectIds) => deps.guard.readHeld(scope, { operation: 'Subject.appeals', resource: 'appeal', fields: APPEAL_PD_FIELDS, load: () => appealsBySubjects(deps.db, subjectIds) }),
+    (subjectIds) =>
+      deps.guard.readHeld(scope, {
+        operation: 'Subject.appeals',
+        resource: 'appeal',
+        fields: APPEAL_PD_FIELDS,
+        load: () => appealsBySubjects(deps.db, subjectIds),
+      }),
     (a) => a.subjectId,
   );
 }
@@ -29,7 +40,10 @@ export function appealHistoryLoader(deps: Deps, scope: RequestScope): DataLoader
   return new DataLoader(
     async (appeals) => {
       await deps.guard.authorize(scope, 'Appeal.pd');
-      const rows = await changesOf(deps.db, appeals.map((a) => a.id));
+      const rows = await changesOf(
+        deps.db,
+        appeals.map((a) => a.id),
+      );
       const bySubject = new Map<string | null, string[]>();
       for (const a of appeals) bySubject.set(a.subjectId, [...(bySubject.get(a.subjectId) ?? []), a.id]);
       await deps.guard.recordAccess(

@@ -13,12 +13,29 @@ export async function lockChain(trx: Transaction<Database>): Promise<void> {
 }
 
 /** Timestamps as hashed: UTC with microseconds, exactly as PostgreSQL keeps them. */
-const micros = (column: 'occurred_at' | 'recorded_at') =>
-  sql<string>`to_char(${sql.ref(column)} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+const micros = (column: 'occurred_at' | 'recorded_at') => sql<string>`to_char(${sql.ref(column)} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
 const COLUMNS = [
-  'seq', 'hash_version', 'event_id', 'event_type', 'operation', 'source', 'actor_id', 'actor_roles', 'creditor_id', 'purpose',
-  'outcome', 'client_key', 'resource', 'resource_ids', 'fields', 'subject_id', 'correlation_id', 'details', 'prev_hash', 'hash',
+  'seq',
+  'hash_version',
+  'event_id',
+  'event_type',
+  'operation',
+  'source',
+  'actor_id',
+  'actor_roles',
+  'creditor_id',
+  'purpose',
+  'outcome',
+  'client_key',
+  'resource',
+  'resource_ids',
+  'fields',
+  'subject_id',
+  'correlation_id',
+  'details',
+  'prev_hash',
+  'hash',
 ] as const;
 
 function selectEntries(db: Db) {
@@ -72,7 +89,14 @@ function selectHeads(db: Db) {
 
 type HeadRow = Awaited<ReturnType<ReturnType<typeof selectHeads>['executeTakeFirstOrThrow']>>;
 
-const toHead = (r: HeadRow): Head => ({ seq: r.seq, hash: r.hash, recordedAt: r.recorded_at, recordedAtText: r.recorded, headKeyId: r.head_key_id, headSignature: r.head_signature });
+const toHead = (r: HeadRow): Head => ({
+  seq: r.seq,
+  hash: r.hash,
+  recordedAt: r.recorded_at,
+  recordedAtText: r.recorded,
+  headKeyId: r.head_key_id,
+  headSignature: r.head_signature,
+});
 
 export async function chainHead(db: Db): Promise<Head | null> {
   const row = await selectHeads(db).orderBy('seq', 'desc').limit(1).executeTakeFirst();
@@ -168,7 +192,12 @@ export async function entryAt(db: Db, seq: string): Promise<ChainEntry | null> {
 
 export async function entriesAt(db: Db, seqs: readonly string[]): Promise<ChainEntry[]> {
   if (seqs.length === 0) return [];
-  return (await selectEntries(db).where('seq', 'in', [...seqs]).orderBy('seq').execute()).map(toEntry);
+  return (
+    await selectEntries(db)
+      .where('seq', 'in', [...seqs])
+      .orderBy('seq')
+      .execute()
+  ).map(toEntry);
 }
 
 export interface EntrySearch {
@@ -205,7 +234,14 @@ export async function seqRangeOf(db: Db, from: Date | null, to: Date | null): Pr
     ? await db.selectFrom('audit_log').select('seq').where('recorded_at', '>=', from).orderBy('recorded_at').orderBy('seq').limit(1).executeTakeFirst()
     : undefined;
   const last = to
-    ? await db.selectFrom('audit_log').select('seq').where('recorded_at', '<', to).orderBy('recorded_at', 'desc').orderBy('seq', 'desc').limit(1).executeTakeFirst()
+    ? await db
+        .selectFrom('audit_log')
+        .select('seq')
+        .where('recorded_at', '<', to)
+        .orderBy('recorded_at', 'desc')
+        .orderBy('seq', 'desc')
+        .limit(1)
+        .executeTakeFirst()
     : undefined;
   if ((from && !first) || (to && !last)) return null;
   if (first && last && BigInt(first.seq) > BigInt(last.seq)) return null;

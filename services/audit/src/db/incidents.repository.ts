@@ -77,7 +77,11 @@ export async function updateIncident(trx: Transaction<Database>, id: string, pat
 
 export async function incidentsByIds(db: Db, ids: readonly string[]): Promise<IncidentRow[]> {
   if (ids.length === 0) return [];
-  return db.selectFrom('incidents').selectAll().where('id', 'in', [...ids]).execute();
+  return db
+    .selectFrom('incidents')
+    .selectAll()
+    .where('id', 'in', [...ids])
+    .execute();
 }
 
 export interface IncidentFilter {
@@ -99,7 +103,15 @@ export async function listIncidents(db: Db, f: IncidentFilter): Promise<Incident
 
 /** Incidents detected in [from, to), oldest first, for the control report (at most `limit`). */
 export async function incidentsDetected(db: Db, from: Date, to: Date, limit: number): Promise<IncidentRow[]> {
-  return db.selectFrom('incidents').selectAll().where('detected_at', '>=', from).where('detected_at', '<', to).orderBy('detected_at').orderBy('id').limit(limit).execute();
+  return db
+    .selectFrom('incidents')
+    .selectAll()
+    .where('detected_at', '>=', from)
+    .where('detected_at', '<', to)
+    .orderBy('detected_at')
+    .orderBy('id')
+    .limit(limit)
+    .execute();
 }
 
 /** How many incidents were detected in [from, to), and how many of them were (or are being) reported late. */

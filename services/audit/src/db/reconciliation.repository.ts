@@ -14,7 +14,12 @@ export async function markHandled(trx: Db, streamSeqs: number[]): Promise<void> 
 }
 
 export async function handledBetween(db: Db, after: number, through: number): Promise<Set<number>> {
-  const rows = await db.selectFrom('audit_stream_seqs').select('stream_seq').where('stream_seq', '>', String(after)).where('stream_seq', '<=', String(through)).execute();
+  const rows = await db
+    .selectFrom('audit_stream_seqs')
+    .select('stream_seq')
+    .where('stream_seq', '>', String(after))
+    .where('stream_seq', '<=', String(through))
+    .execute();
   return new Set(rows.map((r) => Number(r.stream_seq)));
 }
 

@@ -94,8 +94,27 @@ export function isoMicros(date: Date): string {
  * carries (a line's `kind`, a driver's extra column) changes the hash.
  */
 const COVERED = [
-  'actorId', 'actorRoles', 'clientKey', 'correlationId', 'creditorId', 'details', 'eventId', 'fields', 'hashVersion', 'occurredAt',
-  'operation', 'outcome', 'prevHash', 'purpose', 'recordedAt', 'resource', 'resourceIds', 'seq', 'source', 'subjectId', 'type',
+  'actorId',
+  'actorRoles',
+  'clientKey',
+  'correlationId',
+  'creditorId',
+  'details',
+  'eventId',
+  'fields',
+  'hashVersion',
+  'occurredAt',
+  'operation',
+  'outcome',
+  'prevHash',
+  'purpose',
+  'recordedAt',
+  'resource',
+  'resourceIds',
+  'seq',
+  'source',
+  'subjectId',
+  'type',
 ] as const satisfies ReadonlyArray<Exclude<keyof ChainEntry, 'hash'>>;
 
 /** The hash an entry must have, by its version. */
@@ -198,7 +217,10 @@ export class ChainVerifier {
   /** The newest checkpoint that matched its entry: where the next incremental run may start. */
   verifiedCheckpoint: Checkpoint | null = null;
 
-  constructor(checkpoints: readonly Checkpoint[], private readonly opts: VerifierOptions) {
+  constructor(
+    checkpoints: readonly Checkpoint[],
+    private readonly opts: VerifierOptions,
+  ) {
     const start = opts.anchor ? BigInt(opts.anchor.seq) : 0n;
     this.checkpoints = [...checkpoints].filter((c) => BigInt(c.seq) > start).sort((a, b) => cmp(BigInt(a.seq), BigInt(b.seq)));
     this.expected = start + 1n;
@@ -216,7 +238,10 @@ export class ChainVerifier {
   add(e: ChainEntry): boolean {
     if (this.finding) return false;
     const seq = BigInt(e.seq);
-    if (seq !== this.expected) return seq > this.expected ? this.gap(seq) : this.fail('OUT_OF_ORDER', seq, `entry ${seq} comes after entry ${this.expected - 1n}: reordered or repeated`);
+    if (seq !== this.expected)
+      return seq > this.expected
+        ? this.gap(seq)
+        : this.fail('OUT_OF_ORDER', seq, `entry ${seq} comes after entry ${this.expected - 1n}: reordered or repeated`);
     if (e.prevHash !== this.prevHash) return this.brokenLink(seq, e.prevHash);
     if (entryHash(e) !== e.hash) return this.fail('HASH_MISMATCH', seq, `entry ${seq} does not match its hash: edited`);
     this.entriesChecked += 1;
@@ -248,7 +273,12 @@ export class ChainVerifier {
     if (this.finding) return this.finding;
     const beyond = this.checkpoints[this.next];
     if (beyond && this.checkpointTrusted(beyond)) {
-      this.fail('TRUNCATED', this.lastGood + 1n, `checkpoint ${beyond.seq} covers entries up to ${beyond.seq}, but the log ends at ${this.expected - 1n}: cut off${this.unconfirmed()}`, beyond.seq);
+      this.fail(
+        'TRUNCATED',
+        this.lastGood + 1n,
+        `checkpoint ${beyond.seq} covers entries up to ${beyond.seq}, but the log ends at ${this.expected - 1n}: cut off${this.unconfirmed()}`,
+        beyond.seq,
+      );
     }
     return this.finding;
   }
@@ -258,7 +288,12 @@ export class ChainVerifier {
     const swallowed = this.checkpoints[this.next];
     if (swallowed && BigInt(swallowed.seq) < seq) {
       if (!this.checkpointTrusted(swallowed)) return false;
-      return this.fail('TRUNCATED', this.lastGood + 1n, `entries ${this.expected}…${seq - 1n} are missing, though checkpoint ${swallowed.seq} covered them: cut back${this.unconfirmed()}`, swallowed.seq);
+      return this.fail(
+        'TRUNCATED',
+        this.lastGood + 1n,
+        `entries ${this.expected}…${seq - 1n} are missing, though checkpoint ${swallowed.seq} covered them: cut back${this.unconfirmed()}`,
+        swallowed.seq,
+      );
     }
     return this.fail('SEQ_GAP', this.expected, `entry ${this.expected} is missing: the log goes from ${this.expected - 1n} to ${seq}`);
   }
@@ -270,11 +305,20 @@ export class ChainVerifier {
    */
   private brokenLink(seq: bigint, prevHash: string): false {
     if (prevHash === this.lastGoodHash && seq > this.lastGood + 1n) {
-      return this.fail('INSERTED', this.lastGood + 1n, `entries ${this.lastGood + 1n}…${seq - 1n} are not in the chain the audit signed: entry ${seq} continues it from entry ${this.lastGood}`);
+      return this.fail(
+        'INSERTED',
+        this.lastGood + 1n,
+        `entries ${this.lastGood + 1n}…${seq - 1n} are not in the chain the audit signed: entry ${seq} continues it from entry ${this.lastGood}`,
+      );
     }
     const signed = this.checkpoints.find((c) => c.hash === prevHash && BigInt(c.seq) > this.lastGood);
     if (signed && this.checkpointTrusted(signed)) {
-      return this.fail('CHECKPOINT_MISMATCH', this.lastGood + 1n, `entries ${this.lastGood + 1n}…${seq - 1n} are not those the audit signed: entry ${seq} continues from the head signed in checkpoint ${signed.seq}`, signed.seq);
+      return this.fail(
+        'CHECKPOINT_MISMATCH',
+        this.lastGood + 1n,
+        `entries ${this.lastGood + 1n}…${seq - 1n} are not those the audit signed: entry ${seq} continues from the head signed in checkpoint ${signed.seq}`,
+        signed.seq,
+      );
     }
     return this.fail('LINK_BROKEN', seq, `entry ${seq} does not link to entry ${seq - 1n}: an entry before it was removed, replaced or reordered`);
   }
@@ -286,9 +330,16 @@ export class ChainVerifier {
   /** A checkpoint counts only when its origin is right and one of the keys for its id signed it. */
   private checkpointTrusted(cp: Checkpoint): boolean {
     if (this.origin === null) this.origin = cp.origin;
-    if (cp.origin !== this.origin) return this.fail('CHECKPOINT_ORIGIN', BigInt(cp.seq), `checkpoint ${cp.seq} is of another log (${cp.origin.slice(0, 80)})`, cp.seq);
+    if (cp.origin !== this.origin)
+      return this.fail('CHECKPOINT_ORIGIN', BigInt(cp.seq), `checkpoint ${cp.seq} is of another log (${cp.origin.slice(0, 80)})`, cp.seq);
     const keys = this.opts.keysFor(cp.keyId);
-    if (keys.length === 0) return this.fail('CHECKPOINT_KEY_UNKNOWN', BigInt(cp.seq), `checkpoint ${cp.seq} is signed with key ${cp.keyId.slice(0, 64)}, which was not given`, cp.seq);
+    if (keys.length === 0)
+      return this.fail(
+        'CHECKPOINT_KEY_UNKNOWN',
+        BigInt(cp.seq),
+        `checkpoint ${cp.seq} is signed with key ${cp.keyId.slice(0, 64)}, which was not given`,
+        cp.seq,
+      );
     if (!keys.some((k) => checkpointSignatureValid(cp, k))) {
       return this.fail('CHECKPOINT_SIGNATURE', BigInt(cp.seq), `checkpoint ${cp.seq}: the signature does not verify`, cp.seq);
     }

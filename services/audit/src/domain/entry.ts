@@ -72,7 +72,15 @@ function touched(type: EventType, data: Data): Touched {
   const known = Object.hasOwn(TOUCHED, type) ? TOUCHED[type] : undefined;
   if (known) return known(data);
   const [resource] = type.split('.');
-  return { resource: resource ?? null, resourceIds: ids(...Object.entries(data).filter(([k]) => k.endsWith('Id')).map(([, v]) => v)), fields: [] };
+  return {
+    resource: resource ?? null,
+    resourceIds: ids(
+      ...Object.entries(data)
+        .filter(([k]) => k.endsWith('Id'))
+        .map(([, v]) => v),
+    ),
+    fields: [],
+  };
 }
 
 /**

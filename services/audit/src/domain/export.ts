@@ -162,7 +162,12 @@ export async function verifyExport(read: LineSource, opts: VerifyExportOptions):
         anchor = checkpoints.find((c) => BigInt(c.seq) === BigInt(entry.seq) - 1n) ?? null;
         if (!anchor || !opts.keys.some((k) => checkpointSignatureValid(anchor!, k))) {
           // Named by the entry before it: missing (a whole export that lost its first entries) or unanchored (a partial one).
-          return bad(n, String(BigInt(entry.seq) - 1n), 'SEQ_GAP', `the export starts at entry ${entry.seq} without a signed checkpoint of entry ${BigInt(entry.seq) - 1n}`);
+          return bad(
+            n,
+            String(BigInt(entry.seq) - 1n),
+            'SEQ_GAP',
+            `the export starts at entry ${entry.seq} without a signed checkpoint of entry ${BigInt(entry.seq) - 1n}`,
+          );
         }
       }
       verifier = new ChainVerifier(checkpoints, { keysFor, origin, anchor: anchor ? { seq: anchor.seq, hash: anchor.hash } : null });
@@ -178,15 +183,26 @@ export async function verifyExport(read: LineSource, opts: VerifyExportOptions):
   const through = checkpoints.filter((c) => BigInt(c.seq) === end).at(-1);
   if (!through) return uncovered(header, end, checkpoints);
   if (header.throughSeq === null || BigInt(header.throughSeq) !== end) {
-    return bad(null, String(end + 1n), 'TRUNCATED', `the export says it goes to entry ${header.throughSeq ?? 'the end of the log'}, but it ends at ${end}: cut off`);
+    return bad(
+      null,
+      String(end + 1n),
+      'TRUNCATED',
+      `the export says it goes to entry ${header.throughSeq ?? 'the end of the log'}, but it ends at ${end}: cut off`,
+    );
   }
   if (opts.previous) {
     const p = opts.previous;
     if (BigInt(p.seq) > BigInt(through.seq)) {
-      return bad(null, String(BigInt(through.seq) + 1n), 'TRUNCATED', `the previous export went to entry ${p.seq}; this one ends at ${through.seq}: cut off since`);
+      return bad(
+        null,
+        String(BigInt(through.seq) + 1n),
+        'TRUNCATED',
+        `the previous export went to entry ${p.seq}; this one ends at ${through.seq}: cut off since`,
+      );
     }
     const same = await hashAt(read, p.seq);
-    if (same !== null && same !== p.hash) return bad(null, p.seq, 'CHECKPOINT_MISMATCH', `entry ${p.seq} differs from the previous export's checkpoint: the log was rewritten since`);
+    if (same !== null && same !== p.hash)
+      return bad(null, p.seq, 'CHECKPOINT_MISMATCH', `entry ${p.seq} differs from the previous export's checkpoint: the log was rewritten since`);
   }
   return { intact: true, entries, checkpoints: checkpoints.length, through, origin, witnessed };
 }
@@ -201,7 +217,12 @@ function uncovered(header: ExportHeader, end: bigint, checkpoints: Checkpoint[])
     return bad(null, String(end + 1n), 'TRUNCATED', `the export does not end with a checkpoint: cut off after entry ${end}`);
   }
   const signed = checkpoints.reduce((max, c) => (BigInt(c.seq) < end && BigInt(c.seq) > max ? BigInt(c.seq) : max), 0n);
-  return bad(null, String(signed + 1n), 'UNSIGNED', `entries ${signed + 1n}…${end} are covered by no checkpoint: the audit did not sign them (it signs only what it wrote)`);
+  return bad(
+    null,
+    String(signed + 1n),
+    'UNSIGNED',
+    `entries ${signed + 1n}…${end} are covered by no checkpoint: the audit did not sign them (it signs only what it wrote)`,
+  );
 }
 
 async function hashAt(read: LineSource, wanted: string): Promise<string | null> {

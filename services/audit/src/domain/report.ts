@@ -74,8 +74,16 @@ const TEXT = {
     firstBad: 'Первая неверная запись',
     signature: 'Подпись ответственного лица',
     kinds: {
-      COLLECT: 'Сбор', STORE: 'Хранение', MODIFY: 'Изменение', ACCESS: 'Доступ', TRANSFER: 'Передача', DEPERSONALIZE: 'Обезличивание',
-      BLOCK: 'Блокирование', UNBLOCK: 'Разблокирование', DESTROY: 'Уничтожение', DENIED: 'Отказ в доступе',
+      COLLECT: 'Сбор',
+      STORE: 'Хранение',
+      MODIFY: 'Изменение',
+      ACCESS: 'Доступ',
+      TRANSFER: 'Передача',
+      DEPERSONALIZE: 'Обезличивание',
+      BLOCK: 'Блокирование',
+      UNBLOCK: 'Разблокирование',
+      DESTROY: 'Уничтожение',
+      DENIED: 'Отказ в доступе',
     } as Record<string, string>,
   },
   KK: {
@@ -111,15 +119,23 @@ const TEXT = {
     firstBad: 'Бірінші дұрыс емес жазба',
     signature: 'Жауапты тұлғаның қолы',
     kinds: {
-      COLLECT: 'Жинау', STORE: 'Сақтау', MODIFY: 'Өзгерту', ACCESS: 'Қол жеткізу', TRANSFER: 'Беру', DEPERSONALIZE: 'Иесіздендіру',
-      BLOCK: 'Бұғаттау', UNBLOCK: 'Бұғаттан шығару', DESTROY: 'Жою', DENIED: 'Қол жеткізуден бас тарту',
+      COLLECT: 'Жинау',
+      STORE: 'Сақтау',
+      MODIFY: 'Өзгерту',
+      ACCESS: 'Қол жеткізу',
+      TRANSFER: 'Беру',
+      DEPERSONALIZE: 'Иесіздендіру',
+      BLOCK: 'Бұғаттау',
+      UNBLOCK: 'Бұғаттан шығару',
+      DESTROY: 'Жою',
+      DENIED: 'Қол жеткізуден бас тарту',
     } as Record<string, string>,
   },
 } as const;
 
-const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-const cell = (v: string | number) => `<td>${escape(String(v))}</td>`;
-const row = (label: string, value: string | number) => `<tr><th scope="row">${escape(label)}</th>${cell(value)}</tr>`;
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const cell = (v: string | number) => `<td>${escapeHtml(String(v))}</td>`;
+const row = (label: string, value: string | number) => `<tr><th scope="row">${escapeHtml(label)}</th>${cell(value)}</tr>`;
 
 /** The control report as one printable HTML page (A4, no scripts, no external resources). */
 export function controlReportDocument(audit: AuditPart, holders: HolderCounts, locale: Locale): string {
@@ -128,11 +144,14 @@ export function controlReportDocument(audit: AuditPart, holders: HolderCounts, l
     ? audit.operations.map((o) => `<tr>${cell(T.kinds[o.operation] ?? o.operation)}${cell(o.count)}</tr>`).join('')
     : `<tr><td colspan="2">${T.none}</td></tr>`;
   const incidents = audit.incidents
-    .map((i) => `<tr>${[i.id, i.rule, i.status, i.detectedAt.slice(0, 16).replace('T', ' '), i.notifyBy, i.reportedAt?.slice(0, 16).replace('T', ' ') ?? '—', i.reportedInTime ? T.yes : T.no].map(cell).join('')}</tr>`)
+    .map(
+      (i) =>
+        `<tr>${[i.id, i.rule, i.status, i.detectedAt.slice(0, 16).replace('T', ' '), i.notifyBy, i.reportedAt?.slice(0, 16).replace('T', ' ') ?? '—', i.reportedInTime ? T.yes : T.no].map(cell).join('')}</tr>`,
+    )
     .join('');
   const v = audit.verification;
   return `<!doctype html>
-<html lang="${T.lang}"><head><meta charset="utf-8"><title>${escape(T.title)} ${escape(audit.from)} — ${escape(audit.to)}</title>
+<html lang="${T.lang}"><head><meta charset="utf-8"><title>${escapeHtml(T.title)} ${escapeHtml(audit.from)} — ${escapeHtml(audit.to)}</title>
 <style>
   @page { size: A4; margin: 18mm; }
   body { font-family: "Times New Roman", serif; font-size: 12pt; color: #000; }
@@ -142,21 +161,21 @@ export function controlReportDocument(audit: AuditPart, holders: HolderCounts, l
   .valid { font-weight: bold; } .invalid { font-weight: bold; color: #a00; } .sign { margin-top: 36pt; }
 </style></head>
 <body>
-<h1>${escape(T.title)}</h1>
-<p class="basis">${escape(T.basis)}</p>
+<h1>${escapeHtml(T.title)}</h1>
+<p class="basis">${escapeHtml(T.basis)}</p>
 <table>${row(T.period, `${audit.from} — ${audit.to}`)}${row(T.generated, audit.generatedAt.replace('T', ' ').slice(0, 19) + ' UTC')}</table>
-<h2>${escape(T.operations)}</h2>
-<table><thead><tr><th>${escape(T.kind)}</th><th>${escape(T.count)}</th></tr></thead><tbody>${operations}</tbody></table>
+<h2>${escapeHtml(T.operations)}</h2>
+<table><thead><tr><th>${escapeHtml(T.kind)}</th><th>${escapeHtml(T.count)}</th></tr></thead><tbody>${operations}</tbody></table>
 <table>${row(T.denied, audit.deniedAttempts)}</table>
-<h2>${escape(T.incidents)}</h2>
+<h2>${escapeHtml(T.incidents)}</h2>
 <table>${row(T.opened, audit.incidentsOpened)}${row(T.late, audit.incidentsReportedLate)}${row(T.ownIncident, audit.ownIncidentRefusals)}</table>
-${incidents ? `<table><thead><tr>${T.columns.map((c) => `<th>${escape(c)}</th>`).join('')}</tr></thead><tbody>${incidents}</tbody></table>` : ''}
-<h2>${escape(T.rights)}</h2>
+${incidents ? `<table><thead><tr>${T.columns.map((c) => `<th>${escapeHtml(c)}</th>`).join('')}</tr></thead><tbody>${incidents}</tbody></table>` : ''}
+<h2>${escapeHtml(T.rights)}</h2>
 <table>${row(T.rectifications, holders.rightsRequests)}${row(T.rectificationsLate, holders.rightsRequestsOverdue)}${row(T.appeals, holders.appealsReceived)}${row(T.appealsLate, holders.appealsOverdue)}${row(T.erasures, holders.erasureActsCompleted)}${row(T.withdrawals, holders.consentWithdrawals)}</table>
-<h2>${escape(T.chain)}</h2>
-<p class="${v.valid ? 'valid' : 'invalid'}">${escape(v.valid ? T.valid : T.invalid)}</p>
+<h2>${escapeHtml(T.chain)}</h2>
+<p class="${v.valid ? 'valid' : 'invalid'}">${escapeHtml(v.valid ? T.valid : T.invalid)}</p>
 <table>${row(T.checked, v.entriesChecked)}${v.verifiedThroughSeq ? row(T.through, v.verifiedThroughSeq) : ''}${v.firstInvalidSeq ? row(T.firstBad, `${v.firstInvalidSeq} (${v.reason ?? ''})`) : ''}</table>
-<p class="sign">${escape(T.signature)}: ____________________</p>
+<p class="sign">${escapeHtml(T.signature)}: ____________________</p>
 </body></html>
 `;
 }

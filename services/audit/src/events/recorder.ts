@@ -24,7 +24,10 @@ const NAME = 'audit-recorder';
 export function recorderConsumer(deps: Deps): ConsumerSpec {
   const record = async (trx: Transaction<any>, events: Envelope[], deliveries: Delivery[]) => {
     const db = trx as Transaction<Database>;
-    await markHandled(db, deliveries.flatMap((d) => (d.streamSeq === null ? [] : [d.streamSeq])));
+    await markHandled(
+      db,
+      deliveries.flatMap((d) => (d.streamSeq === null ? [] : [d.streamSeq])),
+    );
     const recorded = events.filter((e) => e.type !== 'audit.checkpointed');
     if (recorded.length === 0) return;
     const entries = await evidenceOf(deps).append(db, recorded.map(fromEnvelope));

@@ -37,11 +37,18 @@ async function recordRead(deps: Deps, scope: RequestScope, subjectId: string | n
 async function recordIncidentReads(deps: Deps, scope: RequestScope, rows: IncidentRow[]): Promise<IncidentRow[]> {
   const bySubject = new Map<string | null, string[]>();
   for (const r of rows) bySubject.set(r.subject_id, [...(bySubject.get(r.subject_id) ?? []), r.id]);
-  await deps.guard.recordAccess(scope, [...bySubject].map(([subjectId, ids]) => ({ subjectId, resource: 'incident', resourceIds: ids, fields: ['actorId', 'details'] })));
+  await deps.guard.recordAccess(
+    scope,
+    [...bySubject].map(([subjectId, ids]) => ({ subjectId, resource: 'incident', resourceIds: ids, fields: ['actorId', 'details'] })),
+  );
   return rows;
 }
 
-async function search(deps: Deps, scope: RequestScope, args: { filter?: unknown; first?: number | null; after?: string | null }): Promise<ResolversTypes['AuditEntryConnection']> {
+async function search(
+  deps: Deps,
+  scope: RequestScope,
+  args: { filter?: unknown; first?: number | null; after?: string | null },
+): Promise<ResolversTypes['AuditEntryConnection']> {
   const locale = scope.meta.locale;
   const f = parseInput(filterSchema, args.filter ?? {}, locale);
   const afterSeq = decodeAuditCursor(args.after, locale);
@@ -72,7 +79,11 @@ export function queryResolvers(deps: Deps): QueryResolvers {
     async auditLog(_, args, ctx) {
       await guard.authorize(ctx, 'Query.auditLog');
       const subjectId = args.subjectId ?? null;
-      const entries = await searchEntries(deps.db, { subjectIds: subjectId ? [subjectId] : undefined, afterSeq: args.afterSeq ?? null, limit: page(args.limit) });
+      const entries = await searchEntries(deps.db, {
+        subjectIds: subjectId ? [subjectId] : undefined,
+        afterSeq: args.afterSeq ?? null,
+        limit: page(args.limit),
+      });
       await recordRead(deps, ctx, subjectId, entries);
       return entries;
     },

@@ -66,24 +66,30 @@ export async function insertConsent(db: Db, c: NewConsent): Promise<void> {
 
 /** Sets the subject of the consent given with an appeal; returns the consent's id, if there is one. */
 export async function linkConsentToSubject(db: Db, appealId: string, subjectId: string): Promise<string | null> {
-  const row = await db
-    .updateTable('consents')
-    .set({ subject_id: subjectId })
-    .where('appeal_id', '=', appealId)
-    .returning('id')
-    .executeTakeFirst();
+  const row = await db.updateTable('consents').set({ subject_id: subjectId }).where('appeal_id', '=', appealId).returning('id').executeTakeFirst();
   return row?.id ?? null;
 }
 
 export async function consentsBySubjects(db: Db, subjectIds: readonly string[]): Promise<ConsentRecord[]> {
   if (subjectIds.length === 0) return [];
-  const rows = await db.selectFrom('consents').selectAll().where('subject_id', 'in', [...subjectIds]).orderBy('given_at').execute();
+  const rows = await db
+    .selectFrom('consents')
+    .selectAll()
+    .where('subject_id', 'in', [...subjectIds])
+    .orderBy('given_at')
+    .execute();
   return rows.map(toRecord);
 }
 
 export async function consentsByIds(db: Db, ids: readonly string[]): Promise<ConsentRecord[]> {
   if (ids.length === 0) return [];
-  return (await db.selectFrom('consents').selectAll().where('id', 'in', [...ids]).execute()).map(toRecord);
+  return (
+    await db
+      .selectFrom('consents')
+      .selectAll()
+      .where('id', 'in', [...ids])
+      .execute()
+  ).map(toRecord);
 }
 
 export function toRecord(r: ConsentRow): ConsentRecord {
@@ -139,7 +145,11 @@ export async function eraseConsentsOf(trx: Db, subjectId: string, method: 'DESTR
 }
 
 export async function countConsentsOf(db: Db, subjectId: string): Promise<number> {
-  const row = await db.selectFrom('consents').select((eb) => eb.fn.countAll<string>().as('n')).where('subject_id', '=', subjectId).executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom('consents')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('subject_id', '=', subjectId)
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
@@ -188,7 +198,12 @@ export async function publicationDecisions(db: Db, subjectIds: readonly string[]
 /** Withdrawal receipts of consents, one per holder that confirmed. */
 export async function receiptsOf(db: Db, consentIds: readonly string[]): Promise<WithdrawalReceiptRow[]> {
   if (consentIds.length === 0) return [];
-  return db.selectFrom('withdrawal_receipts').selectAll().where('consent_id', 'in', [...consentIds]).orderBy('service').execute();
+  return db
+    .selectFrom('withdrawal_receipts')
+    .selectAll()
+    .where('consent_id', 'in', [...consentIds])
+    .orderBy('service')
+    .execute();
 }
 
 /** A holder's receipt; the first one counts, a redelivered one changes nothing. */

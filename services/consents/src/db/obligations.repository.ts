@@ -14,19 +14,41 @@ export async function insertObligations(trx: Db, obligations: NewObligation[]): 
   if (obligations.length === 0) return;
   await trx
     .insertInto('obligations')
-    .values(obligations.map((o) => ({ id: o.id, consent_id: o.consentId, description_enc: o.descriptionEnc, due_date: o.dueDate, fulfilled_at: null, fulfilled_by: null })))
+    .values(
+      obligations.map((o) => ({
+        id: o.id,
+        consent_id: o.consentId,
+        description_enc: o.descriptionEnc,
+        due_date: o.dueDate,
+        fulfilled_at: null,
+        fulfilled_by: null,
+      })),
+    )
     .onConflict((oc) => oc.column('id').doNothing())
     .execute();
 }
 
 /** The consent's obligations still unfulfilled, earliest due first: each forbids withdrawal (5.2). */
 export async function openObligations(db: Db, consentId: string): Promise<ObligationRow[]> {
-  return db.selectFrom('obligations').selectAll().where('consent_id', '=', consentId).where('fulfilled_at', 'is', null).orderBy('due_date').orderBy('id').execute();
+  return db
+    .selectFrom('obligations')
+    .selectAll()
+    .where('consent_id', '=', consentId)
+    .where('fulfilled_at', 'is', null)
+    .orderBy('due_date')
+    .orderBy('id')
+    .execute();
 }
 
 export async function obligationsOf(db: Db, consentIds: readonly string[]): Promise<ObligationRow[]> {
   if (consentIds.length === 0) return [];
-  return db.selectFrom('obligations').selectAll().where('consent_id', 'in', [...consentIds]).orderBy('due_date').orderBy('id').execute();
+  return db
+    .selectFrom('obligations')
+    .selectAll()
+    .where('consent_id', 'in', [...consentIds])
+    .orderBy('due_date')
+    .orderBy('id')
+    .execute();
 }
 
 export async function lockObligation(trx: Transaction<Database>, id: string): Promise<ObligationRow | undefined> {

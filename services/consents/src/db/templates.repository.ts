@@ -25,7 +25,9 @@ export async function templatesByKeys(db: Db, keys: readonly string[]): Promise<
   return db
     .selectFrom('consent_templates')
     .selectAll()
-    .where((eb) => eb.or(tuples.map(([code, version, locale]) => eb.and([eb('code', '=', code!), eb('version', '=', Number(version)), eb('locale', '=', locale!)]))))
+    .where((eb) =>
+      eb.or(tuples.map(([code, version, locale]) => eb.and([eb('code', '=', code!), eb('version', '=', Number(version)), eb('locale', '=', locale!)]))),
+    )
     .execute();
 }
 
@@ -37,7 +39,14 @@ export function templateKey(code: string, version: number, locale: string): stri
 export async function latestVersion(trx: Transaction<Database>, code: string, locale: Locale): Promise<TemplateRow | undefined> {
   // One publisher at a time per code and language: the next version number is decided under the lock.
   await sql`select pg_advisory_xact_lock(hashtext(${`consent_template:${code}:${locale}`}))`.execute(trx);
-  return trx.selectFrom('consent_templates').selectAll().where('code', '=', code).where('locale', '=', locale).orderBy('version', 'desc').limit(1).executeTakeFirst();
+  return trx
+    .selectFrom('consent_templates')
+    .selectAll()
+    .where('code', '=', code)
+    .where('locale', '=', locale)
+    .orderBy('version', 'desc')
+    .limit(1)
+    .executeTakeFirst();
 }
 
 /** The first version of a code in a language: what a paper signed before any version took effect is recorded on. */

@@ -23,7 +23,10 @@ const effectiveSchema = z
   .string()
   .trim()
   // One refinement with its own key (a union of the two reported the generic input.invalid).
-  .refine((value) => isoDateSchema.safeParse(value).success || isoDateTime.safeParse(value).success, { message: 'date.invalid' satisfies MessageKey, abort: true })
+  .refine((value) => isoDateSchema.safeParse(value).success || isoDateTime.safeParse(value).success, {
+    message: 'date.invalid' satisfies MessageKey,
+    abort: true,
+  })
   .transform((value, ctx) => {
     const now = new Date();
     const at = value.length === 10 ? (value === kazakhstanToday(now) ? now : kazakhstanMidnight(value)) : new Date(value);

@@ -17,14 +17,18 @@ import { PURPOSES, type Locale } from '../domain/consent';
  */
 const evidenceSchema = z.object({
   document: z.string().min(1).max(500),
-  obligations: z.array(z.object({ id: z.uuid(), description: z.string().min(1).max(2000) })).max(50).optional(),
+  obligations: z
+    .array(z.object({ id: z.uuid(), description: z.string().min(1).max(2000) }))
+    .max(50)
+    .optional(),
 });
 
 const DAY_MS = 24 * 3600 * 1000;
 
 /** The version in force by the end of the day it was signed; a paper older than every version is on the first. */
 async function signedVersion(db: Transaction<Database>, code: string, locale: Locale, day: string): Promise<TemplateRow> {
-  const template = (await templateInForce(db, code, locale, new Date(kazakhstanMidnight(day).getTime() + DAY_MS - 1))) ?? (await firstVersion(db, code, locale));
+  const template =
+    (await templateInForce(db, code, locale, new Date(kazakhstanMidnight(day).getTime() + DAY_MS - 1))) ?? (await firstVersion(db, code, locale));
   if (!template) throw new PermanentError(`no ${code} template`);
   return template;
 }

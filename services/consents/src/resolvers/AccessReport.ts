@@ -47,7 +47,9 @@ export function accessReportResolvers(deps: Deps): AccessReportResolvers {
       // A decision, not a PD value: the CHAIRMAN reads it with the rest of the report.
       await deps.guard.authorize(ctx, 'Query.accessReport', report.subjectId);
       const decisions = (await publicationDecisions(deps.db, [report.subjectId])).map(toRecord);
-      await deps.guard.recordAccess(ctx, [{ subjectId: report.subjectId, resource: 'access_report', resourceIds: [report.subjectId], fields: ['publicationConsent'] }]);
+      await deps.guard.recordAccess(ctx, [
+        { subjectId: report.subjectId, resource: 'access_report', resourceIds: [report.subjectId], fields: ['publicationConsent'] },
+      ]);
       return publicationOf(decisions);
     },
   };

@@ -30,7 +30,10 @@ export function consentLoader(deps: Deps, scope: RequestScope): DataLoader<strin
 
 /** `Subject.consents` for every subject of an `_entities` call in one query. */
 export function consentsOfSubjectLoader(deps: Deps, scope: RequestScope): DataLoader<string, ConsentRecord[]> {
-  return groupedLoader((subjectIds) => scopedRead(deps, scope, 'Subject.consents', () => consentsBySubjects(deps.db, subjectIds)), (c) => c.subjectId);
+  return groupedLoader(
+    (subjectIds) => scopedRead(deps, scope, 'Subject.consents', () => consentsBySubjects(deps.db, subjectIds)),
+    (c) => c.subjectId,
+  );
 }
 
 /** What hangs off consents already read: texts (public), obligations and receipts, one query per batch. */
@@ -40,7 +43,13 @@ export function consentDetailLoaders(deps: Deps) {
       const rows = new Map((await templatesByKeys(deps.db, keys)).map((t) => [templateKey(t.code, t.version, t.locale), t]));
       return keys.map((k) => rows.get(k) ?? null);
     }),
-    obligations: groupedLoader((ids) => obligationsOf(deps.db, ids), (o) => o.consent_id),
-    withdrawalReceipts: groupedLoader((ids) => receiptsOf(deps.db, ids), (r) => r.consent_id),
+    obligations: groupedLoader(
+      (ids) => obligationsOf(deps.db, ids),
+      (o) => o.consent_id,
+    ),
+    withdrawalReceipts: groupedLoader(
+      (ids) => receiptsOf(deps.db, ids),
+      (r) => r.consent_id,
+    ),
   };
 }

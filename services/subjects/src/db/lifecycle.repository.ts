@@ -17,7 +17,10 @@ export async function lockSubject(trx: Transaction<Database>, id: string): Promi
 }
 
 export async function openBlock(trx: Db, subjectId: string, reason: string, by: string): Promise<void> {
-  await trx.insertInto('blocks').values({ subject_id: subjectId, reason, blocked_by: by, unblock_reason: null, unblocked_by: null, unblocked_at: null }).execute();
+  await trx
+    .insertInto('blocks')
+    .values({ subject_id: subjectId, reason, blocked_by: by, unblock_reason: null, unblocked_by: null, unblocked_at: null })
+    .execute();
 }
 
 export async function closeBlock(trx: Db, subjectId: string, reason: string, by: string): Promise<void> {
@@ -64,7 +67,12 @@ export async function upsertBlockReceipt(trx: Db, subjectId: string, service: st
 
 export async function blockReceiptsOf(db: Db, subjectIds: readonly string[]) {
   if (subjectIds.length === 0) return [];
-  return db.selectFrom('block_receipts').selectAll().where('subject_id', 'in', [...subjectIds]).orderBy('service').execute();
+  return db
+    .selectFrom('block_receipts')
+    .selectAll()
+    .where('subject_id', 'in', [...subjectIds])
+    .orderBy('service')
+    .execute();
 }
 
 export interface NewAct {
@@ -113,12 +121,21 @@ export async function decideAct(trx: Db, id: string, status: ErasureActStatus, b
 
 export async function actsByIds(db: Db, ids: readonly string[]): Promise<ErasureActRow[]> {
   if (ids.length === 0) return [];
-  return db.selectFrom('erasure_acts').selectAll().where('id', 'in', [...ids]).execute();
+  return db
+    .selectFrom('erasure_acts')
+    .selectAll()
+    .where('id', 'in', [...ids])
+    .execute();
 }
 
 export async function actsOfSubjects(db: Db, subjectIds: readonly string[]): Promise<ErasureActRow[]> {
   if (subjectIds.length === 0) return [];
-  return db.selectFrom('erasure_acts').selectAll().where('subject_id', 'in', [...subjectIds]).orderBy('proposed_at').execute();
+  return db
+    .selectFrom('erasure_acts')
+    .selectAll()
+    .where('subject_id', 'in', [...subjectIds])
+    .orderBy('proposed_at')
+    .execute();
 }
 
 /** A page of erasure acts, oldest proposal first, after the cursor's (proposed_at, id). */
@@ -154,12 +171,22 @@ function afterKey(table: 'erasure_acts' | 'rectification_requests', column: 'pro
 /** Every block of several subjects, oldest first: reasons, who and when (6.1.3). */
 export async function blocksOf(db: Db, subjectIds: readonly string[]) {
   if (subjectIds.length === 0) return [];
-  return db.selectFrom('blocks').selectAll().where('subject_id', 'in', [...subjectIds]).orderBy('blocked_at').orderBy('id').execute();
+  return db
+    .selectFrom('blocks')
+    .selectAll()
+    .where('subject_id', 'in', [...subjectIds])
+    .orderBy('blocked_at')
+    .orderBy('id')
+    .execute();
 }
 
 export async function receiptsOf(db: Db, actIds: readonly string[]) {
   if (actIds.length === 0) return [];
-  return db.selectFrom('erasure_receipts').selectAll().where('act_id', 'in', [...actIds]).execute();
+  return db
+    .selectFrom('erasure_receipts')
+    .selectAll()
+    .where('act_id', 'in', [...actIds])
+    .execute();
 }
 
 export async function insertErasureReceipt(trx: Db, actId: string, service: string, at: Date): Promise<void> {
@@ -235,7 +262,9 @@ export async function subjectsDueForErasure(db: Db, retentionDays: number, limit
     .select('s.id')
     .where('s.status', 'in', ['ACTIVE'])
     .where((eb) =>
-      eb.not(eb.exists(eb.selectFrom('erasure_acts as a').select('a.id').whereRef('a.subject_id', '=', 's.id').where('a.status', 'in', ['PROPOSED', 'APPROVED']))),
+      eb.not(
+        eb.exists(eb.selectFrom('erasure_acts as a').select('a.id').whereRef('a.subject_id', '=', 's.id').where('a.status', 'in', ['PROPOSED', 'APPROVED'])),
+      ),
     )
     .groupBy('s.id')
     .having((eb) => eb.fn.countAll(), '=', sql<number>`count(*) filter (where p.state = 'ACHIEVED')`)
@@ -293,7 +322,12 @@ export async function setRectificationStatus(trx: Db, id: string, status: Rectif
 
 export async function rectificationsOf(db: Db, subjectIds: readonly string[]): Promise<RectificationRow[]> {
   if (subjectIds.length === 0) return [];
-  return db.selectFrom('rectification_requests').selectAll().where('subject_id', 'in', [...subjectIds]).orderBy('requested_at').execute();
+  return db
+    .selectFrom('rectification_requests')
+    .selectAll()
+    .where('subject_id', 'in', [...subjectIds])
+    .orderBy('requested_at')
+    .execute();
 }
 
 export async function overdueRectifications(db: Db, today: string, limit: number): Promise<RectificationRow[]> {

@@ -79,12 +79,22 @@ export async function contractByConsent(db: Db, consentId: string): Promise<Cont
 
 export async function employmentsOf(db: Db, subjectIds: readonly string[]): Promise<EmploymentRow[]> {
   if (subjectIds.length === 0) return [];
-  return db.selectFrom('employments').selectAll().where('subject_id', 'in', [...subjectIds]).orderBy('registered_at').execute();
+  return db
+    .selectFrom('employments')
+    .selectAll()
+    .where('subject_id', 'in', [...subjectIds])
+    .orderBy('registered_at')
+    .execute();
 }
 
 export async function contractsOf(db: Db, subjectIds: readonly string[]): Promise<ContractRow[]> {
   if (subjectIds.length === 0) return [];
-  return db.selectFrom('contracts').selectAll().where('subject_id', 'in', [...subjectIds]).orderBy('registered_at').execute();
+  return db
+    .selectFrom('contracts')
+    .selectAll()
+    .where('subject_id', 'in', [...subjectIds])
+    .orderBy('registered_at')
+    .execute();
 }
 
 /**

@@ -67,11 +67,7 @@ export async function loadSubjects(db: Db, ids: readonly string[]): Promise<Subj
           .orderBy('p.id'),
       ).as('purposes'),
       jsonArrayFrom(
-        eb
-          .selectFrom('subject_sources as o')
-          .select(['o.code', 'o.reference', 'o.collected_at'])
-          .whereRef('o.subject_id', '=', 's.id')
-          .orderBy('o.id'),
+        eb.selectFrom('subject_sources as o').select(['o.code', 'o.reference', 'o.collected_at']).whereRef('o.subject_id', '=', 's.id').orderBy('o.id'),
       ).as('sources'),
     ])
     .where('s.id', 'in', [...ids])

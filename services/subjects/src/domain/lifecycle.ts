@@ -35,4 +35,3 @@ export function statusAfter(method: ErasureMethod): SubjectStatus {
 export function isComplete(expected: readonly string[], confirmed: readonly string[]): boolean {
   return expected.every((s) => confirmed.includes(s));
 }
-

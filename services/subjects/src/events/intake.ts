@@ -39,7 +39,13 @@ export function intakeConsumer(deps: Deps): ConsumerSpec {
       const base = { source: 'subjects' as const, actor: event.actor, subjectId: id, correlationId: event.id };
       await enqueueEvents(trx, deps.prefix, [
         ...(created
-          ? [{ ...base, type: 'subject.registered' as const, data: { subjectId: id, category: 'APPLICANT', source: sourceCode, purposes: [PURPOSES.APPEAL_HANDLING] } }]
+          ? [
+              {
+                ...base,
+                type: 'subject.registered' as const,
+                data: { subjectId: id, category: 'APPLICANT', source: sourceCode, purposes: [PURPOSES.APPEAL_HANDLING] },
+              },
+            ]
           : []),
         { ...base, type: 'subject.appeal_linked' as const, data: { subjectId: id, appealId: submitted.data.appealId, newSubject: created } },
       ]);

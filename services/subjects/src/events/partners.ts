@@ -16,7 +16,13 @@ export function partnersConsumer(): ConsumerSpec {
       if (event.type === 'appeal.forwarded') {
         const { data } = event as Envelope<'appeal.forwarded'>;
         if (!event.subjectId) return;
-        const row = { creditor_id: data.creditorId, subject_id: event.subjectId, iin: data.fields.includes('IIN'), granted_at: new Date(event.occurredAt), revoked_at: null };
+        const row = {
+          creditor_id: data.creditorId,
+          subject_id: event.subjectId,
+          iin: data.fields.includes('IIN'),
+          granted_at: new Date(event.occurredAt),
+          revoked_at: null,
+        };
         await db
           .insertInto('partner_grants')
           .values({ appeal_id: data.appealId, ...row })
@@ -25,7 +31,12 @@ export function partnersConsumer(): ConsumerSpec {
         return;
       }
       if (event.type === 'consent.withdrawn' && event.subjectId) {
-        await db.updateTable('partner_grants').set({ revoked_at: new Date(event.occurredAt) }).where('subject_id', '=', event.subjectId).where('revoked_at', 'is', null).execute();
+        await db
+          .updateTable('partner_grants')
+          .set({ revoked_at: new Date(event.occurredAt) })
+          .where('subject_id', '=', event.subjectId)
+          .where('revoked_at', 'is', null)
+          .execute();
       }
     },
   };

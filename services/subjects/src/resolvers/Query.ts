@@ -40,7 +40,12 @@ export function queryResolvers(deps: Deps): QueryResolvers {
         sources: subject?.sources ?? [],
         methods: subject ? collectionMethods(subject, locale) : [],
         storagePeriod: period,
-        subjectsHolding: { service: 'subjects', dataItems: records > 0 ? subjectsDataItems(locale, subject?.categories) : [], records, processingPeriod: period },
+        subjectsHolding: {
+          service: 'subjects',
+          dataItems: records > 0 ? subjectsDataItems(locale, subject?.categories) : [],
+          records,
+          processingPeriod: period,
+        },
       };
     },
     async erasureAct(_, { id }, ctx) {
@@ -51,7 +56,13 @@ export function queryResolvers(deps: Deps): QueryResolvers {
     async erasureActs(_, { status, subjectId, first, after, limit }, ctx) {
       await guard.authorize(ctx, 'Query.erasureActs', subjectId ?? null);
       const cursor = decodeCursor(after, ctx.meta.locale);
-      return recordReads(deps, ctx, 'erasure_act', ACT_FIELDS, await actsPage(deps.db, { status: status ?? null, subjectId: subjectId ?? null }, cursor, pageSize(first ?? limit)));
+      return recordReads(
+        deps,
+        ctx,
+        'erasure_act',
+        ACT_FIELDS,
+        await actsPage(deps.db, { status: status ?? null, subjectId: subjectId ?? null }, cursor, pageSize(first ?? limit)),
+      );
     },
     async rectificationRequests(_, { status, first, after }, ctx) {
       await guard.authorize(ctx, 'Query.rectificationRequests');
@@ -59,7 +70,10 @@ export function queryResolvers(deps: Deps): QueryResolvers {
       // The requests name subjects and fields (not the new values): recorded as a read of each.
       const bySubject = new Map<string, string[]>();
       for (const r of rows) bySubject.set(r.subject_id, [...(bySubject.get(r.subject_id) ?? []), r.id]);
-      await guard.recordAccess(ctx, [...bySubject].map(([subjectId, ids]) => ({ subjectId, resource: 'rectification_request', resourceIds: ids, fields: ['field', 'documents'] })));
+      await guard.recordAccess(
+        ctx,
+        [...bySubject].map(([subjectId, ids]) => ({ subjectId, resource: 'rectification_request', resourceIds: ids, fields: ['field', 'documents'] })),
+      );
       return rows;
     },
     async overdueRectifications(_, { limit }, ctx) {

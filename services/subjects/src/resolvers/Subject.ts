@@ -26,8 +26,10 @@ export function subjectResolvers(deps: Deps): SubjectResolvers {
     },
     erasureActs: (subject, _, ctx) => ctx.erasureActs.load(subject.id),
     rectifications: (subject, _, ctx) => ctx.rectifications.load(subject.id),
-    employments: (subject, _, ctx) => registrations(deps, ctx, subject.id, 'EMPLOYEE', ctx.employments, 'employment', ['fullName', 'position', 'consentDocument']),
-    contracts: (subject, _, ctx) => registrations(deps, ctx, subject.id, 'COUNTERPARTY', ctx.contracts, 'contract', ['fullName', 'contractNumber', 'obligations']),
+    employments: (subject, _, ctx) =>
+      registrations(deps, ctx, subject.id, 'EMPLOYEE', ctx.employments, 'employment', ['fullName', 'position', 'consentDocument']),
+    contracts: (subject, _, ctx) =>
+      registrations(deps, ctx, subject.id, 'COUNTERPARTY', ctx.contracts, 'contract', ['fullName', 'contractNumber', 'obligations']),
     async blocks(subject, _, ctx) {
       await deps.guard.authorize(ctx, 'Subject.blocks', subject.id);
       const rows = await ctx.blocks.load(subject.id);

@@ -44,12 +44,33 @@ export function subjectLoader(deps: Deps, scope: RequestScope): DataLoader<strin
 /** Lists hanging off a subject or an act, one query per batch; reached only through a readable subject. */
 export function lifecycleLoaders(deps: Deps) {
   return {
-    blockReceipts: groupedLoader((ids) => blockReceiptsOf(deps.db, ids), (r) => r.subject_id),
-    erasureActs: groupedLoader((ids) => actsOfSubjects(deps.db, ids), (a) => a.subject_id),
-    actReceipts: groupedLoader((ids) => receiptsOf(deps.db, ids), (r) => r.act_id),
-    rectifications: groupedLoader((ids) => rectificationsOf(deps.db, ids), (r) => r.subject_id),
-    blocks: groupedLoader((ids) => blocksOf(deps.db, ids), (b) => b.subject_id),
-    employments: groupedLoader((ids) => employmentsOf(deps.db, ids), (e) => e.subject_id),
-    contracts: groupedLoader((ids) => contractsOf(deps.db, ids), (c) => c.subject_id),
+    blockReceipts: groupedLoader(
+      (ids) => blockReceiptsOf(deps.db, ids),
+      (r) => r.subject_id,
+    ),
+    erasureActs: groupedLoader(
+      (ids) => actsOfSubjects(deps.db, ids),
+      (a) => a.subject_id,
+    ),
+    actReceipts: groupedLoader(
+      (ids) => receiptsOf(deps.db, ids),
+      (r) => r.act_id,
+    ),
+    rectifications: groupedLoader(
+      (ids) => rectificationsOf(deps.db, ids),
+      (r) => r.subject_id,
+    ),
+    blocks: groupedLoader(
+      (ids) => blocksOf(deps.db, ids),
+      (b) => b.subject_id,
+    ),
+    employments: groupedLoader(
+      (ids) => employmentsOf(deps.db, ids),
+      (e) => e.subject_id,
+    ),
+    contracts: groupedLoader(
+      (ids) => contractsOf(deps.db, ids),
+      (c) => c.subject_id,
+    ),
   };
 }

@@ -33,7 +33,10 @@ export const migrations: Record<string, Migration> = {
     async up(db: Kysely<any>) {
       // Depersonalization clears these; the non-identifying facts of the appeal stay for statistics.
       for (const column of ['reference', 'phone_enc', 'email_enc', 'description_enc']) {
-        await db.schema.alterTable('appeals').alterColumn(column, (c) => c.dropNotNull()).execute();
+        await db.schema
+          .alterTable('appeals')
+          .alterColumn(column, (c) => c.dropNotNull())
+          .execute();
       }
       await db.schema.alterTable('appeals').addColumn('depersonalized_at', 'timestamptz').execute();
       // Subjects whose processing is stopped (6.1.3), as subjects announced them.
@@ -143,7 +146,16 @@ export const migrations: Record<string, Migration> = {
       for (const name of ['appeals_page', 'appeals_status_page', 'appeals_kind_page', 'appeals_assignee_page', 'appeals_partner_page']) {
         await sql`drop index ${sql.raw(name)}`.execute(db);
       }
-      for (const column of ['assignee', 'answer_enc', 'answered_at', 'forwarded_to', 'forwarded_fields', 'forwarded_at', 'partner_response_enc', 'partner_responded_at']) {
+      for (const column of [
+        'assignee',
+        'answer_enc',
+        'answered_at',
+        'forwarded_to',
+        'forwarded_fields',
+        'forwarded_at',
+        'partner_response_enc',
+        'partner_responded_at',
+      ]) {
         await db.schema.alterTable('appeals').dropColumn(column).execute();
       }
     },
@@ -155,7 +167,9 @@ export const migrations: Record<string, Migration> = {
       // view by creditor with what its visibility checks need. Without them the count fetched every
       // matching row from the heap (bench/worklist).
       await sql`create index appeals_count on appeals (status, kind, subject_id) include (assignee, deadline) where depersonalized_at is null`.execute(db);
-      await sql`create index appeals_partner_count on appeals (forwarded_to, subject_id) include (id) where forwarded_to is not null and depersonalized_at is null`.execute(db);
+      await sql`create index appeals_partner_count on appeals (forwarded_to, subject_id) include (id) where forwarded_to is not null and depersonalized_at is null`.execute(
+        db,
+      );
     },
     async down(db: Kysely<any>) {
       await db.schema.dropIndex('appeals_partner_count').execute();

@@ -168,7 +168,10 @@ export const migrations: Record<string, Migration> = {
       await sql`create index audit_log_signed_heads on audit_log (seq) where head_signature is not null`.execute(db);
       // Which stream messages the recorder handled, until reconciliation has passed them
       // (consumer.ts, "Reconciliation"): bookkeeping, not evidence, so not append-only.
-      await db.schema.createTable('audit_stream_seqs').addColumn('stream_seq', 'bigint', (c) => c.primaryKey()).execute();
+      await db.schema
+        .createTable('audit_stream_seqs')
+        .addColumn('stream_seq', 'bigint', (c) => c.primaryKey())
+        .execute();
       await db.schema
         .createTable('audit_reconciliation')
         .addColumn('consumer', 'text', (c) => c.primaryKey())

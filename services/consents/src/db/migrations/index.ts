@@ -128,7 +128,15 @@ export const migrations: Record<string, Migration> = {
         for (const locale of ['KK', 'RU'] as const) {
           await db
             .insertInto('consent_templates')
-            .values({ code, version: 1, locale, title: TITLES_2026[code][locale], body: TEXTS_2026[code][locale], effective_from: effective, published_by: 'migration' })
+            .values({
+              code,
+              version: 1,
+              locale,
+              title: TITLES_2026[code][locale],
+              body: TEXTS_2026[code][locale],
+              effective_from: effective,
+              published_by: 'migration',
+            })
             .execute();
         }
       }
@@ -136,7 +144,10 @@ export const migrations: Record<string, Migration> = {
         for (const locale of ['KK', 'RU'] as const) await setContent(code, locale);
       }
       for (const column of ['purpose', 'data_items', 'term', 'third_party_transfer', 'cross_border_transfer', 'public_sources']) {
-        await db.schema.alterTable('consent_templates').alterColumn(column, (c) => c.setNotNull()).execute();
+        await db.schema
+          .alterTable('consent_templates')
+          .alterColumn(column, (c) => c.setNotNull())
+          .execute();
       }
 
       // Whose consent (the subject categories it concerns: who may read it, 4.3–4.4), what purpose it
@@ -184,7 +195,16 @@ export const migrations: Record<string, Migration> = {
         await db.schema.alterTable('consents').dropColumn(column).execute();
       }
       await db.deleteFrom('consent_templates').where('code', 'in', ['PRIVACY_POLICY', 'COUNTERPARTY_CONTRACT', 'PUBLICATION']).execute();
-      for (const column of ['published_at', 'published_by', 'public_sources', 'cross_border_transfer', 'third_party_transfer', 'term', 'data_items', 'purpose']) {
+      for (const column of [
+        'published_at',
+        'published_by',
+        'public_sources',
+        'cross_border_transfer',
+        'third_party_transfer',
+        'term',
+        'data_items',
+        'purpose',
+      ]) {
         await db.schema.alterTable('consent_templates').dropColumn(column).execute();
       }
     },

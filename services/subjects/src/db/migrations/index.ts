@@ -220,7 +220,10 @@ export const migrations: Record<string, Migration> = {
     async up(db: Kysely<any>) {
       // Each block and unblock of a subject is numbered, under its row lock, and the number goes with
       // the event: a holder applies only a newer one, so a late block cannot undo its unblock.
-      await db.schema.alterTable('subjects').addColumn('block_version', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema
+        .alterTable('subjects')
+        .addColumn('block_version', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
       // The version each holder's receipt answers (null: a receipt written before).
       await db.schema.alterTable('block_receipts').addColumn('version', 'integer').execute();
     },
