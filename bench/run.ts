@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- intake|propagation|relay-restart|read|worklist|scale|revocation|audit|cipher] [count] [concurrency]`:
+ * `npm run bench [-- intake|propagation|relay-restart|read|worklist|scale|revocation|limits|audit|cipher] [count] [concurrency]`:
  * runs scenarios, saves each one's results in bench/results/<name>.json and prints one table of ratios.
  * Without a name: every scenario but `audit` (its 10M-entry chain verification takes a quarter of an
  * hour on its own; the search at 10M entries is in `scale`).
@@ -12,6 +12,7 @@ import { intakeBench } from './intake';
 import { propagationBench } from './propagation';
 import { readBench } from './read';
 import { relayRestartBench } from './relay-restart';
+import { limitsBench } from './limits';
 import { revocationBench } from './revocation';
 import { scaleBench } from './scale';
 import { summarize, table, type Row } from './summary';
@@ -26,6 +27,7 @@ const scenarios: Record<string, (count: number, concurrency: number) => Promise<
   read: readBench,
   scale: scaleBench,
   revocation: revocationBench,
+  limits: limitsBench,
   cipher: (count) => cipherBench(count),
 };
 
@@ -39,6 +41,7 @@ const DEFAULTS: Record<string, [number, number]> = {
   read: [2000, 16],
   scale: [200, 16],
   revocation: [20, 8],
+  limits: [4000, 16],
   cipher: [50_000, 1],
 };
 const names = which === 'all' ? Object.keys(scenarios).filter((n) => n !== 'audit') : [which];

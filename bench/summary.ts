@@ -119,6 +119,15 @@ export function summarize(name: string, r: Json): Row[] {
           met: r.registryShareOfReadCpu <= 0.05,
         },
       ];
+    case 'limits':
+      return [
+        {
+          scenario: name,
+          measure: `consentTemplate per second, rate limits counted in PostgreSQL (p50 +${r.p50AddedMs} ms)`,
+          baseline: 'the same, counted in memory',
+          ratio: r.throughputRatio,
+        },
+      ];
     case 'audit':
       return [
         { scenario: name, measure: 'verifyAuditChain(full)', baseline: 'reading the same rows', ratio: r.verifyFull.ratio },

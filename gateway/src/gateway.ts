@@ -105,7 +105,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   const authenticator = new Authenticator({ oidc, access, maxLifetimeSeconds: config.maxTokenLifetimeSeconds ?? 24 * 3600 });
   // Rate limits counted where every gateway instance sees them (rate-limits.ts).
   const limitStore = config.rateLimitDatabaseUrl
-    ? new pg.Pool({ connectionString: config.rateLimitDatabaseUrl, max: 4, application_name: 'pdp-gateway-limits' })
+    ? new pg.Pool({ connectionString: config.rateLimitDatabaseUrl, max: 8, application_name: 'pdp-gateway-limits' })
     : null;
   limitStore?.on('error', (err) => logger.warn({ err: safeError(err) }, 'rate-limit database connection lost'));
   if (!limitStore && production) logger.warn('RATE_LIMIT_DATABASE_URL is not set: each gateway instance counts the rate limits on its own');

@@ -79,8 +79,8 @@ export class System {
   private readonly extraGateways: RunningGateway[] = [];
 
   /** One more gateway in front of the same subgraphs (as `INSTANCES=2` runs two), stopped with the system. */
-  async startExtraGateway(): Promise<RunningGateway> {
-    const gateway = await startGateway({ ...this.gatewayConfig!, port: 0 });
+  async startExtraGateway(overrides: Partial<GatewayConfig> = {}): Promise<RunningGateway> {
+    const gateway = await startGateway({ ...this.gatewayConfig!, port: 0, ...overrides });
     this.extraGateways.push(gateway);
     return gateway;
   }
