@@ -108,7 +108,8 @@ async function natsUrls(secrets: Record<string, string>): Promise<(user: NatsUse
 async function openIdProvider(secrets: Record<string, string>): Promise<{ issuer: string; development: boolean }> {
   if (process.env.OIDC_ISSUER) return { issuer: process.env.OIDC_ISSUER, development: false };
   const port = await freePort(Number(process.env.DEV_OIDC_PORT ?? 4010));
-  const gatewayPort = Number(process.env.PORT ?? 4000);
+  const firstGateway = Number(process.env.PORT ?? 4000);
+  const gatewayPorts = Array.from({ length: Number(process.env.INSTANCES ?? 1) || 1 }, (_, i) => firstGateway + i);
   run('openid-provider', 'packages/dev-oidc/src/main.ts', {
     DEV_OIDC_PORT: String(port),
     OIDC_AUDIENCE: audience,
@@ -116,7 +117,7 @@ async function openIdProvider(secrets: Record<string, string>): Promise<{ issuer
     DEV_OIDC_COOKIE_KEY: secrets.DEV_OIDC_COOKIE_KEY!,
     DEV_OIDC_CLIENT_KEY: secrets.DEV_OIDC_CLIENT_KEY!,
     DEV_OIDC_PARTNER_CLIENTS: DEV_PARTNER_CLIENT,
-    DEV_OIDC_CONSOLE_REDIRECTS: `http://127.0.0.1:${gatewayPort}/console/callback,http://localhost:${gatewayPort}/console/callback`,
+    DEV_OIDC_CONSOLE_REDIRECTS: gatewayPorts.flatMap((p) => [`http://127.0.0.1:${p}/console/callback`, `http://localhost:${p}/console/callback`]).join(','),
   });
   const issuer = `http://127.0.0.1:${port}`;
   await waitFor(async () => {
@@ -198,25 +199,30 @@ async function main(): Promise<void> {
       );
     }
   }
-  const gatewayPort = await freePort(Number(process.env.PORT ?? 4000));
   // The gateways count the rate limits in a database of their own (shared by every instance).
   const rateLimitDatabaseUrl = await ensureDatabase(serverUrl, 'pdp_gateway');
-  run(
-    'gateway',
-    'gateway/src/index.ts',
-    // Its NATS user and signing key: it sends its refusals to the audit as `request.refused`.
-    processEnv('gateway', secrets, natsUrlFor, {
-      ...common,
-      OIDC_ISSUER: provider.issuer,
-      OIDC_AUDIENCE: audience,
-      RATE_LIMIT_DATABASE_URL: rateLimitDatabaseUrl,
-      PORT: String(gatewayPort),
-      SUBJECTS_URL: urls.subjects!.join(','),
-      APPEALS_URL: urls.appeals!.join(','),
-      CONSENTS_URL: urls.consents!.join(','),
-      AUDIT_URL: urls.audit!.join(','),
-    }),
-  );
+  // INSTANCES=N runs N gateways too (PORT, PORT+1, …), as an orchestrator would behind its balancer.
+  const gatewayPorts: number[] = [];
+  for (let i = 0; i < instances; i += 1) gatewayPorts.push(await freePort(Number(process.env.PORT ?? 4000) + i));
+  for (const [i, port] of gatewayPorts.entries()) {
+    run(
+      instances > 1 ? `gateway#${i + 1}` : 'gateway',
+      'gateway/src/index.ts',
+      // Its NATS user and signing key: it sends its refusals to the audit as `request.refused`.
+      processEnv('gateway', secrets, natsUrlFor, {
+        ...common,
+        OIDC_ISSUER: provider.issuer,
+        OIDC_AUDIENCE: audience,
+        RATE_LIMIT_DATABASE_URL: rateLimitDatabaseUrl,
+        PORT: String(port),
+        SUBJECTS_URL: urls.subjects!.join(','),
+        APPEALS_URL: urls.appeals!.join(','),
+        CONSENTS_URL: urls.consents!.join(','),
+        AUDIT_URL: urls.audit!.join(','),
+      }),
+    );
+  }
+  const gatewayPort = gatewayPorts[0]!;
   const base = `http://127.0.0.1:${gatewayPort}`;
   await waitFor(
     async () => {
@@ -232,7 +238,7 @@ async function main(): Promise<void> {
   const [newest] = JSON.parse(secrets.AUDIT_CHECKPOINT_KEYS!) as Array<{ key: import('node:crypto').JsonWebKey }>;
   writeFileSync(auditKeyFile, createPublicKey({ key: newest!.key, format: 'jwk' }).export({ format: 'pem', type: 'spki' }));
   console.log(
-    `\nThe platform is ready${instances > 1 ? ` (${instances} instances of each service)` : ''}.\n  GraphQL: ${base}/graphql\n  Health:  ${base}/livez  ${base}/readyz\n  Audit checkpoint public key: ${auditKeyFile}\n`,
+    `\nThe platform is ready${instances > 1 ? ` (${instances} instances of each service, and ${instances} gateways: ports ${gatewayPorts.join(', ')})` : ''}.\n  GraphQL: ${base}/graphql\n  Health:  ${base}/livez  ${base}/readyz\n  Audit checkpoint public key: ${auditKeyFile}\n`,
   );
   console.log(`  OpenID provider: ${provider.issuer}${provider.development ? ' (development: any account name, no password)' : ''}\n`);
   if (!provider.development) {
