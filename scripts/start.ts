@@ -20,7 +20,13 @@ import { startEmbeddedPg } from './embedded-pg';
 import { fillSecrets, processEnv, SERVICE_NAMES } from './platform-env';
 import { Supervisor } from './supervisor';
 
-const root = realpathSync(join(import.meta.dirname, '..'));
+/**
+ * Run as the build (`scripts/dist/start.js`, what `npm start` runs after `npm run build`), every
+ * process runs its bundle with plain node; run from source (`tsx scripts/start.ts`, as the fault
+ * suite does), every process runs its TypeScript through tsx.
+ */
+const fromBuild = import.meta.url.endsWith('/dist/start.js');
+const root = realpathSync(join(import.meta.dirname, fromBuild ? '../..' : '..'));
 /** `.data` in the checkout; `DATA_DIR` elsewhere (a test's temporary directory). */
 const dataDir = process.env.DATA_DIR ?? join(root, '.data');
 mkdirSync(dataDir, { recursive: true });
@@ -59,7 +65,7 @@ async function postgresServerUrl(): Promise<string> {
   cleanups.push(() => pg.stop());
   const where = pg.layout.home
     ? `data in ${pg.layout.dataDir}, since the postgres user cannot enter ${root}; delete that directory to start from scratch`
-    : 'data in .data/pg';
+    : `data in ${join(dataDir, 'pg')}`;
   console.log(`embedded PostgreSQL on 127.0.0.1:${port} (${where})`);
   return `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;
 }
@@ -97,7 +103,9 @@ async function natsUrls(secrets: Record<string, string>): Promise<(user: NatsUse
     60_000,
     () => exited,
   );
-  console.log(`nats-server with JetStream on 127.0.0.1:${port} (data in .data/nats; one user per service, passwords in .data/dev-secrets.json)`);
+  console.log(
+    `nats-server with JetStream on 127.0.0.1:${port} (data in ${join(dataDir, 'nats')}; one user per service, passwords in ${join(dataDir, 'dev-secrets.json')})`,
+  );
   return urlFor;
 }
 
@@ -143,8 +151,10 @@ async function waitFor(probe: () => Promise<unknown>, what: string, timeoutMs = 
 /** Services and the gateway: a process that exits is started again, with backoff, and the log says so. */
 const supervisor = new Supervisor({ log: (line) => console.error(`[supervisor] ${line}`) });
 
+/** `entry` is a process's TypeScript entry (`services/x/src/index.ts`); its bundle is `…/dist/index.js`. */
 function run(name: string, entry: string, env: Record<string, string>): void {
-  supervisor.run({ name, command: process.execPath, args: ['--import', 'tsx', entry], cwd: root, env: { ...process.env, ...env } });
+  const args = fromBuild ? ['--enable-source-maps', entry.replace('/src/', '/dist/').replace(/\.ts$/, '.js')] : ['--import', 'tsx', entry];
+  supervisor.run({ name, command: process.execPath, args, cwd: root, env: { ...process.env, ...env } });
 }
 
 let stopping = false;

@@ -6,7 +6,7 @@
 import { ANONYMOUS, STAFF_ID, isAcceptableAccountName, type Actor, type DenialReason, type Locale, type MessageKey } from '@pdp/shared';
 import { LRUCache } from 'lru-cache';
 import type { AccessView } from './access';
-import { OidcVerifier, TokenRefused, type TokenProblem } from './oidc';
+import { type OidcVerifier, TokenRefused, type TokenProblem } from './oidc';
 
 export interface AuthOptions {
   oidc: OidcVerifier;

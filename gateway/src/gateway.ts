@@ -26,7 +26,9 @@ import { Authenticator } from './auth';
 import { OidcVerifier } from './oidc';
 import { LimiterFactory } from './rate-limits';
 import pg from 'pg';
-import { composeSupergraph, SUBGRAPHS } from './composition';
+import { loadSupergraph, subgraphSdl, SUBGRAPHS } from './composition';
+import { SchemaCheck, type SchemaState } from './schema-check';
+import { randomUUID } from 'node:crypto';
 import type { GatewayConfig } from './config';
 import { DEFAULT_LIMITS, RequestGate, type GateLocals } from './gate';
 import { RefusalAudit } from './refusals';
@@ -82,6 +84,8 @@ export interface RunningGateway {
   metricsPort: number | null;
   /** What this gateway's view of the access registry gives an account now (tests wait on it). */
   accessOf(account: string): AccessDecision;
+  /** Whether each subgraph's schema was found to match the supergraph this gateway serves. */
+  schemaOf(subgraph: (typeof SUBGRAPHS)[number]): SchemaState;
   stop(): Promise<void>;
 }
 
@@ -128,13 +132,25 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     (typeof SUBGRAPHS)[number],
     SubgraphPool
   >;
+  // The supergraph `npm run build` composed and checked (or, from source, composed now); each
+  // subgraph is checked against it once it answers (schema-check.ts).
+  const supergraph = loadSupergraph();
+  const system = Object.freeze({ id: 'system:gateway', roles: [], creditorId: null }) as unknown as Actor;
+  const schemaCheck = new SchemaCheck({
+    pools,
+    supergraph: supergraph.sdl,
+    referenceSdl: subgraphSdl,
+    actorToken: (name) => actorTokens.sign(system, { requestId: randomUUID(), locale: 'RU', ip: null, userAgent: 'pdp-gateway' }, name),
+    logger,
+  });
+  schemaCheck.start();
   // @apollo/gateway, unless told not to, probes the AWS, GCP, Azure and Alibaba metadata endpoints
   // when it is made and then sends usage metrics to Apollo's servers. A personal-data platform sends
   // nothing anywhere it was not configured to (tests/e2e/no-phone-home.test.ts), whatever the
   // environment says.
   process.env.APOLLO_TELEMETRY_DISABLED = 'true';
   const gateway = new ApolloGateway({
-    supergraphSdl: composeSupergraph(Object.fromEntries(SUBGRAPHS.map((name) => [name, pools[name].urls[0]!])) as Record<(typeof SUBGRAPHS)[number], string>),
+    supergraphSdl: supergraph.sdl,
     buildService: ({ name }) => new BalancedDataSource(pools[name as (typeof SUBGRAPHS)[number]]),
     logger: apolloLogger(logger),
   });
@@ -177,6 +193,10 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       'access-registry': async () => {
         if (!access.fresh) throw new Error('not current');
       },
+      schema: async () => {
+        const differing = schemaCheck.differing();
+        if (differing.length > 0) throw new Error(`differs: ${differing.join(', ')}`);
+      },
     },
     () => shuttingDown,
   );
@@ -216,6 +236,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     port,
     metricsPort: metrics.port,
     accessOf: (account) => access.resolve(account),
+    schemaOf: (subgraph) => schemaCheck.state.get(subgraph) ?? 'unchecked',
     async stop() {
       shuttingDown = true;
       for (const pool of Object.values(pools)) pool.stopProbing();
@@ -226,6 +247,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       await Promise.all(Object.values(pools).map((pool) => pool.close()));
       await refusals?.stop();
       oidc.stop();
+      schemaCheck.stop();
       await access.stop();
       await limitStore?.end();
     },

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createLogger } from '@pdp/shared';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
-import { OidcVerifier, ProviderUnavailable, TokenRefused } from '../src/oidc';
+import { OidcVerifier, ProviderUnavailable, type TokenRefused } from '../src/oidc';
 
 /**
  * A provider of our own for the verifier's rules: it serves discovery and a JWKS whose keys the

@@ -1,3 +1,4 @@
+import { eventually } from '@pdp/shared/testing';
 import { describe } from 'vitest';
 import { expect, test } from '../support/fixtures';
 
@@ -9,9 +10,15 @@ describe('health', () => {
     expect((await fetch(`${gateway}/livez`)).status).toBe(200);
     const ready = await fetch(`${gateway}/readyz`);
     expect(ready.status).toBe(200);
+    // Each subgraph's own schema composes into the supergraph the gateway serves.
+    await eventually(
+      async () => ['subjects', 'appeals', 'consents', 'audit'].every((n) => system.gateway!.schemaOf(n as 'subjects') === 'matches'),
+      15_000,
+      'schemas checked',
+    );
     expect(await ready.json()).toEqual({
       status: 'ready',
-      checks: { subjects: 'ok', appeals: 'ok', consents: 'ok', audit: 'ok', 'identity-provider': 'ok', 'access-registry': 'ok' },
+      checks: { subjects: 'ok', appeals: 'ok', consents: 'ok', audit: 'ok', 'identity-provider': 'ok', 'access-registry': 'ok', schema: 'ok' },
     });
     const service = await fetch(`${base(system.services.get('appeals')!.url)}/readyz`);
     expect(await service.json()).toEqual({ status: 'ready', checks: { database: 'ok', nats: 'ok', 'access-registry': 'ok' } });

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { build } from 'esbuild';
 
 export interface Asset {
   body: string;
@@ -15,11 +15,16 @@ export interface Asset {
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
 /**
- * The forms' script, bundled from TypeScript when the gateway starts (esbuild, a few tens of
+ * The forms' script: the one `npm run build` bundled next to the gateway's bundle (`form.js`), or —
+ * running from source, as the tests do — bundled now from TypeScript (esbuild, a few tens of
  * milliseconds; once per process): the page's code plus the API's own field rules and messages,
- * with `@pdp/shared` resolved to its browser-safe part. No build step to forget, no copy to drift.
+ * with `@pdp/shared` resolved to its browser-safe part. No copy to drift either way.
  */
 async function bundleScript(): Promise<string> {
+  const built = here('./form.js');
+  if (existsSync(built)) return readFile(built, 'utf8');
+  // A development tool: loaded only when there is no build (production installs no dev dependencies).
+  const { build } = await import('esbuild');
   const result = await build({
     entryPoints: [here('./client.ts')],
     bundle: true,
