@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import '@pdp/gateway';
+import '@pdp/audit';
 import { registry } from '@pdp/shared';
 import { describe, expect, it } from 'vitest';
 

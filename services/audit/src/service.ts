@@ -12,6 +12,7 @@ import { auditEntryResolvers } from './resolvers/AuditEntry';
 import { controlReportResolvers, reportLoader } from './resolvers/ControlReport';
 import { entryLoader, incidentResolvers } from './resolvers/Incident';
 import { mutationResolvers } from './resolvers/Mutation';
+import { incidentMetricsJob } from './incident-metrics';
 import { queryResolvers } from './resolvers/Query';
 import { auditTrailLoader, subjectResolvers } from './resolvers/Subject';
 
@@ -23,6 +24,7 @@ function jobs(deps: Deps) {
   const evidence = evidenceOf(deps);
   return [
     { name: 'audit-checkpoint', everyMs: checkpointSeconds * 1000, run: () => evidence.tick() },
+    incidentMetricsJob(deps),
     ...(fullVerifyHours > 0
       ? [{ name: 'audit-full-verification', everyMs: fullVerifyHours * 3_600_000, run: async () => void (await evidence.verify(true)) }]
       : []),
