@@ -163,7 +163,7 @@ export async function startProcessPlatform(opts: PlatformOptions): Promise<Proce
     );
     procs.push(gateway);
     const gatewayUrl = `http://127.0.0.1:${gatewayPort}/graphql`;
-    await waitReady(gatewayUrl.replace('/graphql', '/readyz'), 'our gateway', gateway);
+    await waitReady(gatewayUrl.replace('/graphql', '/readyz?strict'), 'our gateway', gateway);
     return { label, secrets, urls, databaseUrls, gatewayUrl, procs, logDir, profileDir, destroy, provider };
   } catch (err) {
     await destroy(true);

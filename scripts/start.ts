@@ -236,7 +236,7 @@ async function main(): Promise<void> {
   const base = `http://127.0.0.1:${gatewayPort}`;
   await waitFor(
     async () => {
-      const res = await fetch(`${base}/readyz`);
+      const res = await fetch(`${base}/readyz?strict`);
       if (!res.ok) throw new Error(`readyz ${res.status}`);
     },
     'the platform',

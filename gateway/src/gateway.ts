@@ -199,6 +199,10 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       },
     },
     () => shuttingDown,
+    // A subgraph that is down is down for every gateway: taking them all out of their balancer
+    // would take the public forms and the other subgraphs' fields with it. Reported, not deciding
+    // (`/readyz?strict` asks for everything); the gateway's own view of the provider and the registry decides.
+    [...SUBGRAPHS, 'schema'],
   );
   for (const pool of Object.values(pools)) pool.startProbing();
   // Which provider to sign in at, for clients that need to ask (the console, `npm run token`).

@@ -5,7 +5,7 @@ import { expect, test } from '../support/fixtures';
 const base = (url: string) => url.replace(/\/graphql$/, '');
 
 describe('health', () => {
-  test('readyz is 200 only while every subgraph and dependency is ready; livez stays 200', async ({ system }) => {
+  test('readyz reports a subgraph down without taking the gateway out; ?strict asks for all', async ({ system }) => {
     const gateway = base(system.url);
     expect((await fetch(`${gateway}/livez`)).status).toBe(200);
     const ready = await fetch(`${gateway}/readyz`);
@@ -23,17 +23,28 @@ describe('health', () => {
     const service = await fetch(`${base(system.services.get('appeals')!.url)}/readyz`);
     expect(await service.json()).toEqual({ status: 'ready', checks: { database: 'ok', nats: 'ok', 'access-registry': 'ok' } });
 
+    expect((await fetch(`${gateway}/readyz?strict`)).status).toBe(200);
+
     await system.stopService('consents');
+    // One subgraph down is down for every gateway: an orchestrator must not take them all out of
+    // service, so plain /readyz stays 200 and reports it; ?strict is the contract's "everything".
     const degraded = await fetch(`${gateway}/readyz`);
-    expect(degraded.status).toBe(503);
+    expect(degraded.status).toBe(200);
     const body = (await degraded.json()) as { checks: Record<string, string> };
     expect(body.checks.consents).not.toBe('ok');
     expect(body.checks.subjects).toBe('ok');
+    expect((await fetch(`${gateway}/readyz?strict`)).status).toBe(503);
     expect((await fetch(`${gateway}/livez`)).status).toBe(200);
+    await eventually(
+      async () => /pdp_gateway_subgraph_instances_ready\{subgraph="consents"\} 0/.test(await (await fetch(`${gateway}/metrics`)).text()),
+      10_000,
+      'subgraph state in metrics',
+    );
 
     await system.startService('consents');
-    expect((await fetch(`${gateway}/readyz`)).status).toBe(200);
+    await eventually(async () => (await fetch(`${gateway}/readyz?strict`)).status === 200, 15_000, 'strict ready again');
     const metrics = await (await fetch(`${gateway}/metrics`)).text();
     expect(metrics).toContain('pdp_gateway_auth_failures_total');
+    expect(metrics).toMatch(/pdp_gateway_subgraph_instances_ready\{subgraph="consents"\} 1/);
   });
 });

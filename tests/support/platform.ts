@@ -172,7 +172,7 @@ export class ProcessPlatform {
   async waitReady(port: number, what: string, timeoutMs = 60_000): Promise<void> {
     await waitUntil(
       async () => {
-        const res = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(2000) });
+        const res = await fetch(`http://127.0.0.1:${port}/readyz?strict`, { signal: AbortSignal.timeout(2000) });
         if (!res.ok) throw new Error(`readyz ${res.status}`);
       },
       what,
@@ -186,7 +186,7 @@ export class ProcessPlatform {
     await this.waitReady(Number(new URL(this.gatewayUrl).port), 'gateway', timeoutMs);
   }
 
-  /** `/readyz` of every process and the gateway, with how long each took to answer. */
+  /** `/readyz?strict` of every process and the gateway (the gateway: subgraphs included), with how long each took to answer. */
   async readiness(): Promise<Array<{ who: string; status: number; ms: number }>> {
     const targets = [
       ...this.instances.map((i) => ({ who: `${i.service}#${i.index}`, port: i.port })),
@@ -196,7 +196,7 @@ export class ProcessPlatform {
       targets.map(async ({ who, port }) => {
         const began = performance.now();
         try {
-          const res = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(5000) });
+          const res = await fetch(`http://127.0.0.1:${port}/readyz?strict`, { signal: AbortSignal.timeout(5000) });
           await res.body?.cancel();
           return { who, status: res.status, ms: performance.now() - began };
         } catch {

@@ -12,17 +12,20 @@ export type ReadinessCheck = () => Promise<void>;
 export const READINESS_TIMEOUT_MS = 750;
 
 /**
- * `/livez` answers 200 while the process runs; `/readyz` answers 200 only when every dependency
- * check passes, with each check's state (never personal data). `/metrics` is mounted by
- * `startMetrics`.
+ * `/livez` answers 200 while the process runs; `/readyz` answers 200 only when every deciding check
+ * passes, with each check's state (never personal data). Checks named in `informational` are
+ * reported but do not decide — what every instance shares, where taking this one out of its
+ * balancer would help nobody (the gateway's subgraphs) — unless asked `/readyz?strict` (every check
+ * must pass). `/metrics` is mounted by `startMetrics`.
  */
-export function mountHealth(app: Express, checks: Record<string, ReadinessCheck>, isShuttingDown: () => boolean): void {
+export function mountHealth(app: Express, checks: Record<string, ReadinessCheck>, isShuttingDown: () => boolean, informational: readonly string[] = []): void {
   app.get('/livez', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  app.get('/readyz', async (_req, res) => {
+  app.get('/readyz', async (req, res) => {
     const results = await runChecks(checks);
-    const ready = !isShuttingDown() && Object.values(results).every((r) => r === 'ok');
+    const strict = req.query.strict !== undefined;
+    const ready = !isShuttingDown() && Object.entries(results).every(([name, r]) => r === 'ok' || (!strict && informational.includes(name)));
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks: results });
   });
 }
