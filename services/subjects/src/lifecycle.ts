@@ -1,18 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import {
-  ConflictError,
-  NotFoundError,
-  PD_HOLDERS,
-  SubjectBlockedError,
   addWorkingDays,
+  ConflictError,
   emailSchema,
   enqueueEvent,
   enqueueEvents,
   enqueueHandoffs,
+  eventHeader,
   iinSchema,
+  NotFoundError,
   parseInput,
+  PD_HOLDERS,
   phoneSchema,
   sealHandoff,
+  SubjectBlockedError,
   textSchema,
   type RequestScope,
 } from '@pdp/shared';
@@ -31,10 +32,6 @@ import { RECTIFIABLE_FIELDS, canBlock, canErase, canUnblock, type ErasureMethod 
  */
 
 const reasonInput = z.object({ reason: textSchema(3, 2000) });
-
-function base(scope: RequestScope, subjectId: string) {
-  return { source: 'subjects' as const, actor: scope.actor, subjectId, correlationId: scope.meta.requestId };
-}
 
 async function lockedSubject(trx: Transaction<Database>, scope: RequestScope, subjectId: string) {
   const subject = await repo.lockSubject(trx, subjectId);
@@ -56,8 +53,16 @@ export async function setSubjectBlocked(deps: Deps, scope: RequestScope, subject
     else await repo.closeBlock(trx, subjectId, reason, scope.actor.id);
     await repo.upsertBlockReceipt(trx, subjectId, 'subjects', blocked, new Date(), version);
     await enqueueEvents(trx, deps.prefix, [
-      { ...base(scope, subjectId), type: blocked ? ('subject.blocked' as const) : ('subject.unblocked' as const), data: { subjectId, version } },
-      { ...base(scope, subjectId), type: 'subject.block_applied' as const, data: { subjectId, blocked, service: 'subjects' as const, version } },
+      {
+        ...eventHeader('subjects', scope, subjectId),
+        type: blocked ? ('subject.blocked' as const) : ('subject.unblocked' as const),
+        data: { subjectId, version },
+      },
+      {
+        ...eventHeader('subjects', scope, subjectId),
+        type: 'subject.block_applied' as const,
+        data: { subjectId, blocked, service: 'subjects' as const, version },
+      },
     ]);
   });
 }
@@ -77,7 +82,7 @@ export async function proposeErasure(
     const id = randomUUID();
     const inserted = await repo.insertAct(trx, { id, subjectId, method, grounds, automatic, proposedBy: scope.actor.id });
     if (!inserted) throw new ConflictError(scope.meta.locale, 'ERASURE_ACT_OPEN', 'state.actOpen');
-    await enqueueEvent(trx, deps.prefix, { ...base(scope, subjectId), type: 'erasure.proposed', data: { actId: id, method, automatic } });
+    await enqueueEvent(trx, deps.prefix, { ...eventHeader('subjects', scope, subjectId), type: 'erasure.proposed', data: { actId: id, method, automatic } });
     return id;
   });
 }
@@ -95,10 +100,10 @@ export async function decideErasure(deps: Deps, scope: RequestScope, actId: stri
     if (approve) {
       const services = [...PD_HOLDERS];
       await repo.decideAct(trx, actId, 'APPROVED', scope.actor.id, note, services);
-      await enqueueEvent(trx, deps.prefix, { ...base(scope, act.subject_id), type: 'erasure.approved', data: { actId, method, services } });
+      await enqueueEvent(trx, deps.prefix, { ...eventHeader('subjects', scope, act.subject_id), type: 'erasure.approved', data: { actId, method, services } });
     } else {
       await repo.decideAct(trx, actId, 'REJECTED', scope.actor.id, note, []);
-      await enqueueEvent(trx, deps.prefix, { ...base(scope, act.subject_id), type: 'erasure.rejected', data: { actId } });
+      await enqueueEvent(trx, deps.prefix, { ...eventHeader('subjects', scope, act.subject_id), type: 'erasure.rejected', data: { actId } });
     }
   });
 }
@@ -147,7 +152,7 @@ export async function requestRectification(deps: Deps, scope: RequestScope, inpu
     });
     // The new value is collected (kept encrypted here): the audit records that, never the value.
     await enqueueEvent(trx, deps.prefix, {
-      ...base(scope, input.subjectId),
+      ...eventHeader('subjects', scope, input.subjectId),
       type: 'rectification.requested',
       data: { requestId: id, field, deadline: deadline.toISOString().slice(0, 10) },
     });
@@ -170,7 +175,11 @@ export async function reviewRectification(deps: Deps, scope: RequestScope, reque
     const review = { by: scope.actor.id, note };
     if (!approve) {
       await repo.setRectificationStatus(trx, requestId, 'REJECTED', review);
-      await enqueueEvent(trx, deps.prefix, { ...base(scope, subject.id), type: 'rectification.rejected', data: { requestId, field: request.field } });
+      await enqueueEvent(trx, deps.prefix, {
+        ...eventHeader('subjects', scope, subject.id),
+        type: 'rectification.rejected',
+        data: { requestId, field: request.field },
+      });
       return;
     }
     const value = deps.cipher.decrypt(request.new_value_enc, { table: 'rectification_requests', column: 'new_value_enc', id: request.id });
@@ -181,7 +190,7 @@ export async function reviewRectification(deps: Deps, scope: RequestScope, reque
       if (!replaced) throw new ConflictError(scope.meta.locale, 'IIN_TAKEN', 'state.iinTaken');
       await repo.setRectificationStatus(trx, requestId, 'APPLIED', review);
       await enqueueEvent(trx, deps.prefix, {
-        ...base(scope, subject.id),
+        ...eventHeader('subjects', scope, subject.id),
         type: 'rectification.applied',
         data: { requestId, field: request.field, service: 'subjects' },
       });
@@ -192,7 +201,7 @@ export async function reviewRectification(deps: Deps, scope: RequestScope, reque
     const handoff = await sealHandoff('appeals', requestId, { value }, deps.config.extra.appealsSealKey);
     await enqueueHandoffs(trx, deps.prefix, [handoff]);
     await enqueueEvent(trx, deps.prefix, {
-      ...base(scope, subject.id),
+      ...eventHeader('subjects', scope, subject.id),
       type: 'rectification.approved',
       data: { requestId, field: request.field, service: holder, value: handoff.ref },
     });

@@ -1,15 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import {
   ConflictError,
-  ForbiddenError,
-  NotFoundError,
-  SubjectBlockedError,
   coversCategories,
   enqueueEvents,
   enqueueHandoffs,
+  eventHeader,
+  ForbiddenError,
   kazakhstanMidnight,
+  NotFoundError,
   parseInput,
   sealHandoff,
+  SubjectBlockedError,
   type RequestScope,
 } from '@pdp/shared';
 import type { Transaction } from 'kysely';
@@ -30,10 +31,6 @@ import { PURPOSES, type Category } from './domain/subject';
  * are handed off sealed to consents, outside the event stream, in the same transaction as the event
  * that refers to them. The consent appears there within moments, as an intake consent does.
  */
-
-function base(scope: RequestScope, subjectId: string) {
-  return { source: 'subjects' as const, actor: scope.actor, subjectId, correlationId: scope.meta.requestId };
-}
 
 interface Enrolment {
   iin: string;
@@ -61,7 +58,7 @@ async function enrol(deps: Deps, trx: Transaction<Database>, scope: RequestScope
 }
 
 function registered(scope: RequestScope, subjectId: string, category: Category, source: string, purpose: string) {
-  return { ...base(scope, subjectId), type: 'subject.registered' as const, data: { subjectId, category, source, purposes: [purpose] } };
+  return { ...eventHeader('subjects', scope, subjectId), type: 'subject.registered' as const, data: { subjectId, category, source, purposes: [purpose] } };
 }
 
 /** HR registers a candidate or employee with the signed Annex 1; returns the subject's id. */
@@ -92,7 +89,7 @@ export async function registerEmployee(deps: Deps, scope: RequestScope, raw: unk
     await enqueueEvents(trx, deps.prefix, [
       ...(created ? [registered(scope, id, 'EMPLOYEE', REGISTRATION_SOURCES.HR, PURPOSES.LABOUR_RELATIONS)] : []),
       {
-        ...base(scope, id),
+        ...eventHeader('subjects', scope, id),
         type: 'employee.registered' as const,
         data: { subjectId: id, employmentId, consentId, locale: input.locale, signedAt: input.signedAt, evidence: evidence.ref },
       },
@@ -124,7 +121,11 @@ export async function endEmployment(deps: Deps, scope: RequestScope, subjectId: 
     await enqueueEvents(
       trx,
       deps.prefix,
-      ended.map((employmentId) => ({ ...base(scope, subjectId), type: 'employment.ended' as const, data: { subjectId, employmentId, endedOn } })),
+      ended.map((employmentId) => ({
+        ...eventHeader('subjects', scope, subjectId),
+        type: 'employment.ended' as const,
+        data: { subjectId, employmentId, endedOn },
+      })),
     );
   });
 }
@@ -164,7 +165,7 @@ export async function registerCounterparty(deps: Deps, scope: RequestScope, raw:
     await enqueueEvents(trx, deps.prefix, [
       ...(created ? [registered(scope, id, 'COUNTERPARTY', REGISTRATION_SOURCES.CONTRACTS, PURPOSES.CONTRACT_PERFORMANCE)] : []),
       {
-        ...base(scope, id),
+        ...eventHeader('subjects', scope, id),
         type: 'counterparty.registered' as const,
         data: {
           subjectId: id,
