@@ -18,6 +18,7 @@ import {
   staffIdSchema,
   SubjectBlockedError,
   textSchema,
+  UUID_PATTERN,
   type RequestScope,
 } from '@pdp/shared';
 import type { Transaction } from 'kysely';
@@ -42,8 +43,6 @@ import {
 
 /** The country whose territory personal data stay on (3.3): a creditor elsewhere gets nothing. */
 const HOME_COUNTRY = 'KZ';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 const filterSchema = z
   .object({
     status: z
@@ -248,7 +247,7 @@ export async function forwardAppeal(deps: Deps, scope: RequestScope, appealId: s
 
 function partnerCreditor(scope: RequestScope): string | null {
   const id = scope.actor.creditorId;
-  return id && UUID.test(id) ? id : null;
+  return id && UUID_PATTERN.test(id) ? id : null;
 }
 
 /** The partner's view: only appeals forwarded to its own creditor and still in view; reads recorded with the creditor. */
@@ -320,7 +319,7 @@ export async function respondToAppeal(deps: Deps, scope: RequestScope, appealId:
 /** A partner's read of one forwarded appeal by id (entity resolution): its own and in view, else FORBIDDEN (SCOPE). */
 export async function partnerAppeal(deps: Deps, scope: RequestScope, appealId: string): Promise<AppealRecord> {
   const creditorId = partnerCreditor(scope);
-  const row = creditorId && UUID.test(appealId) ? await repo.partnerAppealById(deps.db, appealId, creditorId) : undefined;
+  const row = creditorId && UUID_PATTERN.test(appealId) ? await repo.partnerAppealById(deps.db, appealId, creditorId) : undefined;
   if (!row) {
     await deps.guard.recordDenied(scope, 'PartnerAppeal', 'SCOPE');
     throw new ForbiddenError(scope.meta.locale);

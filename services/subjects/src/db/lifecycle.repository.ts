@@ -1,4 +1,4 @@
-import type { CursorKey } from '@pdp/shared';
+import { UUID_PATTERN, type CursorKey } from '@pdp/shared';
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { ErasureActStatus, ErasureMethod, RectificationStatus } from '../domain/lifecycle';
 import type { SubjectStatus } from '../domain/subject';
@@ -234,10 +234,8 @@ export async function handoffResourcesOf(db: Db, subjectId: string): Promise<str
     union select reference from subject_sources where subject_id = ${subjectId} and reference is not null
     union select reference from subject_purposes where subject_id = ${subjectId} and reference is not null`.execute(db);
   // References are appeal ids for form sources; anything else cannot name a hand-off.
-  return rows.map((r) => r.id).filter((id) => UUID.test(id));
+  return rows.map((r) => r.id).filter((id) => UUID_PATTERN.test(id));
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Marks a purpose achieved (4.6) — at `at`, e.g. the day an employment ended, else now. */
 export async function achievePurpose(trx: Db, subjectId: string, code: string, reference: string, at: Date = new Date()): Promise<void> {
