@@ -9,8 +9,8 @@ const services = ['subjects', 'appeals', 'consents', 'audit'] as const;
 const mappers: Record<(typeof services)[number], Record<string, string>> = {
   subjects: {
     Subject: '../domain/subject#SubjectRecord',
-    ErasureAct: '../db/lifecycle.repository#ErasureActRow',
-    RectificationRequest: '../db/lifecycle.repository#RectificationRow',
+    ErasureAct: '../db/erasure.repository#ErasureActRow',
+    RectificationRequest: '../db/rectification.repository#RectificationRow',
     Employment: '../db/tables#EmploymentRow',
     CounterpartyContract: '../db/tables#ContractRow',
     PartnerAppeal: '../domain/subject#AppealRef',

@@ -1,7 +1,7 @@
 import { enqueueEvent, type ConsumerSpec, type Envelope } from '@pdp/shared';
 import type { Transaction } from 'kysely';
 import type { Deps } from '../config';
-import { achievePurpose } from '../db/lifecycle.repository';
+import { achievePurpose } from '../db/subjects.repository';
 import { contractByConsent } from '../db/registration.repository';
 import type { Database } from '../db/tables';
 import { PURPOSES } from '../domain/subject';

@@ -15,9 +15,8 @@ import {
 } from '@pdp/shared';
 import type { Transaction } from 'kysely';
 import type { Deps } from './config';
-import * as lifecycle from './db/lifecycle.repository';
 import * as repo from './db/registration.repository';
-import { findOrRegisterSubject, loadSubjects } from './db/subjects.repository';
+import { achievePurpose, findOrRegisterSubject, loadSubjects, lockSubject } from './db/subjects.repository';
 import type { Database } from './db/tables';
 import { iinBlindIndex } from './domain/identity';
 import { REGISTRATION_SOURCES, counterpartyInput, employeeInput, endEmploymentInput } from './domain/registration';
@@ -52,7 +51,7 @@ async function enrol(deps: Deps, trx: Transaction<Database>, scope: RequestScope
     source: { code: e.source, reference: e.id },
     purpose: { code: e.purpose, reference: e.id },
   });
-  const locked = await lifecycle.lockSubject(trx, found.id);
+  const locked = await lockSubject(trx, found.id);
   if (locked?.status === 'BLOCKED') throw new SubjectBlockedError(scope.meta.locale);
   return found;
 }
@@ -105,7 +104,7 @@ export async function registerEmployee(deps: Deps, scope: RequestScope, raw: unk
 export async function endEmployment(deps: Deps, scope: RequestScope, subjectId: string, endedOnRaw: string): Promise<void> {
   const { endedOn } = parseInput(endEmploymentInput, { endedOn: endedOnRaw }, scope.meta.locale);
   await deps.db.transaction().execute(async (trx) => {
-    const subject = await lifecycle.lockSubject(trx, subjectId);
+    const subject = await lockSubject(trx, subjectId);
     if (!subject) throw new NotFoundError(scope.meta.locale, 'Subject');
     const [record] = await loadSubjects(trx, [subjectId]);
     if (!coversCategories(scope.actor.roles, record?.categories ?? [])) {
@@ -116,7 +115,7 @@ export async function endEmployment(deps: Deps, scope: RequestScope, subjectId: 
     const ended = await repo.endEmployments(trx, subjectId, endedOn, scope.actor.id);
     if (ended.length === 0) throw new ConflictError(scope.meta.locale, 'NO_ACTIVE_EMPLOYMENT', 'state.employmentEnded');
     for (const employmentId of ended) {
-      await lifecycle.achievePurpose(trx, subjectId, PURPOSES.LABOUR_RELATIONS, employmentId, kazakhstanMidnight(endedOn));
+      await achievePurpose(trx, subjectId, PURPOSES.LABOUR_RELATIONS, employmentId, kazakhstanMidnight(endedOn));
     }
     await enqueueEvents(
       trx,
