@@ -24,8 +24,8 @@ const mappers: Record<(typeof services)[number], Record<string, string>> = {
     AppealConnection: '../domain/appeal#AppealPage',
     PartnerAppealConnection: '../domain/appeal#AppealPage',
     AccessGrant: '../db/access.repository#GrantRow',
-    AccessGrantConnection: '../access#GrantPage',
-    Me: '../access#MeRecord',
+    AccessGrantConnection: '../access.service#GrantPage',
+    Me: '../access.service#MeRecord',
   },
   consents: {
     Consent: '../domain/consent#ConsentRecord',

@@ -3,10 +3,10 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Deps } from '../config';
 import { advanceReconciliation, handledBetween, markHandled, reconciledThrough } from '../db/reconciliation.repository';
 import type { Database } from '../db/tables';
-import { detect } from '../detection';
+import { detect } from '../detection.service';
 import { fromEnvelope } from '../domain/entry';
 import { evidenceOf } from '../evidence';
-import { raiseIncident } from '../incidents';
+import { raiseIncident } from '../incidents.service';
 
 /** Events handled in one transaction when they are already waiting: one lock, one INSERT, one commit. */
 const BATCH = 200;

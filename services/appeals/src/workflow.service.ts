@@ -17,7 +17,7 @@ import { addChange, addNote, appealByReference } from './db/appeals.repository';
 import type { Database } from './db/tables';
 import { lockAppeal, setAppealStatus } from './db/lifecycle.repository';
 import { canMove, noteSchema, STATUS_NAMES, type AppealStatus } from './domain/appeal';
-import { STATUS_LOOKUP_INDEX } from './intake';
+import { STATUS_LOOKUP_INDEX } from './intake.service';
 
 /** Moves an appeal along its workflow; a blocked subject's appeals do not move (6.1.3). */
 export async function changeAppealStatus(deps: Deps, scope: RequestScope, appealId: string, to: AppealStatus): Promise<void> {

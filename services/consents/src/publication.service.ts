@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import type { Deps } from './config';
 import { categoriesOfSubject, insertConsent, standingOf, templateInForce } from './db/consents.repository';
 import type { Locale } from './domain/consent';
-import { applyWithdrawal } from './withdrawal';
+import { applyWithdrawal } from './withdrawal.service';
 
 const PUBLICATION = 'PUBLICATION';
 
