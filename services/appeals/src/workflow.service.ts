@@ -4,6 +4,7 @@ import {
   blockedAmong,
   ConflictError,
   enqueueEvent,
+  eventHeader,
   iinSchema,
   NotFoundError,
   parseInput,
@@ -30,11 +31,8 @@ export async function changeAppealStatus(deps: Deps, scope: RequestScope, appeal
     await setAppealStatus(trx, appealId, to);
     await addChange(trx, appealId, to, scope.actor.id);
     await enqueueEvent(trx, deps.prefix, {
+      ...eventHeader('appeals', scope, appeal.subject_id),
       type: 'appeal.status_changed',
-      source: 'appeals',
-      actor: scope.actor,
-      subjectId: appeal.subject_id,
-      correlationId: scope.meta.requestId,
       data: { appealId, from, to },
     });
   });

@@ -1,4 +1,4 @@
-import { enqueueEvent, type ConsumerSpec, type Envelope } from '@pdp/shared';
+import { enqueueEvent, eventHeader, type ConsumerSpec, type Envelope } from '@pdp/shared';
 import type { Transaction } from 'kysely';
 import type { Deps } from '../config';
 import { eraseSubjectData, handoffResourcesOf } from '../db/erasure.repository';
@@ -17,11 +17,8 @@ export function erasureConsumer(deps: Deps): ConsumerSpec {
       await deps.handoffs.erase(trx, await handoffResourcesOf(trx as Transaction<Database>, subjectId));
       await eraseSubjectData(trx as Transaction<Database>, subjectId, data.method);
       await enqueueEvent(trx, deps.prefix, {
+        ...eventHeader('subjects', event, subjectId),
         type: 'erasure.receipt',
-        source: 'subjects',
-        actor: event.actor,
-        subjectId,
-        correlationId: event.id,
         data: { actId: data.actId, method: data.method, service: 'subjects' },
       });
     },

@@ -1,4 +1,4 @@
-import { enqueueEvent, type ConsumerSpec, type Envelope } from '@pdp/shared';
+import { enqueueEvent, eventHeader, type ConsumerSpec, type Envelope } from '@pdp/shared';
 import type { Transaction } from 'kysely';
 import type { Deps } from '../config';
 import { upsertBlockReceipt } from '../db/blocks.repository';
@@ -26,11 +26,8 @@ export function receiptsConsumer(deps: Deps): ConsumerSpec {
         if (act.status === 'APPROVED' && isComplete(act.services, confirmed)) {
           await completeAct(db, data.actId);
           await enqueueEvent(trx, deps.prefix, {
+            ...eventHeader('subjects', event, act.subject_id),
             type: 'erasure.completed',
-            source: 'subjects',
-            actor: event.actor,
-            subjectId: act.subject_id,
-            correlationId: event.id,
             data: { actId: data.actId, method: act.method as ErasureMethod },
           });
         }
