@@ -68,12 +68,12 @@ export const blockVersionsMigration: Migration = {
 };
 
 /**
- * Applies a block or an unblock. With a `version` (every event subjects writes since 2026-12-05), it
- * is applied only if newer than the last one applied for the subject, and the answer says whether it
- * was; an older one changes nothing. Without one (an event written before), it is applied as it
- * comes, as it always was.
+ * Applies a block or an unblock (for `applyBlockEvent`, the one way a holder does). With a `version`
+ * (every event subjects writes since 2026-12-05), it is applied only if newer than the last one
+ * applied for the subject, and the answer says whether it was; an older one changes nothing.
+ * Without one (an event written before), it is applied as it comes, as it always was.
  */
-export async function setBlocked(db: Kysely<any>, subjectId: string, blocked: boolean, at: Date, version?: number): Promise<boolean> {
+async function setBlocked(db: Kysely<any>, subjectId: string, blocked: boolean, at: Date, version?: number): Promise<boolean> {
   const trx = db as Db;
   if (version !== undefined) {
     const newer = await trx

@@ -21,7 +21,7 @@ export async function closeBlock(trx: Db, subjectId: string, reason: string, by:
     .execute();
 }
 
-/** Blocks or unblocks, and numbers it: the version the events carry (see setBlocked in @pdp/shared). */
+/** Blocks or unblocks, and numbers it: the version the events carry (see applyBlockEvent in @pdp/shared). */
 export async function setBlockStatus(trx: Db, id: string, blocked: boolean): Promise<number> {
   const row = await trx
     .updateTable('subjects')
