@@ -33,10 +33,11 @@ export interface HolderTables {
 type Db = Kysely<HolderTables>;
 
 /**
- * The holder protocol's tables, defined once. `blocked_subjects` was created inside each holder's
- * first lifecycle migration (appeals' and consents' `2026_11_24_0002_lifecycle`, the audit's
- * `2026_11_25_0002_audit_evidence`), so those frozen migrations call these; `block_versions` came on its own, and
- * each holder's list names `blockVersionsMigration` under the name it was executed with.
+ * The holder protocol's tables, defined once. `blocked_subjects` was created inside a larger
+ * migration of each holder (appeals' and consents' `2026_11_24_0002_lifecycle`, the audit's
+ * `2026_11_25_0002_audit_evidence`), so those frozen migrations call these two; `block_versions`
+ * came in a migration of its own, and each holder's list names `blockVersionsMigration` under the
+ * name it was executed with there. Frozen: never edit, add a migration.
  */
 export async function createBlockedSubjectsTable(db: Kysely<any>): Promise<void> {
   await db.schema
@@ -52,7 +53,7 @@ export async function dropBlockedSubjectsTable(db: Kysely<any>): Promise<void> {
 
 /**
  * The version of the latest block or unblock applied per subject: an older one, come back late from
- * the stream, changes nothing (see `setBlocked`). Frozen: never edit, add a migration.
+ * the stream, changes nothing (see `setBlocked`).
  */
 export const blockVersionsMigration: Migration = {
   async up(db: Kysely<any>) {
