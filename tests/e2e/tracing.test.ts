@@ -61,7 +61,9 @@ class OtlpReceiver {
   private take(body: {
     resourceSpans?: Array<{
       resource?: { attributes?: OtlpAttribute[] };
-      scopeSpans?: Array<{ spans?: Array<{ traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number; attributes?: OtlpAttribute[] }> }>;
+      scopeSpans?: Array<{
+        spans?: Array<{ traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number; attributes?: OtlpAttribute[] }>;
+      }>;
     }>;
   }): void {
     for (const rs of body.resourceSpans ?? []) {
@@ -192,8 +194,7 @@ describe('traces across the federation (OpenTelemetry, OTLP)', () => {
     for (const s of statements) expect(String(s.attributes['db.query.text'])).not.toMatch(/'[^']/);
 
     const subjectId = await eventually(
-      async () =>
-        (await platform.db('appeals').selectFrom('appeals').select('subject_id').where('id', '=', appealId).executeTakeFirst())?.subject_id ?? null,
+      async () => (await platform.db('appeals').selectFrom('appeals').select('subject_id').where('id', '=', appealId).executeTakeFirst())?.subject_id ?? null,
       30_000,
       'the appeal linked to its subject',
     );
@@ -221,8 +222,18 @@ describe('traces across the federation (OpenTelemetry, OTLP)', () => {
     const needles = [pd.iin, pd.phone, pd.phoneDigits, pd.email, pd.email.toLowerCase(), 'тлеубердиева', 'трассировка', 'q7x'];
     for (const needle of needles) expect(everything.includes(needle.toLowerCase()), `"${needle}" found in a span`).toBe(false);
 
-    // Log lines written inside the trace carry its id.
-    const logged = platform.log('subjects#1') + platform.log('audit#1') + platform.log('gateway');
-    expect(logged).toMatch(/"trace_id":"[0-9a-f]{32}"/);
+    // A log line written inside a trace carries its id: the gateway's line on a refused token.
+    const refusedTrace = traceparent();
+    const refused = await graphql(platform.gatewayUrl, '{ __typename }', {}, { token: 'not-a-token', headers: { traceparent: refusedTrace.header } });
+    expect(refused.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    await eventually(
+      async () =>
+        platform
+          .log('gateway')
+          .split('\n')
+          .some((line) => line.includes('authentication failed') && line.includes(`"trace_id":"${refusedTrace.traceId}"`)),
+      10_000,
+      'the log line with the trace id',
+    );
   }, 180_000);
 });

@@ -123,7 +123,12 @@ function fail(span: Span, err: unknown): void {
 }
 
 /** Runs `fn` in a new active span; ends it when `fn` settles (an error sets the status, by name only). */
-export async function inSpan<T>(name: string, options: { kind?: SpanKind; attributes?: Attributes; links?: Link[] }, fn: (span: Span) => Promise<T>, parent?: Context): Promise<T> {
+export async function inSpan<T>(
+  name: string,
+  options: { kind?: SpanKind; attributes?: Attributes; links?: Link[] },
+  fn: (span: Span) => Promise<T>,
+  parent?: Context,
+): Promise<T> {
   const ctx = parent ?? context.active();
   return activeTracer().startActiveSpan(name, options, ctx, async (span) => {
     try {
@@ -223,20 +228,28 @@ export function sanitizeStatement(text: string): string {
     .slice(0, 2000);
 }
 
-type Queryable = { query: (...args: any[]) => any };
+type Query = (...args: unknown[]) => unknown;
 
 /**
  * Wraps a pg client's `query` so each statement made inside a trace is a CLIENT span (statements
  * outside any trace — the relay's poll, health reports — make none). Promise-style calls only (what
  * kysely makes); a callback-style or streaming call passes through untouched.
  */
-export function traceQueries(client: Queryable, where: { database: string; host: string; port: number }): void {
-  const original = client.query.bind(client) as (...args: any[]) => any;
-  client.query = (...args: any[]) => {
+export function traceQueries(pgClient: object, where: { database: string; host: string; port: number }): void {
+  const client = pgClient as { query: Query };
+  const original = client.query.bind(client);
+  client.query = (...args: unknown[]) => {
     const parent = context.active();
     if (!trace.getSpan(parent) || typeof args.at(-1) === 'function') return original(...args);
-    const first = args[0] as unknown;
-    const text = typeof first === 'string' ? first : first && typeof first === 'object' && typeof (first as { text?: unknown }).text === 'string' ? (first as { text: string }).text : null;
+    const first = args[0];
+    // A submittable (a cursor, a stream) is returned as it is, not as a promise.
+    if (first && typeof first === 'object' && typeof (first as { submit?: unknown }).submit === 'function') return original(...args);
+    const text =
+      typeof first === 'string'
+        ? first
+        : first && typeof first === 'object' && typeof (first as { text?: unknown }).text === 'string'
+          ? (first as { text: string }).text
+          : null;
     if (text === null) return original(...args);
     const statement = sanitizeStatement(text);
     const operation = /^\s*(\w+)/.exec(statement)?.[1]?.toUpperCase() ?? 'QUERY';

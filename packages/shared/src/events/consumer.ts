@@ -53,7 +53,9 @@ export interface Reconciliation {
  * What the consumer uses of a delivered message. A message read back from the stream by its number
  * (a reconciled gap) is given the same shape, so it takes exactly the path a delivery takes.
  */
-type Delivered = Pick<JsMsg, 'subject' | 'headers' | 'ack' | 'nak' | 'term' | 'json' | 'string'> & { info: Pick<JsMsg['info'], 'deliveryCount' | 'streamSequence'> };
+type Delivered = Pick<JsMsg, 'subject' | 'headers' | 'ack' | 'nak' | 'term' | 'json' | 'string'> & {
+  info: Pick<JsMsg['info'], 'deliveryCount' | 'streamSequence'>;
+};
 
 export interface ConsumerSpec {
   /** Durable name: `<service>-<purpose>`. */
@@ -530,7 +532,11 @@ export class EventConsumer {
     if (valid.length === 1) return this.applyOne(valid[0]!.msg, valid[0]!.event);
     let applied: Set<string>;
     try {
-      applied = await traceConsume(this.spec.name, () => valid.map(traced), () => this.applyBatch(valid));
+      applied = await traceConsume(
+        this.spec.name,
+        () => valid.map(traced),
+        () => this.applyBatch(valid),
+      );
     } catch (err) {
       this.opts.logger.warn({ err: describe(err), consumer: this.spec.name, events: valid.length }, 'batch failed; handling its events one by one');
       for (const { msg, event } of valid) await this.applyOne(msg, event);
@@ -612,7 +618,11 @@ export class EventConsumer {
   private async applyOne(msg: Delivered, event: Envelope): Promise<void> {
     const consumer = this.spec.name;
     try {
-      const applied = await traceConsume(consumer, () => [traced({ msg, event })], () => this.apply(event, { streamSeq: msg.info.streamSequence }));
+      const applied = await traceConsume(
+        consumer,
+        () => [traced({ msg, event })],
+        () => this.apply(event, { streamSeq: msg.info.streamSequence }),
+      );
       msg.ack();
       eventsConsumed.inc({ consumer, outcome: applied ? 'applied' : 'duplicate' });
     } catch (err) {
