@@ -78,7 +78,11 @@ export async function stopTracing(): Promise<void> {
   sdk = null;
   tracer = null;
   enabled = false;
-  await running?.shutdown().catch(() => undefined);
+  // A collector that does not answer must not hold a stopping process for the exporter's 30 s.
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, 5000)));
+  await Promise.race([running?.shutdown().catch(() => undefined), bound]);
+  clearTimeout(timer);
 }
 
 /** True while this process traces. Every instrumented place asks this first and, when false, does nothing more. */
