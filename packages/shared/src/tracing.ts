@@ -31,6 +31,7 @@ import {
   type Tracer,
 } from '@opentelemetry/api';
 import type { NextFunction, Request, Response } from 'express';
+import { headers as natsHeaders, type MsgHdrs } from 'nats';
 
 let enabled = false;
 let sdk: { shutdown(): Promise<void> } | null = null;
@@ -324,6 +325,14 @@ export async function tracePublish<T>(
     },
     contextFrom({ traceparent: row.trace_context }),
   );
+}
+
+/** NATS message headers carrying a trace context (`tracePublish`'s), or none. */
+export function natsTraceHeaders(carried: Record<string, string> | null): MsgHdrs | undefined {
+  if (!carried) return undefined;
+  const h = natsHeaders();
+  for (const [key, value] of Object.entries(carried)) h.set(key, value);
+  return h;
 }
 
 /** What the consumer knows of a delivered message: its subject, its headers' trace context, its event. */

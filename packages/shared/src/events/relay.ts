@@ -1,19 +1,12 @@
 import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
-import { headers as natsHeadersOf, type JetStreamClient, type MsgHdrs } from 'nats';
+import type { JetStreamClient } from 'nats';
 import { safeError, type Logger } from '../logger';
 import { eventsRelayed, outboxListenerUp, outboxPublishDelay } from '../metrics';
 import { isHandoffSubject } from './handoff';
 import type { PlatformTables } from './migrations';
 import { OUTBOX_CHANNEL } from './outbox';
-import { tracePublish } from '../tracing';
-
-function natsHeaders(carried: Record<string, string> | null): MsgHdrs | undefined {
-  if (!carried) return undefined;
-  const h = natsHeadersOf();
-  for (const [key, value] of Object.entries(carried)) h.set(key, value);
-  return h;
-}
+import { natsTraceHeaders, tracePublish } from '../tracing';
 
 /** One relay per service database at a time (`pg_try_advisory_xact_lock` key). */
 const RELAY_LOCK = 0x7064705f72656c61n; // "pdp_rela"
@@ -194,7 +187,9 @@ export class OutboxRelay {
         Promise.all(
           group.map((row) =>
             row.trace_context
-              ? tracePublish(row, (carried) => this.opts.js.publish(row.subject, JSON.stringify(row.payload), { msgID: row.id, headers: natsHeaders(carried) }))
+              ? tracePublish(row, (carried) =>
+                  this.opts.js.publish(row.subject, JSON.stringify(row.payload), { msgID: row.id, headers: natsTraceHeaders(carried) }),
+                )
               : this.opts.js.publish(row.subject, JSON.stringify(row.payload), { msgID: row.id }),
           ),
         );
