@@ -235,5 +235,7 @@ describe('traces across the federation (OpenTelemetry, OTLP)', () => {
       10_000,
       'the log line with the trace id',
     );
+    // The refusal goes to the audit straight from the gateway (no outbox): its recording is in the trace too.
+    await connectedTrace(receiver, refusedTrace, { gateway: ['POST /graphql', 'publish request.refused'], audit: ['process request.refused'] });
   }, 180_000);
 });
