@@ -33,6 +33,7 @@ import type { GatewayConfig } from './config';
 import { DEFAULT_LIMITS, RequestGate, type GateLocals } from './gate';
 import { RefusalAudit } from './refusals';
 import { outcomePlugin, requestMetrics, type RequestOutcome } from './metrics';
+import { mountConsole } from './console';
 import { mountForms } from './forms';
 import { BalancedDataSource, SubgraphPool, subgraphUrls } from './pool';
 
@@ -229,6 +230,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     }),
   );
   mountForms(app, { logger, secret: config.actorSigningKey, onRefused: (refusal) => refusals?.record(refusal) });
+  mountConsole(app, { logger, issuer: config.oidc.issuer });
   app.use(httpErrorHandler(logger));
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
