@@ -36,6 +36,7 @@ import type { GatewayConfig } from './config';
 import { DEFAULT_LIMITS, RequestGate, type GateLocals } from './gate';
 import { RefusalAudit } from './refusals';
 import { outcomePlugin, requestMetrics, type RequestOutcome } from './metrics';
+import { mountConsole } from './console';
 import { mountForms } from './forms';
 import { BalancedDataSource, SubgraphPool, subgraphUrls } from './pool';
 
@@ -237,6 +238,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   );
   if (tracingOn()) app.use('/forms', traceRequests('/forms'));
   mountForms(app, { logger, secret: config.actorSigningKey, onRefused: (refusal) => refusals?.record(refusal) });
+  mountConsole(app, { logger, issuer: config.oidc.issuer });
   app.use(httpErrorHandler(logger));
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
