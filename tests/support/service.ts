@@ -84,6 +84,16 @@ async function makeTemplate(serverUrl: string, name: string, migrations: Record<
   }
 }
 
+async function dropDatabase(serverUrl: string, name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl(serverUrl, 'postgres') });
+  await client.connect();
+  try {
+    await client.query(`drop database if exists ${name} with (force)`);
+  } finally {
+    await client.end();
+  }
+}
+
 /** A service as its application functions see it, on a fresh clone of its template database. */
 export interface ServiceUnderTest<DB, Extra> {
   deps: ServiceDeps<DB, Extra>;
@@ -100,6 +110,8 @@ export interface FileStreams {
   prefix: string;
   stream: string;
   handoffStream: string;
+  /** Clones being dropped while the next test runs; the file waits for them at its end. */
+  drops: Promise<void>[];
 }
 
 let counter = 0;
@@ -114,7 +126,7 @@ export async function fileStreams(service: ServiceName): Promise<FileStreams> {
   const prefix = label(service);
   const nc = await connectNats(testEnv().natsUrl, `pdp-${service}-test`, { inboxPrefix: natsInboxPrefix(service) });
   const jsm = await nc.jetstreamManager();
-  return { nc, jsm, prefix, stream: await ensureStream(jsm, prefix), handoffStream: await ensureHandoffStream(jsm, prefix) };
+  return { nc, jsm, prefix, stream: await ensureStream(jsm, prefix), handoffStream: await ensureHandoffStream(jsm, prefix), drops: [] };
 }
 
 /**
@@ -130,7 +142,8 @@ export async function serviceUnderTest<DB, Extra>(
   const { serverUrl, natsUrl } = testEnv();
   const name = label(def.name);
   // The clone first: isolatedServiceConfig then finds its database made.
-  await ensureDatabase(serverUrl, `${name}_db`, await templateDatabase(def));
+  const database = `${name}_db`;
+  await ensureDatabase(serverUrl, database, await templateDatabase(def));
   const config = { ...(await isolatedServiceConfig(serverUrl, natsUrl, name, extra)), eventsPrefix: streams.prefix };
   const logger = createLogger(def.name, 'silent');
   const signer = EventSigner.fromKey(def.name, config.eventSigningKey);
@@ -163,6 +176,9 @@ export async function serviceUnderTest<DB, Extra>(
       unregister();
       await handoffs.stop();
       await db.destroy();
+      // Dropped now rather than with the run: a clone is ~8 MB, and a run makes a hundred or more.
+      // One that fails is left to the run's teardown (dropRun drops everything under the run's prefix).
+      streams.drops.push(dropDatabase(serverUrl, database).catch(() => undefined));
     },
   };
 }
@@ -186,8 +202,7 @@ export const staff = (role: Role, id = `${role.toLowerCase()}-${randomBytes(2).t
 
 /**
  * The one fixture style of the service specs: `service` is `def` on a fresh clone of its template,
- * made for each test and closed after it, so no test sees another's rows and order never matters
- * (the clone is dropped with the run). The file's tests share one NATS connection and stream prefix.
+ * made for each test and dropped after it, so no test sees another's rows and order never matters. The file's tests share one NATS connection and stream prefix.
  * `extra` gives the service's own settings (keys, calendar, terms).
  */
 export function serviceTest<DB, Extra>(def: ServiceDefinition<DB, Extra, any>, extra: () => Extra | Promise<Extra>) {
@@ -198,6 +213,7 @@ export function serviceTest<DB, Extra>(def: ServiceDefinition<DB, Extra, any>, e
         try {
           await use(streams);
         } finally {
+          await Promise.all(streams.drops);
           await streams.nc.drain().catch(() => undefined);
         }
       },
