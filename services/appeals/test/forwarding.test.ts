@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { blockSubject, expect, scopeOf, staff } from '../../../tests/support/service';
-import { forwardAppeal } from '../src/worklist';
+import { forwardAppeal } from '../src/worklist.service';
 import { appealIn, creditor, test, transferConsent } from './fixture';
 
 /**

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { blockSubject, expect, scopeOf, staff } from '../../../tests/support/service';
 import { STATUS_NAMES, type AppealStatus } from '../src/domain/appeal';
-import { changeAppealStatus } from '../src/workflow';
+import { changeAppealStatus } from '../src/workflow.service';
 import { appealIn, test } from './fixture';
 
 /**

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { blockSubject, expect, scopeOf, staff } from '../../../tests/support/service';
-import { fulfilObligation, withdrawConsent } from '../src/withdrawal';
+import { fulfilObligation, withdrawConsent } from '../src/withdrawal.service';
 import { contractConsent, test } from './fixture';
 
 /** A counterparty's obligations (5.2): each rule of `fulfilObligation`, one per test. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { blockSubject, expect, scopeOf, staff } from '../../../tests/support/service';
-import { withdrawConsent } from '../src/withdrawal';
+import { withdrawConsent } from '../src/withdrawal.service';
 import { contractConsent, test } from './fixture';
 
 /** Withdrawal of a consent (6.1.5, Art. 8(2)): each rule of `withdrawConsent`, one per test. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { expect, scopeOf, staff } from '../../../tests/support/service';
-import { setSubjectBlocked } from '../src/lifecycle';
+import { setSubjectBlocked } from '../src/blocking.service';
 import { applicant, test } from './fixture';
 
 /**

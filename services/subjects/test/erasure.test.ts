@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { PD_HOLDERS } from '@pdp/shared';
 import { expect, scopeOf, staff } from '../../../tests/support/service';
-import { decideErasure, proposeErasure } from '../src/lifecycle';
+import { decideErasure, proposeErasure } from '../src/erasure.service';
 import { applicant, test } from './fixture';
 
 /**

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { addWorkingDays, unseal } from '@pdp/shared';
 import { makeIin } from '@pdp/shared/testing';
 import { expect, scopeOf, staff } from '../../../tests/support/service';
-import { requestRectification, reviewRectification } from '../src/lifecycle';
+import { requestRectification, reviewRectification } from '../src/rectification.service';
 import { iinBlindIndex } from '../src/domain/identity';
 import { applicant, appealsSealKeys, freshIin, test } from './fixture';
 

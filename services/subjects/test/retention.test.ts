@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { expect } from '../../../tests/support/service';
-import { sweepRetention } from '../src/lifecycle';
+import { sweepRetention } from '../src/erasure.service';
 import { applicant, test } from './fixture';
 
 /**
