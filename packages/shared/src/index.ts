@@ -18,6 +18,7 @@ export * from './metrics';
 export * from './health';
 export * from './ops';
 export * from './workdays';
+export * from './kz-calendar';
 export * from './dates';
 export * from './runtime';
 export * from './service-config';
