@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { kazakhstanYear, type CalendarDay } from './kz-calendar';
 
 /**
@@ -55,7 +56,8 @@ export function kazakhstanCalendar(extra: { holidays?: string[]; workingDays?: s
   return new KazakhstanWorkCalendar(extra.holidays ?? [], extra.workingDays ?? []);
 }
 
-const KZ_OFFSET_MS = 5 * 3600 * 1000;
+/** Kazakhstan's offset from UTC: UTC+5 throughout the country since March 2024. Every day and deadline is counted in it. */
+export const KZ_OFFSET_MS = 5 * 3600 * 1000;
 
 const isRealDay = (d: string) => {
   const at = new Date(`${d}T00:00:00Z`);
@@ -67,13 +69,18 @@ export function kazakhstanToday(now: Date = new Date()): string {
   return new Date(now.getTime() + KZ_OFFSET_MS).toISOString().slice(0, 10);
 }
 
+/** Midnight at the start of a Kazakhstan calendar day (UTC+5), as an instant. */
+export function kazakhstanMidnight(date: string): Date {
+  return new Date(Date.parse(`${date}T00:00:00Z`) - KZ_OFFSET_MS);
+}
+
 export function isWorkingDay(date: Date, calendar: WorkCalendar): boolean {
   return calendar.isWorkingDay(date.toISOString().slice(0, 10));
 }
 
 /** The date `days` working days after `from` (the day of receipt does not count). */
 export function addWorkingDays(from: Date, days: number, calendar: WorkCalendar): Date {
-  // Days are counted in Kazakhstan's time (UTC+5 throughout the country since March 2024).
+  // Days are counted in Kazakhstan's time.
   const local = new Date(from.getTime() + KZ_OFFSET_MS);
   const date = new Date(Date.UTC(local.getUTCFullYear(), local.getUTCMonth(), local.getUTCDate()));
   let left = days;
@@ -83,6 +90,16 @@ export function addWorkingDays(from: Date, days: number, calendar: WorkCalendar)
   }
   return date;
 }
+
+/**
+ * The calendar's settings, one set for every service that counts working days (spread into its env
+ * model): days off and working days the built-in calendar does not have yet (a transfer ordered
+ * after the release); ISO dates, comma-separated. Read with `calendarFromEnv`.
+ */
+export const calendarEnv = {
+  HOLIDAYS: z.string().optional(),
+  WORKING_WEEKENDS: z.string().optional(),
+};
 
 /**
  * The calendar from a service's `HOLIDAYS` and `WORKING_WEEKENDS` settings (ISO dates, comma-separated).
