@@ -1,7 +1,7 @@
 import type { Deps } from '../config';
 import type { MutationResolvers } from '../generated/graphql';
 import { decideErasure, proposeErasure, requestRectification, reviewRectification, setSubjectBlocked } from '../lifecycle';
-import { endEmployment, registerCounterparty, registerEmployee } from '../registration';
+import { endContract, endEmployment, registerCounterparty, registerEmployee } from '../registration';
 import { loadAct, loadRectification, loadSubject } from './lookups';
 
 export function mutationResolvers(deps: Deps): MutationResolvers {
@@ -47,6 +47,11 @@ export function mutationResolvers(deps: Deps): MutationResolvers {
     async endEmployment(_, { subjectId, endedOn }, ctx) {
       await guard.authorize(ctx, 'Mutation.endEmployment', subjectId);
       await endEmployment(deps, ctx, subjectId, endedOn);
+      return loadSubject(ctx, subjectId);
+    },
+    async endContract(_, { subjectId, endedOn }, ctx) {
+      await guard.authorize(ctx, 'Mutation.endContract', subjectId);
+      await endContract(deps, ctx, subjectId, endedOn);
       return loadSubject(ctx, subjectId);
     },
     async registerCounterparty(_, { input }, ctx) {
