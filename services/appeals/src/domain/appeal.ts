@@ -1,4 +1,4 @@
-import { emailSchema, iinSchema, phoneSchema, textSchema, type MessageKey } from '@pdp/shared';
+import { emailSchema, iinSchema, pastDateSchema, phoneSchema, textSchema, type MessageKey } from '@pdp/shared';
 import { z } from 'zod';
 
 export const APPEAL_KINDS = ['APPEAL', 'COMPLAINT', 'SCHEDULE_REQUEST'] as const;
@@ -27,6 +27,8 @@ export const submitAppealSchema = z.object({
   email: emailSchema,
   description: textSchema(DESCRIPTION_MIN, DESCRIPTION_MAX),
   privacyPolicyAccepted: z.literal(true, { message: 'privacy.notAccepted' satisfies MessageKey }),
+  /** The PRIVACY_POLICY version the form showed (5.3): stored with the consent. */
+  policyVersion: z.number().int().min(1).max(100_000).nullish(),
   locale: z.enum(['KK', 'RU']).nullish(),
 });
 export type SubmitAppeal = z.output<typeof submitAppealSchema>;
@@ -47,6 +49,8 @@ export const registerAppealSchema = z.object({
   description: textSchema(DESCRIPTION_MIN, DESCRIPTION_MAX),
   channel: z.enum(PAPER_CHANNELS),
   consentDocument: textSchema(3, 200),
+  /** The day the Annex 2 was signed: it picks the version signed, and is kept with the consent. */
+  consentSignedOn: pastDateSchema,
   locale: z.enum(['KK', 'RU']),
 });
 export type RegisterAppeal = z.output<typeof registerAppealSchema>;
