@@ -105,6 +105,7 @@ export const OPERATIONS = {
   'Query.controlReport': ['AUDITOR', 'DPO', 'CHAIRMAN'],
   'Mutation.acknowledgeIncident': ['DPO'],
   'Mutation.reportIncident': ['DPO'],
+  'Mutation.reportBreach': ['DPO', 'OPS'],
   'Mutation.closeIncident': ['DPO'],
   'Mutation.checkpointAudit': ['AUDITOR'],
 
