@@ -99,7 +99,10 @@ describe('search, incidents and the control report', () => {
     expect((await step('acknowledgeIncident(id: $id)', 'OPERATOR')).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     expect((await step('closeIncident(id: $id, note: "nothing")')).errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT' });
     expect((await step('acknowledgeIncident(id: $id)')).data.acknowledgeIncident).toMatchObject({ status: 'ACKNOWLEDGED', acknowledgedBy: 'dpo-incidents' });
-    expect((await step(`reportIncident(id: $id, reference: "  ", ${DETAILS})`)).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'reference' });
+    expect((await step(`reportIncident(id: $id, reference: "  ", ${DETAILS})`)).errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'reference',
+    });
     const reported = (await step(`reportIncident(id: $id, reference: "No. 12-3/456", ${DETAILS})`)).data.reportIncident;
     expect(reported).toMatchObject({ status: 'REPORTED', reportedBy: 'dpo-incidents', reference: 'No. 12-3/456', overdue: false });
     expect((await step(`reportIncident(id: $id, reference: "again", ${DETAILS})`)).errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT' });

@@ -165,7 +165,11 @@ describe('templates (Art. 8(4), 8.3)', () => {
   it('a new version takes effect on its date and leaves earlier consents on the text they saw', async () => {
     const before = await intakeSubject(system);
     const body = 'Обращаясь в Палату, даю согласие на сбор и обработку моих персональных данных (редакция 2).';
-    const refused = await gw(PUBLISH, { approvalOrder: ORDER, code: 'ANNEX2_APPLICANT', locale: 'RU', title: 'Согласие', body, effectiveFrom: today() }, 'OPERATOR');
+    const refused = await gw(
+      PUBLISH,
+      { approvalOrder: ORDER, code: 'ANNEX2_APPLICANT', locale: 'RU', title: 'Согласие', body, effectiveFrom: today() },
+      'OPERATOR',
+    );
     expect(refused.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     const bad = await gw(PUBLISH, { approvalOrder: ORDER, code: 'ANNEX9', locale: 'RU', title: '', body, effectiveFrom: '2020-01-01' }, 'DPO');
     expect(bad.errors?.map((e) => [e.extensions?.field, e.extensions?.code]).sort()).toEqual([
@@ -194,7 +198,11 @@ describe('templates (Art. 8(4), 8.3)', () => {
     expect(published.data.publishConsentTemplate.bothLanguages).toBe(false);
     expect((await gw(`{ consentTemplate(code: "ANNEX2_APPLICANT", locale: RU) { version } }`)).data.consentTemplate.version).toBe(1);
     const kkBody = 'Палатаға жүгіне отырып, дербес деректерімді жинауға және өңдеуге келісім беремін (2-редакция).';
-    const kk = await gw(PUBLISH, { approvalOrder: ORDER, code: 'ANNEX2_APPLICANT', locale: 'KK', title: 'Келісім', body: kkBody, effectiveFrom: today() }, 'DPO');
+    const kk = await gw(
+      PUBLISH,
+      { approvalOrder: ORDER, code: 'ANNEX2_APPLICANT', locale: 'KK', title: 'Келісім', body: kkBody, effectiveFrom: today() },
+      'DPO',
+    );
     expect(kk.data.publishConsentTemplate).toMatchObject({ version: 2, locale: 'KK', bothLanguages: true });
     // One taking effect tomorrow is not in force yet.
     const tomorrow = new Date(Date.now() + 36 * 3600 * 1000).toISOString().slice(0, 10);

@@ -41,7 +41,11 @@ describe("each role's whole day", () => {
     expect(bad.errors?.map((e) => e.extensions?.field).sort()).toEqual(['description', 'email', 'iin', 'phone']);
     for (const e of bad.errors ?? []) expect(e.extensions?.code).toBe('BAD_USER_INPUT');
 
-    const paperBad = await gw(REGISTER, { input: paper({ iin: '1', phone: '5', description: '', consentDocument: '', consentSignedOn: '2026-02-30' }) }, { as: 'OPERATOR' });
+    const paperBad = await gw(
+      REGISTER,
+      { input: paper({ iin: '1', phone: '5', description: '', consentDocument: '', consentSignedOn: '2026-02-30' }) },
+      { as: 'OPERATOR' },
+    );
     expect(paperBad.errors?.map((e) => e.extensions?.field).sort()).toEqual(['consentDocument', 'consentSignedOn', 'description', 'iin', 'phone']);
 
     const { subjectId } = await intakeSubject(system);

@@ -269,7 +269,8 @@ export async function subjectsDueForErasure(
     with rules(category, purpose, keep_for, term) as (values ${values}),
     due as (
       select p.subject_id, p.code,
-             (select max(p.achieved_at + r.keep_for) from rules r
+             -- Years and months are counted on Kazakhstan's calendar (UTC+5): 31 Aug + 6 months is 29 Feb there.
+             (select max(((p.achieved_at at time zone 'UTC') + interval '5 hours' + r.keep_for - interval '5 hours') at time zone 'UTC') from rules r
                 join subject_categories c on c.category = r.category and c.subject_id = p.subject_id
                where r.purpose = p.code) as due_at,
              (select array_agg(r.category || '/' || r.purpose || ' ' || r.term order by r.category) from rules r
