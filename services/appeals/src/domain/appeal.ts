@@ -1,4 +1,4 @@
-import { emailSchema, iinSchema, pastDateSchema, phoneSchema, textSchema, type MessageKey } from '@pdp/shared';
+import { emailSchema, iinSchema, phoneSchema, textSchema, type MessageKey } from '@pdp/shared';
 import { z } from 'zod';
 
 export const APPEAL_KINDS = ['APPEAL', 'COMPLAINT', 'SCHEDULE_REQUEST'] as const;
@@ -33,6 +33,24 @@ export const submitAppealSchema = z.object({
 });
 export type SubmitAppeal = z.output<typeof submitAppealSchema>;
 
+/**
+ * The day a paper was signed: a real YYYY-MM-DD day, not after today in Kazakhstan (UTC+5). The same
+ * rule as `pastDateSchema`, restated here because the public forms' browser bundle imports this file
+ * and may take only the browser-safe part of @pdp/shared.
+ */
+const signedOnSchema = z
+  .string()
+  .trim()
+  .refine(
+    (v) => {
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(v)) return false;
+      const d = new Date(`${v}T00:00:00Z`);
+      return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === v && v >= '1900-01-01';
+    },
+    { message: 'date.invalid' satisfies MessageKey, abort: true },
+  )
+  .refine((v) => v <= new Date(Date.now() + 5 * 3600_000).toISOString().slice(0, 10), { message: 'date.future' satisfies MessageKey });
+
 /** Appeals that reach the Chamber on paper or in person; an operator types them in. */
 export const PAPER_CHANNELS = ['PAPER', 'IN_PERSON'] as const;
 export type PaperChannel = (typeof PAPER_CHANNELS)[number];
@@ -50,7 +68,7 @@ export const registerAppealSchema = z.object({
   channel: z.enum(PAPER_CHANNELS),
   consentDocument: textSchema(3, 200),
   /** The day the Annex 2 was signed: it picks the version signed, and is kept with the consent. */
-  consentSignedOn: pastDateSchema,
+  consentSignedOn: signedOnSchema,
   locale: z.enum(['KK', 'RU']),
 });
 export type RegisterAppeal = z.output<typeof registerAppealSchema>;
