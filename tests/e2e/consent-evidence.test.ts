@@ -135,8 +135,8 @@ describe('consent evidence (5.1–5.3, 6.1.6)', () => {
     ]);
     const clause = await gw(REGISTER_COUNTERPARTY, { input: counterparty({ consentForm: 'CONTRACT_CLAUSE' }) }, 'CONTRACTS', 'kk');
     expect(clause.errors?.map((e) => [e.extensions?.field, e.message]).sort()).toEqual([
-      ['consentDate', 'Бұл өріс тек жеке жазбаша келісім үшін толтырылады (SEPARATE_DOCUMENT)'],
-      ['consentDocument', 'Бұл өріс тек жеке жазбаша келісім үшін толтырылады (SEPARATE_DOCUMENT)'],
+      ['consentDate', 'Бұл өріс тек жеке жазбаша келісім үшін толтырылады'],
+      ['consentDocument', 'Бұл өріс тек жеке жазбаша келісім үшін толтырылады'],
     ]);
     const notADate = await gw(REGISTER_COUNTERPARTY, { input: counterparty({ consentDate: '2026-02-30', consentDocument: 'x' }) }, 'CONTRACTS', 'ru');
     expect(notADate.errors?.map((e) => [e.extensions?.field, e.extensions?.code]).sort()).toEqual([
