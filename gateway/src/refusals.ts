@@ -1,5 +1,8 @@
 import { createHmac, hkdfSync } from 'node:crypto';
 import {
+  currentTraceparent,
+  natsTraceHeaders,
+  tracePublish,
   ANONYMOUS,
   EventSigner,
   buildEnvelope,
@@ -12,13 +15,27 @@ import {
   type Actor,
   type Envelope,
   type Logger,
+  type MessageKey,
   type NewEvent,
   type RequestMeta,
 } from '@pdp/shared';
-import { Kind, type DocumentNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
+import type { DocumentNode, OperationDefinitionNode } from 'graphql';
 import type { NatsConnection } from 'nats';
 import { Counter, Gauge } from 'prom-client';
 import { clientKey } from './rate-limits';
+import { rootFieldNames } from './root-fields';
+
+/** An error found before execution, kept language-free so a cached verdict serves every locale. */
+export interface Refusal {
+  code: string;
+  key: MessageKey;
+  /** Why, for a program (`extensions.reason`): NO_GRANT, CREDITOR_SUSPENDED. */
+  reason?: string;
+  field?: string;
+  /** graphql-js's own text for schema-validation errors: names from the query, never a value. */
+  detail?: string;
+  locations?: ReadonlyArray<{ line: number; column: number }>;
+}
 
 /** A refusal of the gateway's request gate, before any subgraph was called. */
 export interface GateRefusal {
@@ -93,6 +110,8 @@ export class RefusalAudit {
   private readonly signer: EventSigner;
   private readonly clientKey: Buffer;
   private readonly queue: Envelope[] = [];
+  /** The trace context of a queued refusal, while tracing. */
+  private readonly traces = new WeakMap<Envelope, string>();
   private readonly summaries = new Map<string, { input: NewEvent<'request.refused'>; count: number }>();
   private nc: NatsConnection | null = null;
   private pumping: Promise<void> | null = null;
@@ -132,7 +151,11 @@ export class RefusalAudit {
       },
     };
     if (this.queue.length < (this.opts.maxQueue ?? 10_000)) {
-      this.queue.push(this.signer.sign(buildEnvelope(input)));
+      const envelope = this.signer.sign(buildEnvelope(input));
+      // While tracing, the audit's recording of the refusal continues the request's trace (tracing.ts).
+      const traced = currentTraceparent();
+      if (traced) this.traces.set(envelope, traced);
+      this.queue.push(envelope);
     } else {
       // Beyond MAX_SUMMARY_KEYS kinds, one last summary counts all the others.
       const exact = `${input.actor.id}\u0000${input.data.codes.join(',')}\u0000${input.data.client ?? ''}`;
@@ -154,7 +177,11 @@ export class RefusalAudit {
       if (!next) return;
       try {
         this.nc ??= await connectNats(this.opts.natsUrl, 'pdp-gateway', { inboxPrefix: natsInboxPrefix('gateway') });
-        await this.nc.jetstream().publish(natsSubject(this.opts.eventsPrefix, 'request.refused'), JSON.stringify(next), { msgID: next.id, timeout: 5000 });
+        const subject = natsSubject(this.opts.eventsPrefix, 'request.refused');
+        const nc = this.nc;
+        await tracePublish({ subject, id: next.id, trace_context: this.traces.get(next) ?? null }, (carried) =>
+          nc.jetstream().publish(subject, JSON.stringify(next), { msgID: next.id, timeout: 5000, ...(carried ? { headers: natsTraceHeaders(carried) } : {}) }),
+        );
         if (this.queue[0] === next) this.queue.shift();
         refusalsRecorded.inc();
         refusalQueue.set(this.queue.length);
@@ -186,25 +213,4 @@ export class RefusalAudit {
     if (this.queue.length > 0) this.opts.logger.error({ lost: this.queue.length }, 'refusals not sent to the audit at shutdown');
     await this.nc?.drain().catch(() => undefined);
   }
-}
-
-/** The operation's root fields, fragments followed: names from the schema, never values. */
-export function rootFieldNames(document: DocumentNode, set: SelectionSetNode): string[] {
-  const fragments = new Map(document.definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]));
-  const names = new Set<string>();
-  const seen = new Set<string>();
-  const walk = (s: SelectionSetNode): void => {
-    for (const sel of s.selections) {
-      if (sel.kind === Kind.FIELD) {
-        if (!sel.name.value.startsWith('__')) names.add(sel.name.value);
-      } else if (sel.kind === Kind.INLINE_FRAGMENT) walk(sel.selectionSet);
-      else if (!seen.has(sel.name.value)) {
-        seen.add(sel.name.value);
-        const fragment = fragments.get(sel.name.value);
-        if (fragment) walk(fragment.selectionSet);
-      }
-    }
-  };
-  walk(set);
-  return [...names];
 }

@@ -2,7 +2,7 @@ import { DEFAULT_RETENTION_RULES, type RetentionRule } from '@pdp/subjects';
 import { kazakhstanMidnight, type Role } from '@pdp/shared';
 import { eventually, makeIin } from '@pdp/shared/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { subjectsDueForErasure } from '../../services/subjects/src/db/lifecycle.repository';
+import { subjectsDueForErasure } from '../../services/subjects/src/db/erasure.repository';
 import { graphql, type GraphQLResponse } from '../support/client';
 import { startSystem } from '../support/fixtures';
 import { intakeSubject } from '../support/intake';

@@ -8,8 +8,10 @@ import type { SubjectsConfig, SubjectsExtra } from './config';
 import { migrations } from './db/migrations';
 import { ENCRYPTED_COLUMNS, type Database } from './db/tables';
 import { intakeConsumer } from './events/intake';
-import { erasureConsumer, purposesConsumer, receiptsConsumer } from './events/lifecycle';
-import { sweepRetention } from './lifecycle';
+import { erasureConsumer } from './events/erasure';
+import { purposesConsumer } from './events/purposes';
+import { receiptsConsumer } from './events/receipts';
+import { sweepRetention } from './erasure.service';
 import { erasureActResolvers } from './resolvers/ErasureAct';
 import { partnerAppealResolvers, partnerIinLoader } from './resolvers/PartnerAppeal';
 import { partnersConsumer } from './events/partners';
@@ -66,4 +68,4 @@ export function startSubjects(config: SubjectsConfig) {
 export type { SubjectsConfig } from './config';
 export type { Database as SubjectsDatabase } from './db/tables';
 export { DEFAULT_RETENTION_RULES, checkRetentionRules, withTerm, type RetentionRule } from './domain/retention';
-export { sweepRetention } from './lifecycle';
+export { sweepRetention } from './erasure.service';

@@ -4,7 +4,7 @@ import type { Deps } from '../config';
 import { evidenceOf } from '../evidence';
 import type { MutationResolvers } from '../generated/graphql';
 import { breachInput, breachReportInput } from '../domain/breach';
-import { changeIncident, reportBreach } from '../incidents';
+import { changeIncident, reportBreach } from '../incidents.service';
 
 export function mutationResolvers(deps: Deps): MutationResolvers {
   const { guard } = deps;
