@@ -8,7 +8,7 @@ import { FORMS, FORM_KINDS, localDate, PAGE, type Text } from '../src/forms/text
  */
 const KAZAKH_LETTERS = /[әғқңөұүһіӘҒҚҢӨҰҮҺІ]/;
 /** Texts that are legitimately the same (a number of digits) or empty in one language (word order). */
-const SAME_IN_BOTH = new Set(['iinHint']);
+const SAME_IN_BOTH = new Set(['iinHint', 'contentOperator']);
 const EMPTY_IN = { consentAfter: 'RU' } as Record<string, string>;
 
 function walk(name: string, text: Text) {
@@ -25,7 +25,20 @@ const ctx = (over: Partial<PageContext> = {}): PageContext => ({
   slug: 'appeal',
   locale: 'RU',
   policy: { title: 'Политика конфиденциальности', body: 'Первый абзац.\n\nВторой абзац.', version: 2, effectiveFrom: '2026-11-25T00:00:00.000Z' },
-  consent: { title: 'Согласие', body: 'Текст согласия.', version: 1, effectiveFrom: '2020-11-29T18:00:00.000Z' },
+  consent: {
+    title: 'Согласие',
+    body: 'Текст согласия.',
+    version: 1,
+    effectiveFrom: '2020-11-29T18:00:00.000Z',
+    operatorName: 'Национальная палата коллекторов Казахстана',
+    operatorBin: '123456789012',
+    purpose: 'Рассмотрение жалобы или обращения',
+    dataItems: ['ИИН', 'номер телефона'],
+    term: 'До достижения цели обработки',
+    thirdPartyTransfer: true,
+    crossBorderTransfer: false,
+    publicSources: false,
+  },
   description: { min: 10, max: 5000 },
   token: '1765000000.page-token',
   ...over,
@@ -61,6 +74,21 @@ describe('the public forms', () => {
     expect(html).toContain('Версия 2, действует с 25.11.2026');
     // Texts from consents are escaped like anything else.
     expect(formPage(ctx({ policy: { ...ctx().policy, title: '</script><script>x()</script>' } }))).not.toContain('</script><script>x()');
+  });
+
+  it('Art. 8(4): the form states the consent text’s operator, BIN, data, term and transfers, and carries the policy version shown', () => {
+    const html = formPage(ctx());
+    expect(html).toContain('Содержание согласия (пункт 4 статьи 8 Закона)');
+    expect(html).toMatch(/<dd data-content="operatorName">Национальная палата коллекторов Казахстана<\/dd>/);
+    expect(html).toMatch(/<dd data-content="operatorBin">123456789012<\/dd>/);
+    expect(html).toMatch(/<dd data-content="dataItems"><ul><li>ИИН<\/li><li>номер телефона<\/li><\/ul><\/dd>/);
+    expect(html).toMatch(/<dd data-content="thirdPartyTransfer">Да<\/dd>/);
+    expect(html).toMatch(/<dd data-content="crossBorderTransfer">Нет<\/dd>/);
+    expect(html).toMatch(/<dd data-content="publicSources">Нет<\/dd>/);
+    expect(html).toContain('<input type="hidden" name="policyVersion" value="2">');
+    const kk = formPage(ctx({ locale: 'KK' }));
+    expect(kk).toContain('Келісімнің мазмұны (Заңның 8-бабының 4-тармағы)');
+    expect(kk).toMatch(/<dd data-content="crossBorderTransfer">Жоқ<\/dd>/);
   });
 });
 

@@ -287,6 +287,7 @@ const CASES: Case[] = [
         description: 'Paper complaint received at the office',
         channel: 'PAPER',
         consentDocument: 'Annex 2 No. 7',
+        consentSignedOn: '2026-11-30',
         locale: 'RU',
       },
     }),
@@ -409,6 +410,24 @@ const CASES: Case[] = [
     deniedBy: 'subjects',
   },
   {
+    field: 'Mutation.endContract',
+    as: 'CONTRACTS',
+    query: 'mutation($id: ID!) { endContract(subjectId: $id, endedOn: "2026-11-20") { id } }',
+    vars: (s) => ({ id: s.counterpartyId }),
+    entries: ['contract.ended MODIFY subjects', read('subjects')],
+    denied: { as: 'HR' },
+    deniedBy: 'subjects',
+  },
+  {
+    field: 'Query.retentionRules',
+    as: 'AUDITOR',
+    query: '{ retentionRules { category purpose keepFor basis } }',
+    // Configuration, no personal data.
+    entries: [],
+    denied: { as: 'OPERATOR' },
+    deniedBy: 'subjects',
+  },
+  {
     field: 'Mutation.fulfilObligation',
     as: 'CONTRACTS',
     prepare: async (system, s) => {
@@ -428,7 +447,8 @@ const CASES: Case[] = [
     field: 'Mutation.publishConsentTemplate',
     as: 'DPO',
     query: `mutation { publishConsentTemplate(code: "PRIVACY_POLICY", locale: RU, title: "Политика конфиденциальности",
-      body: "Текст политики, версия для проверки журнала.", effectiveFrom: "2027-01-01") { code version } }`,
+      body: "Текст политики, версия для проверки журнала.", effectiveFrom: "2027-01-01",
+      approvalOrder: { number: "45-п", date: "2026-12-01" }) { code version } }`,
     // A text, no personal data: its publication (8.3) is recorded all the same.
     entries: ['consent.template_published STORE consents'],
     denied: { as: 'OPERATOR' },
@@ -564,7 +584,8 @@ const CASES: Case[] = [
   {
     field: 'Mutation.reportIncident',
     as: 'DPO',
-    query: 'mutation($id: ID!) { reportIncident(id: $id, reference: "No. 1") { status } }',
+    query:
+      'mutation($id: ID!) { reportIncident(id: $id, reference: "No. 1", details: { contactName: "Ахметов Серік", contactPhone: "+7 7172 123456", measures: "Access revoked, passwords changed", subjectNotification: "Letters to each affected subject within 3 days" }) { status } }',
     vars: (s) => ({ id: s.incidentId }),
     entries: ['incident.status_changed STORE audit'],
     denied: { as: 'AUDITOR' },
@@ -576,6 +597,17 @@ const CASES: Case[] = [
     query: 'mutation($id: ID!) { closeIncident(id: $id, note: "Access revoked") { status } }',
     vars: (s) => ({ id: s.incidentId }),
     entries: ['incident.status_changed STORE audit'],
+    denied: { as: 'AUDITOR' },
+    deniedBy: 'audit',
+  },
+  {
+    field: 'Mutation.reportBreach',
+    as: 'OPS',
+    query: `mutation($at: String!) { reportBreach(input: { description: "A printed list of appeals left in a meeting room", detectedAt: $at,
+      affectedSubjects: 12, categories: ["APPLICANT"] }) { id rule } }`,
+    vars: () => ({ at: new Date().toISOString() }),
+    // The incident goes into the chain itself; its description stays with the incident.
+    entries: ['incident.raised STORE audit'],
     denied: { as: 'AUDITOR' },
     deniedBy: 'audit',
   },

@@ -17,6 +17,10 @@ const REPORT = `query($from: String!, $to: String!) { controlReport(from: $from,
   rightsRequests rightsRequestsOverdue erasureActsCompleted consentWithdrawals appealsReceived appealsOverdue chainValid
   chainVerification { valid entriesChecked } } }`;
 
+/** What a breach report states (Order 481): reportIncident asks for it. */
+const DETAILS =
+  'details: { contactName: "Ахметов Серік", contactPhone: "+7 7172 123456", measures: "Access revoked, passwords changed", subjectNotification: "Letters to each affected subject within 3 days" }';
+
 describe('search, incidents and the control report', () => {
   let system: System;
   let subjectId: string;
@@ -95,10 +99,13 @@ describe('search, incidents and the control report', () => {
     expect((await step('acknowledgeIncident(id: $id)', 'OPERATOR')).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     expect((await step('closeIncident(id: $id, note: "nothing")')).errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT' });
     expect((await step('acknowledgeIncident(id: $id)')).data.acknowledgeIncident).toMatchObject({ status: 'ACKNOWLEDGED', acknowledgedBy: 'dpo-incidents' });
-    expect((await step('reportIncident(id: $id, reference: "  ")')).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'reference' });
-    const reported = (await step('reportIncident(id: $id, reference: "No. 12-3/456")')).data.reportIncident;
+    expect((await step(`reportIncident(id: $id, reference: "  ", ${DETAILS})`)).errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'reference',
+    });
+    const reported = (await step(`reportIncident(id: $id, reference: "No. 12-3/456", ${DETAILS})`)).data.reportIncident;
     expect(reported).toMatchObject({ status: 'REPORTED', reportedBy: 'dpo-incidents', reference: 'No. 12-3/456', overdue: false });
-    expect((await step('reportIncident(id: $id, reference: "again")')).errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT' });
+    expect((await step(`reportIncident(id: $id, reference: "again", ${DETAILS})`)).errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT' });
     expect((await step('closeIncident(id: $id, note: "Notified; access revoked")')).data.closeIncident).toMatchObject({
       status: 'CLOSED',
       closeNote: 'Notified; access revoked',

@@ -29,8 +29,11 @@ async function gw(query: string, variables: Record<string, unknown> = {}, as?: R
 
 const TEMPLATES = `query($locale: Locale) { consentTemplates(locale: $locale) {
   code version locale title body effectiveFrom operatorName operatorBin purpose dataItems term thirdPartyTransfer crossBorderTransfer publicSources } }`;
-const PUBLISH = `mutation($code: String!, $locale: Locale!, $title: String!, $body: String!, $effectiveFrom: String!) {
-  publishConsentTemplate(code: $code, locale: $locale, title: $title, body: $body, effectiveFrom: $effectiveFrom) { code version locale effectiveFrom purpose } }`;
+const PUBLISH = `mutation($code: String!, $locale: Locale!, $title: String!, $body: String!, $effectiveFrom: String!, $approvalOrder: ApprovalOrderInput!) {
+  publishConsentTemplate(code: $code, locale: $locale, title: $title, body: $body, effectiveFrom: $effectiveFrom, approvalOrder: $approvalOrder) {
+    code version locale effectiveFrom purpose bothLanguages approvalOrder { number date } } }`;
+/** The Chairman's order approving a new version (8.3). */
+const ORDER = { number: '45-п', date: '2026-12-01' };
 const SUBJECT = `query($id: ID!) { subject(id: $id) {
   id status categories purposes { code state reference } sources { code }
   employments { id fullName position signedAt endedOn consent { id status } }
@@ -162,9 +165,13 @@ describe('templates (Art. 8(4), 8.3)', () => {
   it('a new version takes effect on its date and leaves earlier consents on the text they saw', async () => {
     const before = await intakeSubject(system);
     const body = 'Обращаясь в Палату, даю согласие на сбор и обработку моих персональных данных (редакция 2).';
-    const refused = await gw(PUBLISH, { code: 'ANNEX2_APPLICANT', locale: 'RU', title: 'Согласие', body, effectiveFrom: today() }, 'OPERATOR');
+    const refused = await gw(
+      PUBLISH,
+      { approvalOrder: ORDER, code: 'ANNEX2_APPLICANT', locale: 'RU', title: 'Согласие', body, effectiveFrom: today() },
+      'OPERATOR',
+    );
     expect(refused.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-    const bad = await gw(PUBLISH, { code: 'ANNEX9', locale: 'RU', title: '', body, effectiveFrom: '2020-01-01' }, 'DPO');
+    const bad = await gw(PUBLISH, { approvalOrder: ORDER, code: 'ANNEX9', locale: 'RU', title: '', body, effectiveFrom: '2020-01-01' }, 'DPO');
     expect(bad.errors?.map((e) => [e.extensions?.field, e.extensions?.code]).sort()).toEqual([
       ['code', 'BAD_USER_INPUT'],
       ['effectiveFrom', 'BAD_USER_INPUT'],
@@ -172,7 +179,7 @@ describe('templates (Art. 8(4), 8.3)', () => {
     ]);
     // A date that is no date says so (date.invalid), in the caller's language; a past one, date.past.
     for (const effectiveFrom of ['not-a-date', '2026-02-30', '2026-13-01T00:00:00+05:00']) {
-      const wrong = await gw(PUBLISH, { code: 'ANNEX2_APPLICANT', locale: 'RU', title: 'Согласие', body, effectiveFrom }, 'DPO');
+      const wrong = await gw(PUBLISH, { approvalOrder: ORDER, code: 'ANNEX2_APPLICANT', locale: 'RU', title: 'Согласие', body, effectiveFrom }, 'DPO');
       expect(wrong.errors?.map((e) => [e.extensions?.field, e.message])).toEqual([
         ['effectiveFrom', 'Дата должна быть существующей датой в формате ГГГГ-ММ-ДД'],
       ]);
@@ -180,21 +187,37 @@ describe('templates (Art. 8(4), 8.3)', () => {
     expect(bad.errors?.find((e) => e.extensions?.field === 'effectiveFrom')?.message).not.toBe('Дата должна быть существующей датой в формате ГГГГ-ММ-ДД');
     const published = await gw(
       PUBLISH,
-      { code: 'ANNEX2_APPLICANT', locale: 'RU', title: 'Согласие на сбор и обработку персональных данных', body, effectiveFrom: today() },
+      { approvalOrder: ORDER, code: 'ANNEX2_APPLICANT', locale: 'RU', title: 'Согласие на сбор и обработку персональных данных', body, effectiveFrom: today() },
       'DPO',
     );
     expect(published.errors).toBeUndefined();
-    expect(published.data.publishConsentTemplate).toMatchObject({ code: 'ANNEX2_APPLICANT', version: 2, locale: 'RU' });
+    expect(published.data.publishConsentTemplate).toMatchObject({ code: 'ANNEX2_APPLICANT', version: 2, locale: 'RU', approvalOrder: ORDER });
     // The content of Art. 8(4) carries over from version 1 when not given.
     expect(published.data.publishConsentTemplate.purpose).toMatch(/жалобы или обращения/);
+    // Not in force until its Kazakh version is published too (8.1, 8.3).
+    expect(published.data.publishConsentTemplate.bothLanguages).toBe(false);
+    expect((await gw(`{ consentTemplate(code: "ANNEX2_APPLICANT", locale: RU) { version } }`)).data.consentTemplate.version).toBe(1);
+    const kkBody = 'Палатаға жүгіне отырып, дербес деректерімді жинауға және өңдеуге келісім беремін (2-редакция).';
+    const kk = await gw(
+      PUBLISH,
+      { approvalOrder: ORDER, code: 'ANNEX2_APPLICANT', locale: 'KK', title: 'Келісім', body: kkBody, effectiveFrom: today() },
+      'DPO',
+    );
+    expect(kk.data.publishConsentTemplate).toMatchObject({ version: 2, locale: 'KK', bothLanguages: true });
     // One taking effect tomorrow is not in force yet.
     const tomorrow = new Date(Date.now() + 36 * 3600 * 1000).toISOString().slice(0, 10);
     const later = await gw(
       PUBLISH,
-      { code: 'ANNEX2_APPLICANT', locale: 'RU', title: 'Согласие (редакция 3)', body: `${body} Редакция 3.`, effectiveFrom: tomorrow },
+      { approvalOrder: ORDER, code: 'ANNEX2_APPLICANT', locale: 'RU', title: 'Согласие (редакция 3)', body: `${body} Редакция 3.`, effectiveFrom: tomorrow },
       'DPO',
     );
     expect(later.data.publishConsentTemplate.version).toBe(3);
+    const laterKk = await gw(
+      PUBLISH,
+      { approvalOrder: ORDER, code: 'ANNEX2_APPLICANT', locale: 'KK', title: 'Келісім (3-редакция)', body: `${kkBody} 3-редакция.`, effectiveFrom: tomorrow },
+      'DPO',
+    );
+    expect(laterKk.data.publishConsentTemplate).toMatchObject({ version: 3, bothLanguages: true });
     const inForce = await gw(`{ consentTemplate(code: "ANNEX2_APPLICANT", locale: RU) { version body } }`);
     expect(inForce.data.consentTemplate).toEqual({ version: 2, body });
 

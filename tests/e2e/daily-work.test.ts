@@ -23,6 +23,7 @@ function paper(overrides: Record<string, unknown> = {}) {
     description: 'Письмо: коллектор звонит родственникам.',
     channel: 'PAPER',
     consentDocument: 'Приложение 2 № 15/2026 от 20.11.2026',
+    consentSignedOn: '2026-11-20',
     locale: 'RU',
     ...overrides,
   };
@@ -40,8 +41,12 @@ describe("each role's whole day", () => {
     expect(bad.errors?.map((e) => e.extensions?.field).sort()).toEqual(['description', 'email', 'iin', 'phone']);
     for (const e of bad.errors ?? []) expect(e.extensions?.code).toBe('BAD_USER_INPUT');
 
-    const paperBad = await gw(REGISTER, { input: paper({ iin: '1', phone: '5', description: '', consentDocument: '' }) }, { as: 'OPERATOR' });
-    expect(paperBad.errors?.map((e) => e.extensions?.field).sort()).toEqual(['consentDocument', 'description', 'iin', 'phone']);
+    const paperBad = await gw(
+      REGISTER,
+      { input: paper({ iin: '1', phone: '5', description: '', consentDocument: '', consentSignedOn: '2026-02-30' }) },
+      { as: 'OPERATOR' },
+    );
+    expect(paperBad.errors?.map((e) => e.extensions?.field).sort()).toEqual(['consentDocument', 'consentSignedOn', 'description', 'iin', 'phone']);
 
     const { subjectId } = await intakeSubject(system);
     const rect = await gw(

@@ -21,7 +21,7 @@ import {
   type ServiceConfig,
   type ServiceDatabase,
 } from '@pdp/shared';
-import { startSubjects, type SubjectsDatabase } from '@pdp/subjects';
+import { DEFAULT_RETENTION_RULES, startSubjects, withTerm, type RetentionRule, type SubjectsDatabase } from '@pdp/subjects';
 import type { Kysely } from 'kysely';
 import { connect } from 'nats';
 import pg from 'pg';
@@ -51,8 +51,12 @@ export interface SystemOptions {
   servicePorts?: Partial<Record<ServiceName, number>>;
   logLevel?: string;
   host?: string;
-  /** Retention of subjects' data after their purposes are achieved, and how often it is swept. */
+  /**
+   * Retention of subjects' data after their purposes are achieved: every rule's term in days (0: at
+   * once), else the rules given, else the defaults; and how often it is swept.
+   */
   retentionDays?: number;
+  retentionRules?: RetentionRule[];
   retentionSweepMs?: number;
   /** Anonymous requests per minute per IP at the gateway; 0 (tests, benches) turns it off. */
   publicRatePerMinute?: number;
@@ -175,7 +179,9 @@ export class System {
             sealPrivateKey: subjectsSeal.privateJwk,
             appealsSealKey: appealsSeal.publicJwk,
             consentsSealKey: consentsSeal.publicJwk,
-            retentionDays: this.options.retentionDays ?? 365,
+            retentionRules:
+              this.options.retentionRules ??
+              (this.options.retentionDays === undefined ? [...DEFAULT_RETENTION_RULES] : withTerm(DEFAULT_RETENTION_RULES, `P${this.options.retentionDays}D`)),
             retentionSweepMs: this.options.retentionSweepMs ?? 3_600_000,
             retentionMethod: 'DEPERSONALIZE',
             rightsRequestWorkingDays: 3,

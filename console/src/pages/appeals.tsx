@@ -161,6 +161,7 @@ function RegisterPaperAppeal({ onDone }: { onDone: () => void }) {
           { name: 'email', label: w.fields.email },
           { name: 'description', label: w.fields.description, type: 'textarea', required: true },
           { name: 'consentDocument', label: lang() === 'kk' ? 'Келісім құжаты (нөмірі, күні)' : 'Документ согласия (номер, дата)', required: true },
+          { name: 'consentSignedOn', label: lang() === 'kk' ? 'Келісімге қол қойылған күн' : 'Дата подписания согласия', type: 'date', required: true },
         ]}
         run={async (v) => {
           const outcome = await run(RegisterAppealDocument, {
@@ -172,6 +173,7 @@ function RegisterPaperAppeal({ onDone }: { onDone: () => void }) {
               email: v.email ? String(v.email) : null,
               description: String(v.description),
               consentDocument: String(v.consentDocument),
+              consentSignedOn: String(v.consentSignedOn),
               locale: lang() === 'kk' ? 'KK' : 'RU',
             },
           });

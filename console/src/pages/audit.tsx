@@ -227,8 +227,31 @@ export function IncidentsPage({ me }: PageProps) {
             <ActionForm
               title={w.actions.report}
               submit={w.actions.report}
-              fields={[{ name: 'reference', label: w.fields.reference, required: true }]}
-              run={(v) => run(ReportIncidentDocument, { id: i.id, reference: String(v.reference) })}
+              fields={[
+                { name: 'reference', label: w.fields.reference, required: true },
+                // What the report to the authorized body states (Order 481).
+                { name: 'details.contactName', label: lang() === 'kk' ? 'Жауапты тұлға' : 'Ответственное лицо', required: true },
+                { name: 'details.contactPhone', label: lang() === 'kk' ? 'Оның телефоны' : 'Его телефон', required: true },
+                { name: 'details.measures', label: lang() === 'kk' ? 'Қабылданған шаралар' : 'Принятые меры', type: 'textarea', required: true },
+                {
+                  name: 'details.subjectNotification',
+                  label: lang() === 'kk' ? 'Субъектілерді хабардар ету' : 'Уведомление субъектов',
+                  type: 'textarea',
+                  required: true,
+                },
+              ]}
+              run={(v) =>
+                run(ReportIncidentDocument, {
+                  id: i.id,
+                  reference: String(v.reference),
+                  details: {
+                    contactName: String(v['details.contactName']),
+                    contactPhone: String(v['details.contactPhone']),
+                    measures: String(v['details.measures']),
+                    subjectNotification: String(v['details.subjectNotification']),
+                  },
+                })
+              }
               onDone={list.reload}
             />
           ) : null}

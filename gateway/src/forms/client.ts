@@ -25,6 +25,8 @@ interface PageData {
   submit: string;
   errorPrefix: string;
   titleError: string;
+  /** The privacy policy's version this page shows: stored with the consent. */
+  policyVersion: number;
 }
 
 const SUBMIT = 'mutation SubmitAppeal($input: SubmitAppealInput!) { submitAppeal(input: $input) { appeal { reference deadline } } }';
@@ -130,6 +132,7 @@ function start(): void {
       email: fieldValue('email'),
       description: fieldValue('description'),
       privacyPolicyAccepted: fieldValue('privacyPolicyAccepted'),
+      policyVersion: data.policyVersion,
       locale: data.locale,
     };
     try {

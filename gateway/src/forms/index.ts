@@ -6,7 +6,7 @@ import type { GateRefusal } from '../refusals';
 import { formAssets } from './assets';
 import { FORM_TOKEN_FIELD, FormTokens, type PostVerdict } from './csrf';
 import { dispatchGraphQL } from './dispatch';
-import { acceptedPage, formPage, messagePage, type FormState, type PageContext, type PolicyText } from './render';
+import { acceptedPage, formPage, messagePage, type ConsentContent, type FormState, type PageContext } from './render';
 import { FIELDS, FORM_KINDS, FORMS, text, type FieldName, type FormSlug } from './texts';
 
 /**
@@ -28,7 +28,8 @@ const CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-const TEMPLATES = `query FormTexts($locale: Locale!) { consentTemplates(locale: $locale) { code version title body effectiveFrom } }`;
+const TEMPLATES = `query FormTexts($locale: Locale!) { consentTemplates(locale: $locale) {
+  code version title body effectiveFrom operatorName operatorBin purpose dataItems term thirdPartyTransfer crossBorderTransfer publicSources } }`;
 const SUBMIT = `mutation SubmitAppeal($input: SubmitAppealInput!) { submitAppeal(input: $input) { appeal { reference deadline } } }`;
 
 interface GraphQLAnswer<T> {
@@ -97,7 +98,7 @@ export function mountForms(app: Express, { logger, secret, onRefused }: FormsOpt
   /** The privacy policy and the Annex 2 consent in force, from consents, as the person's request. */
   async function pageContext(req: Request, res: Response, slug: FormSlug, locale: Locale): Promise<PageContext | { status: number; message: string }> {
     const answer = await dispatchGraphQL(app, req, { query: TEMPLATES, variables: { locale } }, locale.toLowerCase());
-    const body = JSON.parse(answer.body || '{}') as GraphQLAnswer<{ consentTemplates: Array<PolicyText & { code: string }> }>;
+    const body = JSON.parse(answer.body || '{}') as GraphQLAnswer<{ consentTemplates: Array<ConsentContent & { code: string }> }>;
     const find = (code: string) => body.data?.consentTemplates.find((t) => t.code === code);
     const policy = find('PRIVACY_POLICY');
     const consent = find('ANNEX2_APPLICANT');
@@ -139,6 +140,8 @@ export function mountForms(app: Express, { logger, secret, onRefused }: FormsOpt
         email: values.email ?? '',
         description: values.description ?? '',
         privacyPolicyAccepted: values.privacyPolicyAccepted === 'true',
+        // The policy version the page showed (5.3); anything else is no version, and the one in force is recorded.
+        policyVersion: /^[1-9]\d{0,4}$/.test(String(posted.policyVersion ?? '')) ? Number(posted.policyVersion) : null,
         locale,
       };
       const answer = await dispatchGraphQL(app, req, { query: SUBMIT, variables: { input } }, locale.toLowerCase());

@@ -14,6 +14,18 @@ export interface PolicyText {
   effectiveFrom: string;
 }
 
+/** What Art. 8(4) of the Law requires a consent to state, as the consent text's version in force has it. */
+export interface ConsentContent extends PolicyText {
+  operatorName: string;
+  operatorBin: string;
+  purpose: string;
+  dataItems: string[];
+  term: string;
+  thirdPartyTransfer: boolean;
+  crossBorderTransfer: boolean;
+  publicSources: boolean;
+}
+
 export interface FormState {
   values: Partial<Record<FieldName, string>>;
   /** One message per bad field, in the order the form reads. */
@@ -31,7 +43,7 @@ export interface PageContext {
   slug: FormSlug;
   locale: Locale;
   policy: PolicyText;
-  consent: PolicyText;
+  consent: ConsentContent;
   description: { min: number; max: number };
   /** The page's token against cross-site posts (csrf.ts), sent back with the form. */
   token: string;
@@ -110,11 +122,33 @@ ${input}
 </div>`;
 }
 
+/** The consent's Art. 8(4) content, visible before the box is ticked, in the page's language. */
+function consentContent(ctx: PageContext): string {
+  const { locale, consent } = ctx;
+  const yesNo = (v: boolean) => esc(text(v ? 'yes' : 'no', locale));
+  const row = (key: Parameters<typeof text>[0], value: string, name: string) => `<dt>${esc(text(key, locale))}</dt><dd data-content="${name}">${value}</dd>`;
+  return `<section class="consent-content" id="consent-content" aria-labelledby="consent-content-title">
+<h2 id="consent-content-title">${esc(text('contentHeading', locale))}</h2>
+<dl>
+${row('contentOperator', esc(consent.operatorName), 'operatorName')}
+${row('contentBin', esc(consent.operatorBin), 'operatorBin')}
+${row('contentPurpose', esc(consent.purpose), 'purpose')}
+${row('contentData', `<ul>${consent.dataItems.map((d) => `<li>${esc(d)}</li>`).join('')}</ul>`, 'dataItems')}
+${row('contentTerm', esc(consent.term), 'term')}
+${row('contentThirdParty', yesNo(consent.thirdPartyTransfer), 'thirdPartyTransfer')}
+${row('contentCrossBorder', yesNo(consent.crossBorderTransfer), 'crossBorderTransfer')}
+${row('contentPublic', yesNo(consent.publicSources), 'publicSources')}
+</dl>
+<p class="hint" id="consent-version">${esc(text('contentVersion', locale, { v: consent.version, date: localDate(consent.effectiveFrom) }))}</p>
+</section>`;
+}
+
 function consentField(ctx: PageContext, state: FormState): string {
   const { locale } = ctx;
   const error = state.errors.privacyPolicyAccepted;
   const checked = state.values.privacyPolicyAccepted === 'true' ? ' checked' : '';
-  return `<div class="field field--checkbox${error ? ' field--error' : ''}" data-field="privacyPolicyAccepted">
+  return `${consentContent(ctx)}
+<div class="field field--checkbox${error ? ' field--error' : ''}" data-field="privacyPolicyAccepted">
 <p class="error" id="privacyPolicyAccepted-error"${error ? '' : ' hidden'}><span class="visually-hidden">${esc(text('errorPrefix', locale))} </span><span class="error-text">${esc(error ?? '')}</span></p>
 <div class="checkbox">
 <input type="checkbox" id="privacyPolicyAccepted" name="privacyPolicyAccepted" value="true"${checked} aria-describedby="privacyPolicyAccepted-error privacy-version"${error ? ' aria-invalid="true"' : ''}>
@@ -161,6 +195,7 @@ function scriptData(ctx: PageContext, form: FormTexts): string {
     titleError: text('titleError', locale),
     descriptionMin: ctx.description.min,
     descriptionMax: ctx.description.max,
+    policyVersion: ctx.policy.version,
   };
   // `<` escaped so the JSON cannot close its element.
   return `<script type="application/json" id="form-data">${JSON.stringify(data).replace(/</g, '\\u003c')}</script>`;
@@ -179,6 +214,7 @@ ${errorSummary(locale, state)}
 <form method="post" action="/forms/${ctx.slug}?lang=${lang}" novalidate data-form="${ctx.slug}">
 <input type="hidden" name="lang" value="${lang}">
 <input type="hidden" name="${FORM_TOKEN_FIELD}" value="${esc(ctx.token)}">
+<input type="hidden" name="policyVersion" value="${ctx.policy.version}">
 ${field(ctx, state, 'iin')}
 ${field(ctx, state, 'phone')}
 ${field(ctx, state, 'email')}

@@ -44,6 +44,8 @@ export async function submitAppeal(deps: Deps, scope: RequestScope, input: Recor
     channel: FORMS[form.kind].channel,
     enteredBy: null,
     evidence: { ip: scope.meta.ip, userAgent: scope.meta.userAgent },
+    policyVersion: form.policyVersion ?? null,
+    signedOn: null,
   });
 }
 
@@ -88,6 +90,8 @@ export async function registerAppeal(deps: Deps, scope: RequestScope, input: Rec
     email: form.email ?? null,
     enteredBy: scope.actor.id,
     evidence: { ip: null, userAgent: null, document: form.consentDocument },
+    policyVersion: null,
+    signedOn: form.consentSignedOn,
   });
 }
 
@@ -101,6 +105,10 @@ interface Accepted {
   channel: string;
   enteredBy: string | null;
   evidence: { ip: string | null; userAgent: string | null; document?: string };
+  /** The privacy-policy version the web form showed; null on paper. */
+  policyVersion: number | null;
+  /** The day a paper Annex 2 was signed; null for a web form. */
+  signedOn: string | null;
 }
 
 /**
@@ -131,7 +139,13 @@ async function accept(deps: Deps, scope: RequestScope, a: Accepted): Promise<App
         channel: a.channel,
         locale: a.locale,
         identity: identity.ref,
-        consent: { templateCode: INTAKE_CONSENT_TEMPLATE, givenAt: submittedAt.toISOString(), evidence: evidence.ref },
+        consent: {
+          templateCode: INTAKE_CONSENT_TEMPLATE,
+          givenAt: submittedAt.toISOString(),
+          evidence: evidence.ref,
+          policyVersion: a.policyVersion,
+          signedOn: a.signedOn,
+        },
       },
     },
   ]);

@@ -1,9 +1,10 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { ConflictError, enqueueEvent, eventHeader, NotFoundError, PolicyError, type RequestScope } from '@pdp/shared';
 import type { Kysely, Transaction } from 'kysely';
 import type { Deps } from './config';
 import { addEvidence, insertIncident, lockIncident, openIncidentFor, updateIncident } from './db/incidents.repository';
-import type { Database, IncidentRow } from './db/tables';
+import type { BreachReport, Database, IncidentRow } from './db/tables';
+import type { BreachInputParsed } from './domain/breach';
 import { notifyBy, transition, type IncidentAction, type IncidentStatus } from './domain/incident';
 
 /** What a detection rule (or a failed verification) found. */
@@ -54,6 +55,43 @@ export async function raiseIncident(deps: Deps, trx: Transaction<Database>, hit:
   });
 }
 
+/** The rule of an incident a person opened: a breach found outside the detection rules. */
+export const REPORTED_BREACH_RULE = 'BREACH_REPORTED';
+/** Whose actions a reported breach records is not known when it is opened: no account is its actor. */
+const UNKNOWN_ACTOR = 'system:unknown';
+
+/**
+ * DPO or OPS: a breach found by a person (7.2.2; Law 44-VIII, Order 481) opens an incident like a
+ * detected one — the same one-working-day clock from the moment it was detected (not reported), the
+ * same `incident.raised` into the chain, the same alert and control report. The description is kept
+ * with the incident, never put into the event.
+ */
+export async function reportBreach(deps: Deps, scope: RequestScope, input: BreachInputParsed): Promise<IncidentRow> {
+  const { calendar, notifyWorkingDays } = deps.config.extra;
+  return (deps.db as Kysely<Database>).transaction().execute(async (trx) => {
+    const row = await insertIncident(trx, {
+      rule: REPORTED_BREACH_RULE,
+      key: randomUUID(),
+      actorId: UNKNOWN_ACTOR,
+      subjectId: null,
+      detectedAt: input.detectedAt,
+      notifyBy: notifyBy(input.detectedAt, notifyWorkingDays, calendar),
+      evidence: [],
+      details: { reportedBy: scope.actor.id, affectedSubjects: input.affectedSubjects, categories: input.categories },
+      reported: { description: input.description, openedBy: scope.actor.id, affectedSubjects: input.affectedSubjects, categories: input.categories },
+    });
+    await enqueueEvent(trx, deps.prefix, {
+      type: 'incident.raised',
+      source: 'audit',
+      actor: scope.actor,
+      subjectId: null,
+      correlationId: scope.meta.requestId,
+      data: { incidentId: row.id, rule: REPORTED_BREACH_RULE, notifyBy: row.notify_by!, evidence: [] },
+    });
+    return row;
+  });
+}
+
 const OPERATIONS: Record<IncidentAction, string> = {
   acknowledge: 'Mutation.acknowledgeIncident',
   report: 'Mutation.reportIncident',
@@ -71,7 +109,7 @@ export async function changeIncident(
   scope: RequestScope,
   id: string,
   action: IncidentAction,
-  input: { reference?: string; note?: string } = {},
+  input: { reference?: string; note?: string; report?: BreachReport } = {},
 ): Promise<IncidentRow> {
   return (deps.db as Kysely<Database>).transaction().execute(async (trx) => {
     const incident = await lockIncident(trx, id);
@@ -91,7 +129,14 @@ export async function changeIncident(
       action === 'acknowledge'
         ? { status: to, ...acknowledged }
         : action === 'report'
-          ? { status: to, ...acknowledged, reported_at: now, reported_by: by, reference: input.reference ?? null }
+          ? {
+              status: to,
+              ...acknowledged,
+              reported_at: now,
+              reported_by: by,
+              reference: input.reference ?? null,
+              breach_report: input.report ? (JSON.stringify(input.report) as unknown as BreachReport) : null,
+            }
           : { status: to, closed_at: now, closed_by: by, close_note: input.note ?? null };
     const updated = await updateIncident(trx, id, patch);
     await enqueueEvent(trx, deps.prefix, {

@@ -7,7 +7,9 @@ import { startTestAudit, type TestAudit } from './support';
 const dpo = (id: string) => ({ id, roles: ['DPO'], creditorId: null });
 const step = (mutation: string) => `mutation($id: ID!) { ${mutation} { id status } }`;
 const ACK = step('acknowledgeIncident(id: $id)');
-const REPORT = step('reportIncident(id: $id, reference: "No. 7")');
+const REPORT = step(
+  'reportIncident(id: $id, reference: "No. 7", details: { contactName: "Ахметов Серік", contactPhone: "+7 7172 123456", measures: "Access revoked, passwords changed", subjectNotification: "Letters to each affected subject within 3 days" })',
+);
 const CLOSE = step('closeIncident(id: $id, note: "Mistyped ids, no breach")');
 
 describe('an incident about a person is decided by someone else', () => {

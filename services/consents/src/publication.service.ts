@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { blockedAmong, enqueueEvent, eventHeader, NotFoundError, SubjectBlockedError, type RequestScope } from '@pdp/shared';
+import { blockedAmong, enqueueEvent, eventHeader, NotFoundError, parseInput, SubjectBlockedError, textSchema, type RequestScope } from '@pdp/shared';
+import { z } from 'zod';
 import { sql } from 'kysely';
 import type { Deps } from './config';
 import { categoriesOfSubject, insertConsent, standingOf, templateInForce } from './db/consents.repository';
@@ -7,6 +8,9 @@ import type { Locale } from './domain/consent';
 import { applyWithdrawal } from './withdrawal.service';
 
 const PUBLICATION = 'PUBLICATION';
+
+/** The signed decision's reference (number, date), its evidence; optional (a decision taken in person). */
+const publicationInput = z.object({ document: textSchema(3, 200).nullable() });
 
 /**
  * DPO records the subject's decision on publication in public sources (6.1.6): a grant or a refusal,
@@ -17,7 +21,15 @@ const PUBLICATION = 'PUBLICATION';
  * Granting is refused while the subject is blocked; refusing never is. Returns the id of the decision
  * in force.
  */
-export async function setPublicationConsent(deps: Deps, scope: RequestScope, subjectId: string, granted: boolean, locale: Locale): Promise<string> {
+export async function setPublicationConsent(
+  deps: Deps,
+  scope: RequestScope,
+  subjectId: string,
+  granted: boolean,
+  locale: Locale,
+  documentRaw: string | null,
+): Promise<string> {
+  const { document } = parseInput(publicationInput, { document: documentRaw }, scope.meta.locale);
   return deps.db.transaction().execute(async (trx) => {
     // One decision at a time per subject.
     await sql`select pg_advisory_xact_lock(hashtext(${`publication:${subjectId}`}))`.execute(trx);
@@ -25,7 +37,14 @@ export async function setPublicationConsent(deps: Deps, scope: RequestScope, sub
     if (categories.length === 0) throw new NotFoundError(scope.meta.locale, 'Subject');
     if (granted && (await blockedAmong(trx, [subjectId])).size > 0) throw new SubjectBlockedError(scope.meta.locale);
     const [standing] = await standingOf(trx, subjectId, PUBLICATION);
-    if (standing && standing.granted === granted) return standing.id;
+    // The same decision again changes nothing; its signed document, brought later, joins its record.
+    if (standing && standing.granted === granted) {
+      if (document && !standing.document_enc) {
+        const documentEnc = deps.cipher.encrypt(document, { table: 'consents', column: 'document_enc', id: standing.id });
+        await trx.updateTable('consents').set({ document_enc: documentEnc }).where('id', '=', standing.id).execute();
+      }
+      return standing.id;
+    }
     const now = new Date();
     // A grant replaced by a refusal is a withdrawal (every holder confirms); a refusal replaced by a
     // grant ends too — nothing was processed under it to stop — so one decision stands, not two ACTIVE.
@@ -43,7 +62,7 @@ export async function setPublicationConsent(deps: Deps, scope: RequestScope, sub
       givenAt: now,
       ipEnc: null,
       userAgentEnc: null,
-      documentEnc: null,
+      documentEnc: document ? deps.cipher.encrypt(document, { table: 'consents', column: 'document_enc', id }) : null,
       enteredBy: scope.actor.id,
       appealId: null,
       subjectId,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { calendarEnv, calendarFromEnv, type ServiceConfig, type ServiceDeps, type WorkCalendar } from '@pdp/shared';
 import type { Database } from './db/tables';
 import type { ErasureMethod } from './domain/lifecycle';
+import { retentionRulesFrom, type RetentionRule } from './domain/retention';
 
 export const subjectsEnv = z.object({
   /** Private JWK that opens identities sealed to subjects by the intake (appeals). */
@@ -10,8 +11,11 @@ export const subjectsEnv = z.object({
   APPEALS_SEAL_PUBLIC_KEY: z.string().min(1),
   /** Public JWK of consents: the signed consent's reference (and a contract's obligations) travel sealed to it. */
   CONSENTS_SEAL_PUBLIC_KEY: z.string().min(1),
-  /** Days a subject's data are kept after all purposes are achieved (4.6). */
-  RETENTION_DAYS: z.coerce.number().int().min(0).default(365),
+  /**
+   * A JSON file of retention rules (4.6): per category and purpose, the term after the purpose is
+   * achieved and its basis (services/subjects/src/domain/retention.ts); unset, the defaults there.
+   */
+  RETENTION_RULES: z.string().min(1).optional(),
   RETENTION_SWEEP_MS: z.coerce.number().int().min(100).default(3_600_000),
   RETENTION_METHOD: z.enum(['DESTROY', 'DEPERSONALIZE']).default('DEPERSONALIZE'),
   /** Working days to act on a subject's request (Law 94-V). */
@@ -23,7 +27,7 @@ export interface SubjectsExtra {
   sealPrivateKey: string;
   appealsSealKey: string;
   consentsSealKey: string;
-  retentionDays: number;
+  retentionRules: RetentionRule[];
   retentionSweepMs: number;
   retentionMethod: ErasureMethod;
   rightsRequestWorkingDays: number;
@@ -35,7 +39,7 @@ export function subjectsExtra(env: z.infer<typeof subjectsEnv>): SubjectsExtra {
     sealPrivateKey: env.SUBJECTS_SEAL_PRIVATE_KEY,
     appealsSealKey: env.APPEALS_SEAL_PUBLIC_KEY,
     consentsSealKey: env.CONSENTS_SEAL_PUBLIC_KEY,
-    retentionDays: env.RETENTION_DAYS,
+    retentionRules: retentionRulesFrom(env.RETENTION_RULES),
     retentionSweepMs: env.RETENTION_SWEEP_MS,
     retentionMethod: env.RETENTION_METHOD,
     rightsRequestWorkingDays: env.RIGHTS_REQUEST_WORKING_DAYS,

@@ -49,22 +49,25 @@ export async function decideErasure(deps: Deps, scope: RequestScope, actId: stri
   });
 }
 
-/** Proposes erasure for every subject whose purposes are achieved and whose retention term passed. */
-export async function sweepRetention(deps: Deps): Promise<number> {
-  const due = await repo.subjectsDueForErasure(deps.db, deps.config.extra.retentionDays, 500);
+/**
+ * Proposes erasure for every subject whose purposes are achieved and whose retention terms, by the
+ * rules of its categories (domain/retention.ts), have passed at `at` (now; a test walks a year).
+ */
+export async function sweepRetention(deps: Deps, at: Date = new Date()): Promise<number> {
+  const due = await repo.subjectsDueForErasure(deps.db, deps.config.extra.retentionRules, at, 500);
   const system: RequestScope = {
     actor: { id: 'system:retention', roles: ['DPO'], creditorId: null },
     meta: { requestId: randomUUID(), locale: 'RU', ip: null, userAgent: null },
   };
   let proposed = 0;
-  for (const subjectId of due) {
+  for (const { id: subjectId, rules } of due) {
     try {
       await proposeErasure(
         deps,
         system,
         subjectId,
         deps.config.extra.retentionMethod,
-        `Retention term of ${deps.config.extra.retentionDays} days after all purposes were achieved has passed (clause 4.6)`,
+        `Retention terms passed after every purpose was achieved, by rule ${rules.join(', ')} (clause 4.6)`,
         true,
       );
       proposed += 1;

@@ -19,7 +19,7 @@ import * as repo from './db/registration.repository';
 import { achievePurpose, findOrRegisterSubject, loadSubjects, lockSubject } from './db/subjects.repository';
 import type { Database } from './db/tables';
 import { iinBlindIndex } from './domain/identity';
-import { REGISTRATION_SOURCES, counterpartyInput, employeeInput, endEmploymentInput } from './domain/registration';
+import { REGISTRATION_SOURCES, counterpartyInput, employeeInput, endContractInput, endEmploymentInput } from './domain/registration';
 import { PURPOSES, type Category } from './domain/subject';
 
 /**
@@ -129,6 +129,38 @@ export async function endEmployment(deps: Deps, scope: RequestScope, subjectId: 
   });
 }
 
+/**
+ * CONTRACTS: the contract ended on that day. CONTRACT_PERFORMANCE is achieved then, as
+ * LABOUR_RELATIONS is by `endEmployment`, and retention counts the counterparty's term from it (4.6).
+ */
+export async function endContract(deps: Deps, scope: RequestScope, subjectId: string, endedOnRaw: string): Promise<void> {
+  const { endedOn } = parseInput(endContractInput, { endedOn: endedOnRaw }, scope.meta.locale);
+  await deps.db.transaction().execute(async (trx) => {
+    const subject = await lockSubject(trx, subjectId);
+    if (!subject) throw new NotFoundError(scope.meta.locale, 'Subject');
+    const [record] = await loadSubjects(trx, [subjectId]);
+    if (!coversCategories(scope.actor.roles, record?.categories ?? [])) {
+      await deps.guard.recordDenied(scope, 'Mutation.endContract', 'PURPOSE', subjectId);
+      throw new ForbiddenError(scope.meta.locale);
+    }
+    if (subject.status === 'BLOCKED') throw new SubjectBlockedError(scope.meta.locale);
+    const ended = await repo.endContracts(trx, subjectId, endedOn, scope.actor.id);
+    if (ended.length === 0) throw new ConflictError(scope.meta.locale, 'NO_ACTIVE_CONTRACT', 'state.contractEnded');
+    for (const contractId of ended) {
+      await achievePurpose(trx, subjectId, PURPOSES.CONTRACT_PERFORMANCE, contractId, kazakhstanMidnight(endedOn));
+    }
+    await enqueueEvents(
+      trx,
+      deps.prefix,
+      ended.map((contractId) => ({
+        ...eventHeader('subjects', scope, subjectId),
+        type: 'contract.ended' as const,
+        data: { subjectId, contractId, endedOn },
+      })),
+    );
+  });
+}
+
 /** CONTRACTS registers a contract's individual with the form of consent and the contract's obligations. */
 export async function registerCounterparty(deps: Deps, scope: RequestScope, raw: unknown): Promise<string> {
   const input = parseInput(counterpartyInput, raw, scope.meta.locale);
@@ -138,7 +170,8 @@ export async function registerCounterparty(deps: Deps, scope: RequestScope, raw:
   const evidence = await sealHandoff(
     'consents',
     contractId,
-    { document: input.contractNumber, obligations: obligations.map(({ id, description }) => ({ id, description })) },
+    // The consent's evidence: the separate written consent, else the contract whose clause it is.
+    { document: input.consentDocument ?? input.contractNumber, obligations: obligations.map(({ id, description }) => ({ id, description })) },
     deps.config.extra.consentsSealKey,
   );
   return deps.db.transaction().execute(async (trx) => {
@@ -157,6 +190,7 @@ export async function registerCounterparty(deps: Deps, scope: RequestScope, raw:
       contractNumberEnc: deps.cipher.encrypt(input.contractNumber, { table: 'contracts', column: 'contract_number_enc', id: contractId }),
       contractDate: input.contractDate,
       consentForm: input.consentForm,
+      consentDate: input.consentDate ?? null,
       locale: input.locale,
       registeredBy: scope.actor.id,
     });
@@ -173,6 +207,7 @@ export async function registerCounterparty(deps: Deps, scope: RequestScope, raw:
           consentForm: input.consentForm,
           locale: input.locale,
           contractDate: input.contractDate,
+          consentDate: input.consentDate ?? null,
           obligations: obligations.map(({ id: obligationId, dueDate }) => ({ id: obligationId, dueDate })),
           evidence: evidence.ref,
         },

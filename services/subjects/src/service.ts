@@ -67,3 +67,5 @@ export function startSubjects(config: SubjectsConfig) {
 
 export type { SubjectsConfig } from './config';
 export type { Database as SubjectsDatabase } from './db/tables';
+export { DEFAULT_RETENTION_RULES, checkRetentionRules, withTerm, type RetentionRule } from './domain/retention';
+export { sweepRetention } from './erasure.service';

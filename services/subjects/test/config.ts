@@ -2,6 +2,7 @@ import { generateSealKeyPair, kazakhstanCalendar } from '@pdp/shared';
 import { isolatedServiceConfig } from '@pdp/shared/testing';
 import { inject } from 'vitest';
 import type { SubjectsConfig } from '../src/config';
+import { DEFAULT_RETENTION_RULES } from '../src/domain/retention';
 
 /** The subjects service alone, on its own database and stream, opening identities with `sealPrivateKey`. */
 export async function subjectsTestConfig(label: string, sealPrivateKey?: string): Promise<SubjectsConfig> {
@@ -9,7 +10,7 @@ export async function subjectsTestConfig(label: string, sealPrivateKey?: string)
     sealPrivateKey: sealPrivateKey ?? (await generateSealKeyPair()).privateJwk,
     appealsSealKey: (await generateSealKeyPair()).publicJwk,
     consentsSealKey: (await generateSealKeyPair()).publicJwk,
-    retentionDays: 365,
+    retentionRules: [...DEFAULT_RETENTION_RULES],
     retentionSweepMs: 3_600_000,
     retentionMethod: 'DEPERSONALIZE',
     rightsRequestWorkingDays: 3,

@@ -7,6 +7,7 @@ import type { SubjectsExtra } from '../src/config';
 import type { Database } from '../src/db/tables';
 import { findOrRegisterSubject } from '../src/db/subjects.repository';
 import { iinBlindIndex } from '../src/domain/identity';
+import { DEFAULT_RETENTION_RULES } from '../src/domain/retention';
 import { subjectsService } from '../src/service';
 
 /** The key appeals opens corrected contact values with: the specs open what subjects sealed to it. */
@@ -19,7 +20,7 @@ export const test = serviceTest(
     sealPrivateKey: (await generateSealKeyPair()).privateJwk,
     appealsSealKey: appealsSealKeys.publicJwk,
     consentsSealKey: (await generateSealKeyPair()).publicJwk,
-    retentionDays: 365,
+    retentionRules: [...DEFAULT_RETENTION_RULES],
     retentionSweepMs: 3_600_000,
     retentionMethod: 'DEPERSONALIZE',
     rightsRequestWorkingDays: 3,

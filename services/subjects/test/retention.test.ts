@@ -18,11 +18,14 @@ async function achieved(deps: Deps, subjectId: string, daysAgo: number) {
     .execute();
 }
 
+/** An applicant's term by the default rule (APPLICANT/APPEAL_HANDLING, P1Y), in days. */
+const TERM_DAYS = 365;
+
 const actsOf = (deps: Deps, subjectId: string) => deps.db.selectFrom('erasure_acts').selectAll().where('subject_id', '=', subjectId).execute();
 
 test('a subject whose purposes were all achieved longer ago than the term is proposed for erasure', async ({ service }) => {
   const subject = await applicant(service.deps);
-  await achieved(service.deps, subject.id, service.deps.config.extra.retentionDays + 1);
+  await achieved(service.deps, subject.id, TERM_DAYS + 1);
   expect(await sweepRetention(service.deps)).toBe(1);
   expect(await actsOf(service.deps, subject.id)).toMatchObject([
     { status: 'PROPOSED', automatic: true, method: service.deps.config.extra.retentionMethod, proposed_by: 'system:retention' },
@@ -31,7 +34,7 @@ test('a subject whose purposes were all achieved longer ago than the term is pro
 
 test('the automatic proposal is an event like any other (erasure.proposed, automatic)', async ({ service }) => {
   const subject = await applicant(service.deps);
-  await achieved(service.deps, subject.id, service.deps.config.extra.retentionDays + 1);
+  await achieved(service.deps, subject.id, TERM_DAYS + 1);
   await sweepRetention(service.deps);
   expect(await service.events('erasure.proposed')).toMatchObject([{ subjectId: subject.id, data: { automatic: true } }]);
 });
@@ -44,14 +47,14 @@ test('a subject with a purpose still active is kept', async ({ service }) => {
 
 test('a subject whose purposes were achieved within the term is kept', async ({ service }) => {
   const subject = await applicant(service.deps);
-  await achieved(service.deps, subject.id, service.deps.config.extra.retentionDays - 1);
+  await achieved(service.deps, subject.id, TERM_DAYS - 1);
   expect(await sweepRetention(service.deps)).toBe(0);
   expect(await actsOf(service.deps, subject.id)).toEqual([]);
 });
 
 test('one achieved purpose is not enough while another is active', async ({ service }) => {
   const subject = await applicant(service.deps);
-  await achieved(service.deps, subject.id, service.deps.config.extra.retentionDays + 1);
+  await achieved(service.deps, subject.id, TERM_DAYS + 1);
   await service.db
     .insertInto('subject_purposes')
     .values({ subject_id: subject.id, code: 'CONTRACT_PERFORMANCE', reference: 'c-1', state: 'ACTIVE', achieved_at: null })
@@ -61,7 +64,7 @@ test('one achieved purpose is not enough while another is active', async ({ serv
 
 test('a subject with an open act is not proposed again', async ({ service }) => {
   const subject = await applicant(service.deps);
-  await achieved(service.deps, subject.id, service.deps.config.extra.retentionDays + 1);
+  await achieved(service.deps, subject.id, TERM_DAYS + 1);
   await sweepRetention(service.deps);
   expect(await sweepRetention(service.deps)).toBe(0);
   expect(await actsOf(service.deps, subject.id)).toHaveLength(1);
@@ -69,7 +72,7 @@ test('a subject with an open act is not proposed again', async ({ service }) => 
 
 test('a blocked subject is left to the DPO', async ({ service }) => {
   const subject = await applicant(service.deps);
-  await achieved(service.deps, subject.id, service.deps.config.extra.retentionDays + 1);
+  await achieved(service.deps, subject.id, TERM_DAYS + 1);
   await service.db.updateTable('subjects').set({ status: 'BLOCKED' }).where('id', '=', subject.id).execute();
   expect(await sweepRetention(service.deps)).toBe(0);
 });

@@ -106,6 +106,10 @@ export const EVENT_CATALOG = {
         givenAt: z.iso.datetime(),
         /** `{ ip, userAgent }` handed off to consents (id = appealId). */
         evidence: handoff(z.literal('consents')),
+        /** The PRIVACY_POLICY version the web form showed when the box was ticked (5.3); absent: the one in force. */
+        policyVersion: z.number().int().min(1).nullish(),
+        /** The day a paper Annex 2 was signed (YYYY-MM-DD): it picks the version signed; absent for a web form. */
+        signedOn: z.iso.date().nullish(),
       }),
     }),
     2,
@@ -177,6 +181,8 @@ export const EVENT_CATALOG = {
   ),
   /** HR: the employment ended, its purpose (LABOUR_RELATIONS) is achieved. */
   'employment.ended': event('subjects', 'MODIFY', z.object({ subjectId: uuid, employmentId: uuid, endedOn: z.iso.date() })),
+  /** CONTRACTS: the contract ended, its purpose (CONTRACT_PERFORMANCE) is achieved. */
+  'contract.ended': event('subjects', 'MODIFY', z.object({ subjectId: uuid, contractId: uuid, endedOn: z.iso.date() })),
   /** CONTRACTS registered a counterparty with the contract (3.1.2, 5.2); consents records the consent and its obligations. */
   'counterparty.registered': event(
     'subjects',
@@ -188,6 +194,8 @@ export const EVENT_CATALOG = {
       consentForm: z.enum(['CONTRACT_CLAUSE', 'SEPARATE_DOCUMENT']),
       locale,
       contractDate: z.iso.date(),
+      /** The day a separate written consent (SEPARATE_DOCUMENT) was signed; absent for a contract clause. */
+      consentDate: z.iso.date().nullish(),
       /** Ids and due dates only: the descriptions travel in the hand-off. */
       obligations: z.array(z.object({ id: uuid, dueDate: z.iso.date() })).max(50),
       /** `{ document, obligations: [{ id, description }] }` handed off to consents (id = contractId). */
@@ -198,7 +206,16 @@ export const EVENT_CATALOG = {
   'consent.template_published': event(
     'consents',
     'STORE',
-    z.object({ code: z.string().max(64), version: z.number().int().min(1), locale, effectiveFrom: z.iso.datetime() }),
+    z.object({
+      code: z.string().max(64),
+      version: z.number().int().min(1),
+      locale,
+      effectiveFrom: z.iso.datetime(),
+      /** The Chairman's order that approved the version (8.3): its number and date. */
+      approvalOrder: z.object({ number: z.string().max(50), date: z.iso.date() }).optional(),
+      /** True once the version exists in both languages: only then is it in force. */
+      bothLanguages: z.boolean().optional(),
+    }),
   ),
   /** An obligation that forbade withdrawing its consent (5.2) is fulfilled; none open means the contract is performed. */
   'obligation.fulfilled': event('consents', 'MODIFY', z.object({ obligationId: uuid, consentId: uuid, openObligations: z.number().int().min(0) })),

@@ -27,9 +27,29 @@ export const submitAppealSchema = z.object({
   email: emailSchema,
   description: textSchema(DESCRIPTION_MIN, DESCRIPTION_MAX),
   privacyPolicyAccepted: z.literal(true, { message: 'privacy.notAccepted' satisfies MessageKey }),
+  /** The PRIVACY_POLICY version the form showed (5.3): stored with the consent. */
+  policyVersion: z.number().int().min(1).max(100_000).nullish(),
   locale: z.enum(['KK', 'RU']).nullish(),
 });
 export type SubmitAppeal = z.output<typeof submitAppealSchema>;
+
+/**
+ * The day a paper was signed: a real YYYY-MM-DD day, not after today in Kazakhstan (UTC+5). The same
+ * rule as `pastDateSchema`, restated here because the public forms' browser bundle imports this file
+ * and may take only the browser-safe part of @pdp/shared.
+ */
+const signedOnSchema = z
+  .string()
+  .trim()
+  .refine(
+    (v) => {
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(v)) return false;
+      const d = new Date(`${v}T00:00:00Z`);
+      return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === v && v >= '1900-01-01';
+    },
+    { message: 'date.invalid' satisfies MessageKey, abort: true },
+  )
+  .refine((v) => v <= new Date(Date.now() + 5 * 3600_000).toISOString().slice(0, 10), { message: 'date.future' satisfies MessageKey });
 
 /** Appeals that reach the Chamber on paper or in person; an operator types them in. */
 export const PAPER_CHANNELS = ['PAPER', 'IN_PERSON'] as const;
@@ -47,6 +67,8 @@ export const registerAppealSchema = z.object({
   description: textSchema(DESCRIPTION_MIN, DESCRIPTION_MAX),
   channel: z.enum(PAPER_CHANNELS),
   consentDocument: textSchema(3, 200),
+  /** The day the Annex 2 was signed: it picks the version signed, and is kept with the consent. */
+  consentSignedOn: signedOnSchema,
   locale: z.enum(['KK', 'RU']),
 });
 export type RegisterAppeal = z.output<typeof registerAppealSchema>;

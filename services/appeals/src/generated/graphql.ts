@@ -347,6 +347,8 @@ export type PaperAppealInput = {
   channel: PaperChannel;
   /** Reference of the signed Annex 2 consent (number, date): the consent's evidence. */
   consentDocument: Scalars['String']['input'];
+  /** The day the Annex 2 was signed (YYYY-MM-DD, not in the future): picks the consent text's version signed and is kept with the consent. */
+  consentSignedOn: Scalars['String']['input'];
   description: Scalars['String']['input'];
   email?: InputMaybe<Scalars['String']['input']>;
   iin: Scalars['String']['input'];
@@ -497,6 +499,8 @@ export type SubmitAppealInput = {
   locale?: InputMaybe<Locale>;
   /** A Kazakhstan mobile number in any common notation; stored as +7XXXXXXXXXX. */
   phone: Scalars['String']['input'];
+  /** The PRIVACY_POLICY version the form showed (consentTemplate(code: "PRIVACY_POLICY").version), stored with the consent; omitted, the version in force is recorded. */
+  policyVersion?: InputMaybe<Scalars['Int']['input']>;
   /** The form's "I agree with the privacy policy" box; must be true. */
   privacyPolicyAccepted: Scalars['Boolean']['input'];
 };

@@ -30,6 +30,8 @@ export interface NewIncident {
   notifyBy: string;
   evidence: string[];
   details: Record<string, unknown>;
+  /** A breach found by a person. */
+  reported?: { description: string; openedBy: string; affectedSubjects: number | null; categories: string[] | null };
 }
 
 export async function insertIncident(trx: Db, i: NewIncident): Promise<IncidentRow> {
@@ -52,6 +54,11 @@ export async function insertIncident(trx: Db, i: NewIncident): Promise<IncidentR
       closed_at: null,
       closed_by: null,
       close_note: null,
+      description: i.reported?.description ?? null,
+      opened_by: i.reported?.openedBy ?? null,
+      affected_subjects: i.reported?.affectedSubjects ?? null,
+      categories: i.reported?.categories ? (JSON.stringify(i.reported.categories) as unknown as string[]) : null,
+      breach_report: null,
     })
     .returningAll()
     .executeTakeFirstOrThrow();

@@ -73,6 +73,20 @@ export interface IncidentsTable {
   closed_at: Date | null;
   closed_by: string | null;
   close_note: string | null;
+  /** A breach found by a person (reportBreach, 7.2.2): what was found, who reported it, how many and whose. */
+  description: string | null;
+  opened_by: string | null;
+  affected_subjects: number | null;
+  categories: string[] | null;
+  /** The breach report's content (Order 481): responsible person's contacts, measures, notification of subjects. */
+  breach_report: BreachReport | null;
+}
+
+export interface BreachReport {
+  contactName: string;
+  contactPhone: string;
+  measures: string;
+  subjectNotification: string;
 }
 
 export interface StreamSeqsTable {

@@ -116,6 +116,39 @@ export type AuditOutcome =
   | 'ALLOWED'
   | 'DENIED';
 
+/** A breach found by a person (7.2.2). */
+export type BreachInput = {
+  /** How many subjects are affected, if known (0 or more). */
+  affectedSubjects?: InputMaybe<Scalars['Int']['input']>;
+  /** Their categories: EMPLOYEE, COUNTERPARTY, APPLICANT, DEBTOR, RELATIVE, EMPLOYER. */
+  categories?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** What was found: the breach, not the persons (10 to 4000 characters; subjects are counted and named by category). */
+  description: Scalars['String']['input'];
+  /** When it was detected: ISO 8601 date-time with an offset, not in the future; the notification day counts from it. */
+  detectedAt: Scalars['String']['input'];
+};
+
+/** The content of a breach report (Law 44-VIII, Order 481). */
+export type BreachReport = {
+  __typename?: 'BreachReport';
+  contactName: Scalars['String']['output'];
+  contactPhone: Scalars['String']['output'];
+  measures: Scalars['String']['output'];
+  subjectNotification: Scalars['String']['output'];
+};
+
+/** What the report to the authorized body states (Order 481). */
+export type BreachReportInput = {
+  /** The responsible person (Art. 25(3)) the authorized body contacts. */
+  contactName: Scalars['String']['input'];
+  /** Their telephone: digits with spaces, brackets or dashes, an optional leading +. */
+  contactPhone: Scalars['String']['input'];
+  /** The measures taken to stop the breach and limit its consequences (10 to 4000 characters). */
+  measures: Scalars['String']['input'];
+  /** How and when the subjects will be notified (10 to 4000 characters). */
+  subjectNotification: Scalars['String']['input'];
+};
+
 export type ChainVerification = {
   __typename?: 'ChainVerification';
   checkpointsChecked: Scalars['Int']['output'];
@@ -180,9 +213,16 @@ export type Incident = {
   acknowledgedAt: Maybe<Scalars['String']['output']>;
   acknowledgedBy: Maybe<Scalars['String']['output']>;
   actorId: Scalars['String']['output'];
+  affectedSubjects: Maybe<Scalars['Int']['output']>;
+  /** What the report to the authorized body stated (reportIncident); null until reported. */
+  breachReport: Maybe<BreachReport>;
+  /** The categories of the subjects affected. */
+  categories: Maybe<Array<Scalars['String']['output']>>;
   closeNote: Maybe<Scalars['String']['output']>;
   closedAt: Maybe<Scalars['String']['output']>;
   closedBy: Maybe<Scalars['String']['output']>;
+  /** A breach found by a person (rule BREACH_REPORTED): what they found; null for a detected incident. */
+  description: Maybe<Scalars['String']['output']>;
   details: Scalars['String']['output'];
   detectedAt: Scalars['String']['output'];
   entries: Array<AuditEntry>;
@@ -191,6 +231,8 @@ export type Incident = {
   id: Scalars['ID']['output'];
   /** The breach-notification deadline: the last day (YYYY-MM-DD, Kazakhstan) to notify the authorized body. */
   notifyBy: Scalars['String']['output'];
+  /** Who reported a breach found by a person (reportBreach). */
+  openedBy: Maybe<Scalars['String']['output']>;
   /** Not yet reported and past `notifyBy`. */
   overdue: Scalars['Boolean']['output'];
   /** The notification's reference (outgoing number). */
@@ -225,7 +267,9 @@ export type Mutation = {
   checkpointAudit: Maybe<AuditCheckpoint>;
   /** DPO. ACKNOWLEDGED (no breach after all) or REPORTED → CLOSED, with a note. */
   closeIncident: Incident;
-  /** DPO. The authorized body was notified; `reference` is the notification's number. OPEN or ACKNOWLEDGED → REPORTED. */
+  /** DPO, OPS: a breach found by a person (7.2.2) opens an incident (rule BREACH_REPORTED) with the same notification day as a detected one, counted from detectedAt. */
+  reportBreach: Incident;
+  /** DPO. The authorized body was notified; `reference` is the notification's number and `details` what the report stated (contacts, measures, notification of subjects). OPEN or ACKNOWLEDGED → REPORTED. */
   reportIncident: Incident;
 };
 
@@ -241,7 +285,13 @@ export type MutationCloseIncidentArgs = {
 };
 
 
+export type MutationReportBreachArgs = {
+  input: BreachInput;
+};
+
+
 export type MutationReportIncidentArgs = {
+  details: BreachReportInput;
   id: Scalars['ID']['input'];
   reference: Scalars['String']['input'];
 };
@@ -437,6 +487,9 @@ export type ResolversTypes = {
   AuditKey: ResolverTypeWrapper<AuditKey>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   AuditOutcome: AuditOutcome;
+  BreachInput: BreachInput;
+  BreachReport: ResolverTypeWrapper<BreachReport>;
+  BreachReportInput: BreachReportInput;
   ChainVerification: ResolverTypeWrapper<VerificationResult>;
   ControlReport: ResolverTypeWrapper<ControlReportRef>;
   Incident: ResolverTypeWrapper<IncidentRow>;
@@ -462,6 +515,9 @@ export type ResolversParentTypes = {
   AuditFilter: AuditFilter;
   AuditKey: AuditKey;
   Boolean: Scalars['Boolean']['output'];
+  BreachInput: BreachInput;
+  BreachReport: BreachReport;
+  BreachReportInput: BreachReportInput;
   ChainVerification: VerificationResult;
   ControlReport: ControlReportRef;
   Incident: IncidentRow;
@@ -530,6 +586,14 @@ export type AuditKeyResolvers<ContextType = Context, ParentType extends Resolver
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
+export type BreachReportResolvers<ContextType = Context, ParentType extends ResolversParentTypes['BreachReport'] = ResolversParentTypes['BreachReport']> = {
+  contactName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  contactPhone?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  measures?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  subjectNotification?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
 export type ChainVerificationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ChainVerification'] = ResolversParentTypes['ChainVerification']> = {
   checkpointsChecked?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   detail?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -572,15 +636,20 @@ export type IncidentResolvers<ContextType = Context, ParentType extends Resolver
   acknowledgedAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   acknowledgedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   actorId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  affectedSubjects?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  breachReport?: Resolver<Maybe<ResolversTypes['BreachReport']>, ParentType, ContextType>;
+  categories?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
   closeNote?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   closedAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   closedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   details?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   detectedAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   entries?: Resolver<Array<ResolversTypes['AuditEntry']>, ParentType, ContextType>;
   evidence?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   notifyBy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  openedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   overdue?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   reference?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   reportedAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -595,7 +664,8 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   acknowledgeIncident?: Resolver<ResolversTypes['Incident'], ParentType, ContextType, RequireFields<MutationAcknowledgeIncidentArgs, 'id'>>;
   checkpointAudit?: Resolver<Maybe<ResolversTypes['AuditCheckpoint']>, ParentType, ContextType>;
   closeIncident?: Resolver<ResolversTypes['Incident'], ParentType, ContextType, RequireFields<MutationCloseIncidentArgs, 'id' | 'note'>>;
-  reportIncident?: Resolver<ResolversTypes['Incident'], ParentType, ContextType, RequireFields<MutationReportIncidentArgs, 'id' | 'reference'>>;
+  reportBreach?: Resolver<ResolversTypes['Incident'], ParentType, ContextType, RequireFields<MutationReportBreachArgs, 'input'>>;
+  reportIncident?: Resolver<ResolversTypes['Incident'], ParentType, ContextType, RequireFields<MutationReportIncidentArgs, 'details' | 'id' | 'reference'>>;
 };
 
 export type OperationCountResolvers<ContextType = Context, ParentType extends ResolversParentTypes['OperationCount'] = ResolversParentTypes['OperationCount']> = {
@@ -646,6 +716,7 @@ export type Resolvers<ContextType = Context> = {
   AuditEntryConnection?: AuditEntryConnectionResolvers<ContextType>;
   AuditEntryEdge?: AuditEntryEdgeResolvers<ContextType>;
   AuditKey?: AuditKeyResolvers<ContextType>;
+  BreachReport?: BreachReportResolvers<ContextType>;
   ChainVerification?: ChainVerificationResolvers<ContextType>;
   ControlReport?: ControlReportResolvers<ContextType>;
   Incident?: IncidentResolvers<ContextType>;

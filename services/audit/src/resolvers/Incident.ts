@@ -37,6 +37,11 @@ export function incidentResolvers(deps: Deps): IncidentResolvers {
     closedBy: (i) => i.closed_by,
     closeNote: (i) => i.close_note,
     evidence: (i) => i.evidence,
+    description: (i) => i.description,
+    openedBy: (i) => i.opened_by,
+    affectedSubjects: (i) => i.affected_subjects,
+    categories: (i) => i.categories,
+    breachReport: (i) => i.breach_report,
     async entries(i, _, ctx) {
       const found = await ctx.entries.loadMany(i.evidence);
       return found.filter((e): e is AuditEntryRecord => e !== null && !(e instanceof Error));

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import type { Deps } from '../config';
 import { evidenceOf } from '../evidence';
 import type { MutationResolvers } from '../generated/graphql';
-import { changeIncident } from '../incidents.service';
+import { breachInput, breachReportInput } from '../domain/breach';
+import { changeIncident, reportBreach } from '../incidents.service';
 
 export function mutationResolvers(deps: Deps): MutationResolvers {
   const { guard } = deps;
@@ -14,8 +15,13 @@ export function mutationResolvers(deps: Deps): MutationResolvers {
     },
     async reportIncident(_, args, ctx) {
       await guard.authorize(ctx, 'Mutation.reportIncident');
-      const { reference } = parseInput(z.object({ reference: textSchema(1, 200) }), args, ctx.meta.locale);
-      return changeIncident(deps, ctx, args.id, 'report', { reference });
+      const { reference, details } = parseInput(z.object({ reference: textSchema(1, 200), details: breachReportInput }), args, ctx.meta.locale);
+      return changeIncident(deps, ctx, args.id, 'report', { reference, report: details });
+    },
+    async reportBreach(_, { input }, ctx) {
+      await guard.authorize(ctx, 'Mutation.reportBreach');
+      const parsed = parseInput(breachInput, input, ctx.meta.locale);
+      return reportBreach(deps, ctx, { ...parsed, affectedSubjects: parsed.affectedSubjects ?? null, categories: parsed.categories ?? null });
     },
     async closeIncident(_, args, ctx) {
       await guard.authorize(ctx, 'Mutation.closeIncident');

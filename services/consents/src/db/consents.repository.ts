@@ -12,6 +12,7 @@ export async function templateInForce(db: Db, code: string, locale: Locale, at: 
     .where('code', '=', code)
     .where('locale', '=', locale)
     .where('effective_from', '<=', at)
+    .where('both_languages', '=', true)
     .orderBy('version', 'desc')
     .limit(1)
     .executeTakeFirst();
@@ -33,6 +34,10 @@ export interface NewConsent {
   categories: string[];
   purpose: { code: string; reference: string } | null;
   granted?: boolean;
+  /** The PRIVACY_POLICY version a web form showed (5.3). */
+  policyVersion?: number | null;
+  /** The day the paper was signed (YYYY-MM-DD). */
+  signedOn?: string | null;
 }
 
 export async function insertConsent(db: Db, c: NewConsent): Promise<void> {
@@ -59,6 +64,8 @@ export async function insertConsent(db: Db, c: NewConsent): Promise<void> {
       granted: c.granted ?? true,
       withdrawn_by: null,
       withdrawal_reason_enc: null,
+      policy_version: c.policyVersion ?? null,
+      signed_on: c.signedOn ?? null,
     })
     .onConflict((oc) => oc.column('id').doNothing())
     .execute();
@@ -113,6 +120,8 @@ export function toRecord(r: ConsentRow): ConsentRecord {
     purposeCode: r.purpose_code,
     purposeReference: r.purpose_reference,
     granted: r.granted,
+    policyVersion: r.policy_version,
+    signedOn: r.signed_on,
   };
 }
 

@@ -17,6 +17,11 @@ export interface ConsentTemplatesTable {
   public_sources: boolean;
   published_by: string | null;
   published_at: Generated<Date>;
+  /** The Chairman's order that approved this version (8.3); null where none was recorded. */
+  approval_order_number: string | null;
+  approval_order_date: string | null;
+  /** False until the other language's version of the same number is published: only then in force. */
+  both_languages: Generated<boolean>;
 }
 
 export interface ConsentsTable {
@@ -48,6 +53,10 @@ export interface ConsentsTable {
   withdrawn_by: string | null;
   /** The DPO's note of the subject's request, encrypted. */
   withdrawal_reason_enc: string | null;
+  /** The PRIVACY_POLICY version the person saw when ticking the web form's box (5.3). */
+  policy_version: number | null;
+  /** The day the paper (Annex 1, Annex 2, a separate counterparty consent, a contract) was signed. */
+  signed_on: string | null;
 }
 
 export interface ObligationsTable {

@@ -11,6 +11,7 @@ export async function templatesInForce(db: Db, locale: Locale | null, at: Date):
     .selectAll()
     .distinctOn(['code', 'locale'])
     .where('effective_from', '<=', at)
+    .where('both_languages', '=', true)
     .orderBy('code')
     .orderBy('locale')
     .orderBy('version', 'desc');
@@ -37,8 +38,9 @@ export function templateKey(code: string, version: number, locale: string): stri
 
 /** The newest version of a code in a language, whatever its date (a new version builds on it). */
 export async function latestVersion(trx: Transaction<Database>, code: string, locale: Locale): Promise<TemplateRow | undefined> {
-  // One publisher at a time per code and language: the next version number is decided under the lock.
-  await sql`select pg_advisory_xact_lock(hashtext(${`consent_template:${code}:${locale}`}))`.execute(trx);
+  // One publisher at a time per code, both languages: the next version number, and whether it pairs
+  // with the other language's, is decided under the lock.
+  await sql`select pg_advisory_xact_lock(hashtext(${`consent_template:${code}`}))`.execute(trx);
   return trx
     .selectFrom('consent_templates')
     .selectAll()
@@ -51,7 +53,39 @@ export async function latestVersion(trx: Transaction<Database>, code: string, lo
 
 /** The first version of a code in a language: what a paper signed before any version took effect is recorded on. */
 export async function firstVersion(db: Db, code: string, locale: Locale): Promise<TemplateRow | undefined> {
-  return db.selectFrom('consent_templates').selectAll().where('code', '=', code).where('locale', '=', locale).orderBy('version').limit(1).executeTakeFirst();
+  return db
+    .selectFrom('consent_templates')
+    .selectAll()
+    .where('code', '=', code)
+    .where('locale', '=', locale)
+    .where('both_languages', '=', true)
+    .orderBy('version')
+    .limit(1)
+    .executeTakeFirst();
+}
+
+/** The newest version of a code in a language, read under the lock `latestVersion` took. */
+export async function newestOf(trx: Transaction<Database>, code: string, locale: Locale): Promise<TemplateRow | undefined> {
+  return trx
+    .selectFrom('consent_templates')
+    .selectAll()
+    .where('code', '=', code)
+    .where('locale', '=', locale)
+    .orderBy('version', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+}
+
+/** The other language's waiting version is published too: both take effect together, from `at`. */
+export async function pairVersion(trx: Transaction<Database>, code: string, version: number, locale: Locale, at: Date): Promise<TemplateRow> {
+  return trx
+    .updateTable('consent_templates')
+    .set({ both_languages: true, effective_from: at })
+    .where('code', '=', code)
+    .where('version', '=', version)
+    .where('locale', '=', locale)
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }
 
 export type NewTemplate = Omit<TemplateRow, 'published_at'>;

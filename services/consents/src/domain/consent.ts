@@ -26,6 +26,10 @@ export interface ConsentRecord {
   purposeReference: string | null;
   /** False for a recorded refusal (publication, 6.1.6). */
   granted: boolean;
+  /** The PRIVACY_POLICY version ticked on a web form (5.3); null otherwise. */
+  policyVersion: number | null;
+  /** The day a paper consent was signed (YYYY-MM-DD); null for a web form. */
+  signedOn: string | null;
 }
 
 export interface SubjectRef {

@@ -1,4 +1,4 @@
-import { isoDateSchema, kazakhstanMidnight, kazakhstanToday, textSchema, type MessageKey } from '@pdp/shared';
+import { isoDateSchema, kazakhstanMidnight, kazakhstanToday, pastDateSchema, textSchema, type MessageKey } from '@pdp/shared';
 import { z } from 'zod';
 import { TEMPLATE_CODES } from './consent';
 
@@ -37,6 +37,13 @@ const effectiveSchema = z
     return at < now ? now : at;
   });
 
+/** The Chairman's order that approved a version (8.3): its number and the day it was signed. */
+export const approvalOrderInput = z.object({
+  number: textSchema(1, 50),
+  date: pastDateSchema,
+});
+
+/** The order's date has come (it is signed) and the version takes effect today or later: never before it. */
 export const publishInput = z.object({
   code: z.enum(TEMPLATE_CODES, { message: 'template.unknownCode' satisfies MessageKey }),
   locale: z.enum(['KK', 'RU']),
@@ -44,6 +51,7 @@ export const publishInput = z.object({
   body: textSchema(20, 50_000),
   effectiveFrom: effectiveSchema,
   content: contentInput.nullish(),
+  approvalOrder: approvalOrderInput,
 });
 export type PublishInput = z.output<typeof publishInput>;
 

@@ -5,7 +5,8 @@ import { z } from 'zod';
 import type { Deps } from '../config';
 import { insertConsent, linkConsentToSubject, templateInForce } from '../db/consents.repository';
 import type { Database } from '../db/tables';
-import { PURPOSES } from '../domain/consent';
+import { PURPOSES, type Locale } from '../domain/consent';
+import { signedVersion } from './registrations';
 
 /**
  * Records the electronic consent given on a web form (clause 5.3): template, the version in force
@@ -21,6 +22,28 @@ const evidenceSchema = z.object({
 });
 const PAPER_CHANNELS = new Set(['PAPER', 'IN_PERSON']);
 
+/**
+ * The PRIVACY_POLICY version the form showed when the box was ticked (5.3): the one the form names,
+ * if it is a version in force by then in that language (a page opened before a new version took
+ * effect still shows the old one); else — a client that named none, or one not yet in force, which
+ * no page can have shown — the version in force at that moment.
+ */
+async function policyShown(db: Transaction<Database>, locale: Locale, givenAt: Date, named: number | null): Promise<number | null> {
+  const inForce = await templateInForce(db, 'PRIVACY_POLICY', locale, givenAt);
+  if (named && inForce && named <= inForce.version) {
+    const version = await db
+      .selectFrom('consent_templates')
+      .select('version')
+      .where('code', '=', 'PRIVACY_POLICY')
+      .where('locale', '=', locale)
+      .where('version', '=', named)
+      .where('both_languages', '=', true)
+      .executeTakeFirst();
+    if (version) return version.version;
+  }
+  return inForce?.version ?? null;
+}
+
 export function intakeConsumer(deps: Deps): ConsumerSpec {
   return {
     name: 'consents-intake',
@@ -30,8 +53,13 @@ export function intakeConsumer(deps: Deps): ConsumerSpec {
       if (event.type === 'appeal.submitted') {
         const { data } = event as Envelope<'appeal.submitted'>;
         const givenAt = new Date(data.consent.givenAt);
-        const template = await templateInForce(db, data.consent.templateCode, data.locale, givenAt);
+        // A paper Annex 2 is on the version in force the day it was signed; a web form's, when given.
+        const signedOn = data.consent.signedOn ?? null;
+        const template = signedOn
+          ? await signedVersion(db, data.consent.templateCode, data.locale, signedOn)
+          : await templateInForce(db, data.consent.templateCode, data.locale, givenAt);
         if (!template) throw new Error(`no ${data.consent.templateCode} template in force`);
+        const policyVersion = PAPER_CHANNELS.has(data.channel) ? null : await policyShown(db, data.locale, givenAt, data.consent.policyVersion ?? null);
         const evidence = (await deps.handoffs.open(trx, data.consent.evidence, deps.config.extra.sealPrivateKey, evidenceSchema)) ?? {
           ip: null,
           userAgent: null,
@@ -53,6 +81,8 @@ export function intakeConsumer(deps: Deps): ConsumerSpec {
           subjectId: null,
           categories: ['APPLICANT'],
           purpose: { code: PURPOSES.APPEAL_HANDLING, reference: data.appealId },
+          policyVersion,
+          signedOn,
         });
         await enqueueEvent(trx, deps.prefix, {
           ...eventHeader('consents', event),

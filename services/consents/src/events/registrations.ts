@@ -26,7 +26,7 @@ const evidenceSchema = z.object({
 const DAY_MS = 24 * 3600 * 1000;
 
 /** The version in force by the end of the day it was signed; a paper older than every version is on the first. */
-async function signedVersion(db: Transaction<Database>, code: string, locale: Locale, day: string): Promise<TemplateRow> {
+export async function signedVersion(db: Transaction<Database>, code: string, locale: Locale, day: string): Promise<TemplateRow> {
   const template =
     (await templateInForce(db, code, locale, new Date(kazakhstanMidnight(day).getTime() + DAY_MS - 1))) ?? (await firstVersion(db, code, locale));
   if (!template) throw new PermanentError(`no ${code} template`);
@@ -54,7 +54,8 @@ export function registrationsConsumer(deps: Deps): ConsumerSpec {
       const evidence = await deps.handoffs.open(trx, data.evidence, deps.config.extra.sealPrivateKey, evidenceSchema);
       if (!evidence) return;
       const code = employee ? 'ANNEX1_EMPLOYEE' : 'COUNTERPARTY_CONTRACT';
-      const day = 'signedAt' in data ? data.signedAt : data.contractDate;
+      // A separate written consent is dated by its own signature, not by the contract (5.2).
+      const day = 'signedAt' in data ? data.signedAt : (data.consentDate ?? data.contractDate);
       const template = await signedVersion(db, code, data.locale, day);
       const channel = 'consentForm' in data ? data.consentForm : 'PAPER';
       const purpose = employee
@@ -75,6 +76,7 @@ export function registrationsConsumer(deps: Deps): ConsumerSpec {
         subjectId: data.subjectId,
         categories: [employee ? 'EMPLOYEE' : 'COUNTERPARTY'],
         purpose,
+        signedOn: day,
       });
       if ('obligations' in data) {
         const wording = new Map((evidence.obligations ?? []).map((o) => [o.id, o.description]));

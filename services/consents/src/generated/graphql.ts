@@ -31,12 +31,28 @@ export type AccessReport = {
   subjectId: Scalars['ID']['output'];
 };
 
+/** An order approving a template version (8.3): its number and date. */
+export type ApprovalOrder = {
+  __typename?: 'ApprovalOrder';
+  /** YYYY-MM-DD. */
+  date: Scalars['String']['output'];
+  number: Scalars['String']['output'];
+};
+
+export type ApprovalOrderInput = {
+  /** YYYY-MM-DD, not in the future. */
+  date: Scalars['String']['input'];
+  number: Scalars['String']['input'];
+};
+
 /** A consent a subject gave, pointing at the exact template version they saw. */
 export type Consent = {
   __typename?: 'Consent';
   /** The appeal whose form carried the consent, if any. */
   appealId: Maybe<Scalars['ID']['output']>;
   channel: Scalars['String']['output'];
+  /** The signed document's reference (Annex 1, Annex 2, a counterparty's separate consent or contract, a publication decision); staff only, decrypted on read. */
+  document: Maybe<Scalars['String']['output']>;
   evidence: Maybe<ConsentEvidence>;
   givenAt: Scalars['String']['output'];
   /** False for a recorded refusal (publication, 6.1.6). */
@@ -45,8 +61,12 @@ export type Consent = {
   locale: Locale;
   /** The obligations that forbid its withdrawal while unfulfilled (5.2). */
   obligations: Array<Obligation>;
+  /** The PRIVACY_POLICY version the person saw on the web form when ticking its box (5.3); null for other channels. */
+  policyVersion: Maybe<Scalars['Int']['output']>;
   /** The purpose it serves: APPEAL_HANDLING, LABOUR_RELATIONS, CONTRACT_PERFORMANCE; null for publication. */
   purpose: Maybe<Scalars['String']['output']>;
+  /** The day the paper was signed (YYYY-MM-DD): an employee's Annex 1, a paper Annex 2, a counterparty's separate consent or contract. */
+  signedOn: Maybe<Scalars['String']['output']>;
   status: ConsentStatus;
   /** The exact template version the person saw or signed. */
   template: ConsentTemplate;
@@ -89,7 +109,11 @@ export type ConsentStatus =
 /** A versioned consent text (clause 8.3), in Kazakh or Russian (8.1), with what Art. 8(4) of the Law requires a consent to state. */
 export type ConsentTemplate = {
   __typename?: 'ConsentTemplate';
+  /** The Chairman's order that approved this version (8.3); null for a version recorded without one. */
+  approvalOrder: Maybe<ApprovalOrder>;
   body: Scalars['String']['output'];
+  /** False while the version exists in this language only: Kazakh and Russian versions take effect together or not at all (8.1), so until the other language's is published it is in force nowhere. */
+  bothLanguages: Scalars['Boolean']['output'];
   /** ANNEX1_EMPLOYEE, ANNEX2_APPLICANT, PRIVACY_POLICY, COUNTERPARTY_CONTRACT or PUBLICATION. */
   code: Scalars['String']['output'];
   /** Whether the data may leave Kazakhstan (3.3: no). */
@@ -140,9 +164,9 @@ export type Mutation = {
   __typename?: 'Mutation';
   /** CONTRACTS: an obligation of a counterparty's contract is fulfilled. */
   fulfilObligation: Obligation;
-  /** DPO: a new version of a template in one language, in force from effectiveFrom (YYYY-MM-DD, today or later, or an ISO date-time); existing consents keep the version they point at. */
+  /** DPO: a new version of a template in one language, approved by the order `approvalOrder` (8.3), in force from effectiveFrom (YYYY-MM-DD, today or later, or an ISO date-time) once the other language's version of the same number is published with the same order (both from the later date); until then bothLanguages is false. CONFLICT (TEMPLATE_AWAITING_PAIR) while this language's previous version still waits for the other's. Existing consents keep the version they point at. */
   publishConsentTemplate: ConsentTemplate;
-  /** DPO: the subject's grant or refusal of publication in public sources (6.1.6), on the PUBLICATION text in this language. */
+  /** DPO: the subject's grant or refusal of publication in public sources (6.1.6), on the PUBLICATION text in this language; `document` is the reference of the signed decision (its evidence, kept encrypted). */
   setPublicationConsent: Consent;
   /** DPO, on the subject's request (6.1.5). Refused with CONSENT_WITHDRAWAL_FORBIDDEN (extensions.obligationIds) while an obligation is unfulfilled. */
   withdrawConsent: Consent;
@@ -155,6 +179,7 @@ export type MutationFulfilObligationArgs = {
 
 
 export type MutationPublishConsentTemplateArgs = {
+  approvalOrder: ApprovalOrderInput;
   body: Scalars['String']['input'];
   code: Scalars['String']['input'];
   content?: InputMaybe<ConsentContentInput>;
@@ -165,6 +190,7 @@ export type MutationPublishConsentTemplateArgs = {
 
 
 export type MutationSetPublicationConsentArgs = {
+  document?: InputMaybe<Scalars['String']['input']>;
   granted: Scalars['Boolean']['input'];
   locale: Locale;
   subjectId: Scalars['ID']['input'];
@@ -316,8 +342,10 @@ export type DirectiveResolverFn<TResult = {}, TParent = {}, TContext = {}, TArgs
 export type ResolversTypes = {
   AccessReport: ResolverTypeWrapper<AccessReportRef>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
-  Consent: ResolverTypeWrapper<ConsentRecord>;
+  ApprovalOrder: ResolverTypeWrapper<ApprovalOrder>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  ApprovalOrderInput: ApprovalOrderInput;
+  Consent: ResolverTypeWrapper<ConsentRecord>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   ConsentContentInput: ConsentContentInput;
@@ -339,8 +367,10 @@ export type ResolversTypes = {
 export type ResolversParentTypes = {
   AccessReport: AccessReportRef;
   ID: Scalars['ID']['output'];
-  Consent: ConsentRecord;
+  ApprovalOrder: ApprovalOrder;
   String: Scalars['String']['output'];
+  ApprovalOrderInput: ApprovalOrderInput;
+  Consent: ConsentRecord;
   Boolean: Scalars['Boolean']['output'];
   Int: Scalars['Int']['output'];
   ConsentContentInput: ConsentContentInput;
@@ -364,17 +394,26 @@ export type AccessReportResolvers<ContextType = Context, ParentType extends Reso
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
+export type ApprovalOrderResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ApprovalOrder'] = ResolversParentTypes['ApprovalOrder']> = {
+  date?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  number?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
 export type ConsentResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Consent'] = ResolversParentTypes['Consent']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Consent']>, { __typename: 'Consent' } & GraphQLRecursivePick<ParentType, {"id":true}>, ContextType>;
   appealId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   channel?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  document?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   evidence?: Resolver<Maybe<ResolversTypes['ConsentEvidence']>, ParentType, ContextType>;
   givenAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   granted?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   locale?: Resolver<ResolversTypes['Locale'], ParentType, ContextType>;
   obligations?: Resolver<Array<ResolversTypes['Obligation']>, ParentType, ContextType>;
+  policyVersion?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   purpose?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  signedOn?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['ConsentStatus'], ParentType, ContextType>;
   template?: Resolver<ResolversTypes['ConsentTemplate'], ParentType, ContextType>;
   templateCode?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -395,7 +434,9 @@ export type ConsentEvidenceResolvers<ContextType = Context, ParentType extends R
 };
 
 export type ConsentTemplateResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ConsentTemplate'] = ResolversParentTypes['ConsentTemplate']> = {
+  approvalOrder?: Resolver<Maybe<ResolversTypes['ApprovalOrder']>, ParentType, ContextType>;
   body?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  bothLanguages?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   crossBorderTransfer?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   dataItems?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
@@ -430,7 +471,7 @@ export type DataHoldingResolvers<ContextType = Context, ParentType extends Resol
 
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   fulfilObligation?: Resolver<ResolversTypes['Obligation'], ParentType, ContextType, RequireFields<MutationFulfilObligationArgs, 'obligationId'>>;
-  publishConsentTemplate?: Resolver<ResolversTypes['ConsentTemplate'], ParentType, ContextType, RequireFields<MutationPublishConsentTemplateArgs, 'body' | 'code' | 'effectiveFrom' | 'locale' | 'title'>>;
+  publishConsentTemplate?: Resolver<ResolversTypes['ConsentTemplate'], ParentType, ContextType, RequireFields<MutationPublishConsentTemplateArgs, 'approvalOrder' | 'body' | 'code' | 'effectiveFrom' | 'locale' | 'title'>>;
   setPublicationConsent?: Resolver<ResolversTypes['Consent'], ParentType, ContextType, RequireFields<MutationSetPublicationConsentArgs, 'granted' | 'locale' | 'subjectId'>>;
   withdrawConsent?: Resolver<ResolversTypes['Consent'], ParentType, ContextType, RequireFields<MutationWithdrawConsentArgs, 'consentId' | 'reason'>>;
 };
@@ -472,6 +513,7 @@ export type WithdrawalReceiptResolvers<ContextType = Context, ParentType extends
 
 export type Resolvers<ContextType = Context> = {
   AccessReport?: AccessReportResolvers<ContextType>;
+  ApprovalOrder?: ApprovalOrderResolvers<ContextType>;
   Consent?: ConsentResolvers<ContextType>;
   ConsentEvidence?: ConsentEvidenceResolvers<ContextType>;
   ConsentTemplate?: ConsentTemplateResolvers<ContextType>;

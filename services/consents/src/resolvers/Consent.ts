@@ -22,6 +22,7 @@ export function consentResolvers(deps: Deps): ConsentResolvers {
       return template;
     },
     purpose: (consent) => consent.purposeCode,
+    document: (consent) => open(consent.documentEnc, consent, 'document_enc'),
     obligations: (consent, _, ctx) => ctx.obligations.load(consent.id),
     withdrawalReason: (consent) => open(consent.withdrawalReasonEnc, consent, 'withdrawal_reason_enc'),
     async withdrawalReceipts(consent, _, ctx) {

@@ -14,5 +14,7 @@ export function consentTemplateResolvers(deps: Deps): ConsentTemplateResolvers {
     thirdPartyTransfer: (t) => t.third_party_transfer,
     crossBorderTransfer: (t) => t.cross_border_transfer,
     publicSources: (t) => t.public_sources,
+    approvalOrder: (t) => (t.approval_order_number && t.approval_order_date ? { number: t.approval_order_number, date: t.approval_order_date } : null),
+    bothLanguages: (t) => t.both_languages,
   };
 }

@@ -32,9 +32,9 @@ export function mutationResolvers(deps: Deps): MutationResolvers {
       await withdrawConsent(deps, ctx, consentId, reason);
       return loadConsent(ctx, consentId);
     },
-    async setPublicationConsent(_, { subjectId, granted, locale }, ctx) {
+    async setPublicationConsent(_, { subjectId, granted, locale, document }, ctx) {
       await guard.authorize(ctx, 'Mutation.setPublicationConsent', subjectId);
-      return loadConsent(ctx, await setPublicationConsent(deps, ctx, subjectId, granted, locale));
+      return loadConsent(ctx, await setPublicationConsent(deps, ctx, subjectId, granted, locale, document ?? null));
     },
   };
 }

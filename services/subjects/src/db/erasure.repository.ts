@@ -147,24 +147,41 @@ export async function handoffResourcesOf(db: Db, subjectId: string): Promise<str
 }
 
 /**
- * Live subjects whose purposes are all achieved, the last one at least `retentionDays` ago, and
- * that have no open erasure act: they are due for erasure (4.6).
+ * Live subjects whose purposes are all achieved, each at least its term ago — the longest term among
+ * the retention rules of the subject's categories for that purpose (4.6) — with no open erasure act:
+ * they are due for erasure at `at`. A purpose no rule covers keeps its subject (never proposed by
+ * rule: the DPO proposes by hand). Returns each subject with the rules that made it due.
  */
-export async function subjectsDueForErasure(db: Db, retentionDays: number, limit: number): Promise<string[]> {
-  const rows = await db
-    .selectFrom('subjects as s')
-    .innerJoin('subject_purposes as p', 'p.subject_id', 's.id')
-    .select('s.id')
-    .where('s.status', 'in', ['ACTIVE'])
-    .where((eb) =>
-      eb.not(
-        eb.exists(eb.selectFrom('erasure_acts as a').select('a.id').whereRef('a.subject_id', '=', 's.id').where('a.status', 'in', ['PROPOSED', 'APPROVED'])),
-      ),
+export async function subjectsDueForErasure(
+  db: Db,
+  rules: ReadonlyArray<{ category: string; purpose: string; keepFor: string }>,
+  at: Date,
+  limit: number,
+): Promise<Array<{ id: string; rules: string[] }>> {
+  if (rules.length === 0) return [];
+  const values = sql.join(rules.map((r) => sql`(${r.category}::text, ${r.purpose}::text, ${r.keepFor}::interval, ${r.keepFor}::text)`));
+  const { rows } = await sql<{ id: string; rules: string[] }>`
+    with rules(category, purpose, keep_for, term) as (values ${values}),
+    due as (
+      select p.subject_id, p.code,
+             -- Years and months are counted on Kazakhstan's calendar (UTC+5): 31 Aug + 6 months is 29 Feb there.
+             (select max(((p.achieved_at at time zone 'UTC') + interval '5 hours' + r.keep_for - interval '5 hours') at time zone 'UTC') from rules r
+                join subject_categories c on c.category = r.category and c.subject_id = p.subject_id
+               where r.purpose = p.code) as due_at,
+             (select array_agg(r.category || '/' || r.purpose || ' ' || r.term order by r.category) from rules r
+                join subject_categories c on c.category = r.category and c.subject_id = p.subject_id
+               where r.purpose = p.code) as applied
+        from subject_purposes p
+        join subjects s on s.id = p.subject_id
+       where s.status = 'ACTIVE' and p.state = 'ACHIEVED'
+         and not exists (select 1 from subject_purposes o where o.subject_id = s.id and o.state <> 'ACHIEVED')
+         and not exists (select 1 from erasure_acts a where a.subject_id = s.id and a.status in ('PROPOSED', 'APPROVED'))
     )
-    .groupBy('s.id')
-    .having((eb) => eb.fn.countAll(), '=', sql<number>`count(*) filter (where p.state = 'ACHIEVED')`)
-    .having(sql<Date>`max(p.achieved_at)`, '<=', sql<Date>`now() - make_interval(days => ${retentionDays})`)
-    .limit(limit)
-    .execute();
-  return rows.map((r) => r.id);
+    select subject_id as id, coalesce(array_agg(distinct x) filter (where x is not null), '{}') as rules
+      from due left join lateral unnest(applied) x on true
+     group by subject_id
+    having bool_and(due_at is not null) and max(due_at) <= ${at}
+     order by subject_id
+     limit ${limit}`.execute(db);
+  return rows;
 }

@@ -52,6 +52,7 @@ export interface NewContract {
   contractNumberEnc: string;
   contractDate: string;
   consentForm: string;
+  consentDate: string | null;
   locale: string;
   registeredBy: string;
 }
@@ -67,10 +68,25 @@ export async function insertContract(trx: Db, c: NewContract): Promise<void> {
       contract_number_enc: c.contractNumberEnc,
       contract_date: c.contractDate,
       consent_form: c.consentForm,
+      consent_date: c.consentDate,
       locale: c.locale,
       registered_by: c.registeredBy,
+      ended_on: null,
+      ended_by: null,
     })
     .execute();
+}
+
+/** Ends the subject's contracts still in force (CONTRACTS, 5.2); returns their ids. */
+export async function endContracts(trx: Db, subjectId: string, endedOn: string, by: string): Promise<string[]> {
+  const rows = await trx
+    .updateTable('contracts')
+    .set({ ended_on: endedOn, ended_by: by })
+    .where('subject_id', '=', subjectId)
+    .where('ended_on', 'is', null)
+    .returning('id')
+    .execute();
+  return rows.map((r) => r.id);
 }
 
 export async function contractByConsent(db: Db, consentId: string): Promise<ContractRow | undefined> {

@@ -133,9 +133,14 @@ export interface ContractsTable {
   contract_number_enc: string | null;
   contract_date: string;
   consent_form: string;
+  /** The day a separate written consent was signed (SEPARATE_DOCUMENT); null for a contract clause. */
+  consent_date: string | null;
   locale: string;
   registered_by: string;
   registered_at: Generated<Date>;
+  /** When the contract ended (CONTRACT_PERFORMANCE achieved) and who recorded it. */
+  ended_on: string | null;
+  ended_by: string | null;
 }
 
 export interface Database extends PlatformTables {

@@ -34,12 +34,6 @@ export function subjectsDataItems(locale: Locale, categories: readonly string[] 
   return [...SUBJECTS_DATA_ITEMS, ...categories.flatMap((c) => CATEGORY_DATA_ITEMS[c] ?? [])].map((t) => t[locale]);
 }
 
-export function storagePeriod(retentionDays: number, locale: Locale): string {
-  return locale === 'KK'
-    ? `Өңдеудің барлық мақсаттарына қол жеткізілгенге дейін, содан кейін ${retentionDays} күн; одан кейін Төрағаның шешімімен жойылады немесе иесіздендіріледі (4.6-тармақ).`
-    : `До достижения всех целей обработки, затем ${retentionDays} дней; после этого уничтожаются или обезличиваются по решению Председателя (пункт 4.6).`;
-}
-
 /** How the data were collected, by source code (the form, paper, in person). */
 export const COLLECTION_METHODS: Record<string, Text> = {
   WEB_FORM_ANNEX_3: {

@@ -1,4 +1,4 @@
-import { iinSchema, isoDateSchema, pastDateSchema, textSchema } from '@pdp/shared';
+import { iinSchema, isoDateSchema, pastDateSchema, textSchema, type MessageKey } from '@pdp/shared';
 import { z } from 'zod';
 
 /**
@@ -31,18 +31,34 @@ export const obligationInput = z.object({
   dueDate: isoDateSchema,
 });
 
-export const counterpartyInput = z.object({
-  iin: iinSchema,
-  fullName: textSchema(3, 300),
-  contractNumber: textSchema(1, 100),
-  contractDate: pastDateSchema,
-  consentForm: z.enum(CONSENT_FORMS),
-  obligations: z.array(obligationInput).max(MAX_OBLIGATIONS, { message: 'list.tooLong' }),
-  locale,
-});
+/**
+ * A counterparty's consent is a clause of the contract (its evidence is the contract: number and
+ * date) or a separate written consent (5.2), which keeps its own document and the day it was signed:
+ * both required for SEPARATE_DOCUMENT, refused for CONTRACT_CLAUSE (they would say nothing true).
+ */
+export const counterpartyInput = z
+  .object({
+    iin: iinSchema,
+    fullName: textSchema(3, 300),
+    contractNumber: textSchema(1, 100),
+    contractDate: pastDateSchema,
+    consentForm: z.enum(CONSENT_FORMS),
+    consentDocument: textSchema(3, 200).nullish(),
+    consentDate: pastDateSchema.nullish(),
+    obligations: z.array(obligationInput).max(MAX_OBLIGATIONS, { message: 'list.tooLong' }),
+    locale,
+  })
+  .superRefine((v, ctx) => {
+    const separate = v.consentForm === 'SEPARATE_DOCUMENT';
+    for (const field of ['consentDocument', 'consentDate'] as const) {
+      if (separate && !v[field]) ctx.addIssue({ code: 'custom', path: [field], message: 'text.required' satisfies MessageKey });
+      if (!separate && v[field]) ctx.addIssue({ code: 'custom', path: [field], message: 'consent.onlySeparate' satisfies MessageKey });
+    }
+  });
 export type CounterpartyInput = z.output<typeof counterpartyInput>;
 
 export const endEmploymentInput = z.object({ endedOn: pastDateSchema });
+export const endContractInput = z.object({ endedOn: pastDateSchema });
 
 /** Where the data came from (3.1.3 keeps a source per datum): HR's or the contracts office's paper. */
 export const REGISTRATION_SOURCES = { HR: 'HR', CONTRACTS: 'CONTRACTS' } as const;

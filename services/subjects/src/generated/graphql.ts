@@ -86,9 +86,13 @@ export type CounterpartyContract = {
   __typename?: 'CounterpartyContract';
   /** The consent, with the obligations that forbid its withdrawal while open (5.2); null for the moment until consents has recorded it. */
   consent: Maybe<Consent>;
+  /** The day a separate written consent was signed (SEPARATE_DOCUMENT; its document is the consent's evidence); null for a contract clause. */
+  consentDate: Maybe<Scalars['String']['output']>;
   consentForm: CounterpartyConsentForm;
   contractDate: Scalars['String']['output'];
   contractNumber: Maybe<Scalars['String']['output']>;
+  /** When the contract ended (endContract); CONTRACT_PERFORMANCE is achieved then. */
+  endedOn: Maybe<Scalars['String']['output']>;
   fullName: Maybe<Scalars['String']['output']>;
   id: Scalars['ID']['output'];
   locale: Locale;
@@ -96,6 +100,10 @@ export type CounterpartyContract = {
 };
 
 export type CounterpartyInput = {
+  /** SEPARATE_DOCUMENT only, and then required: the day it was signed (YYYY-MM-DD, not in the future); picks the template version signed. */
+  consentDate?: InputMaybe<Scalars['String']['input']>;
+  /** SEPARATE_DOCUMENT only, and then required: the separate written consent's reference (number, date), its evidence (not the contract's). */
+  consentDocument?: InputMaybe<Scalars['String']['input']>;
   consentForm: CounterpartyConsentForm;
   /** YYYY-MM-DD, not in the future. */
   contractDate: Scalars['String']['input'];
@@ -221,6 +229,8 @@ export type Mutation = {
   approveErasure: ErasureAct;
   /** DPO (6.1.3). */
   blockSubject: Subject;
+  /** CONTRACTS: the subject's contracts in force ended on that day (YYYY-MM-DD, not in the future): CONTRACT_PERFORMANCE is achieved, as endEmployment achieves LABOUR_RELATIONS; retention counts the term from it. */
+  endContract: Subject;
   /** HR: the employment ended on that day (YYYY-MM-DD, not in the future): LABOUR_RELATIONS is achieved. */
   endEmployment: Subject;
   /** DPO (4.6, 6.1.4). */
@@ -250,6 +260,12 @@ export type MutationApproveErasureArgs = {
 
 export type MutationBlockSubjectArgs = {
   reason: Scalars['String']['input'];
+  subjectId: Scalars['ID']['input'];
+};
+
+
+export type MutationEndContractArgs = {
+  endedOn: Scalars['String']['input'];
   subjectId: Scalars['ID']['input'];
 };
 
@@ -375,6 +391,8 @@ export type Query = {
   platformHealth: PlatformHealth;
   /** DPO: rectification requests by status (e.g. PENDING, the worklist), oldest first; page with `after` = the last item's `cursor`. */
   rectificationRequests: Array<RectificationRequest>;
+  /** DPO, AUDITOR, CHAIRMAN: the retention rules in force; the sweep proposes erasure acts by them. */
+  retentionRules: Array<RetentionRule>;
   /** Staff roles. */
   subject: Maybe<Subject>;
   /** Staff roles. Finds the subject through the keyed blind index, never by scanning. */
@@ -467,6 +485,20 @@ export type ReplayOutcome =
   | 'DUPLICATE'
   | 'FAILED'
   | 'REJECTED';
+
+/** How long the data of a category are kept after a purpose is achieved (4.6, Art. 12(2)), and why: configuration (RETENTION_RULES). */
+export type RetentionRule = {
+  __typename?: 'RetentionRule';
+  /** The law or decision the term rests on, in the caller's language. */
+  basis: Scalars['String']['output'];
+  /** A subject category (EMPLOYEE, COUNTERPARTY, APPLICANT, DEBTOR, RELATIVE, EMPLOYER). */
+  category: Scalars['String']['output'];
+  /** No law sets this term: the Chamber chose it (the basis says why). */
+  chamberChoice: Scalars['Boolean']['output'];
+  /** ISO 8601 duration after the purpose is achieved, e.g. P1Y, P3Y, P6M. */
+  keepFor: Scalars['String']['output'];
+  purpose: Scalars['String']['output'];
+};
 
 /** One service as its instances last reported (every few seconds); no personal data. */
 export type ServiceHealth = {
@@ -654,6 +686,7 @@ export type ResolversTypes = {
   RectificationRequest: ResolverTypeWrapper<RectificationRow>;
   RectificationStatus: RectificationStatus;
   ReplayOutcome: ReplayOutcome;
+  RetentionRule: ResolverTypeWrapper<RetentionRule>;
   ServiceHealth: ResolverTypeWrapper<ServiceHealth>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   Subject: ResolverTypeWrapper<SubjectRecord>;
@@ -691,6 +724,7 @@ export type ResolversParentTypes = {
   Query: {};
   RectificationInput: RectificationInput;
   RectificationRequest: RectificationRow;
+  RetentionRule: RetentionRule;
   ServiceHealth: ServiceHealth;
   Float: Scalars['Float']['output'];
   Subject: SubjectRecord;
@@ -743,9 +777,11 @@ export type ControlReportResolvers<ContextType = Context, ParentType extends Res
 
 export type CounterpartyContractResolvers<ContextType = Context, ParentType extends ResolversParentTypes['CounterpartyContract'] = ResolversParentTypes['CounterpartyContract']> = {
   consent?: Resolver<Maybe<ResolversTypes['Consent']>, ParentType, ContextType>;
+  consentDate?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   consentForm?: Resolver<ResolversTypes['CounterpartyConsentForm'], ParentType, ContextType>;
   contractDate?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   contractNumber?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  endedOn?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   fullName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   locale?: Resolver<ResolversTypes['Locale'], ParentType, ContextType>;
@@ -817,6 +853,7 @@ export type FieldEncryptionHealthResolvers<ContextType = Context, ParentType ext
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   approveErasure?: Resolver<ResolversTypes['ErasureAct'], ParentType, ContextType, RequireFields<MutationApproveErasureArgs, 'actId'>>;
   blockSubject?: Resolver<ResolversTypes['Subject'], ParentType, ContextType, RequireFields<MutationBlockSubjectArgs, 'reason' | 'subjectId'>>;
+  endContract?: Resolver<ResolversTypes['Subject'], ParentType, ContextType, RequireFields<MutationEndContractArgs, 'endedOn' | 'subjectId'>>;
   endEmployment?: Resolver<ResolversTypes['Subject'], ParentType, ContextType, RequireFields<MutationEndEmploymentArgs, 'endedOn' | 'subjectId'>>;
   proposeErasure?: Resolver<ResolversTypes['ErasureAct'], ParentType, ContextType, RequireFields<MutationProposeErasureArgs, 'grounds' | 'method' | 'subjectId'>>;
   registerCounterparty?: Resolver<ResolversTypes['Subject'], ParentType, ContextType, RequireFields<MutationRegisterCounterpartyArgs, 'input'>>;
@@ -872,6 +909,7 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   parkedEvents?: Resolver<Array<ResolversTypes['ParkedEvent']>, ParentType, ContextType, Partial<QueryParkedEventsArgs>>;
   platformHealth?: Resolver<ResolversTypes['PlatformHealth'], ParentType, ContextType>;
   rectificationRequests?: Resolver<Array<ResolversTypes['RectificationRequest']>, ParentType, ContextType, Partial<QueryRectificationRequestsArgs>>;
+  retentionRules?: Resolver<Array<ResolversTypes['RetentionRule']>, ParentType, ContextType>;
   subject?: Resolver<Maybe<ResolversTypes['Subject']>, ParentType, ContextType, RequireFields<QuerySubjectArgs, 'id'>>;
   subjectByIin?: Resolver<Maybe<ResolversTypes['Subject']>, ParentType, ContextType, RequireFields<QuerySubjectByIinArgs, 'iin'>>;
 };
@@ -889,6 +927,15 @@ export type RectificationRequestResolvers<ContextType = Context, ParentType exte
   reviewedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['RectificationStatus'], ParentType, ContextType>;
   subjectId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type RetentionRuleResolvers<ContextType = Context, ParentType extends ResolversParentTypes['RetentionRule'] = ResolversParentTypes['RetentionRule']> = {
+  basis?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  category?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  chamberChoice?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  keepFor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  purpose?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
@@ -954,6 +1001,7 @@ export type Resolvers<ContextType = Context> = {
   Purpose?: PurposeResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   RectificationRequest?: RectificationRequestResolvers<ContextType>;
+  RetentionRule?: RetentionRuleResolvers<ContextType>;
   ServiceHealth?: ServiceHealthResolvers<ContextType>;
   Subject?: SubjectResolvers<ContextType>;
   SubjectBlock?: SubjectBlockResolvers<ContextType>;

@@ -3,7 +3,7 @@ import type { MutationResolvers } from '../generated/graphql';
 import { setSubjectBlocked } from '../blocking.service';
 import { decideErasure, proposeErasure } from '../erasure.service';
 import { requestRectification, reviewRectification } from '../rectification.service';
-import { endEmployment, registerCounterparty, registerEmployee } from '../registration.service';
+import { endContract, endEmployment, registerCounterparty, registerEmployee } from '../registration.service';
 import { loadAct, loadRectification, loadSubject } from './lookups';
 
 export function mutationResolvers(deps: Deps): MutationResolvers {
@@ -49,6 +49,11 @@ export function mutationResolvers(deps: Deps): MutationResolvers {
     async endEmployment(_, { subjectId, endedOn }, ctx) {
       await guard.authorize(ctx, 'Mutation.endEmployment', subjectId);
       await endEmployment(deps, ctx, subjectId, endedOn);
+      return loadSubject(ctx, subjectId);
+    },
+    async endContract(_, { subjectId, endedOn }, ctx) {
+      await guard.authorize(ctx, 'Mutation.endContract', subjectId);
+      await endContract(deps, ctx, subjectId, endedOn);
       return loadSubject(ctx, subjectId);
     },
     async registerCounterparty(_, { input }, ctx) {

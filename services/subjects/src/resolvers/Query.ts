@@ -5,8 +5,9 @@ import { actsByIds, actsPage } from '../db/erasure.repository';
 import { overdueRectifications, rectificationsPage } from '../db/rectification.repository';
 import { holdingCounts } from '../db/subjects.repository';
 import { findSubjectIdByBidx, loadSubjects } from '../db/subjects.repository';
-import { SUBJECTS_DATA_FIELDS, collectionMethods, storagePeriod, subjectsDataItems } from '../domain/access-report';
+import { SUBJECTS_DATA_FIELDS, collectionMethods, subjectsDataItems } from '../domain/access-report';
 import { iinBlindIndex } from '../domain/identity';
+import { storagePeriodOf } from '../domain/retention';
 import type { QueryResolvers } from '../generated/graphql';
 import { recordReads } from './reads';
 
@@ -32,7 +33,7 @@ export function queryResolvers(deps: Deps): QueryResolvers {
       const records = subject ? await holdingCounts(deps.db, subjectId) : 0;
       await guard.recordAccess(ctx, [{ subjectId, resource: 'access_report', resourceIds: [subjectId], fields: SUBJECTS_DATA_FIELDS }]);
       const locale = ctx.meta.locale;
-      const period = storagePeriod(deps.config.extra.retentionDays, locale);
+      const period = storagePeriodOf(deps.config.extra.retentionRules, subject?.categories ?? [], locale);
       return {
         subjectId,
         held: Boolean(subject && (subject.status === 'ACTIVE' || subject.status === 'BLOCKED')),
@@ -49,6 +50,10 @@ export function queryResolvers(deps: Deps): QueryResolvers {
           processingPeriod: period,
         },
       };
+    },
+    async retentionRules(_, __, ctx) {
+      await guard.authorize(ctx, 'Query.retentionRules');
+      return deps.config.extra.retentionRules.map((r) => ({ ...r, basis: r.basis[ctx.meta.locale] }));
     },
     async erasureAct(_, { id }, ctx) {
       await guard.authorize(ctx, 'Query.erasureAct');

@@ -25,6 +25,8 @@ export function registrationResolvers(deps: Deps): { Employment: EmploymentResol
       contractNumber: (c) => contract(c, 'contract_number_enc', c.contract_number_enc),
       contractDate: (c) => c.contract_date,
       consentForm: (c) => c.consent_form as ConsentForm,
+      consentDate: (c) => c.consent_date,
+      endedOn: (c) => c.ended_on,
       locale: (c) => c.locale as Locale,
       registeredBy: (c) => c.registered_by,
       consent: (c) => ({ id: c.consent_id }),

@@ -170,4 +170,23 @@ export const migrations: Record<string, Migration> = {
       await sql`alter table audit_log drop column head_key_id, drop column head_signature`.execute(db);
     },
   },
+  '2026_12_07_0005_reported_breaches': {
+    async up(db: Kysely<any>) {
+      // Breaches found by people (7.2.2, Law 44-VIII): what was found and by whom, how many subjects
+      // and of which categories; and, when reported, the report's content (Order 481).
+      await db.schema
+        .alterTable('incidents')
+        .addColumn('description', 'text')
+        .addColumn('opened_by', 'text')
+        .addColumn('affected_subjects', 'integer')
+        .addColumn('categories', 'jsonb')
+        .addColumn('breach_report', 'jsonb')
+        .execute();
+    },
+    async down(db: Kysely<any>) {
+      for (const column of ['breach_report', 'categories', 'affected_subjects', 'opened_by', 'description']) {
+        await db.schema.alterTable('incidents').dropColumn(column).execute();
+      }
+    },
+  },
 };

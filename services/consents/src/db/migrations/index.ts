@@ -226,4 +226,36 @@ export const migrations: Record<string, Migration> = {
       await db.schema.dropTable('ended_purposes').execute();
     },
   },
+  '2026_12_07_0009_consent_evidence': {
+    async up(db: Kysely<any>) {
+      // Evidence that stands up (5.1–5.3, 8.3): the privacy-policy version ticked on a web form, the
+      // day a paper was signed, and the order that approved each template version. A version in one
+      // language waits for the other's (both_languages) before it is in force.
+      await db.schema.alterTable('consents').addColumn('policy_version', 'integer').addColumn('signed_on', 'date').execute();
+      await db.schema
+        .alterTable('consent_templates')
+        .addColumn('approval_order_number', 'text')
+        .addColumn('approval_order_date', 'date')
+        .addColumn('both_languages', 'boolean', (c) => c.notNull().defaultTo(true))
+        .execute();
+      // Annexes 1 and 2 as the regulation has them: approved with it by the Chairman's order No. 21 of 30 Nov 2020.
+      await db
+        .updateTable('consent_templates')
+        .set({ approval_order_number: '21', approval_order_date: '2020-11-30' })
+        .where('code', 'in', ['ANNEX1_EMPLOYEE', 'ANNEX2_APPLICANT'])
+        .where('version', '=', 1)
+        .execute();
+      // Paper consents recorded before: the day they were given is the day signed.
+      await sql`update consents set signed_on = ((given_at at time zone 'UTC') + interval '5 hours')::date where document_enc is not null`.execute(db);
+    },
+    async down(db: Kysely<any>) {
+      await db.schema
+        .alterTable('consent_templates')
+        .dropColumn('both_languages')
+        .dropColumn('approval_order_date')
+        .dropColumn('approval_order_number')
+        .execute();
+      await db.schema.alterTable('consents').dropColumn('signed_on').dropColumn('policy_version').execute();
+    },
+  },
 };

@@ -234,4 +234,14 @@ export const migrations: Record<string, Migration> = {
     },
   },
   '2026_12_07_0008_field_encryption': fieldEncryptionMigration,
+  '2026_12_07_0009_contract_end': {
+    async up(db: Kysely<any>) {
+      // A separate written consent keeps its own date (5.2), and a contract ends like an employment:
+      // its purpose is achieved that day, and retention counts its term from it (4.6).
+      await db.schema.alterTable('contracts').addColumn('consent_date', 'date').addColumn('ended_on', 'date').addColumn('ended_by', 'text').execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.alterTable('contracts').dropColumn('ended_by').dropColumn('ended_on').dropColumn('consent_date').execute();
+    },
+  },
 };
