@@ -25,7 +25,7 @@ import { mountHealth, runChecks, startMetrics } from './health';
 import { HealthReporter, instanceId, OPS_ARGUMENT_IDS, OPS_ARGUMENT_TEXTS, opsResolvers, OpsResponder, OpsView, type OpsService } from './ops';
 import { localeFromAcceptLanguage, t } from './i18n';
 import { guardArguments, type ArgumentRules } from './arguments';
-import { isOperation, subjectOfCall, type SubjectFinders } from './auth/permissions';
+import { subjectOfCall, type SubjectFinders } from './auth/permissions';
 import { httpErrorHandler, jsonBody } from './http';
 import { createLogger, safeError, scrubText, type Logger } from './logger';
 import { graphqlDuration } from './metrics';
@@ -104,7 +104,7 @@ export interface ServiceDefinition<DB, Extra, Ctx extends RequestScope> {
   opsView?: boolean;
   /** Periodic jobs (retention sweeps and the like), started after the server. */
   jobs?: (deps: ServiceDeps<DB, Extra>) => Array<{ name: string; everyMs: number; run: () => Promise<void> }>;
-  /** How this service finds the subject of its records (`SUBJECT_OF` in permissions.ts), for refused calls. */
+  /** How this service finds the subject of its records (each row's `subject` in permissions.ts), for refused calls. */
   subjectFinders?: (deps: ServiceDeps<DB, Extra>) => SubjectFinders;
   /** Work done once after the migrations, before the service serves (e.g. the bootstrap DPO's grant). */
   init?: (deps: ServiceDeps<DB, Extra>) => Promise<void>;
@@ -211,8 +211,8 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
     def.opsView
       ? { ...def.argumentRules, ids: { ...def.argumentRules?.ids, ...OPS_ARGUMENT_IDS }, texts: { ...def.argumentRules?.texts, ...OPS_ARGUMENT_TEXTS } }
       : def.argumentRules,
-    (context, operation, args) =>
-      isOperation(operation) ? deps.guard.authorize(context as RequestScope, operation, () => subjectOfCall(operation, args, finders)) : Promise.resolve(),
+    // The one authorization of a root field: its row's roles, a refusal recorded with its row's subject.
+    (context, operation, args) => deps.guard.authorize(context as RequestScope, operation, () => subjectOfCall(operation, args, finders)),
   );
   const apollo = new ApolloServer<Ctx>({
     schema,

@@ -54,7 +54,7 @@ export const appealsService: ServiceDefinition<Database, AppealsExtra, Context> 
       ControlReport: controlReportResolvers(deps),
     }) as never,
   consumers: (deps) => [subjectLinkConsumer(), lifecycleConsumer(deps), consentsProjectionConsumer(deps)],
-  // Whom a refused call about an appeal was about (SUBJECT_OF).
+  // Whom a refused call about an appeal was about (the `subject` of its row in the permission table).
   subjectFinders: (deps) => ({
     appeal: async (id) => (await deps.db.selectFrom('appeals').select('subject_id').where('id', '=', id).executeTakeFirst())?.subject_id ?? null,
   }),

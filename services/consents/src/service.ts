@@ -39,7 +39,7 @@ export const consentsService: ServiceDefinition<Database, ConsentsExtra, Context
       ControlReport: controlReportResolvers(deps),
     }) as never,
   consumers: (deps) => [intakeConsumer(deps), lifecycleConsumer(deps), registrationsConsumer(deps), receiptsConsumer()],
-  // Whom a refused call about a consent or its obligation was about (SUBJECT_OF).
+  // Whom a refused call about a consent or its obligation was about (the `subject` of its row in the permission table).
   subjectFinders: (deps) => ({
     consent: async (id) => (await deps.db.selectFrom('consents').select('subject_id').where('id', '=', id).executeTakeFirst())?.subject_id ?? null,
     obligation: async (id) =>

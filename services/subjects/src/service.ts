@@ -49,7 +49,7 @@ export const subjectsService: ServiceDefinition<Database, SubjectsExtra, Context
     partnerIins: partnerIinLoader(deps, scope),
     ...lifecycleLoaders(deps),
   }),
-  // Whom a refused call was about (SUBJECT_OF): an act's, a request's, or an IIN's subject.
+  // Whom a refused call was about (the `subject` of its row in the permission table): an act's, a request's, or an IIN's subject.
   subjectFinders: (deps) => ({
     erasureAct: async (id) => (await deps.db.selectFrom('erasure_acts').select('subject_id').where('id', '=', id).executeTakeFirst())?.subject_id ?? null,
     rectification: async (id) =>
