@@ -22,7 +22,7 @@ import { connectionState, connectNats, ensureHandoffStream, ensureStream, natsIn
 import { OutboxRelay } from './events/relay';
 import { EventSigner, EventVerifier, registerEventSigner } from './events/signing';
 import { mountHealth, runChecks, startMetrics } from './health';
-import { HealthReporter, instanceId, OPS_ARGUMENT_IDS, OPS_ARGUMENT_TEXTS, opsResolvers, OpsResponder, OpsView, type OpsService } from './ops';
+import { HealthReporter, instanceId, OPS_ARGUMENT_IDS, OPS_ARGUMENT_TEXTS, OPS_PAGE_MAXIMA, opsResolvers, OpsResponder, OpsView, type OpsService } from './ops';
 import { localeFromAcceptLanguage, t } from './i18n';
 import { guardArguments, type ArgumentRules } from './arguments';
 import { subjectOfCall, type SubjectFinders } from './auth/permissions';
@@ -202,14 +202,19 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
   const finders = def.subjectFinders?.(deps) ?? {};
   if (def.opsView) {
     const view = new OpsView({ nc, js, jsm, prefix: config.eventsPrefix, stream, connected: connection.connected, staleAfterMs: 3 * healthReportMs, replicas });
-    const ops = opsResolvers(view, deps.guard);
+    const ops = opsResolvers(view);
     resolvers.Query = { ...(resolvers.Query as object), ...ops.Query } as never;
     resolvers.Mutation = { ...(resolvers.Mutation as object), ...ops.Mutation } as never;
   }
   const schema = guardArguments(
     buildSubgraphSchema([{ typeDefs: def.typeDefs, resolvers }]),
     def.opsView
-      ? { ...def.argumentRules, ids: { ...def.argumentRules?.ids, ...OPS_ARGUMENT_IDS }, texts: { ...def.argumentRules?.texts, ...OPS_ARGUMENT_TEXTS } }
+      ? {
+          ...def.argumentRules,
+          ids: { ...def.argumentRules?.ids, ...OPS_ARGUMENT_IDS },
+          texts: { ...def.argumentRules?.texts, ...OPS_ARGUMENT_TEXTS },
+          pageMaxima: { ...def.argumentRules?.pageMaxima, ...OPS_PAGE_MAXIMA },
+        }
       : def.argumentRules,
     // The one authorization of a root field: its row's roles, a refusal recorded with its row's subject.
     (context, operation, args) => deps.guard.authorize(context as RequestScope, operation, () => subjectOfCall(operation, args, finders)),

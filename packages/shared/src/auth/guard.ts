@@ -178,3 +178,8 @@ export function isAnonymous(actor: Actor): boolean {
 export function isUngranted(actor: Actor): boolean {
   return actor.id !== ANONYMOUS.id && actor.roles.length === 1 && actor.roles[0] === 'PUBLIC';
 }
+
+/** A table row's id and subject (its `subject_id` column), for `Guard.recordReads`. */
+export function heldRow(row: { id: string; subject_id: string | null }): HeldRecord {
+  return { id: row.id, subjectId: row.subject_id };
+}

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { NotReadyError, enqueueEvent, type ConsumerSpec, type Envelope } from '@pdp/shared';
+import { PURPOSES, NotReadyError, enqueueEvent, type ConsumerSpec, type Envelope } from '@pdp/shared';
 import type { Transaction } from 'kysely';
 import { z } from 'zod';
 import type { Deps } from '../config';
 import { insertConsent, linkConsentToSubject, templateInForce } from '../db/consents.repository';
 import type { Database } from '../db/tables';
-import { PURPOSES } from '../domain/consent';
 
 /**
  * Records the electronic consent given on a web form (clause 5.3): template, the version in force

@@ -1,10 +1,9 @@
-import { enqueueEvent, type ConsumerSpec, type Envelope } from '@pdp/shared';
+import { PURPOSES, enqueueEvent, type ConsumerSpec, type Envelope } from '@pdp/shared';
 import type { Transaction } from 'kysely';
 import type { Deps } from '../config';
 import * as repo from '../db/lifecycle.repository';
 import type { Database } from '../db/tables';
 import { isComplete, type ErasureMethod } from '../domain/lifecycle';
-import { PURPOSES } from '../domain/subject';
 
 /** Receipts from every holder: block confirmations, erasure confirmations, applied rectifications. */
 export function receiptsConsumer(deps: Deps): ConsumerSpec {
