@@ -89,13 +89,20 @@ export interface BackgroundWorker {
   readonly name?: string;
 }
 
+/** Resolvers by type name, as a service's generated `Resolvers` type checks them. */
+export type ResolverMap = Record<string, object>;
+
 export interface ServiceDefinition<DB, Extra, Ctx extends RequestScope> {
   name: ServiceName;
   typeDefs: DocumentNode;
   migrations: Record<string, Migration>;
   /** Every encrypted column of the service's tables: what the cipher binds, what the re-encryption job brings up to date. */
   encryptedColumns: EncryptedColumns<DB>;
-  resolvers: (deps: ServiceDeps<DB, Extra>) => GraphQLResolverMap<Ctx>;
+  /**
+   * The subgraph's resolvers by type: each service writes `{ … } satisfies Resolvers`, its types
+   * generated from its schema (`npm run codegen`), so a resolver that no longer matches fails the type check.
+   */
+  resolvers: (deps: ServiceDeps<DB, Extra>) => ResolverMap;
   consumers: (deps: ServiceDeps<DB, Extra>) => ConsumerSpec[];
   context: (deps: ServiceDeps<DB, Extra>, scope: RequestScope) => Ctx;
   /** Exceptions to the shared argument checks (see `guardArguments`), e.g. IDs that are sequence numbers. */
@@ -198,16 +205,17 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
   let shuttingDown = false;
   const production = config.production ?? false;
   const healthReportMs = config.healthReportMs ?? 5000;
-  const resolvers = def.resolvers(deps) as GraphQLResolverMap<unknown>;
+  const resolvers: ResolverMap = { ...def.resolvers(deps) };
   const finders = def.subjectFinders?.(deps) ?? {};
   if (def.opsView) {
     const view = new OpsView({ nc, js, jsm, prefix: config.eventsPrefix, stream, connected: connection.connected, staleAfterMs: 3 * healthReportMs, replicas });
     const ops = opsResolvers(view);
-    resolvers.Query = { ...(resolvers.Query as object), ...ops.Query } as never;
-    resolvers.Mutation = { ...(resolvers.Mutation as object), ...ops.Mutation } as never;
+    resolvers.Query = { ...resolvers.Query, ...ops.Query };
+    resolvers.Mutation = { ...resolvers.Mutation, ...ops.Mutation };
   }
   const schema = guardArguments(
-    buildSubgraphSchema([{ typeDefs: def.typeDefs, resolvers }]),
+    // Each service checked its map against its generated `Resolvers` (`satisfies`); Apollo's type is looser.
+    buildSubgraphSchema([{ typeDefs: def.typeDefs, resolvers: resolvers as GraphQLResolverMap<unknown> }]),
     def.opsView
       ? {
           ...def.argumentRules,

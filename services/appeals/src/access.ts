@@ -112,7 +112,7 @@ export async function grantAccess(deps: Deps, scope: RequestScope, input: unknow
       data: {
         grantId: id,
         account: g.account,
-        roles: g.roles as never,
+        roles: g.roles,
         creditorId: g.creditorId ?? null,
         replaces: current?.id ?? null,
         reasonSha256: digest(g.reason),

@@ -4,6 +4,7 @@ import { findSubjectIdByBidx } from './db/subjects.repository';
 import { iinBlindIndex } from './domain/identity';
 import { gql } from 'graphql-tag';
 import type { Context } from './context';
+import type { Resolvers } from './generated/graphql';
 import type { SubjectsConfig, SubjectsExtra } from './config';
 import { migrations } from './db/migrations';
 import { ENCRYPTED_COLUMNS, type Database } from './db/tables';
@@ -39,7 +40,7 @@ export const subjectsService: ServiceDefinition<Database, SubjectsExtra, Context
       PartnerAppeal: partnerAppealResolvers(),
       RectificationRequest: rectificationResolvers(),
       ...registrationResolvers(deps),
-    }) as never,
+    }) satisfies Resolvers,
   consumers: (deps) => [intakeConsumer(deps), receiptsConsumer(deps), erasureConsumer(deps), purposesConsumer(), consentsConsumer(deps), partnersConsumer()],
   // platformHealth, parkedEvents, replayParkedEvent: the schema's ops section, resolved by the runtime (shared ops.ts).
   opsView: true,

@@ -1,4 +1,4 @@
-import type { CursorKey } from '@pdp/shared';
+import type { CursorKey, PdHolder } from '@pdp/shared';
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { ErasureActStatus, ErasureMethod, RectificationStatus } from '../domain/lifecycle';
 import type { SubjectStatus } from '../domain/subject';
@@ -48,7 +48,7 @@ export async function setBlockStatus(trx: Db, id: string, blocked: boolean): Pro
  * A holder's latest block state. A receipt with a version replaces only an older one (a receipt that
  * comes late changes nothing); one without (written before versions) goes by time, as it always did.
  */
-export async function upsertBlockReceipt(trx: Db, subjectId: string, service: string, blocked: boolean, at: Date, version?: number): Promise<void> {
+export async function upsertBlockReceipt(trx: Db, subjectId: string, service: PdHolder, blocked: boolean, at: Date, version?: number): Promise<void> {
   await trx
     .insertInto('block_receipts')
     .values({ subject_id: subjectId, service, blocked, applied_at: at, version: version ?? null })
@@ -111,10 +111,10 @@ export async function lockAct(trx: Transaction<Database>, id: string): Promise<E
   return trx.selectFrom('erasure_acts').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
 }
 
-export async function decideAct(trx: Db, id: string, status: ErasureActStatus, by: string, note: string | null, services: string[]): Promise<void> {
+export async function decideAct(trx: Db, id: string, status: ErasureActStatus, by: string, note: string | null, services: PdHolder[]): Promise<void> {
   await trx
     .updateTable('erasure_acts')
-    .set({ status, decided_by: by, decided_at: new Date(), decision_note: note, services: JSON.stringify(services) as unknown as string[] })
+    .set({ status, decided_by: by, decided_at: new Date(), decision_note: note, services: JSON.stringify(services) as unknown as PdHolder[] })
     .where('id', '=', id)
     .execute();
 }
@@ -189,7 +189,7 @@ export async function receiptsOf(db: Db, actIds: readonly string[]) {
     .execute();
 }
 
-export async function insertErasureReceipt(trx: Db, actId: string, service: string, at: Date): Promise<void> {
+export async function insertErasureReceipt(trx: Db, actId: string, service: PdHolder, at: Date): Promise<void> {
   await trx
     .insertInto('erasure_receipts')
     .values({ act_id: actId, service, completed_at: at })
