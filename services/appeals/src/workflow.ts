@@ -22,7 +22,7 @@ import { STATUS_LOOKUP_INDEX } from './intake';
 /** Moves an appeal along its workflow; a blocked subject's appeals do not move (6.1.3). */
 export async function changeAppealStatus(deps: Deps, scope: RequestScope, appealId: string, to: AppealStatus): Promise<void> {
   await onUnblockedAppeal(deps, scope, appealId, 'appeal.changeStatus', async (trx, appeal) => {
-    const from = appeal.status as AppealStatus;
+    const from = appeal.status;
     if (!canMove(from, to)) {
       const locale = scope.meta.locale;
       throw new ConflictError(locale, 'TRANSITION_NOT_ALLOWED', 'state.transition', { from: STATUS_NAMES[from][locale], to: STATUS_NAMES[to][locale] });
@@ -100,5 +100,5 @@ export async function appealStatus(deps: Deps, scope: RequestScope, args: { refe
     return null;
   }
   await deps.guard.recordAccess(scope, [{ subjectId: appeal.subject_id, resource: 'appeal_status', resourceIds: [appeal.id], fields: ['status', 'deadline'] }]);
-  return { reference: appeal.reference!, status: appeal.status as AppealStatus, deadline: appeal.deadline };
+  return { reference: appeal.reference!, status: appeal.status, deadline: appeal.deadline };
 }

@@ -140,7 +140,7 @@ export async function assignAppeal(deps: Deps, scope: RequestScope, appealId: st
 export async function answerAppeal(deps: Deps, scope: RequestScope, appealId: string, answerRaw: string): Promise<void> {
   const { answer } = parseInput(z.object({ answer: textSchema(1, 20_000) }), { answer: answerRaw }, scope.meta.locale);
   await change(deps, scope, appealId, 'Mutation.answerAppeal', async (trx, appeal) => {
-    const from = appeal.status as AppealStatus;
+    const from = appeal.status;
     move(scope, from, 'ANSWERED');
     await trx
       .updateTable('appeals')
@@ -210,7 +210,7 @@ export async function forwardAppeal(deps: Deps, scope: RequestScope, appealId: s
       refused = { error: new PolicyError('CONSENT_REQUIRED', 'transfer.consentRequired', scope.meta.locale), subjectId: appeal.subject_id };
       return;
     }
-    const from = appeal.status as AppealStatus;
+    const from = appeal.status;
     move(scope, from, 'FORWARDED');
     const now = new Date();
     await trx

@@ -4,7 +4,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Deps } from './config';
 import { addEvidence, insertIncident, lockIncident, openIncidentFor, updateIncident } from './db/incidents.repository';
 import type { Database, IncidentRow } from './db/tables';
-import { notifyBy, transition, type IncidentAction, type IncidentStatus } from './domain/incident';
+import { notifyBy, transition, type IncidentAction } from './domain/incident';
 
 /** What a detection rule (or a failed verification) found. */
 export interface Hit {
@@ -81,7 +81,7 @@ export async function changeIncident(
       await deps.guard.recordDenied(scope, OPERATIONS[action], 'OWN_INCIDENT');
       throw new PolicyError('FORBIDDEN', 'incident.own', scope.meta.locale, { reason: 'OWN_INCIDENT' });
     }
-    const from = incident.status as IncidentStatus;
+    const from = incident.status;
     const to = transition(from, action);
     if (!to) throw new ConflictError(scope.meta.locale, 'TRANSITION_NOT_ALLOWED');
     const now = new Date();

@@ -94,8 +94,8 @@ export function toRecord(row: AppealRow): AppealRecord {
   return {
     id: row.id,
     reference: row.reference,
-    kind: row.kind as AppealKind,
-    status: row.status as AppealStatus,
+    kind: row.kind,
+    status: row.status,
     locale: row.locale as Locale,
     subjectId: row.subject_id,
     deadline: row.deadline,

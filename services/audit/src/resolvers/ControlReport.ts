@@ -31,7 +31,7 @@ export function controlReportResolvers(): ControlReportResolvers {
     ownIncidentRefusals: async (ref, _, ctx) => (await part(ref, ctx)).ownIncidentRefusals,
     incidentsOpened: async (ref, _, ctx) => (await part(ref, ctx)).incidentsOpened,
     incidentsReportedLate: async (ref, _, ctx) => (await part(ref, ctx)).incidentsReportedLate,
-    incidents: async (ref, _, ctx) => (await part(ref, ctx)).incidents.map((i) => ({ ...i, status: i.status as 'OPEN' })),
+    incidents: async (ref, _, ctx) => (await part(ref, ctx)).incidents,
     chainValid: async (ref, _, ctx) => (await part(ref, ctx)).verification.valid,
     chainVerification: async (ref, _, ctx) => (await part(ref, ctx)).verification,
     generatedAt: async (ref, _, ctx) => (await part(ref, ctx)).generatedAt,

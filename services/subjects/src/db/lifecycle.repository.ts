@@ -13,7 +13,7 @@ export type RectificationRow = Selectable<RectificationRequestsTable>;
 /** Locks the subject row for a status change; null when there is no such subject. */
 export async function lockSubject(trx: Transaction<Database>, id: string): Promise<{ id: string; status: SubjectStatus } | null> {
   const row = await trx.selectFrom('subjects').select(['id', 'status']).where('id', '=', id).forUpdate().executeTakeFirst();
-  return row ? { id: row.id, status: row.status as SubjectStatus } : null;
+  return row ? { id: row.id, status: row.status } : null;
 }
 
 export async function openBlock(trx: Db, subjectId: string, reason: string, by: string): Promise<void> {

@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { jsonArrayFrom } from 'kysely/helpers/postgres';
-import type { Category, SubjectRecord, SubjectStatus } from '../domain/subject';
+import type { Category, SubjectRecord } from '../domain/subject';
 import type { Database } from './tables';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -74,13 +74,13 @@ export async function loadSubjects(db: Db, ids: readonly string[]): Promise<Subj
     .execute();
   return rows.map((r) => ({
     id: r.id,
-    status: r.status as SubjectStatus,
+    status: r.status,
     iinEncrypted: r.iin_enc,
     registeredAt: r.created_at.toISOString(),
-    categories: r.categories.map((c) => c.category as Category),
+    categories: r.categories.map((c) => c.category),
     purposes: r.purposes.map((p) => ({
       code: p.code,
-      state: p.state as 'ACTIVE' | 'ACHIEVED',
+      state: p.state,
       reference: p.reference,
       declaredAt: new Date(p.declared_at).toISOString(),
       achievedAt: p.achieved_at ? new Date(p.achieved_at).toISOString() : null,

@@ -3,7 +3,7 @@ import type { Transaction } from 'kysely';
 import type { Deps } from '../config';
 import * as repo from '../db/lifecycle.repository';
 import type { Database } from '../db/tables';
-import { isComplete, type ErasureMethod } from '../domain/lifecycle';
+import { isComplete } from '../domain/lifecycle';
 
 /** Receipts from every holder: block confirmations, erasure confirmations, applied rectifications. */
 export function receiptsConsumer(deps: Deps): ConsumerSpec {
@@ -29,7 +29,7 @@ export function receiptsConsumer(deps: Deps): ConsumerSpec {
             actor: event.actor,
             subjectId: act.subject_id,
             correlationId: event.id,
-            data: { actId: data.actId, method: act.method as ErasureMethod },
+            data: { actId: data.actId, method: act.method },
           });
         }
       } else {
