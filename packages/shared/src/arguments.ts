@@ -115,9 +115,9 @@ export function guardArguments(schema: GraphQLSchema, rules: ArgumentRules = {},
       if (field.name.startsWith('_')) continue;
       // A root field asks the permission table first: a caller without the role is FORBIDDEN (and
       // recorded) whatever arguments it sent; then the arguments are checked.
-      const root = roots.has(type.name) && authorize ? `${type.name}.${field.name}` : null;
-      if (root !== null && !isOperation(root)) throw new Error(`${root} has no row in the permission table (packages/shared/src/auth/permissions.ts)`);
-      const operation = root;
+      const operation = roots.has(type.name) && authorize ? `${type.name}.${field.name}` : null;
+      if (operation !== null && !isOperation(operation))
+        throw new Error(`${operation} has no row in the permission table (packages/shared/src/auth/permissions.ts)`);
       if (field.args.length === 0 && !operation) continue;
       const resolve = field.resolve ?? defaultFieldResolver;
       const specs = field.args.map((arg) => ({
