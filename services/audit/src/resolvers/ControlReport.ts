@@ -9,6 +9,7 @@ import { auditPart } from '../report';
 export function reportLoader(deps: Deps, scope: RequestScope): DataLoader<string, AuditPart> {
   return new DataLoader(
     async (keys) => {
+      // Reached by `_entities` too, which the request pipeline does not authorize: the root field's row.
       await deps.guard.authorize(scope, 'Query.controlReport');
       return Promise.all(
         keys.map((key) => {
