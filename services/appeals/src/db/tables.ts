@@ -1,5 +1,5 @@
 import type { Generated, Selectable } from 'kysely';
-import type { BlockedSubjectsTable, BlockVersionsTable, EncryptedColumns, FieldEncryptionTable, Locale, PlatformTables, Role } from '@pdp/shared';
+import type { EncryptedColumns, FieldEncryptionTable, HolderTables, Locale, PlatformTables, Role } from '@pdp/shared';
 import type { AppealKind, AppealStatus } from '../domain/appeal';
 
 export interface AppealsTable {
@@ -99,12 +99,10 @@ export interface CreditorSuspensionsTable {
   version: Generated<string>;
 }
 
-export interface Database extends PlatformTables {
+export interface Database extends PlatformTables, HolderTables {
   access_grants: AccessGrantsTable;
   creditor_suspensions: CreditorSuspensionsTable;
   appeals: AppealsTable;
-  blocked_subjects: BlockedSubjectsTable;
-  block_versions: BlockVersionsTable;
   contact_history: ContactHistoryTable;
   appeal_changes: AppealChangesTable;
   creditors: CreditorsTable;

@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import {
   binSchema,
-  blockedAmong,
   BLOCKED_READERS,
+  blockedAmong,
   ConflictError,
   countrySchema,
   decodeCursor,
   enqueueEvent,
   enqueueEvents,
+  eventHeader,
   ForbiddenError,
   hasAnyRole,
   kazakhstanToday,
@@ -17,6 +18,7 @@ import {
   staffIdSchema,
   SubjectBlockedError,
   textSchema,
+  UUID_PATTERN,
   type RequestScope,
 } from '@pdp/shared';
 import type { Transaction } from 'kysely';
@@ -41,8 +43,6 @@ import {
 
 /** The country whose territory personal data stay on (3.3): a creditor elsewhere gets nothing. */
 const HOME_COUNTRY = 'KZ';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 const filterSchema = z
   .object({
     status: z
@@ -123,16 +123,12 @@ function move(scope: RequestScope, from: AppealStatus, to: AppealStatus): void {
   }
 }
 
-function base(scope: RequestScope, subjectId: string | null) {
-  return { source: 'appeals' as const, actor: scope.actor, subjectId, correlationId: scope.meta.requestId };
-}
-
 export async function assignAppeal(deps: Deps, scope: RequestScope, appealId: string, assigneeRaw: string): Promise<void> {
   const { assignee } = parseInput(z.object({ assignee: staffIdSchema }), { assignee: assigneeRaw }, scope.meta.locale);
   await change(deps, scope, appealId, 'Mutation.assignAppeal', async (trx, appeal) => {
     if (appeal.status === 'CLOSED') throw new ConflictError(scope.meta.locale, 'APPEAL_CLOSED', 'state.conflict');
     await trx.updateTable('appeals').set({ assignee, updated_at: new Date() }).where('id', '=', appealId).execute();
-    await enqueueEvent(trx, deps.prefix, { ...base(scope, appeal.subject_id), type: 'appeal.assigned', data: { appealId, assignee } });
+    await enqueueEvent(trx, deps.prefix, { ...eventHeader('appeals', scope, appeal.subject_id), type: 'appeal.assigned', data: { appealId, assignee } });
   });
 }
 
@@ -154,8 +150,8 @@ export async function answerAppeal(deps: Deps, scope: RequestScope, appealId: st
       .execute();
     await addChange(trx, appealId, 'ANSWERED', scope.actor.id);
     await enqueueEvents(trx, deps.prefix, [
-      { ...base(scope, appeal.subject_id), type: 'appeal.status_changed' as const, data: { appealId, from, to: 'ANSWERED' } },
-      { ...base(scope, appeal.subject_id), type: 'appeal.answered' as const, data: { appealId } },
+      { ...eventHeader('appeals', scope, appeal.subject_id), type: 'appeal.status_changed' as const, data: { appealId, from, to: 'ANSWERED' } },
+      { ...eventHeader('appeals', scope, appeal.subject_id), type: 'appeal.answered' as const, data: { appealId } },
     ]);
     await deps.guard.recordAccess(
       scope,
@@ -174,7 +170,7 @@ export async function registerCreditor(deps: Deps, scope: RequestScope, input: R
     if (!(await repo.insertCreditor(trx, { id, ...c, registeredBy: scope.actor.id }))) {
       throw new ConflictError(scope.meta.locale, 'BIN_TAKEN', 'creditor.binTaken');
     }
-    await enqueueEvent(trx, deps.prefix, { ...base(scope, null), type: 'creditor.registered', data: { creditorId: id, country: c.country } });
+    await enqueueEvent(trx, deps.prefix, { ...eventHeader('appeals', scope, null), type: 'creditor.registered', data: { creditorId: id, country: c.country } });
   });
   return (await repo.creditorById(deps.db, id))!;
 }
@@ -228,8 +224,8 @@ export async function forwardAppeal(deps: Deps, scope: RequestScope, appealId: s
       .execute();
     await addChange(trx, appealId, 'FORWARDED', scope.actor.id);
     await enqueueEvents(trx, deps.prefix, [
-      { ...base(scope, appeal.subject_id), type: 'appeal.status_changed' as const, data: { appealId, from, to: 'FORWARDED' } },
-      { ...base(scope, appeal.subject_id), type: 'appeal.forwarded' as const, data: { appealId, creditorId: creditor.id, fields: unique } },
+      { ...eventHeader('appeals', scope, appeal.subject_id), type: 'appeal.status_changed' as const, data: { appealId, from, to: 'FORWARDED' } },
+      { ...eventHeader('appeals', scope, appeal.subject_id), type: 'appeal.forwarded' as const, data: { appealId, creditorId: creditor.id, fields: unique } },
     ]);
   });
   const denial = refused as { error: PolicyError; subjectId: string | null } | null;
@@ -241,7 +237,7 @@ export async function forwardAppeal(deps: Deps, scope: RequestScope, appealId: s
 
 function partnerCreditor(scope: RequestScope): string | null {
   const id = scope.actor.creditorId;
-  return id && UUID.test(id) ? id : null;
+  return id && UUID_PATTERN.test(id) ? id : null;
 }
 
 /** The partner's view: only appeals forwarded to its own creditor and still in view; reads recorded with the creditor. */
@@ -296,7 +292,11 @@ export async function respondToAppeal(deps: Deps, scope: RequestScope, appealId:
       })
       .where('id', '=', appealId)
       .execute();
-    await enqueueEvent(trx, deps.prefix, { ...base(scope, visible.subject_id), type: 'appeal.partner_responded', data: { appealId, creditorId } });
+    await enqueueEvent(trx, deps.prefix, {
+      ...eventHeader('appeals', scope, visible.subject_id),
+      type: 'appeal.partner_responded',
+      data: { appealId, creditorId },
+    });
   });
   const updated = (await repo.partnerAppealById(deps.db, appealId, creditorId))!;
   const record = toRecord(updated);
@@ -307,7 +307,7 @@ export async function respondToAppeal(deps: Deps, scope: RequestScope, appealId:
 /** A partner's read of one forwarded appeal by id (entity resolution): its own and in view, else FORBIDDEN (SCOPE). */
 export async function partnerAppeal(deps: Deps, scope: RequestScope, appealId: string): Promise<AppealRecord> {
   const creditorId = partnerCreditor(scope);
-  const row = creditorId && UUID.test(appealId) ? await repo.partnerAppealById(deps.db, appealId, creditorId) : undefined;
+  const row = creditorId && UUID_PATTERN.test(appealId) ? await repo.partnerAppealById(deps.db, appealId, creditorId) : undefined;
   if (!row) {
     await deps.guard.recordDenied(scope, 'PartnerAppeal', 'SCOPE');
     throw new ForbiddenError(scope.meta.locale);

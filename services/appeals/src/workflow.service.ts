@@ -4,6 +4,7 @@ import {
   blockedAmong,
   ConflictError,
   enqueueEvent,
+  eventHeader,
   iinSchema,
   NotFoundError,
   parseInput,
@@ -17,7 +18,7 @@ import { addChange, addNote, appealByReference } from './db/appeals.repository';
 import type { Database } from './db/tables';
 import { lockAppeal, setAppealStatus } from './db/lifecycle.repository';
 import { canMove, noteSchema, STATUS_NAMES, type AppealStatus } from './domain/appeal';
-import { STATUS_LOOKUP_INDEX } from './intake';
+import { STATUS_LOOKUP_INDEX } from './intake.service';
 
 /** Moves an appeal along its workflow; a blocked subject's appeals do not move (6.1.3). */
 export async function changeAppealStatus(deps: Deps, scope: RequestScope, appealId: string, to: AppealStatus): Promise<void> {
@@ -30,11 +31,8 @@ export async function changeAppealStatus(deps: Deps, scope: RequestScope, appeal
     await setAppealStatus(trx, appealId, to);
     await addChange(trx, appealId, to, scope.actor.id);
     await enqueueEvent(trx, deps.prefix, {
+      ...eventHeader('appeals', scope, appeal.subject_id),
       type: 'appeal.status_changed',
-      source: 'appeals',
-      actor: scope.actor,
-      subjectId: appeal.subject_id,
-      correlationId: scope.meta.requestId,
       data: { appealId, from, to },
     });
   });

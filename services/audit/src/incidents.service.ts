@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ConflictError, NotFoundError, PolicyError, enqueueEvent, type RequestScope } from '@pdp/shared';
+import { ConflictError, enqueueEvent, eventHeader, NotFoundError, PolicyError, type RequestScope } from '@pdp/shared';
 import type { Kysely, Transaction } from 'kysely';
 import type { Deps } from './config';
 import { addEvidence, insertIncident, lockIncident, openIncidentFor, updateIncident } from './db/incidents.repository';
@@ -95,11 +95,8 @@ export async function changeIncident(
           : { status: to, closed_at: now, closed_by: by, close_note: input.note ?? null };
     const updated = await updateIncident(trx, id, patch);
     await enqueueEvent(trx, deps.prefix, {
+      ...eventHeader('audit', scope, incident.subject_id),
       type: 'incident.status_changed',
-      source: 'audit',
-      actor: scope.actor,
-      subjectId: incident.subject_id,
-      correlationId: scope.meta.requestId,
       data: {
         incidentId: id,
         from,

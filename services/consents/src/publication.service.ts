@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { NotFoundError, SubjectBlockedError, blockedAmong, enqueueEvent, type RequestScope } from '@pdp/shared';
+import { blockedAmong, enqueueEvent, eventHeader, NotFoundError, SubjectBlockedError, type RequestScope } from '@pdp/shared';
 import { sql } from 'kysely';
 import type { Deps } from './config';
 import { categoriesOfSubject, insertConsent, standingOf, templateInForce } from './db/consents.repository';
 import type { Locale } from './domain/consent';
-import { applyWithdrawal } from './withdrawal';
+import { applyWithdrawal } from './withdrawal.service';
 
 const PUBLICATION = 'PUBLICATION';
 
@@ -52,11 +52,8 @@ export async function setPublicationConsent(deps: Deps, scope: RequestScope, sub
       granted,
     });
     await enqueueEvent(trx, deps.prefix, {
+      ...eventHeader('consents', scope, subjectId),
       type: 'consent.recorded',
-      source: 'consents',
-      actor: scope.actor,
-      subjectId,
-      correlationId: scope.meta.requestId,
       data: {
         consentId: id,
         templateCode: PUBLICATION,

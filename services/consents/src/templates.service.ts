@@ -1,4 +1,4 @@
-import { BadUserInputError, enqueueEvent, parseInput, type RequestScope } from '@pdp/shared';
+import { BadUserInputError, enqueueEvent, eventHeader, parseInput, type RequestScope } from '@pdp/shared';
 import type { Deps } from './config';
 import { insertTemplate, latestVersion } from './db/templates.repository';
 import type { TemplateRow } from './db/tables';
@@ -32,10 +32,8 @@ export async function publishTemplate(deps: Deps, scope: RequestScope, raw: Reco
       published_by: scope.actor.id,
     });
     await enqueueEvent(trx, deps.prefix, {
+      ...eventHeader('consents', scope),
       type: 'consent.template_published',
-      source: 'consents',
-      actor: scope.actor,
-      correlationId: scope.meta.requestId,
       data: { code: row.code, version: row.version, locale: input.locale, effectiveFrom: row.effective_from.toISOString() },
     });
     return row;

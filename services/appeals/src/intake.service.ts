@@ -1,5 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { addWorkingDays, BadUserInputError, blindIndex, handoffOutboxRows, parseInput, sealHandoff, signedOutboxRows, t, type RequestScope } from '@pdp/shared';
+import {
+  addWorkingDays,
+  BadUserInputError,
+  blindIndex,
+  eventHeader,
+  handoffOutboxRows,
+  parseInput,
+  sealHandoff,
+  signedOutboxRows,
+  t,
+  type RequestScope,
+} from '@pdp/shared';
 import { GraphQLError } from 'graphql';
 import type { Deps } from './config';
 import { insertAppeal, nextReferenceNumber } from './db/appeals.repository';
@@ -109,10 +120,8 @@ async function accept(deps: Deps, scope: RequestScope, a: Accepted): Promise<App
   const reference = appealReference(a.kind, submittedAt.getUTCFullYear(), await nextReferenceNumber(deps.db));
   const { rows: eventRows } = signedOutboxRows(deps.prefix, [
     {
+      ...eventHeader('appeals', scope),
       type: 'appeal.submitted',
-      source: 'appeals',
-      actor: scope.actor,
-      correlationId: scope.meta.requestId,
       data: {
         appealId: id,
         reference,

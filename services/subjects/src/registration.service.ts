@@ -2,22 +2,22 @@ import { randomUUID } from 'node:crypto';
 import {
   PURPOSES,
   ConflictError,
-  ForbiddenError,
-  NotFoundError,
-  SubjectBlockedError,
   coversCategories,
   enqueueEvents,
   enqueueHandoffs,
+  eventHeader,
+  ForbiddenError,
   kazakhstanMidnight,
+  NotFoundError,
   parseInput,
   sealHandoff,
+  SubjectBlockedError,
   type RequestScope,
 } from '@pdp/shared';
 import type { Transaction } from 'kysely';
 import type { Deps } from './config';
-import * as lifecycle from './db/lifecycle.repository';
 import * as repo from './db/registration.repository';
-import { findOrRegisterSubject, loadSubjects } from './db/subjects.repository';
+import { achievePurpose, findOrRegisterSubject, loadSubjects, lockSubject } from './db/subjects.repository';
 import type { Database } from './db/tables';
 import { iinBlindIndex } from './domain/identity';
 import { REGISTRATION_SOURCES, counterpartyInput, employeeInput, endEmploymentInput } from './domain/registration';
@@ -31,10 +31,6 @@ import type { Category } from './domain/subject';
  * are handed off sealed to consents, outside the event stream, in the same transaction as the event
  * that refers to them. The consent appears there within moments, as an intake consent does.
  */
-
-function base(scope: RequestScope, subjectId: string) {
-  return { source: 'subjects' as const, actor: scope.actor, subjectId, correlationId: scope.meta.requestId };
-}
 
 interface Enrolment {
   iin: string;
@@ -56,13 +52,13 @@ async function enrol(deps: Deps, trx: Transaction<Database>, scope: RequestScope
     source: { code: e.source, reference: e.id },
     purpose: { code: e.purpose, reference: e.id },
   });
-  const locked = await lifecycle.lockSubject(trx, found.id);
+  const locked = await lockSubject(trx, found.id);
   if (locked?.status === 'BLOCKED') throw new SubjectBlockedError(scope.meta.locale);
   return found;
 }
 
 function registered(scope: RequestScope, subjectId: string, category: Category, source: string, purpose: string) {
-  return { ...base(scope, subjectId), type: 'subject.registered' as const, data: { subjectId, category, source, purposes: [purpose] } };
+  return { ...eventHeader('subjects', scope, subjectId), type: 'subject.registered' as const, data: { subjectId, category, source, purposes: [purpose] } };
 }
 
 /** HR registers a candidate or employee with the signed Annex 1; returns the subject's id. */
@@ -93,7 +89,7 @@ export async function registerEmployee(deps: Deps, scope: RequestScope, raw: unk
     await enqueueEvents(trx, deps.prefix, [
       ...(created ? [registered(scope, id, 'EMPLOYEE', REGISTRATION_SOURCES.HR, PURPOSES.LABOUR_RELATIONS)] : []),
       {
-        ...base(scope, id),
+        ...eventHeader('subjects', scope, id),
         type: 'employee.registered' as const,
         data: { subjectId: id, employmentId, consentId, locale: input.locale, signedAt: input.signedAt, evidence: evidence.ref },
       },
@@ -109,7 +105,7 @@ export async function registerEmployee(deps: Deps, scope: RequestScope, raw: unk
 export async function endEmployment(deps: Deps, scope: RequestScope, subjectId: string, endedOnRaw: string): Promise<void> {
   const { endedOn } = parseInput(endEmploymentInput, { endedOn: endedOnRaw }, scope.meta.locale);
   await deps.db.transaction().execute(async (trx) => {
-    const subject = await lifecycle.lockSubject(trx, subjectId);
+    const subject = await lockSubject(trx, subjectId);
     if (!subject) throw new NotFoundError(scope.meta.locale, 'Subject');
     const [record] = await loadSubjects(trx, [subjectId]);
     if (!coversCategories(scope.actor.roles, record?.categories ?? [])) {
@@ -120,12 +116,16 @@ export async function endEmployment(deps: Deps, scope: RequestScope, subjectId: 
     const ended = await repo.endEmployments(trx, subjectId, endedOn, scope.actor.id);
     if (ended.length === 0) throw new ConflictError(scope.meta.locale, 'NO_ACTIVE_EMPLOYMENT', 'state.employmentEnded');
     for (const employmentId of ended) {
-      await lifecycle.achievePurpose(trx, subjectId, PURPOSES.LABOUR_RELATIONS, employmentId, kazakhstanMidnight(endedOn));
+      await achievePurpose(trx, subjectId, PURPOSES.LABOUR_RELATIONS, employmentId, kazakhstanMidnight(endedOn));
     }
     await enqueueEvents(
       trx,
       deps.prefix,
-      ended.map((employmentId) => ({ ...base(scope, subjectId), type: 'employment.ended' as const, data: { subjectId, employmentId, endedOn } })),
+      ended.map((employmentId) => ({
+        ...eventHeader('subjects', scope, subjectId),
+        type: 'employment.ended' as const,
+        data: { subjectId, employmentId, endedOn },
+      })),
     );
   });
 }
@@ -165,7 +165,7 @@ export async function registerCounterparty(deps: Deps, scope: RequestScope, raw:
     await enqueueEvents(trx, deps.prefix, [
       ...(created ? [registered(scope, id, 'COUNTERPARTY', REGISTRATION_SOURCES.CONTRACTS, PURPOSES.CONTRACT_PERFORMANCE)] : []),
       {
-        ...base(scope, id),
+        ...eventHeader('subjects', scope, id),
         type: 'counterparty.registered' as const,
         data: {
           subjectId: id,

@@ -4,7 +4,7 @@ import { recentOf } from './db/entries.repository';
 import type { Database } from './db/tables';
 import type { ChainEntry } from './domain/chain';
 import { PROCESSING, RULES, isWatchedPerson, mayReadBlocked, offHoursDay, type RuleName } from './domain/detection';
-import type { Hit } from './incidents';
+import type { Hit } from './incidents.service';
 
 /** What a block stops (6.1.3): reads, transfers and changes; erasure and the block itself go on. */
 const BLOCKED_STOPS = new Set(['ACCESS', 'TRANSFER', 'MODIFY']);

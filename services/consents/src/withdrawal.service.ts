@@ -1,12 +1,13 @@
 import {
-  ConflictError,
-  ForbiddenError,
-  NotFoundError,
-  SubjectBlockedError,
   blockedAmong,
+  ConflictError,
   coversCategories,
   enqueueEvents,
+  eventHeader,
+  ForbiddenError,
+  NotFoundError,
   parseInput,
+  SubjectBlockedError,
   textSchema,
   type RequestScope,
 } from '@pdp/shared';
@@ -19,10 +20,6 @@ import type { ConsentRow, Database, ObligationRow } from './db/tables';
 import { ConsentWithdrawalForbiddenError } from './domain/consent';
 
 const reasonInput = z.object({ reason: textSchema(3, 2000) });
-
-function base(scope: RequestScope, subjectId: string | null) {
-  return { source: 'consents' as const, actor: scope.actor, subjectId, correlationId: scope.meta.requestId };
-}
 
 /**
  * DPO, on the subject's request (6.1.5): the consent is withdrawn unless an obligation it covers is
@@ -62,8 +59,16 @@ export async function applyWithdrawal(
   await insertReceipt(trx, consent.id, 'consents', at);
   const purpose = consent.purpose_code && consent.purpose_reference ? { code: consent.purpose_code, reference: consent.purpose_reference } : null;
   await enqueueEvents(trx, deps.prefix, [
-    { ...base(scope, consent.subject_id), type: 'consent.withdrawn' as const, data: { consentId: consent.id, templateCode: consent.template_code, purpose } },
-    { ...base(scope, consent.subject_id), type: 'consent.withdrawal_applied' as const, data: { consentId: consent.id, service: 'consents' as const } },
+    {
+      ...eventHeader('consents', scope, consent.subject_id),
+      type: 'consent.withdrawn' as const,
+      data: { consentId: consent.id, templateCode: consent.template_code, purpose },
+    },
+    {
+      ...eventHeader('consents', scope, consent.subject_id),
+      type: 'consent.withdrawal_applied' as const,
+      data: { consentId: consent.id, service: 'consents' as const },
+    },
   ]);
 }
 
@@ -91,7 +96,7 @@ export async function fulfilObligation(
     const open = await openObligations(trx, consent.id);
     await enqueueEvents(trx, deps.prefix, [
       {
-        ...base(scope, consent.subject_id),
+        ...eventHeader('consents', scope, consent.subject_id),
         type: 'obligation.fulfilled' as const,
         data: { obligationId, consentId: consent.id, openObligations: open.length },
       },

@@ -15,6 +15,7 @@ import {
   ConflictError,
   decodeCursor,
   enqueueEvent,
+  eventHeader,
   ForbiddenError,
   isAcceptableAccountName,
   isAnonymous,
@@ -67,10 +68,6 @@ function digest(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
-function base(scope: RequestScope) {
-  return { source: 'appeals' as const, actor: scope.actor, subjectId: null, correlationId: scope.meta.requestId };
-}
-
 /** Separation of duties: nobody grants, changes or revokes their own access. Recorded when tried. */
 async function refuseOwn(deps: Deps, scope: RequestScope, account: string, operation: string): Promise<void> {
   if (account !== scope.actor.id) return;
@@ -108,7 +105,7 @@ export async function grantAccess(deps: Deps, scope: RequestScope, input: unknow
       grantedBy: scope.actor.id,
     });
     await enqueueEvent(trx, deps.prefix, {
-      ...base(scope),
+      ...eventHeader('appeals', scope),
       type: 'access.granted',
       data: {
         grantId: id,
@@ -133,7 +130,11 @@ export async function revokeAccess(deps: Deps, scope: RequestScope, grantId: str
     const grant = await repo.lockGrant(trx, grantId);
     if (!grant || grant.revoked_at) throw new ConflictError(scope.meta.locale, 'GRANT_REVOKED', 'access.revoked');
     await repo.closeGrant(trx, grantId, scope.actor.id, reason);
-    await enqueueEvent(trx, deps.prefix, { ...base(scope), type: 'access.revoked', data: { grantId, account: grant.account, reasonSha256: digest(reason) } });
+    await enqueueEvent(trx, deps.prefix, {
+      ...eventHeader('appeals', scope),
+      type: 'access.revoked',
+      data: { grantId, account: grant.account, reasonSha256: digest(reason) },
+    });
   });
   return (await repo.grantById(deps.db, grantId))!;
 }
@@ -146,7 +147,11 @@ export async function suspendCreditor(deps: Deps, scope: RequestScope, creditorI
     if (!(await repo.lockCreditor(trx, creditorId))) throw new NotFoundError(scope.meta.locale, 'Creditor');
     if (await repo.openSuspension(trx, creditorId)) throw new ConflictError(scope.meta.locale, 'CREDITOR_SUSPENDED', 'creditor.suspended');
     await repo.insertSuspension(trx, { id: suspensionId, creditorId, reason, by: scope.actor.id });
-    await enqueueEvent(trx, deps.prefix, { ...base(scope), type: 'creditor.suspended', data: { creditorId, suspensionId, reasonSha256: digest(reason) } });
+    await enqueueEvent(trx, deps.prefix, {
+      ...eventHeader('appeals', scope),
+      type: 'creditor.suspended',
+      data: { creditorId, suspensionId, reasonSha256: digest(reason) },
+    });
   });
   return (await creditorById(deps.db, creditorId))!;
 }
@@ -159,7 +164,7 @@ export async function resumeCreditor(deps: Deps, scope: RequestScope, creditorId
     if (!open) throw new ConflictError(scope.meta.locale, 'CREDITOR_NOT_SUSPENDED', 'creditor.notSuspended');
     await repo.closeSuspension(trx, open.id, scope.actor.id, reason);
     await enqueueEvent(trx, deps.prefix, {
-      ...base(scope),
+      ...eventHeader('appeals', scope),
       type: 'creditor.resumed',
       data: { creditorId, suspensionId: open.id, reasonSha256: digest(reason) },
     });
