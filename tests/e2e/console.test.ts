@@ -295,4 +295,63 @@ describe.skipIf(!browser)('the staff console (Chromium, through the gateway and 
     await partner.page.getByText('Бұл бет сіздің рөліңізге қолжетімсіз.').waitFor();
     await partner.context.close();
   });
+
+  it('HR registers an employee with the signed Annex 1 and ends the employment; CONTRACTS a counterparty and its obligation', async () => {
+    const employee = makeIin('1991-02-03', 'F', 2207);
+    const hr = await signedIn('gulnar.hr', ['HR'], '/people', 'ru');
+    const register = hr.page.getByRole('form', { name: 'Регистрация сотрудника (подписано Приложение 1)' });
+    // Bad input first: every bad field named by the API, nothing stored.
+    await register.getByLabel('ИИН').fill('123');
+    await register.getByRole('button', { name: 'Зарегистрировать' }).click();
+    await register.locator('.field.invalid').first().waitFor();
+    expect(await register.locator('.field.invalid').count()).toBeGreaterThanOrEqual(2);
+    await register.getByLabel('ИИН').fill(employee);
+    await register.getByLabel('ФИО').fill('Жанар Сапарова');
+    await register.getByLabel('Должность').fill('Бухгалтер');
+    await register.getByLabel('Документ согласия (номер, дата)').fill('Согласие № 14 от 01.12.2026');
+    await register.getByLabel('Дата', { exact: true }).fill('2026-12-01');
+    await register.getByRole('button', { name: 'Зарегистрировать' }).click();
+    await register.getByRole('status').waitFor();
+    const find = hr.page.getByRole('form', { name: 'Поиск субъекта' });
+    await find.getByLabel('ИИН').fill(employee);
+    await find.getByRole('button', { name: 'Найти' }).click();
+    await hr.page.getByRole('cell', { name: 'Бухгалтер' }).waitFor();
+    await accessible(hr.page, 'people (HR)');
+    await shot(hr.page, 'people-hr');
+    await hr.page.getByRole('button', { name: 'Завершить трудовые отношения' }).click();
+    await hr.page
+      .getByRole('cell', { name: /^\d{4}-\d{2}-\d{2}$/ })
+      .last()
+      .waitFor();
+    await leaksNothing(hr, [employee]);
+    await hr.context.close();
+
+    const counterparty = makeIin('1983-07-19', 'M', 3301);
+    const contracts = await signedIn('marat.contracts', ['CONTRACTS'], '/people');
+    const form = contracts.page.getByRole('form', { name: 'Контрагентті тіркеу' });
+    await form.getByLabel('ЖСН', { exact: true }).fill(counterparty);
+    await form.getByLabel('Аты-жөні').fill('Ерлан Мұратов');
+    await form.getByLabel('Шарт нөмірі').fill('Д-77/2026');
+    await form.getByLabel('Шарт күні', { exact: true }).fill('2026-11-20');
+    await form.getByLabel('Міндеттеме').fill('Есепті тапсыру');
+    await form.getByLabel('Мерзімі', { exact: true }).fill('2027-01-15');
+    await form.getByRole('button', { name: 'Тіркеу' }).click();
+    await form.getByRole('status').waitFor();
+    const search = contracts.page.getByRole('form', { name: 'Субъектіні іздеу' });
+    await search.getByLabel('ЖСН').fill(counterparty);
+    // The consent and its obligations are recorded by consents from the event: a moment later.
+    await expect
+      .poll(
+        async () => {
+          await search.getByRole('button', { name: 'Іздеу' }).click();
+          return contracts.page.getByRole('cell', { name: 'Есепті тапсыру' }).count();
+        },
+        { timeout: 20_000 },
+      )
+      .toBe(1);
+    await accessible(contracts.page, 'people (CONTRACTS)');
+    await contracts.page.getByRole('button', { name: 'Орындалды' }).click();
+    await contracts.page.getByRole('button', { name: 'Орындалды' }).waitFor({ state: 'detached' });
+    await contracts.context.close();
+  });
 });
