@@ -181,6 +181,8 @@ export const OPERATIONS = {
   'Mutation.revokeAccess': { roles: ['DPO'] },
   'Mutation.suspendCreditor': { roles: ['DPO'] },
   'Mutation.resumeCreditor': { roles: ['DPO'] },
+  // the calendar of deadlines (appeals): public, like the templates
+  'Query.workingCalendar': { roles: EVERYONE },
 
   // operations
   'Query.platformHealth': { roles: ['OPS', 'DPO'] },
