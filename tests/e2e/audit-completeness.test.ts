@@ -1,6 +1,6 @@
-import { kazakhstanToday, type Role } from '@pdp/shared';
+import { OPERATIONS, isOperation, kazakhstanToday, type PermissionRow, type Role } from '@pdp/shared';
 import { makeIin } from '@pdp/shared/testing';
-import { buildClientSchema, getIntrospectionQuery, type IntrospectionQuery } from 'graphql';
+import { Kind, buildClientSchema, getIntrospectionQuery, parse, valueFromASTUntyped, type IntrospectionQuery } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditHead, entriesAfter, quiescent, type RecordedEntry } from '../support/audit';
 import { graphql } from '../support/client';
@@ -624,6 +624,55 @@ const CASES: Case[] = [
 ];
 
 const shape = (e: RecordedEntry) => `${e.event_type} ${e.operation} ${e.source}`;
+
+/** The value a call gives its root field's argument (`input.subjectId`: a path into an input), literal or variable. */
+function argumentOf(query: string, vars: Record<string, unknown>, path: string): unknown {
+  const operation = parse(query).definitions[0];
+  if (operation?.kind !== Kind.OPERATION_DEFINITION) return undefined;
+  const field = operation.selectionSet.selections[0];
+  if (field?.kind !== Kind.FIELD) return undefined;
+  const [head, ...rest] = path.split('.');
+  const node = field.arguments?.find((a) => a.name.value === head)?.value;
+  const value: unknown = node ? valueFromASTUntyped(node, vars) : undefined;
+  return rest.reduce<unknown>((v, key) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined), value);
+}
+
+/**
+ * Whom a call is about, as its row of the permission table says where to look (`subject`), found
+ * here in the holders' own tables; undefined for a row about no one subject.
+ */
+async function subjectOfCall(system: System, s: State, field: string, query: string, vars: Record<string, unknown>): Promise<string | null | undefined> {
+  if (!isOperation(field)) return undefined;
+  const ref = (OPERATIONS[field] as PermissionRow).subject;
+  if (!ref) return undefined;
+  const value = argumentOf(query, vars, ref.arg);
+  if (typeof value !== 'string') return null;
+  const first = async (row: Promise<{ subject_id: string | null } | undefined>) => (await row)?.subject_id ?? null;
+  switch (ref.via) {
+    case undefined:
+      return value;
+    case 'iin':
+      return value === s.iin ? s.subjectId : null;
+    case 'appeal':
+      return first(system.db('appeals').selectFrom('appeals').select('subject_id').where('id', '=', value).executeTakeFirst());
+    case 'erasureAct':
+      return first(system.db('subjects').selectFrom('erasure_acts').select('subject_id').where('id', '=', value).executeTakeFirst());
+    case 'rectification':
+      return first(system.db('subjects').selectFrom('rectification_requests').select('subject_id').where('id', '=', value).executeTakeFirst());
+    case 'consent':
+      return first(system.db('consents').selectFrom('consents').select('subject_id').where('id', '=', value).executeTakeFirst());
+    case 'obligation':
+      return first(
+        system
+          .db('consents')
+          .selectFrom('obligations')
+          .innerJoin('consents', 'consents.id', 'obligations.consent_id')
+          .select('consents.subject_id')
+          .where('obligations.id', '=', value)
+          .executeTakeFirst(),
+      );
+  }
+}
 const sorted = (xs: string[]) => [...xs].sort();
 
 describe('7.2.3: every operation of the API leaves exactly its entries', () => {
@@ -679,7 +728,10 @@ describe('7.2.3: every operation of the API leaves exactly its entries', () => {
         // The grant and its checks leave entries of their own: counted from after them.
         await quiescent(system);
         const head = await auditHead(system);
-        const res = await graphql(system.url, c.query, c.vars?.(state) ?? {}, { token });
+        const vars = c.vars?.(state) ?? {};
+        // 7.2.2: a refusal names whom the call was about, or a search by subject misses it.
+        const about = variant === 'denied' ? await subjectOfCall(system, state, c.field, c.query, vars) : undefined;
+        const res = await graphql(system.url, c.query, vars, { token });
         if (variant === 'allowed' && res.data) c.keep?.(res.data, state);
         await quiescent(system);
         const entries = await entriesAfter(system, head);
@@ -704,6 +756,9 @@ describe('7.2.3: every operation of the API leaves exactly its entries', () => {
             problems.push(`${c.field} ${variant}: entry ${e.seq} (${e.event_type}) lacks its actor, roles, purpose, request or outcome`);
           }
           if (e.outcome !== (e.operation === 'DENIED' ? 'DENIED' : 'ALLOWED')) problems.push(`${c.field} ${variant}: entry ${e.seq} outcome ${e.outcome}`);
+          if (about !== undefined && e.operation === 'DENIED' && e.subject_id !== about) {
+            problems.push(`${c.field} denied: entry ${e.seq} names subject ${e.subject_id}, the call was about ${about}`);
+          }
         }
       }
     }

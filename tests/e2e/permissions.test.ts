@@ -1,4 +1,4 @@
-import { OPERATIONS, ROLES, SIGNED_IN_ONLY, isOperation, type Role } from '@pdp/shared';
+import { ROLES, SIGNED_IN_ONLY, isOperation, rolesFor, type Operation, type Role } from '@pdp/shared';
 import { describe } from 'vitest';
 import { graphql } from '../support/client';
 import { expect, test } from '../support/fixtures';
@@ -34,8 +34,8 @@ describe('who may see whose data', () => {
     const mismatches: string[] = [];
     const tokens = Object.fromEntries(await Promise.all(ROLES.map(async (r) => [r, await tokenOf(system, r)] as const)));
     for (const root of fields) {
-      const name = `${root.type}.${root.field.name}` as keyof typeof OPERATIONS;
-      const allowed: readonly Role[] = OPERATIONS[name];
+      const name = `${root.type}.${root.field.name}` as Operation;
+      const allowed: readonly Role[] = rolesFor(name);
       for (const role of ROLES) {
         const { query, variables } = requestFor(root);
         const res = await graphql(system.url, query, variables, { token: tokens[role] });

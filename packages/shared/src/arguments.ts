@@ -12,6 +12,7 @@ import {
 import { BadUserInputError } from './errors';
 import type { MessageKey } from './i18n';
 import { DEFAULT_LOCALE, type Locale } from './i18n';
+import { isOperation, type Operation } from './auth/permissions';
 
 /** How an `ID` argument is checked: a UUID (the default), a `seq` (a positive 64-bit number), or a cursor. */
 export type IdFormat = 'uuid' | 'seq' | 'cursor';
@@ -24,16 +25,26 @@ export interface ArgumentRules {
    * checked with the others, so every bad argument is named at once.
    */
   texts?: Record<string, RegExp>;
-  /** Page-size arguments (`limit`, `first`) must be within 1..maxPage. */
+  /**
+   * Page-size arguments (`limit`, `first`) must be within 1..maxPage; a page size left out (or sent
+   * as null) is the default its schema declares. This is the one page-size rule: resolvers take the
+   * number as it comes.
+   */
   maxPage?: number;
+  /** A smaller maximum for some page-size arguments, by `Type.field.argument`, e.g. `Query.parkedEvents.first: 200`. */
+  pageMaxima?: Record<string, number>;
   /** No list argument (or list field of an input) may hold more items than this. */
   maxListItems?: number;
   /** No string argument may be longer than this; fields with their own rules are stricter. */
   maxStringLength?: number;
 }
 
-/** Asks the permission table about a root field (`Query.x`, `Mutation.y`) before anything else; `args` name its subject when refused. */
-export type RootAuthorizer = (context: unknown, operation: string, args: Record<string, unknown>) => Promise<void>;
+/**
+ * Asks the permission table about a root field (`Query.x`, `Mutation.y`) before anything else: a
+ * caller without the role is refused, and the refusal recorded with the subject the row says where
+ * to find in `args`.
+ */
+export type RootAuthorizer = (context: unknown, operation: Operation, args: Record<string, unknown>) => Promise<void>;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SEQ = /^(0|[1-9]\d{0,17})$/;
@@ -49,7 +60,11 @@ interface Problem {
 }
 
 /**
- * One shared check of every argument of every field of a subgraph, before its resolver runs: an `ID`
+ * A subgraph's request pipeline, the one place a root field is authorized: every Query and Mutation
+ * field asks the permission table first (`authorize`; a root field without a row stops the service
+ * at start, so none is open by omission), then its arguments are checked, then its resolver runs.
+ *
+ * The check is one shared check of every argument of every field of a subgraph, before its resolver runs: an `ID`
  * that is not a UUID (or the declared format), a page size out of range, an over-long list or string,
  * a string holding NUL or a lone surrogate are BAD_USER_INPUT naming the argument — so nothing the caller sent reaches PostgreSQL as a value
  * it cannot cast, and no driver error quoting it reaches a log. Wraps the resolvers in place.
@@ -101,6 +116,8 @@ export function guardArguments(schema: GraphQLSchema, rules: ArgumentRules = {},
       // A root field asks the permission table first: a caller without the role is FORBIDDEN (and
       // recorded) whatever arguments it sent; then the arguments are checked.
       const operation = roots.has(type.name) && authorize ? `${type.name}.${field.name}` : null;
+      if (operation !== null && !isOperation(operation))
+        throw new Error(`${operation} has no row in the permission table (packages/shared/src/auth/permissions.ts)`);
       if (field.args.length === 0 && !operation) continue;
       const resolve = field.resolve ?? defaultFieldResolver;
       const specs = field.args.map((arg) => ({
@@ -108,15 +125,20 @@ export function guardArguments(schema: GraphQLSchema, rules: ArgumentRules = {},
         type: arg.type,
         idFormat: rules.ids?.[`${type.name}.${field.name}.${arg.name}`] ?? (arg.name === 'after' ? 'cursor' : 'uuid'),
         isPage: PAGE_ARGS.has(arg.name) && getNamedType(arg.type).name === 'Int',
+        maxPage: rules.pageMaxima?.[`${type.name}.${field.name}.${arg.name}`] ?? maxPage,
+        fallback: arg.defaultValue as number | undefined,
         text: rules.texts?.[`${type.name}.${field.name}.${arg.name}`] ?? null,
       }));
-      field.resolve = async (source, args: Record<string, unknown>, context: { meta?: { locale?: Locale } }, info) => {
-        if (operation) await authorize!(context, operation, args);
+      field.resolve = async (source, given: Record<string, unknown>, context: { meta?: { locale?: Locale } }, info) => {
+        if (operation) await authorize!(context, operation, given);
         const problems: Problem[] = [];
+        const args = { ...given };
         for (const spec of specs) {
+          // A page size sent as null is the schema's default, as one left out is.
+          if (spec.isPage && args[spec.name] === null && spec.fallback !== undefined) args[spec.name] = spec.fallback;
           const value = args[spec.name];
-          if (spec.isPage && value !== null && value !== undefined && (typeof value !== 'number' || value < 1 || value > maxPage)) {
-            problems.push({ field: spec.name, key: 'page.range', params: { max: maxPage } });
+          if (spec.isPage && value !== null && value !== undefined && (typeof value !== 'number' || value < 1 || value > spec.maxPage)) {
+            problems.push({ field: spec.name, key: 'page.range', params: { max: spec.maxPage } });
             continue;
           }
           check(value, spec.type, spec.name, spec.idFormat, problems);

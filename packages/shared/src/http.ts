@@ -1,6 +1,7 @@
 import express, { type ErrorRequestHandler, type RequestHandler, type Response } from 'express';
 import { localeFromAcceptLanguage, t, type MessageKey } from './i18n';
 import type { Logger } from './logger';
+import type { ErrorCode } from './errors';
 
 /** Largest request body the gateway and the subgraphs accept. */
 export const MAX_BODY = '256kb';
@@ -23,7 +24,7 @@ export function sendGraphQLErrors(
   res.send(JSON.stringify({ errors }));
 }
 
-export function sendError(res: Response, status: number, code: string, key: MessageKey): void {
+export function sendError(res: Response, status: number, code: ErrorCode, key: MessageKey): void {
   const locale = localeFromAcceptLanguage(res.req.headers['accept-language']);
   sendGraphQLErrors(res, status, [{ message: t(key, locale), extensions: { code } }]);
 }

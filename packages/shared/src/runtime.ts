@@ -23,10 +23,10 @@ import { connectionState, connectNats, ensureHandoffStream, ensureStream, natsIn
 import { OutboxRelay } from './events/relay';
 import { EventSigner, EventVerifier, registerEventSigner } from './events/signing';
 import { mountHealth, runChecks, startMetrics } from './health';
-import { HealthReporter, instanceId, OPS_ARGUMENT_IDS, OPS_ARGUMENT_TEXTS, opsResolvers, OpsResponder, OpsView, type OpsService } from './ops';
+import { HealthReporter, instanceId, OPS_ARGUMENT_IDS, OPS_ARGUMENT_TEXTS, OPS_PAGE_MAXIMA, opsResolvers, OpsResponder, OpsView, type OpsService } from './ops';
 import { localeFromAcceptLanguage, t } from './i18n';
 import { guardArguments, type ArgumentRules } from './arguments';
-import { isOperation, subjectOfCall, type SubjectFinders } from './auth/permissions';
+import { subjectOfCall, type SubjectFinders } from './auth/permissions';
 import { httpErrorHandler, jsonBody } from './http';
 import { createLogger, safeError, scrubText, type Logger } from './logger';
 import { graphqlDuration } from './metrics';
@@ -98,6 +98,9 @@ export interface BackgroundWorker {
   readonly name?: string;
 }
 
+/** Resolvers by type name, as a service's generated `Resolvers` type checks them. */
+export type ResolverMap = Record<string, object>;
+
 export interface ServiceDefinition<DB, Extra, Ctx extends RequestScope> {
   name: ServiceName;
   typeDefs: DocumentNode;
@@ -106,7 +109,11 @@ export interface ServiceDefinition<DB, Extra, Ctx extends RequestScope> {
   tablePrivileges?: TablePrivileges;
   /** Every encrypted column of the service's tables: what the cipher binds, what the re-encryption job brings up to date. */
   encryptedColumns: EncryptedColumns<DB>;
-  resolvers: (deps: ServiceDeps<DB, Extra>) => GraphQLResolverMap<Ctx>;
+  /**
+   * The subgraph's resolvers by type: each service writes `{ … } satisfies Resolvers`, its types
+   * generated from its schema (`npm run codegen`), so a resolver that no longer matches fails the type check.
+   */
+  resolvers: (deps: ServiceDeps<DB, Extra>) => ResolverMap;
   consumers: (deps: ServiceDeps<DB, Extra>) => ConsumerSpec[];
   context: (deps: ServiceDeps<DB, Extra>, scope: RequestScope) => Ctx;
   /** Exceptions to the shared argument checks (see `guardArguments`), e.g. IDs that are sequence numbers. */
@@ -115,7 +122,7 @@ export interface ServiceDefinition<DB, Extra, Ctx extends RequestScope> {
   opsView?: boolean;
   /** Periodic jobs (retention sweeps and the like), started after the server. */
   jobs?: (deps: ServiceDeps<DB, Extra>) => Array<{ name: string; everyMs: number; run: () => Promise<void> }>;
-  /** How this service finds the subject of its records (`SUBJECT_OF` in permissions.ts), for refused calls. */
+  /** How this service finds the subject of its records (each row's `subject` in permissions.ts), for refused calls. */
   subjectFinders?: (deps: ServiceDeps<DB, Extra>) => SubjectFinders;
   /** Work done once after the migrations, before the service serves (e.g. the bootstrap DPO's grant). */
   init?: (deps: ServiceDeps<DB, Extra>) => Promise<void>;
@@ -233,21 +240,27 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
   let shuttingDown = false;
   const production = config.production ?? false;
   const healthReportMs = config.healthReportMs ?? 5000;
-  const resolvers = def.resolvers(deps) as GraphQLResolverMap<unknown>;
+  const resolvers: ResolverMap = { ...def.resolvers(deps) };
   const finders = def.subjectFinders?.(deps) ?? {};
   if (def.opsView) {
     const view = new OpsView({ nc, js, jsm, prefix: config.eventsPrefix, stream, connected: connection.connected, staleAfterMs: 3 * healthReportMs, replicas });
-    const ops = opsResolvers(view, deps.guard);
-    resolvers.Query = { ...(resolvers.Query as object), ...ops.Query } as never;
-    resolvers.Mutation = { ...(resolvers.Mutation as object), ...ops.Mutation } as never;
+    const ops = opsResolvers(view);
+    resolvers.Query = { ...resolvers.Query, ...ops.Query };
+    resolvers.Mutation = { ...resolvers.Mutation, ...ops.Mutation };
   }
   const schema = guardArguments(
-    buildSubgraphSchema([{ typeDefs: def.typeDefs, resolvers }]),
+    // Each service checked its map against its generated `Resolvers` (`satisfies`); Apollo's type is looser.
+    buildSubgraphSchema([{ typeDefs: def.typeDefs, resolvers: resolvers as GraphQLResolverMap<unknown> }]),
     def.opsView
-      ? { ...def.argumentRules, ids: { ...def.argumentRules?.ids, ...OPS_ARGUMENT_IDS }, texts: { ...def.argumentRules?.texts, ...OPS_ARGUMENT_TEXTS } }
+      ? {
+          ...def.argumentRules,
+          ids: { ...def.argumentRules?.ids, ...OPS_ARGUMENT_IDS },
+          texts: { ...def.argumentRules?.texts, ...OPS_ARGUMENT_TEXTS },
+          pageMaxima: { ...def.argumentRules?.pageMaxima, ...OPS_PAGE_MAXIMA },
+        }
       : def.argumentRules,
-    (context, operation, args) =>
-      isOperation(operation) ? deps.guard.authorize(context as RequestScope, operation, () => subjectOfCall(operation, args, finders)) : Promise.resolve(),
+    // The one authorization of a root field: its row's roles, a refusal recorded with its row's subject.
+    (context, operation, args) => deps.guard.authorize(context as RequestScope, operation, () => subjectOfCall(operation, args, finders)),
   );
   const apollo = new ApolloServer<Ctx>({
     schema,

@@ -51,7 +51,8 @@ const grantSchema = z
       .max(GRANTABLE.length)
       .refine((roles) => !roles.includes('PUBLIC'), { message: 'roles.public' satisfies MessageKey })
       .refine((roles) => !roles.includes('PARTNER') || roles.every((r) => r === 'PARTNER'), { message: 'roles.partnerAlone' satisfies MessageKey })
-      .transform((roles) => [...new Set(roles)] as Role[]),
+      // Refused above, and so out of the type too: a grant never holds PUBLIC.
+      .transform((roles) => [...new Set(roles)].filter((r): r is Exclude<Role, 'PUBLIC'> => r !== 'PUBLIC')),
     creditorId: z.uuid({ message: 'id.invalid' satisfies MessageKey }).nullish(),
     reason: textSchema(1, 2000),
   })
@@ -109,7 +110,7 @@ export async function grantAccess(deps: Deps, scope: RequestScope, input: unknow
       data: {
         grantId: id,
         account: g.account,
-        roles: g.roles as never,
+        roles: g.roles,
         creditorId: g.creditorId ?? null,
         replaces: current?.id ?? null,
         reasonSha256: digest(g.reason),

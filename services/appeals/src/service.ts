@@ -3,6 +3,7 @@ import { startService, type ServiceDefinition } from '@pdp/shared';
 import { gql } from 'graphql-tag';
 import type { AppealsConfig, AppealsExtra } from './config';
 import type { Context } from './context';
+import type { Resolvers } from './generated/graphql';
 import { migrations } from './db/migrations';
 import { ENCRYPTED_COLUMNS, type Database } from './db/tables';
 import { consentsProjectionConsumer } from './events/consents';
@@ -52,9 +53,9 @@ export const appealsService: ServiceDefinition<Database, AppealsExtra, Context> 
       PartnerAppealConnection: partnerAppealConnectionResolvers(),
       PartnerAppeal: partnerAppealResolvers(deps),
       ControlReport: controlReportResolvers(deps),
-    }) as never,
+    }) satisfies Resolvers,
   consumers: (deps) => [subjectLinkConsumer(), lifecycleConsumer(deps), consentsProjectionConsumer(deps)],
-  // Whom a refused call about an appeal was about (SUBJECT_OF).
+  // Whom a refused call about an appeal was about (the `subject` of its row in the permission table).
   subjectFinders: (deps) => ({
     appeal: async (id) => (await deps.db.selectFrom('appeals').select('subject_id').where('id', '=', id).executeTakeFirst())?.subject_id ?? null,
   }),

@@ -71,12 +71,11 @@ function cursorOf(at: string, id: string): string {
 export async function worklist(
   deps: Deps,
   scope: RequestScope,
-  args: { filter?: unknown; first?: number | null; after?: string | null },
+  args: { filter?: unknown; first: number; after?: string | null },
   { withTotal, withContact }: { withTotal: boolean; withContact: boolean },
 ): Promise<Page<AppealRecord>> {
-  await deps.guard.authorize(scope, 'Query.appeals');
   const filter = parseInput(filterSchema, args.filter ?? null, scope.meta.locale) ?? {};
-  const limit = args.first ?? 20;
+  const limit = args.first;
   const { rows, total } = await repo.worklistPage(deps.db, filter, {
     after: decodeCursor(args.after, scope.meta.locale),
     limit,
@@ -86,17 +85,12 @@ export async function worklist(
     openStatuses: OPEN_STATUSES,
   });
   const nodes = rows.slice(0, limit).map(toRecord);
-  await recordReads(deps, scope, nodes, ['kind', 'status', 'deadline', 'assignee', ...(withContact ? APPEAL_PD_FIELDS : [])]);
-  return { nodes, cursors: nodes.map((n) => cursorOf(n.submittedAtKey, n.id)), hasNextPage: rows.length > limit, totalCount: total };
-}
-
-async function recordReads(deps: Deps, scope: RequestScope, records: AppealRecord[], fields: string[]): Promise<void> {
-  const bySubject = new Map<string | null, string[]>();
-  for (const r of records) bySubject.set(r.subjectId, [...(bySubject.get(r.subjectId) ?? []), r.id]);
-  await deps.guard.recordAccess(
+  await deps.guard.recordReads(
     scope,
-    [...bySubject].map(([subjectId, ids]) => ({ subjectId, resource: 'appeal', resourceIds: ids, fields })),
+    { resource: 'appeal', fields: ['kind', 'status', 'deadline', 'assignee', ...(withContact ? APPEAL_PD_FIELDS : [])] },
+    nodes,
   );
+  return { nodes, cursors: nodes.map((n) => cursorOf(n.submittedAtKey, n.id)), hasNextPage: rows.length > limit, totalCount: total };
 }
 
 type Locked = NonNullable<Awaited<ReturnType<typeof repo.lockForWork>>>;
@@ -130,7 +124,6 @@ function move(scope: RequestScope, from: AppealStatus, to: AppealStatus): void {
 }
 
 export async function assignAppeal(deps: Deps, scope: RequestScope, appealId: string, assigneeRaw: string): Promise<void> {
-  await deps.guard.authorize(scope, 'Mutation.assignAppeal');
   const { assignee } = parseInput(z.object({ assignee: staffIdSchema }), { assignee: assigneeRaw }, scope.meta.locale);
   await change(deps, scope, appealId, 'Mutation.assignAppeal', async (trx, appeal) => {
     if (appeal.status === 'CLOSED') throw new ConflictError(scope.meta.locale, 'APPEAL_CLOSED', 'state.conflict');
@@ -141,10 +134,9 @@ export async function assignAppeal(deps: Deps, scope: RequestScope, appealId: st
 
 /** The Chamber's answer (PD: encrypted at rest); the appeal becomes ANSWERED by the state machine's rules. */
 export async function answerAppeal(deps: Deps, scope: RequestScope, appealId: string, answerRaw: string): Promise<void> {
-  await deps.guard.authorize(scope, 'Mutation.answerAppeal');
   const { answer } = parseInput(z.object({ answer: textSchema(1, 20_000) }), { answer: answerRaw }, scope.meta.locale);
   await change(deps, scope, appealId, 'Mutation.answerAppeal', async (trx, appeal) => {
-    const from = appeal.status as AppealStatus;
+    const from = appeal.status;
     move(scope, from, 'ANSWERED');
     await trx
       .updateTable('appeals')
@@ -172,7 +164,6 @@ export async function answerAppeal(deps: Deps, scope: RequestScope, appealId: st
 const creditorSchema = z.object({ bin: binSchema, name: textSchema(2, 300), country: countrySchema });
 
 export async function registerCreditor(deps: Deps, scope: RequestScope, input: Record<string, unknown>) {
-  await deps.guard.authorize(scope, 'Mutation.registerCreditor');
   const c = parseInput(creditorSchema, input, scope.meta.locale);
   const id = randomUUID();
   await deps.db.transaction().execute(async (trx) => {
@@ -191,7 +182,6 @@ export async function registerCreditor(deps: Deps, scope: RequestScope, input: R
  * IIN never travels: the creditor reads it from subjects, which learns of the grant from the event.
  */
 export async function forwardAppeal(deps: Deps, scope: RequestScope, appealId: string, creditorId: string, fieldsRaw: readonly string[]): Promise<void> {
-  await deps.guard.authorize(scope, 'Mutation.forwardAppeal');
   const { fields } = parseInput(
     z.object({ fields: z.array(z.enum(FORWARDED_FIELDS)).min(1, { message: 'text.required' }).max(4) }),
     { fields: fieldsRaw },
@@ -216,7 +206,7 @@ export async function forwardAppeal(deps: Deps, scope: RequestScope, appealId: s
       refused = { error: new PolicyError('CONSENT_REQUIRED', 'transfer.consentRequired', scope.meta.locale), subjectId: appeal.subject_id };
       return;
     }
-    const from = appeal.status as AppealStatus;
+    const from = appeal.status;
     move(scope, from, 'FORWARDED');
     const now = new Date();
     await trx
@@ -254,12 +244,11 @@ function partnerCreditor(scope: RequestScope): string | null {
 export async function partnerAppeals(
   deps: Deps,
   scope: RequestScope,
-  args: { first?: number | null; after?: string | null },
+  args: { first: number; after?: string | null },
   withTotal: boolean,
 ): Promise<Page<AppealRecord>> {
-  await deps.guard.authorize(scope, 'Query.partnerAppeals');
   const creditorId = partnerCreditor(scope);
-  const limit = args.first ?? 20;
+  const limit = args.first;
   const after = decodeCursor(args.after, scope.meta.locale);
   if (!creditorId) return { nodes: [], cursors: [], hasNextPage: false, totalCount: withTotal ? 0 : null };
   const { rows, total } = await repo.partnerPage(deps.db, creditorId, after, limit, withTotal);
@@ -286,7 +275,6 @@ async function recordPartnerReads(deps: Deps, scope: RequestScope, nodes: Appeal
  * forwarded to it and still in its view; anything else is FORBIDDEN with reason SCOPE, recorded.
  */
 export async function respondToAppeal(deps: Deps, scope: RequestScope, appealId: string, responseRaw: string): Promise<AppealRecord> {
-  await deps.guard.authorize(scope, 'Mutation.respondToAppeal');
   const { response } = parseInput(z.object({ response: textSchema(1, 20_000) }), { response: responseRaw }, scope.meta.locale);
   const creditorId = partnerCreditor(scope);
   const visible = creditorId ? await repo.partnerAppealById(deps.db, appealId, creditorId) : undefined;

@@ -41,10 +41,10 @@ describe('the worklist reads a page with one SQL query', () => {
     const rows = Array.from({ length: 120 }, (_, i) => ({
       id: randomUUID(),
       reference: `APL-2026-${String(900000 + i)}`,
-      kind: i % 2 ? 'APPEAL' : 'COMPLAINT',
-      status: 'NEW',
+      kind: i % 2 ? ('APPEAL' as const) : ('COMPLAINT' as const),
+      status: 'NEW' as const,
       channel: 'collectors.kz/appeal',
-      locale: 'RU',
+      locale: 'RU' as const,
       subject_id: randomUUID(),
       phone_enc: null,
       email_enc: null,

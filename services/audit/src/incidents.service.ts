@@ -5,7 +5,7 @@ import type { Deps } from './config';
 import { addEvidence, insertIncident, lockIncident, openIncidentFor, updateIncident } from './db/incidents.repository';
 import type { BreachReport, Database, IncidentRow } from './db/tables';
 import type { BreachInputParsed } from './domain/breach';
-import { notifyBy, transition, type IncidentAction, type IncidentStatus } from './domain/incident';
+import { notifyBy, transition, type IncidentAction } from './domain/incident';
 
 /** What a detection rule (or a failed verification) found. */
 export interface Hit {
@@ -119,7 +119,7 @@ export async function changeIncident(
       await deps.guard.recordDenied(scope, OPERATIONS[action], 'OWN_INCIDENT');
       throw new PolicyError('FORBIDDEN', 'incident.own', scope.meta.locale, { reason: 'OWN_INCIDENT' });
     }
-    const from = incident.status as IncidentStatus;
+    const from = incident.status;
     const to = transition(from, action);
     if (!to) throw new ConflictError(scope.meta.locale, 'TRANSITION_NOT_ALLOWED');
     const now = new Date();

@@ -3,6 +3,7 @@ import { startService, type ServiceDefinition } from '@pdp/shared';
 import { gql } from 'graphql-tag';
 import type { AuditConfig, AuditExtra, Deps } from './config';
 import type { Context } from './context';
+import type { Resolvers } from './generated/graphql';
 import { migrations } from './db/migrations';
 import type { Database } from './db/tables';
 import { evidenceOf } from './evidence';
@@ -68,7 +69,7 @@ export const auditService: ServiceDefinition<Database, AuditExtra, Context> = {
       Incident: incidentResolvers(deps),
       ControlReport: controlReportResolvers(),
       Subject: subjectResolvers(),
-    }) as never,
+    }) satisfies Resolvers,
   consumers: (deps) => [recorderConsumer(deps)],
   jobs,
   // The audit log is paged by its sequence number, and incidents are numbered, not UUIDs.

@@ -3,6 +3,7 @@ import { startService, type ServiceDefinition } from '@pdp/shared';
 import { gql } from 'graphql-tag';
 import type { ConsentsConfig, ConsentsExtra } from './config';
 import type { Context } from './context';
+import type { Resolvers } from './generated/graphql';
 import { migrations } from './db/migrations';
 import { ENCRYPTED_COLUMNS, type Database } from './db/tables';
 import { intakeConsumer } from './events/intake';
@@ -37,9 +38,9 @@ export const consentsService: ServiceDefinition<Database, ConsentsExtra, Context
       Subject: subjectResolvers(),
       AccessReport: accessReportResolvers(deps),
       ControlReport: controlReportResolvers(deps),
-    }) as never,
+    }) satisfies Resolvers,
   consumers: (deps) => [intakeConsumer(deps), lifecycleConsumer(deps), registrationsConsumer(deps), receiptsConsumer()],
-  // Whom a refused call about a consent or its obligation was about (SUBJECT_OF).
+  // Whom a refused call about a consent or its obligation was about (the `subject` of its row in the permission table).
   subjectFinders: (deps) => ({
     consent: async (id) => (await deps.db.selectFrom('consents').select('subject_id').where('id', '=', id).executeTakeFirst())?.subject_id ?? null,
     obligation: async (id) =>

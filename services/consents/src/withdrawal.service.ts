@@ -7,6 +7,7 @@ import {
   ForbiddenError,
   NotFoundError,
   parseInput,
+  PURPOSES,
   SubjectBlockedError,
   textSchema,
   type RequestScope,
@@ -17,7 +18,7 @@ import type { Deps } from './config';
 import { insertReceipt, lockConsent, markWithdrawn } from './db/consents.repository';
 import { lockObligation, markFulfilled, openObligations } from './db/obligations.repository';
 import type { ConsentRow, Database, ObligationRow } from './db/tables';
-import { ConsentWithdrawalForbiddenError, EmploymentConsentForbiddenError, PURPOSES } from './domain/consent';
+import { ConsentWithdrawalForbiddenError, EmploymentConsentForbiddenError } from './domain/consent';
 
 /** Whether the consent is an employee's Annex 1 whose employment has not been reported ended. */
 async function employmentGoesOn(trx: Transaction<Database>, consent: ConsentRow): Promise<boolean> {

@@ -37,7 +37,7 @@ export async function decideErasure(deps: Deps, scope: RequestScope, actId: stri
     if (act.status !== 'PROPOSED') throw new ConflictError(scope.meta.locale, `ACT_${act.status}`, 'state.actDecided');
     // Who proposed an act does not decide it (4.6: the Chairman's decision on the DPO's proposal), even holding both roles.
     if (act.proposed_by === scope.actor.id) throw new ConflictError(scope.meta.locale, 'OWN_PROPOSAL', 'state.actOwnProposal');
-    const method = act.method as ErasureMethod;
+    const method = act.method;
     if (approve) {
       const services = [...PD_HOLDERS];
       await repo.decideAct(trx, actId, 'APPROVED', scope.actor.id, note, services);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  PURPOSES,
   ConflictError,
   coversCategories,
   enqueueEvents,
@@ -20,7 +21,7 @@ import { achievePurpose, findOrRegisterSubject, loadSubjects, lockSubject } from
 import type { Database } from './db/tables';
 import { iinBlindIndex } from './domain/identity';
 import { REGISTRATION_SOURCES, counterpartyInput, employeeInput, endContractInput, endEmploymentInput } from './domain/registration';
-import { PURPOSES, type Category } from './domain/subject';
+import type { Category } from './domain/subject';
 
 /**
  * Employees (3.1.1, 5.1) and counterparties (3.1.2, 5.2), registered by HR and CONTRACTS. subjects

@@ -4,6 +4,7 @@ import { findSubjectIdByBidx } from './db/subjects.repository';
 import { iinBlindIndex } from './domain/identity';
 import { gql } from 'graphql-tag';
 import type { Context } from './context';
+import type { Resolvers } from './generated/graphql';
 import type { SubjectsConfig, SubjectsExtra } from './config';
 import { migrations } from './db/migrations';
 import { ENCRYPTED_COLUMNS, type Database } from './db/tables';
@@ -41,7 +42,7 @@ export const subjectsService: ServiceDefinition<Database, SubjectsExtra, Context
       PartnerAppeal: partnerAppealResolvers(),
       RectificationRequest: rectificationResolvers(),
       ...registrationResolvers(deps),
-    }) as never,
+    }) satisfies Resolvers,
   consumers: (deps) => [intakeConsumer(deps), receiptsConsumer(deps), erasureConsumer(deps), purposesConsumer(), consentsConsumer(deps), partnersConsumer()],
   // platformHealth, parkedEvents, replayParkedEvent: the schema's ops section, resolved by the runtime (shared ops.ts).
   opsView: true,
@@ -51,7 +52,7 @@ export const subjectsService: ServiceDefinition<Database, SubjectsExtra, Context
     partnerIins: partnerIinLoader(deps, scope),
     ...lifecycleLoaders(deps),
   }),
-  // Whom a refused call was about (SUBJECT_OF): an act's, a request's, or an IIN's subject.
+  // Whom a refused call was about (the `subject` of its row in the permission table): an act's, a request's, or an IIN's subject.
   subjectFinders: (deps) => ({
     erasureAct: async (id) => (await deps.db.selectFrom('erasure_acts').select('subject_id').where('id', '=', id).executeTakeFirst())?.subject_id ?? null,
     rectification: async (id) =>

@@ -33,7 +33,7 @@ describe('subjects: the re-encryption job at service start', () => {
       const id = randomUUID();
       const iin = makeIin('1975-05-05', i % 2 ? 'M' : 'F', 1000 + i * 3);
       people.set(id, iin);
-      return { id, status: 'ACTIVE', iin_enc: legacyCiphertext(config.encryptionKeys, iin), iin_bidx: `bidx-${id}` };
+      return { id, status: 'ACTIVE' as const, iin_enc: legacyCiphertext(config.encryptionKeys, iin), iin_bidx: `bidx-${id}` };
     });
     await db.insertInto('subjects').values(rows).execute();
     await db

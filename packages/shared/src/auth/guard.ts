@@ -4,7 +4,7 @@ import type { DenialReason, OperationKind, ServiceName } from '../events/catalog
 import { enqueueEvent, enqueueEvents } from '../events/outbox';
 import { ForbiddenError, TokenRequiredError } from '../errors';
 import { ANONYMOUS, hasAnyRole, type Actor, type RequestMeta, type Role } from './actor';
-import { coversCategories, rolesFor, type Operation } from './permissions';
+import { BLOCKED_READERS, coversCategories, purposeOfActor, rolesFor, type Operation } from './permissions';
 
 /** A refused call's subject: its id, or how to find it (looked up only when the call is refused). */
 export type SubjectOfDenial = string | null | (() => Promise<string | null>);
@@ -18,15 +18,6 @@ export interface RequestScope {
    */
   credential?: string;
 }
-
-/** Who may still read a blocked subject's data (6.1.3): the DPO and the audit. */
-export const BLOCKED_READERS: readonly Role[] = ['DPO', 'AUDITOR'];
-/**
- * Who may still see a blocked subject's record in the registry — its status, categories, blocks and
- * holdings, no PD value: the DPO and the audit, and the CHAIRMAN, who decides the erasure acts that
- * often follow a block and reads no PD value of anyone (permissions.ts).
- */
-export const BLOCKED_RECORD_READERS: readonly Role[] = [...BLOCKED_READERS, 'CHAIRMAN'];
 
 /** A record some service holds about a subject (an appeal, a consent…). */
 export interface HeldRecord {
@@ -56,23 +47,6 @@ export interface AccessRecord {
   operation?: OperationKind;
   /** The purpose of the processing (clause 4.4); by default the one the actor's role serves. */
   purpose?: string;
-}
-
-/** The purpose each role's processing serves (3.2.x and the roles' duties), recorded with each access. */
-const ROLE_PURPOSES: ReadonlyArray<[Role, string]> = [
-  ['DPO', 'SUBJECT_RIGHTS'],
-  ['AUDITOR', 'CONTROL'],
-  ['CHAIRMAN', 'SUBJECT_RIGHTS'],
-  ['OPERATOR', 'APPEAL_HANDLING'],
-  ['HR', 'LABOUR_RELATIONS'],
-  ['CONTRACTS', 'CONTRACT_PERFORMANCE'],
-  ['PARTNER', 'APPEAL_HANDLING'],
-  ['OPS', 'OPERATIONS'],
-  ['PUBLIC', 'APPEAL_HANDLING'],
-];
-
-export function purposeOfActor(actor: Actor): string {
-  return ROLE_PURPOSES.find(([role]) => actor.roles.includes(role))?.[1] ?? 'UNDECLARED';
 }
 
 /**
@@ -140,13 +114,31 @@ export class Guard {
       await this.recordDenied(scope, read.operation, 'PURPOSE', subjectId);
     }
     const visible = all.filter((r) => (!r.subjectId || !blocked.has(r.subjectId)) && inScope(r));
+    return this.recordReads(scope, { resource: read.resource, fields: read.fields }, visible);
+  }
+
+  /**
+   * Records a read of records that name subjects (appeals, erasure acts, incidents…): one access
+   * record per subject (one for the records of none), committed before the records are returned
+   * (7.2.3: reads are recorded too). `held` says where a row's id and subject are when its columns
+   * are named otherwise (`subject_id`).
+   */
+  async recordReads<T>(
+    scope: RequestScope,
+    read: { resource: string; fields: string[] },
+    rows: T[],
+    held: (row: T) => HeldRecord = (row) => row as HeldRecord,
+  ): Promise<T[]> {
     const bySubject = new Map<string | null, string[]>();
-    for (const r of visible) bySubject.set(r.subjectId, [...(bySubject.get(r.subjectId) ?? []), r.id]);
+    for (const row of rows) {
+      const { id, subjectId } = held(row);
+      bySubject.set(subjectId, [...(bySubject.get(subjectId) ?? []), id]);
+    }
     await this.recordAccess(
       scope,
-      [...bySubject].map(([subjectId, ids]) => ({ subjectId, resource: read.resource, resourceIds: ids, fields: read.fields })),
+      [...bySubject].map(([subjectId, resourceIds]) => ({ subjectId, resource: read.resource, resourceIds, fields: read.fields })),
     );
-    return visible;
+    return rows;
   }
 
   /** Records reads (or other operations) of personal data; call before returning the data. */
@@ -185,4 +177,9 @@ export function isAnonymous(actor: Actor): boolean {
  */
 export function isUngranted(actor: Actor): boolean {
   return actor.id !== ANONYMOUS.id && actor.roles.length === 1 && actor.roles[0] === 'PUBLIC';
+}
+
+/** A table row's id and subject (its `subject_id` column), for `Guard.recordReads`. */
+export function heldRow(row: { id: string; subject_id: string | null }): HeldRecord {
+  return { id: row.id, subjectId: row.subject_id };
 }

@@ -37,7 +37,7 @@ export async function insertAppeal(db: Db, a: NewAppeal, outboxRows: Insertable<
     id: a.id,
     reference: a.reference,
     kind: a.kind,
-    status: 'NEW',
+    status: 'NEW' as const,
     channel: a.channel,
     locale: a.locale,
     subject_id: null,
@@ -50,7 +50,7 @@ export async function insertAppeal(db: Db, a: NewAppeal, outboxRows: Insertable<
     iin_bidx: a.iinBidx,
     entered_by: a.enteredBy,
   };
-  const history = { appeal_id: a.id, status: 'NEW', note_enc: null, changed_by: a.enteredBy ?? 'public' };
+  const history = { appeal_id: a.id, status: 'NEW' as const, note_enc: null, changed_by: a.enteredBy ?? 'public' };
   const row = await db
     .with('outboxed', (d) => d.insertInto('outbox').values(outboxRows))
     .with('history', (d) => d.insertInto('appeal_changes').values(history))
@@ -94,8 +94,8 @@ export function toRecord(row: AppealRow): AppealRecord {
   return {
     id: row.id,
     reference: row.reference,
-    kind: row.kind as AppealKind,
-    status: row.status as AppealStatus,
+    kind: row.kind,
+    status: row.status,
     locale: row.locale as Locale,
     subjectId: row.subject_id,
     deadline: row.deadline,
@@ -129,7 +129,7 @@ export interface AppealChangeRow {
   /** The row's id: its note is bound to it. */
   id: string;
   appealId: string;
-  status: string;
+  status: AppealStatus;
   noteEnc: string | null;
   by: string;
   at: string;
@@ -148,7 +148,7 @@ export async function changesOf(db: Db, appealIds: readonly string[]): Promise<A
   return rows.map((r) => ({ id: r.id, appealId: r.appeal_id, status: r.status, noteEnc: r.note_enc, by: r.changed_by, at: r.changed_at.toISOString() }));
 }
 
-export async function addChange(db: Db, appealId: string, status: string, by: string): Promise<void> {
+export async function addChange(db: Db, appealId: string, status: AppealStatus, by: string): Promise<void> {
   await db.insertInto('appeal_changes').values({ appeal_id: appealId, status, note_enc: null, changed_by: by }).execute();
 }
 
@@ -156,7 +156,7 @@ export async function addChange(db: Db, appealId: string, status: string, by: st
  * A history line with a note. The row's id is taken from its sequence first, because the note is
  * encrypted bound to it (`seal` gets the id) before the row exists.
  */
-export async function addNote(db: Db, appealId: string, status: string, by: string, seal: (id: string) => string): Promise<void> {
+export async function addNote(db: Db, appealId: string, status: AppealStatus, by: string, seal: (id: string) => string): Promise<void> {
   const [id] = await nextIds(db, 'appeal_changes', 1);
   await db
     .insertInto('appeal_changes')

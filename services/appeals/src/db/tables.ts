@@ -1,14 +1,15 @@
 import type { Generated, Selectable } from 'kysely';
-import type { EncryptedColumns, FieldEncryptionTable, HolderTables, PlatformTables, Role } from '@pdp/shared';
+import type { EncryptedColumns, FieldEncryptionTable, HolderTables, Locale, PlatformTables, Role } from '@pdp/shared';
+import type { AppealKind, AppealStatus } from '../domain/appeal';
 
 export interface AppealsTable {
   id: string;
   /** Null once depersonalized. */
   reference: string | null;
-  kind: string;
-  status: string;
+  kind: AppealKind;
+  status: AppealStatus;
   channel: string;
-  locale: string;
+  locale: Locale;
   /** Set when subjects has registered or found the applicant. */
   subject_id: string | null;
   /** AES-256-GCM ciphertexts. */
@@ -54,7 +55,7 @@ export interface TransferConsentsTable {
 export interface AppealChangesTable {
   id: Generated<string>;
   appeal_id: string;
-  status: string;
+  status: AppealStatus;
   note_enc: string | null;
   changed_by: string;
   changed_at: Generated<Date>;

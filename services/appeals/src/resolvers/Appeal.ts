@@ -44,7 +44,7 @@ export function appealResolvers(deps: Deps): AppealResolvers {
     async history(appeal, _, ctx) {
       const changes = await ctx.appealHistory.load(appeal);
       return changes.map((c) => ({
-        status: c.status as never,
+        status: c.status,
         at: c.at,
         by: c.by,
         note: c.noteEnc ? deps.cipher.decrypt(c.noteEnc, { table: 'appeal_changes', column: 'note_enc', id: c.id }) : null,

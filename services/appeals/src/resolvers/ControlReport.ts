@@ -8,6 +8,7 @@ import type { ControlReportResolvers } from '../generated/graphql';
 export function controlReportResolvers(deps: Deps): ControlReportResolvers {
   return {
     async __resolveReference(ref, ctx) {
+      // Reached by `_entities` too, which the request pipeline does not authorize: the root field's row.
       await deps.guard.authorize(ctx, 'Query.controlReport');
       const period = parseReportPeriod(ref.from, ref.to, ctx.meta.locale);
       const counts = await appealCounts(deps.db, period.start, period.end, kazakhstanToday(), OPEN_STATUSES);

@@ -44,12 +44,7 @@ export function appealHistoryLoader(deps: Deps, scope: RequestScope): DataLoader
         deps.db,
         appeals.map((a) => a.id),
       );
-      const bySubject = new Map<string | null, string[]>();
-      for (const a of appeals) bySubject.set(a.subjectId, [...(bySubject.get(a.subjectId) ?? []), a.id]);
-      await deps.guard.recordAccess(
-        scope,
-        [...bySubject].map(([subjectId, ids]) => ({ subjectId, resource: 'appeal', resourceIds: ids, fields: ['history'] })),
-      );
+      await deps.guard.recordReads(scope, { resource: 'appeal', fields: ['history'] }, [...appeals]);
       return appeals.map((a) => rows.filter((r) => r.appealId === a.id));
     },
     { cacheKeyFn: (a) => a.id },

@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Transaction, type Updateable } from 'kysely';
 import { kazakhstanDateOf } from '@pdp/shared';
+import type { IncidentStatus } from '../domain/incident';
 import type { Database, IncidentRow, IncidentsTable } from './tables';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -93,7 +94,7 @@ export async function incidentsByIds(db: Db, ids: readonly string[]): Promise<In
 }
 
 export interface IncidentFilter {
-  statuses: readonly string[] | null;
+  statuses: readonly IncidentStatus[] | null;
   /** Only those still to be reported whose day is before this date (YYYY-MM-DD, Kazakhstan). */
   overdueBefore: string | null;
   limit: number;

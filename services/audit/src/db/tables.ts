@@ -1,11 +1,16 @@
 import type { Generated, Selectable } from 'kysely';
 import type { HolderTables, PlatformTables } from '@pdp/shared';
+import type { IncidentStatus } from '../domain/incident';
 
 export interface AuditLogTable {
   seq: string;
   hash_version: number;
   event_id: string;
   event_type: string;
+  /**
+   * Text as recorded, not the catalog's unions: the chain is verified over whatever a row holds,
+   * an edited one included.
+   */
   operation: string;
   source: string;
   actor_id: string;
@@ -60,7 +65,7 @@ export interface IncidentsTable {
   actor_id: string;
   detected_at: Generated<Date>;
   details: unknown;
-  status: Generated<string>;
+  status: Generated<IncidentStatus>;
   incident_key: string | null;
   subject_id: string | null;
   evidence: Generated<string[]>;

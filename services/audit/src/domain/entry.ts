@@ -119,7 +119,7 @@ export function purposeOf(event: Envelope): string {
   if (typeof declared === 'string') return declared;
   if (declared && typeof declared === 'object' && typeof (declared as Data).code === 'string') return (declared as Data).code as string;
   const byType = PURPOSE_BY_PREFIX.find(([prefix]) => event.type.startsWith(prefix))?.[1];
-  return byType ?? purposeOfActor({ id: event.actor.id, roles: event.actor.roles as Role[], creditorId: null });
+  return byType ?? purposeOfActor({ roles: event.actor.roles as Role[] });
 }
 
 /** An event as the audit records it; nothing here is personal data (see docs/events.md). */

@@ -1,4 +1,5 @@
 import type { Locale } from '@pdp/shared';
+import type { IncidentStatus } from './incident';
 import type { VerificationResult } from './verification';
 
 /** What the gateway passes between subgraphs for a control report: the key, and the holders' counts. */
@@ -18,7 +19,7 @@ export type HolderCounts = Required<Omit<ControlReportRef, 'from' | 'to'>>;
 export interface ReportIncident {
   id: string;
   rule: string;
-  status: string;
+  status: IncidentStatus;
   detectedAt: string;
   notifyBy: string;
   reportedAt: string | null;

@@ -25,7 +25,7 @@ export function incidentResolvers(deps: Deps): IncidentResolvers {
     subjectId: (i) => i.subject_id,
     detectedAt: (i) => i.detected_at.toISOString(),
     details: (i) => JSON.stringify(i.details),
-    status: (i) => i.status as 'OPEN',
+    status: (i) => i.status,
     notifyBy,
     overdue: (i) => isOverdue(i.status, notifyBy(i)),
     acknowledgedAt: (i) => iso(i.acknowledged_at),

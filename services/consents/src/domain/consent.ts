@@ -49,9 +49,6 @@ export function consentStatus(c: { withdrawnAt: string | null }): 'ACTIVE' | 'WI
 export const TEMPLATE_CODES = ['ANNEX1_EMPLOYEE', 'ANNEX2_APPLICANT', 'PRIVACY_POLICY', 'COUNTERPARTY_CONTRACT', 'PUBLICATION'] as const;
 export type TemplateCode = (typeof TEMPLATE_CODES)[number];
 
-/** Purposes of clause 3.2, as subjects declares them. */
-export const PURPOSES = { APPEAL_HANDLING: 'APPEAL_HANDLING', LABOUR_RELATIONS: 'LABOUR_RELATIONS', CONTRACT_PERFORMANCE: 'CONTRACT_PERFORMANCE' } as const;
-
 export interface OpenObligation {
   id: string;
   dueDate: string;

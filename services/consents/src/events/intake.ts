@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { enqueueEvent, eventHeader, NotReadyError, type ConsumerSpec, type Envelope } from '@pdp/shared';
+import { PURPOSES, enqueueEvent, eventHeader, NotReadyError, type ConsumerSpec, type Envelope } from '@pdp/shared';
 import type { Transaction } from 'kysely';
 import { z } from 'zod';
 import type { Deps } from '../config';
 import { insertConsent, linkConsentToSubject, templateInForce } from '../db/consents.repository';
 import type { Database } from '../db/tables';
-import { PURPOSES, type Locale } from '../domain/consent';
+import type { Locale } from '../domain/consent';
 import { signedVersion } from './registrations';
 
 /**

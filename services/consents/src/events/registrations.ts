@@ -1,4 +1,4 @@
-import { enqueueEvent, eventHeader, kazakhstanMidnight, PermanentError, type ConsumerSpec, type Envelope } from '@pdp/shared';
+import { PURPOSES, enqueueEvent, eventHeader, kazakhstanMidnight, PermanentError, type ConsumerSpec, type Envelope } from '@pdp/shared';
 import type { Transaction } from 'kysely';
 import { z } from 'zod';
 import type { Deps } from '../config';
@@ -6,7 +6,7 @@ import { insertConsent, templateInForce } from '../db/consents.repository';
 import { insertObligations } from '../db/obligations.repository';
 import { firstVersion } from '../db/templates.repository';
 import type { Database, TemplateRow } from '../db/tables';
-import { PURPOSES, type Locale } from '../domain/consent';
+import type { Locale } from '../domain/consent';
 
 /**
  * The consents of employees (Annex 1, 5.1) and counterparties (5.2) that HR and CONTRACTS register in

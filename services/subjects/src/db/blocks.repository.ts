@@ -1,3 +1,4 @@
+import type { PdHolder } from '@pdp/shared';
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from './tables';
 
@@ -37,7 +38,7 @@ export async function setBlockStatus(trx: Db, id: string, blocked: boolean): Pro
  * A holder's latest block state. A receipt with a version replaces only an older one (a receipt that
  * comes late changes nothing); one without (written before versions) goes by time, as it always did.
  */
-export async function upsertBlockReceipt(trx: Db, subjectId: string, service: string, blocked: boolean, at: Date, version?: number): Promise<void> {
+export async function upsertBlockReceipt(trx: Db, subjectId: string, service: PdHolder, blocked: boolean, at: Date, version?: number): Promise<void> {
   await trx
     .insertInto('block_receipts')
     .values({ subject_id: subjectId, service, blocked, applied_at: at, version: version ?? null })

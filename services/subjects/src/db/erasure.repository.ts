@@ -1,4 +1,4 @@
-import { UUID_PATTERN, type CursorKey } from '@pdp/shared';
+import { UUID_PATTERN, type CursorKey, type PdHolder } from '@pdp/shared';
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { ErasureActStatus, ErasureMethod } from '../domain/lifecycle';
 import type { SubjectStatus } from '../domain/subject';
@@ -48,10 +48,10 @@ export async function lockAct(trx: Transaction<Database>, id: string): Promise<E
   return trx.selectFrom('erasure_acts').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
 }
 
-export async function decideAct(trx: Db, id: string, status: ErasureActStatus, by: string, note: string | null, services: string[]): Promise<void> {
+export async function decideAct(trx: Db, id: string, status: ErasureActStatus, by: string, note: string | null, services: PdHolder[]): Promise<void> {
   await trx
     .updateTable('erasure_acts')
-    .set({ status, decided_by: by, decided_at: new Date(), decision_note: note, services: JSON.stringify(services) as unknown as string[] })
+    .set({ status, decided_by: by, decided_at: new Date(), decision_note: note, services: JSON.stringify(services) as unknown as PdHolder[] })
     .where('id', '=', id)
     .execute();
 }
@@ -98,7 +98,7 @@ export async function receiptsOf(db: Db, actIds: readonly string[]) {
     .execute();
 }
 
-export async function insertErasureReceipt(trx: Db, actId: string, service: string, at: Date): Promise<void> {
+export async function insertErasureReceipt(trx: Db, actId: string, service: PdHolder, at: Date): Promise<void> {
   await trx
     .insertInto('erasure_receipts')
     .values({ act_id: actId, service, completed_at: at })

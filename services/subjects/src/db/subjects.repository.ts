@@ -74,13 +74,13 @@ export async function loadSubjects(db: Db, ids: readonly string[]): Promise<Subj
     .execute();
   return rows.map((r) => ({
     id: r.id,
-    status: r.status as SubjectStatus,
+    status: r.status,
     iinEncrypted: r.iin_enc,
     registeredAt: r.created_at.toISOString(),
-    categories: r.categories.map((c) => c.category as Category),
+    categories: r.categories.map((c) => c.category),
     purposes: r.purposes.map((p) => ({
       code: p.code,
-      state: p.state as 'ACTIVE' | 'ACHIEVED',
+      state: p.state,
       reference: p.reference,
       declaredAt: new Date(p.declared_at).toISOString(),
       achievedAt: p.achieved_at ? new Date(p.achieved_at).toISOString() : null,
@@ -97,7 +97,7 @@ export async function findSubjectIdByBidx(db: Db, iinBidx: string): Promise<stri
 /** Locks the subject row for a status change; null when there is no such subject. */
 export async function lockSubject(trx: Transaction<Database>, id: string): Promise<{ id: string; status: SubjectStatus } | null> {
   const row = await trx.selectFrom('subjects').select(['id', 'status']).where('id', '=', id).forUpdate().executeTakeFirst();
-  return row ? { id: row.id, status: row.status as SubjectStatus } : null;
+  return row ? { id: row.id, status: row.status } : null;
 }
 
 /** Marks a purpose achieved (4.6) — at `at`, e.g. the day an employment ended, else now. */

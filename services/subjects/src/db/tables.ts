@@ -1,9 +1,11 @@
 import type { Generated, Insertable, Selectable } from 'kysely';
-import type { EncryptedColumns, FieldEncryptionTable, PlatformTables } from '@pdp/shared';
+import type { EncryptedColumns, FieldEncryptionTable, PdHolder, PlatformTables } from '@pdp/shared';
+import type { ErasureActStatus, ErasureMethod, RectificationStatus } from '../domain/lifecycle';
+import type { Category, PurposeRecord, SubjectStatus } from '../domain/subject';
 
 export interface SubjectsTable {
   id: string;
-  status: string;
+  status: SubjectStatus;
   /** AES-256-GCM ciphertext of the IIN; null once depersonalized. */
   iin_enc: string | null;
   /** HMAC blind index of the IIN; null once depersonalized, so the same IIN makes a new subject. */
@@ -16,7 +18,7 @@ export interface SubjectsTable {
 
 export interface SubjectCategoriesTable {
   subject_id: string;
-  category: string;
+  category: Category;
   created_at: Generated<Date>;
 }
 
@@ -33,7 +35,7 @@ export interface SubjectPurposesTable {
   subject_id: string;
   code: string;
   reference: string | null;
-  state: string;
+  state: PurposeRecord['state'];
   declared_at: Generated<Date>;
   achieved_at: Date | null;
 }
@@ -51,7 +53,7 @@ export interface BlocksTable {
 
 export interface BlockReceiptsTable {
   subject_id: string;
-  service: string;
+  service: PdHolder;
   blocked: boolean;
   applied_at: Date;
   /** The block version the receipt answers; null for receipts written before versions. */
@@ -61,8 +63,8 @@ export interface BlockReceiptsTable {
 export interface ErasureActsTable {
   id: string;
   subject_id: string;
-  method: string;
-  status: string;
+  method: ErasureMethod;
+  status: ErasureActStatus;
   grounds: string;
   automatic: boolean;
   proposed_by: string;
@@ -71,13 +73,13 @@ export interface ErasureActsTable {
   decided_at: Date | null;
   decision_note: string | null;
   /** Services expected to confirm, fixed when the act is approved. */
-  services: Generated<string[]>;
+  services: Generated<PdHolder[]>;
   completed_at: Date | null;
 }
 
 export interface ErasureReceiptsTable {
   act_id: string;
-  service: string;
+  service: PdHolder;
   completed_at: Date;
 }
 
@@ -88,7 +90,7 @@ export interface RectificationRequestsTable {
   /** The requested value, encrypted; the field's holder gets it sealed. */
   new_value_enc: string;
   documents: string[];
-  status: string;
+  status: RectificationStatus;
   requested_by: string;
   requested_at: Generated<Date>;
   deadline: string;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { CATEGORIES, PURPOSE_CATEGORIES, PURPOSES, type Category } from './subject';
+import { PURPOSE_CATEGORIES, PURPOSES, SUBJECT_CATEGORIES as CATEGORIES } from '@pdp/shared';
+import type { Category } from './subject';
 
 /**
  * Retention by rule (clause 4.6, Art. 12(2) of the Law): how long a subject's data are kept after a
@@ -91,7 +92,8 @@ export function checkRetentionRules(raw: unknown): RetentionRule[] {
       return;
     }
     const { category, purpose } = rule.data;
-    if (!PURPOSE_CATEGORIES[purpose]?.includes(category)) problems.push(`rule ${index}: category: ${category} is not processed for ${purpose}`);
+    if (!(PURPOSE_CATEGORIES as Record<string, readonly string[] | undefined>)[purpose]?.includes(category))
+      problems.push(`rule ${index}: category: ${category} is not processed for ${purpose}`);
     else if (rules.some((r) => r.category === category && r.purpose === purpose)) problems.push(`rule ${index}: ${category}/${purpose} is given twice`);
     rules.push(rule.data as RetentionRule);
   });

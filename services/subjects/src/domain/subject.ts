@@ -1,22 +1,9 @@
-/** Subject categories of clause 3.1 and what each one's data are processed for (3.2). */
-export const CATEGORIES = ['EMPLOYEE', 'COUNTERPARTY', 'APPLICANT', 'DEBTOR', 'RELATIVE', 'EMPLOYER'] as const;
-export type Category = (typeof CATEGORIES)[number];
+import type { SubjectCategory } from '@pdp/shared';
+
+/** Subject categories of clause 3.1 (the permission table's `SUBJECT_CATEGORIES`). */
+export type Category = SubjectCategory;
 
 export type SubjectStatus = 'ACTIVE' | 'BLOCKED' | 'DEPERSONALIZED' | 'DESTROYED';
-
-/** Purposes of clause 3.2. */
-export const PURPOSES = {
-  LABOUR_RELATIONS: 'LABOUR_RELATIONS',
-  CONTRACT_PERFORMANCE: 'CONTRACT_PERFORMANCE',
-  APPEAL_HANDLING: 'APPEAL_HANDLING',
-} as const;
-
-/** The categories whose data each purpose is for (3.2): who may see a purpose is who may see its category. */
-export const PURPOSE_CATEGORIES: Record<string, readonly Category[]> = {
-  [PURPOSES.LABOUR_RELATIONS]: ['EMPLOYEE'],
-  [PURPOSES.CONTRACT_PERFORMANCE]: ['COUNTERPARTY'],
-  [PURPOSES.APPEAL_HANDLING]: ['APPLICANT', 'DEBTOR', 'RELATIVE', 'EMPLOYER'],
-};
 
 /** Web forms of Annexes 3–5, by the channel appeals reports. */
 export const FORM_SOURCES: Record<string, string> = {

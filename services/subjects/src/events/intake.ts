@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { enqueueEvents, eventHeader, type ConsumerSpec, type Envelope } from '@pdp/shared';
+import { PURPOSES, enqueueEvents, eventHeader, type ConsumerSpec, type Envelope } from '@pdp/shared';
 import type { Transaction } from 'kysely';
 import { z } from 'zod';
 import type { Deps } from '../config';
 import { findOrRegisterSubject } from '../db/subjects.repository';
 import type { Database } from '../db/tables';
 import { assertValidIin, iinBlindIndex } from '../domain/identity';
-import { FORM_SOURCES, PURPOSES } from '../domain/subject';
+import { FORM_SOURCES } from '../domain/subject';
 
 /**
  * Registers (or finds) the applicant of every submitted appeal: opens the identity handed off to

@@ -1,8 +1,7 @@
-import type { ConsumerSpec, Envelope } from '@pdp/shared';
+import { PURPOSES, type ConsumerSpec, type Envelope } from '@pdp/shared';
 import type { Transaction } from 'kysely';
 import { achievePurpose } from '../db/subjects.repository';
 import type { Database } from '../db/tables';
-import { PURPOSES } from '../domain/subject';
 
 /** A closed appeal achieves the purpose it was collected for (4.6), which starts the retention term. */
 export function purposesConsumer(): ConsumerSpec {

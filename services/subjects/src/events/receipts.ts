@@ -5,7 +5,7 @@ import { upsertBlockReceipt } from '../db/blocks.repository';
 import { completeAct, insertErasureReceipt, lockAct, receiptsOf } from '../db/erasure.repository';
 import { setRectificationStatus } from '../db/rectification.repository';
 import type { Database } from '../db/tables';
-import { isComplete, type ErasureMethod } from '../domain/lifecycle';
+import { isComplete } from '../domain/lifecycle';
 
 /** Receipts from every holder: block confirmations, erasure confirmations, applied rectifications. */
 export function receiptsConsumer(deps: Deps): ConsumerSpec {
@@ -28,7 +28,7 @@ export function receiptsConsumer(deps: Deps): ConsumerSpec {
           await enqueueEvent(trx, deps.prefix, {
             ...eventHeader('subjects', event, act.subject_id),
             type: 'erasure.completed',
-            data: { actId: data.actId, method: act.method as ErasureMethod },
+            data: { actId: data.actId, method: act.method },
           });
         }
       } else {

@@ -1,10 +1,9 @@
-import { enqueueEvent, eventHeader, type ConsumerSpec, type Envelope } from '@pdp/shared';
+import { PURPOSES, enqueueEvent, eventHeader, type ConsumerSpec, type Envelope } from '@pdp/shared';
 import type { Transaction } from 'kysely';
 import type { Deps } from '../config';
 import { achievePurpose } from '../db/subjects.repository';
 import { contractByConsent } from '../db/registration.repository';
 import type { Database } from '../db/tables';
-import { PURPOSES } from '../domain/subject';
 
 /**
  * What consents decides that changes a purpose here (4.6): a withdrawn consent (6.1.5) ends the

@@ -1,14 +1,13 @@
 import { encodeCursor } from '@pdp/shared';
 import type { ErasureActResolvers } from '../generated/graphql';
-import type { ErasureMethod, ErasureActStatus } from '../domain/lifecycle';
 
 const iso = (d: Date | null) => d?.toISOString() ?? null;
 
 export function erasureActResolvers(): ErasureActResolvers {
   return {
     subjectId: (a) => a.subject_id,
-    method: (a) => a.method as ErasureMethod,
-    status: (a) => a.status as ErasureActStatus,
+    method: (a) => a.method,
+    status: (a) => a.status,
     proposedBy: (a) => a.proposed_by,
     proposedAt: (a) => a.proposed_at.toISOString(),
     decidedBy: (a) => a.decided_by,

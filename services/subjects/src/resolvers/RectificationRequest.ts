@@ -1,5 +1,4 @@
 import { encodeCursor } from '@pdp/shared';
-import type { RectificationStatus } from '../domain/lifecycle';
 import type { RectificationRequestResolvers } from '../generated/graphql';
 
 const iso = (d: Date | null) => d?.toISOString() ?? null;
@@ -7,7 +6,7 @@ const iso = (d: Date | null) => d?.toISOString() ?? null;
 export function rectificationResolvers(): RectificationRequestResolvers {
   return {
     subjectId: (r) => r.subject_id,
-    status: (r) => r.status as RectificationStatus,
+    status: (r) => r.status,
     requestedBy: (r) => r.requested_by,
     requestedAt: (r) => r.requested_at.toISOString(),
     reviewedBy: (r) => r.reviewed_by,

@@ -1,5 +1,5 @@
-import { ForbiddenError, SUBJECT_CATEGORIES, coversCategories, visibleCategories, type RequestScope } from '@pdp/shared';
-import { PURPOSE_CATEGORIES, type SubjectRecord } from '../domain/subject';
+import { ForbiddenError, coversCategories, coversPurpose, visibleCategories, type RequestScope } from '@pdp/shared';
+import type { SubjectRecord } from '../domain/subject';
 import type DataLoader from 'dataloader';
 import type { Context } from '../context';
 import type { Deps } from '../config';
@@ -71,6 +71,5 @@ async function registrations<T extends { id: string }>(
 }
 
 function visiblePurposes(ctx: RequestScope, subject: SubjectRecord) {
-  const seen = new Set(visibleCategories(ctx.actor.roles, SUBJECT_CATEGORIES));
-  return subject.purposes.filter((p) => (PURPOSE_CATEGORIES[p.code] ?? []).some((c) => seen.has(c)));
+  return subject.purposes.filter((p) => coversPurpose(ctx.actor.roles, p.code));
 }

@@ -19,6 +19,7 @@ const SUBJECT_PD_FIELDS = ['iin', 'categories', 'purposes', 'sources'];
  */
 export function subjectLoader(deps: Deps, scope: RequestScope): DataLoader<string, SubjectRecord | null> {
   return new DataLoader<string, SubjectRecord | null>(async (ids) => {
+    // Reached by `_entities` too, which the request pipeline does not authorize: the root field's row.
     await deps.guard.authorize(scope, 'Query.subject');
     const found = new Map((await loadSubjects(deps.db, ids)).map((s) => [s.id, s]));
     // A role reads only the categories its purpose covers (4.3, 4.4): HR employees, CONTRACTS
