@@ -30,6 +30,8 @@ export interface ProcessPlatformOptions {
   /** NATS nodes: 1, or a three-node JetStream cluster (streams with 3 replicas). */
   natsNodes?: 1 | 3;
   logLevel?: string;
+  /** PostgreSQL whose commits survive a crash (the soak crashes it). */
+  durablePostgres?: boolean;
 }
 
 interface Databases {
@@ -78,7 +80,7 @@ export class ProcessPlatform {
   static async start(opts: ProcessPlatformOptions): Promise<ProcessPlatform> {
     const prefix = 'pdp';
     const dir = mkdtempSync(join(tmpdir(), 'pdp-fault-run-'));
-    const [pg, nats] = await Promise.all([ThrowawayPostgres.start(), ThrowawayNats.start({ prefix, nodes: opts.natsNodes ?? 1 })]);
+    const [pg, nats] = await Promise.all([ThrowawayPostgres.start({ durable: opts.durablePostgres }), ThrowawayNats.start({ prefix, nodes: opts.natsNodes ?? 1 })]);
     const platform = new ProcessPlatform(dir, pg, nats, prefix, opts.provider);
     try {
       await platform.launch(opts);
