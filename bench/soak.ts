@@ -7,7 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { soak } from '../tests/support/soak';
+import { soak, type FaultKind } from '../tests/support/soak';
 import { benchProvider } from './support';
 
 const [secondsArg = '180', clientsArg = '6'] = process.argv.slice(2);
@@ -20,11 +20,10 @@ const result = await soak({
   durationMs,
   clients,
   // A quarter in, half-way and three quarters in: each fault recovers before the next.
-  faults: [
-    { atMs: durationMs * 0.25, kind: 'postgres' },
-    { atMs: durationMs * 0.5, kind: 'nats' },
-    { atMs: durationMs * 0.75, kind: 'appeals' },
-  ],
+  // SOAK_FAULTS=postgres,postgres,nats: another schedule, spread evenly (e.g. to repeat one crash).
+  faults: (process.env.SOAK_FAULTS ?? 'postgres,nats,appeals')
+    .split(',')
+    .map((kind, i, all) => ({ atMs: (durationMs * (i + 1)) / (all.length + 1), kind: kind as FaultKind })),
   progress: (line) => console.error(`soak ${new Date().toISOString().slice(11, 19)} ${line}`),
 });
 mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });

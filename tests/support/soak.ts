@@ -278,7 +278,7 @@ async function run(platform: ProcessPlatform, opts: SoakOptions, downMs: number,
   }
   const settleSeconds = round((performance.now() - settleStart) / 1000);
   problems.push(...summarise(books));
-  problems.push(...(await auditProblems(platform, readsFound, pagesServed)));
+  problems.push(...(await auditProblems(platform, readsFound, pagesServed).catch((err: Error) => [`audit unreadable: ${err.message}`])));
   // A read of a person accepted 20 s earlier that found no one, outside a fault's window.
   const misses = readMisses.filter((m) => !inWindow(m.at));
   if (misses.length > 0) problems.push(`${misses.length} DPO reads outside the fault windows found no subject for an accepted IIN`);
@@ -357,7 +357,7 @@ async function auditProblems(platform: ProcessPlatform, reads: number, pages: nu
           .select(sql<string>`count(*)`.as('n'))
           .where('event_type', '=', 'pd.accessed')
           .where('source', '=', source)
-          .where('actor_roles', '@>', sql<string[]>`array['DPO']::text[]`)
+          .where(sql<boolean>`actor_roles @> '["DPO"]'::jsonb`)
           .executeTakeFirstOrThrow()
       ).n,
     );
@@ -370,7 +370,7 @@ async function auditProblems(platform: ProcessPlatform, reads: number, pages: nu
           .select(sql<string>`count(*)`.as('n'))
           .where('event_type', '=', 'pd.accessed')
           .where('source', '=', 'appeals')
-          .where('actor_roles', '@>', sql<string[]>`array['OPERATOR']::text[]`)
+          .where(sql<boolean>`actor_roles @> '["OPERATOR"]'::jsonb`)
           .executeTakeFirstOrThrow()
       ).n,
     );

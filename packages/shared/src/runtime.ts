@@ -18,6 +18,7 @@ import { UnauthenticatedError } from './errors';
 import { isDurableOf, type ServiceName } from './events/catalog';
 import { EventConsumer, type ConsumerSpec } from './events/consumer';
 import { Handoffs } from './events/handoff';
+import { OutboxKeeper } from './events/keeper';
 import { connectionState, connectNats, ensureHandoffStream, ensureStream, natsInboxPrefix } from './events/nats';
 import { OutboxRelay } from './events/relay';
 import { EventSigner, EventVerifier, registerEventSigner } from './events/signing';
@@ -147,12 +148,14 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
   const jsm: JetStreamManager = await nc.jetstreamManager();
   const replicas = config.eventsReplicas ?? 1;
   const stream = await ensureStream(jsm, config.eventsPrefix, { replicas });
+  const handoffStream = await ensureHandoffStream(jsm, config.eventsPrefix, { replicas });
   const handoffs = new Handoffs({
     service: def.name,
     db: db as Kysely<any>,
     jsm,
+    js,
     prefix: config.eventsPrefix,
-    stream: await ensureHandoffStream(jsm, config.eventsPrefix, { replicas }),
+    stream: handoffStream,
     logger,
   });
 
@@ -173,6 +176,18 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
   await def.init?.(deps);
   const relay = new OutboxRelay({ db: db as Kysely<any>, databaseUrl: config.databaseUrl, js, logger, service: def.name });
   await relay.start();
+  const keeper = new OutboxKeeper({
+    db: db as Kysely<any>,
+    nc,
+    jsm,
+    prefix: config.eventsPrefix,
+    stream,
+    handoffStream,
+    logger,
+    service: def.name,
+    kick: () => relay.kick(),
+  });
+  keeper.start();
   const specs = def.consumers(deps);
   const unlisted = specs.filter((spec) => !isDurableOf(def.name, spec.name)).map((spec) => spec.name);
   // NATS permits a service only its own listed durables: an unlisted one would fail at its first fetch.
@@ -308,6 +323,7 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
       await metrics.stop();
       await apollo.stop();
       for (const consumer of consumers) await consumer.stop();
+      await keeper.stop();
       await relay.stop();
       unregisterSigner();
       await handoffs.stop();

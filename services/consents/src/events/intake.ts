@@ -32,7 +32,7 @@ export function intakeConsumer(deps: Deps): ConsumerSpec {
         const givenAt = new Date(data.consent.givenAt);
         const template = await templateInForce(db, data.consent.templateCode, data.locale, givenAt);
         if (!template) throw new Error(`no ${data.consent.templateCode} template in force`);
-        const evidence = (await deps.handoffs.open(trx, data.consent.evidence, deps.config.extra.sealPrivateKey, evidenceSchema)) ?? {
+        const evidence = (await deps.handoffs.open(trx, data.consent.evidence, deps.config.extra.sealPrivateKey, evidenceSchema, event.occurredAt)) ?? {
           ip: null,
           userAgent: null,
         };
