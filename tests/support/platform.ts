@@ -80,7 +80,10 @@ export class ProcessPlatform {
   static async start(opts: ProcessPlatformOptions): Promise<ProcessPlatform> {
     const prefix = 'pdp';
     const dir = mkdtempSync(join(tmpdir(), 'pdp-fault-run-'));
-    const [pg, nats] = await Promise.all([ThrowawayPostgres.start({ durable: opts.durablePostgres }), ThrowawayNats.start({ prefix, nodes: opts.natsNodes ?? 1 })]);
+    const [pg, nats] = await Promise.all([
+      ThrowawayPostgres.start({ durable: opts.durablePostgres }),
+      ThrowawayNats.start({ prefix, nodes: opts.natsNodes ?? 1 }),
+    ]);
     const platform = new ProcessPlatform(dir, pg, nats, prefix, opts.provider);
     try {
       await platform.launch(opts);
@@ -175,7 +178,7 @@ export class ProcessPlatform {
     await waitUntil(
       async () => {
         const res = await fetch(`http://127.0.0.1:${port}/readyz?strict`, { signal: AbortSignal.timeout(2000) });
-        if (!res.ok) throw new Error(`readyz ${res.status}`);
+        if (!res.ok) throw new Error(`readyz ${res.status} ${(await res.text()).slice(0, 400)}`);
       },
       what,
       timeoutMs,

@@ -122,8 +122,7 @@ export class ThrowawayPostgres {
     // Durability is not what most tests are about; speed is. A crash loses no commit of a durable one
     // (fsync may stay off: the machine itself does not crash).
     const speed = this.durable ? ['fsync=off'] : ['fsync=off', 'synchronous_commit=off', 'full_page_writes=off'];
-    for (const setting of [...speed, 'max_connections=400', 'shared_buffers=64MB'])
-      args.push('-c', setting);
+    for (const setting of [...speed, 'max_connections=400', 'shared_buffers=64MB']) args.push('-c', setting);
     this.child = track(spawn(join(this.bin, 'postgres'), args, { stdio: 'ignore', ...(this.user ?? {}) }));
     await waitUntil(async () => {
       const client = new pg.Client({ connectionString: this.url() });

@@ -109,3 +109,10 @@ export const outboxResent = new Counter({
   labelNames: ['service', 'kind'],
   registers: [registry],
 });
+
+export const consumerRestarts = new Counter({
+  name: 'pdp_consumer_restarts_total',
+  help: 'Durable consumers whose message loop ended or stalled and was started again',
+  labelNames: ['consumer'],
+  registers: [registry],
+});

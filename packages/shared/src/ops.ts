@@ -22,7 +22,7 @@ import { hasAnyRole, type Actor, type ActorTokenVerifier } from './auth/actor';
 import { rolesFor } from './auth/permissions';
 import type { Guard, RequestScope } from './auth/guard';
 import { isEventType } from './events/catalog';
-import type { EventConsumer, ReplayOutcome } from './events/consumer';
+import type { ConsumerState, EventConsumer, ReplayOutcome } from './events/consumer';
 import { streamName } from './events/envelope';
 import type { PlatformTables } from './events/migrations';
 import { BadUserInputError, NotFoundError } from './errors';
@@ -65,7 +65,13 @@ export function instanceId(): string {
     .slice(0, 40)}-${process.pid}-${randomBytes(3).toString('hex')}`;
 }
 
-const consumerHealthSchema = z.object({ name: z.string().max(100), pending: z.number().int().min(0), ackPending: z.number().int().min(0) });
+const consumerHealthSchema = z.object({
+  name: z.string().max(100),
+  pending: z.number().int().min(0),
+  ackPending: z.number().int().min(0),
+  /** What the reporting instance's consumer does (absent from an instance of an older version: taken as consuming). */
+  state: z.enum(['consuming', 'standby', 'stopped']).default('consuming'),
+});
 const fieldEncryptionSchema = z.object({
   table: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/),
   keyId: z.string().max(40).nullable(),
@@ -117,7 +123,7 @@ export interface HealthReporterOptions {
   jsm: JetStreamManager;
   prefix: string;
   stream: string;
-  consumers: () => string[];
+  consumers: () => Array<{ name: string; state: ConsumerState }>;
   readiness: () => Promise<{ ready: boolean; checks: Record<string, string> }>;
   relayListening: () => boolean;
   /** The service's `field_encryption` rows; null for a service without encrypted columns. */
@@ -250,10 +256,12 @@ export class HealthReporter {
 
   private async consumerFigures(previous: ConsumerHealth[]): Promise<ConsumerHealth[]> {
     return Promise.all(
-      this.opts.consumers().map(async (name) => {
+      this.opts.consumers().map(async ({ name, state }) => {
         const info = this.opts.connected() ? await within(1000, this.opts.jsm.consumers.info(this.opts.stream, name)).catch(() => null) : null;
-        if (info) return { name, pending: info.num_pending, ackPending: info.num_ack_pending };
-        return previous.find((c) => c.name === name) ?? { name, pending: 0, ackPending: 0 };
+        if (info) return { name, pending: info.num_pending, ackPending: info.num_ack_pending, state };
+        // Figures it could not read are the last it had — never zeros, which would read as drained.
+        const known = previous.find((c) => c.name === name);
+        return { name, pending: known?.pending ?? 0, ackPending: known?.ackPending ?? 0, state: known ? state : 'stopped' };
       }),
     );
   }
@@ -440,6 +448,11 @@ export interface ServiceHealthView {
   consumers: ConsumerHealth[];
   /** Instances that reported lately. */
   instances: number;
+  /**
+   * Nothing waiting: reported lately, no outbox backlog, and every consumer consuming (in one of the
+   * instances) with nothing pending or unacknowledged. Never true while a consumer is behind or stopped.
+   */
+  drained: boolean;
   relayListening: boolean;
   fieldEncryption: FieldEncryptionState[];
   reportedAt: string | null;
@@ -447,6 +460,8 @@ export interface ServiceHealthView {
 
 export interface PlatformHealthView {
   ready: boolean;
+  /** Every service drained. */
+  drained: boolean;
   services: ServiceHealthView[];
 }
 
@@ -524,6 +539,7 @@ export class OpsView {
             parkedEvents: 0,
             consumers: [],
             instances: 0,
+            drained: false,
             relayListening: false,
             fieldEncryption: [],
             reportedAt: null,
@@ -531,7 +547,12 @@ export class OpsView {
         }
         // Consumer lag lives in NATS, not in the service: read it live, so a service that is down
         // still shows its lag growing.
-        const consumers = fresh.length > 0 ? latest.consumers : await this.liveConsumers(latest.consumers);
+        const figures = fresh.length > 0 ? latest.consumers : await this.liveConsumers(latest.consumers);
+        // A consumer consumes when any instance that reported lately says so (an ordered one: the one
+        // holding its lock); with none reporting, nothing consumes.
+        const consumers = figures.map((c) => ({ ...c, state: stateAcross(fresh, c.name) }));
+        const drained =
+          fresh.length > 0 && latest.outboxBacklog === 0 && consumers.every((c) => c.state === 'consuming' && c.pending === 0 && c.ackPending === 0);
         return {
           name,
           ready: fresh.some((s) => s.ready),
@@ -540,13 +561,14 @@ export class OpsView {
           parkedEvents: latest.parkedEvents,
           consumers,
           instances: fresh.length,
+          drained,
           relayListening: fresh.some((s) => s.relayListening),
           fieldEncryption: latest.fieldEncryption,
           reportedAt: latest.reportedAt,
         };
       }),
     );
-    return { ready: services.every((s) => s.ready), services };
+    return { ready: services.every((s) => s.ready), drained: services.every((s) => s.drained), services };
   }
 
   private async liveConsumers(known: ConsumerHealth[]): Promise<ConsumerHealth[]> {
@@ -554,7 +576,7 @@ export class OpsView {
     return Promise.all(
       known.map(async (c) => {
         const info = await within(750, this.opts.jsm.consumers.info(this.opts.stream, c.name)).catch(() => null);
-        return info ? { name: c.name, pending: info.num_pending, ackPending: info.num_ack_pending } : c;
+        return info ? { ...c, pending: info.num_pending, ackPending: info.num_ack_pending } : c;
       }),
     );
   }
@@ -607,6 +629,13 @@ export class OpsView {
   }
 }
 
+/** What a consumer does across a service's instances: consuming in any, else standing by in any, else stopped. */
+function stateAcross(snapshots: HealthSnapshot[], name: string): ConsumerState {
+  const states = snapshots.flatMap((s) => s.consumers.filter((c) => c.name === name).map((c) => c.state));
+  if (states.includes('consuming')) return 'consuming';
+  return states.includes('standby') ? 'standby' : 'stopped';
+}
+
 const serviceArg = z.enum(OPS_SERVICES);
 
 /**
@@ -624,7 +653,12 @@ export function opsResolvers(view: OpsView, guard: Guard) {
     Query: {
       async platformHealth(_: unknown, __: unknown, ctx: RequestScope) {
         await guard.authorize(ctx, 'Query.platformHealth');
-        return view.platformHealth();
+        const health = await view.platformHealth();
+        // The schema's enum values are upper case.
+        return {
+          ...health,
+          services: health.services.map((svc) => ({ ...svc, consumers: svc.consumers.map((c) => ({ ...c, state: c.state.toUpperCase() })) })),
+        };
       },
       async parkedEvents(_: unknown, args: { service?: string | null; first?: number | null }, ctx: RequestScope) {
         await guard.authorize(ctx, 'Query.parkedEvents');

@@ -255,7 +255,28 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
       await jsm.streams.info(stream);
     },
   };
-  mountHealth(app, checks, () => shuttingDown);
+  // The body also says whether this service's events are drained (never while a consumer is behind
+  // or stopped); informational, it decides nothing.
+  let reporterRef: HealthReporter | null = null;
+  mountHealth(
+    app,
+    checks,
+    () => shuttingDown,
+    [],
+    () => {
+      const snapshot = reporterRef?.snapshot;
+      if (!snapshot) return {};
+      const consumersNow = snapshot.consumers.map((c) => ({ ...c, state: consumers.find((x) => x.name === c.name)?.state ?? c.state }));
+      return {
+        events: {
+          drained: snapshot.outboxBacklog === 0 && consumersNow.every((c) => c.state !== 'stopped' && c.pending === 0 && c.ackPending === 0),
+          outboxBacklog: snapshot.outboxBacklog,
+          consumers: consumersNow,
+          reportedAt: snapshot.reportedAt,
+        },
+      };
+    },
+  );
   app.use(
     '/graphql',
     jsonBody(),
@@ -289,7 +310,7 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
     jsm,
     prefix: config.eventsPrefix,
     stream,
-    consumers: () => consumers.map((c) => c.name),
+    consumers: () => consumers.map((c) => ({ name: c.name, state: c.state })),
     readiness: async () => {
       const results = await runChecks(checks);
       return { ready: !shuttingDown && Object.values(results).every((r) => r === 'ok'), checks: results };
@@ -301,6 +322,7 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
     replicas,
     logger,
   });
+  reporterRef = reporter;
   reporter.start();
   const responder = new OpsResponder({ nc, prefix: config.eventsPrefix, service: ops, db: db as Kysely<any>, consumers, actorTokens, logger });
   responder.start();

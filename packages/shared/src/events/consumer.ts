@@ -2,7 +2,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import pg from 'pg';
 import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg, type StoredMsg } from 'nats';
 import { safeError, type Logger } from '../logger';
-import { eventsConsumed } from '../metrics';
+import { consumerRestarts, eventsConsumed } from '../metrics';
 import { SERVICES, isEventType, type EventType, type RejectionReason, type ServiceName } from './catalog';
 import { parseEnvelope, type Envelope } from './envelope';
 import { isMessageNotFound } from './handoff';
@@ -125,6 +125,9 @@ export function isOrderedConsumer(types: ConsumerSpec['types']): boolean {
   return types !== 'all' && types.some((type) => ORDERED_TYPES.includes(type));
 }
 
+/** What an instance's consumer is doing (the ops view's `consuming`). */
+export type ConsumerState = 'consuming' | 'standby' | 'stopped';
+
 /** What a replay of a parked event came to (`event.replayed`). */
 export type ReplayOutcome = 'APPLIED' | 'DUPLICATE' | 'FAILED' | 'REJECTED';
 
@@ -176,6 +179,10 @@ export class EventConsumer {
   private loop: Promise<void> | null = null;
   private stopping = false;
   private wakeLeader: (() => void) | null = null;
+  private consuming = false;
+  private standby = false;
+  private lastProgress = Date.now();
+  private watchdog: NodeJS.Timeout | null = null;
 
   /**
    * An ordered consumer in one instance at a time: it consumes while it holds the advisory lock
@@ -222,6 +229,7 @@ export class EventConsumer {
       } catch {
         await end();
       }
+      this.standby = !held;
       if (held && !this.stopping) {
         this.opts.logger.info({ consumer: this.spec.name }, 'ordered consumer: this instance consumes');
         // Nothing here may reject the loop (nobody awaits it until stop): a failure ends this turn.
@@ -229,6 +237,8 @@ export class EventConsumer {
         try {
           const messages = await consume();
           this.messages = messages;
+          this.consuming = true;
+          this.lastProgress = Date.now();
           const running = this.run(messages).catch((err: unknown) => {
             this.opts.logger.error({ err: describe(err), consumer: this.spec.name }, 'ordered consumer stopped');
           });
@@ -245,6 +255,7 @@ export class EventConsumer {
           clearInterval(check);
         }
         this.messages = null;
+        this.consuming = false;
         // The lock goes with the session: a new one, and a new try.
         await end();
         if (!this.stopping) this.opts.logger.warn({ consumer: this.spec.name }, 'ordered consumer: lock lost; waiting to take it again');
@@ -301,13 +312,68 @@ export class EventConsumer {
     const consumer = await this.opts.js.consumers.get(stream, this.spec.name);
     await this.startReconciling();
     if (isOrderedConsumer(types) && this.opts.databaseUrl) {
+      this.standby = true;
       this.loop = this.lead(this.opts.databaseUrl, () => consumer.consume({ max_messages: 256 })).catch((err: unknown) => {
         this.opts.logger.error({ err: describe(err), consumer: this.spec.name }, 'ordered consumer stopped');
       });
+      this.watchdog = setInterval(() => void this.watch(), WATCH_EVERY_MS);
+      this.watchdog.unref?.();
       return;
     }
-    this.messages = await consumer.consume({ max_messages: 256 });
-    this.loop = this.run(this.messages);
+    this.loop = this.supervise(() => consumer.consume({ max_messages: 256 }));
+    this.watchdog = setInterval(() => void this.watch(), WATCH_EVERY_MS);
+    this.watchdog.unref?.();
+  }
+
+  /**
+   * Consumes until stopped: a consumer whose message loop ends (the library gave up on its pull, the
+   * consumer was recreated, a connection lost for good) or cannot start (NATS down) is started again
+   * with a growing pause, and says so. Nothing here may reject the loop (nobody awaits it until stop).
+   */
+  private async supervise(consume: () => Promise<ConsumerMessages>): Promise<void> {
+    let pauseMs = 250;
+    while (!this.stopping) {
+      try {
+        const messages = await consume();
+        this.messages = messages;
+        this.consuming = true;
+        this.lastProgress = Date.now();
+        pauseMs = 250;
+        await this.run(messages);
+      } catch (err) {
+        this.opts.logger.warn({ err: describe(err), consumer: this.spec.name }, 'consumer could not consume; trying again');
+      }
+      this.consuming = false;
+      this.messages = null;
+      if (this.stopping) return;
+      this.opts.logger.warn({ consumer: this.spec.name }, 'consumer stopped consuming; starting it again');
+      consumerRestarts.inc({ consumer: this.spec.name });
+      await new Promise((r) => setTimeout(r, pauseMs));
+      pauseMs = Math.min(5000, pauseMs * 2);
+    }
+  }
+
+  /**
+   * A consumer that consumes yet receives nothing while the stream holds messages for it (a pull that
+   * the server forgot across a restart) is stalled: its loop is closed, and `supervise` (or the
+   * ordered consumer's leader loop) starts it again.
+   */
+  private async watch(): Promise<void> {
+    if (this.stopping || !this.consuming || !this.messages || Date.now() - this.lastProgress < STALL_MS) return;
+    const info = await this.opts.jsm.consumers.info(this.opts.stream, this.spec.name).catch(() => null);
+    if (!info || info.num_pending === 0 || !this.messages || Date.now() - this.lastProgress < STALL_MS) return;
+    this.opts.logger.warn({ consumer: this.spec.name, pending: info.num_pending }, 'consumer stalled (messages waiting, none delivered); starting it again');
+    this.lastProgress = Date.now();
+    await this.messages.close().catch(() => undefined);
+  }
+
+  /**
+   * Whether this instance's consumer is consuming now: `standby` for an ordered consumer another
+   * instance consumes, `stopped` while it is started again (or not at all).
+   */
+  get state(): ConsumerState {
+    if (this.consuming) return 'consuming';
+    return this.standby && !this.stopping ? 'standby' : 'stopped';
   }
 
   get name(): string {
@@ -317,6 +383,7 @@ export class EventConsumer {
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.reconciler) clearInterval(this.reconciler);
+    if (this.watchdog) clearInterval(this.watchdog);
     await this.round;
     this.wakeLeader?.();
     await this.messages?.close();
@@ -489,6 +556,7 @@ export class EventConsumer {
     for (;;) {
       const first = await next;
       if (first.done) return;
+      this.lastProgress = Date.now();
       // What is already delivered (never waiting for more than the first) is one batch.
       const batch: JsMsg[] = [first.value];
       next = iterator.next();
@@ -705,6 +773,10 @@ export class EventConsumer {
     );
   }
 }
+
+/** How often a consumer checks that it is not stalled, and after how long without a delivery it may be. */
+const WATCH_EVERY_MS = 10_000;
+const STALL_MS = 30_000;
 
 /** At most this many sequence numbers are looked at in one reconciliation round. */
 const RECONCILE_SPAN = 100_000;

@@ -60,7 +60,17 @@ export type ConsumerHealth = {
   ackPending: Scalars['Int']['output'];
   name: Scalars['String']['output'];
   pending: Scalars['Int']['output'];
+  /**
+   * CONSUMING in at least one instance that reported lately; STANDBY: an ordered consumer whose instances all wait
+   * for its lock; STOPPED: no instance consumes it (it is being started again, or the service is down).
+   */
+  state: ConsumerState;
 };
+
+export type ConsumerState =
+  | 'CONSUMING'
+  | 'STANDBY'
+  | 'STOPPED';
 
 /** The control report (7.2.4) is the audit's; subjects adds the rights requests and erasure acts of its period. */
 export type ControlReport = {
@@ -339,6 +349,8 @@ export type PartnerAppeal = {
 
 export type PlatformHealth = {
   __typename?: 'PlatformHealth';
+  /** Every service drained: every accepted write has reached everyone who must have it. */
+  drained: Scalars['Boolean']['output'];
   ready: Scalars['Boolean']['output'];
   services: Array<ServiceHealth>;
 };
@@ -471,6 +483,11 @@ export type ReplayOutcome =
 export type ServiceHealth = {
   __typename?: 'ServiceHealth';
   consumers: Array<ConsumerHealth>;
+  /**
+   * Nothing waiting: reported lately, no outbox backlog, every consumer CONSUMING with nothing pending or unacknowledged.
+   * Never true while a consumer is behind or not consuming.
+   */
+  drained: Scalars['Boolean']['output'];
   /** Each encrypted table's re-encryption (docs/operations.md, "Field keys"); empty for a service without encrypted columns. */
   fieldEncryption: Array<FieldEncryptionHealth>;
   /** Instances that reported lately. */
@@ -627,6 +644,7 @@ export type ResolversTypes = {
   Consent: ResolverTypeWrapper<Consent>;
   ConsumerHealth: ResolverTypeWrapper<ConsumerHealth>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  ConsumerState: ConsumerState;
   ControlReport: ResolverTypeWrapper<ControlReport>;
   CounterpartyConsentForm: CounterpartyConsentForm;
   CounterpartyContract: ResolverTypeWrapper<ContractRow>;
@@ -727,6 +745,7 @@ export type ConsumerHealthResolvers<ContextType = Context, ParentType extends Re
   ackPending?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   pending?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  state?: Resolver<ResolversTypes['ConsumerState'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
@@ -849,6 +868,7 @@ export type PartnerAppealResolvers<ContextType = Context, ParentType extends Res
 };
 
 export type PlatformHealthResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PlatformHealth'] = ResolversParentTypes['PlatformHealth']> = {
+  drained?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   ready?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   services?: Resolver<Array<ResolversTypes['ServiceHealth']>, ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
@@ -893,6 +913,7 @@ export type RectificationRequestResolvers<ContextType = Context, ParentType exte
 
 export type ServiceHealthResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ServiceHealth'] = ResolversParentTypes['ServiceHealth']> = {
   consumers?: Resolver<Array<ResolversTypes['ConsumerHealth']>, ParentType, ContextType>;
+  drained?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   fieldEncryption?: Resolver<Array<ResolversTypes['FieldEncryptionHealth']>, ParentType, ContextType>;
   instances?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
