@@ -147,12 +147,14 @@ export class ProcessPlatform {
         OIDC_ISSUER: opts.provider.issuer,
         RATE_LIMIT_DATABASE_URL: await ensureDatabase(this.pg.url(), 'pdp_gateway'),
         OIDC_AUDIENCE: opts.provider.audience,
+        // A discovery that timed out on a busy machine is tried again soon, not after the default wait.
+        OIDC_JWKS_COOLDOWN_SECONDS: '2',
         PUBLIC_RATE_LIMIT_PER_MINUTE: '0',
         ACTOR_RATE_LIMIT_PER_MINUTE: '0',
       }),
     );
     this.gatewayUrl = `http://127.0.0.1:${gatewayPort}/graphql`;
-    await this.waitReady(gatewayPort, 'gateway', 60_000);
+    await this.waitReady(gatewayPort, 'gateway', 120_000);
   }
 
   private run(name: string, entry: string, env: Record<string, string>): Supervised {
