@@ -159,6 +159,9 @@ export function isTransient(err: unknown): boolean {
   );
 }
 
+/** The longest wait before an event that failed on the infrastructure (isTransient) is tried again. */
+export const TRANSIENT_MAX_BACKOFF_MS = 2_000;
+
 export function backoffMs(deliveryCount: number): number {
   return Math.min(30_000, 250 * 2 ** Math.max(0, deliveryCount - 1));
 }
@@ -183,6 +186,7 @@ export class EventConsumer {
   private standby = false;
   private lastProgress = Date.now();
   private watchdog: NodeJS.Timeout | null = null;
+  private abandon: (() => void) | null = null;
 
   /**
    * An ordered consumer in one instance at a time: it consumes while it holds the advisory lock
@@ -339,7 +343,11 @@ export class EventConsumer {
         this.consuming = true;
         this.lastProgress = Date.now();
         pauseMs = 250;
-        await this.run(messages);
+        // A loop stuck in its work (a request that never answers) is left behind when the watchdog
+        // gives up on it: what it had not acked comes back after ack_wait to the new one.
+        const abandoned = new Promise<void>((resolve) => (this.abandon = resolve));
+        await Promise.race([this.run(messages), abandoned]);
+        this.abandon = null;
       } catch (err) {
         this.opts.logger.warn({ err: describe(err), consumer: this.spec.name }, 'consumer could not consume; trying again');
       }
@@ -354,17 +362,23 @@ export class EventConsumer {
   }
 
   /**
-   * A consumer that consumes yet receives nothing while the stream holds messages for it (a pull that
-   * the server forgot across a restart) is stalled: its loop is closed, and `supervise` (or the
-   * ordered consumer's leader loop) starts it again.
+   * A consumer that consumes yet makes no progress while the stream holds messages for it (a pull the
+   * server forgot across a restart, a batch stuck on a request that never answers) is stalled: its
+   * loop is closed and left behind, and `supervise` (or the ordered consumer's leader loop) starts it
+   * again.
    */
   private async watch(): Promise<void> {
     if (this.stopping || !this.consuming || !this.messages || Date.now() - this.lastProgress < STALL_MS) return;
     const info = await this.opts.jsm.consumers.info(this.opts.stream, this.spec.name).catch(() => null);
-    if (!info || info.num_pending === 0 || !this.messages || Date.now() - this.lastProgress < STALL_MS) return;
-    this.opts.logger.warn({ consumer: this.spec.name, pending: info.num_pending }, 'consumer stalled (messages waiting, none delivered); starting it again');
+    const waiting = info ? info.num_pending + info.num_ack_pending : 0;
+    if (waiting === 0 || !this.messages || Date.now() - this.lastProgress < STALL_MS) return;
+    this.opts.logger.warn({ consumer: this.spec.name, waiting }, 'consumer stalled (messages waiting, no progress); starting it again');
+    consumerRestarts.inc({ consumer: this.spec.name });
     this.lastProgress = Date.now();
-    await this.messages.close().catch(() => undefined);
+    const messages = this.messages;
+    this.abandon?.();
+    this.wakeLeader?.();
+    await messages.close().catch(() => undefined);
   }
 
   /**
@@ -572,6 +586,7 @@ export class EventConsumer {
         // The database is unreachable even for parking: unacked messages come back.
         this.opts.logger.error({ err: describe(err), consumer: this.spec.name }, 'events left for redelivery');
       }
+      this.lastProgress = Date.now();
     }
   }
 
@@ -690,7 +705,9 @@ export class EventConsumer {
       }
       this.opts.logger.warn({ err: describe(err), consumer, eventId: event.id, type: event.type, attempts }, 'event handling failed; retrying');
       eventsConsumed.inc({ consumer, outcome: 'retried' });
-      msg.nak(backoffMs(attempts));
+      // The database or NATS coming back is worth a prompt retry: an outage of seconds must not
+      // leave its events waiting half a minute behind it.
+      msg.nak(isTransient(err) ? Math.min(TRANSIENT_MAX_BACKOFF_MS, backoffMs(attempts)) : backoffMs(attempts));
     }
   }
 
@@ -776,7 +793,7 @@ export class EventConsumer {
 
 /** How often a consumer checks that it is not stalled, and after how long without a delivery it may be. */
 const WATCH_EVERY_MS = 10_000;
-const STALL_MS = 30_000;
+const STALL_MS = 60_000;
 
 /** At most this many sequence numbers are looked at in one reconciliation round. */
 const RECONCILE_SPAN = 100_000;
