@@ -1,4 +1,4 @@
-import { NotReadyError, type ConsumerSpec, type Envelope } from '@pdp/shared';
+import { handlersOf, NotReadyError, type ConsumerSpec } from '@pdp/shared';
 import type { Deps } from '../config';
 import type { Transaction } from 'kysely';
 import { linkAppealToSubject } from '../db/appeals.repository';
@@ -11,12 +11,12 @@ import type { Database } from '../db/tables';
 export function subjectLinkConsumer(deps: Pick<Deps, 'handoffs'>): ConsumerSpec {
   return {
     name: 'appeals-subject-link',
-    types: ['subject.appeal_linked'],
-    async handle(trx, event) {
-      const { appealId, subjectId } = (event as Envelope<'subject.appeal_linked'>).data;
-      const updated = await linkAppealToSubject(trx as Transaction<Database>, appealId, subjectId);
-      if (updated === 0) throw new NotReadyError('appeal not found');
-      await deps.handoffs.settle(trx, 'subjects', appealId);
-    },
+    ...handlersOf({
+      'subject.appeal_linked': async (trx, { data: { appealId, subjectId } }) => {
+        const updated = await linkAppealToSubject(trx as Transaction<Database>, appealId, subjectId);
+        if (updated === 0) throw new NotReadyError('appeal not found');
+        await deps.handoffs.settle(trx, 'subjects', appealId);
+      },
+    }),
   };
 }

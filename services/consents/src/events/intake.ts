@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { NotReadyError, enqueueEvent, type ConsumerSpec, type Envelope } from '@pdp/shared';
+import { NotReadyError, enqueueEvent, handlersOf, type ConsumerSpec } from '@pdp/shared';
 import type { Transaction } from 'kysely';
 import { z } from 'zod';
 import type { Deps } from '../config';
@@ -24,11 +24,10 @@ const PAPER_CHANNELS = new Set(['PAPER', 'IN_PERSON']);
 export function intakeConsumer(deps: Deps): ConsumerSpec {
   return {
     name: 'consents-intake',
-    types: ['appeal.submitted', 'subject.appeal_linked'],
-    async handle(trx, event) {
-      const db = trx as Transaction<Database>;
-      if (event.type === 'appeal.submitted') {
-        const { data } = event as Envelope<'appeal.submitted'>;
+    ...handlersOf({
+      'appeal.submitted': async (trx, event) => {
+        const db = trx as Transaction<Database>;
+        const { data } = event;
         const givenAt = new Date(data.consent.givenAt);
         const template = await templateInForce(db, data.consent.templateCode, data.locale, givenAt);
         if (!template) throw new Error(`no ${data.consent.templateCode} template in force`);
@@ -71,20 +70,22 @@ export function intakeConsumer(deps: Deps): ConsumerSpec {
             granted: true,
           },
         });
-        return;
-      }
-      const { data, subjectId } = event as Envelope<'subject.appeal_linked'>;
-      const consentId = await linkConsentToSubject(db, data.appealId, data.subjectId);
-      // The link can overtake the submission after a redelivery: retry until the consent exists.
-      if (!consentId) throw new NotReadyError('consent of the appeal not recorded yet');
-      await enqueueEvent(trx, deps.prefix, {
-        type: 'consent.subject_linked',
-        source: 'consents',
-        actor: event.actor,
-        subjectId,
-        correlationId: event.id,
-        data: { consentId, appealId: data.appealId },
-      });
-    },
+      },
+      'subject.appeal_linked': async (trx, event) => {
+        const db = trx as Transaction<Database>;
+        const { data, subjectId } = event;
+        const consentId = await linkConsentToSubject(db, data.appealId, data.subjectId);
+        // The link can overtake the submission after a redelivery: retry until the consent exists.
+        if (!consentId) throw new NotReadyError('consent of the appeal not recorded yet');
+        await enqueueEvent(trx, deps.prefix, {
+          type: 'consent.subject_linked',
+          source: 'consents',
+          actor: event.actor,
+          subjectId,
+          correlationId: event.id,
+          data: { consentId, appealId: data.appealId },
+        });
+      },
+    }),
   };
 }
