@@ -32,6 +32,8 @@ export interface ProcessPlatformOptions {
   logLevel?: string;
   /** PostgreSQL whose commits survive a crash (the soak crashes it). */
   durablePostgres?: boolean;
+  /** More environment for every process (e.g. the `OTEL_*` variables of the tracing test). */
+  env?: Record<string, string>;
 }
 
 interface Databases {
@@ -104,6 +106,7 @@ export class ProcessPlatform {
       // Quick figures and a quick redelivery of what a killed instance held: the suite waits for both.
       HEALTH_REPORT_MS: '1000',
       EVENTS_ACK_WAIT_SECONDS: '5',
+      ...opts.env,
       ...extra,
     });
     for (const name of SERVICE_NAMES) this.databaseUrls[name] = await ensureDatabase(this.pg.url(), `pdp_${name}`);
@@ -151,6 +154,7 @@ export class ProcessPlatform {
         OIDC_JWKS_COOLDOWN_SECONDS: '2',
         PUBLIC_RATE_LIMIT_PER_MINUTE: '0',
         ACTOR_RATE_LIMIT_PER_MINUTE: '0',
+        ...opts.env,
       }),
     );
     this.gatewayUrl = `http://127.0.0.1:${gatewayPort}/graphql`;

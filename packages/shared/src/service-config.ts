@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { commonEnv, parseEnv, serviceEnv } from './env';
 import type { ServiceConfig } from './runtime';
+import { stopTracing } from './tracing';
 
 /** Reads a service's configuration from the environment: the common models plus its own `extra`. */
 export function serviceConfigFromEnv<E extends z.ZodType>(defaultPort: number, extra: E, source: NodeJS.ProcessEnv = process.env): ServiceConfig<z.infer<E>> {
@@ -38,6 +39,8 @@ export async function runMain(start: () => Promise<{ stop(): Promise<void> }>): 
   }
   const shutdown = async () => {
     await running.stop();
+    // The spans still buffered are sent before the process goes.
+    await stopTracing();
     process.exit(0);
   };
   process.once('SIGTERM', shutdown);

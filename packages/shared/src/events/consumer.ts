@@ -21,12 +21,15 @@ import {
 } from './consumer-spec';
 import { backoffMs, describe, isTransient, TRANSIENT_MAX_BACKOFF_MS } from './failures';
 import { leadWhileLocked } from './leader';
+import { traceConsume, type TracedDelivery } from '../tracing';
 
 /**
  * What the consumer uses of a delivered message. A message read back from the stream by its number
  * (a reconciled gap) is given the same shape, so it takes exactly the path a delivery takes.
  */
-type Delivered = Pick<JsMsg, 'subject' | 'ack' | 'nak' | 'term' | 'json' | 'string'> & { info: Pick<JsMsg['info'], 'deliveryCount' | 'streamSequence'> };
+type Delivered = Pick<JsMsg, 'subject' | 'headers' | 'ack' | 'nak' | 'term' | 'json' | 'string'> & {
+  info: Pick<JsMsg['info'], 'deliveryCount' | 'streamSequence'>;
+};
 
 export * from './consumer-spec';
 export * from './failures';
@@ -373,6 +376,7 @@ export class EventConsumer {
       {
         subject: stored.subject,
         info: { deliveryCount: attempts, streamSequence: seq },
+        headers: stored.header,
         json: <T>() => stored.json<T>(),
         string: () => payload,
         ack: () => void (outcome = 'handled'),
@@ -435,7 +439,11 @@ export class EventConsumer {
     if (valid.length === 1) return this.applyOne(valid[0]!.msg, valid[0]!.event);
     let applied: Set<string>;
     try {
-      applied = await this.applyBatch(valid);
+      applied = await traceConsume(
+        this.spec.name,
+        () => valid.map(traced),
+        () => this.applyBatch(valid),
+      );
     } catch (err) {
       this.opts.logger.warn({ err: describe(err), consumer: this.spec.name, events: valid.length }, 'batch failed; handling its events one by one');
       for (const { msg, event } of valid) await this.applyOne(msg, event);
@@ -517,7 +525,11 @@ export class EventConsumer {
   private async applyOne(msg: Delivered, event: Envelope): Promise<void> {
     const consumer = this.spec.name;
     try {
-      const applied = await this.apply(event, { streamSeq: msg.info.streamSequence });
+      const applied = await traceConsume(
+        consumer,
+        () => [traced({ msg, event })],
+        () => this.apply(event, { streamSeq: msg.info.streamSequence }),
+      );
       msg.ack();
       eventsConsumed.inc({ consumer, outcome: applied ? 'applied' : 'duplicate' });
     } catch (err) {
@@ -631,4 +643,9 @@ function runsOf(seqs: number[]): Array<{ from: number; to: number }> {
     else runs.push({ from: seq, to: seq });
   }
   return runs;
+}
+
+/** What tracing.ts reads of a delivery: its subject, headers (the trace context) and event. */
+function traced({ msg, event }: { msg: Delivered; event: Envelope }): TracedDelivery {
+  return { subject: msg.subject, headers: msg.headers, event };
 }

@@ -44,6 +44,16 @@ export const platformMigrations: Record<string, Migration> = {
       await db.schema.dropTable('outbox').execute();
     },
   },
+  // Named to sort after every service's migrations of its day (the platform's and a service's run as one list).
+  '2026_12_07_0011_outbox_trace_context': {
+    async up(db: Kysely<any>) {
+      // The W3C traceparent of the event's creation, when traced (tracing.ts): the relay's publish continues it.
+      await db.schema.alterTable('outbox').addColumn('trace_context', 'text').execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.alterTable('outbox').dropColumn('trace_context').execute();
+    },
+  },
   /**
    * What the producer keeps until it is safe to forget (issue 29): where the stream stored each row
    * (`stream_seq`, from the publish ack), when the relay last found it there (`checked_at`), and how
@@ -78,6 +88,8 @@ export interface OutboxTable {
   payload: unknown;
   created_at: import('kysely').Generated<Date>;
   published_at: Date | null;
+  /** W3C traceparent of the event's creation (null when untraced, and for hand-offs). */
+  trace_context: string | null;
   stream_seq: import('kysely').Generated<string | null>;
   checked_at: import('kysely').Generated<Date | null>;
   resends: import('kysely').Generated<number>;

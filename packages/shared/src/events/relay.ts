@@ -7,6 +7,7 @@ import { isHandoffSubject } from './handoff';
 import type { PlatformTables } from './migrations';
 import { outboxMsgId } from './keeper';
 import { OUTBOX_CHANNEL } from './outbox';
+import { natsTraceHeaders, tracePublish } from '../tracing';
 
 /** One relay per service database at a time (`pg_try_advisory_xact_lock` key). */
 const RELAY_LOCK = 0x7064705f72656c61n; // "pdp_rela"
@@ -171,7 +172,7 @@ export class OutboxRelay {
       // publishing their event without them.
       const rows = await trx
         .selectFrom('outbox')
-        .select(['seq', 'id', 'subject', 'payload', 'created_at', 'resends'])
+        .select(['seq', 'id', 'subject', 'payload', 'created_at', 'resends', 'trace_context'])
         .where('published_at', 'is', null)
         .where(sql<boolean>`(select pg_try_advisory_xact_lock(${RELAY_LOCK.toString()}::bigint))`)
         .orderBy('seq')
@@ -183,8 +184,17 @@ export class OutboxRelay {
       const events = rows.filter((row) => !isHandoffSubject(row.subject));
       // Each group is sent in order on one connection and acked by the stream in a pipeline; the
       // hand-offs' acks are awaited before any event goes out.
+      // An event's trace context (stored with its row) goes on in the message's headers (tracing.ts).
       const publish = (group: typeof rows) =>
-        Promise.all(group.map((row) => this.opts.js.publish(row.subject, JSON.stringify(row.payload), { msgID: outboxMsgId(row) })));
+        Promise.all(
+          group.map((row) =>
+            row.trace_context
+              ? tracePublish(row, (carried) =>
+                  this.opts.js.publish(row.subject, JSON.stringify(row.payload), { msgID: outboxMsgId(row), headers: natsTraceHeaders(carried) }),
+                )
+              : this.opts.js.publish(row.subject, JSON.stringify(row.payload), { msgID: outboxMsgId(row) }),
+          ),
+        );
       const handoffAcks = handoffs.length > 0 ? await publish(handoffs) : [];
       const eventAcks = events.length > 0 ? await publish(events) : [];
       // Then, in one statement, every row is marked with where the stream stored it. Hand-offs are
