@@ -108,6 +108,8 @@ export class EventConsumer {
   ) {}
 
   async start(): Promise<void> {
+    // A consumer stopped before may be started again.
+    this.stopping = false;
     const { jsm, stream, prefix } = this.opts;
     // One filter subject only: the NATS 2.9 of the project's machines has no `filter_subjects`. A
     // consumer of several types reads the whole stream in order and acks the others unhandled.

@@ -39,6 +39,24 @@ export function handoffSubject(prefix: string, to: PdHolder, id: string): string
   return `${prefix}.${HANDOFF_TOKEN}.${to}.${id}`;
 }
 
+/**
+ * The hand-offs a sender keeps until their recipient's own event confirms them (`settle`): those whose
+ * confirming event the sender consumes — appeals: the identity (`subject.appeal_linked`) and the
+ * evidence (`consent.recorded` of the appeal); subjects: a corrected value (`rectification.applied`).
+ * Any other (subjects' signed-consent references to consents) is deleted once published, as before:
+ * no event tells its sender that it was stored, and a kept copy would be sent again after its
+ * recipient had read and erased it.
+ */
+export const CONFIRMED_HANDOFFS: Partial<Record<ServiceName, readonly PdHolder[]>> = {
+  appeals: ['subjects', 'consents'],
+  subjects: ['appeals'],
+};
+
+/** The recipient a hand-off subject names (`<prefix>.handoff.<to>.<id>`). */
+export function handoffRecipient(subject: string): string {
+  return subject.split('.')[2] ?? '';
+}
+
 /** True for an outbox row that is a hand-off rather than an event (the prefix has no dots). */
 export function isHandoffSubject(subject: string): boolean {
   return subject.split('.', 2)[1] === HANDOFF_TOKEN;

@@ -3,7 +3,8 @@ import pg from 'pg';
 import type { JetStreamClient } from 'nats';
 import { safeError, type Logger } from '../logger';
 import { eventsRelayed, outboxListenerUp, outboxPublishDelay } from '../metrics';
-import { isHandoffSubject } from './handoff';
+import { CONFIRMED_HANDOFFS, handoffRecipient, isHandoffSubject } from './handoff';
+import type { ServiceName } from './catalog';
 import type { PlatformTables } from './migrations';
 import { outboxMsgId } from './keeper';
 import { OUTBOX_CHANNEL } from './outbox';
@@ -202,9 +203,13 @@ export class OutboxRelay {
       const published = [...handoffs, ...events];
       const streamSeqs = [...handoffAcks, ...eventAcks].map((ack) => String(ack.seq));
       await sql`
-        update outbox set published_at = now(), stream_seq = v.stream_seq, checked_at = null
+        update "outbox" set published_at = now(), stream_seq = v.stream_seq, checked_at = null
         from unnest(${published.map((r) => r.seq)}::bigint[], ${streamSeqs}::bigint[]) as v(seq, stream_seq)
         where outbox.seq = v.seq`.execute(trx);
+      // Hand-offs no event will confirm are not kept (CONFIRMED_HANDOFFS): the sender keeps no copy.
+      const kept = CONFIRMED_HANDOFFS[this.opts.service as ServiceName] ?? [];
+      const unconfirmed = handoffs.filter((row) => !(kept as readonly string[]).includes(handoffRecipient(row.subject))).map((row) => row.seq);
+      if (unconfirmed.length > 0) await trx.deleteFrom('outbox').where('seq', 'in', unconfirmed).execute();
       eventsRelayed.inc({ service: this.opts.service }, rows.length);
       // Commit-to-publish time of the batch's events (hand-offs travel with them).
       const now = Date.now();
