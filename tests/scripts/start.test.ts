@@ -213,7 +213,11 @@ describe('npm start: NATS credentials and permissions', () => {
       }
       // Reading the event stream by number is every service's (its outbox keeper checks what it
       // published; events carry no personal data), not the gateway's.
-      await expect(appealsJsm.streams.getMessage(stream, { seq: 1 })).resolves.toBeDefined();
+      const readBack = await appealsJsm.streams.getMessage(stream, { seq: 1 }).then(
+        () => 'read',
+        (err: Error) => err.message,
+      );
+      expect(readBack).not.toMatch(refused);
       // And so for every service against every other's durables (the erasure and block consumers too).
       const consentsNc = await as('consents');
       const users = { subjects: subjects!, appeals, consents: consentsNc, audit } as const;

@@ -202,8 +202,7 @@ export class OutboxRelay {
       // kept (sealed) until their recipient has stored them; events as they always were (keeper.ts).
       const published = [...handoffs, ...events];
       const streamSeqs = [...handoffAcks, ...eventAcks].map((ack) => String(ack.seq));
-      await sql`
-        update "outbox" set published_at = now(), stream_seq = v.stream_seq, checked_at = null
+      await sql`update "outbox" set published_at = now(), stream_seq = v.stream_seq, checked_at = null
         from unnest(${published.map((r) => r.seq)}::bigint[], ${streamSeqs}::bigint[]) as v(seq, stream_seq)
         where outbox.seq = v.seq`.execute(trx);
       // Hand-offs no event will confirm are not kept (CONFIRMED_HANDOFFS): the sender keeps no copy.
