@@ -9,6 +9,7 @@ import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDb, ensureDatabase, type PlatformTables } from '@pdp/shared';
+import { eventually } from '@pdp/shared/testing';
 import type { Kysely } from 'kysely';
 import { fillSecrets, processEnv, SERVICE_NAMES, type PlatformService } from '../../scripts/platform-env';
 import { Supervisor, type Supervised } from '../../scripts/supervisor';
@@ -16,7 +17,7 @@ import type { AppealsDatabase } from '@pdp/appeals';
 import type { AuditDatabase } from '@pdp/audit';
 import type { ConsentsDatabase } from '@pdp/consents';
 import type { SubjectsDatabase } from '@pdp/subjects';
-import { freePort, ThrowawayNats, ThrowawayPostgres, track, waitUntil } from './throwaway';
+import { freePort, ThrowawayNats, ThrowawayPostgres, track } from './throwaway';
 import { Accounts, BOOTSTRAP_DPO, type AccountOptions, type ProviderInfo } from './identity';
 import type { Role } from '@pdp/shared';
 
@@ -181,13 +182,15 @@ export class ProcessPlatform {
   }
 
   async waitReady(port: number, what: string, timeoutMs = 60_000): Promise<void> {
-    await waitUntil(
+    await eventually(
       async () => {
         const res = await fetch(`http://127.0.0.1:${port}/readyz?strict`, { signal: AbortSignal.timeout(2000) });
         if (!res.ok) throw new Error(`readyz ${res.status} ${(await res.text()).slice(0, 400)}`);
+        return true;
       },
-      what,
       timeoutMs,
+      what,
+      100,
     );
   }
 

@@ -27,6 +27,7 @@ export * from './auth/guard';
 export * from './auth/permissions';
 export * from './events/catalog';
 export * from './events/envelope';
+export * from './events/header';
 export * from './events/outbox';
 export * from './events/signing';
 export * from './events/relay';

@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /**
  * Working-day deadlines on a Kazakhstan calendar: weekends and public holidays are skipped. The
  * holiday list is configuration (`HOLIDAYS`, ISO dates), because moveable feasts (Kurban ait) and
@@ -18,11 +20,17 @@ export function kazakhstanCalendar(years: number[], extraHolidays: string[] = []
   return { holidays, workingWeekends: new Set(workingWeekends) };
 }
 
-const KZ_OFFSET_MS = 5 * 3600 * 1000;
+/** Kazakhstan's offset from UTC: UTC+5 throughout the country since March 2024. Every day and deadline is counted in it. */
+export const KZ_OFFSET_MS = 5 * 3600 * 1000;
 
 /** Today's date (YYYY-MM-DD) in Kazakhstan, for comparing with deadlines. */
 export function kazakhstanToday(now: Date = new Date()): string {
   return new Date(now.getTime() + KZ_OFFSET_MS).toISOString().slice(0, 10);
+}
+
+/** Midnight at the start of a Kazakhstan calendar day (UTC+5), as an instant. */
+export function kazakhstanMidnight(date: string): Date {
+  return new Date(Date.parse(`${date}T00:00:00Z`) - KZ_OFFSET_MS);
 }
 
 export function isWorkingDay(date: Date, calendar: WorkCalendar): boolean {
@@ -34,7 +42,7 @@ export function isWorkingDay(date: Date, calendar: WorkCalendar): boolean {
 
 /** The date `days` working days after `from` (the day of receipt does not count). */
 export function addWorkingDays(from: Date, days: number, calendar: WorkCalendar): Date {
-  // Days are counted in Kazakhstan's time (UTC+5 throughout the country since March 2024).
+  // Days are counted in Kazakhstan's time.
   const local = new Date(from.getTime() + KZ_OFFSET_MS);
   const date = new Date(Date.UTC(local.getUTCFullYear(), local.getUTCMonth(), local.getUTCDate()));
   let left = days;
@@ -44,6 +52,16 @@ export function addWorkingDays(from: Date, days: number, calendar: WorkCalendar)
   }
   return date;
 }
+
+/**
+ * The calendar's settings, one set for every service that counts working days (spread into its env
+ * model): extra public holidays, e.g. Kurban ait and transferred days off, and weekends declared
+ * working days; ISO dates, comma-separated. Read with `calendarFromEnv`.
+ */
+export const calendarEnv = {
+  HOLIDAYS: z.string().optional(),
+  WORKING_WEEKENDS: z.string().optional(),
+};
 
 export function calendarFromEnv(holidays: string | undefined, workingWeekends: string | undefined): WorkCalendar {
   const year = new Date().getUTCFullYear();

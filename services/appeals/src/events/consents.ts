@@ -1,4 +1,4 @@
-import { enqueueEvent, handlersOf, type ConsumerSpec } from '@pdp/shared';
+import { enqueueEvent, eventHeader, type ConsumerSpec, type Envelope } from '@pdp/shared';
 import type { Transaction } from 'kysely';
 import type { Deps } from '../config';
 import type { Database } from '../db/tables';
@@ -18,46 +18,49 @@ const TRANSFER_TEMPLATES = new Set(['ANNEX2_APPLICANT']);
 export function consentsProjectionConsumer(deps: Deps): ConsumerSpec {
   return {
     name: 'appeals-consents',
-    ...handlersOf({
-      'consent.recorded': async (trx, event) => {
-        const { data } = event;
-        await (trx as Transaction<Database>)
-          .insertInto('transfer_consents')
-          .values({
-            consent_id: data.consentId,
-            appeal_id: data.appealId,
-            subject_id: event.subjectId,
-            allows_transfer: data.thirdPartyTransfer ?? TRANSFER_TEMPLATES.has(data.templateCode),
-            withdrawn_at: null,
-          })
-          .onConflict((oc) => oc.column('consent_id').doNothing())
-          .execute();
-        // consents stored the evidence handed off to it: the sealed copy this outbox kept goes.
-        if (data.appealId) await deps.handoffs.settle(trx, 'consents', data.appealId);
-      },
-      'consent.subject_linked': async (trx, event) => {
-        await (trx as Transaction<Database>)
-          .updateTable('transfer_consents')
-          .set({ subject_id: event.subjectId })
-          .where('consent_id', '=', event.data.consentId)
-          .execute();
-      },
-      'consent.withdrawn': async (trx, event) => {
-        const { data } = event;
-        await (trx as Transaction<Database>)
-          .updateTable('transfer_consents')
-          .set({ withdrawn_at: new Date(event.occurredAt) })
-          .where('consent_id', '=', data.consentId)
-          .execute();
-        await enqueueEvent(trx, deps.prefix, {
-          source: 'appeals',
-          actor: event.actor,
-          subjectId: event.subjectId,
-          correlationId: event.id,
-          type: 'consent.withdrawal_applied',
-          data: { consentId: data.consentId, service: 'appeals' },
-        });
-      },
-    }),
+    types: ['consent.recorded', 'consent.subject_linked', 'consent.withdrawn'],
+    async handle(trx, event) {
+      const db = trx as Transaction<Database>;
+      switch (event.type) {
+        case 'consent.recorded': {
+          const { data } = event as Envelope<'consent.recorded'>;
+          await db
+            .insertInto('transfer_consents')
+            .values({
+              consent_id: data.consentId,
+              appeal_id: data.appealId,
+              subject_id: event.subjectId,
+              allows_transfer: data.thirdPartyTransfer ?? TRANSFER_TEMPLATES.has(data.templateCode),
+              withdrawn_at: null,
+            })
+            .onConflict((oc) => oc.column('consent_id').doNothing())
+            .execute();
+          // consents stored the evidence handed off to it: the sealed copy this outbox kept goes.
+          if (data.appealId) await deps.handoffs.settle(trx, 'consents', data.appealId);
+          return;
+        }
+        case 'consent.subject_linked': {
+          const { data } = event as Envelope<'consent.subject_linked'>;
+          await db.updateTable('transfer_consents').set({ subject_id: event.subjectId }).where('consent_id', '=', data.consentId).execute();
+          return;
+        }
+        case 'consent.withdrawn': {
+          const { data } = event as Envelope<'consent.withdrawn'>;
+          await db
+            .updateTable('transfer_consents')
+            .set({ withdrawn_at: new Date(event.occurredAt) })
+            .where('consent_id', '=', data.consentId)
+            .execute();
+          await enqueueEvent(trx, deps.prefix, {
+            ...eventHeader('appeals', event, event.subjectId),
+            type: 'consent.withdrawal_applied',
+            data: { consentId: data.consentId, service: 'appeals' },
+          });
+          return;
+        }
+        default:
+          return;
+      }
+    },
   };
 }

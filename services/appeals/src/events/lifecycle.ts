@@ -1,4 +1,4 @@
-import { enqueueEvent, handlersOf, setBlocked, type ConsumerSpec, type Envelope } from '@pdp/shared';
+import { applyBlockEvent, enqueueEvent, eventHeader, type ConsumerSpec, type Envelope } from '@pdp/shared';
 import type { Transaction } from 'kysely';
 import { z } from 'zod';
 import type { Deps } from '../config';
@@ -13,57 +13,48 @@ import type { Database } from '../db/tables';
 const correctedValueSchema = z.object({ value: z.string().min(1) });
 
 export function lifecycleConsumer(deps: Deps): ConsumerSpec {
-  const common = (event: Envelope, subjectId: string) => ({ source: 'appeals' as const, actor: event.actor, subjectId, correlationId: event.id });
-  /** A block or an unblock; an older one than applied (it came back late) changes nothing, and the newer one's receipt stands. */
-  const block = async (trx: Transaction<any>, event: Envelope<'subject.blocked' | 'subject.unblocked'>, blocked: boolean) => {
-    const subjectId = event.subjectId;
-    if (!subjectId) return;
-    const { version } = event.data;
-    if (!(await setBlocked(trx as Transaction<Database>, subjectId, blocked, new Date(event.occurredAt), version))) return;
-    await enqueueEvent(trx, deps.prefix, {
-      ...common(event, subjectId),
-      type: 'subject.block_applied',
-      data: { subjectId, blocked, service: 'appeals', version },
-    });
-  };
   return {
     name: 'appeals-lifecycle',
-    ...handlersOf({
-      'subject.blocked': (trx, event) => block(trx, event, true),
-      'subject.unblocked': (trx, event) => block(trx, event, false),
-      'erasure.approved': async (trx, event) => {
-        const subjectId = event.subjectId;
-        if (!subjectId) return;
-        const db = trx as Transaction<Database>;
-        const { data } = event;
-        // Every hand-off of these appeals (the identity to subjects, the evidence to consents) goes,
-        // from this outbox and from the stream, before the receipt says the erasure is done.
-        await deps.handoffs.erase(trx, await repo.appealIdsOf(db, subjectId));
-        if (data.method === 'DESTROY') await repo.destroyAppealsOf(db, subjectId);
-        else await repo.depersonalizeAppealsOf(db, subjectId);
-        await enqueueEvent(trx, deps.prefix, {
-          ...common(event, subjectId),
-          type: 'erasure.receipt',
-          data: { actId: data.actId, method: data.method, service: 'appeals' },
-        });
-      },
-      'rectification.approved': async (trx, event) => {
-        const subjectId = event.subjectId;
-        const { data } = event;
-        if (!subjectId || data.service !== 'appeals' || (data.field !== 'phone' && data.field !== 'email')) return;
-        const db = trx as Transaction<Database>;
-        const corrected = await deps.handoffs.open(trx, data.value, deps.config.extra.sealPrivateKey, correctedValueSchema, event.occurredAt);
-        // Erased: the subject was erased before this was applied; the request went with it.
-        if (!corrected) return;
-        const { value } = corrected;
-        await repo.rectifyContact(db, data.field, data.requestId, await contactCorrections(deps, db, subjectId, data.field, value));
-        await enqueueEvent(trx, deps.prefix, {
-          ...common(event, subjectId),
-          type: 'rectification.applied',
-          data: { requestId: data.requestId, field: data.field, service: 'appeals' },
-        });
-      },
-    }),
+    types: ['subject.blocked', 'subject.unblocked', 'erasure.approved', 'rectification.approved'],
+    async handle(trx, event) {
+      const db = trx as Transaction<Database>;
+      const subjectId = event.subjectId;
+      if (!subjectId) return;
+      const common = eventHeader('appeals', event, subjectId);
+      switch (event.type) {
+        case 'subject.blocked':
+        case 'subject.unblocked':
+          await applyBlockEvent(trx, event as Envelope<'subject.blocked'>, { prefix: deps.prefix, service: 'appeals' });
+          return;
+        case 'erasure.approved': {
+          const { data } = event as Envelope<'erasure.approved'>;
+          // Every hand-off of these appeals (the identity to subjects, the evidence to consents) goes,
+          // from this outbox and from the stream, before the receipt says the erasure is done.
+          await deps.handoffs.erase(trx, await repo.appealIdsOf(db, subjectId));
+          if (data.method === 'DESTROY') await repo.destroyAppealsOf(db, subjectId);
+          else await repo.depersonalizeAppealsOf(db, subjectId);
+          await enqueueEvent(trx, deps.prefix, { ...common, type: 'erasure.receipt', data: { actId: data.actId, method: data.method, service: 'appeals' } });
+          return;
+        }
+        case 'rectification.approved': {
+          const { data } = event as Envelope<'rectification.approved'>;
+          if (data.service !== 'appeals' || (data.field !== 'phone' && data.field !== 'email')) return;
+          const corrected = await deps.handoffs.open(trx, data.value, deps.config.extra.sealPrivateKey, correctedValueSchema, event.occurredAt);
+          // Gone: the subject was erased before this was applied; the request went with it.
+          if (!corrected) return;
+          const { value } = corrected;
+          await repo.rectifyContact(db, data.field, data.requestId, await contactCorrections(deps, db, subjectId, data.field, value));
+          await enqueueEvent(trx, deps.prefix, {
+            ...common,
+            type: 'rectification.applied',
+            data: { requestId: data.requestId, field: data.field, service: 'appeals' },
+          });
+          return;
+        }
+        default:
+          return;
+      }
+    },
   };
 }
 

@@ -4,7 +4,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import type { AppealRecord, SubjectRef, AccessReportRef, AppealPage } from '../domain/appeal';
 import type { CreditorRow } from '../db/worklist.repository';
 import type { GrantRow } from '../db/access.repository';
-import type { GrantPage, MeRecord } from '../access';
+import type { GrantPage, MeRecord } from '../access.service';
 import type { Context } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null;

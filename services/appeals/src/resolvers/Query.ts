@@ -4,9 +4,9 @@ import { appealsByIds } from '../db/appeals.repository';
 import { overdueAppeals } from '../db/lifecycle.repository';
 import { OPEN_STATUSES, type AppealRecord } from '../domain/appeal';
 import type { QueryResolvers } from '../generated/graphql';
-import { appealStatus } from '../workflow';
+import { appealStatus } from '../workflow.service';
 import { listCreditors } from '../db/worklist.repository';
-import { partnerAppeals, worklist } from '../worklist';
+import { partnerAppeals, worklist } from '../worklist.service';
 import { wantsTotal } from './Worklist';
 
 export function queryResolvers(deps: Deps): QueryResolvers {

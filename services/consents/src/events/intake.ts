@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { NotReadyError, enqueueEvent, handlersOf, type ConsumerSpec } from '@pdp/shared';
+import { enqueueEvent, eventHeader, NotReadyError, type ConsumerSpec, type Envelope } from '@pdp/shared';
 import type { Transaction } from 'kysely';
 import { z } from 'zod';
 import type { Deps } from '../config';
@@ -24,10 +24,11 @@ const PAPER_CHANNELS = new Set(['PAPER', 'IN_PERSON']);
 export function intakeConsumer(deps: Deps): ConsumerSpec {
   return {
     name: 'consents-intake',
-    ...handlersOf({
-      'appeal.submitted': async (trx, event) => {
-        const db = trx as Transaction<Database>;
-        const { data } = event;
+    types: ['appeal.submitted', 'subject.appeal_linked'],
+    async handle(trx, event) {
+      const db = trx as Transaction<Database>;
+      if (event.type === 'appeal.submitted') {
+        const { data } = event as Envelope<'appeal.submitted'>;
         const givenAt = new Date(data.consent.givenAt);
         const template = await templateInForce(db, data.consent.templateCode, data.locale, givenAt);
         if (!template) throw new Error(`no ${data.consent.templateCode} template in force`);
@@ -54,10 +55,8 @@ export function intakeConsumer(deps: Deps): ConsumerSpec {
           purpose: { code: PURPOSES.APPEAL_HANDLING, reference: data.appealId },
         });
         await enqueueEvent(trx, deps.prefix, {
+          ...eventHeader('consents', event),
           type: 'consent.recorded',
-          source: 'consents',
-          actor: event.actor,
-          correlationId: event.id,
           data: {
             consentId: id,
             templateCode: template.code,
@@ -70,22 +69,17 @@ export function intakeConsumer(deps: Deps): ConsumerSpec {
             granted: true,
           },
         });
-      },
-      'subject.appeal_linked': async (trx, event) => {
-        const db = trx as Transaction<Database>;
-        const { data, subjectId } = event;
-        const consentId = await linkConsentToSubject(db, data.appealId, data.subjectId);
-        // The link can overtake the submission after a redelivery: retry until the consent exists.
-        if (!consentId) throw new NotReadyError('consent of the appeal not recorded yet');
-        await enqueueEvent(trx, deps.prefix, {
-          type: 'consent.subject_linked',
-          source: 'consents',
-          actor: event.actor,
-          subjectId,
-          correlationId: event.id,
-          data: { consentId, appealId: data.appealId },
-        });
-      },
-    }),
+        return;
+      }
+      const { data, subjectId } = event as Envelope<'subject.appeal_linked'>;
+      const consentId = await linkConsentToSubject(db, data.appealId, data.subjectId);
+      // The link can overtake the submission after a redelivery: retry until the consent exists.
+      if (!consentId) throw new NotReadyError('consent of the appeal not recorded yet');
+      await enqueueEvent(trx, deps.prefix, {
+        ...eventHeader('consents', event, subjectId),
+        type: 'consent.subject_linked',
+        data: { consentId, appealId: data.appealId },
+      });
+    },
   };
 }

@@ -1,4 +1,4 @@
-import { PermanentError, enqueueEvent, kazakhstanMidnight, type ConsumerSpec, type Envelope } from '@pdp/shared';
+import { enqueueEvent, eventHeader, kazakhstanMidnight, PermanentError, type ConsumerSpec, type Envelope } from '@pdp/shared';
 import type { Transaction } from 'kysely';
 import { z } from 'zod';
 import type { Deps } from '../config';
@@ -80,11 +80,8 @@ export function registrationsConsumer(deps: Deps): ConsumerSpec {
         );
       }
       await enqueueEvent(trx, deps.prefix, {
+        ...eventHeader('consents', event, data.subjectId),
         type: 'consent.recorded',
-        source: 'consents',
-        actor: event.actor,
-        subjectId: data.subjectId,
-        correlationId: event.id,
         data: {
           consentId: data.consentId,
           templateCode: code,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { enqueueEvents, handlersOf, type ConsumerSpec } from '@pdp/shared';
+import { enqueueEvents, eventHeader, type ConsumerSpec, type Envelope } from '@pdp/shared';
 import type { Transaction } from 'kysely';
 import { z } from 'zod';
 import type { Deps } from '../config';
@@ -19,37 +19,36 @@ const identitySchema = z.object({ iin: z.string() });
 export function intakeConsumer(deps: Deps): ConsumerSpec {
   return {
     name: 'subjects-intake',
-    ...handlersOf({
-      'appeal.submitted': async (trx, event) => {
-        const submitted = event;
-        const identity = await deps.handoffs.open(trx, submitted.data.identity, deps.config.extra.sealPrivateKey, identitySchema, event.occurredAt);
-        if (!identity) return;
-        const { iin } = identity;
-        assertValidIin(iin);
-        const sourceCode = FORM_SOURCES[submitted.data.channel] ?? 'WEB_FORM';
-        const newId = randomUUID();
-        const { id, created } = await findOrRegisterSubject(trx as Transaction<Database>, {
-          id: newId,
-          iinBidx: iinBlindIndex(deps.config.blindIndexKey, iin),
-          iinEncrypted: deps.cipher.encrypt(iin, { table: 'subjects', column: 'iin_enc', id: newId }),
-          category: 'APPLICANT',
-          source: { code: sourceCode, reference: submitted.data.appealId },
-          purpose: { code: PURPOSES.APPEAL_HANDLING, reference: submitted.data.appealId },
-        });
-        const base = { source: 'subjects' as const, actor: event.actor, subjectId: id, correlationId: event.id };
-        await enqueueEvents(trx, deps.prefix, [
-          ...(created
-            ? [
-                {
-                  ...base,
-                  type: 'subject.registered' as const,
-                  data: { subjectId: id, category: 'APPLICANT', source: sourceCode, purposes: [PURPOSES.APPEAL_HANDLING] },
-                },
-              ]
-            : []),
-          { ...base, type: 'subject.appeal_linked' as const, data: { subjectId: id, appealId: submitted.data.appealId, newSubject: created } },
-        ]);
-      },
-    }),
+    types: ['appeal.submitted'],
+    async handle(trx, event) {
+      const submitted = event as Envelope<'appeal.submitted'>;
+      const identity = await deps.handoffs.open(trx, submitted.data.identity, deps.config.extra.sealPrivateKey, identitySchema, event.occurredAt);
+      if (!identity) return;
+      const { iin } = identity;
+      assertValidIin(iin);
+      const sourceCode = FORM_SOURCES[submitted.data.channel] ?? 'WEB_FORM';
+      const newId = randomUUID();
+      const { id, created } = await findOrRegisterSubject(trx as Transaction<Database>, {
+        id: newId,
+        iinBidx: iinBlindIndex(deps.config.blindIndexKey, iin),
+        iinEncrypted: deps.cipher.encrypt(iin, { table: 'subjects', column: 'iin_enc', id: newId }),
+        category: 'APPLICANT',
+        source: { code: sourceCode, reference: submitted.data.appealId },
+        purpose: { code: PURPOSES.APPEAL_HANDLING, reference: submitted.data.appealId },
+      });
+      const base = eventHeader('subjects', event, id);
+      await enqueueEvents(trx, deps.prefix, [
+        ...(created
+          ? [
+              {
+                ...base,
+                type: 'subject.registered' as const,
+                data: { subjectId: id, category: 'APPLICANT', source: sourceCode, purposes: [PURPOSES.APPEAL_HANDLING] },
+              },
+            ]
+          : []),
+        { ...base, type: 'subject.appeal_linked' as const, data: { subjectId: id, appealId: submitted.data.appealId, newSubject: created } },
+      ]);
+    },
   };
 }

@@ -1,7 +1,7 @@
-import { enqueueEvent, handlersOf, type ConsumerSpec } from '@pdp/shared';
+import { enqueueEvent, eventHeader, type ConsumerSpec, type Envelope } from '@pdp/shared';
 import type { Transaction } from 'kysely';
 import type { Deps } from '../config';
-import { achievePurpose } from '../db/lifecycle.repository';
+import { achievePurpose } from '../db/subjects.repository';
 import { contractByConsent } from '../db/registration.repository';
 import type { Database } from '../db/tables';
 import { PURPOSES } from '../domain/subject';
@@ -15,28 +15,24 @@ import { PURPOSES } from '../domain/subject';
 export function consentsConsumer(deps: Deps): ConsumerSpec {
   return {
     name: 'subjects-consents',
-    ...handlersOf({
-      'obligation.fulfilled': async (trx, event) => {
-        const db = trx as Transaction<Database>;
-        const { data } = event;
+    types: ['consent.withdrawn', 'obligation.fulfilled'],
+    async handle(trx, event) {
+      const db = trx as Transaction<Database>;
+      const subjectId = event.subjectId;
+      if (event.type === 'obligation.fulfilled') {
+        const { data } = event as Envelope<'obligation.fulfilled'>;
         const contract = data.openObligations === 0 ? await contractByConsent(db, data.consentId) : undefined;
         if (contract) await achievePurpose(db, contract.subject_id, PURPOSES.CONTRACT_PERFORMANCE, contract.id, new Date(event.occurredAt));
-      },
-      'consent.withdrawn': async (trx, event) => {
-        const db = trx as Transaction<Database>;
-        const subjectId = event.subjectId;
-        const { data } = event;
-        if (!subjectId) return;
-        if (data.purpose) await achievePurpose(db, subjectId, data.purpose.code, data.purpose.reference, new Date(event.occurredAt));
-        await enqueueEvent(trx, deps.prefix, {
-          type: 'consent.withdrawal_applied',
-          source: 'subjects',
-          actor: event.actor,
-          subjectId,
-          correlationId: event.id,
-          data: { consentId: data.consentId, service: 'subjects' },
-        });
-      },
-    }),
+        return;
+      }
+      const { data } = event as Envelope<'consent.withdrawn'>;
+      if (!subjectId) return;
+      if (data.purpose) await achievePurpose(db, subjectId, data.purpose.code, data.purpose.reference, new Date(event.occurredAt));
+      await enqueueEvent(trx, deps.prefix, {
+        ...eventHeader('subjects', event, subjectId),
+        type: 'consent.withdrawal_applied',
+        data: { consentId: data.consentId, service: 'subjects' },
+      });
+    },
   };
 }
