@@ -4,11 +4,11 @@
  * dies is started again), against throwaway PostgreSQL and NATS servers that the fault suite may kill.
  * Each process's output goes to a log file in the run's directory.
  */
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createDb, ensureDatabase, type PlatformTables } from '@pdp/shared';
+import { createDb, ensureDatabase, provisionServiceDatabase, type PlatformTables, type ServiceDatabase } from '@pdp/shared';
 import { eventually } from '@pdp/shared/testing';
 import type { Kysely } from 'kysely';
 import { fillSecrets, processEnv, SERVICE_NAMES, type PlatformService } from '../../scripts/platform-env';
@@ -63,6 +63,7 @@ export class ProcessPlatform {
   readonly supervisorLog: string[] = [];
   private readonly dbs = new Map<PlatformService, Kysely<any>>();
   private databaseUrls = {} as Record<PlatformService, string>;
+  private serviceDatabases = {} as Record<PlatformService, ServiceDatabase>;
 
   private constructor(
     readonly dir: string,
@@ -110,7 +111,12 @@ export class ProcessPlatform {
       ...opts.env,
       ...extra,
     });
-    for (const name of SERVICE_NAMES) this.databaseUrls[name] = await ensureDatabase(this.pg.url(), `pdp_${name}`);
+    // As npm start does: each service migrates as its database's owner and serves as its runtime role (7.2.1).
+    const rolePassword = randomBytes(18).toString('base64url');
+    for (const name of SERVICE_NAMES) {
+      this.serviceDatabases[name] = await provisionServiceDatabase(this.pg.url(), `pdp_${name}`, rolePassword);
+      this.databaseUrls[name] = this.serviceDatabases[name].adminUrl;
+    }
     // The audit's checkpoint key (its own secret: JSON list, newest first, of {keyId, key}).
     const auditKeys = JSON.stringify([{ keyId: 'fault-1', key: generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' }) }]);
     // One instance of each first (they create the streams and run the migrations), then the others.
@@ -123,7 +129,12 @@ export class ProcessPlatform {
           service,
           secrets,
           (user) => this.nats.url(user),
-          settings({ ...own, PORT: String(port), DATABASE_URL: this.databaseUrls[service] }),
+          settings({
+            ...own,
+            PORT: String(port),
+            DATABASE_URL: this.serviceDatabases[service].runtimeUrl,
+            MIGRATION_DATABASE_URL: this.serviceDatabases[service].migrationUrl,
+          }),
         );
         const process = this.run(`${service}#${index}`, `services/${service}/src/index.ts`, env);
         const instance = { service, index, port, process, url: `http://127.0.0.1:${port}/graphql` };

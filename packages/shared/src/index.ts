@@ -19,6 +19,8 @@ export * from './metrics';
 export * from './health';
 export * from './ops';
 export * from './workdays';
+export * from './kz-calendar';
+export * from './db-roles';
 export * from './dates';
 export * from './runtime';
 export * from './service-config';

@@ -12,7 +12,7 @@ export const test = serviceTest(appealsService, async () => ({
   consentsSealKey: (await generateSealKeyPair()).publicJwk,
   sealPrivateKey: (await generateSealKeyPair()).privateJwk,
   answerWorkingDays: 15,
-  calendar: kazakhstanCalendar([2026, 2027]),
+  calendar: kazakhstanCalendar(),
   bootstrapDpo: null,
 }));
 

@@ -21,7 +21,7 @@ describe('the worklist reads a page with one SQL query', () => {
       consentsSealKey: (await generateSealKeyPair()).publicJwk,
       sealPrivateKey: (await generateSealKeyPair()).privateJwk,
       answerWorkingDays: 15,
-      calendar: kazakhstanCalendar([2026]),
+      calendar: kazakhstanCalendar(),
       bootstrapDpo: null,
     });
     service = await startAppeals(config); // migrates the database

@@ -17,13 +17,27 @@ import type { Deps } from './config';
 import { insertReceipt, lockConsent, markWithdrawn } from './db/consents.repository';
 import { lockObligation, markFulfilled, openObligations } from './db/obligations.repository';
 import type { ConsentRow, Database, ObligationRow } from './db/tables';
-import { ConsentWithdrawalForbiddenError } from './domain/consent';
+import { ConsentWithdrawalForbiddenError, EmploymentConsentForbiddenError, PURPOSES } from './domain/consent';
+
+/** Whether the consent is an employee's Annex 1 whose employment has not been reported ended. */
+async function employmentGoesOn(trx: Transaction<Database>, consent: ConsentRow): Promise<boolean> {
+  if (consent.template_code !== 'ANNEX1_EMPLOYEE' || consent.purpose_code !== PURPOSES.LABOUR_RELATIONS || !consent.purpose_reference) return false;
+  const ended = await trx
+    .selectFrom('ended_purposes')
+    .select('ended_on')
+    .where('code', '=', PURPOSES.LABOUR_RELATIONS)
+    .where('reference', '=', consent.purpose_reference)
+    .executeTakeFirst();
+  return !ended;
+}
 
 const reasonInput = z.object({ reason: textSchema(3, 2000) });
 
 /**
- * DPO, on the subject's request (6.1.5): the consent is withdrawn unless an obligation it covers is
- * still unfulfilled (5.2, Art. 8(2)) — then CONSENT_WITHDRAWAL_FORBIDDEN names the open ones. A
+ * DPO, on the subject's request (6.1.5): the consent is withdrawn unless the law keeps it — an
+ * employee's Annex 1 while the employment has not ended (CONSENT_WITHDRAWAL_FORBIDDEN, reason LAW) —
+ * or an obligation it covers is still unfulfilled (5.2, Art. 8(2)) — then CONSENT_WITHDRAWAL_FORBIDDEN
+ * names the open ones. A
  * withdrawal spreads like a block: `consent.withdrawn` tells every holder to stop the processing it
  * covered, each confirms with `consent.withdrawal_applied` (consents' own in the same transaction),
  * and subjects marks the purpose it served achieved, so retention proposes erasure where nothing else
@@ -36,6 +50,9 @@ export async function withdrawConsent(deps: Deps, scope: RequestScope, consentId
     if (!consent || consent.depersonalized_at) throw new NotFoundError(scope.meta.locale, 'Consent');
     if (consent.withdrawn_at) throw new ConflictError(scope.meta.locale, 'CONSENT_WITHDRAWN', 'state.consentWithdrawn');
     if (!consent.granted) throw new ConflictError(scope.meta.locale, 'CONSENT_NOT_GRANTED');
+    // Art. 8(2): an employee's Annex 1 consent stands while the employment lasts (labour law needs the
+    // data); it may be withdrawn once subjects reported the employment ended.
+    if (await employmentGoesOn(trx, consent)) throw new EmploymentConsentForbiddenError(scope.meta.locale);
     const open = await openObligations(trx, consentId);
     if (open.length > 0)
       throw new ConsentWithdrawalForbiddenError(

@@ -23,7 +23,7 @@ export const test = serviceTest(
     retentionSweepMs: 3_600_000,
     retentionMethod: 'DEPERSONALIZE',
     rightsRequestWorkingDays: 3,
-    calendar: kazakhstanCalendar([2026, 2027]),
+    calendar: kazakhstanCalendar(),
   }),
 );
 

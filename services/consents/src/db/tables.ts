@@ -72,6 +72,15 @@ export interface Database extends PlatformTables, HolderTables {
   obligations: ObligationsTable;
   withdrawal_receipts: WithdrawalReceiptsTable;
   field_encryption: FieldEncryptionTable;
+  ended_purposes: EndedPurposesTable;
+}
+
+/** A purpose subjects reported ended (an employment's end): Annex 1 may be withdrawn only after it (Art. 8(2)). */
+export interface EndedPurposesTable {
+  code: string;
+  reference: string;
+  ended_on: string;
+  recorded_at: Generated<Date>;
 }
 
 export type ConsentRow = Selectable<ConsentsTable>;

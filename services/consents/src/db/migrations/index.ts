@@ -208,4 +208,22 @@ export const migrations: Record<string, Migration> = {
   },
   '2026_12_05_0006_block_versions': blockVersionsMigration,
   '2026_12_07_0007_field_encryption': fieldEncryptionMigration,
+  '2026_12_07_0008_ended_purposes': {
+    async up(db: Kysely<any>) {
+      // Purposes subjects reported achieved by their end (an employment's end, Art. 8(2)): an
+      // employee's Annex 1 consent may be withdrawn only once its employment is here. No personal
+      // data: the purpose and the employment's id.
+      await db.schema
+        .createTable('ended_purposes')
+        .addColumn('code', 'text', (c) => c.notNull())
+        .addColumn('reference', 'uuid', (c) => c.notNull())
+        .addColumn('ended_on', 'date', (c) => c.notNull())
+        .addColumn('recorded_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addPrimaryKeyConstraint('ended_purposes_pk', ['code', 'reference'])
+        .execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.dropTable('ended_purposes').execute();
+    },
+  },
 };
