@@ -36,7 +36,10 @@ export interface NatsGrant {
   service: ServiceName;
   /** Consumes the event stream through these durables (DURABLE_CONSUMERS) — and no others. */
   durables: readonly string[];
-  /** Hand-offs (events/handoff.ts): sends them (its relay), reads and then removes those addressed to it, erases any of an erased subject. */
+  /**
+   * Hand-offs (events/handoff.ts): sends them (its relay; and erasure markers), reads and then removes
+   * those addressed to it, erases any of an erased subject.
+   */
   handoffs: { send: boolean; read: boolean; erase: boolean };
   /** KV buckets it writes (only its own keys, a subject pattern within the bucket) and reads (lists, gets, watches with ordered consumers). */
   kv: { write: Array<{ bucket: Bucket; keys: string }>; read: Bucket[] };
@@ -149,7 +152,8 @@ export function natsPermissions(user: NatsUser, prefix: string): Permissions {
   // The ops view asks every service about its parked events and shows every consumer's lag (read only).
   const opsView = grant.ops === 'view' ? [`${prefix}.ops.*.parked.*`, `${API}.CONSUMER.INFO.${events}.*`] : [];
   // Reading by number: `STREAM.MSG.GET` names the stream, not the message (it is in the request body).
-  const readEvents = grant.readEvents ? [`${API}.STREAM.MSG.GET.${events}`] : [];
+  // Every service with an outbox reads back what its relay published after NATS was away (keeper.ts).
+  const readEvents = grant.readEvents || service ? [`${API}.STREAM.MSG.GET.${events}`] : [];
   const allow = [...own, ...(manager ? [`${API}.INFO`] : []), ...streams, ...durables, ...handoffApi, ...kv, ...opsView, ...readEvents];
   return {
     publish: { allow: [...new Set(allow)], deny: [] },

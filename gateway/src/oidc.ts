@@ -190,6 +190,9 @@ export class OidcVerifier {
         { err: { name: (err as Error).name, message: (err as Error).message.slice(0, 200) } },
         'identity provider discovery failed; retrying',
       );
+      // Tried again by itself: otherwise only a signed-in request would, and readiness (which needs
+      // the keys) would stay false on a gateway whose first try timed out (a busy machine at start).
+      if (!this.stopped) setTimeout(() => void this.ensureDiscovered().catch(() => undefined), this.opts.cooldownSeconds * 1000 + 50).unref();
       throw new ProviderUnavailable('identity provider not reached');
     }
   }

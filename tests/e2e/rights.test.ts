@@ -210,7 +210,8 @@ describe('4.6 and 6.1.4 erasure acts', () => {
     const audit = JSON.stringify(await system.db('audit').selectFrom('audit_log').selectAll().execute());
     expect(audit).not.toContain(input.iin);
     // Not even sealed copies stay in the services' outboxes: the events refer to hand-offs, which
-    // left the outbox when published (tests/e2e/erasure-handoffs.test.ts checks the streams too).
+    // the outbox keeps only until the recipient stored them, and the erasure removes in any case
+    // (tests/e2e/erasure-handoffs.test.ts checks the streams too).
     const outbox = await system.platformDb('appeals').selectFrom('outbox').select(['subject', 'payload']).execute();
     expect(outbox.filter((r) => r.subject.includes('.handoff.'))).toEqual([]);
     const own = outbox

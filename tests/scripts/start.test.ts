@@ -105,6 +105,9 @@ describe('npm start: NATS credentials and permissions', () => {
     // Only the ops view reads every consumer's lag; reading is not fetching.
     expect(allow('subjects')).toContain('$JS.API.CONSUMER.INFO.PDP_EVENTS.*');
     expect(allow('appeals')).not.toContain('$JS.API.CONSUMER.INFO.PDP_EVENTS.*');
+    // Every service's outbox keeper reads back what its relay published (events/keeper.ts); the gateway does not.
+    for (const u of ['subjects', 'appeals', 'consents', 'audit'] as const) expect(allow(u)).toContain('$JS.API.STREAM.MSG.GET.PDP_EVENTS');
+    expect(allow('gateway')).not.toContain('$JS.API.STREAM.MSG.GET.PDP_EVENTS');
     expect(allow('gateway')).toContain('pdp.events.request.refused');
     // Besides its refusals: reading (never writing) the access registry's bucket, which appeals alone writes.
     expect(allow('gateway').filter((s) => !s.startsWith('pdp.events.') && !s.includes('KV_PDP_EVENTS_ACCESS') && s !== '$JS.API.INFO')).toEqual([]);
@@ -204,7 +207,13 @@ describe('npm start: NATS credentials and permissions', () => {
           })(),
         ).rejects.toThrow(refused);
       }
-      await expect(appealsJsm.streams.getMessage(stream, { seq: 1 })).rejects.toThrow(refused);
+      // Reading the event stream by number is every service's (its outbox keeper checks what it
+      // published; events carry no personal data), not the gateway's.
+      const readBack = await appealsJsm.streams.getMessage(stream, { seq: 1 }).then(
+        () => 'read',
+        (err: Error) => err.message,
+      );
+      expect(readBack).not.toMatch(refused);
       // And so for every service against every other's durables (the erasure and block consumers too).
       const consentsNc = await as('consents');
       const users = { subjects, appeals, consents: consentsNc, audit } as const;

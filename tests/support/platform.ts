@@ -31,6 +31,8 @@ export interface ProcessPlatformOptions {
   /** NATS nodes: 1, or a three-node JetStream cluster (streams with 3 replicas). */
   natsNodes?: 1 | 3;
   logLevel?: string;
+  /** PostgreSQL whose commits survive a crash (the soak crashes it). */
+  durablePostgres?: boolean;
   /** More environment for every process (e.g. the `OTEL_*` variables of the tracing test). */
   env?: Record<string, string>;
 }
@@ -82,7 +84,10 @@ export class ProcessPlatform {
   static async start(opts: ProcessPlatformOptions): Promise<ProcessPlatform> {
     const prefix = 'pdp';
     const dir = mkdtempSync(join(tmpdir(), 'pdp-fault-run-'));
-    const [pg, nats] = await Promise.all([ThrowawayPostgres.start(), ThrowawayNats.start({ prefix, nodes: opts.natsNodes ?? 1 })]);
+    const [pg, nats] = await Promise.all([
+      ThrowawayPostgres.start({ durable: opts.durablePostgres }),
+      ThrowawayNats.start({ prefix, nodes: opts.natsNodes ?? 1 }),
+    ]);
     const platform = new ProcessPlatform(dir, pg, nats, prefix, opts.provider);
     try {
       await platform.launch(opts);
@@ -157,13 +162,15 @@ export class ProcessPlatform {
         OIDC_ISSUER: opts.provider.issuer,
         RATE_LIMIT_DATABASE_URL: await ensureDatabase(this.pg.url(), 'pdp_gateway'),
         OIDC_AUDIENCE: opts.provider.audience,
+        // A discovery that timed out on a busy machine is tried again soon, not after the default wait.
+        OIDC_JWKS_COOLDOWN_SECONDS: '2',
         PUBLIC_RATE_LIMIT_PER_MINUTE: '0',
         ACTOR_RATE_LIMIT_PER_MINUTE: '0',
         ...opts.env,
       }),
     );
     this.gatewayUrl = `http://127.0.0.1:${gatewayPort}/graphql`;
-    await this.waitReady(gatewayPort, 'gateway', 60_000);
+    await this.waitReady(gatewayPort, 'gateway', 120_000);
   }
 
   private run(name: string, entry: string, env: Record<string, string>): Supervised {
@@ -189,7 +196,7 @@ export class ProcessPlatform {
     await eventually(
       async () => {
         const res = await fetch(`http://127.0.0.1:${port}/readyz?strict`, { signal: AbortSignal.timeout(2000) });
-        if (!res.ok) throw new Error(`readyz ${res.status}`);
+        if (!res.ok) throw new Error(`readyz ${res.status} ${(await res.text()).slice(0, 400)}`);
         return true;
       },
       timeoutMs,

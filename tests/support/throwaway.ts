@@ -70,9 +70,11 @@ export class ThrowawayPostgres {
     readonly port: number,
     private readonly bin: string,
     private readonly user: Account | null,
+    private readonly durable = false,
   ) {}
 
-  static async start(): Promise<ThrowawayPostgres> {
+  /** `durable`: commits survive a crash (synchronous_commit on), for the tests that crash it. */
+  static async start(opts: { durable?: boolean } = {}): Promise<ThrowawayPostgres> {
     const dir = mkdtempSync(join(tmpdir(), 'pdp-fault-pg-'));
     try {
       const user = postgresUser();
@@ -83,7 +85,7 @@ export class ThrowawayPostgres {
         ...(user ?? {}),
       });
       if (init.status !== 0) throw new Error(`initdb failed: ${init.error?.message ?? init.stderr}`);
-      const server = new ThrowawayPostgres(dir, await freePort(), bin, user);
+      const server = new ThrowawayPostgres(dir, await freePort(), bin, user, opts.durable ?? false);
       await server.start();
       return server;
     } catch (err) {
@@ -103,9 +105,10 @@ export class ThrowawayPostgres {
 
   async start(): Promise<void> {
     const args = ['-D', join(this.dir, 'data'), '-p', String(this.port), '-h', '127.0.0.1', '-k', this.dir];
-    // Durability is not what these tests are about; speed is.
-    for (const setting of ['fsync=off', 'synchronous_commit=off', 'full_page_writes=off', 'max_connections=400', 'shared_buffers=64MB'])
-      args.push('-c', setting);
+    // Durability is not what most tests are about; speed is. A crash loses no commit of a durable one
+    // (fsync may stay off: the machine itself does not crash).
+    const speed = this.durable ? ['fsync=off'] : ['fsync=off', 'synchronous_commit=off', 'full_page_writes=off'];
+    for (const setting of [...speed, 'max_connections=400', 'shared_buffers=64MB']) args.push('-c', setting);
     this.child = track(spawn(join(this.bin, 'postgres'), args, { stdio: 'ignore', ...(this.user ?? {}) }));
     await eventually(
       async () => {
@@ -121,9 +124,13 @@ export class ThrowawayPostgres {
     );
   }
 
-  /** A restart's first half: `fast` terminates every session (as a restart does), `kill` is a crash. */
-  async stop(mode: 'fast' | 'kill' = 'fast'): Promise<void> {
-    await stopChild(this.child, mode === 'fast' ? 'SIGINT' : 'SIGKILL');
+  /**
+   * A restart's first half: `fast` terminates every session (as a restart does); `immediate` is a
+   * crash (`pg_ctl stop -m immediate`: no checkpoint, crash recovery on the next start); `kill`
+   * kills the postmaster alone.
+   */
+  async stop(mode: 'fast' | 'immediate' | 'kill' = 'fast'): Promise<void> {
+    await stopChild(this.child, mode === 'fast' ? 'SIGINT' : mode === 'immediate' ? 'SIGQUIT' : 'SIGKILL');
     this.child = null;
   }
 

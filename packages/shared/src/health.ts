@@ -16,9 +16,16 @@ export const READINESS_TIMEOUT_MS = 750;
  * passes, with each check's state (never personal data). Checks named in `informational` are
  * reported but do not decide — what every instance shares, where taking this one out of its
  * balancer would help nobody (the gateway's subgraphs) — unless asked `/readyz?strict` (every check
- * must pass). `/metrics` is mounted by `startMetrics`.
+ * must pass). `details` adds figures to the body that decide nothing (a service's event backlog).
+ * `/metrics` is mounted by `startMetrics`.
  */
-export function mountHealth(app: Express, checks: Record<string, ReadinessCheck>, isShuttingDown: () => boolean, informational: readonly string[] = []): void {
+export function mountHealth(
+  app: Express,
+  checks: Record<string, ReadinessCheck>,
+  isShuttingDown: () => boolean,
+  informational: readonly string[] = [],
+  details: () => Record<string, unknown> = () => ({}),
+): void {
   app.get('/livez', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -26,7 +33,7 @@ export function mountHealth(app: Express, checks: Record<string, ReadinessCheck>
     const results = await runChecks(checks);
     const strict = req.query.strict !== undefined;
     const ready = !isShuttingDown() && Object.entries(results).every(([name, r]) => r === 'ok' || (!strict && informational.includes(name)));
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks: results });
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks: results, ...details() });
   });
 }
 

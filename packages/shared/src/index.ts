@@ -33,6 +33,7 @@ export * from './events/header';
 export * from './events/outbox';
 export * from './events/signing';
 export * from './events/relay';
+export * from './events/keeper';
 export * from './events/consumer';
 export * from './events/nats';
 export * from './events/nats-credentials';

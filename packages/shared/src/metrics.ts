@@ -102,3 +102,17 @@ export const fieldReencryptionPending = new Gauge({
   labelNames: ['service', 'table'],
   registers: [registry],
 });
+
+export const outboxResent = new Counter({
+  name: 'pdp_outbox_resent_total',
+  help: 'Published outbox rows the stream no longer had, sent again (events/keeper.ts)',
+  labelNames: ['service', 'kind'],
+  registers: [registry],
+});
+
+export const consumerRestarts = new Counter({
+  name: 'pdp_consumer_restarts_total',
+  help: 'Durable consumers whose message loop ended or stalled and was started again',
+  labelNames: ['consumer'],
+  registers: [registry],
+});

@@ -19,6 +19,7 @@ import { UnauthenticatedError } from './errors';
 import { isDurableOf, type ServiceName } from './events/catalog';
 import { EventConsumer, type ConsumerSpec } from './events/consumer';
 import { Handoffs } from './events/handoff';
+import { OutboxKeeper } from './events/keeper';
 import { connectionState, connectNats, ensureHandoffStream, ensureStream, natsInboxPrefix } from './events/nats';
 import { OutboxRelay } from './events/relay';
 import { EventSigner, EventVerifier, registerEventSigner } from './events/signing';
@@ -189,12 +190,14 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
   const jsm: JetStreamManager = await nc.jetstreamManager();
   const replicas = config.eventsReplicas ?? 1;
   const stream = await ensureStream(jsm, config.eventsPrefix, { replicas });
+  const handoffStream = await ensureHandoffStream(jsm, config.eventsPrefix, { replicas });
   const handoffs = new Handoffs({
     service: def.name,
     db: db as Kysely<any>,
     jsm,
+    js,
     prefix: config.eventsPrefix,
-    stream: await ensureHandoffStream(jsm, config.eventsPrefix, { replicas }),
+    stream: handoffStream,
     logger,
   });
 
@@ -215,6 +218,18 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
   await def.init?.(deps);
   const relay = new OutboxRelay({ db: db as Kysely<any>, databaseUrl: config.databaseUrl, js, logger, service: def.name });
   await relay.start();
+  const keeper = new OutboxKeeper({
+    db: db as Kysely<any>,
+    nc,
+    jsm,
+    prefix: config.eventsPrefix,
+    stream,
+    handoffStream,
+    logger,
+    service: def.name,
+    kick: () => relay.kick(),
+  });
+  keeper.start();
   const specs = def.consumers(deps);
   const unlisted = specs.filter((spec) => !isDurableOf(def.name, spec.name)).map((spec) => spec.name);
   // NATS permits a service only its own listed durables: an unlisted one would fail at its first fetch.
@@ -288,7 +303,28 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
       await jsm.streams.info(stream);
     },
   };
-  mountHealth(app, checks, () => shuttingDown);
+  // The body also says whether this service's events are drained (never while a consumer is behind
+  // or stopped); informational, it decides nothing.
+  let reporterRef: HealthReporter | null = null;
+  mountHealth(
+    app,
+    checks,
+    () => shuttingDown,
+    [],
+    () => {
+      const snapshot = reporterRef?.snapshot;
+      if (!snapshot) return {};
+      const consumersNow = snapshot.consumers.map((c) => ({ ...c, state: consumers.find((x) => x.name === c.name)?.state ?? c.state }));
+      return {
+        events: {
+          drained: snapshot.outboxBacklog === 0 && consumersNow.every((c) => c.state !== 'stopped' && c.pending === 0 && c.ackPending === 0),
+          outboxBacklog: snapshot.outboxBacklog,
+          consumers: consumersNow,
+          reportedAt: snapshot.reportedAt,
+        },
+      };
+    },
+  );
   // A span per GraphQL request, continuing the gateway's trace (only while tracing).
   if (tracingOn()) app.use('/graphql', traceRequests('/graphql'));
   app.use(
@@ -324,7 +360,7 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
     jsm,
     prefix: config.eventsPrefix,
     stream,
-    consumers: () => consumers.map((c) => c.name),
+    consumers: () => consumers.map((c) => ({ name: c.name, state: c.state })),
     readiness: async () => {
       const results = await runChecks(checks);
       return { ready: !shuttingDown && Object.values(results).every((r) => r === 'ok'), checks: results };
@@ -336,6 +372,7 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
     replicas,
     logger,
   });
+  reporterRef = reporter;
   reporter.start();
   const responder = new OpsResponder({ nc, prefix: config.eventsPrefix, service: ops, db: db as Kysely<any>, consumers, actorTokens, logger });
   responder.start();
@@ -358,6 +395,7 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
       await metrics.stop();
       await apollo.stop();
       for (const consumer of consumers) await consumer.stop();
+      await keeper.stop();
       await relay.stop();
       unregisterSigner();
       await handoffs.stop();

@@ -54,7 +54,7 @@ export const appealsService: ServiceDefinition<Database, AppealsExtra, Context> 
       PartnerAppeal: partnerAppealResolvers(deps),
       ControlReport: controlReportResolvers(deps),
     }) satisfies Resolvers,
-  consumers: (deps) => [subjectLinkConsumer(), lifecycleConsumer(deps), consentsProjectionConsumer(deps)],
+  consumers: (deps) => [subjectLinkConsumer(deps), lifecycleConsumer(deps), consentsProjectionConsumer(deps)],
   // Whom a refused call about an appeal was about (the `subject` of its row in the permission table).
   subjectFinders: (deps) => ({
     appeal: async (id) => (await deps.db.selectFrom('appeals').select('subject_id').where('id', '=', id).executeTakeFirst())?.subject_id ?? null,

@@ -1,53 +1,27 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
-import pg from 'pg';
-import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg, type StoredMsg } from 'nats';
-import { safeError, type Logger } from '../logger';
-import { eventsConsumed } from '../metrics';
-import { SERVICES, isEventType, type EventType, type RejectionReason, type ServiceName } from './catalog';
+import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JsMsg, type StoredMsg } from 'nats';
+import { consumerRestarts, eventsConsumed } from '../metrics';
+import { isEventType, type RejectionReason } from './catalog';
 import { parseEnvelope, type Envelope } from './envelope';
 import { isMessageNotFound } from './handoff';
 import type { PlatformTables } from './migrations';
 import { enqueueEvent } from './outbox';
-import type { EventSigner, EventVerifier } from './signing';
+import { claimsOf, typeOfSubject } from './claims';
+import {
+  DEFAULT_BATCH,
+  isOrderedConsumer,
+  NotReadyError,
+  PermanentError,
+  type ConsumerOptions,
+  type ConsumerSpec,
+  type ConsumerState,
+  type Delivery,
+  type ParkedRow,
+  type ReplayOutcome,
+} from './consumer-spec';
+import { backoffMs, describe, isTransient, TRANSIENT_MAX_BACKOFF_MS } from './failures';
+import { leadWhileLocked } from './leader';
 import { traceConsume, type TracedDelivery } from '../tracing';
-
-/** Thrown by a handler whose preconditions are not met yet (e.g. an event it depends on is late). */
-export class NotReadyError extends Error {
-  override name = 'NotReadyError';
-}
-
-/** Thrown by a handler for an event that can never be applied (bad data): parked at once, no retries. */
-export class PermanentError extends Error {
-  override name = 'PermanentError';
-}
-
-/** Where an event came from: its sequence number in the stream (null for a parked event replayed from its row). */
-export interface Delivery {
-  streamSeq: number | null;
-}
-
-export type EventHandler = (trx: Transaction<any>, event: Envelope, delivery: Delivery) => Promise<void>;
-
-/**
- * A consumer that notices messages acknowledged without being handled — pulled and acked by another
- * client holding its credentials — and handles them after all (see `EventConsumer.reconcile`). The
- * service keeps which stream sequence numbers its handler saw, in its own database, in the handler's
- * transaction; everything the stream acknowledges for the consumer must be among them, or be read
- * back from the stream by its number. Only for a consumer of every type (`types: 'all'`): one of some
- * types acks the others unhandled.
- */
-export interface Reconciliation {
-  /** How often a round runs. */
-  everyMs: number;
-  /** The stream sequence numbers in (after, through] the handler saw (recorded by the service). */
-  handled(after: number, through: number): Promise<Set<number>>;
-  /** Where the last round got to; null before the first. */
-  progress(): Promise<number | null>;
-  /** Everything up to `through` is accounted for (the service may forget what it kept below it). */
-  advance(through: number): Promise<void>;
-  /** Runs of sequence numbers acknowledged but never handled, and gone from the stream (expired, deleted). */
-  gone(runs: Array<{ from: number; to: number }>): Promise<void>;
-}
 
 /**
  * What the consumer uses of a delivered message. A message read back from the stream by its number
@@ -57,111 +31,9 @@ type Delivered = Pick<JsMsg, 'subject' | 'headers' | 'ack' | 'nak' | 'term' | 'j
   info: Pick<JsMsg['info'], 'deliveryCount' | 'streamSequence'>;
 };
 
-export interface ConsumerSpec {
-  /** Durable name: `<service>-<purpose>`. */
-  name: string;
-  types: EventType[] | 'all';
-  handle: EventHandler;
-  /**
-   * Optional: how a batch is applied. Events already waiting are handled up to `max` at a time, in
-   * stream order, in one transaction with all their inbox rows (one commit instead of one each); by
-   * default up to DEFAULT_BATCH, each through `handle` in turn. If the batch fails, each of its events
-   * goes through `handle` on its own, with the usual retries and parking.
-   */
-  batch?: { max: number; handle?: (trx: Transaction<any>, events: Envelope[], deliveries: Delivery[]) => Promise<void> };
-  /** Optional: fill gaps left by someone else acknowledging this consumer's messages. */
-  reconcile?: Reconciliation;
-}
-
-/**
- * Events a consumer applies in one transaction when they are already waiting. Under load a commit per
- * event (and a BEGIN, an inbox INSERT and a COMMIT round trip each) was most of a consumer's cost
- * (bench/intake); when idle a batch is the one event that came.
- */
-export const DEFAULT_BATCH = 64;
-
-export interface ConsumerOptions {
-  db: Kysely<any>;
-  js: JetStreamClient;
-  jsm: JetStreamManager;
-  stream: string;
-  prefix: string;
-  logger: Logger;
-  /** The consuming service: it records what it rejects as its own `event.rejected`, signed by `signer`. */
-  service: ServiceName;
-  signer: EventSigner;
-  /** Checks owner and signature of every event before the handler sees it. */
-  verifier: EventVerifier;
-  /** After this many failed deliveries a message is parked for ops. */
-  maxAttempts?: number;
-  /** How long a delivered message may stay unacknowledged (a killed instance's) before it is redelivered. */
-  ackWaitMs?: number;
-  /**
-   * The service's database: an ordered consumer (`ORDERED_TYPES`) consumes only while its instance
-   * holds the consumer's advisory lock on a connection of its own, so one instance at a time reads it
-   * in order. Without it (a single instance, tests) it simply consumes.
-   */
-  databaseUrl?: string;
-  /** How often an instance without the lock tries to take it (1 s). */
-  leaderPollMs?: number;
-}
-
-/**
- * Types whose order matters to their consumers: a block and its unblock must not swap, nor receipts of
- * one holder. A consumer that takes any of them runs in one instance of its service at a time (the
- * holder of a PostgreSQL advisory lock; see `ConsumerOptions.databaseUrl`), which handles the stream
- * in order; another instance takes over when it dies. The others (intake, the audit, whose chain is
- * serialised by a lock anyway) are shared out between instances in parallel.
- */
-export const ORDERED_TYPES: readonly EventType[] = [
-  'subject.blocked',
-  'subject.unblocked',
-  'erasure.approved',
-  'rectification.approved',
-  'subject.block_applied',
-  'erasure.receipt',
-  'rectification.applied',
-  'appeal.status_changed',
-];
-
-export function isOrderedConsumer(types: ConsumerSpec['types']): boolean {
-  return types !== 'all' && types.some((type) => ORDERED_TYPES.includes(type));
-}
-
-/** What a replay of a parked event came to (`event.replayed`). */
-export type ReplayOutcome = 'APPLIED' | 'DUPLICATE' | 'FAILED' | 'REJECTED';
-
-/** A parked row, as the ops view hands it to its consumer for a replay. */
-export interface ParkedRow {
-  id: string;
-  event_id: string | null;
-  subject: string;
-  payload: string;
-}
-
-/**
- * A failure of the infrastructure, not of the event: the database or NATS restarting, a connection
- * cut, a deadlock. Such an event is retried for as long as it takes and never parked — only an event
- * that fails on its own merits counts towards `maxAttempts`.
- */
-export function isTransient(err: unknown): boolean {
-  const e = err as { code?: unknown; name?: unknown; message?: unknown } | null;
-  if (!e || typeof e !== 'object') return false;
-  const code = typeof e.code === 'string' ? e.code : '';
-  // SQLSTATE: connection exceptions (08…), shutdown and restart (57P0x), too many connections, serialization, deadlock.
-  if (/^08[0-9A-Z]{3}$/.test(code) || /^57P0[1-4]$/.test(code) || ['53300', '40001', '40P01'].includes(code)) return true;
-  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN'].includes(code)) return true;
-  // nats.js: timeouts, no responders (503), a closed or reconnecting connection.
-  if (e.name === 'NatsError' || ['TIMEOUT', '503', 'CONNECTION_CLOSED', 'CONNECTION_DRAINING', 'DISCONNECT'].includes(code)) return true;
-  const message = typeof e.message === 'string' ? e.message : '';
-  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|terminating connection/i.test(
-    message,
-  );
-}
-
-export function backoffMs(deliveryCount: number): number {
-  return Math.min(30_000, 250 * 2 ** Math.max(0, deliveryCount - 1));
-}
+export * from './consumer-spec';
+export * from './failures';
+export { claimsOf } from './claims';
 
 /** The actor of `event.rejected`: the verification itself, not whoever the message claims to be. */
 const VERIFICATION_ACTOR = { id: 'system:event-verification', roles: [] as string[] };
@@ -179,82 +51,49 @@ export class EventConsumer {
   private loop: Promise<void> | null = null;
   private stopping = false;
   private wakeLeader: (() => void) | null = null;
+  private consuming = false;
+  private standby = false;
+  private lastProgress = Date.now();
+  private watchdog: NodeJS.Timeout | null = null;
+  private abandon: (() => void) | null = null;
 
   /**
-   * An ordered consumer in one instance at a time: it consumes while it holds the advisory lock
-   * `pdp-consumer:<name>` on a connection of its own, and stops when that connection is lost (a
-   * database restart; a killed instance loses it with its process), after which whichever instance
-   * takes the lock next goes on from the last acknowledged message.
+   * An ordered consumer in one instance at a time (leader.ts): it consumes while it holds the advisory
+   * lock `pdp-consumer:<name>`, and stops when it is lost, after which whichever instance takes the
+   * lock next goes on from the last acknowledged message.
    */
-  private async lead(databaseUrl: string, consume: () => Promise<ConsumerMessages>): Promise<void> {
-    const pollMs = this.opts.leaderPollMs ?? 1000;
-    const pause = () =>
-      new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, pollMs);
-        this.wakeLeader = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    let session: { client: pg.Client; gone: Promise<void>; lost: () => void } | null = null;
-    const end = async () => {
-      await session?.client.end().catch(() => undefined);
-      session = null;
-    };
-    while (!this.stopping) {
-      if (!session) {
-        const client = new pg.Client({ connectionString: databaseUrl, application_name: `pdp-${this.opts.service}-${this.spec.name}`, keepAlive: true });
-        let lost!: () => void;
-        const gone = new Promise<void>((resolve) => (lost = resolve));
-        client.on('error', () => lost());
-        client.on('end', () => lost());
-        session = { client, gone, lost };
+  private lead(databaseUrl: string, consume: () => Promise<ConsumerMessages>): Promise<void> {
+    return leadWhileLocked({
+      databaseUrl,
+      lockName: `pdp-consumer:${this.spec.name}`,
+      applicationName: `pdp-${this.opts.service}-${this.spec.name}`,
+      pollMs: this.opts.leaderPollMs ?? 1000,
+      logger: this.opts.logger,
+      consumer: this.spec.name,
+      stopping: () => this.stopping,
+      onStandby: (standby) => (this.standby = standby),
+      setWake: (wake) => (this.wakeLeader = wake),
+      turn: async (lost) => {
+        const messages = await consume();
+        this.messages = messages;
+        this.consuming = true;
+        this.lastProgress = Date.now();
+        const abandoned = new Promise<void>((resolve) => (this.abandon = resolve));
         try {
-          await client.connect();
-        } catch {
-          await end();
-          await pause();
-          continue;
-        }
-      }
-      const current: { client: pg.Client; gone: Promise<void>; lost: () => void } = session;
-      let held = false;
-      try {
-        const { rows } = await current.client.query<{ held: boolean }>('select pg_try_advisory_lock(hashtext($1)) as held', [`pdp-consumer:${this.spec.name}`]);
-        held = rows[0]?.held === true;
-      } catch {
-        await end();
-      }
-      if (held && !this.stopping) {
-        this.opts.logger.info({ consumer: this.spec.name }, 'ordered consumer: this instance consumes');
-        // Nothing here may reject the loop (nobody awaits it until stop): a failure ends this turn.
-        let check: NodeJS.Timeout | undefined;
-        try {
-          const messages = await consume();
-          this.messages = messages;
+          // Nothing here may reject the loop (nobody awaits it until stop): a failure ends this turn.
           const running = this.run(messages).catch((err: unknown) => {
             this.opts.logger.error({ err: describe(err), consumer: this.spec.name }, 'ordered consumer stopped');
           });
-          // A connection that dies quietly is found by a query: the lock went with it.
-          check = setInterval(() => void current.client.query('select 1').catch(() => current.lost()), 5000);
-          this.wakeLeader = () => current.lost();
-          await Promise.race([current.gone, running]);
-          clearInterval(check);
+          await Promise.race([lost, running, abandoned]);
           await messages.close().catch(() => undefined);
-          await running;
-        } catch (err) {
-          this.opts.logger.warn({ err: describe(err), consumer: this.spec.name }, 'ordered consumer could not consume; trying again');
+          await Promise.race([running, abandoned]);
         } finally {
-          clearInterval(check);
+          this.abandon = null;
+          this.messages = null;
+          this.consuming = false;
         }
-        this.messages = null;
-        // The lock goes with the session: a new one, and a new try.
-        await end();
-        if (!this.stopping) this.opts.logger.warn({ consumer: this.spec.name }, 'ordered consumer: lock lost; waiting to take it again');
-      }
-      if (!this.stopping) await pause();
-    }
-    await end();
+      },
+    });
   }
   private accepts: (type: string) => boolean = () => true;
   private batchMax = DEFAULT_BATCH;
@@ -269,6 +108,8 @@ export class EventConsumer {
   ) {}
 
   async start(): Promise<void> {
+    // A consumer stopped before may be started again.
+    this.stopping = false;
     const { jsm, stream, prefix } = this.opts;
     // One filter subject only: the NATS 2.9 of the project's machines has no `filter_subjects`. A
     // consumer of several types reads the whole stream in order and acks the others unhandled.
@@ -304,13 +145,78 @@ export class EventConsumer {
     const consumer = await this.opts.js.consumers.get(stream, this.spec.name);
     await this.startReconciling();
     if (isOrderedConsumer(types) && this.opts.databaseUrl) {
+      this.standby = true;
       this.loop = this.lead(this.opts.databaseUrl, () => consumer.consume({ max_messages: 256 })).catch((err: unknown) => {
         this.opts.logger.error({ err: describe(err), consumer: this.spec.name }, 'ordered consumer stopped');
       });
+      this.watchdog = setInterval(() => void this.watch(), WATCH_EVERY_MS);
+      this.watchdog.unref?.();
       return;
     }
-    this.messages = await consumer.consume({ max_messages: 256 });
-    this.loop = this.run(this.messages);
+    this.loop = this.supervise(() => consumer.consume({ max_messages: 256 }));
+    this.watchdog = setInterval(() => void this.watch(), WATCH_EVERY_MS);
+    this.watchdog.unref?.();
+  }
+
+  /**
+   * Consumes until stopped: a consumer whose message loop ends (the library gave up on its pull, the
+   * consumer was recreated, a connection lost for good) or cannot start (NATS down) is started again
+   * with a growing pause, and says so. Nothing here may reject the loop (nobody awaits it until stop).
+   */
+  private async supervise(consume: () => Promise<ConsumerMessages>): Promise<void> {
+    let pauseMs = 250;
+    while (!this.stopping) {
+      try {
+        const messages = await consume();
+        this.messages = messages;
+        this.consuming = true;
+        this.lastProgress = Date.now();
+        pauseMs = 250;
+        // A loop stuck in its work (a request that never answers) is left behind when the watchdog
+        // gives up on it: what it had not acked comes back after ack_wait to the new one.
+        const abandoned = new Promise<void>((resolve) => (this.abandon = resolve));
+        await Promise.race([this.run(messages), abandoned]);
+        this.abandon = null;
+      } catch (err) {
+        this.opts.logger.warn({ err: describe(err), consumer: this.spec.name }, 'consumer could not consume; trying again');
+      }
+      this.consuming = false;
+      this.messages = null;
+      if (this.stopping) return;
+      this.opts.logger.warn({ consumer: this.spec.name }, 'consumer stopped consuming; starting it again');
+      consumerRestarts.inc({ consumer: this.spec.name });
+      await new Promise((r) => setTimeout(r, pauseMs));
+      pauseMs = Math.min(5000, pauseMs * 2);
+    }
+  }
+
+  /**
+   * A consumer that consumes yet makes no progress while the stream holds messages for it (a pull the
+   * server forgot across a restart, a batch stuck on a request that never answers) is stalled: its
+   * loop is closed and left behind, and `supervise` (or the ordered consumer's leader loop) starts it
+   * again.
+   */
+  private async watch(): Promise<void> {
+    if (this.stopping || !this.consuming || !this.messages || Date.now() - this.lastProgress < STALL_MS) return;
+    const info = await this.opts.jsm.consumers.info(this.opts.stream, this.spec.name).catch(() => null);
+    const waiting = info ? info.num_pending + info.num_ack_pending : 0;
+    if (waiting === 0 || !this.messages || Date.now() - this.lastProgress < STALL_MS) return;
+    this.opts.logger.warn({ consumer: this.spec.name, waiting }, 'consumer stalled (messages waiting, no progress); starting it again');
+    consumerRestarts.inc({ consumer: this.spec.name });
+    this.lastProgress = Date.now();
+    const messages = this.messages;
+    this.abandon?.();
+    this.wakeLeader?.();
+    await messages.close().catch(() => undefined);
+  }
+
+  /**
+   * Whether this instance's consumer is consuming now: `standby` for an ordered consumer another
+   * instance consumes, `stopped` while it is started again (or not at all).
+   */
+  get state(): ConsumerState {
+    if (this.consuming) return 'consuming';
+    return this.standby && !this.stopping ? 'standby' : 'stopped';
   }
 
   get name(): string {
@@ -320,6 +226,7 @@ export class EventConsumer {
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.reconciler) clearInterval(this.reconciler);
+    if (this.watchdog) clearInterval(this.watchdog);
     await this.round;
     this.wakeLeader?.();
     await this.messages?.close();
@@ -493,6 +400,7 @@ export class EventConsumer {
     for (;;) {
       const first = await next;
       if (first.done) return;
+      this.lastProgress = Date.now();
       // What is already delivered (never waiting for more than the first) is one batch.
       const batch: JsMsg[] = [first.value];
       next = iterator.next();
@@ -508,6 +416,7 @@ export class EventConsumer {
         // The database is unreachable even for parking: unacked messages come back.
         this.opts.logger.error({ err: describe(err), consumer: this.spec.name }, 'events left for redelivery');
       }
+      this.lastProgress = Date.now();
     }
   }
 
@@ -634,7 +543,9 @@ export class EventConsumer {
       }
       this.opts.logger.warn({ err: describe(err), consumer, eventId: event.id, type: event.type, attempts }, 'event handling failed; retrying');
       eventsConsumed.inc({ consumer, outcome: 'retried' });
-      msg.nak(backoffMs(attempts));
+      // The database or NATS coming back is worth a prompt retry: an outage of seconds must not
+      // leave its events waiting half a minute behind it.
+      msg.nak(isTransient(err) ? Math.min(TRANSIENT_MAX_BACKOFF_MS, backoffMs(attempts)) : backoffMs(attempts));
     }
   }
 
@@ -718,6 +629,10 @@ export class EventConsumer {
   }
 }
 
+/** How often a consumer checks that it is not stalled, and after how long without a delivery it may be. */
+const WATCH_EVERY_MS = 10_000;
+const STALL_MS = 60_000;
+
 /** At most this many sequence numbers are looked at in one reconciliation round. */
 const RECONCILE_SPAN = 100_000;
 
@@ -732,32 +647,7 @@ function runsOf(seqs: number[]): Array<{ from: number; to: number }> {
   return runs;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** The event type a NATS subject names (`<prefix>.events.<type>`), or '' for any other subject. */
-function typeOfSubject(subject: string, prefix: string): string {
-  return subject.startsWith(`${prefix}.events.`) ? subject.slice(prefix.length + 8) : '';
-}
-
-/** What a refused message claims, kept only where it is a uuid, a catalog type or a known service. */
-export function claimsOf(raw: unknown, subject: string, prefix: string): { eventId: string | null; type: EventType | null; source: ServiceName | null } {
-  const r = raw && typeof raw === 'object' ? (raw as Record<string, unknown>) : {};
-  const subjectType = typeOfSubject(subject, prefix);
-  const type = typeof r.type === 'string' && isEventType(r.type) ? r.type : isEventType(subjectType) ? subjectType : null;
-  return {
-    eventId: typeof r.id === 'string' && UUID.test(r.id) ? r.id.toLowerCase() : null,
-    type,
-    source: typeof r.source === 'string' && (SERVICES as readonly string[]).includes(r.source) ? (r.source as ServiceName) : null,
-  };
-}
-
 /** What tracing.ts reads of a delivery: its subject, headers (the trace context) and event. */
 function traced({ msg, event }: { msg: Delivered; event: Envelope }): TracedDelivery {
   return { subject: msg.subject, headers: msg.headers, event };
-}
-
-/** For logs and the parked row: name and message only. */
-function describe(err: unknown): string {
-  const { name, message } = safeError(err);
-  return `${name}: ${message}`;
 }

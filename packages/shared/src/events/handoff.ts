@@ -1,11 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type { JetStreamManager } from 'nats';
+import type { JetStreamClient, JetStreamManager } from 'nats';
 import type { z } from 'zod';
 import { safeError, type Logger } from '../logger';
 import { seal, unseal } from '../seal';
 import { PD_HOLDERS, type HandoffRef, type PdHolder, type ServiceName } from './catalog';
-import { PermanentError } from './consumer';
+import { NotReadyError, PermanentError } from './consumer';
 import { streamName } from './envelope';
 import type { PlatformTables } from './migrations';
 
@@ -15,13 +15,17 @@ import type { PlatformTables } from './migrations';
  * stream, not even sealed. The sender seals the value to the one recipient and writes it into its
  * outbox, in the same transaction as the event, on its own subject `<prefix>.handoff.<to>.<id>` (`id`
  * = the appeal or rectification request); the relay publishes it to the hand-off stream before the
- * event, and deletes the row once it is published. The event carries only `{ to, id, sha256 }`.
+ * event. The event carries only `{ to, id, sha256 }`.
  *
  * The recipient reads the hand-off by subject, checks the digest, opens it and, once its transaction
- * has committed, erases it from the stream. Erasure of a subject erases every hand-off of the
- * subject's appeals and requests (from the outbox and from the stream), so after an erasure act
- * nothing anywhere opens to the person's data. A hand-off that is gone when its event is handled was
- * erased (or outlived the stream's age limit): nothing is stored from it.
+ * has committed, erases it from the stream. The sender keeps its (sealed) row until the recipient's
+ * own event says the value is stored (`settle`), and sends it again when the stream lost it
+ * (keeper.ts): a recipient that finds no hand-off waits for it rather than storing nothing.
+ *
+ * Erasure of a subject erases every hand-off of the subject's appeals and requests (from the outbox
+ * and from the stream) and leaves in its place a marker that says so, with no data: a recipient that
+ * finds the marker stores nothing, at once. So after an erasure act nothing anywhere opens to the
+ * person's data, and a hand-off that is merely missing is never taken for an erased one.
  */
 
 const HANDOFF_TOKEN = 'handoff';
@@ -35,6 +39,24 @@ export function handoffSubject(prefix: string, to: PdHolder, id: string): string
   return `${prefix}.${HANDOFF_TOKEN}.${to}.${id}`;
 }
 
+/**
+ * The hand-offs a sender keeps until their recipient's own event confirms them (`settle`): those whose
+ * confirming event the sender consumes — appeals: the identity (`subject.appeal_linked`) and the
+ * evidence (`consent.recorded` of the appeal); subjects: a corrected value (`rectification.applied`).
+ * Any other (subjects' signed-consent references to consents) is deleted once published, as before:
+ * no event tells its sender that it was stored, and a kept copy would be sent again after its
+ * recipient had read and erased it.
+ */
+export const CONFIRMED_HANDOFFS: Partial<Record<ServiceName, readonly PdHolder[]>> = {
+  appeals: ['subjects', 'consents'],
+  subjects: ['appeals'],
+};
+
+/** The recipient a hand-off subject names (`<prefix>.handoff.<to>.<id>`). */
+export function handoffRecipient(subject: string): string {
+  return subject.split('.')[2] ?? '';
+}
+
 /** True for an outbox row that is a hand-off rather than an event (the prefix has no dots). */
 export function isHandoffSubject(subject: string): boolean {
   return subject.split('.', 2)[1] === HANDOFF_TOKEN;
@@ -45,9 +67,22 @@ export interface SealedHandoff<To extends PdHolder = PdHolder> {
   sealed: string;
 }
 
-/** What the hand-off stream holds for one reference. */
+/** What the hand-off stream holds for one reference: the sealed value, or the marker of its erasure. */
 interface HandoffMessage {
-  sealed: string;
+  sealed?: string;
+  erased?: true;
+}
+
+/** The erasure marker's body: no data, only that the value was erased. */
+const TOMBSTONE = JSON.stringify({ erased: true } satisfies HandoffMessage);
+
+/** True for the marker an erasure leaves on a hand-off's subject. */
+export function isTombstone(data: Uint8Array): boolean {
+  try {
+    return (JSON.parse(new TextDecoder().decode(data)) as HandoffMessage).erased === true;
+  } catch {
+    return false;
+  }
 }
 
 /** The message body of a hand-off (JSON). */
@@ -89,6 +124,8 @@ export interface HandoffsOptions {
   service: ServiceName;
   db: Kysely<any>;
   jsm: JetStreamManager;
+  /** Publishes erasure markers (a service that erases hand-offs). */
+  js?: JetStreamClient;
   prefix: string;
   /** The hand-off stream (see `ensureHandoffStream`). */
   stream: string;
@@ -102,6 +139,9 @@ interface PendingRemoval {
   subject: string;
   since: number;
 }
+
+/** The hand-off stream's age limit (nats.ts): a hand-off older than this is gone for good. */
+const HANDOFF_MAX_AGE_MS = 7 * 24 * 3600_000;
 
 /** A transaction that has not ended after this long is given up on; its redelivery schedules again. */
 const PENDING_GIVE_UP_MS = 10 * 60_000;
@@ -125,11 +165,13 @@ export class Handoffs {
 
   /**
    * Reads the hand-off an event refers to, checks it against the event's digest and opens it with
-   * this service's private key; `schema` checks what it holds. Returns null when the hand-off is gone
-   * (the subject was erased meanwhile, or the stream's age limit passed): the caller stores nothing.
-   * The hand-off is erased from the stream once `trx` has committed.
+   * this service's private key; `schema` checks what it holds. Returns null when it was erased (the
+   * erasure's marker is there), or when the event is older than the stream keeps anything (`sentAt`):
+   * the caller stores nothing. A hand-off that is simply not there — lost in a NATS crash, or not
+   * yet published — throws `NotReadyError`: the event is retried until the sender has sent it again
+   * (keeper.ts). The hand-off is erased from the stream once `trx` has committed.
    */
-  async open<T>(trx: Transaction<any>, ref: HandoffRef, privateJwk: string, schema: z.ZodType<T>): Promise<T | null> {
+  async open<T>(trx: Transaction<any>, ref: HandoffRef, privateJwk: string, schema: z.ZodType<T>, sentAt?: string): Promise<T | null> {
     if (ref.to !== this.opts.service) throw new PermanentError('hand-off addressed to another service');
     const subject = handoffSubject(this.opts.prefix, ref.to, ref.id);
     let stored: { seq: number; data: Uint8Array };
@@ -137,12 +179,20 @@ export class Handoffs {
       stored = await this.opts.jsm.streams.getMessage(this.opts.stream, { last_by_subj: subject });
     } catch (err) {
       if (!isMessageNotFound(err)) throw err;
-      this.opts.logger.warn({ handoff: { to: ref.to, id: ref.id } }, 'hand-off gone (erased or expired): treated as erased, nothing stored');
+      if (sentAt && Date.now() - Date.parse(sentAt) > HANDOFF_MAX_AGE_MS) {
+        this.opts.logger.warn({ handoff: { to: ref.to, id: ref.id } }, 'hand-off expired (older than the stream keeps): nothing stored');
+        return null;
+      }
+      this.opts.logger.warn({ handoff: { to: ref.to, id: ref.id } }, 'hand-off missing (not erased): waiting for its sender to send it again');
+      throw new NotReadyError('hand-off missing; its sender sends it again');
+    }
+    if (isTombstone(stored.data)) {
+      this.opts.logger.info({ handoff: { to: ref.to, id: ref.id } }, 'hand-off erased: nothing stored');
       return null;
     }
     let sealed: string;
     try {
-      sealed = (JSON.parse(new TextDecoder().decode(stored.data)) as HandoffMessage).sealed;
+      sealed = (JSON.parse(new TextDecoder().decode(stored.data)) as HandoffMessage).sealed as string;
     } catch {
       throw new PermanentError('hand-off is not readable');
     }
@@ -172,14 +222,30 @@ export class Handoffs {
   }
 
   /**
+   * The recipient stored the hand-off (its own event says so): the sender forgets its row. A row that
+   * was sent again may have left a second copy in the stream; it goes too.
+   */
+  async settle(trx: Transaction<any>, to: PdHolder, id: string): Promise<void> {
+    const subject = handoffSubject(this.opts.prefix, to, id);
+    const gone = await (trx as unknown as Kysely<PlatformTables>).deleteFrom('outbox').where('subject', '=', subject).returning('resends').execute();
+    if (gone.some((r) => r.resends > 0)) {
+      await this.opts.jsm.streams.purge(this.opts.stream, { filter: subject }).catch((err: unknown) => {
+        this.opts.logger.warn({ err: safeError(err), handoff: { to, id } }, 'copy of a hand-off sent again not removed; erasure or the age limit will');
+      });
+    }
+  }
+
+  /**
    * Erasure's safety net: every hand-off of these resources (appeals, rectification requests) goes —
-   * unpublished rows from this service's outbox (in `trx`; waits for a relay that holds them), then
-   * any copy in the stream, overwritten on disk. Idempotent, so it runs before the caller commits.
+   * every row of it from this service's outbox, published or not (in `trx`; waits for a relay that
+   * holds them), then any copy in the stream, overwritten on disk — and an erasure marker takes its
+   * place, so that a recipient that has not read it yet stores nothing rather than waiting for it.
+   * Idempotent, so it runs before the caller commits.
    */
   async erase(trx: Transaction<any>, ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
     const subjects = ids.flatMap((id) => PD_HOLDERS.map((to) => handoffSubject(this.opts.prefix, to, id)));
-    await (trx as unknown as Kysely<PlatformTables>).deleteFrom('outbox').where('published_at', 'is', null).where('subject', 'in', subjects).execute();
+    await (trx as unknown as Kysely<PlatformTables>).deleteFrom('outbox').where('subject', 'in', subjects).execute();
     const { jsm, stream } = this.opts;
     await Promise.all(
       subjects.map(async (subject) => {
@@ -193,6 +259,8 @@ export class Handoffs {
     );
     // Anything that replaced what was just found (a relay's late retry) goes too.
     await Promise.all(ids.map((id) => jsm.streams.purge(stream, { filter: `${this.opts.prefix}.${HANDOFF_TOKEN}.*.${id}` })));
+    const js = this.opts.js;
+    if (js) await Promise.all(subjects.map((subject) => js.publish(subject, TOMBSTONE)));
   }
 
   /** Waits (briefly) for scheduled removals, e.g. on shutdown. */

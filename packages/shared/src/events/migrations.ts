@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Migration } from 'kysely';
 
-/** Tables every service has for the event platform. Frozen: never edit, add a new migration. */
+/** Tables every service has for the event platform. Frozen: never edit, add a new migration (named to sort after every service migration before it). */
 export const platformMigrations: Record<string, Migration> = {
   '0000_0001_platform_events': {
     async up(db: Kysely<any>) {
@@ -54,6 +54,31 @@ export const platformMigrations: Record<string, Migration> = {
       await db.schema.alterTable('outbox').dropColumn('trace_context').execute();
     },
   },
+  /**
+   * What the producer keeps until it is safe to forget (issue 29): where the stream stored each row
+   * (`stream_seq`, from the publish ack), when the relay last found it there (`checked_at`), and how
+   * often a lost one was sent again (`resends`). Hand-off rows are kept (sealed) until the recipient
+   * has stored them, no longer deleted once published.
+   */
+  // Named after every service migration before it (the migrator runs them in name order).
+  '2026_12_08_0001_platform_outbox_kept': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .alterTable('outbox')
+        .addColumn('stream_seq', 'bigint')
+        .addColumn('checked_at', 'timestamptz')
+        .addColumn('resends', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      // The relay's checks walk what was published lately, hand-offs by subject.
+      await sql`create index outbox_published on outbox (published_at) where published_at is not null`.execute(db);
+      await sql`create index outbox_subject on outbox (subject text_pattern_ops)`.execute(db);
+    },
+    async down(db: Kysely<any>) {
+      await sql`drop index if exists outbox_subject`.execute(db);
+      await sql`drop index if exists outbox_published`.execute(db);
+      await db.schema.alterTable('outbox').dropColumn('resends').dropColumn('checked_at').dropColumn('stream_seq').execute();
+    },
+  },
 };
 
 export interface OutboxTable {
@@ -65,6 +90,9 @@ export interface OutboxTable {
   published_at: Date | null;
   /** W3C traceparent of the event's creation (null when untraced, and for hand-offs). */
   trace_context: string | null;
+  stream_seq: import('kysely').Generated<string | null>;
+  checked_at: import('kysely').Generated<Date | null>;
+  resends: import('kysely').Generated<number>;
 }
 export interface InboxTable {
   consumer: string;

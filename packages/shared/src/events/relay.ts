@@ -3,8 +3,10 @@ import pg from 'pg';
 import type { JetStreamClient } from 'nats';
 import { safeError, type Logger } from '../logger';
 import { eventsRelayed, outboxListenerUp, outboxPublishDelay } from '../metrics';
-import { isHandoffSubject } from './handoff';
+import { CONFIRMED_HANDOFFS, handoffRecipient, isHandoffSubject } from './handoff';
+import type { ServiceName } from './catalog';
 import type { PlatformTables } from './migrations';
+import { outboxMsgId } from './keeper';
 import { OUTBOX_CHANNEL } from './outbox';
 import { natsTraceHeaders, tracePublish } from '../tracing';
 
@@ -30,8 +32,9 @@ export interface RelayOptions {
  * advisory lock, so they take turns and the order holds across them.
  *
  * Hand-off rows (`handoff.ts`) go first, to the hand-off stream, and their acks are awaited before
- * the batch's events go out: a consumer that sees an event always finds its hand-off. Once published,
- * a hand-off row is deleted, so the sender keeps no copy of the sealed value.
+ * the batch's events go out: a consumer that sees an event finds its hand-off. Every row keeps the
+ * stream sequence number it was stored under; hand-off rows are kept (sealed) until the recipient has
+ * stored the value, and `OutboxKeeper` sends again whatever the stream lost (keeper.ts).
  */
 export class OutboxRelay {
   private running = false;
@@ -170,7 +173,7 @@ export class OutboxRelay {
       // publishing their event without them.
       const rows = await trx
         .selectFrom('outbox')
-        .select(['seq', 'id', 'subject', 'payload', 'created_at', 'trace_context'])
+        .select(['seq', 'id', 'subject', 'payload', 'created_at', 'resends', 'trace_context'])
         .where('published_at', 'is', null)
         .where(sql<boolean>`(select pg_try_advisory_xact_lock(${RELAY_LOCK.toString()}::bigint))`)
         .orderBy('seq')
@@ -188,27 +191,24 @@ export class OutboxRelay {
           group.map((row) =>
             row.trace_context
               ? tracePublish(row, (carried) =>
-                  this.opts.js.publish(row.subject, JSON.stringify(row.payload), { msgID: row.id, headers: natsTraceHeaders(carried) }),
+                  this.opts.js.publish(row.subject, JSON.stringify(row.payload), { msgID: outboxMsgId(row), headers: natsTraceHeaders(carried) }),
                 )
-              : this.opts.js.publish(row.subject, JSON.stringify(row.payload), { msgID: row.id }),
+              : this.opts.js.publish(row.subject, JSON.stringify(row.payload), { msgID: outboxMsgId(row) }),
           ),
         );
-      if (handoffs.length > 0) await publish(handoffs);
-      if (events.length > 0) await publish(events);
-      // Then, in one statement, the hand-offs are deleted (the sender keeps no copy) and the events marked.
-      const seqs = (group: typeof rows) => group.map((r) => r.seq);
-      if (handoffs.length > 0 && events.length > 0) {
-        await trx
-          .with('gone', (d) => d.deleteFrom('outbox').where('seq', 'in', seqs(handoffs)))
-          .updateTable('outbox')
-          .set({ published_at: new Date() })
-          .where('seq', 'in', seqs(events))
-          .execute();
-      } else if (handoffs.length > 0) {
-        await trx.deleteFrom('outbox').where('seq', 'in', seqs(handoffs)).execute();
-      } else {
-        await trx.updateTable('outbox').set({ published_at: new Date() }).where('seq', 'in', seqs(events)).execute();
-      }
+      const handoffAcks = handoffs.length > 0 ? await publish(handoffs) : [];
+      const eventAcks = events.length > 0 ? await publish(events) : [];
+      // Then, in one statement, every row is marked with where the stream stored it. Hand-offs are
+      // kept (sealed) until their recipient has stored them; events as they always were (keeper.ts).
+      const published = [...handoffs, ...events];
+      const streamSeqs = [...handoffAcks, ...eventAcks].map((ack) => String(ack.seq));
+      await sql`update "outbox" set published_at = now(), stream_seq = v.stream_seq, checked_at = null
+        from unnest(${published.map((r) => r.seq)}::bigint[], ${streamSeqs}::bigint[]) as v(seq, stream_seq)
+        where outbox.seq = v.seq`.execute(trx);
+      // Hand-offs no event will confirm are not kept (CONFIRMED_HANDOFFS): the sender keeps no copy.
+      const kept = CONFIRMED_HANDOFFS[this.opts.service as ServiceName] ?? [];
+      const unconfirmed = handoffs.filter((row) => !(kept as readonly string[]).includes(handoffRecipient(row.subject))).map((row) => row.seq);
+      if (unconfirmed.length > 0) await trx.deleteFrom('outbox').where('seq', 'in', unconfirmed).execute();
       eventsRelayed.inc({ service: this.opts.service }, rows.length);
       // Commit-to-publish time of the batch's events (hand-offs travel with them).
       const now = Date.now();

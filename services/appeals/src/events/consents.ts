@@ -35,6 +35,8 @@ export function consentsProjectionConsumer(deps: Deps): ConsumerSpec {
             })
             .onConflict((oc) => oc.column('consent_id').doNothing())
             .execute();
+          // consents stored the evidence handed off to it: the sealed copy this outbox kept goes.
+          if (data.appealId) await deps.handoffs.settle(trx, 'consents', data.appealId);
           return;
         }
         case 'consent.subject_linked': {

@@ -39,7 +39,7 @@ export function lifecycleConsumer(deps: Deps): ConsumerSpec {
         case 'rectification.approved': {
           const { data } = event as Envelope<'rectification.approved'>;
           if (data.service !== 'appeals' || (data.field !== 'phone' && data.field !== 'email')) return;
-          const corrected = await deps.handoffs.open(trx, data.value, deps.config.extra.sealPrivateKey, correctedValueSchema);
+          const corrected = await deps.handoffs.open(trx, data.value, deps.config.extra.sealPrivateKey, correctedValueSchema, event.occurredAt);
           // Gone: the subject was erased before this was applied; the request went with it.
           if (!corrected) return;
           const { value } = corrected;

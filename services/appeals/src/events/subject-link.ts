@@ -1,17 +1,22 @@
-import { NotReadyError, type ConsumerSpec, type Envelope } from '@pdp/shared';
+import { handlersOf, NotReadyError, type ConsumerSpec } from '@pdp/shared';
+import type { Deps } from '../config';
 import type { Transaction } from 'kysely';
 import { linkAppealToSubject } from '../db/appeals.repository';
 import type { Database } from '../db/tables';
 
-/** Attaches each appeal to the subject that subjects registered or found for it. */
-export function subjectLinkConsumer(): ConsumerSpec {
+/**
+ * Attaches each appeal to the subject that subjects registered or found for it. subjects stored the
+ * identity handed off to it, so the sealed copy this outbox kept for it goes.
+ */
+export function subjectLinkConsumer(deps: Pick<Deps, 'handoffs'>): ConsumerSpec {
   return {
     name: 'appeals-subject-link',
-    types: ['subject.appeal_linked'],
-    async handle(trx, event) {
-      const { appealId, subjectId } = (event as Envelope<'subject.appeal_linked'>).data;
-      const updated = await linkAppealToSubject(trx as Transaction<Database>, appealId, subjectId);
-      if (updated === 0) throw new NotReadyError('appeal not found');
-    },
+    ...handlersOf({
+      'subject.appeal_linked': async (trx, { data: { appealId, subjectId } }) => {
+        const updated = await linkAppealToSubject(trx as Transaction<Database>, appealId, subjectId);
+        if (updated === 0) throw new NotReadyError('appeal not found');
+        await deps.handoffs.settle(trx, 'subjects', appealId);
+      },
+    }),
   };
 }

@@ -60,7 +60,7 @@ export function intakeConsumer(deps: Deps): ConsumerSpec {
           : await templateInForce(db, data.consent.templateCode, data.locale, givenAt);
         if (!template) throw new Error(`no ${data.consent.templateCode} template in force`);
         const policyVersion = PAPER_CHANNELS.has(data.channel) ? null : await policyShown(db, data.locale, givenAt, data.consent.policyVersion ?? null);
-        const evidence = (await deps.handoffs.open(trx, data.consent.evidence, deps.config.extra.sealPrivateKey, evidenceSchema)) ?? {
+        const evidence = (await deps.handoffs.open(trx, data.consent.evidence, deps.config.extra.sealPrivateKey, evidenceSchema, event.occurredAt)) ?? {
           ip: null,
           userAgent: null,
         };

@@ -1,4 +1,4 @@
-import type { ConsumerSpec, Envelope } from '@pdp/shared';
+import { handlersOf, type ConsumerSpec } from '@pdp/shared';
 import type { Transaction } from 'kysely';
 import { insertReceipt } from '../db/consents.repository';
 import type { Database } from '../db/tables';
@@ -7,13 +7,14 @@ import type { Database } from '../db/tables';
 export function receiptsConsumer(): ConsumerSpec {
   return {
     name: 'consents-receipts',
-    types: ['consent.withdrawal_applied'],
-    async handle(trx, event) {
-      const { data } = event as Envelope<'consent.withdrawal_applied'>;
-      const db = trx as Transaction<Database>;
-      // A receipt for a consent erased meanwhile has nothing to attach to.
-      const exists = await db.selectFrom('consents').select('id').where('id', '=', data.consentId).executeTakeFirst();
-      if (exists) await insertReceipt(db, data.consentId, data.service, new Date(event.occurredAt));
-    },
+    ...handlersOf({
+      'consent.withdrawal_applied': async (trx, event) => {
+        const { data } = event;
+        const db = trx as Transaction<Database>;
+        // A receipt for a consent erased meanwhile has nothing to attach to.
+        const exists = await db.selectFrom('consents').select('id').where('id', '=', data.consentId).executeTakeFirst();
+        if (exists) await insertReceipt(db, data.consentId, data.service, new Date(event.occurredAt));
+      },
+    }),
   };
 }

@@ -22,7 +22,7 @@ export function intakeConsumer(deps: Deps): ConsumerSpec {
     types: ['appeal.submitted'],
     async handle(trx, event) {
       const submitted = event as Envelope<'appeal.submitted'>;
-      const identity = await deps.handoffs.open(trx, submitted.data.identity, deps.config.extra.sealPrivateKey, identitySchema);
+      const identity = await deps.handoffs.open(trx, submitted.data.identity, deps.config.extra.sealPrivateKey, identitySchema, event.occurredAt);
       if (!identity) return;
       const { iin } = identity;
       assertValidIin(iin);

@@ -34,6 +34,8 @@ export function receiptsConsumer(deps: Deps): ConsumerSpec {
       } else {
         const { data } = event as Envelope<'rectification.applied'>;
         if (data.service !== 'subjects') await setRectificationStatus(db, data.requestId, 'APPLIED');
+        // The holder stored the corrected value: the sealed copy this outbox kept for it goes.
+        if (data.service === 'appeals') await deps.handoffs.settle(trx, 'appeals', data.requestId);
       }
     },
   };
