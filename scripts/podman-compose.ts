@@ -74,7 +74,16 @@ const list = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) 
 
 export function loadCompose(file: string, env: NodeJS.ProcessEnv = process.env): Compose {
   const dir = dirname(file);
-  const doc = parse(interpolate(readFileSync(file, 'utf8'), env), { merge: true }) as {
+  // As Compose does: the YAML first, then `${VAR}` in its values.
+  const values = (v: unknown): unknown =>
+    typeof v === 'string'
+      ? interpolate(v, env)
+      : Array.isArray(v)
+        ? v.map(values)
+        : v && typeof v === 'object'
+          ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, values(x)]))
+          : v;
+  const doc = values(parse(readFileSync(file, 'utf8'), { merge: true })) as {
     name?: string;
     services: Record<string, Record<string, unknown>>;
     volumes?: Record<string, unknown>;
