@@ -17,18 +17,19 @@ ARG PNPM_VERSION=10.34.8
 ARG NODE_EXTRA_CA_CERTS
 RUN npm install --global --no-fund --no-audit "pnpm@${PNPM_VERSION}"
 WORKDIR /src
-COPY . .
 ENV CI=1
+# The packages first, from the lockfile alone: this layer is rebuilt only when the lockfile changes.
+COPY pnpm-lock.yaml pnpm-workspace.yaml ./
+RUN pnpm fetch --store-dir /store
+COPY . .
 # Everything, to build: the bundles and the supergraph (composed and checked here: a composition error
 # fails the image build).
-RUN --mount=type=cache,id=pdp-pnpm-store,target=/root/.local/share/pnpm/store \
-    pnpm install --frozen-lockfile && node_modules/.bin/tsx scripts/build.ts
+RUN pnpm install --frozen-lockfile --offline --store-dir /store && node_modules/.bin/tsx scripts/build.ts
 # Then only what production runs: the dependencies of the processes in the image (no dev
 # dependencies, none of the tests' browser or the embedded PostgreSQL of `npm start`), laid out as
 # the bundles expect them (their imports are pinned to node_modules/.pnpm/…), and the bundles.
-RUN --mount=type=cache,id=pdp-pnpm-store,target=/root/.local/share/pnpm/store \
-    rm -rf node_modules */node_modules */*/node_modules \
- && pnpm install --prod --frozen-lockfile --offline \
+RUN rm -rf node_modules */node_modules */*/node_modules \
+ && pnpm install --prod --frozen-lockfile --offline --store-dir /store \
       --filter ./gateway --filter './services/*' --filter ./packages/shared --filter ./packages/dev-oidc \
  && mkdir -p /out \
  && cp -a --parents node_modules gateway/node_modules gateway/dist gateway/package.json /out \

@@ -250,19 +250,13 @@ export class PodmanCompose {
         this.podman(['volume', 'create', this.volumeName(v)]);
     }
     const order = startOrder(this.compose).filter((n) => !only || only.includes(n));
-    const wanted = new Set(
-      order.flatMap((n) =>
-        Object.entries(this.compose.services[n]!.dependsOn)
-          .filter(([, c]) => c === 'service_healthy')
-          .map(([d]) => d),
-      ),
-    );
+    // As Compose: a service waits for what it depends on, nothing waits right after its own start
+    // (the three NATS nodes are healthy only once all three run).
     for (const name of order) {
       const s = this.compose.services[name]!;
       for (const [d, condition] of Object.entries(s.dependsOn)) if (condition === 'service_healthy') await this.waitHealthy(d);
       this.opts.log?.(`starting ${name}`);
       this.podman(this.runArgs(s));
-      if (wanted.has(name)) await this.waitHealthy(name);
     }
   }
 
