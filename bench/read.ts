@@ -23,6 +23,8 @@
  * `npm run bench -- read [requests per target] [concurrency]`. Results in bench/results/read.json.
  */
 import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { FieldCipher, ActorTokenSigner, streamName, type Actor, type RequestMeta } from '@pdp/shared';
@@ -161,7 +163,9 @@ export async function readBench(count: number, concurrency: number) {
   const pools: pg.Pool[] = [];
   const profileRoot = process.env.READ_PROFILE === '1' ? join(import.meta.dirname, 'results', 'read-profile') : null;
   let failed = false;
-  const platform = await startProcessPlatform({ label: `bench_read_${Date.now().toString(36)}`, profileRoot });
+  // READ_TRACING=on: every process traces, every trace sampled, to an OTLP/HTTP sink here that counts and drops.
+  const sink = process.env.READ_TRACING === 'on' ? await otlpSink() : null;
+  const platform = await startProcessPlatform({ label: `bench_read_${Date.now().toString(36)}`, profileRoot, serviceEnv: sink?.env, gatewayEnv: sink?.env });
   const { label, secrets, urls, databaseUrls, logDir: log, profileDir } = platform;
   const procs: Proc[] = [...platform.procs];
   const ourUrl = platform.gatewayUrl;
@@ -374,6 +378,7 @@ export async function readBench(count: number, concurrency: number) {
         oursOverHiveSharedHeader: ratio(template.ours, template.hiveSharedHeader),
       },
       ...(profileSummary ? { profile: profileSummary } : {}),
+      tracing: sink ? { on: true, exports: sink.exports, bytes: sink.bytes } : { on: false },
     };
   } catch (err) {
     failed = true;
@@ -382,5 +387,34 @@ export async function readBench(count: number, concurrency: number) {
     for (const pool of pools) await pool.end().catch(() => undefined);
     if (hive) await stop(hive);
     await platform.destroy(failed);
+    await sink?.close();
   }
+}
+
+/**
+ * An OTLP/HTTP receiver that answers every export and keeps nothing but counts: what a collector
+ * costs the processes (the exporter's work) without a collector's own CPU on the machine.
+ */
+async function otlpSink() {
+  const counts = { exports: 0, bytes: 0 };
+  const server = createServer((req, res) => {
+    req.on('data', (chunk: Buffer) => void (counts.bytes += chunk.length));
+    req.on('end', () => {
+      counts.exports += 1;
+      res.writeHead(200, { 'content-type': 'application/x-protobuf' });
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    env: { OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_TRACES_SAMPLER: 'parentbased_always_on' },
+    get exports() {
+      return counts.exports;
+    },
+    get bytes() {
+      return counts.bytes;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }

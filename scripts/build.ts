@@ -12,10 +12,17 @@
  *   expect it (`../schema.graphql` from `services/<name>/dist/`).
  * - The public forms' script, bundled for browsers (what the gateway would otherwise bundle at start),
  *   with the forms' stylesheet and icon next to the gateway's bundle.
+ * - The staff console (console/): its operations typed against the API first (codegen, as
+ *   `npm run codegen` does: a field the console asks for that the API lacks fails the build), then
+ *   bundled for browsers into `gateway/dist/console/`.
  */
 import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { build, type Plugin } from 'esbuild';
+import { generate } from '@graphql-codegen/cli';
+import codegenConfig from '../codegen';
+import { consoleBuildOptions, CONSOLE_STYLES } from '../console/scripts/bundle';
+import { writeApiSchema } from '../console/scripts/api-schema';
 import { composeSupergraph, PLACEHOLDER_URLS, SUBGRAPHS } from '../gateway/src/composition';
 
 const root = join(import.meta.dirname, '..');
@@ -93,8 +100,17 @@ async function main(): Promise<void> {
     logLevel: 'warning',
   });
   for (const file of ['form.css', 'icon.svg']) copyFileSync(at(`gateway/src/forms/${file}`), at(`gateway/dist/${file}`));
+
+  // The staff console next to the gateway's bundle (gateway/src/console.ts reads it there).
+  writeApiSchema();
+  await generate({ ...codegenConfig, cwd: root, silent: true }, true);
+  mkdirSync(at('gateway/dist/console'), { recursive: true });
+  await build({ ...consoleBuildOptions, outfile: at('gateway/dist/console/app.js'), logLevel: 'warning' });
+  copyFileSync(CONSOLE_STYLES, at('gateway/dist/console/app.css'));
   mkdirSync(dirname(at('scripts/dist/start.js')), { recursive: true });
-  console.error(`build: ${PROCESSES.length} bundles, the supergraph and the forms' assets in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  console.error(
+    `build: ${PROCESSES.length} bundles, the supergraph, the forms' assets and the console in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
 }
 
 main().catch((err: unknown) => {

@@ -15,7 +15,10 @@ import {
   safeError,
   registry,
   startMetrics,
+  startTracing,
   t,
+  traceRequests,
+  tracingOn,
   type Actor,
   type RequestMeta,
 } from '@pdp/shared';
@@ -34,6 +37,7 @@ import type { GatewayConfig } from './config';
 import { DEFAULT_LIMITS, RequestGate, type GateLocals } from './gate';
 import { RefusalAudit } from './refusals';
 import { outcomePlugin, requestMetrics, type RequestOutcome } from './metrics';
+import { mountConsole } from './console';
 import { mountForms } from './forms';
 import { BalancedDataSource, SubgraphPool, subgraphUrls } from './pool';
 
@@ -91,6 +95,8 @@ export interface RunningGateway {
 }
 
 export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
+  // Before the logger: it looks at whether this process traces (tracing.ts).
+  await startTracing('gateway');
   const logger = createLogger('gateway', config.logLevel);
   const production = config.production ?? false;
   // Every refusal of the gate reaches the audit (signed, straight to JetStream: see refusals.ts).
@@ -211,6 +217,8 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     res.setHeader('cache-control', 'no-store');
     res.json({ issuer: config.oidc.issuer, audience: config.oidc.audience });
   });
+  // A span per GraphQL request (only while tracing): the root of the request's trace, or the caller's child.
+  if (tracingOn()) app.use('/graphql', traceRequests('/graphql'));
   app.use(
     '/graphql',
     requestMetrics(),
@@ -229,7 +237,9 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       },
     }),
   );
+  if (tracingOn()) app.use('/forms', traceRequests('/forms'));
   mountForms(app, { logger, secret: config.actorSigningKey, onRefused: (refusal) => refusals?.record(refusal) });
+  mountConsole(app, { logger, issuer: config.oidc.issuer });
   app.use(httpErrorHandler(logger));
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(config.port, config.host, () => resolve(s));

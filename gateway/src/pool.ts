@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { ACTOR_HEADER, READINESS_TIMEOUT_MS, registry } from '@pdp/shared';
+import { ACTOR_HEADER, READINESS_TIMEOUT_MS, registry, traceHttpCall, tracingOn } from '@pdp/shared';
 import { Gauge } from 'prom-client';
 import { Agent, request, type Dispatcher } from 'undici';
 import type { GatewayContext } from './gateway';
@@ -215,6 +215,13 @@ export class BalancedDataSource extends RemoteGraphQLDataSource<GatewayContext> 
         let last: unknown;
         for (const instance of pool.order()) {
           try {
+            // While tracing, each call is a span and carries the trace to the subgraph (traceparent).
+            if (tracingOn()) {
+              const method = init.method ?? 'POST';
+              return await traceHttpCall({ url: instance.url, name: pool.name, method }, init.headers ?? {}, (headers) =>
+                post(pool.agent, instance.url, { ...init, headers }),
+              );
+            }
             return await post(pool.agent, instance.url, init);
           } catch (err) {
             last = err;

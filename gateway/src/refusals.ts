@@ -1,5 +1,8 @@
 import { createHmac, hkdfSync } from 'node:crypto';
 import {
+  currentTraceparent,
+  natsTraceHeaders,
+  tracePublish,
   ANONYMOUS,
   EventSigner,
   buildEnvelope,
@@ -93,6 +96,8 @@ export class RefusalAudit {
   private readonly signer: EventSigner;
   private readonly clientKey: Buffer;
   private readonly queue: Envelope[] = [];
+  /** The trace context of a queued refusal, while tracing. */
+  private readonly traces = new WeakMap<Envelope, string>();
   private readonly summaries = new Map<string, { input: NewEvent<'request.refused'>; count: number }>();
   private nc: NatsConnection | null = null;
   private pumping: Promise<void> | null = null;
@@ -132,7 +137,11 @@ export class RefusalAudit {
       },
     };
     if (this.queue.length < (this.opts.maxQueue ?? 10_000)) {
-      this.queue.push(this.signer.sign(buildEnvelope(input)));
+      const envelope = this.signer.sign(buildEnvelope(input));
+      // While tracing, the audit's recording of the refusal continues the request's trace (tracing.ts).
+      const traced = currentTraceparent();
+      if (traced) this.traces.set(envelope, traced);
+      this.queue.push(envelope);
     } else {
       // Beyond MAX_SUMMARY_KEYS kinds, one last summary counts all the others.
       const exact = `${input.actor.id}\u0000${input.data.codes.join(',')}\u0000${input.data.client ?? ''}`;
@@ -154,7 +163,11 @@ export class RefusalAudit {
       if (!next) return;
       try {
         this.nc ??= await connectNats(this.opts.natsUrl, 'pdp-gateway', { inboxPrefix: natsInboxPrefix('gateway') });
-        await this.nc.jetstream().publish(natsSubject(this.opts.eventsPrefix, 'request.refused'), JSON.stringify(next), { msgID: next.id, timeout: 5000 });
+        const subject = natsSubject(this.opts.eventsPrefix, 'request.refused');
+        const nc = this.nc;
+        await tracePublish({ subject, id: next.id, trace_context: this.traces.get(next) ?? null }, (carried) =>
+          nc.jetstream().publish(subject, JSON.stringify(next), { msgID: next.id, timeout: 5000, ...(carried ? { headers: natsTraceHeaders(carried) } : {}) }),
+        );
         if (this.queue[0] === next) this.queue.shift();
         refusalsRecorded.inc();
         refusalQueue.set(this.queue.length);

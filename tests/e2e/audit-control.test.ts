@@ -204,6 +204,8 @@ describe('search, incidents and the control report', () => {
     expect(kk).toMatch(/<html lang="kk">/);
     expect(kk).toContain('Дербес деректерді қорғау шараларын бақылау туралы есеп');
     expect(kk).toMatch(/Аяқталған жою және иесіздендіру актілері<\/th><td>1</);
+    // The report points the inspector at the map of every clause to its code and tests.
+    for (const printed of [kk, ru]) expect(printed).toContain('docs/regulation-map.md');
 
     expect((await call(REPORT, { from: today, to: today }, 'OPERATOR')).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     expect((await call(REPORT, { from: today, to: '2020-01-01' }, 'AUDITOR')).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'to' });

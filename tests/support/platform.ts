@@ -30,6 +30,8 @@ export interface ProcessPlatformOptions {
   /** NATS nodes: 1, or a three-node JetStream cluster (streams with 3 replicas). */
   natsNodes?: 1 | 3;
   logLevel?: string;
+  /** More environment for every process (e.g. the `OTEL_*` variables of the tracing test). */
+  env?: Record<string, string>;
 }
 
 interface Databases {
@@ -99,6 +101,7 @@ export class ProcessPlatform {
       // Quick figures and a quick redelivery of what a killed instance held: the suite waits for both.
       HEALTH_REPORT_MS: '1000',
       EVENTS_ACK_WAIT_SECONDS: '5',
+      ...opts.env,
       ...extra,
     });
     for (const name of SERVICE_NAMES) this.databaseUrls[name] = await ensureDatabase(this.pg.url(), `pdp_${name}`);
@@ -144,6 +147,7 @@ export class ProcessPlatform {
         OIDC_AUDIENCE: opts.provider.audience,
         PUBLIC_RATE_LIMIT_PER_MINUTE: '0',
         ACTOR_RATE_LIMIT_PER_MINUTE: '0',
+        ...opts.env,
       }),
     );
     this.gatewayUrl = `http://127.0.0.1:${gatewayPort}/graphql`;

@@ -16,7 +16,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { API_RESOURCE, API_SCOPE, CLI_CLIENT_ID, CLI_REDIRECT_URI, CONSOLE_CLIENT_ID, devClientSecret, generateProviderKey } from './constants';
-import { loginPage, readForm, validAccountName } from './login';
+import { loggedOutPage, loginPage, logoutPage, readForm, validAccountName } from './login';
 
 export * from './constants';
 
@@ -126,11 +126,33 @@ function configuration(opts: DevProviderOptions): Configuration {
     }),
     claims: { openid: ['sub'], profile: ['name', 'preferred_username'] },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    // The console calls the token endpoint from its page (a browser's CORS request): allowed for the
+    // console's own origins only — those of its redirect URIs, where a loopback one (RFC 8252) stands
+    // for any port of that host, as it does for the redirect itself.
+    clientBasedCORS: (_ctx, origin, client) => {
+      if (client.clientId !== CONSOLE_CLIENT_ID || origin === 'null') return false;
+      const asked = URL.parse(origin);
+      return (client.redirectUris ?? []).some((uri) => {
+        const allowed = URL.parse(uri);
+        if (!allowed || !asked) return false;
+        if (allowed.origin === asked.origin) return true;
+        const loopback = allowed.hostname === '127.0.0.1' || allowed.hostname === 'localhost' || allowed.hostname === '[::1]';
+        return loopback && !allowed.port && allowed.protocol === asked.protocol && allowed.hostname === asked.hostname;
+      });
+    },
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
       // Sign-out at the provider ends the session there too (the console's "sign out").
-      rpInitiatedLogout: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: async (ctx, form) => {
+          ctx.body = logoutPage(ctx.oidc.params?.ui_locales, form);
+        },
+        postLogoutSuccessSource: async (ctx) => {
+          ctx.body = loggedOutPage(ctx.oidc.params?.ui_locales);
+        },
+      },
       introspection: { enabled: false },
       revocation: { enabled: true },
       resourceIndicators: {
@@ -195,7 +217,9 @@ async function handleInteraction(provider: Provider, req: IncomingMessage, res: 
     await provider.interactionFinished(req, res, { consent: { grantId: await grant.save() } }, { mergeWithLastSubmission: true });
     return;
   }
-  const lang = new URL(req.url ?? '/', 'http://x').searchParams.get('lang') === 'kk' || /^kk/i.test(req.headers['accept-language'] ?? '') ? 'kk' : 'ru';
+  // The client's ui_locales (the console sends its page's language), else ?lang, else the browser's.
+  const asked = String(details.params.ui_locales ?? new URL(req.url ?? '/', 'http://x').searchParams.get('lang') ?? req.headers['accept-language'] ?? '');
+  const lang = /^\s*kk/i.test(asked) ? 'kk' : 'ru';
   if (req.method === 'GET') return void loginPage(res, { uid: details.uid, lang, error: false, hint: details.params.login_hint as string | undefined });
   if (req.method !== 'POST') {
     res.writeHead(405, { allow: 'GET, POST' }).end();

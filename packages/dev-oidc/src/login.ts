@@ -67,3 +67,40 @@ export async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
 function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
+
+const LOGOUT = {
+  kk: { title: 'Шығу', question: 'Әзірлеу провайдерінен шығасыз ба?', yes: 'Иә, шығу', no: 'Жоқ, қалу', done: 'Сіз шықтыңыз.' },
+  ru: { title: 'Выход', question: 'Выйти из провайдера разработки?', yes: 'Да, выйти', no: 'Нет, остаться', done: 'Вы вышли.' },
+} as const;
+
+const pageHead = (lang: 'kk' | 'ru', title: string) =>
+  `<!doctype html>
+<html lang="${lang}">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${title}</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:28rem;margin:4rem auto;padding:0 1rem}button{display:block;width:100%;padding:.6rem;margin:.5rem 0;font:inherit;cursor:pointer}</style></head>`;
+
+/** A language from the request's `ui_locales` (the console sends its own), Kazakh by default. */
+function uiLang(locales: unknown): 'kk' | 'ru' {
+  return typeof locales === 'string' && locales.trim().toLowerCase().startsWith('ru') ? 'ru' : 'kk';
+}
+
+/**
+ * The sign-out question (RP-initiated logout): the person confirms at the provider, whose own form
+ * (`form`, with its anti-forgery token) ends the session; in Kazakh or Russian, nothing loaded from elsewhere.
+ */
+export function logoutPage(locales: unknown, form: string): string {
+  const lang = uiLang(locales);
+  const t = LOGOUT[lang];
+  return `${pageHead(lang, t.title)}
+<body><main><h1>${t.question}</h1>
+${form}
+<button autofocus type="submit" form="op.logoutForm" value="yes" name="logout">${t.yes}</button>
+<button type="submit" form="op.logoutForm">${t.no}</button>
+</main></body></html>`;
+}
+
+/** Shown after a sign-out that named no client to return to. */
+export function loggedOutPage(locales: unknown): string {
+  const lang = uiLang(locales);
+  return `${pageHead(lang, LOGOUT[lang].title)}<body><main><h1>${LOGOUT[lang].done}</h1></main></body></html>`;
+}

@@ -1,6 +1,7 @@
 import { Kysely, Migrator, PostgresDialect, sql, type Migration } from 'kysely';
 import pg from 'pg';
 import { platformMigrations } from './events/migrations';
+import { traceQueries, tracingOn } from './tracing';
 
 // Timestamps and bigints come back as strings/Dates we control, not lossy JS numbers.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => v);
@@ -15,10 +16,18 @@ export function createDb<DB>(connectionString: string, max = 10): Kysely<DB> {
   // A connection that dies while checked out (a transaction waiting on a publish during a database
   // restart) emits 'error' on its client, where the pool no longer listens: without this listener
   // that is an unhandled 'error' event and the process dies. The query in flight fails on its own.
+  const traced = tracingOn() ? databaseTarget(connectionString) : null;
   pool.on('connect', (client) => {
     client.on('error', () => undefined);
+    // While tracing, each statement made inside a trace is a span (tracing.ts); off, nothing is wrapped.
+    if (traced) traceQueries(client, traced);
   });
   return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+}
+
+function databaseTarget(connectionString: string): { database: string; host: string; port: number } {
+  const url = new URL(connectionString);
+  return { database: decodeURIComponent(url.pathname.slice(1)) || 'postgres', host: url.hostname, port: Number(url.port || 5432) };
 }
 
 /**

@@ -10,6 +10,7 @@ export * from './cursor';
 export * from './period';
 export * from './http';
 export * from './logger';
+export * from './tracing';
 export * from './crypto';
 export * from './field-encryption';
 export * from './seal';

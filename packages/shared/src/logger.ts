@@ -1,4 +1,5 @@
 import { pino, stdSerializers, type DestinationStream, type Logger } from 'pino';
+import { traceFields, tracingOn } from './tracing';
 
 export type { Logger };
 
@@ -25,6 +26,8 @@ export function createLogger(service: string, level = 'info', destination?: Dest
     base: { service },
     redact: { paths: REDACT, censor: '[REDACTED]' },
     serializers: { err: stdSerializers.err },
+    // While tracing, each line written inside a trace carries its ids (trace_id, span_id); off, no mixin at all.
+    ...(tracingOn() ? { mixin: traceFields } : {}),
   };
   return destination ? pino(options, destination) : pino(options);
 }

@@ -30,6 +30,7 @@ import { drainHttpServer } from './drain';
 import { httpErrorHandler, jsonBody } from './http';
 import { createLogger, safeError, scrubText, type Logger } from './logger';
 import { graphqlDuration } from './metrics';
+import { startTracing, traceRequests, tracingOn } from './tracing';
 
 /** What every service is started with; services add their own settings in `extra`. */
 export interface ServiceConfig<Extra = unknown> {
@@ -129,6 +130,8 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
   def: ServiceDefinition<DB, Extra, Ctx>,
   config: ServiceConfig<Extra>,
 ): Promise<RunningService<DB>> {
+  // Before the logger and the database: they look at whether this process traces (tracing.ts).
+  await startTracing(def.name);
   const logger = createLogger(def.name, config.logLevel);
   // Keys are imported once, before anything connects: a bad key stops the start, not every event.
   const signer = EventSigner.fromKey(def.name, config.eventSigningKey);
@@ -242,6 +245,8 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
     },
   };
   mountHealth(app, checks, () => shuttingDown);
+  // A span per GraphQL request, continuing the gateway's trace (only while tracing).
+  if (tracingOn()) app.use('/graphql', traceRequests('/graphql'));
   app.use(
     '/graphql',
     jsonBody(),

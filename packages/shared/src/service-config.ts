@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { SHUTDOWN_DEADLINE_MS } from './drain';
 import { commonEnv, parseEnv, serviceEnv } from './env';
 import type { ServiceConfig } from './runtime';
+import { stopTracing } from './tracing';
 
 /** Reads a service's configuration from the environment: the common models plus its own `extra`. */
 export function serviceConfigFromEnv<E extends z.ZodType>(defaultPort: number, extra: E, source: NodeJS.ProcessEnv = process.env): ServiceConfig<z.infer<E>> {
@@ -52,13 +53,17 @@ export async function runMain(start: () => Promise<{ stop(): Promise<void> }>, d
       console.error(`drain did not finish within ${deadlineMs / 1000} s; exiting`);
       process.exit(1);
     }, deadlineMs);
-    running.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        console.error(`drain failed: ${err instanceof Error ? err.message : String(err)}`);
-        process.exit(1);
-      },
-    );
+    running
+      .stop()
+      // The spans still buffered are sent before the process goes.
+      .then(() => stopTracing())
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          console.error(`drain failed: ${err instanceof Error ? err.message : String(err)}`);
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);

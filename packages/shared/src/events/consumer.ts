@@ -9,6 +9,7 @@ import { isMessageNotFound } from './handoff';
 import type { PlatformTables } from './migrations';
 import { enqueueEvent } from './outbox';
 import type { EventSigner, EventVerifier } from './signing';
+import { traceConsume, type TracedDelivery } from '../tracing';
 
 /** Thrown by a handler whose preconditions are not met yet (e.g. an event it depends on is late). */
 export class NotReadyError extends Error {
@@ -52,7 +53,9 @@ export interface Reconciliation {
  * What the consumer uses of a delivered message. A message read back from the stream by its number
  * (a reconciled gap) is given the same shape, so it takes exactly the path a delivery takes.
  */
-type Delivered = Pick<JsMsg, 'subject' | 'ack' | 'nak' | 'term' | 'json' | 'string'> & { info: Pick<JsMsg['info'], 'deliveryCount' | 'streamSequence'> };
+type Delivered = Pick<JsMsg, 'subject' | 'headers' | 'ack' | 'nak' | 'term' | 'json' | 'string'> & {
+  info: Pick<JsMsg['info'], 'deliveryCount' | 'streamSequence'>;
+};
 
 export interface ConsumerSpec {
   /** Durable name: `<service>-<purpose>`. */
@@ -468,6 +471,7 @@ export class EventConsumer {
       {
         subject: stored.subject,
         info: { deliveryCount: attempts, streamSequence: seq },
+        headers: stored.header,
         json: <T>() => stored.json<T>(),
         string: () => payload,
         ack: () => void (outcome = 'handled'),
@@ -528,7 +532,11 @@ export class EventConsumer {
     if (valid.length === 1) return this.applyOne(valid[0]!.msg, valid[0]!.event);
     let applied: Set<string>;
     try {
-      applied = await this.applyBatch(valid);
+      applied = await traceConsume(
+        this.spec.name,
+        () => valid.map(traced),
+        () => this.applyBatch(valid),
+      );
     } catch (err) {
       this.opts.logger.warn({ err: describe(err), consumer: this.spec.name, events: valid.length }, 'batch failed; handling its events one by one');
       for (const { msg, event } of valid) await this.applyOne(msg, event);
@@ -610,7 +618,11 @@ export class EventConsumer {
   private async applyOne(msg: Delivered, event: Envelope): Promise<void> {
     const consumer = this.spec.name;
     try {
-      const applied = await this.apply(event, { streamSeq: msg.info.streamSequence });
+      const applied = await traceConsume(
+        consumer,
+        () => [traced({ msg, event })],
+        () => this.apply(event, { streamSeq: msg.info.streamSequence }),
+      );
       msg.ack();
       eventsConsumed.inc({ consumer, outcome: applied ? 'applied' : 'duplicate' });
     } catch (err) {
@@ -737,6 +749,11 @@ export function claimsOf(raw: unknown, subject: string, prefix: string): { event
     type,
     source: typeof r.source === 'string' && (SERVICES as readonly string[]).includes(r.source) ? (r.source as ServiceName) : null,
   };
+}
+
+/** What tracing.ts reads of a delivery: its subject, headers (the trace context) and event. */
+function traced({ msg, event }: { msg: Delivered; event: Envelope }): TracedDelivery {
+  return { subject: msg.subject, headers: msg.headers, event };
 }
 
 /** For logs and the parked row: name and message only. */

@@ -44,6 +44,16 @@ export const platformMigrations: Record<string, Migration> = {
       await db.schema.dropTable('outbox').execute();
     },
   },
+  // Named to sort after every service's migrations of its day (the platform's and a service's run as one list).
+  '2026_12_07_0011_outbox_trace_context': {
+    async up(db: Kysely<any>) {
+      // The W3C traceparent of the event's creation, when traced (tracing.ts): the relay's publish continues it.
+      await db.schema.alterTable('outbox').addColumn('trace_context', 'text').execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.alterTable('outbox').dropColumn('trace_context').execute();
+    },
+  },
 };
 
 export interface OutboxTable {
@@ -53,6 +63,8 @@ export interface OutboxTable {
   payload: unknown;
   created_at: import('kysely').Generated<Date>;
   published_at: Date | null;
+  /** W3C traceparent of the event's creation (null when untraced, and for hand-offs). */
+  trace_context: string | null;
 }
 export interface InboxTable {
   consumer: string;

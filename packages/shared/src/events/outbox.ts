@@ -2,6 +2,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { EventType } from './catalog';
 import { buildEnvelope, natsSubject, type Envelope, type NewEvent } from './envelope';
 import type { PlatformTables } from './migrations';
+import { outboxTraceContext } from '../tracing';
 import { eventSignerFor, type EventSigner, type SignedEnvelope } from './signing';
 
 export const OUTBOX_CHANNEL = 'pdp_outbox';
@@ -47,7 +48,10 @@ export async function enqueueEvents<T extends EventType>(
  */
 export function signedOutboxRows<T extends EventType>(prefix: string, inputs: NewEvent<T>[], signer?: EventSigner) {
   const envelopes = inputs.map((input) => (signer ?? eventSignerFor(prefix, input.source)).sign(buildEnvelope(input)));
-  const rows = envelopes.map((e) => ({ id: e.id, subject: natsSubject(prefix, e.type), payload: JSON.stringify(e), published_at: null }));
+  const rows = envelopes.map((e) => {
+    const subject = natsSubject(prefix, e.type);
+    return { id: e.id, subject, payload: JSON.stringify(e), published_at: null, trace_context: outboxTraceContext(subject, e.id, e.type) };
+  });
   return { envelopes, rows };
 }
 

@@ -6,6 +6,7 @@ import { eventsRelayed, outboxListenerUp, outboxPublishDelay } from '../metrics'
 import { isHandoffSubject } from './handoff';
 import type { PlatformTables } from './migrations';
 import { OUTBOX_CHANNEL } from './outbox';
+import { natsTraceHeaders, tracePublish } from '../tracing';
 
 /** One relay per service database at a time (`pg_try_advisory_xact_lock` key). */
 const RELAY_LOCK = 0x7064705f72656c61n; // "pdp_rela"
@@ -190,7 +191,7 @@ export class OutboxRelay {
       // publishing their event without them.
       const rows = await trx
         .selectFrom('outbox')
-        .select(['seq', 'id', 'subject', 'payload', 'created_at'])
+        .select(['seq', 'id', 'subject', 'payload', 'created_at', 'trace_context'])
         .where('published_at', 'is', null)
         .where(sql<boolean>`(select pg_try_advisory_xact_lock(${RELAY_LOCK.toString()}::bigint))`)
         .orderBy('seq')
@@ -202,8 +203,17 @@ export class OutboxRelay {
       const events = rows.filter((row) => !isHandoffSubject(row.subject));
       // Each group is sent in order on one connection and acked by the stream in a pipeline; the
       // hand-offs' acks are awaited before any event goes out.
+      // An event's trace context (stored with its row) goes on in the message's headers (tracing.ts).
       const publish = (group: typeof rows) =>
-        Promise.all(group.map((row) => this.opts.js.publish(row.subject, JSON.stringify(row.payload), { msgID: row.id })));
+        Promise.all(
+          group.map((row) =>
+            row.trace_context
+              ? tracePublish(row, (carried) =>
+                  this.opts.js.publish(row.subject, JSON.stringify(row.payload), { msgID: row.id, headers: natsTraceHeaders(carried) }),
+                )
+              : this.opts.js.publish(row.subject, JSON.stringify(row.payload), { msgID: row.id }),
+          ),
+        );
       if (handoffs.length > 0) await publish(handoffs);
       if (events.length > 0) await publish(events);
       // Then, in one statement, the hand-offs are deleted (the sender keeps no copy) and the events marked.

@@ -73,6 +73,7 @@ const TEXT = {
     through: 'Подтверждено по контрольную точку',
     firstBad: 'Первая неверная запись',
     signature: 'Подпись ответственного лица',
+    map: 'Где исполняется каждый пункт Положения и какие тесты это доказывают',
     kinds: {
       COLLECT: 'Сбор',
       STORE: 'Хранение',
@@ -118,6 +119,7 @@ const TEXT = {
     through: 'Расталған бақылау нүктесі',
     firstBad: 'Бірінші дұрыс емес жазба',
     signature: 'Жауапты тұлғаның қолы',
+    map: 'Ереженің әр тармағы қай жерде орындалады және оны қандай тестілер дәлелдейді',
     kinds: {
       COLLECT: 'Жинау',
       STORE: 'Сақтау',
@@ -163,6 +165,7 @@ export function controlReportDocument(audit: AuditPart, holders: HolderCounts, l
 <body>
 <h1>${escapeHtml(T.title)}</h1>
 <p class="basis">${escapeHtml(T.basis)}</p>
+<p class="basis">${escapeHtml(T.map)}: docs/regulation-map.md</p>
 <table>${row(T.period, `${audit.from} — ${audit.to}`)}${row(T.generated, audit.generatedAt.replace('T', ' ').slice(0, 19) + ' UTC')}</table>
 <h2>${escapeHtml(T.operations)}</h2>
 <table><thead><tr><th>${escapeHtml(T.kind)}</th><th>${escapeHtml(T.count)}</th></tr></thead><tbody>${operations}</tbody></table>
