@@ -63,7 +63,7 @@ function ensureTools(): void {
   run('apt-get', ['update', '-qq'], 'apt-get update', env);
   run(
     'apt-get',
-    ['install', '-y', '-qq', '--no-install-recommends', 'podman', 'runc', 'mmdebstrap', 'uidmap', 'fuse-overlayfs'],
+    ['install', '-y', '-qq', 'podman', 'runc', 'mmdebstrap'],
     `apt-get install ${missing.join(' ')}`,
     env,
   );
