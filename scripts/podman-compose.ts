@@ -193,7 +193,9 @@ export class PodmanCompose {
     args.push('--label', `com.docker.compose.service=${s.name}`);
     if (s.readOnly) args.push('--read-only');
     for (const t of s.tmpfs) args.push('--tmpfs', t);
-    for (const [k, v] of Object.entries(s.ulimits)) {
+    // A limit compose.yaml does not name would be podman's default, which a sandbox may refuse: the cap.
+    const ulimits = { ...Object.fromEntries(Object.entries(this.opts.maxUlimits ?? {}).map(([k, n]) => [k, { soft: n, hard: n }])), ...s.ulimits };
+    for (const [k, v] of Object.entries(ulimits)) {
       const cap = this.opts.maxUlimits?.[k] ?? Number.POSITIVE_INFINITY;
       args.push('--ulimit', `${k}=${Math.min(v.soft, cap)}:${Math.min(v.hard, cap)}`);
     }

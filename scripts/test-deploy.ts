@@ -61,12 +61,7 @@ function ensureTools(): void {
   if (process.getuid?.() !== 0) throw new Error(`${missing.join(', ')} missing: apt-get install podman runc mmdebstrap (as root)`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   run('apt-get', ['update', '-qq'], 'apt-get update', env);
-  run(
-    'apt-get',
-    ['install', '-y', '-qq', 'podman', 'runc', 'mmdebstrap'],
-    `apt-get install ${missing.join(' ')}`,
-    env,
-  );
+  run('apt-get', ['install', '-y', '-qq', 'podman', 'runc', 'mmdebstrap'], `apt-get install ${missing.join(' ')}`, env);
 }
 
 /** The machine's CA bundle for the image build's npm (a TLS-inspecting proxy's CA is in it, where there is one). */
