@@ -9,8 +9,8 @@ const services = ['subjects', 'appeals', 'consents', 'audit'] as const;
 const mappers: Record<(typeof services)[number], Record<string, string>> = {
   subjects: {
     Subject: '../domain/subject#SubjectRecord',
-    ErasureAct: '../db/lifecycle.repository#ErasureActRow',
-    RectificationRequest: '../db/lifecycle.repository#RectificationRow',
+    ErasureAct: '../db/erasure.repository#ErasureActRow',
+    RectificationRequest: '../db/rectification.repository#RectificationRow',
     Employment: '../db/tables#EmploymentRow',
     CounterpartyContract: '../db/tables#ContractRow',
     PartnerAppeal: '../domain/subject#AppealRef',
@@ -24,8 +24,8 @@ const mappers: Record<(typeof services)[number], Record<string, string>> = {
     AppealConnection: '../domain/appeal#AppealPage',
     PartnerAppealConnection: '../domain/appeal#AppealPage',
     AccessGrant: '../db/access.repository#GrantRow',
-    AccessGrantConnection: '../access#GrantPage',
-    Me: '../access#MeRecord',
+    AccessGrantConnection: '../access.service#GrantPage',
+    Me: '../access.service#MeRecord',
   },
   consents: {
     Consent: '../domain/consent#ConsentRecord',

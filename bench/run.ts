@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- intake|propagation|relay-restart|read|worklist|scale|revocation|limits|audit|cipher] [count] [concurrency]`:
+ * `npm run bench [-- intake|propagation|relay-restart|read|worklist|scale|revocation|limits|audit|cipher|console] [count] [concurrency]`:
  * runs scenarios, saves each one's results in bench/results/<name>.json and prints one table of ratios.
  * Without a name: every scenario but `audit` (its 10M-entry chain verification takes a quarter of an
  * hour on its own; the search at 10M entries is in `scale`).
@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { auditBench } from './audit';
 import { cipherBench } from './cipher';
+import { consoleBench } from './console';
 import { intakeBench } from './intake';
 import { propagationBench } from './propagation';
 import { readBench } from './read';
@@ -29,6 +30,7 @@ const scenarios: Record<string, (count: number, concurrency: number) => Promise<
   revocation: revocationBench,
   limits: limitsBench,
   cipher: (count) => cipherBench(count),
+  console: (count) => consoleBench(count),
 };
 
 const [which = 'all', countArg, concurrencyArg] = process.argv.slice(2);
@@ -43,6 +45,7 @@ const DEFAULTS: Record<string, [number, number]> = {
   revocation: [20, 8],
   limits: [4000, 16],
   cipher: [50_000, 1],
+  console: [40, 1],
 };
 const names = which === 'all' ? Object.keys(scenarios).filter((n) => n !== 'audit') : [which];
 mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });

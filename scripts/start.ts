@@ -8,13 +8,13 @@
  * encrypted in one run can be read in the next.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { signInWithCode } from '@pdp/dev-oidc/client';
 import { devClientSecret } from '@pdp/dev-oidc/constants';
-import { ensureDatabase, natsConnectOptions, type Role } from '@pdp/shared';
+import { ensureDatabase, natsConnectOptions, provisionServiceDatabase, type Role } from '@pdp/shared';
 import { NATS_USERS, natsServerConfig, natsUrlFor, type NatsUser } from './dev-nats';
 import { startEmbeddedPg } from './embedded-pg';
 import { fillSecrets, processEnv, SERVICE_NAMES } from './platform-env';
@@ -194,8 +194,12 @@ async function main(): Promise<void> {
   if (!Number.isInteger(instances) || instances < 1 || instances > 8) throw new Error('INSTANCES must be a whole number from 1 to 8');
   const ports = { subjects: 4101, appeals: 4102, consents: 4103, audit: 4104 } as const;
   const urls: Record<string, string[]> = {};
+  // 7.2.1: each service's database with its migration role (owner) and runtime role (db-roles.ts),
+  // with a password new at every start: the services migrate as the one and serve as the other.
+  const rolePassword = randomBytes(18).toString('base64url');
   for (const name of SERVICE_NAMES) {
-    const databaseUrl = await ensureDatabase(serverUrl, `pdp_${name}`);
+    const database = await provisionServiceDatabase(serverUrl, `pdp_${name}`, rolePassword);
+    const databaseUrls = { DATABASE_URL: database.runtimeUrl, MIGRATION_DATABASE_URL: database.migrationUrl };
     for (let i = 1; i <= instances; i += 1) {
       // The first instance on its usual port; the others on 4111…, 4121… (or any free one).
       const port = await freePort(Number(process.env[`${name.toUpperCase()}_PORT`] ?? ports[name]) + (i - 1) * 10);
@@ -205,7 +209,7 @@ async function main(): Promise<void> {
       run(
         instances > 1 ? `${name}#${i}` : name,
         `services/${name}/src/index.ts`,
-        processEnv(name, secrets, natsUrlFor, { ...common, ...audit, PORT: String(port), DATABASE_URL: databaseUrl }),
+        processEnv(name, secrets, natsUrlFor, { ...common, ...audit, PORT: String(port), ...databaseUrls }),
       );
     }
   }

@@ -12,6 +12,7 @@ import { HealthPage } from './pages/health';
 import { SubjectPage, SubjectSearchPage, RectificationsPage } from './pages/subjects';
 import { AccessPage, CreditorsPage, TemplatesPage } from './pages/registry';
 import { PartnerPage } from './pages/partner';
+import { PeoplePage } from './pages/people';
 
 export type Me = MeQuery['me'];
 export interface PageProps {
@@ -42,6 +43,7 @@ const ROUTES: readonly Route[] = [
   { path: '/console/creditors', roles: ['DPO', 'OPERATOR'], page: CreditorsPage, nav: 'creditors' },
   { path: '/console/templates', roles: ['DPO'], page: TemplatesPage, nav: 'templates' },
   { path: '/console/partner', roles: ['PARTNER'], page: PartnerPage, nav: 'partner' },
+  { path: '/console/people', roles: ['HR', 'CONTRACTS'], page: PeoplePage, nav: 'people' },
 ];
 
 const allowed = (route: Route, me: Me) => route.roles.some((r) => me.roles.includes(r));

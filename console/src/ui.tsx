@@ -191,7 +191,12 @@ export function Table<T>({
   rows: T[];
   empty?: string;
 }) {
-  if (rows.length === 0) return <p class="empty">{empty ?? words().messages.empty}</p>;
+  if (rows.length === 0)
+    return (
+      <p class="empty">
+        <strong>{caption}</strong>: {empty ?? words().messages.empty}
+      </p>
+    );
   return (
     <table>
       <caption>{caption}</caption>

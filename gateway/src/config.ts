@@ -1,6 +1,6 @@
 import { commonEnv, ConfigError, importSigningKey, parseEnv } from '@pdp/shared';
 import { z } from 'zod';
-import { DEFAULT_LIMITS, type RequestLimits } from './gate';
+import { DEFAULT_LIMITS, type RequestLimits } from './request-limits';
 import { ASYMMETRIC_ALGORITHMS } from './oidc';
 
 export interface GatewayConfig {

@@ -1,74 +1,29 @@
-import { randomUUID } from 'node:crypto';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
-import { isOperation, localeFromAcceptLanguage, rolesFor, sendGraphQLErrors, t, type Actor, type Locale, type MessageKey, type RequestMeta } from '@pdp/shared';
+import { localeFromAcceptLanguage, sendGraphQLErrors, t, type Actor, type Locale, type MessageKey, type RequestMeta } from '@pdp/shared';
 import type { Request, RequestHandler, Response } from 'express';
 import {
-  coerceInputValue,
   GraphQLError,
-  isInputType,
-  isNonNullType,
-  Kind,
   NoSchemaIntrospectionCustomRule,
   parse,
   specifiedRules,
-  typeFromAST,
   validate,
   ValuesOfCorrectTypeRule,
-  visitInParallel,
-  type ASTVisitor,
   type DocumentNode,
-  type FragmentDefinitionNode,
   type GraphQLSchema,
-  type OperationDefinitionNode,
-  type SelectionSetNode,
   type ValidationContext,
   type ValidationRule,
 } from 'graphql';
 import { RateLimiterRes } from 'rate-limiter-flexible';
-import { clientKey, LimiterFactory, type Limiter } from './rate-limits';
-import { requestCost } from './cost';
 import { CallerRefused, type Caller } from './auth';
-import { rootFieldNames, type GateRefusal } from './refusals';
-
-/** The gateway's limits on one request; every one is checked before any subgraph is called. */
-export interface RequestLimits {
-  maxAliases: number;
-  maxTokens: number;
-  maxDirectives: number;
-  maxCost: number;
-  maxDepth: number;
-  /** Root fields (a `submitAppeal` is one) per minute per client IP without a token; 0 = off. */
-  publicRatePerMinute: number;
-  /** Root fields per minute per authenticated actor; 0 = off. */
-  actorRatePerMinute: number;
-  /** `appealStatus` lookups per minute per client IP (guessing an IIN for a reference); 0 = off. */
-  statusLookupsPerMinute: number;
-}
-
-export const DEFAULT_LIMITS: RequestLimits = {
-  maxAliases: 15,
-  maxTokens: 1000,
-  maxDirectives: 50,
-  maxCost: 100_000,
-  maxDepth: 8,
-  publicRatePerMinute: 60,
-  actorRatePerMinute: 1200,
-  statusLookupsPerMinute: 10,
-};
-
-/** An error found before execution, kept language-free so a cached verdict serves every locale. */
-interface Refusal {
-  code: string;
-  key: MessageKey;
-  /** Why, for a program (`extensions.reason`): NO_GRANT, CREDITOR_SUSPENDED. */
-  reason?: string;
-  field?: string;
-  /** graphql-js's own text for schema-validation errors: names from the query, never a value. */
-  detail?: string;
-  locations?: ReadonlyArray<{ line: number; column: number }>;
-}
+import { requestCost } from './cost';
+import { metaOf, pickOperation, requestShape } from './http-request';
+import { clientKey, LimiterFactory, type Limiter } from './rate-limits';
+import type { GateRefusal, Refusal } from './refusals';
+import type { RequestLimits } from './request-limits';
+import { onlyOpenFields, rootFieldCount } from './root-fields';
+import { coerceVariables, safeValuesRule } from './safe-values';
 
 interface Verdict {
   document?: DocumentNode;
@@ -92,7 +47,6 @@ export interface GateLocals {
 }
 
 const CACHE_SIZE = 1000;
-const IDENTIFIER = /^[_A-Za-z][_0-9A-Za-z]{0,63}$/;
 
 /**
  * The gateway's front door for `/graphql`, in front of Apollo: authenticates, parses (token limit),
@@ -307,162 +261,4 @@ export class RequestGate {
     res.setHeader('Retry-After', String(Math.max(1, retryAfterSeconds)));
     return this.refuse(res, 429, [{ code: 'RATE_LIMITED', key: 'rate.limited' }], locale);
   }
-}
-
-/** A preflighted GET (Apollo's CSRF rule): a header a browser's simple cross-site request cannot carry. */
-const SIMPLE_TYPES = ['application/x-www-form-urlencoded', 'multipart/form-data', 'text/plain'];
-function preflighted(req: Request): boolean {
-  const type = req.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
-  return Boolean(req.headers['x-apollo-operation-name'] || req.headers['apollo-require-preflight'] || (type && !SIMPLE_TYPES.includes(type)));
-}
-
-type ShapeRefusal = Refusal & { status: number };
-
-/**
- * A GraphQL-over-HTTP request this gateway serves: GET (preflighted, queries only) or POST with a
- * JSON object, holding the query text. What is not one is refused here, in the caller's language,
- * rather than with Apollo's English (its CSRF text, "Operation batching disabled", "GraphQL queries
- * must be strings"…); and a persisted-query hash without its text is refused outright, since a
- * request without text would pass no check of this gate (Apollo's automatic persisted queries are
- * off as well).
- */
-function requestShape(req: Request, params: Record<string, unknown> | undefined): { query: string } | { refusal: ShapeRefusal } {
-  const refusal = (status: number, code: string, key: MessageKey, field?: string) => ({ refusal: { status, code, key, ...(field ? { field } : {}) } });
-  if (req.method !== 'GET' && req.method !== 'POST') return refusal(405, 'METHOD_NOT_ALLOWED', 'http.method');
-  const mediaType = req.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
-  if (req.method === 'POST' && mediaType !== 'application/json') return refusal(415, 'UNSUPPORTED_MEDIA_TYPE', 'http.contentType');
-  if (req.method === 'GET' && !preflighted(req)) return refusal(400, 'BAD_REQUEST', 'http.csrf');
-  if (Array.isArray(params)) return refusal(400, 'BAD_REQUEST', 'http.batching');
-  if (!params || typeof params !== 'object') return refusal(400, 'BAD_REQUEST', 'graphql.queryMissing', 'query');
-  let extensions = params.extensions;
-  // In a GET's query string the extensions are JSON text; in a POST's body an object.
-  if (req.method === 'GET' && typeof extensions === 'string') {
-    try {
-      extensions = JSON.parse(extensions);
-    } catch {
-      return refusal(400, 'BAD_REQUEST', 'http.malformed', 'extensions');
-    }
-  }
-  if (extensions !== undefined && extensions !== null && (typeof extensions !== 'object' || Array.isArray(extensions)))
-    return refusal(400, 'BAD_REQUEST', 'input.wrongType', 'extensions');
-  if (extensions && 'persistedQuery' in extensions) return refusal(400, 'PERSISTED_QUERY_NOT_SUPPORTED', 'graphql.persistedQuery');
-  if (params.query === undefined || params.query === null || params.query === '') return refusal(400, 'BAD_REQUEST', 'graphql.queryMissing', 'query');
-  if (typeof params.query !== 'string') return refusal(400, 'BAD_REQUEST', 'input.wrongType', 'query');
-  if (params.operationName !== undefined && params.operationName !== null && typeof params.operationName !== 'string')
-    return refusal(400, 'BAD_REQUEST', 'input.wrongType', 'operationName');
-  return { query: params.query };
-}
-
-/** The request's facts; the request id is always ours (a client-sent one is not trusted). */
-/** A request's meta as the subgraphs and the audit get it: a new id, the caller's language, address and browser. */
-export function metaOf(req: Request, locale: Locale): RequestMeta {
-  return {
-    requestId: randomUUID(),
-    locale,
-    ip: req.ip ?? null,
-    userAgent: req.headers['user-agent']?.slice(0, 512) ?? null,
-  };
-}
-
-function pickOperation(document: DocumentNode, operationName: unknown): { node: OperationDefinitionNode } | { refusal: Refusal } {
-  const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
-  if (operationName !== undefined && operationName !== null && operationName !== '') {
-    const found = typeof operationName === 'string' ? operations.find((o) => o.name?.value === operationName) : undefined;
-    return found ? { node: found } : { refusal: { code: 'OPERATION_RESOLUTION_FAILURE', key: 'graphql.operationUnknown', field: 'operationName' } };
-  }
-  if (operations.length === 1) return { node: operations[0]! };
-  return { refusal: { code: 'OPERATION_RESOLUTION_FAILURE', key: 'graphql.operationName', field: 'operationName' } };
-}
-
-/**
- * Coerces each variable as graphql-js would, but words every problem itself: the field and what is
- * wrong with it, never the value (graphql-js prints the whole variable value in its message).
- */
-function coerceVariables(schema: GraphQLSchema, operation: OperationDefinitionNode, values: Record<string, unknown>): Refusal[] {
-  const refusals = new Map<string, Refusal>();
-  const add = (field: string, key: MessageKey) => {
-    if (!refusals.has(field)) refusals.set(field, { code: 'BAD_USER_INPUT', key, field });
-  };
-  for (const def of operation.variableDefinitions ?? []) {
-    const name = def.variable.name.value;
-    const type = typeFromAST(schema, def.type as never);
-    if (!type || !isInputType(type)) continue; // already refused by validation
-    if (!Object.hasOwn(values, name)) {
-      if (isNonNullType(type) && !def.defaultValue) add(name, 'input.missing');
-      continue;
-    }
-    coerceInputValue(values[name], type, (path, _invalid, error) => {
-      const named = /^Field "([^"]+)" (is not defined by type|of required type)/.exec(error.message);
-      const lastKey = [...path].reverse().find((p): p is string => typeof p === 'string');
-      if (named && IDENTIFIER.test(named[1]!)) {
-        add(named[1]!, named[2] === 'is not defined by type' ? 'input.unknownField' : 'input.missing');
-      } else {
-        add(lastKey ?? name, 'input.wrongType');
-      }
-    });
-  }
-  return [...refusals.values()];
-}
-
-/**
- * graphql-js's ValuesOfCorrectTypeRule, with each report re-worded: the argument or input field it
- * concerns and the kind of problem, instead of a message that prints the literal value.
- */
-const safeValuesRule: ValidationRule = (context) => {
-  const names: string[] = [];
-  const proxy = new Proxy(context, {
-    get(target, prop) {
-      if (prop === 'reportError') {
-        return (error: GraphQLError) => {
-          // A literal's missing field is named with its type ("SubmitAppealInput.email"): the field is what follows the dot, as for a variable.
-          const named = /^Field "([^"]+)" (is not defined by type|of required type)/.exec(error.message);
-          const unknown = named?.[2] === 'is not defined by type';
-          const missing = named && !unknown ? named[1]!.split('.').at(-1) : undefined;
-          const missingName = missing && IDENTIFIER.test(missing) ? missing : undefined;
-          const field = unknown && named?.[1] && IDENTIFIER.test(named[1]) ? named[1] : (missingName ?? names.at(-1) ?? 'input');
-          const key: MessageKey = unknown ? 'input.unknownField' : missingName ? 'input.missing' : 'input.wrongType';
-          target.reportError(new GraphQLError(key, { nodes: error.nodes, extensions: { code: 'BAD_USER_INPUT', messageKey: key, field } }));
-        };
-      }
-      const value = Reflect.get(target, prop, target) as unknown;
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
-  const tracker: ASTVisitor = {
-    // A variable's default value is reported under the variable's name.
-    VariableDefinition: { enter: (node) => void names.push(node.variable.name.value), leave: () => void names.pop() },
-    Argument: { enter: (node) => void names.push(node.name.value), leave: () => void names.pop() },
-    ObjectField: { enter: (node) => void names.push(node.name.value), leave: () => void names.pop() },
-  };
-  return visitInParallel([tracker, ValuesOfCorrectTypeRule(proxy)]);
-};
-
-/**
- * Whether every root field of the operation is open to anyone (its row in the permission table lists
- * PUBLIC: consent texts, `me`…) or introspection: what an account without a grant may still ask.
- */
-function onlyOpenFields(document: DocumentNode, operation: OperationDefinitionNode): boolean {
-  const type = operation.operation === 'mutation' ? 'Mutation' : operation.operation === 'subscription' ? 'Subscription' : 'Query';
-  // Introspection fields (`__typename`…) are not among the names: always open.
-  return rootFieldNames(document, operation.selectionSet).every((name) => {
-    const row = `${type}.${name}`;
-    return isOperation(row) && rolesFor(row).includes('PUBLIC');
-  });
-}
-
-/** Root fields of an operation (or only those named `only`), aliases and fragments included: what a rate limit counts. */
-function rootFieldCount(document: DocumentNode, set: SelectionSetNode, only?: string): number {
-  const seen = new Set<string>();
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
-  const count = (s: SelectionSetNode): number =>
-    s.selections.reduce((n, sel) => {
-      if (sel.kind === Kind.FIELD) return n + (sel.name.value.startsWith('__') || (only && sel.name.value !== only) ? 0 : 1);
-      if (sel.kind === Kind.INLINE_FRAGMENT) return n + count(sel.selectionSet);
-      if (seen.has(sel.name.value)) return n;
-      seen.add(sel.name.value);
-      const fragment = fragments.get(sel.name.value);
-      return n + (fragment ? count(fragment.selectionSet) : 0);
-    }, 0);
-  return count(set);
 }

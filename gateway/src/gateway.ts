@@ -34,7 +34,8 @@ import { loadSupergraph, subgraphSdl, SUBGRAPHS } from './composition';
 import { SchemaCheck, type SchemaState } from './schema-check';
 import { randomUUID } from 'node:crypto';
 import type { GatewayConfig } from './config';
-import { DEFAULT_LIMITS, RequestGate, type GateLocals } from './gate';
+import { RequestGate, type GateLocals } from './gate';
+import { DEFAULT_LIMITS } from './request-limits';
 import { RefusalAudit } from './refusals';
 import { outcomePlugin, requestMetrics, type RequestOutcome } from './metrics';
 import { mountConsole } from './console';
@@ -305,4 +306,4 @@ function maskForClient(formatted: GraphQLFormattedError, logger: ReturnType<type
 }
 
 export type { GatewayConfig } from './config';
-export { DEFAULT_LIMITS, type RequestLimits } from './gate';
+export { DEFAULT_LIMITS, type RequestLimits } from './request-limits';

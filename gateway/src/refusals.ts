@@ -15,13 +15,27 @@ import {
   type Actor,
   type Envelope,
   type Logger,
+  type MessageKey,
   type NewEvent,
   type RequestMeta,
 } from '@pdp/shared';
-import { Kind, type DocumentNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
+import type { DocumentNode, OperationDefinitionNode } from 'graphql';
 import type { NatsConnection } from 'nats';
 import { Counter, Gauge } from 'prom-client';
 import { clientKey } from './rate-limits';
+import { rootFieldNames } from './root-fields';
+
+/** An error found before execution, kept language-free so a cached verdict serves every locale. */
+export interface Refusal {
+  code: string;
+  key: MessageKey;
+  /** Why, for a program (`extensions.reason`): NO_GRANT, CREDITOR_SUSPENDED. */
+  reason?: string;
+  field?: string;
+  /** graphql-js's own text for schema-validation errors: names from the query, never a value. */
+  detail?: string;
+  locations?: ReadonlyArray<{ line: number; column: number }>;
+}
 
 /** A refusal of the gateway's request gate, before any subgraph was called. */
 export interface GateRefusal {
@@ -199,25 +213,4 @@ export class RefusalAudit {
     if (this.queue.length > 0) this.opts.logger.error({ lost: this.queue.length }, 'refusals not sent to the audit at shutdown');
     await this.nc?.drain().catch(() => undefined);
   }
-}
-
-/** The operation's root fields, fragments followed: names from the schema, never values. */
-export function rootFieldNames(document: DocumentNode, set: SelectionSetNode): string[] {
-  const fragments = new Map(document.definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]));
-  const names = new Set<string>();
-  const seen = new Set<string>();
-  const walk = (s: SelectionSetNode): void => {
-    for (const sel of s.selections) {
-      if (sel.kind === Kind.FIELD) {
-        if (!sel.name.value.startsWith('__')) names.add(sel.name.value);
-      } else if (sel.kind === Kind.INLINE_FRAGMENT) walk(sel.selectionSet);
-      else if (!seen.has(sel.name.value)) {
-        seen.add(sel.name.value);
-        const fragment = fragments.get(sel.name.value);
-        if (fragment) walk(fragment.selectionSet);
-      }
-    }
-  };
-  walk(set);
-  return [...names];
 }

@@ -422,6 +422,8 @@ const CASES: Case[] = [
     deniedBy: 'consents',
   },
   { field: 'Query.consentTemplates', as: 'ANONYMOUS', query: '{ consentTemplates(locale: RU) { code version } }', entries: [] },
+  // The calendar of deadlines: no personal data, nothing to record.
+  { field: 'Query.workingCalendar', as: 'ANONYMOUS', query: '{ workingCalendar(year: 2026) }', entries: [] },
   {
     field: 'Mutation.publishConsentTemplate',
     as: 'DPO',

@@ -18,7 +18,7 @@ import { graphql } from '../support/client';
 import { testEnv } from '../support/env';
 import { discrepancies, Load, type LoadStats } from '../support/load';
 import { ProcessPlatform } from '../support/platform';
-import { freePort, ThrowawayPostgres, track, waitUntil } from '../support/throwaway';
+import { freePort, ThrowawayPostgres, track } from '../support/throwaway';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -29,12 +29,15 @@ const HEALTH = `{ platformHealth { ready services { name ready outboxBacklog old
 export async function reconciled(platform: ProcessPlatform, accepted: LoadStats['accepted'], timeoutMs = 90_000): Promise<void> {
   await platform.allReady(timeoutMs);
   let problems: string[] = [];
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    problems = await discrepancies(platform, accepted).catch((err: Error) => [`reconciliation failed: ${err.message}`]);
-    if (problems.length === 0) break;
-    await sleep(1000);
-  }
+  await eventually(
+    async () => {
+      problems = await discrepancies(platform, accepted).catch((err: Error) => [`reconciliation failed: ${err.message}`]);
+      return problems.length === 0;
+    },
+    timeoutMs,
+    'the books to balance',
+    1000,
+  ).catch(() => undefined); // the assertion names what does not balance
   expect(problems).toEqual([]);
   // The ops view says the same, without SQL: every service ready, nothing waiting, nothing parked.
   const ops = await platform.tokenFor(['OPS'], { sub: 'ops-fault' });
@@ -247,23 +250,27 @@ describe('npm start', () => {
     const pidOf = (name: string) =>
       Number([...text().matchAll(new RegExp(`\\[supervisor\\] ${name} (?:started|started again) \\(pid (\\d+)\\)`, 'g'))].at(-1)?.[1]);
     try {
-      await waitUntil(
+      await eventually(
         async () => {
           if (!text().includes('The platform is ready')) throw new Error(text().slice(-300));
+          return true;
         },
-        'npm start',
         120_000,
+        'npm start',
+        100,
       );
       const first = pidOf('consents');
       expect(alive(first)).toBe(true);
       process.kill(first, 'SIGKILL');
-      await waitUntil(
+      await eventually(
         async () => {
           if (!/\[supervisor\] consents exited \(SIGKILL\); restarting in \d+ ms \(restart 1\)/.test(text())) throw new Error('no restart logged');
           if (!(pidOf('consents') !== first && alive(pidOf('consents')))) throw new Error('not started again');
+          return true;
         },
-        'consents restarted',
         30_000,
+        'consents restarted',
+        100,
       );
       const pids = ['subjects', 'appeals', 'consents', 'audit', 'gateway'].map(pidOf);
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

@@ -15,6 +15,7 @@ import {
   redactNatsUrl,
 } from '@pdp/shared';
 import { AckPolicy, DeliverPolicy, KvWatchInclude, type NatsConnection } from 'nats';
+import { eventually } from '@pdp/shared/testing';
 import { describe, expect, it } from 'vitest';
 import { NATS_USERS, natsPermissions, natsServerConfig, natsUrlFor, type NatsUser } from '../../scripts/dev-nats';
 import { choosePgLayout, projectHome } from '../../scripts/embedded-pg';
@@ -134,13 +135,8 @@ describe('npm start: NATS credentials and permissions', () => {
         open.push(nc);
         return nc;
       };
-      let subjects: NatsConnection | null = null;
-      for (let i = 0; i < 100 && !subjects; i += 1) {
-        subjects = await as('subjects').catch(() => null);
-        if (!subjects) await new Promise((r) => setTimeout(r, 100));
-      }
-      expect(subjects).not.toBeNull();
-      const jsm = await subjects!.jetstreamManager();
+      const subjects = await eventually(() => as('subjects'), 10_000, 'nats-server accepting subjects', 100);
+      const jsm = await subjects.jetstreamManager();
       const stream = await ensureStream(jsm, prefix);
       const handoffStream = await ensureHandoffStream(jsm, prefix);
       await expect(jsm.streams.purge(stream)).rejects.toThrow(/Permissions Violation/);
@@ -211,7 +207,7 @@ describe('npm start: NATS credentials and permissions', () => {
       await expect(appealsJsm.streams.getMessage(stream, { seq: 1 })).rejects.toThrow(refused);
       // And so for every service against every other's durables (the erasure and block consumers too).
       const consentsNc = await as('consents');
-      const users = { subjects: subjects!, appeals, consents: consentsNc, audit } as const;
+      const users = { subjects, appeals, consents: consentsNc, audit } as const;
       for (const [user, nc] of Object.entries(users)) {
         for (const [owner, durables] of Object.entries(DURABLE_CONSUMERS)) {
           if (owner === user) continue;
@@ -247,7 +243,7 @@ describe('npm start: NATS credentials and permissions', () => {
       const appealsKv = await appealsJs.views.kv(opsBucket(prefix), { history: 1, ttl: 30_000 });
       await appealsKv.put('appeals.i1', '{}');
       await expect(appealsKv.put('audit.i1', '{}', { timeout: 2000 } as never)).rejects.toThrow(refused);
-      const view = await subjects!.jetstream().views.kv(opsBucket(prefix), { history: 1, ttl: 30_000 });
+      const view = await subjects.jetstream().views.kv(opsBucket(prefix), { history: 1, ttl: 30_000 });
       await view.put('subjects.i1', '{}');
       const keys: string[] = [];
       for await (const key of await view.keys()) keys.push(key);

@@ -1,7 +1,7 @@
 /** The supervisor of `npm start` and the fault suite (npm start itself: tests/faults/faults.test.ts). */
 import { describe, expect, it } from 'vitest';
 import { backoffDelay, Supervisor } from '../../scripts/supervisor';
-import { waitUntil } from '../support/throwaway';
+import { eventually } from '@pdp/shared/testing';
 
 describe('supervision', () => {
   it('restarts a process that exits, with a pause that doubles while it keeps failing, and stops for good when asked', async () => {
@@ -9,13 +9,7 @@ describe('supervision', () => {
     const log: string[] = [];
     const supervisor = new Supervisor({ log: (line) => log.push(line), minBackoffMs: 50, maxBackoffMs: 400 });
     const failing = supervisor.run({ name: 'failing', command: process.execPath, args: ['-e', 'process.exit(3)'], stdio: 'ignore' });
-    await waitUntil(
-      async () => {
-        if (failing.restarts < 3) throw new Error('not yet');
-      },
-      'three restarts',
-      10_000,
-    );
+    await eventually(async () => failing.restarts >= 3, 10_000, 'three restarts');
     await supervisor.stopAll(1000);
     const restarts = failing.restarts;
     await new Promise((r) => setTimeout(r, 600));

@@ -4,11 +4,12 @@
  * dies is started again), against throwaway PostgreSQL and NATS servers that the fault suite may kill.
  * Each process's output goes to a log file in the run's directory.
  */
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createDb, ensureDatabase, type PlatformTables } from '@pdp/shared';
+import { createDb, ensureDatabase, provisionServiceDatabase, type PlatformTables, type ServiceDatabase } from '@pdp/shared';
+import { eventually } from '@pdp/shared/testing';
 import type { Kysely } from 'kysely';
 import { fillSecrets, processEnv, SERVICE_NAMES, type PlatformService } from '../../scripts/platform-env';
 import { Supervisor, type Supervised } from '../../scripts/supervisor';
@@ -16,7 +17,7 @@ import type { AppealsDatabase } from '@pdp/appeals';
 import type { AuditDatabase } from '@pdp/audit';
 import type { ConsentsDatabase } from '@pdp/consents';
 import type { SubjectsDatabase } from '@pdp/subjects';
-import { freePort, ThrowawayNats, ThrowawayPostgres, track, waitUntil } from './throwaway';
+import { freePort, ThrowawayNats, ThrowawayPostgres, track } from './throwaway';
 import { Accounts, BOOTSTRAP_DPO, type AccountOptions, type ProviderInfo } from './identity';
 import type { Role } from '@pdp/shared';
 
@@ -60,6 +61,7 @@ export class ProcessPlatform {
   readonly supervisorLog: string[] = [];
   private readonly dbs = new Map<PlatformService, Kysely<any>>();
   private databaseUrls = {} as Record<PlatformService, string>;
+  private serviceDatabases = {} as Record<PlatformService, ServiceDatabase>;
 
   private constructor(
     readonly dir: string,
@@ -104,7 +106,12 @@ export class ProcessPlatform {
       ...opts.env,
       ...extra,
     });
-    for (const name of SERVICE_NAMES) this.databaseUrls[name] = await ensureDatabase(this.pg.url(), `pdp_${name}`);
+    // As npm start does: each service migrates as its database's owner and serves as its runtime role (7.2.1).
+    const rolePassword = randomBytes(18).toString('base64url');
+    for (const name of SERVICE_NAMES) {
+      this.serviceDatabases[name] = await provisionServiceDatabase(this.pg.url(), `pdp_${name}`, rolePassword);
+      this.databaseUrls[name] = this.serviceDatabases[name].adminUrl;
+    }
     // The audit's checkpoint key (its own secret: JSON list, newest first, of {keyId, key}).
     const auditKeys = JSON.stringify([{ keyId: 'fault-1', key: generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' }) }]);
     // One instance of each first (they create the streams and run the migrations), then the others.
@@ -117,7 +124,12 @@ export class ProcessPlatform {
           service,
           secrets,
           (user) => this.nats.url(user),
-          settings({ ...own, PORT: String(port), DATABASE_URL: this.databaseUrls[service] }),
+          settings({
+            ...own,
+            PORT: String(port),
+            DATABASE_URL: this.serviceDatabases[service].runtimeUrl,
+            MIGRATION_DATABASE_URL: this.serviceDatabases[service].migrationUrl,
+          }),
         );
         const process = this.run(`${service}#${index}`, `services/${service}/src/index.ts`, env);
         const instance = { service, index, port, process, url: `http://127.0.0.1:${port}/graphql` };
@@ -174,13 +186,15 @@ export class ProcessPlatform {
   }
 
   async waitReady(port: number, what: string, timeoutMs = 60_000): Promise<void> {
-    await waitUntil(
+    await eventually(
       async () => {
         const res = await fetch(`http://127.0.0.1:${port}/readyz?strict`, { signal: AbortSignal.timeout(2000) });
         if (!res.ok) throw new Error(`readyz ${res.status}`);
+        return true;
       },
-      what,
       timeoutMs,
+      what,
+      100,
     );
   }
 

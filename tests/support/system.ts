@@ -7,9 +7,11 @@ import {
   calendarFromEnv,
   createDb,
   databaseUrl,
+  dropRoles,
   ensureDatabase,
   generateEventKeyPair,
   generateSealKeyPair,
+  provisionServiceDatabase,
   randomKeySpec,
   SERVICES,
   streamName,
@@ -17,6 +19,7 @@ import {
   type PlatformTables,
   type RunningService,
   type ServiceConfig,
+  type ServiceDatabase,
 } from '@pdp/shared';
 import { startSubjects, type SubjectsDatabase } from '@pdp/subjects';
 import type { Kysely } from 'kysely';
@@ -84,7 +87,10 @@ export class System {
     this.extraGateways.push(gateway);
     return gateway;
   }
+  /** The administrator's URL of each service's database (tests read what is stored through it). */
   databaseUrls = {} as Record<ServiceName, string>;
+  /** Each service's database with its migration and runtime roles (db-roles.ts): the services connect as these. */
+  serviceDatabases = {} as Record<ServiceName, ServiceDatabase>;
   readonly prefix: string;
   /**
    * Each service's own event signing key pair (the gateway's too, for when it produces events);
@@ -129,7 +135,10 @@ export class System {
   async start(): Promise<this> {
     const { serverUrl } = this.options;
     for (const name of SERVICE_NAMES) {
-      this.databaseUrls[name] = await ensureDatabase(serverUrl, `${this.prefix}_${name}`);
+      // 7.2.1: each service migrates as its database's owner and serves as a role with only its data rights.
+      const db = await provisionServiceDatabase(serverUrl, `${this.prefix}_${name}`, randomBytes(18).toString('base64url'));
+      this.serviceDatabases[name] = db;
+      this.databaseUrls[name] = db.adminUrl;
     }
     // Where the gateways count the rate limits (shared by an extra gateway too).
     const rateLimitDatabaseUrl = await ensureDatabase(serverUrl, `${this.prefix}_gateway`);
@@ -141,7 +150,8 @@ export class System {
     const base = (name: ServiceName, port: number): Omit<ServiceConfig, 'extra'> => ({
       port,
       host: this.options.host ?? '127.0.0.1',
-      databaseUrl: this.databaseUrls[name],
+      databaseUrl: this.serviceDatabases[name].runtimeUrl,
+      migrationDatabaseUrl: this.serviceDatabases[name].migrationUrl,
       // Two test files run at once, each a whole platform: small pools keep them under PostgreSQL's 100 connections.
       dbPoolMax: 4,
       natsUrl: this.options.natsUrl,
@@ -296,6 +306,7 @@ export async function dropRun(serverUrl: string, natsUrl: string, prefix: string
   } finally {
     await client.end();
   }
+  await dropRoles(serverUrl, prefix);
   const nc = await connect({ servers: natsUrl });
   try {
     const jsm = await nc.jetstreamManager();

@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { natsConnectOptions, natsInboxPrefix } from '@pdp/shared';
+import { eventually } from '@pdp/shared/testing';
 import { connect } from 'nats';
 import pg from 'pg';
 import { NATS_USERS, natsServerConfig, natsUrlFor, type NatsUser } from '../../scripts/dev-nats';
@@ -23,21 +24,6 @@ export async function freePort(): Promise<number> {
         srv.close(() => resolve(port));
       });
   });
-}
-
-export async function waitUntil(probe: () => Promise<unknown>, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      await probe();
-      return;
-    } catch (err) {
-      last = err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  throw new Error(`${what} not ready within ${timeoutMs} ms: ${(last as Error)?.message ?? ''}`);
 }
 
 /** Every child started here, killed when the test process exits however it exits. */
@@ -121,12 +107,18 @@ export class ThrowawayPostgres {
     for (const setting of ['fsync=off', 'synchronous_commit=off', 'full_page_writes=off', 'max_connections=400', 'shared_buffers=64MB'])
       args.push('-c', setting);
     this.child = track(spawn(join(this.bin, 'postgres'), args, { stdio: 'ignore', ...(this.user ?? {}) }));
-    await waitUntil(async () => {
-      const client = new pg.Client({ connectionString: this.url() });
-      client.on('error', () => undefined);
-      await client.connect();
-      await client.end();
-    }, 'throwaway PostgreSQL');
+    await eventually(
+      async () => {
+        const client = new pg.Client({ connectionString: this.url() });
+        client.on('error', () => undefined);
+        await client.connect();
+        await client.end();
+        return true;
+      },
+      30_000,
+      'throwaway PostgreSQL',
+      100,
+    );
   }
 
   /** A restart's first half: `fast` terminates every session (as a restart does), `kill` is a crash. */
@@ -224,7 +216,7 @@ export class ThrowawayNats {
   /** Until JetStream answers through the first running node (in a cluster: a meta leader is elected). */
   async waitForJetStream(timeoutMs = 60_000): Promise<void> {
     const running = this.nodes.filter((n) => n.child);
-    await waitUntil(
+    await eventually(
       async () => {
         const nc = await connect({
           ...natsConnectOptions(natsUrlFor('subjects', this.passwords.subjects, running[0]!.port)),
@@ -234,12 +226,14 @@ export class ThrowawayNats {
         try {
           const jsm = await nc.jetstreamManager({ timeout: 1000 });
           await jsm.getAccountInfo();
+          return true;
         } finally {
           await nc.close();
         }
       },
-      'throwaway NATS',
       timeoutMs,
+      'throwaway NATS',
+      100,
     );
   }
 
@@ -267,18 +261,20 @@ export class OpenNats {
       spawn(natsServerBin(), ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', join(dir, 'js'), '-l', join(dir, 'nats.log')], { stdio: 'ignore' }),
     );
     const nats = new OpenNats(dir, port, child);
-    await waitUntil(
+    await eventually(
       async () => {
         if (child.exitCode !== null) throw new Error(`nats-server exited (${child.exitCode}): see ${join(dir, 'nats.log')}`);
         const nc = await connect({ servers: nats.url, reconnect: false });
         try {
           await (await nc.jetstreamManager({ timeout: 1000 })).getAccountInfo();
+          return true;
         } finally {
           await nc.close();
         }
       },
-      'nats-server',
       60_000,
+      'nats-server',
+      100,
     );
     return nats;
   }

@@ -34,6 +34,8 @@ function ActCard({ act, decide, onDone }: { act: Act; decide: boolean; onDone: (
   const w = words();
   const subject = useApi(ActSubjectDocument, { id: act.subjectId }, [act.subjectId]);
   const s = subject.data?.subject;
+  const report = subject.data?.accessReport;
+  const holdings = report ? [report.subjectsHolding, report.appealsHolding, report.consentsHolding] : null;
   const methods = lang() === 'kk' ? { DESTROY: 'Жою', DEPERSONALIZE: 'Иесіздендіру' } : { DESTROY: 'Уничтожение', DEPERSONALIZE: 'Обезличивание' };
   return (
     <article class="panel">
@@ -54,7 +56,7 @@ function ActCard({ act, decide, onDone }: { act: Act; decide: boolean; onDone: (
         <dt>{w.fields.purposes}</dt>
         <dd>{s ? s.purposes.map((p) => `${p.code}: ${p.state}`).join(', ') : w.messages.none}</dd>
         <dt>{w.fields.holdings}</dt>
-        <dd>{s ? s.blockReceipts.map((r) => r.service).join(', ') || w.messages.none : w.messages.none}</dd>
+        <dd>{holdings ? holdings.map((h) => `${h.service}: ${h.records}`).join(', ') : w.messages.none}</dd>
       </dl>
       <Errors errors={subject.errors} />
       {decide ? (

@@ -69,8 +69,12 @@ export function SubjectPage({ me, params }: PageProps) {
         <dd>{s.purposes.map((p) => `${p.code}: ${p.state}${p.achievedAt ? ` (${when(p.achievedAt)})` : ''}`).join('; ')}</dd>
         <dt>{w.fields.sources}</dt>
         <dd>{s.sources.map((x) => `${x.code}${x.reference ? ` (${x.reference})` : ''}`).join('; ')}</dd>
-        <dt>{w.fields.holdings}</dt>
-        <dd>{s.blockReceipts.map((r) => `${r.service}${r.blocked ? ` — ${w.messages.blocked}` : ''}`).join(', ') || w.messages.none}</dd>
+        {s.blockReceipts.length > 0 ? (
+          <>
+            <dt>{w.fields.blocks}</dt>
+            <dd>{s.blockReceipts.map((r) => `${r.service}: ${r.blocked ? w.messages.blocked : '✓'} (${when(r.appliedAt)})`).join(', ')}</dd>
+          </>
+        ) : null}
       </dl>
       <Table
         caption={w.fields.consents}

@@ -1,7 +1,7 @@
 import { ANONYMOUS, localeFromAcceptLanguage, t, type Locale, type Logger } from '@pdp/shared';
 import express, { type Express, type Request, type Response } from 'express';
 import { DESCRIPTION_MAX, DESCRIPTION_MIN } from '../../../services/appeals/src/domain/appeal';
-import { metaOf } from '../gate';
+import { metaOf } from '../http-request';
 import type { GateRefusal } from '../refusals';
 import { formAssets } from './assets';
 import { FORM_TOKEN_FIELD, FormTokens, type PostVerdict } from './csrf';

@@ -1,5 +1,6 @@
 import { BadUserInputError } from './errors';
 import type { Locale } from './i18n';
+import { UUID_PATTERN } from './validators';
 
 /**
  * Opaque page cursors: the sort key of the last row a page returned (a timestamp and an id), in
@@ -15,9 +16,7 @@ export function encodeCursor(key: CursorKey): string {
 }
 
 /** Decodes a cursor a client sent back; anything it did not get from us is BAD_USER_INPUT on `after`. */
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function decodeCursor(cursor: string | null | undefined, locale: Locale, idPattern: RegExp = UUID): CursorKey | null {
+export function decodeCursor(cursor: string | null | undefined, locale: Locale, idPattern: RegExp = UUID_PATTERN): CursorKey | null {
   if (cursor === null || cursor === undefined) return null;
   try {
     const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));

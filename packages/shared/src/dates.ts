@@ -20,10 +20,3 @@ function isRealDate(value: string): boolean {
 
 /** A date that has already come (today in Kazakhstan or earlier): when something was signed or ended. */
 export const pastDateSchema = isoDateSchema.refine((value) => value <= kazakhstanToday(), { message: 'date.future' satisfies MessageKey });
-
-const KZ_OFFSET_MS = 5 * 3600 * 1000;
-
-/** Midnight at the start of a Kazakhstan calendar day (UTC+5), as an instant. */
-export function kazakhstanMidnight(date: string): Date {
-  return new Date(Date.parse(`${date}T00:00:00Z`) - KZ_OFFSET_MS);
-}

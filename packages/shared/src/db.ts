@@ -2,6 +2,7 @@ import { Kysely, Migrator, PostgresDialect, sql, type Migration } from 'kysely';
 import pg from 'pg';
 import { platformMigrations } from './events/migrations';
 import { traceQueries, tracingOn } from './tracing';
+import { KZ_OFFSET_MS } from './workdays';
 
 // Timestamps and bigints come back as strings/Dates we control, not lossy JS numbers.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => v);
@@ -68,4 +69,9 @@ export function databaseUrl(serverUrl: string, name: string): string {
 
 export async function pingDb(db: Kysely<any>): Promise<void> {
   await sql`select 1`.execute(db);
+}
+
+/** The Kazakhstan calendar day (UTC+5, `KZ_OFFSET_MS`) of a timestamp column, in SQL. */
+export function kazakhstanDateOf(column: string) {
+  return sql<string>`((${sql.ref(column)} at time zone 'UTC') + ${sql.raw(`interval '${KZ_OFFSET_MS / 3_600_000} hours'`)})::date`;
 }

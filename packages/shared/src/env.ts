@@ -85,6 +85,8 @@ export function serviceEnv(defaultPort: number) {
     PORT: port(defaultPort),
     HOST: z.string().default('127.0.0.1'),
     DATABASE_URL: z.string().url(),
+    /** The migration role (db-roles.ts): migrations and grants run with it, the service serves with DATABASE_URL. */
+    MIGRATION_DATABASE_URL: z.string().url().optional(),
     DB_POOL_MAX: z.coerce.number().int().positive().default(10),
   });
 }

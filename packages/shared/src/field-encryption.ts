@@ -1,4 +1,4 @@
-import { sql, type Generated, type Kysely, type RawBuilder, type Transaction } from 'kysely';
+import { sql, type Generated, type Kysely, type Migration, type RawBuilder, type Transaction } from 'kysely';
 import { FieldUnreadableError, type EncryptedColumns, type EncryptedTable, type FieldAddress, type FieldCipher } from './crypto';
 import { safeError, type Logger } from './logger';
 import { fieldReencryptionPending } from './metrics';
@@ -35,6 +35,30 @@ export interface FieldEncryptionTable {
   unreadable: Generated<string>;
   updated_at: Generated<Date>;
 }
+
+/**
+ * The `field_encryption` table, defined once: each service with encrypted columns names this
+ * migration in its list, under the name it was executed with there. Frozen: never edit.
+ */
+export const fieldEncryptionMigration: Migration = {
+  async up(db: Kysely<any>) {
+    // How far the re-encryption job has brought each encrypted table to format v2 under the active
+    // key; a table recorded complete refuses v1 values.
+    await db.schema
+      .createTable('field_encryption')
+      .addColumn('table_name', 'text', (c) => c.primaryKey())
+      .addColumn('key_id', 'text')
+      .addColumn('completed_at', 'timestamptz')
+      .addColumn('legacy_retired_at', 'timestamptz')
+      .addColumn('pending', 'bigint', (c) => c.notNull().defaultTo(0))
+      .addColumn('unreadable', 'bigint', (c) => c.notNull().defaultTo(0))
+      .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+      .execute();
+  },
+  async down(db: Kysely<any>) {
+    await db.schema.dropTable('field_encryption').execute();
+  },
+};
 
 export interface FieldEncryptionState {
   table: string;

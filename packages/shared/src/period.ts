@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { BadUserInputError } from './errors';
 import type { Locale, MessageKey } from './i18n';
+import { kazakhstanMidnight } from './workdays';
 
 /**
  * A report's period: two Kazakhstan calendar dates, both included, at most `maxDays` long. The same
@@ -15,13 +16,8 @@ export interface ReportPeriod {
   end: Date;
 }
 
-const KZ_OFFSET_MS = 5 * 3600 * 1000;
 const DAY_MS = 24 * 3600 * 1000;
 const dateSchema = z.iso.date();
-
-function kzMidnight(date: string): Date {
-  return new Date(Date.parse(`${date}T00:00:00Z`) - KZ_OFFSET_MS);
-}
 
 export function parseReportPeriod(from: string, to: string, locale: Locale, maxDays = 366): ReportPeriod {
   const bad = (field: string, key: MessageKey) => new BadUserInputError(field, key, locale);
@@ -30,8 +26,8 @@ export function parseReportPeriod(from: string, to: string, locale: Locale, maxD
     ...(dateSchema.safeParse(to).success ? [] : [bad('to', 'period.invalid')]),
   ];
   if (problems.length > 0) throw BadUserInputError.many(problems);
-  const start = kzMidnight(from);
-  const end = new Date(kzMidnight(to).getTime() + DAY_MS);
+  const start = kazakhstanMidnight(from);
+  const end = new Date(kazakhstanMidnight(to).getTime() + DAY_MS);
   if (end <= start) throw bad('to', 'period.order');
   if (end.getTime() - start.getTime() > maxDays * DAY_MS) throw bad('to', 'period.tooLong');
   return { from, to, start, end };
@@ -39,7 +35,7 @@ export function parseReportPeriod(from: string, to: string, locale: Locale, maxD
 
 /** An instant given as an ISO date (Kazakhstan midnight) or date-time with an offset; BAD_USER_INPUT naming `field` otherwise. */
 export function parseInstant(value: string, field: string, locale: Locale): Date {
-  if (dateSchema.safeParse(value).success) return kzMidnight(value);
+  if (dateSchema.safeParse(value).success) return kazakhstanMidnight(value);
   if (z.iso.datetime({ offset: true }).safeParse(value).success) return new Date(value);
   throw new BadUserInputError(field, 'period.invalid', locale);
 }

@@ -13,6 +13,7 @@ import { ACTOR_HEADER, ActorTokenVerifier } from './auth/actor';
 import { Guard, type RequestScope } from './auth/guard';
 import { FieldCipher, type EncryptedColumns, type EncryptedTable } from './crypto';
 import { createDb, migrateToLatest, pingDb } from './db';
+import { grantRuntime, runtimeRoleExcess, type TablePrivileges } from './db-roles';
 import { FieldReencryption, fieldEncryptionState, legacyRetiredTables } from './field-encryption';
 import { UnauthenticatedError } from './errors';
 import { isDurableOf, type ServiceName } from './events/catalog';
@@ -37,6 +38,13 @@ export interface ServiceConfig<Extra = unknown> {
   port: number;
   host: string;
   databaseUrl: string;
+  /**
+   * The migration role's URL (`MIGRATION_DATABASE_URL`): the migrations run with it, then it grants
+   * the runtime role (the user of `databaseUrl`) what `tablePrivileges` says; the service serves with
+   * `databaseUrl` only. Unset: the migrations run with `databaseUrl` — development only: in production
+   * a runtime role that could run them (DDL, superuser) stops the start (db-roles.ts).
+   */
+  migrationDatabaseUrl?: string | null;
   dbPoolMax: number;
   natsUrl: string;
   eventsPrefix: string;
@@ -95,6 +103,8 @@ export interface ServiceDefinition<DB, Extra, Ctx extends RequestScope> {
   name: ServiceName;
   typeDefs: DocumentNode;
   migrations: Record<string, Migration>;
+  /** What the runtime role may do with each table (db-roles.ts); a table not named: SELECT, INSERT, UPDATE, DELETE. */
+  tablePrivileges?: TablePrivileges;
   /** Every encrypted column of the service's tables: what the cipher binds, what the re-encryption job brings up to date. */
   encryptedColumns: EncryptedColumns<DB>;
   resolvers: (deps: ServiceDeps<DB, Extra>) => GraphQLResolverMap<Ctx>;
@@ -139,7 +149,29 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
   const actorTokens = ActorTokenVerifier.fromKeys(config.actorVerifyKeys);
   if (!verifier.trusts(signer)) throw new Error(`EVENT_SIGNING_KEY: its public key is not listed for ${def.name} in EVENT_VERIFY_KEYS`);
   const db = createDb<DB>(config.databaseUrl, config.dbPoolMax);
-  await migrateToLatest(db as Kysely<any>, def.migrations);
+  if (config.migrationDatabaseUrl) {
+    // Migrations and grants with the migration role, on a connection of their own closed before serving.
+    const runtimeRole = decodeURIComponent(new URL(config.databaseUrl).username);
+    if (!runtimeRole) throw new Error('DATABASE_URL must name its role when MIGRATION_DATABASE_URL is set');
+    const owner = createDb<any>(config.migrationDatabaseUrl, 1);
+    try {
+      await migrateToLatest(owner, def.migrations);
+      await grantRuntime(owner, runtimeRole, def.tablePrivileges);
+    } finally {
+      await owner.destroy();
+    }
+  } else {
+    await migrateToLatest(db as Kysely<any>, def.migrations);
+  }
+  // 7.2.1: the role the service serves with may change data, never the schema.
+  const excess = await runtimeRoleExcess(db as Kysely<any>);
+  if (excess.length > 0 && config.production) {
+    await db.destroy();
+    throw new Error(
+      `DATABASE_URL connects as a role with ${excess.join(', ')}: serve with the runtime role, migrate with MIGRATION_DATABASE_URL (docs/security.md, "Database roles")`,
+    );
+  }
+  if (excess.length > 0) logger.warn({ excess }, 'the database role has more than the service needs (development only; docs/security.md, "Database roles")');
   // v1 values (bound to no row) open only in tables whose re-encryption has not completed yet.
   const encryptedTables = Object.keys(def.encryptedColumns) as Array<EncryptedTable<DB>>;
   const retired = encryptedTables.length > 0 ? await legacyRetiredTables(db as Kysely<any>) : new Set<string>();

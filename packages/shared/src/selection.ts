@@ -3,12 +3,47 @@ import {
   GraphQLIncludeDirective,
   GraphQLSkipDirective,
   Kind,
+  type DocumentNode,
   type FieldNode,
-  type FragmentSpreadNode,
+  type FragmentDefinitionNode,
   type GraphQLResolveInfo,
-  type InlineFragmentNode,
+  type SelectionNode,
   type SelectionSetNode,
 } from 'graphql';
+
+export type Fragments = Readonly<Record<string, FragmentDefinitionNode | undefined>>;
+
+/** The named fragments of a document, by name, as `GraphQLResolveInfo.fragments` has them. */
+export function fragmentsOf(document: DocumentNode): Fragments {
+  const fragments: Record<string, FragmentDefinitionNode> = {};
+  for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
+  return fragments;
+}
+
+/**
+ * The one selection walker: the fields a selection set selects at its own level, in the order
+ * written, with inline fragments and named fragments flattened in (each named fragment once: a
+ * fragment spread twice adds its fields once), and, given `included`, without the selections it
+ * leaves out (`@skip`/`@include`, see `selectedPaths`). The fields' own selections are the caller's
+ * to walk. Aliases and repeats are kept: a rate limit counts each.
+ */
+export function fieldsOf(set: SelectionSetNode | undefined, fragments: Fragments, included?: (node: SelectionNode) => boolean): FieldNode[] {
+  const fields: FieldNode[] = [];
+  const seen = new Set<string>();
+  const walk = (s: SelectionSetNode | undefined): void => {
+    for (const sel of s?.selections ?? []) {
+      if (included && !included(sel)) continue;
+      if (sel.kind === Kind.FIELD) fields.push(sel);
+      else if (sel.kind === Kind.INLINE_FRAGMENT) walk(sel.selectionSet);
+      else if (!seen.has(sel.name.value)) {
+        seen.add(sel.name.value);
+        walk(fragments[sel.name.value]?.selectionSet);
+      }
+    }
+  };
+  walk(set);
+  return fields;
+}
 
 /**
  * Whether the query selects the field at `path` below the resolver's field (e.g. `['totalCount']`,
@@ -17,17 +52,9 @@ import {
  * what a client wrote inside a fragment too.
  */
 export function selects(info: Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragments'>, path: readonly string[]): boolean {
-  const fieldsNamed = (set: SelectionSetNode | undefined, name: string, seen: Set<string>): FieldNode[] =>
-    (set?.selections ?? []).flatMap((sel) => {
-      if (sel.kind === Kind.FIELD) return sel.name.value === name ? [sel] : [];
-      if (sel.kind === Kind.INLINE_FRAGMENT) return fieldsNamed(sel.selectionSet, name, seen);
-      if (seen.has(sel.name.value)) return [];
-      seen.add(sel.name.value);
-      return fieldsNamed(info.fragments[sel.name.value]?.selectionSet, name, seen);
-    });
   let level: readonly FieldNode[] = info.fieldNodes;
   for (const name of path) {
-    level = level.flatMap((node) => fieldsNamed(node.selectionSet, name, new Set()));
+    level = level.flatMap((node) => fieldsOf(node.selectionSet, info.fragments).filter((field) => field.name.value === name));
     if (level.length === 0) return false;
   }
   return true;
@@ -41,24 +68,16 @@ export function selects(info: Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragments
  */
 export function selectedPaths(info: Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragments' | 'variableValues'>): Set<string> {
   const paths = new Set<string>();
-  const included = (node: FieldNode | InlineFragmentNode | FragmentSpreadNode) =>
+  const included = (node: SelectionNode) =>
     getDirectiveValues(GraphQLSkipDirective, node, info.variableValues)?.if !== true &&
     getDirectiveValues(GraphQLIncludeDirective, node, info.variableValues)?.if !== false;
-  const walk = (set: SelectionSetNode | undefined, prefix: string, seen: Set<string>): void => {
-    for (const sel of set?.selections ?? []) {
-      if (!included(sel)) continue;
-      if (sel.kind === Kind.FIELD) {
-        const path = prefix ? `${prefix}.${sel.name.value}` : sel.name.value;
-        paths.add(path);
-        walk(sel.selectionSet, path, new Set());
-      } else if (sel.kind === Kind.INLINE_FRAGMENT) {
-        walk(sel.selectionSet, prefix, seen);
-      } else if (!seen.has(sel.name.value)) {
-        seen.add(sel.name.value);
-        walk(info.fragments[sel.name.value]?.selectionSet, prefix, seen);
-      }
+  const walk = (set: SelectionSetNode | undefined, prefix: string): void => {
+    for (const field of fieldsOf(set, info.fragments, included)) {
+      const path = prefix ? `${prefix}.${field.name.value}` : field.name.value;
+      paths.add(path);
+      walk(field.selectionSet, path);
     }
   };
-  for (const node of info.fieldNodes) walk(node.selectionSet, '', new Set());
+  for (const node of info.fieldNodes) walk(node.selectionSet, '');
   return paths;
 }

@@ -11,6 +11,7 @@ export function serviceConfigFromEnv<E extends z.ZodType>(defaultPort: number, e
     port: env.service.PORT,
     host: env.service.HOST,
     databaseUrl: env.service.DATABASE_URL,
+    migrationDatabaseUrl: env.service.MIGRATION_DATABASE_URL ?? null,
     dbPoolMax: env.service.DB_POOL_MAX,
     natsUrl: env.events.NATS_URL,
     eventsPrefix: env.events.EVENTS_PREFIX,

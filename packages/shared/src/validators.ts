@@ -14,6 +14,9 @@ export const iinSchema = z
     if (!check.ok) ctx.addIssue({ code: 'custom', message: `iin.${check.problem}` satisfies MessageKey });
   });
 
+/** A UUID as text (any version, either case): the shape of every id the platform makes. */
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** Kazakhstan mobile operators' codes after +7 (Beeline, Kcell/Activ, Tele2/Altel, Izi). */
 const MOBILE_CODES = new Set([
   '700',

@@ -15,7 +15,7 @@ import {
   type FieldEncryptionTable,
   type TableOutcome,
 } from '../src';
-import { legacyCiphertext } from '../src/testing';
+import { eventually, legacyCiphertext } from '../src/testing';
 
 /** A service's database in small: two encrypted tables (uuid and bigserial ids) and the job's state. */
 interface Db {
@@ -269,11 +269,12 @@ describe('the re-encryption job', () => {
     await sql`alter table things rename to things_away`.execute(db);
     const background = job(await startCipher(spec));
     background.start();
-    await new Promise((r) => setTimeout(r, 150));
-    expect(lines.join('')).toContain('field re-encryption failed; will retry');
+    // The job's failure is awaited as an outcome, not assumed after a fixed pause (slow under load).
+    await eventually(async () => lines.join('').includes('field re-encryption failed; will retry'), 10_000, 'the logged failure');
     await sql`alter table things_away rename to things`.execute(db);
-    const deadline = Date.now() + 10_000;
-    while ((await fieldEncryptionState(db)).filter((s) => s.completedAt).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await eventually(async () => (await fieldEncryptionState(db)).filter((s) => s.completedAt).length >= 2, 10_000, 'both tables re-encrypted').catch(
+      () => undefined, // the assertion below names what is left
+    );
     await background.stop();
     expect((await fieldEncryptionState(db)).every((s) => s.completedAt !== null)).toBe(true);
   });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { calendarFromEnv, STAFF_ID, type ServiceConfig, type ServiceDeps, type WorkCalendar } from '@pdp/shared';
+import { calendarEnv, calendarFromEnv, STAFF_ID, type ServiceConfig, type ServiceDeps, type WorkCalendar } from '@pdp/shared';
 import type { Database } from './db/tables';
 
 export const appealsEnv = z.object({
@@ -9,9 +9,7 @@ export const appealsEnv = z.object({
   /** Private JWK that opens corrected contact values sealed to appeals by subjects. */
   APPEALS_SEAL_PRIVATE_KEY: z.string().min(1),
   APPEAL_ANSWER_WORKING_DAYS: z.coerce.number().int().min(1).max(60).default(15),
-  /** Extra public holidays (ISO dates, comma-separated), e.g. Kurban ait and transferred days off. */
-  HOLIDAYS: z.string().optional(),
-  WORKING_WEEKENDS: z.string().optional(),
+  ...calendarEnv,
   /**
    * The first DPO of a deployment (an account name as the OpenID provider names it): granted once,
    * into an empty access registry, by the platform itself. Every later grant is a DPO's.

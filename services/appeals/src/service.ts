@@ -26,7 +26,7 @@ import {
   creditorResolvers,
   meResolvers,
 } from './resolvers/Access';
-import { bootstrapDpo } from './access';
+import { bootstrapDpo } from './access.service';
 import { AccessSync } from './access-sync';
 import { openSuspensions } from './db/access.repository';
 

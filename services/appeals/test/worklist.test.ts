@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { AppealsConfig, Deps } from '../src/config';
 import type { Database } from '../src/db/tables';
 import { startAppeals } from '../src/service';
-import { worklist } from '../src/worklist';
+import { worklist } from '../src/worklist.service';
 
 describe('the worklist reads a page with one SQL query', () => {
   let config: AppealsConfig;
@@ -21,7 +21,7 @@ describe('the worklist reads a page with one SQL query', () => {
       consentsSealKey: (await generateSealKeyPair()).publicJwk,
       sealPrivateKey: (await generateSealKeyPair()).privateJwk,
       answerWorkingDays: 15,
-      calendar: kazakhstanCalendar([2026]),
+      calendar: kazakhstanCalendar(),
       bootstrapDpo: null,
     });
     service = await startAppeals(config); // migrates the database

@@ -1,4 +1,4 @@
-import { calendarFromEnv, type ServiceConfig, type ServiceDeps, type WorkCalendar } from '@pdp/shared';
+import { calendarEnv, calendarFromEnv, type ServiceConfig, type ServiceDeps, type WorkCalendar } from '@pdp/shared';
 import { z } from 'zod';
 import type { Database } from './db/tables';
 import { checkpointKeys, parseCheckpointKeys, type CheckpointKeys } from './domain/keys';
@@ -38,8 +38,7 @@ export const auditEnv = z.object({
   /** Working hours in Kazakhstan (UTC+5); staff access outside them, or on a non-working day, is an incident ("off": no such rule). */
   AUDIT_WORK_HOURS: hours.default({ start: 7, end: 22 }),
   INCIDENT_NOTIFY_WORKING_DAYS: z.coerce.number().int().min(1).max(30).default(1),
-  HOLIDAYS: z.string().optional(),
-  WORKING_WEEKENDS: z.string().optional(),
+  ...calendarEnv,
 });
 
 export interface AuditExtra {

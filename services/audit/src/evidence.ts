@@ -9,7 +9,7 @@ import type { NewEntry } from './domain/entry';
 import { sameHead, signHead } from './domain/head';
 import { signVerification, verificationSignatureValid, type VerificationNote, type VerificationResult } from './domain/verification';
 import { OwnHead } from './head';
-import { raiseIncident } from './incidents';
+import { raiseIncident } from './incidents.service';
 import { Witness } from './witness';
 
 const PAGE = 5000;

@@ -35,6 +35,28 @@ export const auditService: ServiceDefinition<Database, AuditExtra, Context> = {
   name: 'audit',
   typeDefs,
   migrations,
+  // 7.2.1: what the audit does with each of its tables, and nothing more (db-roles.ts). The log, the
+  // checkpoints and the verification records are appended to and read, never changed or removed:
+  // even a stolen runtime role cannot rewrite them (their triggers refuse it too, for the owner).
+  tablePrivileges: {
+    audit_log: ['SELECT', 'INSERT'],
+    audit_checkpoints: ['SELECT', 'INSERT'],
+    audit_verifications: ['SELECT', 'INSERT'],
+    // An incident moves OPEN → ACKNOWLEDGED → REPORTED → CLOSED; it is never deleted.
+    incidents: ['SELECT', 'INSERT', 'UPDATE'],
+    // The reconciliation: each consumer's checked-through mark (upserted), and the stream positions
+    // recorded until checked (removed once they are).
+    audit_reconciliation: ['SELECT', 'INSERT', 'UPDATE'],
+    audit_stream_seqs: ['SELECT', 'INSERT', 'DELETE'],
+    // The platform's tables: the outbox is marked published and its hand-offs removed; the inbox is
+    // only added to; a parked event is marked retried or resolved.
+    outbox: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'],
+    inbox: ['SELECT', 'INSERT'],
+    parked_events: ['SELECT', 'INSERT', 'UPDATE'],
+    // Blocked subjects (the audit hides their entries from readers other than the DPO and auditors).
+    blocked_subjects: ['SELECT', 'INSERT', 'DELETE'],
+    block_versions: ['SELECT', 'INSERT', 'UPDATE'],
+  },
   // The audit holds no personal data, so nothing encrypted (architecture.md).
   encryptedColumns: {},
   resolvers: (deps) =>

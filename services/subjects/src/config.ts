@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { calendarFromEnv, type ServiceConfig, type ServiceDeps, type WorkCalendar } from '@pdp/shared';
+import { calendarEnv, calendarFromEnv, type ServiceConfig, type ServiceDeps, type WorkCalendar } from '@pdp/shared';
 import type { Database } from './db/tables';
 import type { ErasureMethod } from './domain/lifecycle';
 
@@ -16,8 +16,7 @@ export const subjectsEnv = z.object({
   RETENTION_METHOD: z.enum(['DESTROY', 'DEPERSONALIZE']).default('DEPERSONALIZE'),
   /** Working days to act on a subject's request (Law 94-V). */
   RIGHTS_REQUEST_WORKING_DAYS: z.coerce.number().int().min(1).max(30).default(3),
-  HOLIDAYS: z.string().optional(),
-  WORKING_WEEKENDS: z.string().optional(),
+  ...calendarEnv,
 });
 
 export interface SubjectsExtra {

@@ -1,7 +1,8 @@
 import type { RequestScope } from '@pdp/shared';
 import type DataLoader from 'dataloader';
 import type { BlockReceiptsTable, BlocksTable, ContractRow, EmploymentRow, ErasureReceiptsTable } from './db/tables';
-import type { ErasureActRow, RectificationRow } from './db/lifecycle.repository';
+import type { ErasureActRow } from './db/erasure.repository';
+import type { RectificationRow } from './db/rectification.repository';
 import type { SubjectRecord } from './domain/subject';
 import type { Selectable } from 'kysely';
 

@@ -13,6 +13,6 @@ export async function subjectsTestConfig(label: string, sealPrivateKey?: string)
     retentionSweepMs: 3_600_000,
     retentionMethod: 'DEPERSONALIZE',
     rightsRequestWorkingDays: 3,
-    calendar: kazakhstanCalendar([2026]),
+    calendar: kazakhstanCalendar(),
   });
 }

@@ -114,6 +114,8 @@ export const OPERATIONS = {
   'Mutation.revokeAccess': ['DPO'],
   'Mutation.suspendCreditor': ['DPO'],
   'Mutation.resumeCreditor': ['DPO'],
+  // the calendar of deadlines (appeals): public, like the templates
+  'Query.workingCalendar': EVERYONE,
 
   // operations
   'Query.platformHealth': ['OPS', 'DPO'],

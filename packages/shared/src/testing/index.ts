@@ -24,20 +24,26 @@ export function makeIin(birth: string, sex: 'M' | 'F' = 'M', serial = 1): string
   throw new Error('no valid IIN found');
 }
 
-/** Polls until `probe` returns a value that is not undefined/false, or fails after `timeoutMs`. */
-export async function eventually<T>(probe: () => Promise<T | undefined | null | false>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+/**
+ * The one polling helper of the suite (tests/, the services' and packages' tests, the benches): asks
+ * `probe` every `intervalMs` until it returns a value other than undefined, null or false, and
+ * returns that value. A probe that throws is asked again (a server not up yet); after `timeoutMs`
+ * it fails naming `what` and the last error. Wait for an outcome with it, never for a fixed time.
+ */
+export async function eventually<T>(probe: () => Promise<T | undefined | null | false>, timeoutMs = 10_000, what = 'condition', intervalMs = 50): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
-  while (Date.now() < deadline) {
+  for (;;) {
     try {
       const value = await probe();
       if (value !== undefined && value !== null && value !== false) return value;
     } catch (err) {
       last = err;
     }
-    await new Promise((r) => setTimeout(r, 50));
+    if (Date.now() >= deadline) break;
+    await new Promise((r) => setTimeout(r, intervalMs));
   }
-  throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
 }
 
 /**

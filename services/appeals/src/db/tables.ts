@@ -1,5 +1,5 @@
 import type { Generated, Selectable } from 'kysely';
-import type { BlockedSubjectsTable, BlockVersionsTable, EncryptedColumns, FieldEncryptionTable, PlatformTables, Role } from '@pdp/shared';
+import type { EncryptedColumns, FieldEncryptionTable, HolderTables, PlatformTables, Role } from '@pdp/shared';
 
 export interface AppealsTable {
   id: string;
@@ -98,12 +98,10 @@ export interface CreditorSuspensionsTable {
   version: Generated<string>;
 }
 
-export interface Database extends PlatformTables {
+export interface Database extends PlatformTables, HolderTables {
   access_grants: AccessGrantsTable;
   creditor_suspensions: CreditorSuspensionsTable;
   appeals: AppealsTable;
-  blocked_subjects: BlockedSubjectsTable;
-  block_versions: BlockVersionsTable;
   contact_history: ContactHistoryTable;
   appeal_changes: AppealChangesTable;
   creditors: CreditorsTable;

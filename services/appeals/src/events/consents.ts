@@ -1,4 +1,4 @@
-import { enqueueEvent, type ConsumerSpec, type Envelope } from '@pdp/shared';
+import { enqueueEvent, eventHeader, type ConsumerSpec, type Envelope } from '@pdp/shared';
 import type { Transaction } from 'kysely';
 import type { Deps } from '../config';
 import type { Database } from '../db/tables';
@@ -50,10 +50,7 @@ export function consentsProjectionConsumer(deps: Deps): ConsumerSpec {
             .where('consent_id', '=', data.consentId)
             .execute();
           await enqueueEvent(trx, deps.prefix, {
-            source: 'appeals',
-            actor: event.actor,
-            subjectId: event.subjectId,
-            correlationId: event.id,
+            ...eventHeader('appeals', event, event.subjectId),
             type: 'consent.withdrawal_applied',
             data: { consentId: data.consentId, service: 'appeals' },
           });

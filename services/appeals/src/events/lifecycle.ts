@@ -1,4 +1,4 @@
-import { enqueueEvent, setBlocked, type ConsumerSpec, type Envelope } from '@pdp/shared';
+import { applyBlockEvent, enqueueEvent, eventHeader, type ConsumerSpec, type Envelope } from '@pdp/shared';
 import type { Transaction } from 'kysely';
 import { z } from 'zod';
 import type { Deps } from '../config';
@@ -20,17 +20,12 @@ export function lifecycleConsumer(deps: Deps): ConsumerSpec {
       const db = trx as Transaction<Database>;
       const subjectId = event.subjectId;
       if (!subjectId) return;
-      const common = { source: 'appeals' as const, actor: event.actor, subjectId, correlationId: event.id };
+      const common = eventHeader('appeals', event, subjectId);
       switch (event.type) {
         case 'subject.blocked':
-        case 'subject.unblocked': {
-          const blocked = event.type === 'subject.blocked';
-          const { version } = (event as Envelope<'subject.blocked'>).data;
-          // An older one than applied (it came back late) changes nothing, and the newer one's receipt stands.
-          if (!(await setBlocked(db, subjectId, blocked, new Date(event.occurredAt), version))) return;
-          await enqueueEvent(trx, deps.prefix, { ...common, type: 'subject.block_applied', data: { subjectId, blocked, service: 'appeals', version } });
+        case 'subject.unblocked':
+          await applyBlockEvent(trx, event as Envelope<'subject.blocked'>, { prefix: deps.prefix, service: 'appeals' });
           return;
-        }
         case 'erasure.approved': {
           const { data } = event as Envelope<'erasure.approved'>;
           // Every hand-off of these appeals (the identity to subjects, the evidence to consents) goes,

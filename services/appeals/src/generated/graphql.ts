@@ -4,7 +4,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import type { AppealRecord, SubjectRef, AccessReportRef, AppealPage } from '../domain/appeal';
 import type { CreditorRow } from '../db/worklist.repository';
 import type { GrantRow } from '../db/access.repository';
-import type { GrantPage, MeRecord } from '../access';
+import type { GrantPage, MeRecord } from '../access.service';
 import type { Context } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null;
@@ -417,6 +417,8 @@ export type Query = {
   overdueAppeals: Array<Appeal>;
   /** PARTNER: the appeals forwarded to its own creditor and still in its view, newest forward first. */
   partnerAppeals: PartnerAppealConnection;
+  /** Anyone, without a token too: that year's non-working days (YYYY-MM-DD, in order) on the calendar every deadline is counted on — weekends, public holidays, days carried over from a holiday on a weekend (Labour Code art. 85) and transferred days off, without the weekend days a transfer made working. `year`: 2000 to 2100. */
+  workingCalendar: Array<Scalars['String']['output']>;
 };
 
 
@@ -458,6 +460,11 @@ export type QueryOverdueAppealsArgs = {
 export type QueryPartnerAppealsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryWorkingCalendarArgs = {
+  year: Scalars['Int']['input'];
 };
 
 /** The platform's roles (docs/api.md, "Roles"). PUBLIC is a request without a token: never granted. */
@@ -843,6 +850,7 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   me?: Resolver<ResolversTypes['Me'], ParentType, ContextType>;
   overdueAppeals?: Resolver<Array<ResolversTypes['Appeal']>, ParentType, ContextType, Partial<QueryOverdueAppealsArgs>>;
   partnerAppeals?: Resolver<ResolversTypes['PartnerAppealConnection'], ParentType, ContextType, Partial<QueryPartnerAppealsArgs>>;
+  workingCalendar?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType, RequireFields<QueryWorkingCalendarArgs, 'year'>>;
 };
 
 export type SubjectResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Subject'] = ResolversParentTypes['Subject']> = {

@@ -1,5 +1,5 @@
 import type { Deps } from '../config';
-import * as access from '../access';
+import * as access from '../access.service';
 import type {
   AccessGrantConnectionResolvers,
   AccessGrantResolvers,

@@ -1,9 +1,9 @@
 import { selectedPaths } from '@pdp/shared';
 import type { Deps } from '../config';
 import type { MutationResolvers } from '../generated/graphql';
-import { registerAppeal, submitAppeal } from '../intake';
-import { changeAppealStatus, commentAppeal } from '../workflow';
-import { answerAppeal, assignAppeal, forwardAppeal, registerCreditor, respondToAppeal } from '../worklist';
+import { registerAppeal, submitAppeal } from '../intake.service';
+import { changeAppealStatus, commentAppeal } from '../workflow.service';
+import { answerAppeal, assignAppeal, forwardAppeal, registerCreditor, respondToAppeal } from '../worklist.service';
 
 export function mutationResolvers(deps: Deps): MutationResolvers {
   return {

@@ -1,13 +1,17 @@
-import { ForbiddenError, kazakhstanToday, selects } from '@pdp/shared';
+import { ForbiddenError, kazakhstanToday, parseInput, selects } from '@pdp/shared';
+import { z } from 'zod';
 import type { Deps } from '../config';
 import { appealsByIds } from '../db/appeals.repository';
 import { overdueAppeals } from '../db/lifecycle.repository';
 import { OPEN_STATUSES, type AppealRecord } from '../domain/appeal';
 import type { QueryResolvers } from '../generated/graphql';
-import { appealStatus } from '../workflow';
+import { appealStatus } from '../workflow.service';
 import { listCreditors } from '../db/worklist.repository';
-import { partnerAppeals, worklist } from '../worklist';
+import { partnerAppeals, worklist } from '../worklist.service';
 import { wantsTotal } from './Worklist';
+
+/** A year the calendar answers for: the holidays law's time and the package's horizon. */
+const calendarArgs = z.object({ year: z.number().int().min(2000, { message: 'year.invalid' }).max(2100, { message: 'year.invalid' }) });
 
 export function queryResolvers(deps: Deps): QueryResolvers {
   return {
@@ -30,6 +34,10 @@ export function queryResolvers(deps: Deps): QueryResolvers {
     async creditors(_, __, ctx) {
       await deps.guard.authorize(ctx, 'Query.creditors');
       return listCreditors(deps.db, 1000);
+    },
+    workingCalendar(_, { year }, ctx) {
+      const valid = parseInput(calendarArgs, { year }, ctx.meta.locale);
+      return deps.config.extra.calendar.nonWorkingDays(valid.year);
     },
     partnerAppeals: (_, args, ctx, info) => partnerAppeals(deps, ctx, args, wantsTotal(info)),
     async overdueAppeals(_, { limit }, ctx) {

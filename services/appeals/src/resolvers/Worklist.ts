@@ -3,7 +3,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import type { Deps } from '../config';
 import type { AppealPage, AppealRecord } from '../domain/appeal';
 import type { AppealConnectionResolvers, CreditorResolvers, PartnerAppealConnectionResolvers, PartnerAppealResolvers } from '../generated/graphql';
-import { partnerAppeal } from '../worklist';
+import { partnerAppeal } from '../worklist.service';
 
 /** Whether the query asks for `totalCount` (then the page's query counts too), in a fragment or not. */
 export function wantsTotal(info: GraphQLResolveInfo): boolean {

@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Transaction, type Updateable } from 'kysely';
+import { kazakhstanDateOf } from '@pdp/shared';
 import type { Database, IncidentRow, IncidentsTable } from './tables';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -116,7 +117,7 @@ export async function incidentsDetected(db: Db, from: Date, to: Date, limit: num
 
 /** How many incidents were detected in [from, to), and how many of them were (or are being) reported late. */
 export async function incidentCounts(db: Db, from: Date, to: Date, today: string): Promise<{ opened: number; late: number }> {
-  const kzDate = sql`((reported_at at time zone 'UTC') + interval '5 hours')::date`;
+  const kzDate = kazakhstanDateOf('reported_at');
   const row = await db
     .selectFrom('incidents')
     .select([

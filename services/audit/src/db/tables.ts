@@ -1,5 +1,5 @@
 import type { Generated, Selectable } from 'kysely';
-import type { BlockedSubjectsTable, BlockVersionsTable, PlatformTables } from '@pdp/shared';
+import type { HolderTables, PlatformTables } from '@pdp/shared';
 
 export interface AuditLogTable {
   seq: string;
@@ -85,13 +85,11 @@ export interface ReconciliationTable {
   updated_at: Generated<Date>;
 }
 
-export interface Database extends PlatformTables {
+export interface Database extends PlatformTables, HolderTables {
   audit_log: AuditLogTable;
   audit_checkpoints: CheckpointsTable;
   audit_verifications: VerificationsTable;
   incidents: IncidentsTable;
-  blocked_subjects: BlockedSubjectsTable;
-  block_versions: BlockVersionsTable;
   audit_stream_seqs: StreamSeqsTable;
   audit_reconciliation: ReconciliationTable;
 }

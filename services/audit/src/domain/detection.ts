@@ -1,4 +1,4 @@
-import { BLOCKED_RECORD_READERS, isWorkingDay, kazakhstanToday, type WorkCalendar } from '@pdp/shared';
+import { BLOCKED_RECORD_READERS, isWorkingDay, KZ_OFFSET_MS, kazakhstanToday, type WorkCalendar } from '@pdp/shared';
 import type { ChainEntry } from './chain';
 
 /**
@@ -62,7 +62,7 @@ export interface WorkHours {
 export function offHoursDay(at: Date, hours: WorkHours | null, calendar: WorkCalendar): string | null {
   if (!hours) return null;
   const day = kazakhstanToday(at);
-  const hour = (at.getUTCHours() + 5) % 24;
+  const hour = new Date(at.getTime() + KZ_OFFSET_MS).getUTCHours();
   const working = isWorkingDay(new Date(`${day}T00:00:00Z`), calendar) && hour >= hours.start && hour < hours.end;
   return working ? null : day;
 }

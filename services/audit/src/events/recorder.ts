@@ -1,12 +1,12 @@
-import { setBlocked, type ConsumerSpec, type Delivery, type Envelope, type Reconciliation } from '@pdp/shared';
+import { applyBlockEvent, type ConsumerSpec, type Delivery, type Envelope, type Reconciliation } from '@pdp/shared';
 import type { Kysely, Transaction } from 'kysely';
 import type { Deps } from '../config';
 import { advanceReconciliation, handledBetween, markHandled, reconciledThrough } from '../db/reconciliation.repository';
 import type { Database } from '../db/tables';
-import { detect } from '../detection';
+import { detect } from '../detection.service';
 import { fromEnvelope } from '../domain/entry';
 import { evidenceOf } from '../evidence';
-import { raiseIncident } from '../incidents';
+import { raiseIncident } from '../incidents.service';
 
 /** Events handled in one transaction when they are already waiting: one lock, one INSERT, one commit. */
 const BATCH = 200;
@@ -32,10 +32,7 @@ export function recorderConsumer(deps: Deps): ConsumerSpec {
     if (recorded.length === 0) return;
     const entries = await evidenceOf(deps).append(db, recorded.map(fromEnvelope));
     for (const [i, event] of recorded.entries()) {
-      if ((event.type === 'subject.blocked' || event.type === 'subject.unblocked') && event.subjectId) {
-        const { version } = (event as Envelope<'subject.blocked'>).data;
-        await setBlocked(db, event.subjectId, event.type === 'subject.blocked', new Date(event.occurredAt), version);
-      }
+      if (event.type === 'subject.blocked' || event.type === 'subject.unblocked') await applyBlockEvent(trx, event as Envelope<'subject.blocked'>, null);
       for (const hit of await detect(deps, db, entries[i]!)) await raiseIncident(deps, db, hit);
     }
   };

@@ -3,7 +3,7 @@ import DataLoader from 'dataloader';
 import type { Deps } from '../config';
 import { controlReportDocument, type AuditPart, type ControlReportRef } from '../domain/report';
 import type { ControlReportResolvers } from '../generated/graphql';
-import { auditPart } from '../report';
+import { auditPart } from '../report.service';
 
 /** The audit's part of a report, once per request and period (the root field and `_entities` both need it). */
 export function reportLoader(deps: Deps, scope: RequestScope): DataLoader<string, AuditPart> {

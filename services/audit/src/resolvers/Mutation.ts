@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Deps } from '../config';
 import { evidenceOf } from '../evidence';
 import type { MutationResolvers } from '../generated/graphql';
-import { changeIncident } from '../incidents';
+import { changeIncident } from '../incidents.service';
 
 export function mutationResolvers(deps: Deps): MutationResolvers {
   const { guard } = deps;

@@ -1,5 +1,5 @@
 import type { Generated, Selectable } from 'kysely';
-import type { BlockedSubjectsTable, BlockVersionsTable, EncryptedColumns, FieldEncryptionTable, PlatformTables } from '@pdp/shared';
+import type { EncryptedColumns, FieldEncryptionTable, HolderTables, PlatformTables } from '@pdp/shared';
 
 export interface ConsentTemplatesTable {
   code: string;
@@ -66,14 +66,21 @@ export interface WithdrawalReceiptsTable {
   applied_at: Date;
 }
 
-export interface Database extends PlatformTables {
+export interface Database extends PlatformTables, HolderTables {
   consent_templates: ConsentTemplatesTable;
   consents: ConsentsTable;
   obligations: ObligationsTable;
   withdrawal_receipts: WithdrawalReceiptsTable;
-  blocked_subjects: BlockedSubjectsTable;
-  block_versions: BlockVersionsTable;
   field_encryption: FieldEncryptionTable;
+  ended_purposes: EndedPurposesTable;
+}
+
+/** A purpose subjects reported ended (an employment's end): Annex 1 may be withdrawn only after it (Art. 8(2)). */
+export interface EndedPurposesTable {
+  code: string;
+  reference: string;
+  ended_on: string;
+  recorded_at: Generated<Date>;
 }
 
 export type ConsentRow = Selectable<ConsentsTable>;

@@ -66,3 +66,16 @@ export class ConsentWithdrawalForbiddenError extends GraphQLError {
     });
   }
 }
+
+/**
+ * Art. 8(2) and clause 6.1.5: an employee's consent to the processing of their data (Annex 1) cannot
+ * be withdrawn while the employment lasts — labour law requires that processing. `reason: "LAW"`;
+ * allowed once HR ended the employment (`endEmployment`).
+ */
+export class EmploymentConsentForbiddenError extends GraphQLError {
+  constructor(locale: Locale) {
+    super(t('consent.withdrawalForbiddenEmployment', locale), {
+      extensions: { code: 'CONSENT_WITHDRAWAL_FORBIDDEN', reason: 'LAW', messageKey: 'consent.withdrawalForbiddenEmployment' },
+    });
+  }
+}

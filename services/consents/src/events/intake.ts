@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { NotReadyError, enqueueEvent, type ConsumerSpec, type Envelope } from '@pdp/shared';
+import { enqueueEvent, eventHeader, NotReadyError, type ConsumerSpec, type Envelope } from '@pdp/shared';
 import type { Transaction } from 'kysely';
 import { z } from 'zod';
 import type { Deps } from '../config';
@@ -55,10 +55,8 @@ export function intakeConsumer(deps: Deps): ConsumerSpec {
           purpose: { code: PURPOSES.APPEAL_HANDLING, reference: data.appealId },
         });
         await enqueueEvent(trx, deps.prefix, {
+          ...eventHeader('consents', event),
           type: 'consent.recorded',
-          source: 'consents',
-          actor: event.actor,
-          correlationId: event.id,
           data: {
             consentId: id,
             templateCode: template.code,
@@ -78,11 +76,8 @@ export function intakeConsumer(deps: Deps): ConsumerSpec {
       // The link can overtake the submission after a redelivery: retry until the consent exists.
       if (!consentId) throw new NotReadyError('consent of the appeal not recorded yet');
       await enqueueEvent(trx, deps.prefix, {
+        ...eventHeader('consents', event, subjectId),
         type: 'consent.subject_linked',
-        source: 'consents',
-        actor: event.actor,
-        subjectId,
-        correlationId: event.id,
         data: { consentId, appealId: data.appealId },
       });
     },

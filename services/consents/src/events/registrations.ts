@@ -1,4 +1,4 @@
-import { PermanentError, enqueueEvent, kazakhstanMidnight, type ConsumerSpec, type Envelope } from '@pdp/shared';
+import { enqueueEvent, eventHeader, kazakhstanMidnight, PermanentError, type ConsumerSpec, type Envelope } from '@pdp/shared';
 import type { Transaction } from 'kysely';
 import { z } from 'zod';
 import type { Deps } from '../config';
@@ -36,9 +36,19 @@ async function signedVersion(db: Transaction<Database>, code: string, locale: Lo
 export function registrationsConsumer(deps: Deps): ConsumerSpec {
   return {
     name: 'consents-registrations',
-    types: ['employee.registered', 'counterparty.registered'],
+    types: ['employee.registered', 'counterparty.registered', 'employment.ended'],
     async handle(trx, event) {
       const db = trx as Transaction<Database>;
+      if (event.type === 'employment.ended') {
+        // Art. 8(2): from now on the employee's Annex 1 consent may be withdrawn (withdrawal.ts).
+        const { employmentId, endedOn } = (event as Envelope<'employment.ended'>).data;
+        await db
+          .insertInto('ended_purposes')
+          .values({ code: PURPOSES.LABOUR_RELATIONS, reference: employmentId, ended_on: endedOn })
+          .onConflict((oc) => oc.columns(['code', 'reference']).doNothing())
+          .execute();
+        return;
+      }
       const employee = event.type === 'employee.registered';
       const data = employee ? (event as Envelope<'employee.registered'>).data : (event as Envelope<'counterparty.registered'>).data;
       const evidence = await deps.handoffs.open(trx, data.evidence, deps.config.extra.sealPrivateKey, evidenceSchema);
@@ -80,11 +90,8 @@ export function registrationsConsumer(deps: Deps): ConsumerSpec {
         );
       }
       await enqueueEvent(trx, deps.prefix, {
+        ...eventHeader('consents', event, data.subjectId),
         type: 'consent.recorded',
-        source: 'consents',
-        actor: event.actor,
-        subjectId: data.subjectId,
-        correlationId: event.id,
         data: {
           consentId: data.consentId,
           templateCode: code,

@@ -3,9 +3,9 @@ import type { Context } from '../context';
 import type { Deps } from '../config';
 import type { ConsentRecord } from '../domain/consent';
 import type { MutationResolvers } from '../generated/graphql';
-import { setPublicationConsent } from '../publication';
-import { publishTemplate } from '../templates';
-import { fulfilObligation, withdrawConsent } from '../withdrawal';
+import { setPublicationConsent } from '../publication.service';
+import { publishTemplate } from '../templates.service';
+import { fulfilObligation, withdrawConsent } from '../withdrawal.service';
 
 /** A consent just changed, read back like any other read (recorded, within the caller's categories). */
 async function loadConsent(ctx: Context, id: string): Promise<ConsentRecord> {

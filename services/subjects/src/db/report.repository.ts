@@ -1,8 +1,6 @@
+import { kazakhstanDateOf } from '@pdp/shared';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from './tables';
-
-/** A day in Kazakhstan (UTC+5) of a timestamp, in SQL. */
-const kzDate = (column: string) => sql`((${sql.ref(column)} at time zone 'UTC') + interval '5 hours')::date`;
 
 /**
  * Rectification requests received in [start, end) and how many missed their deadline: decided after
@@ -13,7 +11,7 @@ export async function rightsRequestCounts(db: Kysely<Database>, start: Date, end
     .selectFrom('rectification_requests')
     .select([
       (eb) => eb.fn.countAll<string>().as('received'),
-      sql<string>`count(*) filter (where (reviewed_at is null and deadline < ${today}::date) or ${kzDate('reviewed_at')} > deadline)`.as('overdue'),
+      sql<string>`count(*) filter (where (reviewed_at is null and deadline < ${today}::date) or ${kazakhstanDateOf('reviewed_at')} > deadline)`.as('overdue'),
     ])
     .where('requested_at', '>=', start)
     .where('requested_at', '<', end)

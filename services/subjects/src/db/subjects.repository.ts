@@ -93,3 +93,35 @@ export async function findSubjectIdByBidx(db: Db, iinBidx: string): Promise<stri
   const row = await db.selectFrom('subjects').select('id').where('iin_bidx', '=', iinBidx).executeTakeFirst();
   return row?.id ?? null;
 }
+
+/** Locks the subject row for a status change; null when there is no such subject. */
+export async function lockSubject(trx: Transaction<Database>, id: string): Promise<{ id: string; status: SubjectStatus } | null> {
+  const row = await trx.selectFrom('subjects').select(['id', 'status']).where('id', '=', id).forUpdate().executeTakeFirst();
+  return row ? { id: row.id, status: row.status as SubjectStatus } : null;
+}
+
+/** Marks a purpose achieved (4.6) — at `at`, e.g. the day an employment ended, else now. */
+export async function achievePurpose(trx: Db, subjectId: string, code: string, reference: string, at: Date = new Date()): Promise<void> {
+  await trx
+    .updateTable('subject_purposes')
+    .set({ state: 'ACHIEVED', achieved_at: at })
+    .where('subject_id', '=', subjectId)
+    .where('code', '=', code)
+    .where('reference', '=', reference)
+    .where('state', '=', 'ACTIVE')
+    .execute();
+}
+
+/** Row counts per table for the access report's list of what is held. */
+export async function holdingCounts(db: Db, subjectId: string): Promise<number> {
+  const { rows } = await sql<{ n: string }>`
+    select (select count(*) from subject_categories where subject_id = ${subjectId})
+         + (select count(*) from subject_sources where subject_id = ${subjectId})
+         + (select count(*) from subject_purposes where subject_id = ${subjectId})
+         + (select count(*) from blocks where subject_id = ${subjectId})
+         + (select count(*) from rectification_requests where subject_id = ${subjectId})
+         + (select count(*) from employments where subject_id = ${subjectId})
+         + (select count(*) from contracts where subject_id = ${subjectId})
+         + (select count(*) from subjects where id = ${subjectId} and iin_enc is not null) as n`.execute(db);
+  return Number(rows[0]?.n ?? 0);
+}

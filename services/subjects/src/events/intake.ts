@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { enqueueEvents, type ConsumerSpec, type Envelope } from '@pdp/shared';
+import { enqueueEvents, eventHeader, type ConsumerSpec, type Envelope } from '@pdp/shared';
 import type { Transaction } from 'kysely';
 import { z } from 'zod';
 import type { Deps } from '../config';
@@ -36,7 +36,7 @@ export function intakeConsumer(deps: Deps): ConsumerSpec {
         source: { code: sourceCode, reference: submitted.data.appealId },
         purpose: { code: PURPOSES.APPEAL_HANDLING, reference: submitted.data.appealId },
       });
-      const base = { source: 'subjects' as const, actor: event.actor, subjectId: id, correlationId: event.id };
+      const base = eventHeader('subjects', event, id);
       await enqueueEvents(trx, deps.prefix, [
         ...(created
           ? [

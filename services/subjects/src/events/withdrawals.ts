@@ -1,7 +1,7 @@
-import { enqueueEvent, type ConsumerSpec, type Envelope } from '@pdp/shared';
+import { enqueueEvent, eventHeader, type ConsumerSpec, type Envelope } from '@pdp/shared';
 import type { Transaction } from 'kysely';
 import type { Deps } from '../config';
-import { achievePurpose } from '../db/lifecycle.repository';
+import { achievePurpose } from '../db/subjects.repository';
 import { contractByConsent } from '../db/registration.repository';
 import type { Database } from '../db/tables';
 import { PURPOSES } from '../domain/subject';
@@ -29,11 +29,8 @@ export function consentsConsumer(deps: Deps): ConsumerSpec {
       if (!subjectId) return;
       if (data.purpose) await achievePurpose(db, subjectId, data.purpose.code, data.purpose.reference, new Date(event.occurredAt));
       await enqueueEvent(trx, deps.prefix, {
+        ...eventHeader('subjects', event, subjectId),
         type: 'consent.withdrawal_applied',
-        source: 'subjects',
-        actor: event.actor,
-        subjectId,
-        correlationId: event.id,
         data: { consentId: data.consentId, service: 'subjects' },
       });
     },

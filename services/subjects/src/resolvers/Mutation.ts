@@ -1,7 +1,9 @@
 import type { Deps } from '../config';
 import type { MutationResolvers } from '../generated/graphql';
-import { decideErasure, proposeErasure, requestRectification, reviewRectification, setSubjectBlocked } from '../lifecycle';
-import { endEmployment, registerCounterparty, registerEmployee } from '../registration';
+import { setSubjectBlocked } from '../blocking.service';
+import { decideErasure, proposeErasure } from '../erasure.service';
+import { requestRectification, reviewRectification } from '../rectification.service';
+import { endEmployment, registerCounterparty, registerEmployee } from '../registration.service';
 import { loadAct, loadRectification, loadSubject } from './lookups';
 
 export function mutationResolvers(deps: Deps): MutationResolvers {

@@ -1,9 +1,7 @@
-import type { RequestScope } from '@pdp/shared';
+import { UUID_PATTERN, type RequestScope } from '@pdp/shared';
 import DataLoader from 'dataloader';
 import type { Deps } from '../config';
 import type { PartnerAppealResolvers } from '../generated/graphql';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * The IINs of a page of forwarded appeals in one query: only those forwarded to the caller's own
@@ -14,7 +12,7 @@ export function partnerIinLoader(deps: Deps, scope: RequestScope): DataLoader<st
   return new DataLoader(async (appealIds) => {
     await deps.guard.authorize(scope, 'PartnerAppeal.iin');
     const creditorId = scope.actor.creditorId;
-    if (!creditorId || !UUID.test(creditorId)) return appealIds.map(() => null);
+    if (!creditorId || !UUID_PATTERN.test(creditorId)) return appealIds.map(() => null);
     const rows = await deps.db
       .selectFrom('partner_grants as g')
       .innerJoin('subjects as s', 's.id', 'g.subject_id')

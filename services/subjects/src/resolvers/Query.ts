@@ -1,7 +1,9 @@
 import { decodeCursor, iinSchema, kazakhstanToday, parseInput } from '@pdp/shared';
 import { z } from 'zod';
 import type { Deps } from '../config';
-import { actsByIds, actsPage, holdingCounts, overdueRectifications, rectificationsPage } from '../db/lifecycle.repository';
+import { actsByIds, actsPage } from '../db/erasure.repository';
+import { overdueRectifications, rectificationsPage } from '../db/rectification.repository';
+import { holdingCounts } from '../db/subjects.repository';
 import { findSubjectIdByBidx, loadSubjects } from '../db/subjects.repository';
 import { SUBJECTS_DATA_FIELDS, collectionMethods, storagePeriod, subjectsDataItems } from '../domain/access-report';
 import { iinBlindIndex } from '../domain/identity';

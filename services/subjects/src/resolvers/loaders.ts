@@ -1,7 +1,9 @@
 import { BLOCKED_RECORD_READERS, ForbiddenError, coversCategories, groupedLoader, hasAnyRole, type RequestScope } from '@pdp/shared';
 import DataLoader from 'dataloader';
 import type { Deps } from '../config';
-import { actsOfSubjects, blockReceiptsOf, blocksOf, receiptsOf, rectificationsOf } from '../db/lifecycle.repository';
+import { blockReceiptsOf, blocksOf } from '../db/blocks.repository';
+import { actsOfSubjects, receiptsOf } from '../db/erasure.repository';
+import { rectificationsOf } from '../db/rectification.repository';
 import { contractsOf, employmentsOf } from '../db/registration.repository';
 import { loadSubjects } from '../db/subjects.repository';
 

@@ -2,7 +2,8 @@ import { NotFoundError, type RequestScope } from '@pdp/shared';
 import type { Context } from '../context';
 import type { Deps } from '../config';
 import type { SubjectRecord } from '../domain/subject';
-import { actsByIds, rectificationById, type ErasureActRow, type RectificationRow } from '../db/lifecycle.repository';
+import { actsByIds, type ErasureActRow } from '../db/erasure.repository';
+import { rectificationById, type RectificationRow } from '../db/rectification.repository';
 
 export async function loadAct(deps: Deps, scope: RequestScope, id: string): Promise<ErasureActRow> {
   const [act] = await actsByIds(deps.db, [id]);

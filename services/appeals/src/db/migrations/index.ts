@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Migration } from 'kysely';
+import { blockVersionsMigration, createBlockedSubjectsTable, dropBlockedSubjectsTable, fieldEncryptionMigration } from '@pdp/shared';
 
 /** Frozen migrations of the appeals database; add new ones, never edit these. */
 export const migrations: Record<string, Migration> = {
@@ -40,11 +41,7 @@ export const migrations: Record<string, Migration> = {
       }
       await db.schema.alterTable('appeals').addColumn('depersonalized_at', 'timestamptz').execute();
       // Subjects whose processing is stopped (6.1.3), as subjects announced them.
-      await db.schema
-        .createTable('blocked_subjects')
-        .addColumn('subject_id', 'uuid', (c) => c.primaryKey())
-        .addColumn('blocked_at', 'timestamptz', (c) => c.notNull())
-        .execute();
+      await createBlockedSubjectsTable(db);
       // Earlier values of corrected contact fields (6.1.2), encrypted; erased with the appeal.
       await db.schema
         .createTable('contact_history')
@@ -59,7 +56,7 @@ export const migrations: Record<string, Migration> = {
     },
     async down(db: Kysely<any>) {
       await db.schema.dropTable('contact_history').execute();
-      await db.schema.dropTable('blocked_subjects').execute();
+      await dropBlockedSubjectsTable(db);
       await db.schema.alterTable('appeals').dropColumn('depersonalized_at').execute();
     },
   },
@@ -198,20 +195,7 @@ export const migrations: Record<string, Migration> = {
       await db.schema.dropIndex('transfer_consents_withdrawn_appeal').execute();
     },
   },
-  '2026_12_05_0009_block_versions': {
-    async up(db: Kysely<any>) {
-      // The version of the latest block or unblock applied per subject: an older one, come back late
-      // from the stream, changes nothing (see setBlocked in @pdp/shared).
-      await db.schema
-        .createTable('block_versions')
-        .addColumn('subject_id', 'uuid', (c) => c.primaryKey())
-        .addColumn('version', 'integer', (c) => c.notNull())
-        .execute();
-    },
-    async down(db: Kysely<any>) {
-      await db.schema.dropTable('block_versions').execute();
-    },
-  },
+  '2026_12_05_0009_block_versions': blockVersionsMigration,
   '2026_12_07_0010_access_registry': {
     async up(db: Kysely<any>) {
       // The access registry (Law Art. 25(3)): who may do what, and since when. A grant row is never
@@ -263,23 +247,5 @@ export const migrations: Record<string, Migration> = {
       await sql`drop sequence access_version_seq`.execute(db);
     },
   },
-  '2026_12_07_0010_field_encryption': {
-    async up(db: Kysely<any>) {
-      // How far the re-encryption job (@pdp/shared field-encryption.ts) has brought each encrypted
-      // table to format v2 under the active key; a table recorded complete refuses v1 values.
-      await db.schema
-        .createTable('field_encryption')
-        .addColumn('table_name', 'text', (c) => c.primaryKey())
-        .addColumn('key_id', 'text')
-        .addColumn('completed_at', 'timestamptz')
-        .addColumn('legacy_retired_at', 'timestamptz')
-        .addColumn('pending', 'bigint', (c) => c.notNull().defaultTo(0))
-        .addColumn('unreadable', 'bigint', (c) => c.notNull().defaultTo(0))
-        .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
-        .execute();
-    },
-    async down(db: Kysely<any>) {
-      await db.schema.dropTable('field_encryption').execute();
-    },
-  },
+  '2026_12_07_0010_field_encryption': fieldEncryptionMigration,
 };

@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Migration } from 'kysely';
+import { blockVersionsMigration, createBlockedSubjectsTable, dropBlockedSubjectsTable } from '@pdp/shared';
 
 /** Frozen migrations of the audit database; add new ones, never edit these. */
 export const migrations: Record<string, Migration> = {
@@ -124,14 +125,10 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex('incidents_detected').on('incidents').columns(['detected_at']).execute();
 
       // Subjects blocked now, from subjects' events: an allowed read of one of them is an incident.
-      await db.schema
-        .createTable('blocked_subjects')
-        .addColumn('subject_id', 'uuid', (c) => c.primaryKey())
-        .addColumn('blocked_at', 'timestamptz', (c) => c.notNull())
-        .execute();
+      await createBlockedSubjectsTable(db);
     },
     async down(db: Kysely<any>) {
-      await db.schema.dropTable('blocked_subjects').execute();
+      await dropBlockedSubjectsTable(db);
       for (const index of ['incidents_rule_key', 'incidents_status_notify', 'incidents_detected']) await db.schema.dropIndex(index).execute();
       await sql`alter table incidents drop column status, drop column incident_key, drop column subject_id, drop column evidence,
         drop column notify_by, drop column acknowledged_at, drop column acknowledged_by, drop column reported_at, drop column reported_by,
@@ -145,20 +142,7 @@ export const migrations: Record<string, Migration> = {
         drop column client_key, drop column resource, drop column resource_ids, drop column fields`.execute(db);
     },
   },
-  '2026_12_05_0003_block_versions': {
-    async up(db: Kysely<any>) {
-      // The version of the latest block or unblock applied per subject: an older one, come back late
-      // from the stream, changes nothing (see setBlocked in @pdp/shared).
-      await db.schema
-        .createTable('block_versions')
-        .addColumn('subject_id', 'uuid', (c) => c.primaryKey())
-        .addColumn('version', 'integer', (c) => c.notNull())
-        .execute();
-    },
-    async down(db: Kysely<any>) {
-      await db.schema.dropTable('block_versions').execute();
-    },
-  },
+  '2026_12_05_0003_block_versions': blockVersionsMigration,
   '2026_12_07_0004_head_signatures': {
     async up(db: Kysely<any>) {
       // The last entry of each append carries the recorder's signature of the new head (a checkpoint

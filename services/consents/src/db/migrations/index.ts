@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Migration } from 'kysely';
+import { blockVersionsMigration, createBlockedSubjectsTable, dropBlockedSubjectsTable, fieldEncryptionMigration } from '@pdp/shared';
 import { REGULATION_CONSENT_TEXTS } from './texts-2020';
 import { CONTENT_2026, TEXTS_2026, TITLES_2026 } from './texts-2026';
 
@@ -57,16 +58,12 @@ export const migrations: Record<string, Migration> = {
   },
   '2026_11_24_0002_lifecycle': {
     async up(db: Kysely<any>) {
-      await db.schema
-        .createTable('blocked_subjects')
-        .addColumn('subject_id', 'uuid', (c) => c.primaryKey())
-        .addColumn('blocked_at', 'timestamptz', (c) => c.notNull())
-        .execute();
+      await createBlockedSubjectsTable(db);
       await db.schema.alterTable('consents').addColumn('depersonalized_at', 'timestamptz').execute();
     },
     async down(db: Kysely<any>) {
       await db.schema.alterTable('consents').dropColumn('depersonalized_at').execute();
-      await db.schema.dropTable('blocked_subjects').execute();
+      await dropBlockedSubjectsTable(db);
     },
   },
   '2026_11_25_0003_paper_evidence': {
@@ -209,37 +206,24 @@ export const migrations: Record<string, Migration> = {
       }
     },
   },
-  '2026_12_05_0006_block_versions': {
+  '2026_12_05_0006_block_versions': blockVersionsMigration,
+  '2026_12_07_0007_field_encryption': fieldEncryptionMigration,
+  '2026_12_07_0008_ended_purposes': {
     async up(db: Kysely<any>) {
-      // The version of the latest block or unblock applied per subject: an older one, come back late
-      // from the stream, changes nothing (see setBlocked in @pdp/shared).
+      // Purposes subjects reported achieved by their end (an employment's end, Art. 8(2)): an
+      // employee's Annex 1 consent may be withdrawn only once its employment is here. No personal
+      // data: the purpose and the employment's id.
       await db.schema
-        .createTable('block_versions')
-        .addColumn('subject_id', 'uuid', (c) => c.primaryKey())
-        .addColumn('version', 'integer', (c) => c.notNull())
+        .createTable('ended_purposes')
+        .addColumn('code', 'text', (c) => c.notNull())
+        .addColumn('reference', 'uuid', (c) => c.notNull())
+        .addColumn('ended_on', 'date', (c) => c.notNull())
+        .addColumn('recorded_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addPrimaryKeyConstraint('ended_purposes_pk', ['code', 'reference'])
         .execute();
     },
     async down(db: Kysely<any>) {
-      await db.schema.dropTable('block_versions').execute();
-    },
-  },
-  '2026_12_07_0007_field_encryption': {
-    async up(db: Kysely<any>) {
-      // How far the re-encryption job (@pdp/shared field-encryption.ts) has brought each encrypted
-      // table to format v2 under the active key; a table recorded complete refuses v1 values.
-      await db.schema
-        .createTable('field_encryption')
-        .addColumn('table_name', 'text', (c) => c.primaryKey())
-        .addColumn('key_id', 'text')
-        .addColumn('completed_at', 'timestamptz')
-        .addColumn('legacy_retired_at', 'timestamptz')
-        .addColumn('pending', 'bigint', (c) => c.notNull().defaultTo(0))
-        .addColumn('unreadable', 'bigint', (c) => c.notNull().defaultTo(0))
-        .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
-        .execute();
-    },
-    async down(db: Kysely<any>) {
-      await db.schema.dropTable('field_encryption').execute();
+      await db.schema.dropTable('ended_purposes').execute();
     },
   },
 };

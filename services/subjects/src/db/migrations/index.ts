@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Migration } from 'kysely';
+import { fieldEncryptionMigration } from '@pdp/shared';
 
 /** Frozen migrations of the subjects database; add new ones, never edit these. */
 export const migrations: Record<string, Migration> = {
@@ -232,23 +233,5 @@ export const migrations: Record<string, Migration> = {
       await db.schema.alterTable('subjects').dropColumn('block_version').execute();
     },
   },
-  '2026_12_07_0008_field_encryption': {
-    async up(db: Kysely<any>) {
-      // How far the re-encryption job (@pdp/shared field-encryption.ts) has brought each encrypted
-      // table to format v2 under the active key; a table recorded complete refuses v1 values.
-      await db.schema
-        .createTable('field_encryption')
-        .addColumn('table_name', 'text', (c) => c.primaryKey())
-        .addColumn('key_id', 'text')
-        .addColumn('completed_at', 'timestamptz')
-        .addColumn('legacy_retired_at', 'timestamptz')
-        .addColumn('pending', 'bigint', (c) => c.notNull().defaultTo(0))
-        .addColumn('unreadable', 'bigint', (c) => c.notNull().defaultTo(0))
-        .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
-        .execute();
-    },
-    async down(db: Kysely<any>) {
-      await db.schema.dropTable('field_encryption').execute();
-    },
-  },
+  '2026_12_07_0008_field_encryption': fieldEncryptionMigration,
 };
