@@ -169,6 +169,8 @@ export interface NatsServerConfig {
   passwords: Record<NatsUser, string>;
   /** A node of a JetStream cluster: its unique name, the cluster's name, its route port and the others' routes. */
   cluster?: { serverName: string; name: string; port: number; routes: string[] };
+  /** The monitoring port (`/healthz`, `/varz`; compose.yaml's health checks), on 127.0.0.1. */
+  httpPort?: number;
 }
 
 /** The nats-server configuration file (its own syntax; JSON strings are valid values in it). */
@@ -192,6 +194,7 @@ export function natsServerConfig(c: NatsServerConfig): string {
     '# Written by npm start (scripts/dev-nats.ts) on every start; passwords are in dev-secrets.json.',
     `listen: "127.0.0.1:${c.port}"`,
     `jetstream { store_dir: ${q(c.storeDir)} }`,
+    ...(c.httpPort ? [`http: "127.0.0.1:${c.httpPort}"`] : []),
     ...(c.cluster
       ? [
           `server_name: ${q(c.cluster.serverName)}`,

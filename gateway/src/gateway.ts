@@ -7,6 +7,7 @@ import {
   ActorTokenSigner,
   apolloLogger,
   createLogger,
+  drainHttpServer,
   EventVerifier,
   httpErrorHandler,
   jsonBody,
@@ -255,8 +256,8 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     async stop() {
       shuttingDown = true;
       for (const pool of Object.values(pools)) pool.stopProbing();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections?.();
+      // The requests in flight answered (their subgraph calls too), keep-alive connections closed once idle.
+      await drainHttpServer(server);
       await metrics.stop();
       await apollo.stop();
       await Promise.all(Object.values(pools).map((pool) => pool.close()));

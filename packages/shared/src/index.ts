@@ -17,6 +17,7 @@ export * from './seal';
 export * from './db';
 export * from './metrics';
 export * from './health';
+export * from './drain';
 export * from './ops';
 export * from './workdays';
 export * from './kz-calendar';

@@ -28,6 +28,7 @@ import { HealthReporter, instanceId, OPS_ARGUMENT_IDS, OPS_ARGUMENT_TEXTS, OPS_P
 import { localeFromAcceptLanguage, t } from './i18n';
 import { guardArguments, type ArgumentRules } from './arguments';
 import { subjectOfCall, type SubjectFinders } from './auth/permissions';
+import { drainHttpServer } from './drain';
 import { httpErrorHandler, jsonBody } from './http';
 import { createLogger, safeError, scrubText, type Logger } from './logger';
 import { graphqlDuration } from './metrics';
@@ -390,8 +391,8 @@ export async function startService<DB, Extra, Ctx extends RequestScope>(
       await reencryption?.stop();
       await responder.stop();
       await reporter.stop();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections?.();
+      // Drain: the requests in flight answered, then no more consuming, then the outbox flushed.
+      await drainHttpServer(server);
       await metrics.stop();
       await apollo.stop();
       for (const consumer of consumers) await consumer.stop();

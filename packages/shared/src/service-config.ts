@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SHUTDOWN_DEADLINE_MS } from './drain';
 import { commonEnv, parseEnv, serviceEnv } from './env';
 import type { ServiceConfig } from './runtime';
 import { stopTracing } from './tracing';
@@ -29,8 +30,14 @@ export function serviceConfigFromEnv<E extends z.ZodType>(defaultPort: number, e
   };
 }
 
-/** A service's `main()`: config from the environment, start, stop on SIGTERM/SIGINT; exit 1 on bad config. */
-export async function runMain(start: () => Promise<{ stop(): Promise<void> }>): Promise<void> {
+/**
+ * A process's `main()`: config from the environment, start; exit 1 on bad config. On SIGTERM (the
+ * image's STOPSIGNAL, what compose and Kubernetes send) or SIGINT it drains — `stop()` answers the
+ * requests in flight, stops consuming, flushes the outbox, closes its connections — and exits 0; a
+ * second signal while draining changes nothing. A drain that fails, or takes longer than
+ * `deadlineMs` (25 s, under the orchestrators' 30 s grace), exits 1.
+ */
+export async function runMain(start: () => Promise<{ stop(): Promise<void> }>, deadlineMs = SHUTDOWN_DEADLINE_MS): Promise<void> {
   let running: { stop(): Promise<void> };
   try {
     running = await start();
@@ -38,12 +45,27 @@ export async function runMain(start: () => Promise<{ stop(): Promise<void> }>): 
     console.error(err instanceof Error ? err.message : err);
     process.exit(1);
   }
-  const shutdown = async () => {
-    await running.stop();
-    // The spans still buffered are sent before the process goes.
-    await stopTracing();
-    process.exit(0);
+  let draining = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (draining) return;
+    draining = true;
+    console.error(`${signal}: draining`);
+    setTimeout(() => {
+      console.error(`drain did not finish within ${deadlineMs / 1000} s; exiting`);
+      process.exit(1);
+    }, deadlineMs);
+    running
+      .stop()
+      // The spans still buffered are sent before the process goes.
+      .then(() => stopTracing())
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          console.error(`drain failed: ${err instanceof Error ? err.message : String(err)}`);
+          process.exit(1);
+        },
+      );
   };
-  process.once('SIGTERM', shutdown);
-  process.once('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
 }

@@ -121,16 +121,37 @@ export class OutboxRelay {
     this.wake?.();
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops the relay, flushing first: whatever was committed until now (the last requests', the last
+   * consumed events' rows) is published before it returns, not left to another instance or the next
+   * start. The flush gives up after `flushMs` (NATS or the database gone): the rows stay in the
+   * outbox and go out with the next relay, as after a crash.
+   */
+  async stop(flushMs = 5000): Promise<void> {
     this.running = false;
     if (this.relisten) clearTimeout(this.relisten);
     this.relisten = null;
     this.wake?.();
     await this.loop;
+    await this.flush(flushMs);
     const listener = this.listener;
     this.listener = null;
     this.setListening(false);
     await listener?.end().catch(() => undefined);
+  }
+
+  /** Publishes batches until none is left (or another instance holds the turn: it publishes them). */
+  private async flush(flushMs: number): Promise<void> {
+    const deadline = Date.now() + flushMs;
+    while (Date.now() < deadline) {
+      try {
+        const published = await this.publishBatch();
+        if (published < this.batchSize) return;
+      } catch (err) {
+        this.opts.logger.warn({ err: safeError(err) }, 'outbox flush at stop failed; the rows go out with the next relay');
+        return;
+      }
+    }
   }
 
   private get batchSize(): number {
