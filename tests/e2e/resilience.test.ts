@@ -18,12 +18,32 @@ async function counts(system: System, appealId: string) {
   return { sources: sources.length, purposes: purposes.length, consents: consents.length, subjects: subjects.length, audit };
 }
 
+/** Waits until the intake's consumers and the audit's recorder have nothing pending or unacknowledged. */
+async function consumersIdle(system: System, what: string): Promise<void> {
+  const watcher = await connect({ servers: system.options.natsUrl });
+  try {
+    const jsm = await watcher.jetstreamManager();
+    await eventually(
+      async () => {
+        const infos = await Promise.all(['subjects-intake', 'consents-intake', 'audit-recorder'].map((c) => jsm.consumers.info(streamName(system.prefix), c)));
+        return infos.every((i) => i.num_pending === 0 && i.num_ack_pending === 0);
+      },
+      15_000,
+      what,
+    );
+  } finally {
+    await watcher.close();
+  }
+}
+
 describe('no lost data, no double effects', () => {
   test('a duplicated appeal.submitted changes nothing', async ({ system, gw }) => {
     const { data } = await gw(SUBMIT, { input: form() });
     const appealId = data.submitAppeal.appeal.id;
     await settled(system, appealId);
     await eventually(async () => (await counts(system, appealId)).audit.length >= 5, 15_000, 'audit caught up');
+    // Whatever the intake still had in flight (hand-off confirmations, the consent's links) is recorded first.
+    await consumersIdle(system, 'the intake settled');
     const before = await counts(system, appealId);
 
     // Publish the very same envelope again under new message ids, as a broken relay or a replay would.
@@ -43,17 +63,7 @@ describe('no lost data, no double effects', () => {
     await nc.close();
 
     // Every consumer has seen the duplicates once they have acked past them.
-    const watcher = await connect({ servers: system.options.natsUrl });
-    const jsm = await watcher.jetstreamManager();
-    await eventually(
-      async () => {
-        const infos = await Promise.all(['subjects-intake', 'consents-intake', 'audit-recorder'].map((c) => jsm.consumers.info(streamName(system.prefix), c)));
-        return infos.every((i) => i.num_pending === 0 && i.num_ack_pending === 0);
-      },
-      15_000,
-      'duplicates consumed',
-    );
-    await watcher.close();
+    await consumersIdle(system, 'duplicates consumed');
     const after = await counts(system, appealId);
     expect(after.sources).toBe(1);
     expect(after.purposes).toBe(1);

@@ -33,10 +33,14 @@ function databaseTarget(connectionString: string): { database: string; host: str
 
 /**
  * Brings a service database to its latest schema: the platform's tables (outbox, inbox, parked
- * events) first, then the service's own frozen migrations. Fails loudly on any error.
+ * events) first, then the service's own frozen migrations. Fails loudly on any error. `before`
+ * stops short of that migration (platform's and service's alike, by name): a database as a release
+ * before it left it, for the tests of an upgrade.
  */
-export async function migrateToLatest(db: Kysely<any>, migrations: Record<string, Migration>): Promise<void> {
-  const all = { ...platformMigrations, ...migrations };
+export async function migrateToLatest(db: Kysely<any>, migrations: Record<string, Migration>, opts: { before?: string } = {}): Promise<void> {
+  const every = { ...platformMigrations, ...migrations };
+  const before = opts.before;
+  const all = before === undefined ? every : Object.fromEntries(Object.entries(every).filter(([name]) => name < before));
   const migrator = new Migrator({ db, provider: { getMigrations: async () => all } });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
