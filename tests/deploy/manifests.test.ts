@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { ConfigMap, Namespace, Service } from 'kubernetes-models/v1';
@@ -6,6 +7,7 @@ import { Ingress, NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { composeSecrets } from '../../scripts/compose-secrets';
 import { loadCompose } from '../../scripts/podman-compose';
 
 /**
@@ -116,6 +118,43 @@ describe('compose.yaml', () => {
       expect(s.readOnly, s.name).toBe(true);
       expect(s.stopSignal).toBe('SIGTERM');
       expect([...ROLES, 'packages/dev-oidc/dist/main.js']).toContain(s.command![0]);
+    }
+  });
+  it("gives each service its database's runtime role as DATABASE_URL and migration role as MIGRATION_DATABASE_URL", async () => {
+    const out = mkdtempSync(join(tmpdir(), 'pdp-compose-'));
+    try {
+      await composeSecrets(out);
+      const env = (file: string) =>
+        Object.fromEntries(
+          readFileSync(join(out, file), 'utf8')
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+        );
+      const initSql = readFileSync(join(out, 'postgres-init', '10-pdp.sql'), 'utf8');
+      for (const s of ['subjects', 'appeals', 'consents', 'audit']) {
+        const vars = env(`${s}.env`);
+        const runtime = new URL(vars.DATABASE_URL!);
+        const migration = new URL(vars.MIGRATION_DATABASE_URL!);
+        expect([runtime.username, runtime.pathname], s).toEqual([`pdp_${s}_app`, `/pdp_${s}`]);
+        expect([migration.username, migration.pathname], s).toEqual([`pdp_${s}_owner`, `/pdp_${s}`]);
+        expect(runtime.password).not.toBe(migration.password);
+        // Both roles made, the database owned by the migration role, CONNECT for the runtime role.
+        expect(initSql).toContain(`CREATE DATABASE "pdp_${s}" OWNER "pdp_${s}_owner"`);
+        expect(initSql).toContain(
+          `ALTER ROLE "pdp_${s}_app" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS NOINHERIT PASSWORD '${decodeURIComponent(runtime.password)}'`,
+        );
+        expect(initSql).toContain(
+          `ALTER ROLE "pdp_${s}_owner" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD '${decodeURIComponent(migration.password)}'`,
+        );
+        expect(initSql).toContain(`GRANT CONNECT ON DATABASE "pdp_${s}" TO "pdp_${s}_app"`);
+        // A service's database passwords reach no other process.
+        for (const other of ['subjects', 'appeals', 'consents', 'audit', 'gateway', 'oidc'].filter((o) => o !== s)) {
+          expect(readFileSync(join(out, `${other}.env`), 'utf8')).not.toContain(decodeURIComponent(runtime.password));
+        }
+      }
+    } finally {
+      rmSync(out, { recursive: true, force: true });
     }
   });
 });

@@ -54,6 +54,60 @@ function withUser(url: string, user: string, password: string): string {
 }
 
 /**
+ * The statements (one per row, `stmt`) that give the owner, the SQL expression `owner` (a parameter or
+ * a literal), every table, view, sequence and function in `public` it does not own yet: what a database
+ * made before the roles existed holds.
+ */
+function handOverQuery(owner: string): string {
+  return `select format('alter table %I owner to %I', c.relname, ${owner}) as stmt from pg_class c join pg_namespace n on n.oid = c.relnamespace
+         where n.nspname = 'public' and c.relkind in ('r', 'p', 'v', 'm') and pg_get_userbyid(c.relowner) <> ${owner}
+       union all
+       select format('alter sequence %I owner to %I', c.relname, ${owner}) from pg_class c join pg_namespace n on n.oid = c.relnamespace
+         where n.nspname = 'public' and c.relkind = 'S' and pg_get_userbyid(c.relowner) <> ${owner}
+           and not exists (select 1 from pg_depend d where d.objid = c.oid and d.deptype in ('a', 'i'))
+       union all
+       select format('alter function %I(%s) owner to %I', p.proname, pg_get_function_identity_arguments(p.oid), ${owner}) from pg_proc p
+         join pg_namespace n on n.oid = p.pronamespace where n.nspname = 'public' and pg_get_userbyid(p.proowner) <> ${owner}`;
+}
+
+const ROLE_OPTIONS = 'LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS';
+
+/**
+ * The same as `provisionServiceDatabase`, as a psql script for a deployment to run as the server's
+ * administrator (compose.yaml's PostgreSQL runs it from `docker-entrypoint-initdb.d` when its volume
+ * is new): the database `name`, its migration role `<name>_owner` and runtime role `<name>_app`, with
+ * their passwords. Idempotent, and a database made before the roles existed is handed to the owner,
+ * so an existing server is upgraded by running it again with `psql -v ON_ERROR_STOP=1 -f`.
+ */
+export function serviceDatabaseSql(name: string, passwords: { owner: string; runtime: string }): string {
+  const db = ident(name);
+  const owner = ident(`${name}_owner`);
+  const runtime = ident(`${name}_app`);
+  const ensureRole = (role: string) => `IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = ${literal(role)}) THEN CREATE ROLE ${ident(role)}; END IF;`;
+  return `-- ${name}: migration role ${name}_owner, runtime role ${name}_app (docs/security.md, "Database roles").
+\\connect postgres
+DO $$ BEGIN
+  ${ensureRole(`${name}_owner`)}
+  ${ensureRole(`${name}_app`)}
+END $$;
+ALTER ROLE ${owner} ${ROLE_OPTIONS} PASSWORD ${literal(passwords.owner)};
+ALTER ROLE ${runtime} ${ROLE_OPTIONS} NOINHERIT PASSWORD ${literal(passwords.runtime)};
+SELECT 'CREATE DATABASE ${db} OWNER ${owner}' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = ${literal(name)})
+\\gexec
+ALTER DATABASE ${db} OWNER TO ${owner};
+REVOKE ALL ON DATABASE ${db} FROM PUBLIC;
+GRANT CONNECT ON DATABASE ${db} TO ${runtime};
+\\connect ${name}
+ALTER SCHEMA public OWNER TO ${owner};
+REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+GRANT USAGE ON SCHEMA public TO ${runtime};
+DO $$ DECLARE r record; BEGIN
+  FOR r IN ${handOverQuery(literal(`${name}_owner`)).replace(/\n\s*/g, ' ')} LOOP EXECUTE r.stmt; END LOOP;
+END $$;
+`;
+}
+
+/**
  * As the server's administrator (`serverUrl`): the database `name`, owned by `<name>_owner`, and the
  * runtime role `<name>_app`, both with `password`. Idempotent; a database made before the roles
  * existed (an older `npm start`'s) is handed to the owner with everything in it.
@@ -69,7 +123,7 @@ export async function provisionServiceDatabase(serverUrl: string, name: string, 
       [runtime, ' NOINHERIT'],
     ] as const) {
       const exists = await admin.query('select 1 from pg_roles where rolname = $1', [role]);
-      const options = `LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS${extra} PASSWORD ${literal(password)}`;
+      const options = `${ROLE_OPTIONS}${extra} PASSWORD ${literal(password)}`;
       try {
         await admin.query(`${exists.rowCount ? 'alter' : 'create'} role ${ident(role)} ${options}`);
       } catch (err) {
@@ -92,18 +146,7 @@ export async function provisionServiceDatabase(serverUrl: string, name: string, 
     await inside.query('revoke create on schema public from public');
     await inside.query(`grant usage on schema public to ${ident(runtime)}`);
     // Objects made by the administrator before the roles existed become the owner's, so its migrations can change them.
-    const { rows } = await inside.query<{ stmt: string }>(
-      `select format('alter table %I owner to %I', c.relname, $1::text) as stmt from pg_class c join pg_namespace n on n.oid = c.relnamespace
-         where n.nspname = 'public' and c.relkind in ('r', 'p', 'v', 'm') and pg_get_userbyid(c.relowner) <> $1
-       union all
-       select format('alter sequence %I owner to %I', c.relname, $1::text) from pg_class c join pg_namespace n on n.oid = c.relnamespace
-         where n.nspname = 'public' and c.relkind = 'S' and pg_get_userbyid(c.relowner) <> $1
-           and not exists (select 1 from pg_depend d where d.objid = c.oid and d.deptype in ('a', 'i'))
-       union all
-       select format('alter function %I(%s) owner to %I', p.proname, pg_get_function_identity_arguments(p.oid), $1::text) from pg_proc p
-         join pg_namespace n on n.oid = p.pronamespace where n.nspname = 'public' and pg_get_userbyid(p.proowner) <> $1`,
-      [owner],
-    );
+    const { rows } = await inside.query<{ stmt: string }>(handOverQuery('$1::text'), [owner]);
     for (const { stmt } of rows) await inside.query(stmt);
   } finally {
     await inside.end();
