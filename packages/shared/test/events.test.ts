@@ -307,8 +307,12 @@ describe('event platform on real PostgreSQL and JetStream', () => {
     }
     await relay.stop();
     await counted.destroy();
-    // One read of the outbox per commit (the advisory lock taken in the same statement), one update.
-    expect(statements.filter((q) => /from "outbox"/.test(q) && q.startsWith('select'))).toHaveLength(3);
+    // One read of the outbox per commit (the advisory lock taken in the same statement), one update;
+    // not an empty read after every batch (that would be 6). A commit's NOTIFY that arrives while a
+    // batch is in flight may cost one more read (the relay cannot know that batch already saw the row).
+    const reads = statements.filter((q) => /from "outbox"/.test(q) && q.startsWith('select')).length;
+    expect(reads).toBeGreaterThanOrEqual(3);
+    expect(reads).toBeLessThan(6);
     expect(statements.filter((q) => q.startsWith('update "outbox"'))).toHaveLength(3);
     expect(statements.filter((q) => /pg_try_advisory_xact_lock/.test(q) && !/from "outbox"/.test(q))).toHaveLength(0);
   });
