@@ -222,6 +222,32 @@ export function Table<T>({
   );
 }
 
+/** Back and next over a cursor-paged list: `cursors` is the stack of `after` values that led here. */
+export function Pager({
+  cursors,
+  setCursors,
+  pageInfo,
+}: {
+  cursors: string[];
+  setCursors: (next: string[]) => void;
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+}) {
+  return (
+    <div class="pager">
+      {cursors.length > 0 ? (
+        <button type="button" onClick={() => setCursors(cursors.slice(0, -1))}>
+          ←
+        </button>
+      ) : null}
+      {pageInfo.hasNextPage ? (
+        <button type="button" onClick={() => setCursors([...cursors, pageInfo.endCursor!])}>
+          {words().actions.next}
+        </button>
+      ) : null}
+    </div>
+  );
+}
+
 export function Loading() {
   return <p aria-busy="true">{words().loading}</p>;
 }

@@ -17,7 +17,7 @@ import {
 } from '../generated/operations';
 import { lang, words } from '../i18n';
 import type { PageProps } from '../main';
-import { ActionForm, Errors, Link, Loading, Table, useApi, when } from '../ui';
+import { ActionForm, Errors, Link, Loading, Pager, Table, useApi, when } from '../ui';
 
 const STATUSES: AppealStatus[] = ['NEW', 'IN_PROGRESS', 'FORWARDED', 'ANSWERED', 'CLOSED'];
 const KINDS: AppealKind[] = ['APPEAL', 'COMPLAINT', 'SCHEDULE_REQUEST'];
@@ -118,18 +118,7 @@ export function WorklistPage({ me }: PageProps) {
               { title: w.fields.submittedAt, cell: (a) => when(a.submittedAt) },
             ]}
           />
-          <div class="pager">
-            {cursors.length > 0 ? (
-              <button type="button" onClick={() => setCursors(cursors.slice(0, -1))}>
-                ←
-              </button>
-            ) : null}
-            {connection.pageInfo.hasNextPage ? (
-              <button type="button" onClick={() => setCursors([...cursors, connection.pageInfo.endCursor!])}>
-                {w.actions.next}
-              </button>
-            ) : null}
-          </div>
+          <Pager cursors={cursors} setCursors={setCursors} pageInfo={connection.pageInfo} />
         </>
       ) : null}
       {me.roles.includes('OPERATOR') ? <RegisterPaperAppeal onDone={list.reload} /> : null}

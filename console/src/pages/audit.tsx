@@ -12,7 +12,7 @@ import {
 } from '../generated/operations';
 import { lang, words } from '../i18n';
 import type { PageProps } from '../main';
-import { ActionForm, Errors, Link, Loading, Table, useApi, when } from '../ui';
+import { ActionForm, Errors, Link, Loading, Pager, Table, useApi, when } from '../ui';
 
 const today = () => new Date(Date.now() + 5 * 3600_000).toISOString().slice(0, 10);
 
@@ -101,18 +101,7 @@ export function AuditPage({ me }: PageProps) {
               { title: 'resource', cell: (e) => [e.resource, e.fields.join(', ')].filter(Boolean).join(': ') },
             ]}
           />
-          <div class="pager">
-            {cursors.length > 0 ? (
-              <button type="button" onClick={() => setCursors(cursors.slice(0, -1))}>
-                ←
-              </button>
-            ) : null}
-            {page.pageInfo.hasNextPage ? (
-              <button type="button" onClick={() => setCursors([...cursors, page.pageInfo.endCursor!])}>
-                {w.actions.next}
-              </button>
-            ) : null}
-          </div>
+          <Pager cursors={cursors} setCursors={setCursors} pageInfo={page.pageInfo} />
         </>
       ) : null}
       {keys.data ? (
